@@ -1,0 +1,108 @@
+# leakrec: one Makefile, no recursion.
+#
+#   make            build/leakrec, build/libleakrec.so, build/leakanalyze
+#   make demo       record the bundled demo program and analyze it
+#   make test       unit tests, end-to-end tests (analyzer and tests under ASan/UBSan)
+#   make bench      the benchmark against heaptrack (not part of make test)
+#   make install PREFIX=/usr/local
+#
+# SANITIZE=address,undefined builds the analyzer, the common code and the tests with sanitizers;
+# the preload library is never sanitized (it runs inside other programs).
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+B       := build
+SANITIZE ?=
+SELFDIR := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+           -Wvla -Wpointer-arith -Wcast-qual -Wundef
+CSTD    := -std=c11 -D_GNU_SOURCE
+OPT     ?= -O2 -g
+DEPFLAGS = -MMD -MP
+
+PKGS        := libunwind libzstd libdw libelf
+DEB_PKGS    := libunwind-dev libzstd-dev libelf-dev libdw-dev libiberty-dev pkg-config zstd
+PKG_CFLAGS   = $(shell pkg-config --cflags libzstd libdw libelf 2>/dev/null)
+UNW_CFLAGS   = $(shell pkg-config --cflags libunwind 2>/dev/null)
+ZSTD_LIBS    = $(shell pkg-config --libs libzstd 2>/dev/null)
+UNW_LIBS     = $(shell pkg-config --libs libunwind 2>/dev/null)
+DW_LIBS      = $(shell pkg-config --libs libdw libelf 2>/dev/null)
+
+SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all,)
+
+COMMON_SRCS := common/tf.c common/tf_reader.c
+LIB_SRCS    := $(filter-out recorder/leakrec.c,$(wildcard recorder/*.c)) common/tf.c
+ANA_SRCS    := $(wildcard analyzer/*.c) $(COMMON_SRCS)
+
+LIB_OBJS := $(patsubst %.c,$(B)/lib/%.o,$(LIB_SRCS))
+ANA_OBJS := $(patsubst %.c,$(B)/ana/%.o,$(ANA_SRCS))
+
+all: $(B)/leakrec $(B)/libleakrec.so $(B)/leakanalyze
+
+# ---- dependency check: install the Debian packages when root, else say how ----
+$(B)/.deps-ok:
+	@mkdir -p $(B)
+	@missing=""; for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	 [ -f /usr/include/libiberty/demangle.h ] || missing="$$missing libiberty"; \
+	 if [ -n "$$missing" ]; then \
+	   if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	     echo "installing missing packages:$$missing"; \
+	     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKGS) >/dev/null || exit 1; \
+	   else \
+	     echo "missing:$$missing. Run: sudo apt-get install -y $(DEB_PKGS)"; exit 1; \
+	   fi; \
+	 fi; touch $@
+
+# ---- preload library: never sanitized, hidden visibility, version script ----
+LIB_CFLAGS := $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+              -fno-omit-frame-pointer -pthread $(UNW_CFLAGS) $(PKG_CFLAGS) -Icommon -Irecorder
+$(B)/lib/%.o: %.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(B)/libleakrec.so: $(LIB_OBJS) recorder/exports.map
+	$(CC) -shared -o $@ $(LIB_OBJS) -Wl,--version-script=recorder/exports.map -Wl,-z,now \
+	  -Wl,-z,nodelete -pthread $(UNW_LIBS) $(ZSTD_LIBS) -ldl
+
+# The launcher reads the trace at the end to report its counts; it is not sanitized either: it
+# only forks and waits, and a sanitizer runtime would have to come first in LD_PRELOAD.
+$(B)/leakrec: recorder/leakrec.c $(COMMON_SRCS) common/tf.h $(B)/.deps-ok
+	@mkdir -p $(B)
+	$(CC) $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -Icommon -DLEAKREC_LIBDIR='"$(PREFIX)/lib/leakrec"' \
+	  recorder/leakrec.c $(COMMON_SRCS) -o $@ $(ZSTD_LIBS)
+
+# ---- analyzer ----
+ANA_CFLAGS := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) $(PKG_CFLAGS) -Icommon -Ianalyzer
+$(B)/ana/%.o: %.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ANA_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(B)/leakanalyze: $(ANA_OBJS)
+	$(CC) $(SAN_FLAGS) -o $@ $(ANA_OBJS) $(DW_LIBS) $(ZSTD_LIBS) -liberty -lm
+
+# ---- install ----
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/leakrec $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(B)/leakrec $(B)/leakanalyze $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(B)/libleakrec.so $(DESTDIR)$(PREFIX)/lib/leakrec/
+	install -m 644 recorder/leakrec.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 docs/leakrec.1 docs/leakanalyze.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+# ---- demo ----
+demo: all $(B)/tests/demo
+	cd $(B) && ./leakrec -o demo.zst ./tests/demo
+	$(B)/leakanalyze -n 5 $(B)/demo.zst
+
+# ---- tests ----
+include tests/tests.mk
+
+# ---- benchmark ----
+-include bench/bench.mk
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all install demo test clean bench
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,889 @@
+/*
+ * replay.c: the time-ordered replay of a trace's heap events (see replay.h).
+ *
+ * Merge: every thread has a min-heap of its pending events keyed by (time, file order), so a
+ * thread's own events keep their order even when its clock gives equal times; a global heap of
+ * threads is keyed by each thread's first pending event as (time, frees before allocations,
+ * file order).  SYNC(t_k) releases the events older than t_{k-1}.
+ *
+ * Peak: the per-stack bytes live at the global peak are kept lazily.  peak_gen counts new maxima;
+ * before a stack's live figures change, if the stack has not been touched since the latest peak,
+ * its current figures (its figures at that peak) are saved.  At the end a stack touched since
+ * the latest peak reports its saved figures, any other its final ones.
+ */
+#include "replay.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Events pending beyond this are processed early, oldest first (counted in summary.forced), so a
+ * trace without SYNC records cannot make memory grow with its length. */
+#define RP_MAX_PENDING (8u << 20)
+
+typedef struct stk {
+	rp_stack pub;
+	uint64_t *frames;
+	uint64_t gen; /* peak generation at which saved_* were taken */
+	uint64_t saved_bytes, saved_allocs;
+} stk;
+
+typedef struct blk {
+	uint64_t ptr; /* 0: empty slot */
+	uint64_t size, time, tid, seq;
+	uint32_t stack;
+} blk;
+
+typedef struct pev {
+	uint64_t time, seq, ptr, size;
+	uint32_t stack;
+	uint8_t kind, func;
+} pev;
+
+typedef struct thr {
+	uint64_t tid;
+	pev *q; /* min-heap by (time, seq) */
+	size_t qlen, qcap;
+	size_t hpos;       /* index in the global heap while qlen > 0 */
+	uint64_t last_seq; /* block of this thread's latest ALLOC; 0 once it allocated otherwise */
+	int rf_active, rf_known; /* an RFREE waits for its RALLOC */
+	uint64_t rf_ptr, rf_size;
+} thr;
+
+struct rp_ctx {
+	rp_observer obs;
+	rp_warn_fn warn;
+	void *warn_ctx;
+	rp_summary sum;
+	rp_header hdr;
+	char *exe, *argbuf;
+	char **argv;
+
+	stk *stks;
+	size_t nstk, capstk;
+	ut_map stkmap;
+
+	thr *thrs;
+	size_t nthr, capthr;
+	ut_map thrmap;
+	uint32_t *gh; /* global heap of thread indices */
+	size_t ghlen, ghcap;
+
+	blk *live;
+	size_t livecap, livecount;
+
+	rp_modrec *mods;
+	size_t nmod, capmod;
+
+	uint64_t seq, block_seq, pending;
+	uint64_t sync_prev;
+	uint64_t last_time, max_time;
+	uint64_t peak_gen;
+	int ran;
+	int nomem;
+};
+
+const char *rp_strerror(int err)
+{
+	switch (err) {
+	case RP_OK: return "success";
+	case RP_ENOMEM: return "out of memory";
+	case RP_ENOTRACE: return "nothing could be read";
+	case RP_EINVAL: return "invalid argument";
+	}
+	return "unknown error";
+}
+
+int rp_create(rp_ctx **out)
+{
+	*out = NULL;
+	rp_ctx *rp = calloc(1, sizeof(*rp));
+	if (!rp)
+		return RP_ENOMEM;
+	ut_map_init(&rp->stkmap);
+	ut_map_init(&rp->thrmap);
+	*out = rp;
+	return 0;
+}
+
+void rp_free(rp_ctx *rp)
+{
+	if (!rp)
+		return;
+	for (size_t i = 0; i < rp->nstk; i++)
+		free(rp->stks[i].frames);
+	free(rp->stks);
+	ut_map_release(&rp->stkmap);
+	for (size_t i = 0; i < rp->nthr; i++)
+		free(rp->thrs[i].q);
+	free(rp->thrs);
+	ut_map_release(&rp->thrmap);
+	free(rp->gh);
+	free(rp->live);
+	for (size_t i = 0; i < rp->nmod; i++)
+		free((char *)(uintptr_t)rp->mods[i].mod.path);
+	free(rp->mods);
+	free(rp->exe);
+	free(rp->argbuf);
+	free(rp->argv);
+	free(rp);
+}
+
+void rp_set_observer(rp_ctx *rp, const rp_observer *obs)
+{
+	if (obs)
+		rp->obs = *obs;
+	else
+		memset(&rp->obs, 0, sizeof(rp->obs));
+}
+
+void rp_set_warn(rp_ctx *rp, rp_warn_fn fn, void *ctx)
+{
+	rp->warn = fn;
+	rp->warn_ctx = ctx;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void warnf(rp_ctx *rp, const char *fmt, ...);
+
+static void warnf(rp_ctx *rp, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (rp->warn)
+		rp->warn(rp->warn_ctx, buf);
+}
+
+void rp_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_header)
+{
+	switch (rc) {
+	case TF_EEMPTY:
+		snprintf(buf, n, "empty file: not a leakrec trace");
+		break;
+	case TF_EMAGIC:
+		snprintf(buf, n, "not a leakrec trace");
+		break;
+	case TF_EVERSION:
+		snprintf(buf, n, "written by a newer leakrec (trace format version above %d); cannot "
+				 "read it",
+			 TF_VERSION);
+		break;
+	case TF_ETRUNC:
+		if (after_header)
+			snprintf(buf, n, "truncated at byte %" PRIu64 " (last frame incomplete); "
+					 "reporting what came before",
+				 off);
+		else
+			snprintf(buf, n, "truncated at byte %" PRIu64 " before the header was "
+					 "complete; nothing to report",
+				 off);
+		break;
+	case TF_ECORRUPT:
+		if (after_header)
+			snprintf(buf, n, "corrupt data at byte %" PRIu64 " (damaged frame skipped); "
+					 "reporting the rest",
+				 off);
+		else
+			snprintf(buf, n, "corrupt data at byte %" PRIu64 ": not a readable leakrec "
+					 "trace",
+				 off);
+		break;
+	default:
+		snprintf(buf, n, "%s at byte %" PRIu64, tf_strerror(rc), off);
+		break;
+	}
+}
+
+/* ---- stacks ---- */
+
+/* Finds or creates the stack entry of `id`; returns its index, or -1 when out of memory. */
+static int64_t stack_index(rp_ctx *rp, uint64_t id)
+{
+	uint32_t idx;
+	if (ut_map_get(&rp->stkmap, id, &idx))
+		return idx;
+	if (rp->nstk >= UINT32_MAX - 1 ||
+	    ut_grow((void **)&rp->stks, &rp->capstk, rp->nstk + 1, sizeof(stk)))
+		return -1;
+	idx = (uint32_t)rp->nstk;
+	if (ut_map_put(&rp->stkmap, id, idx))
+		return -1;
+	stk *s = &rp->stks[rp->nstk++];
+	memset(s, 0, sizeof(*s));
+	s->pub.id = id;
+	s->gen = rp->peak_gen; /* nothing was live in it at any earlier peak */
+	return idx;
+}
+
+static int define_stack(rp_ctx *rp, const tf_stack *ts)
+{
+	int64_t idx = stack_index(rp, ts->id);
+	if (idx < 0)
+		return RP_ENOMEM;
+	stk *s = &rp->stks[idx];
+	if (s->pub.defined)
+		return 0; /* a second definition of the same id: the first one stands */
+	if (ts->nframes) {
+		s->frames = malloc(ts->nframes * sizeof(uint64_t));
+		if (!s->frames)
+			return RP_ENOMEM;
+		memcpy(s->frames, ts->frames, ts->nframes * sizeof(uint64_t));
+	}
+	s->pub.defined = 1;
+	s->pub.epoch = ts->epoch;
+	s->pub.nframes = ts->nframes;
+	s->pub.frames = s->frames;
+	return 0;
+}
+
+/* Saves a stack's figures before their first change after the latest peak. */
+static void touch(rp_ctx *rp, stk *s)
+{
+	if (s->gen != rp->peak_gen) {
+		s->saved_bytes = s->pub.live_bytes;
+		s->saved_allocs = s->pub.live_allocations;
+		s->gen = rp->peak_gen;
+	}
+}
+
+/* ---- live map: open addressing keyed by pointer, backward-shift deletion ---- */
+
+static size_t live_slot(const rp_ctx *rp, uint64_t ptr)
+{
+	return (size_t)ut_hash64(ptr) & (rp->livecap - 1);
+}
+
+static blk *live_find(rp_ctx *rp, uint64_t ptr)
+{
+	if (!rp->livecap)
+		return NULL;
+	size_t mask = rp->livecap - 1;
+	for (size_t i = live_slot(rp, ptr);; i = (i + 1) & mask) {
+		if (rp->live[i].ptr == 0)
+			return NULL;
+		if (rp->live[i].ptr == ptr)
+			return &rp->live[i];
+	}
+}
+
+static int live_insert(rp_ctx *rp, const blk *b)
+{
+	if ((rp->livecount + 1) * 4 > rp->livecap * 3) {
+		size_t ncap = rp->livecap ? rp->livecap * 2 : 1024;
+		if (ncap > SIZE_MAX / sizeof(blk))
+			return RP_ENOMEM;
+		blk *nt = calloc(ncap, sizeof(blk));
+		if (!nt)
+			return RP_ENOMEM;
+		blk *old = rp->live;
+		size_t ocap = rp->livecap;
+		rp->live = nt;
+		rp->livecap = ncap;
+		for (size_t i = 0; i < ocap; i++) {
+			if (old[i].ptr) {
+				size_t j = live_slot(rp, old[i].ptr);
+				while (nt[j].ptr)
+					j = (j + 1) & (ncap - 1);
+				nt[j] = old[i];
+			}
+		}
+		free(old);
+	}
+	size_t mask = rp->livecap - 1;
+	size_t i = live_slot(rp, b->ptr);
+	while (rp->live[i].ptr)
+		i = (i + 1) & mask;
+	rp->live[i] = *b;
+	rp->livecount++;
+	return 0;
+}
+
+static void live_delete(rp_ctx *rp, blk *b)
+{
+	size_t mask = rp->livecap - 1;
+	size_t i = (size_t)(b - rp->live);
+	size_t j = i;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (rp->live[j].ptr == 0)
+			break;
+		size_t home = live_slot(rp, rp->live[j].ptr);
+		/* move j into the hole at i unless its home lies cyclically in (i, j] */
+		int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+		if (!stays) {
+			rp->live[i] = rp->live[j];
+			i = j;
+		}
+	}
+	rp->live[i].ptr = 0;
+	rp->livecount--;
+}
+
+/* Removes a live block from the books (not from the map). */
+static void release_block(rp_ctx *rp, const blk *b)
+{
+	stk *s = &rp->stks[b->stack];
+	touch(rp, s);
+	s->pub.live_bytes -= b->size;
+	s->pub.live_allocations--;
+	rp->sum.heap_bytes -= b->size;
+	rp->sum.live_allocations--;
+}
+
+/* ---- applying events ---- */
+
+/* A thread's RFREE not followed by its RALLOC: the realloc released the block (size 0). */
+static void end_rfree(rp_ctx *rp, thr *t)
+{
+	if (t->rf_active && t->rf_known)
+		rp->sum.frees++;
+	t->rf_active = 0;
+}
+
+static void do_alloc(rp_ctx *rp, thr *t, const pev *e, int counted, rp_event *out)
+{
+	if (e->ptr == 0) {
+		rp->sum.invalid_events++;
+		out->status = RP_ST_INVALID;
+		return;
+	}
+	blk *old = live_find(rp, e->ptr);
+	if (old) {
+		rp->sum.fixups++;
+		out->status = RP_ST_FIXUP;
+		release_block(rp, old);
+		live_delete(rp, old);
+	}
+	blk b = {e->ptr, e->size, e->time, t->tid, ++rp->block_seq, e->stack};
+	if (live_insert(rp, &b)) {
+		rp->nomem = 1;
+		return;
+	}
+	stk *s = &rp->stks[e->stack];
+	touch(rp, s);
+	s->pub.live_bytes += e->size;
+	s->pub.live_allocations++;
+	rp->sum.heap_bytes += e->size;
+	rp->sum.live_allocations++;
+	if (counted) {
+		s->pub.allocations++;
+		s->pub.allocated_bytes += e->size;
+		rp->sum.allocations++;
+		rp->sum.allocated_bytes += e->size;
+		out->counted = 1;
+	}
+	if (rp->sum.heap_bytes > rp->sum.peak_heap_bytes) {
+		rp->sum.peak_heap_bytes = rp->sum.heap_bytes;
+		rp->sum.peak_time_ns = e->time;
+		rp->sum.peak_allocations = rp->sum.live_allocations;
+		rp->peak_gen++;
+	}
+}
+
+/* Looks up the block a FREE/RFREE releases; NULL when it is ignored (status set). */
+static blk *free_target(rp_ctx *rp, const pev *e, rp_event *out)
+{
+	blk *b = live_find(rp, e->ptr);
+	if (!b) {
+		rp->sum.unmatched_frees++;
+		out->status = RP_ST_UNMATCHED;
+		return NULL;
+	}
+	if (e->time < b->time) {
+		rp->sum.stale_frees++;
+		out->status = RP_ST_STALE;
+		return NULL;
+	}
+	out->size = b->size;
+	out->stack = rp->stks[b->stack].pub.id;
+	return b;
+}
+
+static void apply(rp_ctx *rp, thr *t, const pev *e)
+{
+	rp_event out;
+	memset(&out, 0, sizeof(out));
+	out.time_ns = e->time;
+	out.tid = t->tid;
+	out.kind = e->kind;
+	out.func = e->func;
+	out.ptr = e->ptr;
+	if (e->kind == TF_EV_ALLOC || e->kind == TF_EV_RALLOC) {
+		out.size = e->size;
+		out.stack = rp->stks[e->stack].pub.id;
+	}
+	if (e->time < rp->last_time)
+		rp->sum.late_events++;
+	else
+		rp->last_time = e->time;
+
+	switch (e->kind) {
+	case TF_EV_ALLOC:
+		end_rfree(rp, t);
+		do_alloc(rp, t, e, 1, &out);
+		if (out.status != RP_ST_INVALID)
+			t->last_seq = rp->block_seq;
+		break;
+	case TF_EV_RALLOC: {
+		int known = t->rf_active && t->rf_known;
+		int counted = !known || e->ptr != t->rf_ptr || e->size > t->rf_size;
+		t->rf_active = 0;
+		t->last_seq = 0;
+		do_alloc(rp, t, e, counted, &out);
+		break;
+	}
+	case TF_EV_FREE: {
+		end_rfree(rp, t);
+		blk *b = free_target(rp, e, &out);
+		if (b) {
+			if (b->tid == t->tid && b->seq == t->last_seq) {
+				rp->stks[b->stack].pub.temporary++;
+				rp->sum.temporary++;
+				out.temporary = 1;
+			}
+			rp->sum.frees++;
+			release_block(rp, b);
+			live_delete(rp, b);
+		}
+		break;
+	}
+	case TF_EV_RFREE: {
+		end_rfree(rp, t);
+		t->last_seq = 0;
+		blk *b = free_target(rp, e, &out);
+		t->rf_active = 1;
+		t->rf_known = b != NULL;
+		if (b) {
+			t->rf_ptr = b->ptr;
+			t->rf_size = b->size;
+			release_block(rp, b);
+			live_delete(rp, b);
+		}
+		break;
+	}
+	}
+	out.heap_bytes = rp->sum.heap_bytes;
+	if (rp->obs.event)
+		rp->obs.event(rp->obs.ctx, &out);
+}
+
+/* ---- the merge ---- */
+
+static int pev_before(const pev *a, const pev *b)
+{
+	if (a->time != b->time)
+		return a->time < b->time;
+	return a->seq < b->seq;
+}
+
+static int is_free_kind(unsigned kind) { return kind == TF_EV_FREE || kind == TF_EV_RFREE; }
+
+/* Global order of two threads' first pending events. */
+static int thr_before(const rp_ctx *rp, uint32_t ia, uint32_t ib)
+{
+	const pev *a = &rp->thrs[ia].q[0], *b = &rp->thrs[ib].q[0];
+	if (a->time != b->time)
+		return a->time < b->time;
+	int fa = is_free_kind(a->kind), fb = is_free_kind(b->kind);
+	if (fa != fb)
+		return fa;
+	return a->seq < b->seq;
+}
+
+static void gh_set(rp_ctx *rp, size_t pos, uint32_t ti)
+{
+	rp->gh[pos] = ti;
+	rp->thrs[ti].hpos = pos;
+}
+
+static void gh_up(rp_ctx *rp, size_t pos)
+{
+	uint32_t ti = rp->gh[pos];
+	while (pos > 0) {
+		size_t parent = (pos - 1) / 2;
+		if (!thr_before(rp, ti, rp->gh[parent]))
+			break;
+		gh_set(rp, pos, rp->gh[parent]);
+		pos = parent;
+	}
+	gh_set(rp, pos, ti);
+}
+
+static void gh_down(rp_ctx *rp, size_t pos)
+{
+	uint32_t ti = rp->gh[pos];
+	for (;;) {
+		size_t c = 2 * pos + 1;
+		if (c >= rp->ghlen)
+			break;
+		if (c + 1 < rp->ghlen && thr_before(rp, rp->gh[c + 1], rp->gh[c]))
+			c++;
+		if (!thr_before(rp, rp->gh[c], ti))
+			break;
+		gh_set(rp, pos, rp->gh[c]);
+		pos = c;
+	}
+	gh_set(rp, pos, ti);
+}
+
+/* Adds an event to thread ti's queue; returns 0 or RP_ENOMEM. */
+static int push_event(rp_ctx *rp, uint32_t ti, const pev *e)
+{
+	thr *t = &rp->thrs[ti];
+	if (ut_grow((void **)&t->q, &t->qcap, t->qlen + 1, sizeof(pev)))
+		return RP_ENOMEM;
+	size_t pos = t->qlen++;
+	while (pos > 0) {
+		size_t parent = (pos - 1) / 2;
+		if (!pev_before(e, &t->q[parent]))
+			break;
+		t->q[pos] = t->q[parent];
+		pos = parent;
+	}
+	t->q[pos] = *e;
+	rp->pending++;
+	if (t->qlen == 1) {
+		if (ut_grow((void **)&rp->gh, &rp->ghcap, rp->ghlen + 1, sizeof(uint32_t)))
+			return RP_ENOMEM;
+		rp->gh[rp->ghlen++] = ti;
+		gh_up(rp, rp->ghlen - 1);
+	} else if (pos == 0) {
+		gh_up(rp, t->hpos);
+	}
+	return 0;
+}
+
+/* Removes and applies the globally first pending event. */
+static void pop_apply(rp_ctx *rp)
+{
+	uint32_t ti = rp->gh[0];
+	thr *t = &rp->thrs[ti];
+	pev e = t->q[0];
+	pev last = t->q[--t->qlen];
+	if (t->qlen) {
+		size_t pos = 0;
+		for (;;) {
+			size_t c = 2 * pos + 1;
+			if (c >= t->qlen)
+				break;
+			if (c + 1 < t->qlen && pev_before(&t->q[c + 1], &t->q[c]))
+				c++;
+			if (!pev_before(&t->q[c], &last))
+				break;
+			t->q[pos] = t->q[c];
+			pos = c;
+		}
+		t->q[pos] = last;
+		gh_down(rp, 0);
+	} else {
+		rp->ghlen--;
+		if (rp->ghlen) {
+			gh_set(rp, 0, rp->gh[rp->ghlen]);
+			gh_down(rp, 0);
+		}
+	}
+	rp->pending--;
+	apply(rp, t, &e);
+}
+
+/* Processes pending events with time < limit (all of them when `all`). */
+static void drain(rp_ctx *rp, int all, uint64_t limit)
+{
+	while (rp->ghlen && !rp->nomem) {
+		if (!all && rp->thrs[rp->gh[0]].q[0].time >= limit)
+			break;
+		pop_apply(rp);
+	}
+}
+
+static int64_t thread_index(rp_ctx *rp, uint64_t tid)
+{
+	uint32_t idx;
+	if (ut_map_get(&rp->thrmap, tid, &idx))
+		return idx;
+	if (rp->nthr >= UINT32_MAX - 1 ||
+	    ut_grow((void **)&rp->thrs, &rp->capthr, rp->nthr + 1, sizeof(thr)))
+		return -1;
+	idx = (uint32_t)rp->nthr;
+	if (ut_map_put(&rp->thrmap, tid, idx))
+		return -1;
+	thr *t = &rp->thrs[rp->nthr++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	return idx;
+}
+
+/* Queues the events of an EVENTS record. */
+static int read_events(rp_ctx *rp, tf_record *rec)
+{
+	tf_events *it = &rec->u.events;
+	int64_t ti = thread_index(rp, it->tid);
+	if (ti < 0)
+		return RP_ENOMEM;
+	tf_event ev;
+	int rc;
+	while ((rc = tf_events_next(it, &ev)) == 1) {
+		rp->sum.events_read++;
+		pev p;
+		memset(&p, 0, sizeof(p));
+		p.time = ev.time_ns;
+		p.seq = ++rp->seq;
+		p.ptr = ev.ptr;
+		p.kind = ev.kind;
+		p.func = ev.func;
+		if (ev.kind == TF_EV_ALLOC || ev.kind == TF_EV_RALLOC) {
+			int64_t si = stack_index(rp, ev.stack);
+			if (si < 0)
+				return RP_ENOMEM;
+			p.size = ev.size;
+			p.stack = (uint32_t)si;
+		}
+		if (ev.time_ns > rp->max_time)
+			rp->max_time = ev.time_ns;
+		if (push_event(rp, (uint32_t)ti, &p))
+			return RP_ENOMEM;
+		if (rp->pending > RP_MAX_PENDING) {
+			rp->sum.forced++;
+			pop_apply(rp);
+		}
+		if (rp->nomem)
+			return RP_ENOMEM;
+	}
+	if (rc < 0) {
+		warnf(rp, "corrupt events record at byte %" PRIu64 " (rest of the record skipped)",
+		      rec->offset);
+		rp->sum.damaged = 1;
+	}
+	return 0;
+}
+
+static int read_header(rp_ctx *rp, const tf_header *h)
+{
+	rp->exe = malloc(h->exe_len + 1);
+	rp->argbuf = malloc(h->argv_len + 1);
+	rp->argv = calloc((size_t)h->argc + 1, sizeof(char *));
+	if (!rp->exe || !rp->argbuf || !rp->argv)
+		return RP_ENOMEM;
+	memcpy(rp->exe, h->exe, h->exe_len);
+	rp->exe[h->exe_len] = '\0';
+	memcpy(rp->argbuf, h->argv, h->argv_len);
+	rp->argbuf[h->argv_len] = '\0';
+	/* the decoder checked: exactly argc NUL-terminated strings */
+	size_t pos = 0;
+	for (uint32_t i = 0; i < h->argc && pos < h->argv_len; i++) {
+		rp->argv[i] = rp->argbuf + pos;
+		pos += strlen(rp->argbuf + pos) + 1;
+	}
+	rp->hdr.version = h->version;
+	rp->hdr.pid = h->pid;
+	rp->hdr.ppid = h->ppid;
+	rp->hdr.max_depth = h->max_depth;
+	rp->hdr.clock_origin_ns = h->clock_origin_ns;
+	rp->hdr.realtime_ns = h->realtime_ns;
+	rp->hdr.exe = rp->exe;
+	rp->hdr.argc = h->argc;
+	rp->hdr.argv = (const char *const *)rp->argv;
+	rp->sum.have_header = 1;
+	return 0;
+}
+
+static int add_modrec(rp_ctx *rp, const tf_record *rec)
+{
+	if (ut_grow((void **)&rp->mods, &rp->capmod, rp->nmod + 1, sizeof(rp_modrec)))
+		return RP_ENOMEM;
+	rp_modrec *m = &rp->mods[rp->nmod];
+	memset(m, 0, sizeof(*m));
+	if (rec->type == TF_REC_MODULE_UNLOAD) {
+		m->unload = 1;
+		m->mod.id = rec->u.unload.id;
+		m->mod.epoch = rec->u.unload.epoch;
+		m->mod.path = NULL;
+	} else {
+		m->mod = rec->u.module;
+		char *path = malloc(m->mod.path_len + 1);
+		if (!path)
+			return RP_ENOMEM;
+		memcpy(path, rec->u.module.path, m->mod.path_len);
+		path[m->mod.path_len] = '\0';
+		m->mod.path = path;
+	}
+	rp->nmod++;
+	return 0;
+}
+
+/* Handles one decoded record. */
+static int handle(rp_ctx *rp, tf_record *rec)
+{
+	rp->sum.records++;
+	switch (rec->type) {
+	case TF_REC_HEADER:
+		if (!rp->sum.have_header)
+			return read_header(rp, &rec->u.header);
+		return 0;
+	case TF_REC_MODULE_LOAD:
+	case TF_REC_MODULE_UNLOAD:
+		return add_modrec(rp, rec);
+	case TF_REC_STACK:
+		return define_stack(rp, &rec->u.stack);
+	case TF_REC_EVENTS:
+		return read_events(rp, rec);
+	case TF_REC_SYNC:
+		if (rp->sum.syncs)
+			drain(rp, 0, rp->sync_prev);
+		if (rec->u.sync.time_ns > rp->sync_prev)
+			rp->sync_prev = rec->u.sync.time_ns;
+		rp->sum.syncs++;
+		return rp->nomem ? RP_ENOMEM : 0;
+	case TF_REC_RSS:
+		rp->sum.rss_samples++;
+		if (rec->u.rss.rss_bytes > rp->sum.peak_rss_bytes) {
+			rp->sum.peak_rss_bytes = rec->u.rss.rss_bytes;
+			rp->sum.peak_rss_time_ns = rec->u.rss.time_ns;
+		}
+		if (rec->u.rss.time_ns > rp->max_time)
+			rp->max_time = rec->u.rss.time_ns;
+		if (rp->obs.rss)
+			rp->obs.rss(rp->obs.ctx, rec->u.rss.time_ns, rec->u.rss.rss_bytes);
+		return 0;
+	case TF_REC_MARK:
+		if (rec->u.mark.time_ns > rp->max_time)
+			rp->max_time = rec->u.mark.time_ns;
+		return 0;
+	case TF_REC_END:
+		if (!rp->sum.have_end) {
+			rp->sum.have_end = 1;
+			rp->sum.end = rec->u.end;
+		}
+		return 0;
+	}
+	return 0; /* THREAD and unknown records carry nothing the figures need */
+}
+
+static void finish(rp_ctx *rp)
+{
+	drain(rp, 1, 0);
+	for (size_t i = 0; i < rp->nthr; i++)
+		end_rfree(rp, &rp->thrs[i]);
+	for (size_t i = 0; i < rp->nstk; i++) {
+		stk *s = &rp->stks[i];
+		if (s->gen == rp->peak_gen && rp->peak_gen) {
+			s->pub.peak_bytes = s->saved_bytes;
+			s->pub.peak_allocations = s->saved_allocs;
+		} else if (rp->peak_gen) {
+			s->pub.peak_bytes = s->pub.live_bytes;
+			s->pub.peak_allocations = s->pub.live_allocations;
+		}
+		if (!s->pub.defined)
+			rp->sum.undefined_stacks++;
+	}
+	rp_summary *sum = &rp->sum;
+	sum->duration_ns = rp->max_time;
+	if (sum->have_end && sum->end.time_ns > sum->duration_ns)
+		sum->duration_ns = sum->end.time_ns;
+}
+
+static void check_end(rp_ctx *rp)
+{
+	rp_summary *sum = &rp->sum;
+	if (!sum->have_end) {
+		if (!sum->damaged)
+			warnf(rp, "no end record: the recording stopped early (program killed?); "
+				  "reporting what was recorded");
+		return;
+	}
+	if (sum->end.events != sum->events_read)
+		warnf(rp, "the end record counts %" PRIu64 " events but %" PRIu64 " were read",
+		      sum->end.events, sum->events_read);
+	if (sum->end.dropped)
+		warnf(rp, "the recorder dropped %" PRIu64 " events: figures are incomplete",
+		      sum->end.dropped);
+	if (sum->late_events)
+		warnf(rp, "%" PRIu64 " events arrived too late for the time-ordered merge and "
+			  "were booked out of order",
+		      sum->late_events);
+	if (sum->forced)
+		warnf(rp, "%" PRIu64 " events were merged early because too many were pending "
+			  "(missing sync records?)",
+		      sum->forced);
+}
+
+int rp_run(rp_ctx *rp, tf_reader *r)
+{
+	if (rp->ran)
+		return RP_EINVAL;
+	rp->ran = 1;
+	tf_record *rec = malloc(sizeof(*rec));
+	if (!rec)
+		return RP_ENOMEM;
+	int last_err = 0;
+	int ret = 0;
+	for (;;) {
+		int rc = tf_reader_next(r, rec);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			if (rc == TF_ENOMEM) {
+				ret = RP_ENOMEM;
+				break;
+			}
+			/* One line per problem: a corrupt stretch that yields several errors in a
+			 * row (false frame magics inside it) is one problem. */
+			if (!(rc == TF_ECORRUPT && last_err == TF_ECORRUPT)) {
+				char msg[256];
+				rp_format_read_error(msg, sizeof(msg), rc,
+						     tf_reader_error_offset(r), rp->sum.have_header);
+				if (rp->warn)
+					rp->warn(rp->warn_ctx, msg);
+			}
+			last_err = rc;
+			if (rc == TF_EEMPTY)
+				break;
+			if (rp->sum.have_header) {
+				rp->sum.damaged = 1;
+				drain(rp, 1, 0); /* what is pending can no longer be ordered better */
+			}
+			continue;
+		}
+		last_err = 0;
+		ret = handle(rp, rec);
+		if (ret)
+			break;
+	}
+	free(rec);
+	if (ret == 0 && rp->nomem)
+		ret = RP_ENOMEM;
+	if (ret)
+		return ret;
+	if (!rp->sum.have_header)
+		return RP_ENOTRACE;
+	finish(rp);
+	if (rp->nomem)
+		return RP_ENOMEM;
+	check_end(rp);
+	return 0;
+}
+
+const rp_summary *rp_get_summary(const rp_ctx *rp) { return &rp->sum; }
+const rp_header *rp_get_header(const rp_ctx *rp) { return &rp->hdr; }
+size_t rp_stack_count(const rp_ctx *rp) { return rp->nstk; }
+const rp_stack *rp_stack_at(const rp_ctx *rp, size_t i) { return &rp->stks[i].pub; }
+
+const rp_stack *rp_stack_find(const rp_ctx *rp, uint64_t id)
+{
+	uint32_t idx;
+	if (!ut_map_get(&rp->stkmap, id, &idx))
+		return NULL;
+	return &rp->stks[idx].pub;
+}
+
+size_t rp_modrec_count(const rp_ctx *rp) { return rp->nmod; }
+const rp_modrec *rp_modrec_at(const rp_ctx *rp, size_t i) { return &rp->mods[i]; }

@@ -1,0 +1,157 @@
+/*
+ * replay: streams the records of a trace and replays its heap events in global time order
+ * (prefix rp_).
+ *
+ * Each thread's events arrive in EVENTS records; records of different threads overlap in time
+ * and may come out of order within one writer pass.  After each pass the writer emits SYNC(t):
+ * every event of that pass with time < t has been written.  Replay keeps the pending events of
+ * each thread in a small min-heap keyed by (time, file order) and merges the threads' heads by
+ * (time, frees before allocations at equal time, file order); on SYNC(t_k) it processes every
+ * pending event older than the previous SYNC's time t_{k-1} (one pass of slack for events
+ * committed late), and everything at the end of the file or after damage.  Memory grows with the
+ * live allocations, the distinct stacks and the threads, not with the number of events.
+ *
+ * The result: a live map ptr -> (size, stack, time, thread); per-stack figures (allocations,
+ * bytes, live, temporary, live at the global peak, exactly); global figures; the header, module
+ * records and stacks.  Observers see every processed event in merged order (growth, dump
+ * --merged).  Symbolization is not done here: the module records are kept for the reports.
+ */
+#ifndef LEAKREC_REPLAY_H
+#define LEAKREC_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tf.h"
+
+enum {
+	RP_OK = 0,
+	RP_ENOMEM = -1,   /* out of memory */
+	RP_ENOTRACE = -2, /* nothing could be read: no header (the reason went to the warn callback) */
+	RP_EINVAL = -3,   /* bad argument (rp_run called twice, ...) */
+};
+
+/* Returns a static description of an RP_E* code. */
+const char *rp_strerror(int err);
+
+typedef struct rp_ctx rp_ctx;
+
+/* How replay booked an event (rp_event.status). */
+enum rp_status {
+	RP_ST_OK = 0,        /* applied normally */
+	RP_ST_FIXUP,         /* ALLOC/RALLOC of a pointer still live: the older block was freed */
+	RP_ST_STALE,         /* FREE/RFREE older than the live block at that pointer: ignored */
+	RP_ST_UNMATCHED,     /* FREE/RFREE of a pointer that is not live: ignored */
+	RP_ST_INVALID,       /* ALLOC/RALLOC of pointer 0: ignored */
+};
+
+/* One processed event, as handed to observers (valid during the callback only). */
+typedef struct rp_event {
+	uint64_t time_ns; /* relative to the header's clock origin */
+	uint64_t tid;
+	uint8_t kind;     /* TF_EV_* */
+	uint8_t func;     /* TF_FN_* */
+	uint8_t status;   /* RP_ST_* */
+	uint8_t temporary; /* FREE of a temporary allocation */
+	uint8_t counted;  /* ALLOC/RALLOC counted as an allocation */
+	uint64_t ptr;
+	uint64_t size;    /* ALLOC/RALLOC: requested size; FREE/RFREE: size of the freed block */
+	uint64_t stack;   /* ALLOC/RALLOC: stack id; FREE/RFREE: stack id of the freed block */
+	uint64_t heap_bytes; /* live heap bytes after the event */
+} rp_event;
+
+/* Observer of processed events (merged order) and RSS samples (file order).  Either function may
+ * be NULL; ctx is passed back unchanged. */
+typedef struct rp_observer {
+	void (*event)(void *ctx, const rp_event *ev);
+	void (*rss)(void *ctx, uint64_t time_ns, uint64_t rss_bytes);
+	void *ctx;
+} rp_observer;
+
+/* Receives one line of diagnostic text per problem (no file name, no newline), e.g.
+ * "truncated at byte 12345 (last frame incomplete); reporting what came before". */
+typedef void (*rp_warn_fn)(void *ctx, const char *msg);
+
+/* Per-stack figures.  Valid (peak_* included) after rp_run returned 0. */
+typedef struct rp_stack {
+	uint64_t id;
+	uint64_t epoch;
+	int defined;              /* a STACK record was read for this id */
+	uint32_t nframes;
+	const uint64_t *frames;   /* innermost first, call-site addresses; owned by the rp_ctx */
+	uint64_t allocations;     /* calls that returned memory (realloc: when it moved or grew) */
+	uint64_t allocated_bytes; /* sum of requested sizes of those allocations */
+	uint64_t live_bytes;      /* still allocated (at the end of the trace after rp_run) */
+	uint64_t live_allocations;
+	uint64_t temporary;       /* freed by the same thread before it allocated anything else */
+	uint64_t peak_bytes;      /* live at the moment of the global heap peak */
+	uint64_t peak_allocations;
+} rp_stack;
+
+/* The trace header, copied (strings owned by the rp_ctx, NUL-terminated). */
+typedef struct rp_header {
+	uint32_t version, pid, ppid, max_depth;
+	uint64_t clock_origin_ns, realtime_ns;
+	const char *exe;
+	uint32_t argc;
+	const char *const *argv;
+} rp_header;
+
+/* A module load or unload record, in file order (strings owned by the rp_ctx). */
+typedef struct rp_modrec {
+	int unload;        /* 1: only mod.id and mod.epoch are meaningful */
+	tf_module mod;     /* mod.path points at a NUL-terminated copy */
+} rp_modrec;
+
+/* Global figures.  Valid after rp_run. */
+typedef struct rp_summary {
+	int have_header, have_end;
+	tf_end end;                /* the END record, when have_end */
+	uint64_t duration_ns;      /* END time, else the latest time seen */
+	uint64_t allocations, frees, allocated_bytes, temporary;
+	uint64_t heap_bytes, live_allocations; /* at the end */
+	uint64_t peak_heap_bytes, peak_time_ns, peak_allocations;
+	uint64_t peak_rss_bytes, peak_rss_time_ns, rss_samples;
+	uint64_t records, events_read, syncs;
+	uint64_t fixups;           /* allocations of a still-live pointer (older block freed) */
+	uint64_t stale_frees;      /* frees older than the live block at their pointer (ignored) */
+	uint64_t unmatched_frees;  /* frees of pointers that were not live (ignored) */
+	uint64_t invalid_events;   /* allocations of pointer 0 (ignored) */
+	uint64_t late_events;      /* events processed after a later event (beyond the lag) */
+	uint64_t forced;           /* events processed early because too many were pending */
+	uint64_t undefined_stacks; /* stack ids referenced by events but never defined */
+	int damaged;               /* a truncation or corruption was reported */
+} rp_summary;
+
+/* Creates an empty replay.  Returns 0 and *out, or RP_ENOMEM.  Free with rp_free. */
+int rp_create(rp_ctx **out);
+/* Frees the replay and everything it handed out.  Accepts NULL. */
+void rp_free(rp_ctx *rp);
+
+/* Installs an observer (copied); call before rp_run.  NULL removes it. */
+void rp_set_observer(rp_ctx *rp, const rp_observer *obs);
+/* Installs the diagnostics callback; without one, diagnostics are dropped. */
+void rp_set_warn(rp_ctx *rp, rp_warn_fn fn, void *ctx);
+
+/* Reads every record of `r` (owned by the caller, left open) and replays it.  Problems in the
+ * input (truncation, corruption, counters of the END record that do not match) go to the warn
+ * callback, one line each, and reading goes on where it can.  Returns 0 when a header was read
+ * (the figures then describe everything before the damage), RP_ENOTRACE when nothing could be
+ * read, RP_ENOMEM, or RP_EINVAL on a second call. */
+int rp_run(rp_ctx *rp, tf_reader *r);
+
+/* Formats the message for a tf_reader_next error (rc < 0 at byte offset `off`) into buf;
+ * `after_header` says whether a header had been read.  Shared by the dump command. */
+void rp_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_header);
+
+/* Accessors; the returned pointers are owned by the rp_ctx and valid until rp_free. */
+const rp_summary *rp_get_summary(const rp_ctx *rp);
+const rp_header *rp_get_header(const rp_ctx *rp);
+size_t rp_stack_count(const rp_ctx *rp);
+const rp_stack *rp_stack_at(const rp_ctx *rp, size_t i); /* i < rp_stack_count */
+/* Returns the stack with this id, or NULL when it was never seen. */
+const rp_stack *rp_stack_find(const rp_ctx *rp, uint64_t id);
+size_t rp_modrec_count(const rp_ctx *rp);
+const rp_modrec *rp_modrec_at(const rp_ctx *rp, size_t i);
+
+#endif

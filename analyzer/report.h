@@ -1,0 +1,59 @@
+/*
+ * report: the text and JSON reports of a replayed trace (prefix rep_).
+ *
+ * Stacks are symbolized through sym (every shown frame, inlined frames expanded), allocator
+ * frames at the top of a stack are folded unless asked otherwise, and a stack with a runtime
+ * frame anywhere is runtime-owned: its bytes still live at the end count as runtime_leaked_bytes,
+ * not as leaks.  The JSON follows the contract in DESIGN.md (format 1).
+ */
+#ifndef LEAKREC_REPORT_H
+#define LEAKREC_REPORT_H
+
+#include <stdio.h>
+
+#include "replay.h"
+#include "sym.h"
+
+enum {
+	REP_OK = 0,
+	REP_ENOMEM = -1, /* out of memory */
+	REP_EIO = -2,    /* writing the report failed: see errno */
+};
+
+/* Returns a static description of a REP_E* code. */
+const char *rep_strerror(int err);
+
+typedef struct rep_options {
+	unsigned top;          /* stacks per list; 0 = every stack with a non-zero figure */
+	int show_alloc_frames; /* do not fold allocator frames */
+	int color;             /* ANSI colour in the text report */
+} rep_options;
+
+typedef struct rep_ctx rep_ctx;
+
+/* Feeds the module records of a replay into a symbolizer, in file order.  Returns 0 or a
+ * negative SYM_E* code (the first failure; the other records are still fed). */
+int rep_load_modules(sym_ctx *sym, const rp_ctx *rp);
+
+/* Prepares the reports of a finished replay.  rp and sym (sym may be NULL: nothing is
+ * symbolized) are borrowed and must outlive the rep_ctx; opt is copied.  Symbolizes the stacks
+ * still holding memory (to tell runtime-owned ones).  Returns 0 and *out, or REP_ENOMEM.
+ * Free with rep_free. */
+int rep_create(rep_ctx **out, const rp_ctx *rp, sym_ctx *sym, const rep_options *opt);
+/* Frees the report state.  Accepts NULL. */
+void rep_free(rep_ctx *rc);
+
+/* Writes the text report to f.  Returns 0, REP_ENOMEM or REP_EIO. */
+int rep_write_text(rep_ctx *rc, FILE *f);
+/* Writes the JSON object of the output contract to f.  Returns 0, REP_ENOMEM or REP_EIO. */
+int rep_write_json(rep_ctx *rc, FILE *f);
+
+/* Leaked figures, excluding runtime-owned stacks (valid after rep_create). */
+uint64_t rep_leaked_bytes(const rep_ctx *rc);
+uint64_t rep_leaked_allocations(const rep_ctx *rc);
+uint64_t rep_runtime_leaked_bytes(const rep_ctx *rc);
+
+/* Formats a byte count for people ("512 B", "1.5 MiB") into buf. */
+void rep_format_size(char *buf, size_t n, uint64_t bytes);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * util.c: growable arrays and a 64-bit-key hash map (see util.h).  Open addressing with linear
+ * probing, load factor at most 1/2.
+ */
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *ut_strerror(int err)
+{
+	switch (err) {
+	case UT_OK: return "success";
+	case UT_ENOMEM: return "out of memory";
+	}
+	return "unknown error";
+}
+
+int ut_grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap : 16;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2)
+			return UT_ENOMEM;
+		ncap *= 2;
+	}
+	if (elem && ncap > SIZE_MAX / elem)
+		return UT_ENOMEM;
+	void *p = realloc(*arr, ncap * elem);
+	if (!p)
+		return UT_ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+uint64_t ut_hash64(uint64_t x)
+{
+	/* splitmix64 finalizer */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+void ut_map_init(ut_map *m) { memset(m, 0, sizeof(*m)); }
+
+void ut_map_release(ut_map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	ut_map_init(m);
+}
+
+int ut_map_get(const ut_map *m, uint64_t key, uint32_t *val)
+{
+	if (!m->cap)
+		return 0;
+	size_t mask = m->cap - 1;
+	for (size_t i = (size_t)ut_hash64(key) & mask;; i = (i + 1) & mask) {
+		if (m->vals[i] == UINT32_MAX)
+			return 0;
+		if (m->keys[i] == key) {
+			*val = m->vals[i];
+			return 1;
+		}
+	}
+}
+
+static void map_insert(uint64_t *keys, uint32_t *vals, size_t cap, uint64_t key, uint32_t val)
+{
+	size_t mask = cap - 1;
+	size_t i = (size_t)ut_hash64(key) & mask;
+	while (vals[i] != UINT32_MAX && keys[i] != key)
+		i = (i + 1) & mask;
+	keys[i] = key;
+	vals[i] = val;
+}
+
+int ut_map_put(ut_map *m, uint64_t key, uint32_t val)
+{
+	if ((m->count + 1) * 2 > m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 64;
+		if (ncap > SIZE_MAX / sizeof(uint64_t))
+			return UT_ENOMEM;
+		uint64_t *keys = malloc(ncap * sizeof(*keys));
+		uint32_t *vals = malloc(ncap * sizeof(*vals));
+		if (!keys || !vals) {
+			free(keys);
+			free(vals);
+			return UT_ENOMEM;
+		}
+		memset(vals, 0xff, ncap * sizeof(*vals));
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->vals[i] != UINT32_MAX)
+				map_insert(keys, vals, ncap, m->keys[i], m->vals[i]);
+		free(m->keys);
+		free(m->vals);
+		m->keys = keys;
+		m->vals = vals;
+		m->cap = ncap;
+	}
+	uint32_t old;
+	if (!ut_map_get(m, key, &old))
+		m->count++;
+	map_insert(m->keys, m->vals, m->cap, key, val);
+	return 0;
+}
+
+size_t ut_utf8_len(const unsigned char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	unsigned c = p[0];
+	if (c < 0x80)
+		return 1;
+	size_t len;
+	unsigned lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f; /* above U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}

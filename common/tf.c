@@ -1,0 +1,500 @@
+/*
+ * tf.c: the record codec of the leakrec trace format (see tf.h and docs/trace-format.md).
+ * Nothing here allocates or calls stdio, so the recorder can use the encoder inside its hooks.
+ * Every decoder checks each length and index against the end of its payload.
+ */
+#include "tf.h"
+
+#include <string.h>
+
+const char *tf_strerror(int err)
+{
+	switch (err) {
+	case TF_OK: return "success";
+	case TF_EIO: return "input/output error";
+	case TF_ETRUNC: return "truncated";
+	case TF_ECORRUPT: return "corrupt data";
+	case TF_EMAGIC: return "not a leakrec trace";
+	case TF_EVERSION: return "written by a newer leakrec (unknown format version)";
+	case TF_ENOMEM: return "out of memory";
+	case TF_ESPACE: return "buffer too small";
+	case TF_EEMPTY: return "empty file";
+	}
+	return "unknown error";
+}
+
+const char *tf_func_name(unsigned fn)
+{
+	static const char *const names[TF_FN_COUNT] = {
+		"malloc", "calloc", "realloc", "reallocarray", "posix_memalign",
+		"aligned_alloc", "memalign", "valloc", "pvalloc", "free",
+	};
+	return fn < TF_FN_COUNT ? names[fn] : "?";
+}
+
+size_t tf_put_uvarint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* ---- encoder ---- */
+
+void tf_enc_init(tf_enc *e, uint8_t *buf, size_t cap)
+{
+	e->buf = buf;
+	e->cap = cap;
+	e->len = 0;
+	e->rec_start = 0;
+	e->overflow = 0;
+}
+
+void tf_enc_u(tf_enc *e, uint64_t v)
+{
+	if (e->cap - e->len < 10) {
+		e->overflow = 1;
+		return;
+	}
+	e->len += tf_put_uvarint(e->buf + e->len, v);
+}
+
+void tf_enc_s(tf_enc *e, int64_t v) { tf_enc_u(e, tf_zigzag(v)); }
+
+void tf_enc_byte(tf_enc *e, uint8_t b)
+{
+	if (e->len >= e->cap) {
+		e->overflow = 1;
+		return;
+	}
+	e->buf[e->len++] = b;
+}
+
+void tf_enc_bytes(tf_enc *e, const void *p, size_t n)
+{
+	if (e->cap - e->len < n) {
+		e->overflow = 1;
+		return;
+	}
+	memcpy(e->buf + e->len, p, n);
+	e->len += n;
+}
+
+void tf_enc_str(tf_enc *e, const void *p, size_t n)
+{
+	tf_enc_u(e, n);
+	tf_enc_bytes(e, p, n);
+}
+
+/* A record is written as type, 5 reserved bytes, payload; end_record puts the real length varint
+ * in and moves the payload down if the varint is shorter than 5 bytes. */
+#define TF_LEN_RESERVE 5
+
+void tf_enc_begin_record(tf_enc *e, unsigned type)
+{
+	e->overflow = 0;
+	e->rec_start = e->len;
+	tf_enc_u(e, type);
+	if (e->cap - e->len < TF_LEN_RESERVE)
+		e->overflow = 1;
+	else
+		e->len += TF_LEN_RESERVE;
+}
+
+int tf_enc_end_record(tf_enc *e)
+{
+	if (e->overflow) {
+		e->len = e->rec_start;
+		return TF_ESPACE;
+	}
+	size_t type_len = 1;
+	while (e->buf[e->rec_start + type_len - 1] & 0x80)
+		type_len++;
+	size_t len_pos = e->rec_start + type_len;
+	size_t payload = len_pos + TF_LEN_RESERVE;
+	size_t plen = e->len - payload;
+	if (plen > TF_MAX_PAYLOAD) {
+		e->len = e->rec_start;
+		return TF_ESPACE;
+	}
+	uint8_t tmp[10];
+	size_t n = tf_put_uvarint(tmp, plen);
+	memcpy(e->buf + len_pos, tmp, n);
+	if (n < TF_LEN_RESERVE) {
+		memmove(e->buf + len_pos + n, e->buf + payload, plen);
+		e->len -= TF_LEN_RESERVE - n;
+	}
+	return 0;
+}
+
+void tf_enc_header(tf_enc *e, const tf_header *h)
+{
+	tf_enc_begin_record(e, TF_REC_HEADER);
+	tf_enc_bytes(e, TF_MAGIC, TF_MAGIC_LEN);
+	tf_enc_u(e, TF_VERSION);
+	tf_enc_u(e, h->pid);
+	tf_enc_u(e, h->ppid);
+	tf_enc_u(e, h->clock_origin_ns);
+	tf_enc_u(e, h->realtime_ns);
+	tf_enc_u(e, h->max_depth);
+	tf_enc_str(e, h->exe, h->exe_len);
+	tf_enc_u(e, h->argc);
+	tf_enc_str(e, h->argv, h->argv_len);
+	tf_enc_end_record(e);
+}
+
+void tf_enc_module(tf_enc *e, const tf_module *m)
+{
+	tf_enc_begin_record(e, TF_REC_MODULE_LOAD);
+	tf_enc_u(e, m->id);
+	tf_enc_u(e, m->epoch);
+	tf_enc_u(e, m->bias);
+	tf_enc_str(e, m->path, m->path_len);
+	tf_enc_str(e, m->build_id, m->build_id_len);
+	tf_enc_u(e, m->nseg);
+	for (uint32_t i = 0; i < m->nseg; i++) {
+		tf_enc_u(e, m->seg[i].vaddr);
+		tf_enc_u(e, m->seg[i].memsz);
+		tf_enc_u(e, m->seg[i].offset);
+		tf_enc_u(e, m->seg[i].flags);
+	}
+	tf_enc_end_record(e);
+}
+
+void tf_enc_module_unload(tf_enc *e, uint64_t id, uint64_t epoch)
+{
+	tf_enc_begin_record(e, TF_REC_MODULE_UNLOAD);
+	tf_enc_u(e, id);
+	tf_enc_u(e, epoch);
+	tf_enc_end_record(e);
+}
+
+void tf_enc_stack(tf_enc *e, uint64_t id, uint64_t epoch, const uint64_t *frames, uint32_t n)
+{
+	tf_enc_begin_record(e, TF_REC_STACK);
+	tf_enc_u(e, id);
+	tf_enc_u(e, epoch);
+	tf_enc_u(e, n);
+	uint64_t prev = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		tf_enc_s(e, (int64_t)(frames[i] - prev));
+		prev = frames[i];
+	}
+	tf_enc_end_record(e);
+}
+
+void tf_enc_sync(tf_enc *e, uint64_t time_ns)
+{
+	tf_enc_begin_record(e, TF_REC_SYNC);
+	tf_enc_u(e, time_ns);
+	tf_enc_end_record(e);
+}
+
+void tf_enc_rss(tf_enc *e, uint64_t time_ns, uint64_t rss_bytes)
+{
+	tf_enc_begin_record(e, TF_REC_RSS);
+	tf_enc_u(e, time_ns);
+	tf_enc_u(e, rss_bytes);
+	tf_enc_end_record(e);
+}
+
+void tf_enc_mark(tf_enc *e, uint64_t time_ns, uint64_t tid, const char *label, size_t n)
+{
+	tf_enc_begin_record(e, TF_REC_MARK);
+	tf_enc_u(e, time_ns);
+	tf_enc_u(e, tid);
+	tf_enc_str(e, label, n);
+	tf_enc_end_record(e);
+}
+
+void tf_enc_thread(tf_enc *e, uint64_t tid, const char *name, size_t n)
+{
+	tf_enc_begin_record(e, TF_REC_THREAD);
+	tf_enc_u(e, tid);
+	tf_enc_str(e, name, n);
+	tf_enc_end_record(e);
+}
+
+void tf_enc_end(tf_enc *e, const tf_end *end)
+{
+	tf_enc_begin_record(e, TF_REC_END);
+	tf_enc_u(e, end->time_ns);
+	tf_enc_u(e, end->allocs);
+	tf_enc_u(e, end->frees);
+	tf_enc_u(e, end->events);
+	tf_enc_u(e, end->dropped);
+	tf_enc_u(e, end->stacks);
+	tf_enc_u(e, end->modules);
+	tf_enc_u(e, end->threads);
+	tf_enc_end_record(e);
+}
+
+void tf_evenc_begin(tf_evenc *w, tf_enc *e, uint64_t tid, uint64_t base_time)
+{
+	w->e = e;
+	w->count = 0;
+	w->time = base_time;
+	w->ptr = 0;
+	tf_enc_begin_record(e, TF_REC_EVENTS);
+	tf_enc_u(e, tid);
+	tf_enc_u(e, base_time);
+}
+
+void tf_evenc_add(tf_evenc *w, const tf_event *ev)
+{
+	tf_enc *e = w->e;
+	tf_enc_byte(e, (uint8_t)(ev->kind | (ev->func << 2)));
+	/* Events of one thread are in time order; a clock that stepped back is clamped. */
+	uint64_t t = ev->time_ns < w->time ? w->time : ev->time_ns;
+	tf_enc_u(e, t - w->time);
+	w->time = t;
+	tf_enc_s(e, (int64_t)(ev->ptr - w->ptr));
+	w->ptr = ev->ptr;
+	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC) {
+		tf_enc_u(e, ev->size);
+		tf_enc_u(e, ev->stack);
+	}
+	w->count++;
+}
+
+int tf_evenc_end(tf_evenc *w) { return tf_enc_end_record(w->e); }
+
+/* ---- decoder ---- */
+
+int tf_dec_u(tf_dec *d, uint64_t *v)
+{
+	uint64_t r = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (d->p >= d->end)
+			return TF_ETRUNC;
+		uint8_t b = *d->p++;
+		if (shift == 63 && b > 1)
+			return TF_ECORRUPT;
+		r |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = r;
+			return 0;
+		}
+	}
+	return TF_ECORRUPT;
+}
+
+int tf_dec_s(tf_dec *d, int64_t *v)
+{
+	uint64_t u;
+	int rc = tf_dec_u(d, &u);
+	if (rc == 0)
+		*v = tf_unzigzag(u);
+	return rc;
+}
+
+int tf_dec_byte(tf_dec *d, uint8_t *b)
+{
+	if (d->p >= d->end)
+		return TF_ETRUNC;
+	*b = *d->p++;
+	return 0;
+}
+
+int tf_dec_str(tf_dec *d, const char **s, size_t *n)
+{
+	uint64_t len;
+	int rc = tf_dec_u(d, &len);
+	if (rc)
+		return rc;
+	if (len > (uint64_t)(d->end - d->p))
+		return TF_ETRUNC;
+	*s = (const char *)d->p;
+	*n = (size_t)len;
+	d->p += len;
+	return 0;
+}
+
+/* Helpers that keep the decoders below readable: each evaluates to a return on error. */
+#define DU(v)                                                                                      \
+	do {                                                                                       \
+		uint64_t tmp_;                                                                     \
+		int rc_ = tf_dec_u(&d, &tmp_);                                                     \
+		if (rc_)                                                                           \
+			return rc_;                                                                \
+		(v) = tmp_;                                                                        \
+	} while (0)
+#define DU32(v)                                                                                    \
+	do {                                                                                       \
+		uint64_t tmp32_;                                                                   \
+		DU(tmp32_);                                                                        \
+		if (tmp32_ > UINT32_MAX)                                                           \
+			return TF_ECORRUPT;                                                        \
+		(v) = (uint32_t)tmp32_;                                                            \
+	} while (0)
+#define DSTR(s, n)                                                                                 \
+	do {                                                                                       \
+		int rc_ = tf_dec_str(&d, &(s), &(n));                                              \
+		if (rc_)                                                                           \
+			return rc_;                                                                \
+	} while (0)
+
+static int dec_header(tf_dec d, tf_header *h)
+{
+	if ((size_t)(d.end - d.p) < TF_MAGIC_LEN || memcmp(d.p, TF_MAGIC, TF_MAGIC_LEN) != 0)
+		return TF_EMAGIC;
+	d.p += TF_MAGIC_LEN;
+	DU32(h->version);
+	if (h->version > TF_VERSION)
+		return TF_EVERSION;
+	DU32(h->pid);
+	DU32(h->ppid);
+	DU(h->clock_origin_ns);
+	DU(h->realtime_ns);
+	DU32(h->max_depth);
+	DSTR(h->exe, h->exe_len);
+	DU32(h->argc);
+	DSTR(h->argv, h->argv_len);
+	/* argv must hold exactly argc NUL-terminated strings. */
+	uint32_t nul = 0;
+	for (size_t i = 0; i < h->argv_len; i++)
+		nul += h->argv[i] == '\0';
+	if (nul != h->argc || (h->argv_len && h->argv[h->argv_len - 1] != '\0'))
+		return TF_ECORRUPT;
+	return 0;
+}
+
+static int dec_module(tf_dec d, tf_module *m)
+{
+	const char *bid;
+	size_t bid_len;
+	DU(m->id);
+	DU(m->epoch);
+	DU(m->bias);
+	DSTR(m->path, m->path_len);
+	DSTR(bid, bid_len);
+	if (bid_len > TF_MAX_BUILD_ID)
+		return TF_ECORRUPT;
+	memcpy(m->build_id, bid, bid_len);
+	m->build_id_len = bid_len;
+	DU32(m->nseg);
+	if (m->nseg > TF_MAX_SEGMENTS)
+		return TF_ECORRUPT;
+	for (uint32_t i = 0; i < m->nseg; i++) {
+		DU(m->seg[i].vaddr);
+		DU(m->seg[i].memsz);
+		DU(m->seg[i].offset);
+		DU32(m->seg[i].flags);
+	}
+	return 0;
+}
+
+static int dec_stack(tf_dec d, tf_stack *s)
+{
+	DU(s->id);
+	DU(s->epoch);
+	DU32(s->nframes);
+	if (s->nframes > TF_MAX_FRAMES)
+		return TF_ECORRUPT;
+	uint64_t prev = 0;
+	for (uint32_t i = 0; i < s->nframes; i++) {
+		int64_t delta;
+		int rc = tf_dec_s(&d, &delta);
+		if (rc)
+			return rc;
+		prev += (uint64_t)delta;
+		s->frames[i] = prev;
+	}
+	return 0;
+}
+
+static int dec_end(tf_dec d, tf_end *e)
+{
+	DU(e->time_ns);
+	DU(e->allocs);
+	DU(e->frees);
+	DU(e->events);
+	DU(e->dropped);
+	DU(e->stacks);
+	DU(e->modules);
+	DU(e->threads);
+	return 0;
+}
+
+int tf_decode(tf_record *rec)
+{
+	tf_dec d = {rec->payload, rec->payload + rec->len};
+	switch (rec->type) {
+	case TF_REC_HEADER:
+		return dec_header(d, &rec->u.header);
+	case TF_REC_MODULE_LOAD:
+		return dec_module(d, &rec->u.module);
+	case TF_REC_MODULE_UNLOAD:
+		DU(rec->u.unload.id);
+		DU(rec->u.unload.epoch);
+		return 0;
+	case TF_REC_STACK:
+		return dec_stack(d, &rec->u.stack);
+	case TF_REC_EVENTS: {
+		tf_events *it = &rec->u.events;
+		DU(it->tid);
+		DU(it->base_time);
+		it->time = it->base_time;
+		it->ptr = 0;
+		it->d = d;
+		return 0;
+	}
+	case TF_REC_SYNC:
+		DU(rec->u.sync.time_ns);
+		return 0;
+	case TF_REC_RSS:
+		DU(rec->u.rss.time_ns);
+		DU(rec->u.rss.rss_bytes);
+		return 0;
+	case TF_REC_MARK:
+		DU(rec->u.mark.time_ns);
+		DU(rec->u.mark.tid);
+		DSTR(rec->u.mark.label, rec->u.mark.label_len);
+		return 0;
+	case TF_REC_THREAD:
+		DU(rec->u.thread.tid);
+		DSTR(rec->u.thread.name, rec->u.thread.name_len);
+		return 0;
+	case TF_REC_END:
+		return dec_end(d, &rec->u.end);
+	}
+	return 0; /* unknown record types are skipped by readers */
+}
+
+int tf_events_next(tf_events *it, tf_event *ev)
+{
+	tf_dec d = it->d;
+	if (d.p >= d.end)
+		return 0;
+	uint8_t op;
+	uint64_t dt;
+	int64_t dptr;
+	int rc = tf_dec_byte(&d, &op);
+	if (rc)
+		return rc;
+	ev->kind = op & 3;
+	ev->func = op >> 2;
+	if (ev->func >= TF_FN_COUNT)
+		return TF_ECORRUPT;
+	DU(dt);
+	if ((rc = tf_dec_s(&d, &dptr)) != 0)
+		return rc;
+	if (dt > UINT64_MAX - it->time)
+		return TF_ECORRUPT;
+	it->time += dt;
+	it->ptr += (uint64_t)dptr;
+	ev->time_ns = it->time;
+	ev->ptr = it->ptr;
+	ev->size = 0;
+	ev->stack = 0;
+	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC) {
+		DU(ev->size);
+		DU(ev->stack);
+	}
+	it->d = d;
+	return 1;
+}

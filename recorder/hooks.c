@@ -1,0 +1,525 @@
+/*
+ * hooks.c: the interposed malloc family, dlopen/dlclose, start-up and shut-down of the recorder.
+ *
+ * Per event the hook path does: the real call, a clock read, a libunwind backtrace, a lock-free
+ * stack table look-up, and a store into the calling thread's ring.  It never calls the
+ * intercepted malloc (a thread-local guard sends the recorder's own and libunwind's allocations
+ * straight to the real allocator, unrecorded), never uses stdio, takes no lock, and never exits.
+ *
+ * Ordering: a free is stamped and published before the real free (so its address cannot be handed
+ * out again before the free is in the ring); an allocation is stamped after the real allocator
+ * returns.  A realloc takes one stamp before the call (release of the old block) and one after
+ * (the new block).
+ *
+ * Start-up: dlsym, used to find the real functions, itself calls calloc; until the real functions
+ * are known, requests are served from a small static pool that free() recognises.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#define UNW_LOCAL_ONLY /* the fast local-only unwinder, in libunwind.so */
+#include <libunwind.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "leakrec.h"
+#include "modules.h"
+#include "prim.h"
+#include "recorder.h"
+#include "ring.h"
+#include "stacktab.h"
+#include "tf.h"
+#include "writer.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define DEFAULT_DEPTH 128
+#define MAX_DEPTH 1024
+#define SELF_FRAMES 8 /* extra frames asked of libunwind to cover the recorder's own */
+
+/* ---- real functions ---- */
+
+static struct {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*malloc_usable_size)(void *);
+	void *(*dlopen)(const char *, int);
+	int (*dlclose)(void *);
+} real;
+
+/* ---- state ---- */
+
+enum { ST_UNINIT, ST_RESOLVING, ST_READY };
+static _Atomic int resolve_state;
+static _Atomic int recording;  /* 1 while events are recorded */
+static _Atomic int failed_once;
+static uint32_t depth = DEFAULT_DEPTH;
+static pthread_key_t ring_key;
+static pid_t main_pid;
+
+typedef struct tstate {
+	int guard;  /* >0: inside the recorder, or a thread that is never recorded */
+	pid_t tid;
+	ring *r;
+} tstate;
+
+static __thread tstate ts;
+
+void rec_thread_ignore(void) { ts.guard++; }
+void rec_thread_unignore(void) { ts.guard--; }
+void rec_disable(void) { atomic_store(&recording, 0); }
+
+void rec_fail(const char *why)
+{
+	atomic_store(&recording, 0);
+	if (!atomic_exchange(&failed_once, 1))
+		prim_log(why, "; recording stopped, the program continues", NULL);
+}
+
+/* ---- bootstrap pool (for dlsym's own allocations) ---- */
+
+static _Alignas(16) unsigned char pool[64 * 1024];
+static _Atomic size_t pool_used;
+
+static int in_pool(const void *p)
+{
+	return (const unsigned char *)p >= pool && (const unsigned char *)p < pool + sizeof(pool);
+}
+
+static void *pool_alloc(size_t n)
+{
+	/* 16-byte header holding the size, then the block. */
+	size_t need = ((n + 15) & ~(size_t)15) + 16;
+	size_t off = atomic_fetch_add(&pool_used, need);
+	if (off + need > sizeof(pool))
+		return NULL;
+	memcpy(pool + off, &n, sizeof(n));
+	return pool + off + 16; /* zeroed: static storage, never reused */
+}
+
+static size_t pool_size(const void *p)
+{
+	size_t n;
+	memcpy(&n, (const unsigned char *)p - 16, sizeof(n));
+	return n;
+}
+
+static void resolve(void)
+{
+	int expect = ST_UNINIT;
+	if (!atomic_compare_exchange_strong(&resolve_state, &expect, ST_RESOLVING)) {
+		while (atomic_load(&resolve_state) != ST_READY)
+			sched_yield(); /* another thread resolves; its dlsym calls use the pool */
+		return;
+	}
+#define R(name) real.name = (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
+	R(malloc);
+	R(free);
+	R(calloc);
+	R(realloc);
+	R(posix_memalign);
+	R(aligned_alloc);
+	R(memalign);
+	R(valloc);
+	R(pvalloc);
+	R(malloc_usable_size);
+	R(dlopen);
+	R(dlclose);
+#undef R
+	atomic_store(&resolve_state, ST_READY);
+}
+
+static inline int ready(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&resolve_state, memory_order_acquire) == ST_READY, 1))
+		return 1;
+	if (atomic_load(&resolve_state) == ST_RESOLVING)
+		return 0; /* dlsym is running (maybe on this thread): use the pool */
+	resolve();
+	return 1;
+}
+
+/* ---- recording ---- */
+
+static void thread_end(void *arg)
+{
+	ring_release(arg);
+	ts.r = NULL;
+}
+
+static ring *my_ring(void)
+{
+	if (__builtin_expect(ts.r != NULL, 1))
+		return ts.r;
+	if (!ts.tid)
+		ts.tid = prim_gettid();
+	ring *r = ring_acquire(ts.tid);
+	if (!r) {
+		rec_fail("cannot map memory for a thread's event buffer");
+		return NULL;
+	}
+	ts.r = r;
+	pthread_setspecific(ring_key, r); /* runs thread_end when the thread exits */
+	return r;
+}
+
+static void push(uint8_t kind, uint8_t func, void *p, size_t size, uint32_t stack, uint64_t t)
+{
+	ring *r = my_ring();
+	if (!r)
+		return;
+	while (ring_full(r)) {
+		if (!wr_running()) {
+			wr_count_dropped();
+			return;
+		}
+		wr_kick();
+		struct timespec d = {0, 50000};
+		nanosleep(&d, NULL);
+	}
+	ring_ev e = {t, (uint64_t)(uintptr_t)p, size, stack, kind, func, 0};
+	ring_push(r, &e);
+	if ((r->head_local & (RING_CAP / 4 - 1)) == 0)
+		wr_kick();
+}
+
+static uint32_t capture_stack(void)
+{
+	void *ips[MAX_DEPTH + SELF_FRAMES];
+	uint64_t frames[MAX_DEPTH];
+	int n = unw_backtrace(ips, (int)depth + SELF_FRAMES);
+	int i = 0;
+	while (i < n && mod_is_self((uint64_t)(uintptr_t)ips[i]))
+		i++;
+	uint32_t m = 0;
+	for (; i < n && m < depth; i++)
+		frames[m++] = (uint64_t)(uintptr_t)ips[i] - 1; /* return address -> call site */
+	uint32_t id = stk_intern(frames, m, mod_epoch());
+	if (!id)
+		rec_fail("cannot map memory for the stack table");
+	return id;
+}
+
+static inline int should_record(void)
+{
+	return atomic_load_explicit(&recording, memory_order_relaxed) && ts.guard == 0;
+}
+
+static void record_alloc(uint8_t func, void *p, size_t size)
+{
+	ts.guard++;
+	uint64_t t = prim_now_ns();
+	uint32_t stack = capture_stack();
+	if (stack)
+		push(TF_EV_ALLOC, func, p, size, stack, t);
+	ts.guard--;
+}
+
+static void record_free(uint8_t func, void *p)
+{
+	ts.guard++;
+	push(TF_EV_FREE, func, p, 0, 0, prim_now_ns());
+	ts.guard--;
+}
+
+/* ---- the malloc family ---- */
+
+EXPORT void *malloc(size_t n)
+{
+	if (!ready())
+		return pool_alloc(n);
+	void *p = real.malloc(n);
+	if (p && should_record())
+		record_alloc(TF_FN_MALLOC, p, n);
+	return p;
+}
+
+EXPORT void free(void *p)
+{
+	if (!p || in_pool(p))
+		return;
+	if (should_record())
+		record_free(TF_FN_FREE, p);
+	real.free(p);
+}
+
+EXPORT void *calloc(size_t a, size_t b)
+{
+	if (!ready()) {
+		size_t n;
+		return __builtin_mul_overflow(a, b, &n) ? NULL : pool_alloc(n);
+	}
+	void *p = real.calloc(a, b);
+	if (p && should_record())
+		record_alloc(TF_FN_CALLOC, p, a * b);
+	return p;
+}
+
+/* realloc and reallocarray (whose size is already checked for overflow). */
+static void *realloc_common(uint8_t func, void *p, size_t n)
+{
+	if (!should_record())
+		return real.realloc(p, n);
+	if (!p) {
+		void *q = real.malloc(n);
+		if (q)
+			record_alloc(func, q, n);
+		return q;
+	}
+	ts.guard++;
+	uint64_t t0 = prim_now_ns();
+	void *q = real.realloc(p, n);
+	uint64_t t1 = prim_now_ns();
+	if (q) {
+		uint32_t stack = capture_stack();
+		if (stack) {
+			push(TF_EV_RFREE, func, p, 0, 0, t0);
+			push(TF_EV_RALLOC, func, q, n, stack, t1);
+		}
+	} else if (n == 0) {
+		push(TF_EV_FREE, func, p, 0, 0, t0); /* glibc's realloc(p, 0) frees p */
+	}
+	ts.guard--;
+	return q;
+}
+
+static void *realloc_from_pool(void *p, size_t n)
+{
+	void *q = malloc(n);
+	if (q) {
+		size_t old = pool_size(p);
+		memcpy(q, p, old < n ? old : n);
+	}
+	return q;
+}
+
+EXPORT void *realloc(void *p, size_t n)
+{
+	if (!ready()) {
+		void *q = pool_alloc(n);
+		if (q && p)
+			memcpy(q, p, pool_size(p) < n ? pool_size(p) : n);
+		return q;
+	}
+	if (p && in_pool(p))
+		return realloc_from_pool(p, n);
+	return realloc_common(TF_FN_REALLOC, p, n);
+}
+
+EXPORT void *reallocarray(void *p, size_t a, size_t b)
+{
+	size_t n;
+	if (__builtin_mul_overflow(a, b, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!ready() || (p && in_pool(p)))
+		return realloc(p, n);
+	return realloc_common(TF_FN_REALLOCARRAY, p, n);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (!ready())
+		return ENOMEM;
+	int rc = real.posix_memalign(out, align, n);
+	if (rc == 0 && should_record())
+		record_alloc(TF_FN_POSIX_MEMALIGN, *out, n);
+	return rc;
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+	if (!ready())
+		return NULL;
+	void *p = real.aligned_alloc(align, n);
+	if (p && should_record())
+		record_alloc(TF_FN_ALIGNED_ALLOC, p, n);
+	return p;
+}
+
+EXPORT void *memalign(size_t align, size_t n)
+{
+	if (!ready())
+		return NULL;
+	void *p = real.memalign(align, n);
+	if (p && should_record())
+		record_alloc(TF_FN_MEMALIGN, p, n);
+	return p;
+}
+
+EXPORT void *valloc(size_t n)
+{
+	if (!ready())
+		return NULL;
+	void *p = real.valloc(n);
+	if (p && should_record())
+		record_alloc(TF_FN_VALLOC, p, n);
+	return p;
+}
+
+EXPORT void *pvalloc(size_t n)
+{
+	if (!ready())
+		return NULL;
+	void *p = real.pvalloc(n);
+	if (p && should_record())
+		record_alloc(TF_FN_PVALLOC, p, n);
+	return p;
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	if (in_pool(p))
+		return pool_size(p);
+	if (!ready())
+		return 0;
+	return real.malloc_usable_size(p);
+}
+
+/* ---- dynamic loading ---- */
+
+/* The call to the real dlopen must stay a tail call: glibc takes the caller's address to choose
+ * the search path (RUNPATH of the calling object), and a tail call leaves the program's own
+ * return address in place.  The new module is picked up by the writer's next pass. */
+EXPORT void *dlopen(const char *file, int flags)
+{
+	if (!ready())
+		resolve();
+	mod_mark_dirty();
+	return real.dlopen(file, flags);
+}
+
+EXPORT int dlclose(void *h)
+{
+	if (!ready())
+		resolve();
+	if (!atomic_load(&recording))
+		return real.dlclose(h);
+	ts.guard++;
+	mod_rescan(); /* record any module loaded since the last pass while it is still there */
+	int rc = real.dlclose(h);
+	mod_rescan(); /* what is gone now: epoch advances */
+	ts.guard--;
+	return rc;
+}
+
+/* ---- marks ---- */
+
+EXPORT void leakrec_record_mark(const char *label)
+{
+	if (!atomic_load(&recording) || !label)
+		return;
+	ts.guard++;
+	if (!ts.tid)
+		ts.tid = prim_gettid();
+	uint8_t buf[320];
+	tf_enc e;
+	tf_enc_init(&e, buf, sizeof(buf));
+	size_t n = strnlen(label, 255);
+	uint64_t now = prim_now_ns();
+	tf_enc_mark(&e, now > wr_origin() ? now - wr_origin() : 0, (uint64_t)ts.tid, label, n);
+	wr_post(buf, e.len);
+	ts.guard--;
+}
+
+/* ---- start and end ---- */
+
+static void atfork_child(void)
+{
+	/* Only the forking thread exists in the child, and the parent's writer does not: the child
+	 * is not recorded (its own trace is future work), and the parent's file is left alone. */
+	atomic_store(&recording, 0);
+	ts.tid = prim_gettid();
+	mod_atfork_child();
+	wr_atfork_child();
+}
+
+static const char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : dflt;
+}
+
+/* Expands %p in pattern into out. */
+static void expand_path(const char *pattern, char *out, size_t cap)
+{
+	size_t o = 0;
+	char pid[24];
+	prim_utoa((uint64_t)getpid(), pid);
+	for (const char *s = pattern; *s && o + 1 < cap; s++) {
+		if (s[0] == '%' && s[1] == 'p') {
+			for (const char *d = pid; *d && o + 1 < cap; d++)
+				out[o++] = *d;
+			s++;
+		} else {
+			out[o++] = *s;
+		}
+	}
+	out[o] = '\0';
+}
+
+__attribute__((constructor(101))) static void leakrec_init(void)
+{
+	if (!ready())
+		return;
+	ts.guard++;
+	main_pid = getpid();
+	/* Only the process the launcher started records (children: see atfork_child). */
+	const char *want = getenv("LEAKREC_PID");
+	char mypid[24];
+	prim_utoa((uint64_t)main_pid, mypid);
+	if (want && strcmp(want, mypid) != 0) {
+		ts.guard--;
+		return;
+	}
+	static char path[4096];
+	expand_path(env_or("LEAKREC_OUTPUT", "leakrec.%p.zst"), path, sizeof(path));
+	const char *d = getenv("LEAKREC_DEPTH");
+	if (d && *d) {
+		long v = strtol(d, NULL, 10);
+		depth = v < 1 ? 1 : v > MAX_DEPTH ? MAX_DEPTH : (uint32_t)v;
+	}
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	mod_init_self();
+	if (stk_init() != 0 || pthread_key_create(&ring_key, thread_end) != 0) {
+		rec_fail("cannot initialise");
+		ts.guard--;
+		return;
+	}
+	pthread_atfork(NULL, NULL, atfork_child);
+	ts.tid = prim_gettid();
+	wr_config cfg = {path, depth};
+	int rc = wr_start(&cfg);
+	if (rc) {
+		prim_log("cannot record to '", path, "': ", strerror(-rc), "; the program runs unrecorded",
+			 NULL);
+		ts.guard--;
+		return;
+	}
+	atomic_store(&recording, 1);
+	ts.guard--;
+}
+
+__attribute__((destructor(101))) static void leakrec_fini(void)
+{
+	if (getpid() != main_pid)
+		return;
+	ts.guard++;
+	atomic_store(&recording, 0);
+	wr_stop();
+	ts.guard--;
+}

@@ -1,0 +1,269 @@
+/*
+ * leakrec: the launcher.  `leakrec [-o FILE] [--depth N] [--] PROGRAM [ARGS...]` runs PROGRAM
+ * with libleakrec.so preloaded, waits for it, then says on stderr where the trace is, how many
+ * allocations and frees it holds, and what to run next.  The program keeps its stdin, stdout,
+ * stderr and signals; leakrec exits with its status (128+N when it died of signal N).
+ *
+ * The library is looked for next to this executable (the build tree), then in LEAKREC_LIBDIR
+ * (PREFIX/lib/leakrec after `make install`).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tf.h"
+
+#ifndef LEAKREC_LIBDIR
+#define LEAKREC_LIBDIR "/usr/local/lib/leakrec"
+#endif
+#define LEAKREC_VERSION "0.1.0"
+
+static const char usage_text[] =
+	"usage: leakrec [OPTIONS] [--] PROGRAM [ARGS...]\n"
+	"\n"
+	"Runs PROGRAM and records every heap allocation and free with its call stack into a trace\n"
+	"file for leakanalyze.\n"
+	"\n"
+	"  -o, --output FILE   trace file (default leakrec.PROGRAM.PID.zst; %p is replaced by the pid)\n"
+	"  -d, --depth N       record at most N frames per stack (default 128, at most 1024)\n"
+	"  -q, --quiet         do not print the summary at the end\n"
+	"  -h, --help          show this help and exit\n"
+	"  -V, --version       show the version and exit\n"
+	"\n"
+	"The exit status is the program's own (128+N when it was killed by signal N), or 127 when it\n"
+	"cannot be started, 2 on a usage error.\n";
+
+static pid_t child = -1;
+
+static void forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+/* Finds libleakrec.so: next to our own executable, else the installed library directory. */
+static int find_library(char *out, size_t cap)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (snprintf(out, cap, "%s/libleakrec.so", self) < (int)cap &&
+			    access(out, R_OK) == 0)
+				return 0;
+			if (snprintf(out, cap, "%s/../lib/leakrec/libleakrec.so", self) < (int)cap &&
+			    access(out, R_OK) == 0)
+				return 0;
+		}
+	}
+	const char *env = getenv("LEAKREC_LIBDIR");
+	if (snprintf(out, cap, "%s/libleakrec.so", env && *env ? env : LEAKREC_LIBDIR) >= (int)cap)
+		return -1;
+	return access(out, R_OK) == 0 ? 0 : -1;
+}
+
+/* Expands %p; a relative result is made absolute so that a program that changes directory still
+ * writes where the user expects. */
+static void trace_path(const char *pattern, const char *prog, pid_t pid, char *out, size_t cap)
+{
+	char tmp[PATH_MAX];
+	if (!pattern) {
+		const char *base = strrchr(prog, '/');
+		snprintf(tmp, sizeof(tmp), "leakrec.%s.%d.zst", base ? base + 1 : prog, (int)pid);
+	} else {
+		size_t o = 0;
+		for (const char *s = pattern; *s && o + 16 < sizeof(tmp); s++) {
+			if (s[0] == '%' && s[1] == 'p') {
+				o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "%d", (int)pid);
+				s++;
+			} else {
+				tmp[o++] = *s;
+			}
+		}
+		tmp[o] = '\0';
+	}
+	char cwd[PATH_MAX];
+	int n;
+	if (tmp[0] != '/' && getcwd(cwd, sizeof(cwd)))
+		n = snprintf(out, cap, "%s/%s", cwd, tmp);
+	else
+		n = snprintf(out, cap, "%s", tmp);
+	if (n >= (int)cap) /* too long to make absolute: keep it as given */
+		snprintf(out, cap, "%.*s", (int)cap - 1, tmp);
+}
+
+/* Counts events in the trace: from the END record, or by reading every EVENTS record when the
+ * program ended without one (killed). */
+static int summarize(const char *path, uint64_t *allocs, uint64_t *frees, int *complete)
+{
+	tf_reader *r;
+	if (tf_reader_open(&r, path) != 0)
+		return -1;
+	tf_record rec;
+	int rc;
+	uint64_t a = 0, f = 0;
+	*complete = 0;
+	while ((rc = tf_reader_next(r, &rec)) != 0) {
+		if (rc < 0) {
+			if (rc == TF_ECORRUPT)
+				continue;
+			break;
+		}
+		if (rec.type == TF_REC_END) {
+			a = rec.u.end.allocs;
+			f = rec.u.end.frees;
+			*complete = 1;
+			break;
+		}
+		if (rec.type == TF_REC_EVENTS) {
+			tf_event ev;
+			while (tf_events_next(&rec.u.events, &ev) > 0) {
+				if (ev.kind == TF_EV_ALLOC || ev.kind == TF_EV_RALLOC)
+					a++;
+				else
+					f++;
+			}
+		}
+	}
+	tf_reader_close(r);
+	*allocs = a;
+	*frees = f;
+	return 0;
+}
+
+static void set_preload(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	if (old && *old) {
+		size_t n = strlen(lib) + strlen(old) + 2;
+		char *v = malloc(n);
+		if (!v)
+			return;
+		snprintf(v, n, "%s:%s", lib, old);
+		setenv("LD_PRELOAD", v, 1);
+		free(v);
+	} else {
+		setenv("LD_PRELOAD", lib, 1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'}, {"depth", required_argument, NULL, 'd'},
+		{"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	};
+	const char *output = NULL;
+	const char *depth = NULL;
+	int quiet = 0, c;
+	while ((c = getopt_long(argc, argv, "+o:d:qhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case 'd': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 1024) {
+				fprintf(stderr, "leakrec: invalid depth '%s' (1 to 1024)\n", optarg);
+				return 2;
+			}
+			depth = optarg;
+			break;
+		}
+		case 'q': quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': printf("leakrec %s (trace format %d)\n", LEAKREC_VERSION, TF_VERSION); return 0;
+		default: fputs(usage_text, stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "leakrec: no program given\n%s", usage_text);
+		return 2;
+	}
+	char lib[PATH_MAX];
+	if (find_library(lib, sizeof(lib)) != 0) {
+		fprintf(stderr, "leakrec: cannot find libleakrec.so next to leakrec or in %s\n",
+			LEAKREC_LIBDIR);
+		return 127;
+	}
+	char **prog = argv + optind;
+	fflush(NULL);
+	int errpipe[2];
+	if (pipe2(errpipe, O_CLOEXEC) != 0) {
+		fprintf(stderr, "leakrec: pipe: %s\n", strerror(errno));
+		return 127;
+	}
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "leakrec: fork: %s\n", strerror(errno));
+		return 127;
+	}
+	if (child == 0) {
+		close(errpipe[0]);
+		char path[PATH_MAX], pid[32];
+		trace_path(output, prog[0], getpid(), path, sizeof(path));
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		setenv("LEAKREC_OUTPUT", path, 1);
+		setenv("LEAKREC_PID", pid, 1);
+		if (depth)
+			setenv("LEAKREC_DEPTH", depth, 1);
+		set_preload(lib);
+		execvp(prog[0], prog);
+		int e = errno;
+		if (write(errpipe[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(errpipe[1]);
+	/* Signals a terminal sends go to the whole foreground group, the program included: the
+	 * launcher ignores them and waits.  Signals sent to the launcher alone are passed on. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	int exec_errno = 0;
+	ssize_t got = read(errpipe[0], &exec_errno, sizeof(exec_errno));
+	close(errpipe[0]);
+	int status;
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got == (ssize_t)sizeof(exec_errno)) {
+		fprintf(stderr, "leakrec: cannot run '%s': %s\n", prog[0], strerror(exec_errno));
+		return 127;
+	}
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	char path[PATH_MAX];
+	trace_path(output, prog[0], child, path, sizeof(path));
+	if (!quiet) {
+		uint64_t a, f;
+		int complete;
+		struct stat st;
+		if (stat(path, &st) != 0 || summarize(path, &a, &f, &complete) != 0) {
+			fprintf(stderr, "leakrec: no trace was written to %s\n", path);
+		} else {
+			fprintf(stderr, "leakrec: trace %s: %llu allocations, %llu frees%s\n", path,
+				(unsigned long long)a, (unsigned long long)f,
+				complete ? "" : " (the program ended before the recorder could finish)");
+			fprintf(stderr, "leakrec: next: leakanalyze %s\n", path);
+		}
+	}
+	return code;
+}

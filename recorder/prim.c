@@ -1,0 +1,157 @@
+/*
+ * prim.c: system calls of the recorder (see prim.h).  Nothing here allocates with malloc or uses
+ * stdio, so every function may run inside an interposed malloc, in a signal handler's shadow, or
+ * in a freshly forked child.
+ */
+#include "prim.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t prim_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t prim_realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+pid_t prim_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+
+void *prim_map(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void prim_unmap(void *p, size_t n)
+{
+	if (p)
+		munmap(p, n);
+}
+
+int prim_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+char *prim_utoa(uint64_t v, char *buf)
+{
+	char tmp[21];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (int i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+	return buf;
+}
+
+void prim_log(const char *first, ...)
+{
+	char buf[1024];
+	size_t len = 0;
+	const char *prefix = "leakrec: ";
+	va_list ap;
+	va_start(ap, first);
+	for (const char *s = prefix; s; s = (s == prefix ? first : va_arg(ap, const char *))) {
+		size_t n = strlen(s);
+		if (n > sizeof(buf) - 1 - len)
+			n = sizeof(buf) - 1 - len;
+		memcpy(buf + len, s, n);
+		len += n;
+	}
+	va_end(ap);
+	buf[len++] = '\n';
+	int saved = errno;
+	prim_write_all(2, buf, len);
+	errno = saved;
+}
+
+void prim_futex_wait(uint32_t *addr, uint32_t val, uint64_t timeout_ns)
+{
+	struct timespec ts = {(time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u)};
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, timeout_ns ? &ts : NULL, NULL, 0);
+}
+
+void prim_futex_wake(uint32_t *addr, int n)
+{
+	syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+int prim_thread_alive(pid_t tid)
+{
+	return !(syscall(SYS_tgkill, getpid(), tid, 0) < 0 && errno == ESRCH);
+}
+
+/* ---- arena ---- */
+
+#define ARENA_CHUNK (4u << 20)
+
+typedef struct arena_chunk {
+	_Atomic size_t used;
+	size_t cap;
+} arena_chunk;
+
+static _Atomic(arena_chunk *) arena_cur;
+static _Atomic size_t arena_total;
+
+void *prim_arena_alloc(size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if (n > ARENA_CHUNK / 4) {
+		void *p = prim_map(n);
+		if (p)
+			atomic_fetch_add(&arena_total, n);
+		return p;
+	}
+	for (;;) {
+		arena_chunk *c = atomic_load_explicit(&arena_cur, memory_order_acquire);
+		if (c) {
+			size_t off = atomic_fetch_add_explicit(&c->used, n, memory_order_relaxed);
+			if (off + n <= c->cap)
+				return (char *)c + off;
+		}
+		arena_chunk *nc = prim_map(ARENA_CHUNK);
+		if (!nc)
+			return NULL;
+		atomic_store_explicit(&nc->used, (sizeof(arena_chunk) + 15) & ~(size_t)15,
+				      memory_order_relaxed);
+		nc->cap = ARENA_CHUNK;
+		if (atomic_compare_exchange_strong(&arena_cur, &c, nc))
+			atomic_fetch_add(&arena_total, ARENA_CHUNK);
+		else
+			prim_unmap(nc, ARENA_CHUNK);
+	}
+}
+
+size_t prim_arena_bytes(void) { return atomic_load(&arena_total); }

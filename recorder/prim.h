@@ -1,0 +1,45 @@
+/*
+ * prim: the recorder's only contact with the operating system (after mimalloc's prim.h).
+ *
+ * Everything here is safe to call from inside a malloc hook: no malloc, no stdio, no locks.
+ * Memory comes from mmap; logging formats into a stack buffer and calls write(2) directly.
+ */
+#ifndef LEAKREC_PRIM_H
+#define LEAKREC_PRIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Monotonic nanoseconds (CLOCK_MONOTONIC: one clock for every CPU). */
+uint64_t prim_now_ns(void);
+/* Wall clock nanoseconds since the Unix epoch. */
+uint64_t prim_realtime_ns(void);
+pid_t prim_gettid(void);
+
+/* Anonymous private mapping of n bytes (zeroed), or NULL.  Release with prim_unmap. */
+void *prim_map(size_t n);
+void prim_unmap(void *p, size_t n);
+
+/* Writes all n bytes to fd, retrying on EINTR and short writes.  Returns 0 or -errno. */
+int prim_write_all(int fd, const void *p, size_t n);
+
+/* Writes "leakrec: " + the strings (NULL-terminated list) + "\n" to stderr in one write. */
+void prim_log(const char *first, ...);
+/* Formats v in decimal into buf (at least 21 bytes); returns buf. */
+char *prim_utoa(uint64_t v, char *buf);
+
+/* Futex wait on *addr while it equals val, at most timeout_ns (0: forever).  Futex wake n. */
+void prim_futex_wait(uint32_t *addr, uint32_t val, uint64_t timeout_ns);
+void prim_futex_wake(uint32_t *addr, int n);
+
+/* 1 when thread tid of this process still exists. */
+int prim_thread_alive(pid_t tid);
+
+/* Lock-free bump allocator on mmap'd chunks, for memory the recorder keeps until exit (stack
+ * table nodes, module records).  Returns 8-byte aligned zeroed memory, or NULL. */
+void *prim_arena_alloc(size_t n);
+/* Bytes obtained from the system by the arena so far. */
+size_t prim_arena_bytes(void);
+
+#endif

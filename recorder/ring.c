@@ -1,0 +1,48 @@
+/*
+ * ring.c: the list of per-thread rings (see ring.h).  The list only grows; rings are recycled
+ * through their state word (FREE -> OWNED by a thread's compare-and-swap, OWNED -> DEAD when the
+ * thread ends, DEAD -> FREE by the writer once drained), so no node is ever unlinked and walking
+ * the list needs no lock.
+ */
+#include "ring.h"
+
+#include "prim.h"
+
+static _Atomic(ring *) rings;
+
+ring *ring_list(void) { return atomic_load_explicit(&rings, memory_order_acquire); }
+
+ring *ring_acquire(pid_t tid)
+{
+	for (ring *r = ring_list(); r; r = r->next) {
+		int expect = RING_FREE;
+		if (atomic_load_explicit(&r->state, memory_order_relaxed) == RING_FREE &&
+		    atomic_compare_exchange_strong(&r->state, &expect, RING_OWNED)) {
+			r->tid = tid;
+			r->idle_passes = 0;
+			r->head_local = atomic_load(&r->head);
+			return r;
+		}
+	}
+	ring *r = prim_map(sizeof(ring));
+	if (!r)
+		return NULL;
+	r->ev = prim_map(RING_CAP * sizeof(ring_ev));
+	if (!r->ev) {
+		prim_unmap(r, sizeof(ring));
+		return NULL;
+	}
+	r->tid = tid;
+	atomic_store(&r->state, RING_OWNED);
+	ring *head = atomic_load(&rings);
+	do
+		r->next = head;
+	while (!atomic_compare_exchange_weak(&rings, &head, r));
+	return r;
+}
+
+void ring_release(ring *r)
+{
+	if (r)
+		atomic_store_explicit(&r->state, RING_DEAD, memory_order_release);
+}

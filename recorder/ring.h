@@ -1,0 +1,69 @@
+/*
+ * ring: per-thread event buffers between the application's threads and the writer thread.
+ *
+ * Each thread owns one ring of fixed-size raw events: it is the only producer, the writer the
+ * only consumer (single-producer single-consumer, no lock).  The thread publishes events with a
+ * release store of `head`; the writer encodes [tail, head) and publishes `tail`.  Rings live in a
+ * push-only list; a ring whose thread has ended is drained by the writer and then reused by a
+ * new thread, so memory stays bounded by the number of threads alive at once.
+ */
+#ifndef LEAKREC_RING_H
+#define LEAKREC_RING_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct ring_ev {
+	uint64_t time;
+	uint64_t ptr;
+	uint64_t size;
+	uint32_t stack;
+	uint8_t kind; /* TF_EV_* */
+	uint8_t func; /* TF_FN_* */
+	uint16_t pad;
+} ring_ev;
+
+enum { RING_FREE = 0, RING_OWNED = 1, RING_DEAD = 2 };
+
+#define RING_CAP_BITS 14 /* 16384 events, 512 KiB */
+
+typedef struct ring {
+	/* producer side */
+	_Alignas(64) _Atomic uint64_t head;
+	uint64_t head_local;
+	/* consumer side */
+	_Alignas(64) _Atomic uint64_t tail;
+	_Atomic int state;
+	pid_t tid;
+	uint32_t idle_passes; /* writer: passes without events, to check whether the thread lives */
+	uint64_t snap;        /* writer: head as read at the start of the pass */
+	struct ring *next;    /* list of all rings */
+	ring_ev *ev;
+} ring;
+
+#define RING_CAP (1u << RING_CAP_BITS)
+#define RING_MASK (RING_CAP - 1)
+
+/* Gives the calling thread a ring (a free one or a new one).  NULL when out of memory. */
+ring *ring_acquire(pid_t tid);
+/* Marks the ring of an ended thread; the writer drains and frees it. */
+void ring_release(ring *r);
+/* First ring of the list (the writer walks ->next). */
+ring *ring_list(void);
+
+/* Room for one more event?  The producer checks before ring_push. */
+static inline int ring_full(const ring *r)
+{
+	return r->head_local - atomic_load_explicit(&r->tail, memory_order_acquire) >= RING_CAP;
+}
+
+/* Appends an event and publishes it. */
+static inline void ring_push(ring *r, const ring_ev *e)
+{
+	r->ev[r->head_local & RING_MASK] = *e;
+	r->head_local++;
+	atomic_store_explicit(&r->head, r->head_local, memory_order_release);
+}
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * stacktab.c: lock-free stack table (see stacktab.h).
+ *
+ * A chain of open-addressing tables of growing size holds pointers to immutable nodes in arena
+ * memory.  A slot goes from NULL to a node once (compare-and-swap) and never changes again, so a
+ * reader needs no lock and sees either NULL or a complete node.  When the newest table is half
+ * full, a table twice as large is added; lookups probe every table.  Two threads that insert the
+ * same new stack at the moment a table is added may give it two ids; the analyzer merges stacks
+ * with equal frames, so that costs a few bytes, never a wrong figure.
+ */
+#include "stacktab.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "prim.h"
+
+#define STK_TABLES 20
+#define STK_FIRST_BITS 12
+
+typedef struct stk_table {
+	uint32_t bits;
+	_Atomic uint32_t used;
+	_Atomic(stk_node *) slot[];
+} stk_table;
+
+static _Atomic(stk_table *) tables[STK_TABLES];
+static _Atomic int ntables;
+static _Atomic uint32_t next_id = 1;
+static _Atomic(stk_node *) new_head;
+
+static stk_table *table_new(uint32_t bits)
+{
+	stk_table *t = prim_map(sizeof(stk_table) + ((size_t)1 << bits) * sizeof(stk_node *));
+	if (t)
+		t->bits = bits;
+	return t;
+}
+
+int stk_init(void)
+{
+	if (atomic_load(&ntables) > 0)
+		return 0;
+	stk_table *t = table_new(STK_FIRST_BITS);
+	if (!t)
+		return -1;
+	atomic_store(&tables[0], t);
+	atomic_store(&ntables, 1);
+	return 0;
+}
+
+static uint64_t hash_frames(const uint64_t *f, uint32_t n, uint64_t epoch)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (epoch * 0xff51afd7ed558ccdull) ^ n;
+	for (uint32_t i = 0; i < n; i++) {
+		h ^= f[i];
+		h *= 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	return h | 1; /* never 0 */
+}
+
+static int node_eq(const stk_node *nd, uint64_t h, const uint64_t *f, uint32_t n, uint64_t epoch)
+{
+	return nd->hash == h && nd->n == n && nd->epoch == epoch &&
+	       memcmp(nd->frames, f, n * sizeof(*f)) == 0;
+}
+
+/* Looks in table t: returns the matching node, or NULL after finding an empty slot (*empty). */
+static stk_node *probe(stk_table *t, uint64_t h, const uint64_t *f, uint32_t n, uint64_t epoch)
+{
+	uint32_t mask = (1u << t->bits) - 1;
+	for (uint32_t i = (uint32_t)h & mask, k = 0; k <= mask; i = (i + 1) & mask, k++) {
+		stk_node *nd = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+		if (!nd)
+			return NULL;
+		if (node_eq(nd, h, f, n, epoch))
+			return nd;
+	}
+	return NULL;
+}
+
+static void queue_new(stk_node *nd)
+{
+	stk_node *head = atomic_load_explicit(&new_head, memory_order_relaxed);
+	do
+		nd->next_new = head;
+	while (!atomic_compare_exchange_weak_explicit(&new_head, &head, nd, memory_order_release,
+						      memory_order_relaxed));
+}
+
+uint32_t stk_intern(const uint64_t *frames, uint32_t n, uint64_t epoch)
+{
+	uint64_t h = hash_frames(frames, n, epoch);
+	int nt = atomic_load_explicit(&ntables, memory_order_acquire);
+	for (int k = 0; k < nt; k++) {
+		stk_node *nd = probe(atomic_load_explicit(&tables[k], memory_order_acquire), h, frames,
+				     n, epoch);
+		if (nd)
+			return nd->id;
+	}
+	stk_node *mine = prim_arena_alloc(sizeof(stk_node) + n * sizeof(uint64_t));
+	if (!mine)
+		return 0;
+	mine->hash = h;
+	mine->epoch = epoch;
+	mine->n = n;
+	memcpy(mine->frames, frames, n * sizeof(uint64_t));
+	for (;;) {
+		nt = atomic_load_explicit(&ntables, memory_order_acquire);
+		stk_table *t = atomic_load_explicit(&tables[nt - 1], memory_order_acquire);
+		uint32_t mask = (1u << t->bits) - 1;
+		if (atomic_load_explicit(&t->used, memory_order_relaxed) > mask / 2 && nt < STK_TABLES) {
+			/* Grow: whoever wins the race installs the next table. */
+			stk_table *nt_tab = table_new(t->bits + 1);
+			if (!nt_tab)
+				return 0;
+			stk_table *expect = NULL;
+			if (atomic_compare_exchange_strong(&tables[nt], &expect, nt_tab)) {
+				atomic_store(&ntables, nt + 1);
+			} else {
+				prim_unmap(nt_tab, sizeof(stk_table) + ((size_t)1 << nt_tab->bits) *
+									  sizeof(stk_node *));
+				/* Wait until the winner publishes the count. */
+				while (atomic_load(&ntables) == nt)
+					;
+			}
+			continue;
+		}
+		for (uint32_t i = (uint32_t)h & mask, k = 0; k <= mask; i = (i + 1) & mask, k++) {
+			stk_node *nd = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+			if (!nd) {
+				if (!mine->id)
+					mine->id = atomic_fetch_add(&next_id, 1);
+				if (atomic_compare_exchange_strong_explicit(
+					    &t->slot[i], &nd, mine, memory_order_acq_rel,
+					    memory_order_acquire)) {
+					atomic_fetch_add_explicit(&t->used, 1, memory_order_relaxed);
+					queue_new(mine);
+					return mine->id;
+				}
+			}
+			if (node_eq(nd, h, frames, n, epoch))
+				return nd->id; /* another thread inserted it first */
+		}
+		return 0; /* table full and cannot grow */
+	}
+}
+
+stk_node *stk_take_new(void)
+{
+	stk_node *lst = atomic_exchange_explicit(&new_head, NULL, memory_order_acquire);
+	stk_node *rev = NULL;
+	while (lst) {
+		stk_node *next = lst->next_new;
+		lst->next_new = rev;
+		rev = lst;
+		lst = next;
+	}
+	return rev;
+}
+
+uint32_t stk_count(void) { return atomic_load(&next_id) - 1; }

@@ -1,0 +1,31 @@
+/*
+ * stk: the recorder's stack table.  Maps a call stack (instruction addresses + module epoch) to a
+ * small integer id, without locks: lookups and inserts from any number of threads at once.
+ * Each stack new to the table is queued once for the writer, which emits its STACK record before
+ * any event that refers to it.
+ */
+#ifndef LEAKREC_STK_H
+#define LEAKREC_STK_H
+
+#include <stdint.h>
+
+typedef struct stk_node {
+	struct stk_node *next_new; /* writer queue link */
+	uint64_t hash;
+	uint64_t epoch;
+	uint32_t id;
+	uint32_t n;
+	uint64_t frames[]; /* innermost first */
+} stk_node;
+
+/* Sets up the table.  Returns 0 or -1 when no memory could be mapped. */
+int stk_init(void);
+/* Returns the id of the stack (inserting it when new; ids start at 1), or 0 when out of memory. */
+uint32_t stk_intern(const uint64_t *frames, uint32_t n, uint64_t epoch);
+/* Takes every stack inserted since the last call, oldest first.  The nodes stay owned by the
+ * table (arena memory). Writer thread only. */
+stk_node *stk_take_new(void);
+/* Number of distinct stacks. */
+uint32_t stk_count(void);
+
+#endif

@@ -1,0 +1,397 @@
+/*
+ * writer.c: the writer thread (see writer.h).
+ *
+ * Data path: rings (raw 32-byte events) -> tf encoder (varints, per-record deltas) into `enc` ->
+ * zstd streaming compression into `out` -> write(2).  A SYNC record after each pass tells the
+ * analyzer that every event stamped before the pass began has been written.  All buffers and the
+ * zstd context are mmap'd once at start, so the writer never calls malloc either.
+ */
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_initStaticCStream: the context lives in our mmap */
+#include "writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "modules.h"
+#include "prim.h"
+#include "recorder.h"
+#include "ring.h"
+#include "stacktab.h"
+#include "tf.h"
+
+#define WR_PASS_NS (20u * 1000000u)   /* at most this long between passes */
+#define WR_FRAME_NS (100u * 1000000u) /* a zstd frame ends at least this often */
+#define WR_FRAME_BYTES (8u << 20)     /* ... or after this much input */
+#define WR_ENC_CAP (2u << 20)
+#define WR_ENC_FLUSH (1u << 20)
+#define WR_EVENTS_PER_RECORD 8192
+#define WR_LEVEL 3
+
+typedef struct meta_node {
+	struct meta_node *next;
+	size_t len;
+	uint8_t data[];
+} meta_node;
+
+static struct {
+	int fd;
+	const char *path;
+	ZSTD_CStream *zs;
+	uint8_t *enc_buf;
+	tf_enc enc;
+	uint8_t *out_buf;
+	size_t out_cap;
+	uint64_t origin;
+	uint64_t frame_start_ns;
+	uint64_t frame_in;
+	pthread_t thread;
+	int thread_started;
+	_Atomic int running;
+	_Atomic int stop;
+	uint32_t kick; /* futex word: bumped to wake the writer (accessed with __atomic builtins) */
+	_Atomic(meta_node *) meta;
+	_Atomic uint64_t dropped;
+	uint64_t events, allocs, frees, stacks, threads;
+	int rss_fd;
+	int failed;
+} W = {.fd = -1, .rss_fd = -1};
+
+uint64_t wr_origin(void) { return W.origin; }
+int wr_running(void) { return atomic_load_explicit(&W.running, memory_order_relaxed); }
+void wr_count_dropped(void) { atomic_fetch_add_explicit(&W.dropped, 1, memory_order_relaxed); }
+
+void wr_kick(void)
+{
+	__atomic_fetch_add(&W.kick, 1, __ATOMIC_RELEASE);
+	prim_futex_wake(&W.kick, 1);
+}
+
+void wr_post(const void *rec, size_t len)
+{
+	meta_node *n = prim_arena_alloc(sizeof(*n) + len);
+	if (!n) {
+		rec_fail("out of memory for a module or mark record");
+		return;
+	}
+	n->len = len;
+	memcpy(n->data, rec, len);
+	meta_node *head = atomic_load(&W.meta);
+	do
+		n->next = head;
+	while (!atomic_compare_exchange_weak(&W.meta, &head, n));
+}
+
+/* ---- output ---- */
+
+static void write_fail(int err)
+{
+	if (W.failed)
+		return;
+	W.failed = 1;
+	atomic_store(&W.running, 0);
+	char num[24];
+	prim_log("cannot write trace '", W.path, "': ", strerror(err), " (errno ", prim_utoa((uint64_t)err, num),
+		 "); recording stopped, the program continues", NULL);
+	rec_disable();
+}
+
+/* Compresses what is in the encoder; ends the frame when `end_frame`. */
+static void compress_out(int end_frame)
+{
+	if (W.failed) {
+		W.enc.len = 0;
+		return;
+	}
+	ZSTD_inBuffer in = {W.enc_buf, W.enc.len, 0};
+	W.frame_in += W.enc.len;
+	ZSTD_EndDirective mode = end_frame ? ZSTD_e_end : ZSTD_e_continue;
+	for (;;) {
+		ZSTD_outBuffer out = {W.out_buf, W.out_cap, 0};
+		size_t rem = ZSTD_compressStream2(W.zs, &out, &in, mode);
+		if (ZSTD_isError(rem)) {
+			prim_log("zstd: ", ZSTD_getErrorName(rem), NULL);
+			write_fail(EIO);
+			break;
+		}
+		if (out.pos) {
+			int rc = prim_write_all(W.fd, W.out_buf, out.pos);
+			if (rc) {
+				write_fail(-rc);
+				break;
+			}
+		}
+		if (end_frame ? rem == 0 : in.pos == in.size)
+			break;
+	}
+	W.enc.len = 0;
+	if (end_frame) {
+		W.frame_start_ns = prim_now_ns();
+		W.frame_in = 0;
+	}
+}
+
+/* Makes room for a record of up to `need` bytes. */
+static void reserve(size_t need)
+{
+	if (W.enc.len + need > WR_ENC_FLUSH)
+		compress_out(0);
+}
+
+static uint64_t rel(uint64_t t) { return t > W.origin ? t - W.origin : 0; }
+
+static void sample_rss(uint64_t now)
+{
+	if (W.rss_fd < 0)
+		return;
+	char buf[128];
+	ssize_t n = pread(W.rss_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	/* statm: size resident shared ... (pages) */
+	const char *p = buf;
+	while (*p && *p != ' ')
+		p++;
+	uint64_t pages = 0;
+	while (*p == ' ')
+		p++;
+	while (*p >= '0' && *p <= '9')
+		pages = pages * 10 + (uint64_t)(*p++ - '0');
+	reserve(32);
+	tf_enc_rss(&W.enc, rel(now), pages * (uint64_t)sysconf(_SC_PAGESIZE));
+}
+
+static void drain_meta(void)
+{
+	meta_node *lst = atomic_exchange(&W.meta, NULL), *rev = NULL;
+	while (lst) {
+		meta_node *nx = lst->next;
+		lst->next = rev;
+		rev = lst;
+		lst = nx;
+	}
+	for (; rev; rev = rev->next) {
+		reserve(rev->len);
+		if (W.enc.len + rev->len <= WR_ENC_CAP) {
+			memcpy(W.enc_buf + W.enc.len, rev->data, rev->len);
+			W.enc.len += rev->len;
+		}
+	}
+}
+
+static void drain_stacks(void)
+{
+	for (stk_node *s = stk_take_new(); s; s = s->next_new) {
+		reserve(16 + (size_t)s->n * 10 + 32);
+		tf_enc_stack(&W.enc, s->id, s->epoch, s->frames, s->n);
+		W.stacks++;
+	}
+}
+
+static void drain_ring(ring *r, uint64_t head)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	while (tail < head) {
+		uint64_t n = head - tail;
+		if (n > WR_EVENTS_PER_RECORD)
+			n = WR_EVENTS_PER_RECORD;
+		reserve(n * 40 + 64);
+		const ring_ev *first = &r->ev[tail & RING_MASK];
+		tf_evenc w;
+		tf_evenc_begin(&w, &W.enc, (uint64_t)r->tid, rel(first->time));
+		for (uint64_t i = 0; i < n; i++) {
+			const ring_ev *e = &r->ev[(tail + i) & RING_MASK];
+			tf_event ev = {e->kind, e->func, rel(e->time), e->ptr, e->size, e->stack};
+			tf_evenc_add(&w, &ev);
+			if (e->kind == TF_EV_ALLOC || e->kind == TF_EV_RALLOC)
+				W.allocs++;
+			else
+				W.frees++;
+		}
+		if (tf_evenc_end(&w) == 0)
+			W.events += n;
+		tail += n;
+		atomic_store_explicit(&r->tail, tail, memory_order_release);
+	}
+}
+
+/* One pass: see the file comment.  `final` ends the frame whatever its age. */
+static void pass(int final)
+{
+	uint64_t now = prim_now_ns();
+	if (mod_take_dirty())
+		mod_rescan();
+	/* Read every ring's head before taking the new stacks: a stack is queued before the event
+	 * that uses it is published, so all stacks of these events are in the queue now. */
+	for (ring *r = ring_list(); r; r = r->next)
+		r->snap = atomic_load_explicit(&r->head, memory_order_acquire);
+	drain_meta();
+	drain_stacks();
+	for (ring *r = ring_list(); r; r = r->next) {
+		int st = atomic_load_explicit(&r->state, memory_order_acquire);
+		if (st == RING_FREE)
+			continue;
+		uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+		if (r->snap > tail) {
+			drain_ring(r, r->snap);
+			r->idle_passes = 0;
+		} else if (st == RING_OWNED && ++r->idle_passes >= 50) {
+			/* A thread that ended without its key destructor (killed, or after fork). */
+			r->idle_passes = 0;
+			if (!prim_thread_alive(r->tid)) {
+				int expect = RING_OWNED;
+				atomic_compare_exchange_strong(&r->state, &expect, RING_DEAD);
+				st = RING_DEAD;
+			}
+		}
+		if (st == RING_DEAD &&
+		    atomic_load_explicit(&r->head, memory_order_acquire) == r->snap) {
+			atomic_store_explicit(&r->state, RING_FREE, memory_order_release);
+			W.threads++;
+		}
+	}
+	reserve(32);
+	tf_enc_sync(&W.enc, rel(now));
+	sample_rss(now);
+	if (final || now - W.frame_start_ns >= WR_FRAME_NS || W.frame_in >= WR_FRAME_BYTES)
+		compress_out(1);
+	else if (W.enc.len >= WR_ENC_FLUSH / 2)
+		compress_out(0);
+}
+
+static void *writer_main(void *arg)
+{
+	(void)arg;
+	rec_thread_ignore(); /* the writer's own calls are never recorded */
+	while (!atomic_load(&W.stop)) {
+		uint32_t k = __atomic_load_n(&W.kick, __ATOMIC_ACQUIRE);
+		prim_futex_wait(&W.kick, k, WR_PASS_NS);
+		pass(0);
+	}
+	return NULL;
+}
+
+static void write_header(const wr_config *cfg)
+{
+	static char exe[4096], args[32768];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	size_t alen = 0;
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t r;
+		while (alen < sizeof(args) && (r = read(fd, args + alen, sizeof(args) - alen)) > 0)
+			alen += (size_t)r;
+		close(fd);
+	}
+	if (alen == sizeof(args)) { /* cut: keep whole strings only */
+		while (alen > 0 && args[alen - 1] != '\0')
+			alen--;
+	}
+	uint32_t argc = 0;
+	for (size_t i = 0; i < alen; i++)
+		argc += args[i] == '\0';
+	tf_header h = {
+		.version = TF_VERSION,
+		.pid = (uint32_t)getpid(),
+		.ppid = (uint32_t)getppid(),
+		.clock_origin_ns = W.origin,
+		.realtime_ns = prim_realtime_ns(),
+		.max_depth = cfg->depth,
+		.exe = exe,
+		.exe_len = strlen(exe),
+		.argv = args,
+		.argv_len = alen,
+		.argc = argc,
+	};
+	tf_enc_header(&W.enc, &h);
+}
+
+int wr_start(const wr_config *cfg)
+{
+	W.path = cfg->path;
+	W.origin = prim_now_ns();
+	W.fd = open(cfg->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (W.fd < 0)
+		return -errno;
+	size_t zsize = ZSTD_estimateCStreamSize(WR_LEVEL);
+	void *zmem = prim_map(zsize);
+	W.enc_buf = prim_map(WR_ENC_CAP);
+	W.out_cap = ZSTD_CStreamOutSize();
+	W.out_buf = prim_map(W.out_cap);
+	if (!zmem || !W.enc_buf || !W.out_buf)
+		return -ENOMEM;
+	W.zs = ZSTD_initStaticCStream(zmem, zsize);
+	if (!W.zs)
+		return -ENOMEM;
+	ZSTD_CCtx_setParameter(W.zs, ZSTD_c_compressionLevel, WR_LEVEL);
+	ZSTD_CCtx_setParameter(W.zs, ZSTD_c_checksumFlag, 1);
+	tf_enc_init(&W.enc, W.enc_buf, WR_ENC_CAP);
+	W.rss_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	write_header(cfg);
+	mod_rescan();
+	drain_meta();
+	compress_out(1); /* the header goes out at once: even a trace killed now is readable */
+	atomic_store(&W.running, 1);
+	if (W.failed)
+		return -EIO;
+	rec_thread_ignore();
+	int rc = pthread_create(&W.thread, NULL, writer_main, NULL);
+	rec_thread_unignore();
+	if (rc) {
+		atomic_store(&W.running, 0);
+		return -rc;
+	}
+	W.thread_started = 1;
+	return 0;
+}
+
+static uint64_t live_rings(void)
+{
+	uint64_t n = 0;
+	for (ring *r = ring_list(); r; r = r->next)
+		n += atomic_load(&r->state) != RING_FREE;
+	return n;
+}
+
+void wr_stop(void)
+{
+	if (W.fd < 0)
+		return;
+	if (W.thread_started) {
+		atomic_store(&W.stop, 1);
+		wr_kick();
+		pthread_join(W.thread, NULL);
+		W.thread_started = 0;
+	}
+	atomic_store(&W.running, 0);
+	pass(0);
+	tf_end end = {
+		.time_ns = rel(prim_now_ns()),
+		.allocs = W.allocs,
+		.frees = W.frees,
+		.events = W.events,
+		.dropped = atomic_load(&W.dropped),
+		.stacks = W.stacks,
+		.modules = mod_count(),
+		.threads = W.threads + live_rings(),
+	};
+	reserve(128);
+	tf_enc_end(&W.enc, &end);
+	compress_out(1);
+	close(W.fd);
+	W.fd = -1;
+}
+
+void wr_atfork_child(void)
+{
+	/* The writer thread does not exist in the child; the parent's file must not be touched. */
+	W.thread_started = 0;
+	atomic_store(&W.running, 0);
+	W.fd = -1;
+}

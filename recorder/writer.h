@@ -1,0 +1,38 @@
+/*
+ * wr: the writer thread.  Every pass (at most 20 ms apart, sooner when a ring fills) it takes the
+ * records queued by other threads (modules, marks), the stacks new to the stack table, and every
+ * thread's new events; encodes them (tf), compresses them with one static zstd context into
+ * independent frames (a frame ends at least every 100 ms) and writes them.  It also samples RSS.
+ * Only wr_post and wr_kick are called from the hook path; both are lock-free and allocate only
+ * from the arena.
+ */
+#ifndef LEAKREC_WR_H
+#define LEAKREC_WR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct wr_config {
+	const char *path; /* trace file to create */
+	uint32_t depth;
+} wr_config;
+
+/* Opens the trace, writes the header and module map, starts the writer thread.  Returns 0, or
+ * -errno (nothing is recorded then; the caller says so once). */
+int wr_start(const wr_config *cfg);
+/* Queues one encoded record (copied). Lock-free; safe in hooks. */
+void wr_post(const void *rec, size_t len);
+/* Wakes the writer now (a ring is filling up). */
+void wr_kick(void);
+/* 1 while the writer accepts events. */
+int wr_running(void);
+/* Stops the writer thread, writes every pending event and the END record, closes the file. */
+void wr_stop(void);
+/* Counts an event that could not be recorded. */
+void wr_count_dropped(void);
+/* Clock origin of the trace (prim_now_ns() at start). */
+uint64_t wr_origin(void);
+/* In a forked child: forget the parent's writer (its thread does not exist here). */
+void wr_atfork_child(void);
+
+#endif
