@@ -10,6 +10,7 @@
 # the preload library is never sanitized (it runs inside other programs).
 
 CC      ?= cc
+SHELL   := /bin/bash
 PREFIX  ?= /usr/local
 B       := build
 SANITIZE ?=

@@ -1,3 +1,40 @@
-# tests/tests.mk: included by the top-level Makefile (placeholder, filled in as tests land)
-test: all
-	@echo "0 passed, 0 failed"
+# tests/tests.mk: test programs, unit tests and end-to-end tests; included by the Makefile.
+#
+# make test builds a second leakanalyze under ASan/UBSan (build/san/leakanalyze) and runs every
+# unit test (tests/unit, sanitized) and the end-to-end tests (tests/e2e/run.py), which record
+# programs from tests/progs with the real recorder and check the analysis against exact figures.
+
+SAN       := address,undefined
+SAN_CFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+T         := $(B)/tests
+
+# ---- sanitized analyzer ----
+ANA_SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(ANA_SRCS))
+$(B)/san/%.o: %.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN_CFLAGS) $(PKG_CFLAGS) -Icommon -Ianalyzer $(DEPFLAGS) -c $< -o $@
+$(B)/san/leakanalyze: $(ANA_SAN_OBJS)
+	$(CC) $(SAN_CFLAGS) -o $@ $(ANA_SAN_OBJS) $(DW_LIBS) $(ZSTD_LIBS) -liberty -lm
+
+# ---- test programs (recorded by the e2e tests; plain builds, never sanitized) ----
+PROG_CFLAGS := -std=gnu11 -g -O0 -fno-omit-frame-pointer -pthread
+PROGS_C := $(wildcard tests/progs/*.c)
+PROGS   := $(patsubst tests/progs/%.c,$(T)/%,$(filter-out tests/progs/sym_%.c,$(PROGS_C)))
+$(T)/%: tests/progs/%.c
+	@mkdir -p $(T)
+	$(CC) $(PROG_CFLAGS) -Irecorder $< -o $@
+$(T)/%: tests/progs/%.cc
+	@mkdir -p $(T)
+	$(CXX) -std=c++17 -g -O0 -fno-omit-frame-pointer -pthread $< -o $@
+
+# ---- unit tests (sanitized) ----
+UNIT_CFLAGS := $(CSTD) $(WARN) -g -O1 $(SAN_CFLAGS) $(PKG_CFLAGS) -Icommon -Ianalyzer -Itests/unit
+$(T)/test_tf: tests/unit/test_tf.c common/tf.c common/tf.h tests/unit/check.h
+	@mkdir -p $(T)
+	$(CC) $(UNIT_CFLAGS) tests/unit/test_tf.c common/tf.c -o $@
+
+UNITS := $(T)/test_tf
+-include tests/unit/units.mk
+
+test: all $(B)/san/leakanalyze $(PROGS) $(UNITS)
+	python3 tests/e2e/run.py --build $(B) $(addprefix --unit ,$(UNITS))

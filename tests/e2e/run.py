@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""End-to-end tests of leakrec.
+
+Records the programs of tests/progs with the real recorder (build/leakrec), reads the traces
+with the sanitized analyzer (build/san/leakanalyze) and checks exact, known figures.  Also runs
+the unit test binaries given with --unit and adds up their counts.  The last line is
+`N passed, M failed`; the exit status is non-zero when anything failed.
+
+    python3 tests/e2e/run.py --build build [--unit build/tests/test_tf ...] [-k PATTERN]
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import lib  # noqa: E402  (tests/e2e/lib.py)
+
+TEST_MODULES = ["test_recorder", "test_analyzer", "test_diff", "test_growth", "test_robust"]
+
+
+def run_units(paths):
+    passed = failed = 0
+    for path in paths:
+        p = subprocess.run([path], capture_output=True, text=True)
+        lines = p.stdout.strip().splitlines()
+        m = re.match(r"(\d+) passed, (\d+) failed", lines[-1]) if lines else None
+        if not m:
+            print(f"FAIL {path}: no summary line (exit {p.returncode})\n{p.stdout}{p.stderr}")
+            failed += 1
+            continue
+        passed += int(m.group(1))
+        failed += int(m.group(2))
+        bad = p.returncode != 0 and int(m.group(2)) == 0
+        if bad:
+            failed += 1
+        for line in lines:
+            if line.startswith("FAIL"):
+                print(f"{os.path.basename(path)}: {line}")
+        if bad:
+            print(f"FAIL {path}: exit status {p.returncode}\n{p.stderr[-2000:]}")
+        print(f"unit {os.path.basename(path)}: {lines[-1]}")
+    return passed, failed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--unit", action="append", default=[])
+    ap.add_argument("-k", default="")
+    args = ap.parse_args()
+    lib.setup(os.path.abspath(args.build))
+
+    passed, failed = run_units(args.unit)
+    with tempfile.TemporaryDirectory(prefix="leakrec-e2e-") as tmp:
+        lib.TMP = tmp
+        for modname in TEST_MODULES:
+            if not os.path.exists(os.path.join(HERE, modname + ".py")):
+                continue
+            mod = __import__(modname)
+            for name in sorted(n for n in dir(mod) if n.startswith("test_")):
+                if args.k and args.k not in name:
+                    continue
+                fn = getattr(mod, name)
+                try:
+                    fn()
+                    print(f"ok   {modname}.{name}")
+                    passed += 1
+                except lib.Skip as e:
+                    print(f"skip {modname}.{name}: {e}")
+                except Exception as e:  # noqa: BLE001  (a test failure of any kind)
+                    failed += 1
+                    print(f"FAIL {modname}.{name}: {e}")
+                    if not isinstance(e, AssertionError):
+                        traceback.print_exc()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
