@@ -38,3 +38,14 @@ UNITS := $(T)/test_tf
 
 test: all $(B)/san/leakanalyze $(PROGS) $(UNITS)
 	python3 tests/e2e/run.py --build $(B) $(addprefix --unit ,$(UNITS))
+
+# Programs that need other flags than PROG_CFLAGS.
+$(T)/inline: tests/progs/inline.c
+	@mkdir -p $(T)
+	$(CC) -std=gnu11 -g -O2 $< -o $@
+PROGS += $(T)/leaks_cpp
+RUSTC ?= rustc
+$(T)/leaks_rs: tests/progs/leaks_rs.rs
+	@mkdir -p $(T)
+	$(RUSTC) -g -C opt-level=0 -o $@ $<
+PROGS += $(T)/leaks_rs
