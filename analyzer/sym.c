@@ -222,6 +222,20 @@ struct sym_file {
 	int state; /* 0: not opened yet, 1: usable, -1: missing, not ELF or build-id mismatch */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
+	/* CU address ranges, built on first need when libdw finds no CU for an address (objects
+	 * without .debug_aranges, as clang writes them, on elfutils before 0.192) */
+	struct cu_range *cus;
+	size_t ncus;
+	int cus_built;
+	/* subprograms with code, by address (see function_chain), built on first need */
+	struct cu_range *fns;
+	size_t nfns, capfns;
+	int fns_built;
+};
+
+struct cu_range {
+	Dwarf_Addr lo, hi; /* [lo, hi) in DWARF addresses */
+	Dwarf_Die die;     /* a CU, or a subprogram */
 };
 
 struct sym_module {
@@ -272,37 +286,25 @@ const char *sym_strerror(int err)
 	return "unknown error";
 }
 
-/* Returns the interned copy of s (n bytes), or NULL when out of memory. */
-static const char *intern_n(sym_ctx *s, const char *str, size_t n)
+/* Returns the interned copy of the string, or NULL when out of memory. */
+static const char *intern(sym_ctx *s, const char *str)
 {
 	struct str_table *t = &s->strs;
 	if ((t->len + 1) * 2 > t->cap && str_grow(t))
 		return NULL;
-	char *tmp = NULL;
-	if (str[n] != '\0') { /* hash and compare need a terminated string */
-		tmp = arena_strndup(&s->arena, str, n);
-		if (!tmp)
-			return NULL;
-		str = tmp;
-	}
 	uint64_t h = str_hash(str);
 	size_t mask = t->cap - 1;
 	size_t i = (size_t)h & mask;
 	for (; t->slot[i]; i = (i + 1) & mask)
 		if (t->hash[i] == h && strcmp(t->slot[i], str) == 0)
 			return t->slot[i];
-	const char *p = tmp ? tmp : arena_strndup(&s->arena, str, n);
+	const char *p = arena_strndup(&s->arena, str, strlen(str));
 	if (!p)
 		return NULL;
 	t->slot[i] = p;
 	t->hash[i] = h;
 	t->len++;
 	return p;
-}
-
-static const char *intern(sym_ctx *s, const char *str)
-{
-	return intern_n(s, str, strlen(str));
 }
 
 int sym_create(sym_ctx **out)
@@ -323,6 +325,8 @@ void sym_free(sym_ctx *s)
 	for (size_t i = 0; i < s->nfiles; i++) {
 		if (s->files[i].dwfl)
 			dwfl_end(s->files[i].dwfl);
+		free(s->files[i].cus);
+		free(s->files[i].fns);
 		free(s->files[i].path);
 	}
 	free(s->files);
@@ -387,7 +391,7 @@ int sym_add_module(sym_ctx *s, const tf_module *m)
 	d->epoch = m->epoch;
 	d->end = UINT64_MAX;
 	d->bias = m->bias;
-	d->path = intern_n(s, path, m->path_len);
+	d->path = intern(s, s->files[file].path);
 	d->nseg = m->nseg;
 	d->seg = arena_alloc(&s->arena, (m->nseg ? m->nseg : 1) * sizeof(tf_segment));
 	d->file = (size_t)file;
@@ -539,24 +543,34 @@ static const char *die_linkage_name(Dwarf_Die *d)
 /* Interns the demangled form of a symbol name, or the name itself when it is not mangled. */
 static const char *intern_symbol(sym_ctx *s, const char *raw)
 {
+	if (strncmp(raw, "__GI_", 5) == 0 && raw[5]) /* glibc's internal alias of a function */
+		raw += 5;
 	char *d = sym_demangle(raw);
 	const char *r = intern(s, d ? d : raw);
 	free(d);
 	return r;
 }
 
+static int is_mangled(const char *name)
+{
+	return name && name[0] == '_' && (name[1] == 'Z' || name[1] == 'R');
+}
+
 /* The name of a function DIE: its demangled linkage name, else (for the physical function) the
- * ELF symbol when it is mangled, else DW_AT_name, else the ELF symbol. */
+ * demangled ELF symbol, else DW_AT_name, else the linkage name or ELF symbol as they are.  A
+ * linkage name that is not mangled is an asm label (glibc's __GI_ aliases): DW_AT_name wins. */
 static const char *die_function_name(sym_ctx *s, Dwarf_Die *d, const char *elfsym)
 {
 	const char *link = die_linkage_name(d);
-	if (link)
+	if (is_mangled(link))
 		return intern_symbol(s, link);
-	if (elfsym && elfsym[0] == '_' && (elfsym[1] == 'Z' || elfsym[1] == 'R'))
+	if (is_mangled(elfsym))
 		return intern_symbol(s, elfsym);
 	const char *name = dwarf_diename(d);
 	if (name)
 		return intern(s, name);
+	if (link)
+		return intern_symbol(s, link);
 	return elfsym ? intern_symbol(s, elfsym) : NULL;
 }
 
@@ -581,6 +595,207 @@ static void die_call_site(sym_ctx *s, Dwarf_Die *d, const char **file, unsigned 
 
 #define SYM_MAX_INLINE 64
 
+static int cu_range_cmp(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void build_cu_ranges(struct sym_file *f)
+{
+	f->cus_built = 1;
+	size_t cap = 0;
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+	while ((cu = dwfl_module_nextcu(f->mod, cu, &bias)) != NULL) {
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t it = 0;
+		while ((it = dwarf_ranges(cu, it, &base, &lo, &hi)) > 0) {
+			if (lo >= hi)
+				continue;
+			if (f->ncus == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				struct cu_range *r = realloc(f->cus, ncap * sizeof(*r));
+				if (!r)
+					return; /* best effort: the ranges so far */
+				f->cus = r;
+				cap = ncap;
+			}
+			f->cus[f->ncus++] = (struct cu_range){ lo, hi, *cu };
+		}
+	}
+	if (f->ncus)
+		qsort(f->cus, f->ncus, sizeof(*f->cus), cu_range_cmp);
+}
+
+/* The entry of a table sorted by lo whose [lo, hi) holds pc, or NULL. */
+static struct cu_range *range_find(struct cu_range *t, size_t n, Dwarf_Addr pc)
+{
+	size_t lo = 0, hi = n; /* first entry with lo > pc */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i-- > 0;) {
+		if (pc < t[i].hi)
+			return &t[i];
+		if (lo - i > 8) /* ranges rarely nest; do not scan the whole table */
+			break;
+	}
+	return NULL;
+}
+
+/* The CU DIE containing module offset `off`, and the DWARF bias; NULL when there is none. */
+static Dwarf_Die *find_cu(struct sym_file *f, uint64_t off, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(f->mod, off, bias);
+	if (cu)
+		return cu;
+	if (!dwfl_module_getdwarf(f->mod, bias))
+		return NULL;
+	if (!f->cus_built)
+		build_cu_ranges(f);
+	struct cu_range *r = range_find(f->cus, f->ncus, off - *bias);
+	return r ? &r->die : NULL;
+}
+
+static void index_subprograms(struct sym_file *f, Dwarf_Die *parent, int depth)
+{
+	Dwarf_Die child, next;
+	if (depth > 64 || dwarf_child(parent, &child) != 0)
+		return;
+	for (;;) {
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_subprogram: {
+			Dwarf_Addr base, lo, hi;
+			ptrdiff_t it = 0;
+			while ((it = dwarf_ranges(&child, it, &base, &lo, &hi)) > 0) {
+				if (lo >= hi)
+					continue;
+				if (f->nfns == f->capfns) {
+					size_t cap = f->capfns ? f->capfns * 2 : 256;
+					struct cu_range *t = realloc(f->fns, cap * sizeof(*t));
+					if (!t)
+						return;
+					f->fns = t;
+					f->capfns = cap;
+				}
+				f->fns[f->nfns++] = (struct cu_range){ lo, hi, child };
+			}
+			break;
+		}
+		case DW_TAG_namespace:
+		case DW_TAG_module:
+		case DW_TAG_structure_type:
+		case DW_TAG_class_type:
+		case DW_TAG_union_type:
+		case DW_TAG_interface_type:
+			index_subprograms(f, &child, depth + 1);
+			break;
+		default:
+			break;
+		}
+		if (dwarf_siblingof(&child, &next) != 0)
+			break;
+		child = next;
+	}
+}
+
+/* The subprogram DIE whose code holds DWARF address pc, from the index of every CU. */
+static Dwarf_Die *find_subprogram(struct sym_file *f, Dwarf_Addr pc)
+{
+	if (!f->fns_built) {
+		f->fns_built = 1;
+		Dwarf_Die *cu = NULL;
+		Dwarf_Addr bias;
+		while ((cu = dwfl_module_nextcu(f->mod, cu, &bias)) != NULL)
+			index_subprograms(f, cu, 0);
+		if (f->nfns)
+			qsort(f->fns, f->nfns, sizeof(*f->fns), cu_range_cmp);
+	}
+	struct cu_range *r = range_find(f->fns, f->nfns, pc);
+	return r ? &r->die : NULL;
+}
+
+/* Fills chain[] with the function DIEs at pc, innermost inlined instance first and the
+ * subprogram last.  Returns their number (0 when no function is known).
+ *
+ * The subprogram comes from a per-file index (one pass over every CU, descending into
+ * namespaces and types), then the blocks and inlined instances holding pc are followed down
+ * from it.  dwarf_getscopes alone is no good here: it does not look inside DW_TAG_namespace,
+ * where rustc puts every function, and it walks the CU from the top for every address.  It is
+ * still the fallback for code the index does not cover (nested functions). */
+static int function_chain(struct sym_file *f, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *chain,
+			  int max)
+{
+	int n = 0;
+	Dwarf_Die *sp = find_subprogram(f, pc);
+	if (sp) {
+		Dwarf_Die cur = *sp, child, next;
+		chain[n++] = cur;
+		for (int depth = 0; depth < 256 && n < max; depth++) {
+			int found = 0;
+			if (dwarf_child(&cur, &child) == 0) {
+				for (;;) {
+					int tag = dwarf_tag(&child);
+					if ((tag == DW_TAG_inlined_subroutine ||
+					     tag == DW_TAG_lexical_block || tag == DW_TAG_try_block ||
+					     tag == DW_TAG_catch_block || tag == DW_TAG_with_stmt) &&
+					    dwarf_haspc(&child, pc) > 0) {
+						found = 1;
+						break;
+					}
+					if (dwarf_siblingof(&child, &next) != 0)
+						break;
+					child = next;
+				}
+			}
+			if (!found)
+				break;
+			cur = child;
+			if (dwarf_tag(&cur) == DW_TAG_inlined_subroutine)
+				chain[n++] = cur;
+		}
+		for (int i = 0; i < n / 2; i++) { /* innermost first */
+			Dwarf_Die t = chain[i];
+			chain[i] = chain[n - 1 - i];
+			chain[n - 1 - i] = t;
+		}
+		return n;
+	}
+
+	Dwarf_Die *scopes = NULL;
+	int ns = dwarf_getscopes(cu, pc, &scopes);
+	Dwarf_Die fn;
+	int have_fn = 0;
+	for (int i = 0; i < ns; i++) {
+		if (is_function_die(&scopes[i])) {
+			fn = scopes[i];
+			have_fn = 1;
+			break;
+		}
+	}
+	free(scopes);
+	scopes = NULL;
+	if (!have_fn)
+		return 0;
+	/* the concrete scopes around the innermost function: inlined instances, then the
+	 * subprogram they are inlined into */
+	ns = dwarf_getscopes_die(&fn, &scopes);
+	for (int i = 0; i < ns && n < max; i++) {
+		if (!is_function_die(&scopes[i]))
+			continue;
+		chain[n++] = scopes[i];
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			break;
+	}
+	free(scopes);
+	return n;
+}
+
 /* Symbolizes module offset `off` of an open file.  Returns the cached entry or NULL (ENOMEM). */
 static struct sym_syms *symbolize(sym_ctx *s, size_t fi, uint64_t off)
 {
@@ -594,52 +809,35 @@ static struct sym_syms *symbolize(sym_ctx *s, size_t fi, uint64_t off)
 	GElf_Off symoff;
 	GElf_Sym elfsym;
 	const char *symname = dwfl_module_addrinfo(f->mod, off, &symoff, &elfsym, NULL, NULL, NULL);
+	Dwarf_Addr dbias = 0;
+	Dwarf_Die *cu = find_cu(f, off, &dbias);
 	const char *lfile = NULL;
 	unsigned lline = 0;
-	Dwfl_Line *dl = dwfl_module_getsrc(f->mod, off);
+	Dwarf_Line *dl = cu ? dwarf_getsrc_die(cu, off - dbias) : NULL;
 	if (dl) {
 		int ln = 0;
-		const char *src = dwfl_lineinfo(dl, NULL, &ln, NULL, NULL, NULL);
+		const char *src = dwarf_linesrc(dl, NULL, NULL);
 		if (src)
 			lfile = intern(s, src);
-		lline = ln > 0 ? (unsigned)ln : 0;
+		if (dwarf_lineno(dl, &ln) == 0 && ln > 0)
+			lline = (unsigned)ln;
 	}
 
-	Dwarf_Addr dbias = 0;
-	Dwarf_Die *cu = dwfl_module_addrdie(f->mod, off, &dbias);
-	Dwarf_Die *scopes = NULL;
-	int ns = cu ? dwarf_getscopes(cu, off - dbias, &scopes) : 0;
-	Dwarf_Die fn;
-	int have_fn = 0;
-	for (int i = 0; i < ns; i++) {
-		if (is_function_die(&scopes[i])) {
-			fn = scopes[i];
-			have_fn = 1;
-			break;
-		}
-	}
-	free(scopes);
-	scopes = NULL;
-	/* the chain of concrete scopes around the innermost function: inlined instances, then
-	 * the subprogram they are inlined into */
-	ns = have_fn ? dwarf_getscopes_die(&fn, &scopes) : 0;
+	Dwarf_Die chain[SYM_MAX_INLINE];
+	int nc = cu ? function_chain(f, cu, off - dbias, chain, SYM_MAX_INLINE) : 0;
 	const char *file = lfile;
 	unsigned line = lline;
-	for (int i = 0; i < ns && n < SYM_MAX_INLINE; i++) {
-		Dwarf_Die *d = &scopes[i];
-		if (!is_function_die(d))
-			continue;
+	for (int i = 0; i < nc; i++) {
+		Dwarf_Die *d = &chain[i];
 		int inl = dwarf_tag(d) == DW_TAG_inlined_subroutine;
 		v[n].function = die_function_name(s, d, inl ? NULL : symname);
 		v[n].file = file;
 		v[n].line = line;
 		v[n].inlined = inl;
 		n++;
-		if (!inl)
-			break;
-		die_call_site(s, d, &file, &line);
+		if (inl)
+			die_call_site(s, d, &file, &line);
 	}
-	free(scopes);
 	if (n > 0 && v[n - 1].inlined) {
 		/* the chain ended without a subprogram: the last frame is the physical one */
 		v[n - 1].inlined = 0;
@@ -790,8 +988,6 @@ static size_t find_top_level(const char *s, size_t n, const char *what)
 	return n;
 }
 
-static void skeleton(struct skel *k, const char *s, size_t n);
-
 static void skeleton(struct skel *k, const char *s, size_t n)
 {
 	static const char opchars[] = "+-*/%^&|~!=<>,[]()";
@@ -904,11 +1100,14 @@ static int match_any(const char *name, const char *const *pats, size_t npats)
  *    the System allocator (<std::alloc::System as core::alloc::global::GlobalAlloc>::*, its
  *    legacy `<impl ... for std::alloc::System>` form, std::alloc::System::*,
  *    std::sys::*::aligned_malloc), and the constructors that only box a value:
- *    alloc::boxed::Box::new / new_uninit / new_zeroed / pin / try_new*, alloc::boxed::box_new,
- *    alloc::rc::Rc::new, alloc::sync::Arc::new.
+ *    alloc::boxed::Box::new / new_uninit / new_zeroed / pin / try_new*, alloc::boxed::box_new*,
+ *    alloc::rc::Rc::new, alloc::sync::Arc::new; and the internals of vec![x; n] and
+ *    Vec::with_capacity (alloc::vec::from_elem, SpecFromElem::from_elem,
+ *    alloc::vec::Vec::with_capacity_in).  Container methods the program calls itself
+ *    (Vec::push, String::push_str, std::vector::push_back ...) are not plumbing and stay.
  */
 static const char *const alloc_patterns[] = {
-	"malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
+	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign",
 	"aligned_alloc", "memalign", "valloc", "pvalloc",
 	"__libc_malloc", "__libc_calloc", "__libc_realloc", "__libc_reallocarray",
 	"__libc_memalign", "__libc_valloc", "__libc_pvalloc", "__posix_memalign",
@@ -937,8 +1136,10 @@ static const char *const alloc_patterns[] = {
 	"std::sys::*<impl core::alloc::global::GlobalAlloc for std::alloc::System>::*",
 	"std::alloc::System::*", "std::sys::*::aligned_malloc",
 	"alloc::boxed::Box::new", "alloc::boxed::Box::new_uninit", "alloc::boxed::Box::new_zeroed",
-	"alloc::boxed::Box::pin", "alloc::boxed::Box::try_new*", "alloc::boxed::box_new",
+	"alloc::boxed::Box::pin", "alloc::boxed::Box::try_new*", "alloc::boxed::box_new*",
 	"alloc::rc::Rc::new", "alloc::sync::Arc::new",
+	"alloc::vec::Vec::with_capacity_in", "alloc::vec::from_elem",
+	"<* as alloc::vec::spec_from_elem::SpecFromElem>::from_elem",
 };
 
 int sym_is_alloc_frame(const sym_frame *f)

@@ -33,11 +33,18 @@ $(T)/test_tf: tests/unit/test_tf.c common/tf.c common/tf.h tests/unit/check.h
 	@mkdir -p $(T)
 	$(CC) $(UNIT_CFLAGS) tests/unit/test_tf.c common/tf.c -o $@
 
-UNITS := $(T)/test_tf
--include tests/unit/units.mk
+$(T)/libsym_inline.so: tests/progs/sym_inline.c
+	@mkdir -p $(T)
+	$(CC) $(CSTD) $(WARN) -O2 -g -fPIC -shared $< -o $@
+$(T)/test_sym: tests/unit/test_sym.c analyzer/sym.c analyzer/sym.h common/tf.c $(T)/libsym_inline.so
+	@mkdir -p $(T)
+	$(CC) $(UNIT_CFLAGS) tests/unit/test_sym.c analyzer/sym.c common/tf.c -o $@ $(DW_LIBS) -liberty
+
+UNITS := $(T)/test_tf $(T)/test_sym
 
 test: all $(B)/san/leakanalyze $(PROGS) $(UNITS)
-	python3 tests/e2e/run.py --build $(B) $(addprefix --unit ,$(UNITS))
+	python3 tests/e2e/run.py --build $(B) --unit "$(T)/test_tf" --unit "$(T)/test_sym $(T)/libsym_inline.so" \
+	  $(addprefix --unit ,$(filter-out $(T)/test_tf $(T)/test_sym,$(UNITS)))
 
 # Programs that need other flags than PROG_CFLAGS.
 $(T)/inline: tests/progs/inline.c

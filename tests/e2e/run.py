@@ -27,7 +27,7 @@ TEST_MODULES = ["test_recorder", "test_analyzer", "test_diff", "test_growth", "t
 def run_units(paths):
     passed = failed = 0
     for path in paths:
-        p = subprocess.run([path], capture_output=True, text=True)
+        p = subprocess.run(path.split(), capture_output=True, text=True)
         lines = p.stdout.strip().splitlines()
         m = re.match(r"(\d+) passed, (\d+) failed", lines[-1]) if lines else None
         if not m:

@@ -1,16 +1,19 @@
 /*
  * test_sym: unit test of the symbolizer (analyzer/sym.c).
  *
- * Build and run (from the repository root; CC=gcc or CC=clang):
+ * Build and run (from the repository root; CC is gcc or clang, B the build directory):
  *
+ *   B=build; mkdir -p $B/tests
  *   W="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
  *      -Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef"
  *   SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
- *   $CC $W -O2 -g -fPIC -shared tests/progs/sym_inline.c -o build/tests/libsym_inline.so
+ *   $CC $W -O2 -g -fPIC -shared tests/progs/sym_inline.c -o $B/tests/libsym_inline.so
  *   $CC $W $SAN -g -Icommon -Ianalyzer tests/unit/test_sym.c analyzer/sym.c common/tf.c \
- *      $(pkg-config --cflags --libs libdw libelf) -liberty -o build/tests/test_sym
- *   build/tests/test_sym "$PWD/build/tests/libsym_inline.so"
+ *      $(pkg-config --cflags --libs libdw libelf) -liberty -o $B/tests/test_sym
+ *   $B/tests/test_sym $B/tests/libsym_inline.so
  *
+ * The helper library must be built with -O2 -g (the inlining is the point).  test_sym itself
+ * may be built with or without optimisation; it needs -g.
  * The argument is the path of the inline helper library (made absolute by the test if needed).
  * The test symbolizes its own executable (module built from dl_iterate_phdr: bias, PT_LOAD
  * segments, build-id note), the helper library, and libc (whose separate debug info, when
@@ -166,6 +169,7 @@ void *test_known_function(void);
 __attribute__((noinline)) void *test_known_function(void)
 {
 	void *ra = caller_ra(); /* sym-test: known */
+	__asm__ volatile("" ::: "memory"); /* no tail call: the return address must be in here */
 	return ra;
 }
 
