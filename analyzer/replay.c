@@ -1,8 +1,9 @@
 /*
  * replay.c: the time-ordered replay of a trace's heap events (see replay.h).
  *
- * Merge: every thread has a min-heap of its pending events keyed by (time, file order), so a
- * thread's own events keep their order even when its clock gives equal times; a global heap of
+ * Merge: every thread has a queue of its pending events sorted by (time, file order), so a
+ * thread's own events keep their order even when its clock gives equal times (they nearly
+ * always arrive in order: appending is the common case, a late one is inserted); a global heap of
  * threads is keyed by each thread's first pending event as (time, frees before allocations,
  * file order).  SYNC(t_k) releases the events older than t_{k-1}.
  *
@@ -46,8 +47,8 @@ typedef struct pev {
 
 typedef struct thr {
 	uint64_t tid;
-	pev *q; /* min-heap by (time, seq) */
-	size_t qlen, qcap;
+	pev *q; /* pending events q[qhead .. qhead+qlen), sorted by (time, seq) */
+	size_t qhead, qlen, qcap;
 	size_t hpos;       /* index in the global heap while qlen > 0 */
 	uint64_t last_seq; /* block of this thread's latest ALLOC; 0 once it allocated otherwise */
 	int rf_active, rf_known; /* an RFREE waits for its RALLOC */
@@ -490,7 +491,8 @@ static int is_free_kind(unsigned kind) { return kind == TF_EV_FREE || kind == TF
 /* Global order of two threads' first pending events. */
 static int thr_before(const rp_ctx *rp, uint32_t ia, uint32_t ib)
 {
-	const pev *a = &rp->thrs[ia].q[0], *b = &rp->thrs[ib].q[0];
+	const thr *ta = &rp->thrs[ia], *tb = &rp->thrs[ib];
+	const pev *a = &ta->q[ta->qhead], *b = &tb->q[tb->qhead];
 	if (a->time != b->time)
 		return a->time < b->time;
 	int fa = is_free_kind(a->kind), fb = is_free_kind(b->kind);
@@ -539,17 +541,31 @@ static void gh_down(rp_ctx *rp, size_t pos)
 static int push_event(rp_ctx *rp, uint32_t ti, const pev *e)
 {
 	thr *t = &rp->thrs[ti];
-	if (ut_grow((void **)&t->q, &t->qcap, t->qlen + 1, sizeof(pev)))
-		return RP_ENOMEM;
-	size_t pos = t->qlen++;
-	while (pos > 0) {
-		size_t parent = (pos - 1) / 2;
-		if (!pev_before(e, &t->q[parent]))
-			break;
-		t->q[pos] = t->q[parent];
-		pos = parent;
+	if (t->qhead + t->qlen == t->qcap) {
+		if (t->qhead > t->qlen) {
+			memmove(t->q, t->q + t->qhead, t->qlen * sizeof(pev));
+			t->qhead = 0;
+		} else if (ut_grow((void **)&t->q, &t->qcap, t->qhead + t->qlen + 1, sizeof(pev))) {
+			return RP_ENOMEM;
+		}
 	}
-	t->q[pos] = *e;
+	pev *q = t->q + t->qhead;
+	size_t pos = t->qlen;
+	if (pos && pev_before(e, &q[pos - 1])) {
+		/* late: insert after every event that precedes it */
+		size_t lo = 0, hi = pos;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (pev_before(e, &q[mid]))
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		pos = lo;
+		memmove(q + pos + 1, q + pos, (t->qlen - pos) * sizeof(pev));
+	}
+	q[pos] = *e;
+	t->qlen++;
 	rp->pending++;
 	if (t->qlen == 1) {
 		if (ut_grow((void **)&rp->gh, &rp->ghcap, rp->ghlen + 1, sizeof(uint32_t)))
@@ -567,24 +583,13 @@ static void pop_apply(rp_ctx *rp)
 {
 	uint32_t ti = rp->gh[0];
 	thr *t = &rp->thrs[ti];
-	pev e = t->q[0];
-	pev last = t->q[--t->qlen];
+	pev e = t->q[t->qhead];
+	t->qhead++;
+	t->qlen--;
 	if (t->qlen) {
-		size_t pos = 0;
-		for (;;) {
-			size_t c = 2 * pos + 1;
-			if (c >= t->qlen)
-				break;
-			if (c + 1 < t->qlen && pev_before(&t->q[c + 1], &t->q[c]))
-				c++;
-			if (!pev_before(&t->q[c], &last))
-				break;
-			t->q[pos] = t->q[c];
-			pos = c;
-		}
-		t->q[pos] = last;
 		gh_down(rp, 0);
 	} else {
+		t->qhead = 0;
 		rp->ghlen--;
 		if (rp->ghlen) {
 			gh_set(rp, 0, rp->gh[rp->ghlen]);
@@ -599,7 +604,8 @@ static void pop_apply(rp_ctx *rp)
 static void drain(rp_ctx *rp, int all, uint64_t limit)
 {
 	while (rp->ghlen && !rp->nomem) {
-		if (!all && rp->thrs[rp->gh[0]].q[0].time >= limit)
+		const thr *t = &rp->thrs[rp->gh[0]];
+		if (!all && t->q[t->qhead].time >= limit)
 			break;
 		pop_apply(rp);
 	}

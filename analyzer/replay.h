@@ -144,7 +144,9 @@ int rp_run(rp_ctx *rp, tf_reader *r);
  * `after_header` says whether a header had been read.  Shared by the dump command. */
 void rp_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_header);
 
-/* Accessors; the returned pointers are owned by the rp_ctx and valid until rp_free. */
+/* Accessors; the returned pointers are owned by the rp_ctx and valid until rp_free.  From an
+ * observer callback during rp_run, stack pointers are valid only until the callback returns
+ * (the stack table may grow) and peak_* are not yet computed. */
 const rp_summary *rp_get_summary(const rp_ctx *rp);
 const rp_header *rp_get_header(const rp_ctx *rp);
 size_t rp_stack_count(const rp_ctx *rp);

@@ -174,20 +174,29 @@ static ring *my_ring(void)
 	return r;
 }
 
-static void push(uint8_t kind, uint8_t func, void *p, size_t size, uint32_t stack, uint64_t t)
+/* The calling thread's ring with room for two more events (a realloc writes two), or NULL when
+ * the event cannot be recorded.  Called before stamping: a thread's first event maps its ring and
+ * a full ring waits for the writer, and neither may sit between a stamp and its publication. */
+static ring *ring_ready(void)
 {
 	ring *r = my_ring();
 	if (!r)
-		return;
-	while (ring_full(r)) {
+		return NULL;
+	while (r->head_local + 2 - atomic_load_explicit(&r->tail, memory_order_acquire) > RING_CAP) {
 		if (!wr_running()) {
 			wr_count_dropped();
-			return;
+			return NULL;
 		}
 		wr_kick();
 		struct timespec d = {0, 50000};
 		nanosleep(&d, NULL);
 	}
+	return r;
+}
+
+static void push(ring *r, uint8_t kind, uint8_t func, void *p, size_t size, uint32_t stack,
+		 uint64_t t)
+{
 	ring_ev e = {t, (uint64_t)(uintptr_t)p, size, stack, kind, func, 0};
 	ring_push(r, &e);
 	if ((r->head_local & (RING_CAP / 4 - 1)) == 0)
@@ -219,17 +228,25 @@ static inline int should_record(void)
 static void record_alloc(uint8_t func, void *p, size_t size)
 {
 	ts.guard++;
-	uint64_t t = prim_now_ns();
 	uint32_t stack = capture_stack();
-	if (stack)
-		push(TF_EV_ALLOC, func, p, size, stack, t);
+	ring *r = stack ? ring_ready() : NULL;
+	if (r) {
+		ring_begin(r);
+		push(r, TF_EV_ALLOC, func, p, size, stack, prim_now_ns()); /* after the real allocator */
+		ring_end(r);
+	}
 	ts.guard--;
 }
 
 static void record_free(uint8_t func, void *p)
 {
 	ts.guard++;
-	push(TF_EV_FREE, func, p, 0, 0, prim_now_ns());
+	ring *r = ring_ready();
+	if (r) {
+		ring_begin(r);
+		push(r, TF_EV_FREE, func, p, 0, 0, prim_now_ns()); /* published before the real free */
+		ring_end(r);
+	}
 	ts.guard--;
 }
 
@@ -278,18 +295,24 @@ static void *realloc_common(uint8_t func, void *p, size_t n)
 		return q;
 	}
 	ts.guard++;
+	ring *r = ring_ready();
+	if (!r) {
+		ts.guard--;
+		return real.realloc(p, n);
+	}
+	ring_begin(r); /* both stamps stay in flight until both events are published */
 	uint64_t t0 = prim_now_ns();
 	void *q = real.realloc(p, n);
-	uint64_t t1 = prim_now_ns();
 	if (q) {
 		uint32_t stack = capture_stack();
 		if (stack) {
-			push(TF_EV_RFREE, func, p, 0, 0, t0);
-			push(TF_EV_RALLOC, func, q, n, stack, t1);
+			push(r, TF_EV_RFREE, func, p, 0, 0, t0);
+			push(r, TF_EV_RALLOC, func, q, n, stack, prim_now_ns());
 		}
 	} else if (n == 0) {
-		push(TF_EV_FREE, func, p, 0, 0, t0); /* glibc's realloc(p, 0) frees p */
+		push(r, TF_EV_FREE, func, p, 0, 0, t0); /* glibc's realloc(p, 0) frees p */
 	}
+	ring_end(r);
 	ts.guard--;
 	return q;
 }

@@ -33,6 +33,12 @@ char *prim_utoa(uint64_t v, char *buf);
 void prim_futex_wait(uint32_t *addr, uint32_t val, uint64_t timeout_ns);
 void prim_futex_wake(uint32_t *addr, int n);
 
+/* Process-wide memory barrier: when it returns, every thread of the process has passed a full
+ * barrier (membarrier(2), private expedited).  prim_membarrier_init registers once; both return
+ * 0 or -errno (then the caller does without). */
+int prim_membarrier_init(void);
+int prim_membarrier(void);
+
 /* 1 when thread tid of this process still exists. */
 int prim_thread_alive(pid_t tid);
 

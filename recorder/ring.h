@@ -32,6 +32,7 @@ typedef struct ring {
 	/* producer side */
 	_Alignas(64) _Atomic uint64_t head;
 	uint64_t head_local;
+	_Atomic uint32_t inflight; /* 1 from before a stamp is taken until its event is published */
 	/* consumer side */
 	_Alignas(64) _Atomic uint64_t tail;
 	_Atomic int state;
@@ -52,10 +53,18 @@ void ring_release(ring *r);
 /* First ring of the list (the writer walks ->next). */
 ring *ring_list(void);
 
-/* Room for one more event?  The producer checks before ring_push. */
-static inline int ring_full(const ring *r)
+/* Brackets taking a stamp and publishing its event(s): while `inflight` is set the writer does not
+ * promise (SYNC) that every event stamped before its pass is written.  Plain stores: the writer
+ * makes them visible with a process-wide barrier (prim_membarrier) instead of a fence per event. */
+static inline void ring_begin(ring *r)
 {
-	return r->head_local - atomic_load_explicit(&r->tail, memory_order_acquire) >= RING_CAP;
+	atomic_store_explicit(&r->inflight, 1, memory_order_relaxed);
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+static inline void ring_end(ring *r)
+{
+	atomic_store_explicit(&r->inflight, 0, memory_order_release);
 }
 
 /* Appends an event and publishes it. */

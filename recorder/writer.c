@@ -59,6 +59,8 @@ static struct {
 	uint64_t events, allocs, frees, stacks, threads;
 	int rss_fd;
 	int failed;
+	int membarrier_ok;
+	uint64_t last_sync;
 } W = {.fd = -1, .rss_fd = -1};
 
 uint64_t wr_origin(void) { return W.origin; }
@@ -223,9 +225,19 @@ static void drain_ring(ring *r, uint64_t head)
 /* One pass: see the file comment.  `final` ends the frame whatever its age. */
 static void pass(int final)
 {
-	uint64_t now = prim_now_ns();
 	if (mod_take_dirty())
 		mod_rescan();
+	/* The SYNC promise: every event stamped before `now` is written by the end of this pass.
+	 * After the barrier, a thread that took a stamp before `now` shows `inflight` until it has
+	 * published the event; if any does, the promise is not advanced this pass. */
+	uint64_t now = prim_now_ns();
+	if (W.membarrier_ok && prim_membarrier() != 0)
+		W.membarrier_ok = 0;
+	uint64_t sync = now;
+	for (ring *r = ring_list(); r; r = r->next)
+		if (atomic_load_explicit(&r->inflight, memory_order_acquire))
+			sync = W.last_sync;
+	W.last_sync = sync;
 	/* Read every ring's head before taking the new stacks: a stack is queued before the event
 	 * that uses it is published, so all stacks of these events are in the queue now. */
 	for (ring *r = ring_list(); r; r = r->next)
@@ -256,7 +268,7 @@ static void pass(int final)
 		}
 	}
 	reserve(32);
-	tf_enc_sync(&W.enc, rel(now));
+	tf_enc_sync(&W.enc, rel(sync));
 	sample_rss(now);
 	if (final || now - W.frame_start_ns >= WR_FRAME_NS || W.frame_in >= WR_FRAME_BYTES)
 		compress_out(1);
@@ -333,6 +345,8 @@ int wr_start(const wr_config *cfg)
 	ZSTD_CCtx_setParameter(W.zs, ZSTD_c_checksumFlag, 1);
 	tf_enc_init(&W.enc, W.enc_buf, WR_ENC_CAP);
 	W.rss_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	W.membarrier_ok = prim_membarrier_init() == 0;
+	W.last_sync = W.origin;
 	write_header(cfg);
 	mod_rescan();
 	drain_meta();

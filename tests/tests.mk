@@ -40,7 +40,13 @@ $(T)/test_sym: tests/unit/test_sym.c analyzer/sym.c analyzer/sym.h common/tf.c $
 	@mkdir -p $(T)
 	$(CC) $(UNIT_CFLAGS) tests/unit/test_sym.c analyzer/sym.c common/tf.c -o $@ $(DW_LIBS) -liberty
 
-UNITS := $(T)/test_tf $(T)/test_sym
+$(T)/test_replay: tests/unit/test_replay.c analyzer/replay.c analyzer/util.c $(COMMON_SRCS) \
+		analyzer/replay.h analyzer/util.h common/tf.h
+	@mkdir -p $(T)
+	$(CC) $(UNIT_CFLAGS) tests/unit/test_replay.c analyzer/replay.c analyzer/util.c $(COMMON_SRCS) \
+	  -o $@ $(ZSTD_LIBS)
+
+UNITS := $(T)/test_tf $(T)/test_sym $(T)/test_replay
 
 test: all $(B)/san/leakanalyze $(PROGS) $(UNITS)
 	python3 tests/e2e/run.py --build $(B) --unit "$(T)/test_tf" --unit "$(T)/test_sym $(T)/libsym_inline.so" \

@@ -44,7 +44,7 @@ def run_units(paths):
                 print(f"{os.path.basename(path)}: {line}")
         if bad:
             print(f"FAIL {path}: exit status {p.returncode}\n{p.stderr[-2000:]}")
-        print(f"unit {os.path.basename(path)}: {lines[-1]}")
+        print(f"unit {os.path.basename(path.split()[0])}: {lines[-1]}")
     return passed, failed
 
 

@@ -62,6 +62,8 @@ def test_threads_merged_order():
     p, trace = record([prog("threads")])
     expect(p.returncode == 0, f"exit {p.returncode}: {p.stderr}")
     evs = events(trace, merged=True)
+    warn = analyze(trace).stderr
+    expect("late" not in warn and not warn.strip(), f"analyzer warnings: {warn!r}")
     pid = int(records(trace, "header")[0]["pid"])
     worker_allocs = [e for e in evs if e["kind"] == "alloc" and e["tid"] != pid]
     expect(len(worker_allocs) == 4 * 20000, f"{len(worker_allocs)} worker allocations, want 80000")

@@ -1,0 +1,113 @@
+/*
+ * cli.c: messages, usage text and trace loading shared by the leakanalyze subcommands
+ * (see cli.h).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("leakanalyze: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("leakanalyze: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'leakanalyze --help' for more information.\n", stderr);
+	return CLI_EXIT_ERROR;
+}
+
+void cli_usage(FILE *f)
+{
+	fputs("usage: leakanalyze [report] [OPTIONS] TRACE\n"
+	      "       leakanalyze dump [--merged] TRACE\n"
+	      "\n"
+	      "Analyze a heap trace recorded by leakrec.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  report   (default) summary, then the top stacks by leaked bytes, bytes live at\n"
+	      "           the heap peak, number of allocations and temporary allocations\n"
+	      "  dump     print every record of the trace as one line of text, in file order\n"
+	      "\n"
+	      "Report options:\n"
+	      "  -n, --top N            show N stacks per list (default 10); 0 shows every stack\n"
+	      "                         with a non-zero figure\n"
+	      "      --json             print one JSON object (format 1) instead of text\n"
+	      "      --show-alloc-frames\n"
+	      "                         keep allocator frames (operator new, __rust_alloc, ...) at\n"
+	      "                         the top of stacks; by default they are folded\n"
+	      "      --color[=WHEN]     colour the text report: auto (default: when stdout is a\n"
+	      "                         terminal and NO_COLOR is unset), always, never\n"
+	      "\n"
+	      "Dump options:\n"
+	      "      --merged           print only the events, in the replay's merged time order\n"
+	      "\n"
+	      "  -h, --help             show this help and exit\n"
+	      "  -V, --version          show the version and exit\n"
+	      "\n"
+	      "Exit status: 0 success (problems in the trace are reported on stderr), 2 usage\n"
+	      "error or nothing readable in the trace.  See leakanalyze(1).\n",
+	      f);
+}
+
+void cli_version(void)
+{
+	printf("leakanalyze (leakrec) %s, trace format %d\n", LEAKANALYZE_VERSION, TF_VERSION);
+}
+
+int cli_parse_count(const char *opt, const char *arg, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	if (arg[0] < '0' || arg[0] > '9')
+		return cli_usage_error("invalid count for %s: '%s'", opt, arg);
+	unsigned long v = strtoul(arg, &end, 10);
+	if (errno || *end || v > 0xffffffffUL)
+		return cli_usage_error("invalid count for %s: '%s'", opt, arg);
+	*out = (unsigned)v;
+	return 0;
+}
+
+int cli_open_trace(const char *path, tf_reader **out)
+{
+	int rc = tf_reader_open(out, path);
+	if (rc == 0)
+		return 0;
+	cli_error("cannot open '%s': %s", path, rc == TF_EIO ? strerror(errno) : tf_strerror(rc));
+	return CLI_EXIT_ERROR;
+}
+
+static void warn_cb(void *ctx, const char *msg)
+{
+	cli_error("%s: %s", (const char *)ctx, msg);
+}
+
+int cli_replay(rp_ctx *rp, const char *path)
+{
+	tf_reader *r;
+	if (cli_open_trace(path, &r))
+		return CLI_EXIT_ERROR;
+	rp_set_warn(rp, warn_cb, (void *)(uintptr_t)path);
+	int rc = rp_run(rp, r);
+	tf_reader_close(r);
+	if (rc == RP_ENOTRACE)
+		return CLI_EXIT_ERROR; /* the reason was printed */
+	if (rc) {
+		cli_error("%s: %s", path, rp_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}

@@ -1,0 +1,288 @@
+/*
+ * cmd_dump.c: `leakanalyze dump [--merged] TRACE` prints the records of a trace as text, one line
+ * each, in file order; with --merged only the events, in the replay's merged time order.
+ *
+ * The format (documented in docs/leakanalyze.md) is stable: a record keyword, then key=value
+ * fields separated by single spaces; numbers are decimal except addresses (0x hex); strings are
+ * double-quoted with \" \\ \n \t \r escaped and every other byte outside 0x20-0x7e as \xHH.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "replay.h"
+
+static void put_quoted(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\r': fputs("\\r", f); break;
+		default:
+			if (c < 0x20 || c > 0x7e)
+				fprintf(f, "\\x%02x", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static const char *kind_name(unsigned kind)
+{
+	static const char *const names[] = {"alloc", "free", "rfree", "ralloc"};
+	return kind < 4 ? names[kind] : "?";
+}
+
+static void put_event(FILE *f, uint64_t tid, unsigned kind, unsigned func, uint64_t t,
+		      uint64_t ptr, uint64_t size, uint64_t stack)
+{
+	fprintf(f, "event t=%" PRIu64 " tid=%" PRIu64 " kind=%s func=%s ptr=0x%" PRIx64, t, tid,
+		kind_name(kind), tf_func_name(func), ptr);
+	if (kind == TF_EV_ALLOC || kind == TF_EV_RALLOC)
+		fprintf(f, " size=%" PRIu64 " stack=%" PRIu64, size, stack);
+}
+
+static void put_header(FILE *f, const tf_header *h)
+{
+	fprintf(f, "header version=%u pid=%u ppid=%u clock_origin_ns=%" PRIu64
+		   " realtime_ns=%" PRIu64 " max_depth=%u exe=",
+		h->version, h->pid, h->ppid, h->clock_origin_ns, h->realtime_ns, h->max_depth);
+	put_quoted(f, h->exe, h->exe_len);
+	fputs(" argv=[", f);
+	size_t pos = 0;
+	for (uint32_t i = 0; i < h->argc && pos < h->argv_len; i++) {
+		size_t len = strnlen(h->argv + pos, h->argv_len - pos);
+		if (i)
+			fputc(',', f);
+		put_quoted(f, h->argv + pos, len);
+		pos += len + 1;
+	}
+	fputs("]\n", f);
+}
+
+static void put_module(FILE *f, const tf_module *m)
+{
+	fprintf(f, "module id=%" PRIu64 " epoch=%" PRIu64 " bias=0x%" PRIx64 " build_id=", m->id,
+		m->epoch, m->bias);
+	for (size_t i = 0; i < m->build_id_len; i++)
+		fprintf(f, "%02x", m->build_id[i]);
+	fputs(" path=", f);
+	put_quoted(f, m->path, m->path_len);
+	fputs(" segments=", f);
+	for (uint32_t i = 0; i < m->nseg; i++) {
+		const tf_segment *s = &m->seg[i];
+		fprintf(f, "%s0x%" PRIx64 "+0x%" PRIx64 "@0x%" PRIx64 ":%c%c%c", i ? "," : "", s->vaddr,
+			s->memsz, s->offset, s->flags & 4 ? 'r' : '-', s->flags & 2 ? 'w' : '-',
+			s->flags & 1 ? 'x' : '-');
+	}
+	fputc('\n', f);
+}
+
+/* Prints one record; EVENTS records print their events too.  Returns 0, or -1 when the events
+ * of the record stop at damage. */
+static int put_record(FILE *f, tf_record *rec)
+{
+	switch (rec->type) {
+	case TF_REC_HEADER:
+		put_header(f, &rec->u.header);
+		break;
+	case TF_REC_MODULE_LOAD:
+		put_module(f, &rec->u.module);
+		break;
+	case TF_REC_MODULE_UNLOAD:
+		fprintf(f, "unload id=%" PRIu64 " epoch=%" PRIu64 "\n", rec->u.unload.id,
+			rec->u.unload.epoch);
+		break;
+	case TF_REC_STACK: {
+		const tf_stack *s = &rec->u.stack;
+		fprintf(f, "stack id=%" PRIu64 " epoch=%" PRIu64 " frames=", s->id, s->epoch);
+		for (uint32_t i = 0; i < s->nframes; i++)
+			fprintf(f, "%s0x%" PRIx64, i ? "," : "", s->frames[i]);
+		fputc('\n', f);
+		break;
+	}
+	case TF_REC_EVENTS: {
+		tf_events *it = &rec->u.events;
+		fprintf(f, "events tid=%" PRIu64 " base_t=%" PRIu64 "\n", it->tid, it->base_time);
+		tf_event ev;
+		int rc;
+		while ((rc = tf_events_next(it, &ev)) == 1) {
+			put_event(f, it->tid, ev.kind, ev.func, ev.time_ns, ev.ptr, ev.size, ev.stack);
+			fputc('\n', f);
+		}
+		if (rc < 0)
+			return -1;
+		break;
+	}
+	case TF_REC_SYNC:
+		fprintf(f, "sync t=%" PRIu64 "\n", rec->u.sync.time_ns);
+		break;
+	case TF_REC_RSS:
+		fprintf(f, "rss t=%" PRIu64 " bytes=%" PRIu64 "\n", rec->u.rss.time_ns,
+			rec->u.rss.rss_bytes);
+		break;
+	case TF_REC_MARK:
+		fprintf(f, "mark t=%" PRIu64 " tid=%" PRIu64 " label=", rec->u.mark.time_ns,
+			rec->u.mark.tid);
+		put_quoted(f, rec->u.mark.label, rec->u.mark.label_len);
+		fputc('\n', f);
+		break;
+	case TF_REC_THREAD:
+		fprintf(f, "thread tid=%" PRIu64 " name=", rec->u.thread.tid);
+		put_quoted(f, rec->u.thread.name, rec->u.thread.name_len);
+		fputc('\n', f);
+		break;
+	case TF_REC_END: {
+		const tf_end *e = &rec->u.end;
+		fprintf(f, "end t=%" PRIu64 " allocs=%" PRIu64 " frees=%" PRIu64 " events=%" PRIu64
+			   " dropped=%" PRIu64 " stacks=%" PRIu64 " modules=%" PRIu64
+			   " threads=%" PRIu64 "\n",
+			e->time_ns, e->allocs, e->frees, e->events, e->dropped, e->stacks, e->modules,
+			e->threads);
+		break;
+	}
+	default:
+		fprintf(f, "unknown type=%u len=%zu\n", rec->type, rec->len);
+		break;
+	}
+	return 0;
+}
+
+/* File order: every record as read. */
+static int dump_file_order(const char *path)
+{
+	tf_reader *r;
+	if (cli_open_trace(path, &r))
+		return CLI_EXIT_ERROR;
+	tf_record *rec = malloc(sizeof(*rec));
+	if (!rec) {
+		tf_reader_close(r);
+		cli_error("%s", tf_strerror(TF_ENOMEM));
+		return CLI_EXIT_ERROR;
+	}
+	int have_header = 0, last_err = 0, nomem = 0;
+	for (;;) {
+		int rc = tf_reader_next(r, rec);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			if (rc == TF_ENOMEM) {
+				nomem = 1;
+				break;
+			}
+			if (!(rc == TF_ECORRUPT && last_err == TF_ECORRUPT)) {
+				char msg[256];
+				rp_format_read_error(msg, sizeof(msg), rc, tf_reader_error_offset(r),
+						     have_header);
+				fflush(stdout);
+				cli_error("%s: %s", path, msg);
+			}
+			last_err = rc;
+			if (rc == TF_EEMPTY)
+				break;
+			continue;
+		}
+		last_err = 0;
+		if (rec->type == TF_REC_HEADER)
+			have_header = 1;
+		if (put_record(stdout, rec) < 0) {
+			fflush(stdout);
+			cli_error("%s: corrupt events record at byte %" PRIu64
+				  " (rest of the record skipped)",
+				  path, rec->offset);
+		}
+	}
+	free(rec);
+	tf_reader_close(r);
+	if (nomem) {
+		cli_error("%s: %s", path, tf_strerror(TF_ENOMEM));
+		return CLI_EXIT_ERROR;
+	}
+	return have_header ? 0 : CLI_EXIT_ERROR;
+}
+
+static const char *status_name(unsigned st)
+{
+	switch (st) {
+	case RP_ST_FIXUP: return "fixup";
+	case RP_ST_STALE: return "stale";
+	case RP_ST_UNMATCHED: return "unmatched";
+	case RP_ST_INVALID: return "invalid";
+	}
+	return "ok";
+}
+
+static void merged_event(void *ctx, const rp_event *ev)
+{
+	FILE *f = ctx;
+	put_event(f, ev->tid, ev->kind, ev->func, ev->time_ns, ev->ptr, ev->size, ev->stack);
+	if (ev->status != RP_ST_OK)
+		fprintf(f, " status=%s", status_name(ev->status));
+	fputc('\n', f);
+}
+
+/* Merged order: the events as the replay processes them. */
+static int dump_merged(const char *path)
+{
+	rp_ctx *rp;
+	int rc = rp_create(&rp);
+	if (rc) {
+		cli_error("%s", rp_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	rp_observer obs = {merged_event, NULL, stdout};
+	rp_set_observer(rp, &obs);
+	int status = cli_replay(rp, path);
+	rp_free(rp);
+	return status;
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"merged", no_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int merged = 0;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			merged = 1;
+			break;
+		case 'h':
+			cli_usage(stdout);
+			return 0;
+		case 'V':
+			cli_version();
+			return 0;
+		default:
+			return cli_usage_error("unrecognized option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error("dump: no trace file given");
+	if (optind + 1 < argc)
+		return cli_usage_error("dump: one trace file at a time ('%s' is extra)",
+				       argv[optind + 1]);
+	static char buf[1 << 16];
+	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+	int status = merged ? dump_merged(argv[optind]) : dump_file_order(argv[optind]);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("writing the dump failed");
+		return CLI_EXIT_ERROR;
+	}
+	return status;
+}

@@ -1,0 +1,654 @@
+/*
+ * report.c: the text and JSON reports (see report.h).
+ *
+ * Each stack is symbolized at most once (sym caches per address as well): its frames are the
+ * sym frames of every recorded address, innermost first, inlined frames before the function they
+ * were inlined into.  The lists (leaks, peak, allocators, temporary) are the stacks sorted by
+ * their figure, descending, ties by stack id; stacks whose figure is zero are never listed.
+ */
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "util.h"
+
+/* A symbolized stack. */
+typedef struct rstack {
+	int done;
+	int runtime;    /* a frame belongs to the runtime */
+	size_t nframes; /* all frames */
+	size_t first;   /* first shown frame (after folding allocator frames) */
+	sym_frame *frames;
+} rstack;
+
+struct rep_ctx {
+	const rp_ctx *rp;
+	sym_ctx *sym;
+	rep_options opt;
+	rstack *rs; /* one per replay stack */
+	size_t nrs;
+	uint64_t leaked_bytes, leaked_allocs, runtime_bytes;
+	int nomem;
+};
+
+/* The figures a list is sorted by. */
+enum list_kind { L_LEAKS, L_PEAK, L_ALLOCS, L_TEMP };
+
+const char *rep_strerror(int err)
+{
+	switch (err) {
+	case REP_OK: return "success";
+	case REP_ENOMEM: return "out of memory";
+	case REP_EIO: return "write error";
+	}
+	return "unknown error";
+}
+
+int rep_load_modules(sym_ctx *sym, const rp_ctx *rp)
+{
+	int first = 0;
+	for (size_t i = 0; i < rp_modrec_count(rp); i++) {
+		const rp_modrec *m = rp_modrec_at(rp, i);
+		int rc = m->unload ? sym_unload_module(sym, m->mod.id, m->mod.epoch)
+				   : sym_add_module(sym, &m->mod);
+		if (rc < 0 && !first)
+			first = rc;
+	}
+	return first;
+}
+
+void rep_format_size(char *buf, size_t n, uint64_t bytes)
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	if (bytes < 1024) {
+		snprintf(buf, n, "%" PRIu64 " B", bytes);
+		return;
+	}
+	double v = (double)bytes / 1024.0;
+	size_t u = 0;
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(buf, n, "%.1f %s", v, units[u]);
+}
+
+/* ---- symbolized stacks ---- */
+
+static const rstack *resolve(rep_ctx *rc, size_t idx)
+{
+	rstack *r = &rc->rs[idx];
+	if (r->done)
+		return r;
+	const rp_stack *st = rp_stack_at(rc->rp, idx);
+	size_t cap = 0;
+	r->done = 1;
+	for (uint32_t i = 0; i < st->nframes; i++) {
+		const sym_frame *fr = NULL;
+		int n = rc->sym ? sym_resolve(rc->sym, st->epoch, st->frames[i], &fr) : -1;
+		sym_frame unknown;
+		if (n < 1 || !fr) {
+			memset(&unknown, 0, sizeof(unknown));
+			unknown.module = "[unknown]";
+			unknown.address = st->frames[i];
+			unknown.module_offset = st->frames[i];
+			fr = &unknown;
+			n = 1;
+		}
+		if (ut_grow((void **)&r->frames, &cap, r->nframes + (size_t)n, sizeof(sym_frame))) {
+			rc->nomem = 1;
+			return r;
+		}
+		for (int k = 0; k < n; k++) {
+			sym_frame *f = &r->frames[r->nframes++];
+			*f = fr[k];
+			if (!f->module)
+				f->module = "[unknown]";
+			if (rc->sym && sym_is_runtime_frame(f))
+				r->runtime = 1;
+		}
+	}
+	if (!rc->opt.show_alloc_frames && rc->sym) {
+		size_t k = 0;
+		while (k < r->nframes && sym_is_alloc_frame(&r->frames[k]))
+			k++;
+		r->first = k < r->nframes ? k : 0; /* a stack of nothing but allocator frames */
+	}
+	return r;
+}
+
+int rep_create(rep_ctx **out, const rp_ctx *rp, sym_ctx *sym, const rep_options *opt)
+{
+	*out = NULL;
+	rep_ctx *rc = calloc(1, sizeof(*rc));
+	if (!rc)
+		return REP_ENOMEM;
+	rc->rp = rp;
+	rc->sym = sym;
+	rc->opt = *opt;
+	rc->nrs = rp_stack_count(rp);
+	rc->rs = calloc(rc->nrs ? rc->nrs : 1, sizeof(rstack));
+	if (!rc->rs) {
+		rep_free(rc);
+		return REP_ENOMEM;
+	}
+	for (size_t i = 0; i < rc->nrs; i++) {
+		const rp_stack *st = rp_stack_at(rp, i);
+		if (!st->live_bytes && !st->live_allocations)
+			continue;
+		const rstack *r = resolve(rc, i);
+		if (rc->nomem) {
+			rep_free(rc);
+			return REP_ENOMEM;
+		}
+		if (r->runtime) {
+			rc->runtime_bytes += st->live_bytes;
+		} else {
+			rc->leaked_bytes += st->live_bytes;
+			rc->leaked_allocs += st->live_allocations;
+		}
+	}
+	*out = rc;
+	return 0;
+}
+
+void rep_free(rep_ctx *rc)
+{
+	if (!rc)
+		return;
+	for (size_t i = 0; i < rc->nrs; i++)
+		free(rc->rs[i].frames);
+	free(rc->rs);
+	free(rc);
+}
+
+uint64_t rep_leaked_bytes(const rep_ctx *rc) { return rc->leaked_bytes; }
+uint64_t rep_leaked_allocations(const rep_ctx *rc) { return rc->leaked_allocs; }
+uint64_t rep_runtime_leaked_bytes(const rep_ctx *rc) { return rc->runtime_bytes; }
+
+/* ---- lists ---- */
+
+static uint64_t figure(const rp_stack *st, enum list_kind k)
+{
+	switch (k) {
+	case L_LEAKS: return st->live_bytes;
+	case L_PEAK: return st->peak_bytes;
+	case L_ALLOCS: return st->allocations;
+	case L_TEMP: return st->temporary;
+	}
+	return 0;
+}
+
+/* A stack in a list: its figure, its id (tie-break) and its index in the replay. */
+typedef struct sort_item {
+	uint64_t key, id;
+	size_t idx;
+} sort_item;
+
+static int cmp_items(const void *pa, const void *pb)
+{
+	const sort_item *a = pa, *b = pb;
+	if (a->key != b->key)
+		return a->key > b->key ? -1 : 1;
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return 0;
+}
+
+/* Builds the sorted list of kind k: *items (malloc'ed, caller frees), *total (stacks with a
+ * non-zero figure); returns how many to show, or -1 when out of memory. */
+static long build_list(rep_ctx *rc, enum list_kind k, sort_item **items, size_t *total)
+{
+	size_t n = 0;
+	*items = malloc((rc->nrs ? rc->nrs : 1) * sizeof(sort_item));
+	if (!*items)
+		return -1;
+	for (size_t i = 0; i < rc->nrs; i++) {
+		const rp_stack *st = rp_stack_at(rc->rp, i);
+		uint64_t v = figure(st, k);
+		if (!v)
+			continue;
+		if (k == L_LEAKS) {
+			const rstack *r = resolve(rc, i);
+			if (rc->nomem)
+				return -1;
+			if (r->runtime)
+				continue;
+		}
+		(*items)[n].key = v;
+		(*items)[n].id = st->id;
+		(*items)[n].idx = i;
+		n++;
+	}
+	qsort(*items, n, sizeof(sort_item), cmp_items);
+	*total = n;
+	if (rc->opt.top && n > rc->opt.top)
+		n = rc->opt.top;
+	return (long)n;
+}
+
+/* ---- text ---- */
+
+static const char *basename_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s && s[1] ? s + 1 : path;
+}
+
+/* Writes n bytes of untrusted text: control characters and bytes that are not UTF-8 become
+ * \xHH; with `quote`, single quotes are written shell-style ('\''). */
+static void put_safe_n(FILE *f, const char *s, size_t n, int quote)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		size_t len = ut_utf8_len(p + i, n - i);
+		if (quote && p[i] == '\'') {
+			fputs("'\\''", f);
+			i++;
+		} else if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			fprintf(f, "\\x%02x", p[i]);
+			i++;
+		} else {
+			fwrite(p + i, 1, len, f);
+			i += len;
+		}
+	}
+}
+
+static void put_safe(FILE *f, const char *s) { put_safe_n(f, s, strlen(s), 0); }
+
+/* Writes an argument, single-quoted when it holds anything but plain characters. */
+static void put_arg(FILE *f, const char *s)
+{
+	int plain = *s != '\0';
+	for (const char *p = s; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+%@",
+			    *p))
+			plain = 0;
+	if (plain) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	put_safe_n(f, s, strlen(s), 1);
+	fputc('\'', f);
+}
+
+static const char *c_on(const rep_ctx *rc, const char *code) { return rc->opt.color ? code : ""; }
+#define C_BOLD "\033[1m"
+#define C_DIM "\033[2m"
+#define C_OFF "\033[0m"
+
+static void put_frame(rep_ctx *rc, FILE *f, const sym_frame *fr)
+{
+	fputs("      ", f);
+	int unknown_mod = !fr->module || strcmp(fr->module, "[unknown]") == 0;
+	if (fr->function) {
+		put_safe(f, fr->function);
+	} else if (!unknown_mod) {
+		fprintf(f, "%s[unknown]%s in ", c_on(rc, C_DIM), c_on(rc, C_OFF));
+		put_safe(f, basename_of(fr->module));
+		fprintf(f, "+0x%" PRIx64, fr->module_offset);
+	} else {
+		fprintf(f, "%s[unknown]%s at 0x%" PRIx64, c_on(rc, C_DIM), c_on(rc, C_OFF),
+			fr->address);
+	}
+	if (fr->file) {
+		fputs("  ", f);
+		put_safe(f, fr->file);
+		if (fr->line)
+			fprintf(f, ":%u", fr->line);
+	}
+	if (fr->function && !unknown_mod) {
+		fputs("  (", f);
+		put_safe(f, basename_of(fr->module));
+		fputc(')', f);
+	}
+	if (fr->inlined)
+		fprintf(f, "  %s[inlined]%s", c_on(rc, C_DIM), c_on(rc, C_OFF));
+	fputc('\n', f);
+}
+
+static void put_stack_text(rep_ctx *rc, FILE *f, size_t idx)
+{
+	const rp_stack *st = rp_stack_at(rc->rp, idx);
+	if (!st->defined) {
+		fprintf(f, "      [stack not recorded] (stack id %" PRIu64 ")\n", st->id);
+		return;
+	}
+	const rstack *r = resolve(rc, idx);
+	if (r->nframes == 0) {
+		fputs("      [empty stack]\n", f);
+		return;
+	}
+	for (size_t i = r->first; i < r->nframes; i++)
+		put_frame(rc, f, &r->frames[i]);
+}
+
+static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
+
+static void put_entry_line(rep_ctx *rc, FILE *f, const rp_stack *st, enum list_kind k)
+{
+	char a[32], b[32];
+	switch (k) {
+	case L_LEAKS:
+		rep_format_size(a, sizeof(a), st->live_bytes);
+		fprintf(f, "  %s%s%s in %" PRIu64 " allocation%s\n", c_on(rc, C_BOLD), a,
+			c_on(rc, C_OFF), st->live_allocations, plural(st->live_allocations));
+		break;
+	case L_PEAK:
+		rep_format_size(a, sizeof(a), st->peak_bytes);
+		fprintf(f, "  %s%s%s in %" PRIu64 " allocation%s at the peak\n", c_on(rc, C_BOLD), a,
+			c_on(rc, C_OFF), st->peak_allocations, plural(st->peak_allocations));
+		break;
+	case L_ALLOCS:
+		rep_format_size(b, sizeof(b), st->allocated_bytes);
+		fprintf(f, "  %s%" PRIu64 "%s allocation%s, %s in total\n", c_on(rc, C_BOLD),
+			st->allocations, c_on(rc, C_OFF), plural(st->allocations), b);
+		break;
+	case L_TEMP:
+		fprintf(f, "  %s%" PRIu64 "%s temporary of %" PRIu64 " allocation%s\n",
+			c_on(rc, C_BOLD), st->temporary, c_on(rc, C_OFF), st->allocations,
+			plural(st->allocations));
+		break;
+	}
+}
+
+static int text_section(rep_ctx *rc, FILE *f, enum list_kind k, const char *title)
+{
+	sort_item *items;
+	size_t total;
+	long n = build_list(rc, k, &items, &total);
+	if (n < 0) {
+		free(items);
+		return REP_ENOMEM;
+	}
+	fprintf(f, "\n%s%s%s", c_on(rc, C_BOLD), title, c_on(rc, C_OFF));
+	if (total == 0)
+		fputs(": none\n", f);
+	else if ((size_t)n < total)
+		fprintf(f, " (top %ld of %zu stacks)\n", n, total);
+	else
+		fprintf(f, " (%zu stack%s)\n", total, plural(total));
+	for (long i = 0; i < n; i++) {
+		const rp_stack *st = rp_stack_at(rc->rp, items[i].idx);
+		fputc('\n', f);
+		put_entry_line(rc, f, st, k);
+		put_stack_text(rc, f, items[i].idx);
+		if (rc->nomem)
+			break;
+	}
+	free(items);
+	return rc->nomem ? REP_ENOMEM : 0;
+}
+
+/* Writes a duration or a moment: "850 us", "12.345 ms", "3.210 s". */
+static void put_seconds(FILE *f, uint64_t ns)
+{
+	if (ns < 1000000u)
+		fprintf(f, "%" PRIu64 " us", ns / 1000u);
+	else if (ns < 1000000000u)
+		fprintf(f, "%" PRIu64 ".%03" PRIu64 " ms", ns / 1000000u, ns % 1000000u / 1000u);
+	else
+		fprintf(f, "%" PRIu64 ".%03" PRIu64 " s", ns / 1000000000u,
+			ns % 1000000000u / 1000000u);
+}
+
+int rep_write_text(rep_ctx *rc, FILE *f)
+{
+	const rp_summary *s = rp_get_summary(rc->rp);
+	const rp_header *h = rp_get_header(rc->rp);
+	char a[32], b[32];
+
+	fprintf(f, "%sprogram%s       ", c_on(rc, C_BOLD), c_on(rc, C_OFF));
+	if (h->argc) {
+		for (uint32_t i = 0; i < h->argc; i++) {
+			if (i)
+				fputc(' ', f);
+			put_arg(f, h->argv[i]);
+		}
+	} else {
+		put_safe(f, h->exe);
+	}
+	fprintf(f, "  (pid %u", h->pid);
+	if (h->argc && h->exe[0]) {
+		fputs(", ", f);
+		put_safe(f, h->exe);
+	}
+	fputs(")\n", f);
+	fputs("duration      ", f);
+	put_seconds(f, s->duration_ns);
+	fputc('\n', f);
+	rep_format_size(a, sizeof(a), s->allocated_bytes);
+	fprintf(f, "allocations   %" PRIu64 " (%s allocated)\n", s->allocations, a);
+	fprintf(f, "frees         %" PRIu64 "\n", s->frees);
+	rep_format_size(a, sizeof(a), s->peak_heap_bytes);
+	fprintf(f, "peak heap     %s in %" PRIu64 " allocation%s at ", a, s->peak_allocations,
+		plural(s->peak_allocations));
+	put_seconds(f, s->peak_time_ns);
+	fputc('\n', f);
+	if (s->rss_samples) {
+		rep_format_size(a, sizeof(a), s->peak_rss_bytes);
+		fprintf(f, "peak RSS      %s\n", a);
+	} else {
+		fputs("peak RSS      not sampled\n", f);
+	}
+	rep_format_size(a, sizeof(a), rc->leaked_bytes);
+	fprintf(f, "%sleaked        %s in %" PRIu64 " allocation%s%s\n", c_on(rc, C_BOLD), a,
+		rc->leaked_allocs, plural(rc->leaked_allocs), c_on(rc, C_OFF));
+	rep_format_size(b, sizeof(b), rc->runtime_bytes);
+	fprintf(f, "runtime-owned %s kept by the C/C++/Rust runtime (not counted as leaked)\n", b);
+	fprintf(f, "temporary     %" PRIu64 " allocation%s", s->temporary, plural(s->temporary));
+	if (s->allocations)
+		fprintf(f, " (%.1f%%)", 100.0 * (double)s->temporary / (double)s->allocations);
+	fputc('\n', f);
+	if (s->unmatched_frees || s->fixups || s->stale_frees || s->invalid_events)
+		fprintf(f, "%snotes         %" PRIu64 " frees of unknown pointers, %" PRIu64
+			   " out-of-order fixups, %" PRIu64 " stale frees, %" PRIu64
+			   " invalid events%s\n",
+			c_on(rc, C_DIM), s->unmatched_frees, s->fixups, s->stale_frees,
+			s->invalid_events, c_on(rc, C_OFF));
+
+	int rc2 = text_section(rc, f, L_LEAKS, "Leaks: bytes still allocated at the end");
+	if (!rc2)
+		rc2 = text_section(rc, f, L_PEAK, "Peak consumers: bytes live at the heap peak");
+	if (!rc2)
+		rc2 = text_section(rc, f, L_ALLOCS, "Most allocations");
+	if (!rc2)
+		rc2 = text_section(rc, f, L_TEMP, "Most temporary allocations");
+	if (rc2)
+		return rc2;
+	if (fflush(f) != 0 || ferror(f))
+		return REP_EIO;
+	return 0;
+}
+
+/* ---- JSON ---- */
+
+static void json_stack(rep_ctx *rc, js_writer *w, size_t idx)
+{
+	const rp_stack *st = rp_stack_at(rc->rp, idx);
+	js_key(w, "stack");
+	js_begin_array(w, 0);
+	if (st->defined) {
+		const rstack *r = resolve(rc, idx);
+		for (size_t i = r->first; i < r->nframes; i++) {
+			const sym_frame *fr = &r->frames[i];
+			char addr[32];
+			snprintf(addr, sizeof(addr), "0x%" PRIx64, fr->address);
+			js_begin_object(w, 1);
+			js_key(w, "function");
+			js_str(w, fr->function);
+			js_key(w, "file");
+			js_str(w, fr->file);
+			js_key(w, "line");
+			if (fr->line)
+				js_uint(w, fr->line);
+			else
+				js_null(w);
+			js_key(w, "module");
+			js_str(w, fr->module);
+			js_key(w, "address");
+			js_str(w, addr);
+			js_key(w, "inlined");
+			js_bool(w, fr->inlined);
+			js_end_object(w);
+		}
+	}
+	js_end_array(w);
+}
+
+static int json_list(rep_ctx *rc, js_writer *w, enum list_kind k, const char *key)
+{
+	sort_item *items;
+	size_t total;
+	long n = build_list(rc, k, &items, &total);
+	if (n < 0) {
+		free(items);
+		return REP_ENOMEM;
+	}
+	js_key(w, key);
+	js_begin_array(w, 0);
+	for (long i = 0; i < n; i++) {
+		const rp_stack *st = rp_stack_at(rc->rp, items[i].idx);
+		js_begin_object(w, 0);
+		switch (k) {
+		case L_LEAKS:
+			js_key(w, "bytes");
+			js_uint(w, st->live_bytes);
+			js_key(w, "allocations");
+			js_uint(w, st->live_allocations);
+			break;
+		case L_PEAK:
+			js_key(w, "bytes");
+			js_uint(w, st->peak_bytes);
+			js_key(w, "allocations");
+			js_uint(w, st->peak_allocations);
+			break;
+		case L_ALLOCS:
+			js_key(w, "allocations");
+			js_uint(w, st->allocations);
+			js_key(w, "bytes");
+			js_uint(w, st->allocated_bytes);
+			break;
+		case L_TEMP:
+			js_key(w, "allocations");
+			js_uint(w, st->temporary);
+			break;
+		}
+		js_key(w, "stack_id");
+		js_uint(w, st->id);
+		json_stack(rc, w, items[i].idx);
+		js_end_object(w);
+	}
+	js_end_array(w);
+	free(items);
+	return rc->nomem ? REP_ENOMEM : 0;
+}
+
+int rep_write_json(rep_ctx *rc, FILE *f)
+{
+	const rp_summary *s = rp_get_summary(rc->rp);
+	const rp_header *h = rp_get_header(rc->rp);
+	js_writer *w;
+	if (js_create(&w, f))
+		return REP_ENOMEM;
+	js_begin_object(w, 0);
+	js_key(w, "format");
+	js_uint(w, 1);
+
+	js_key(w, "program");
+	js_begin_object(w, 0);
+	js_key(w, "exe");
+	js_str(w, h->exe);
+	js_key(w, "pid");
+	js_uint(w, h->pid);
+	js_key(w, "ppid");
+	js_uint(w, h->ppid);
+	js_key(w, "argv");
+	js_begin_array(w, 1);
+	for (uint32_t i = 0; i < h->argc; i++)
+		js_str(w, h->argv[i]);
+	js_end_array(w);
+	js_end_object(w);
+
+	js_key(w, "summary");
+	js_begin_object(w, 0);
+	js_key(w, "duration_s");
+	js_seconds(w, s->duration_ns);
+	js_key(w, "allocations");
+	js_uint(w, s->allocations);
+	js_key(w, "frees");
+	js_uint(w, s->frees);
+	js_key(w, "allocated_bytes");
+	js_uint(w, s->allocated_bytes);
+	js_key(w, "peak_heap_bytes");
+	js_uint(w, s->peak_heap_bytes);
+	js_key(w, "peak_time_s");
+	js_seconds(w, s->peak_time_ns);
+	js_key(w, "peak_rss_bytes");
+	js_uint(w, s->peak_rss_bytes);
+	js_key(w, "leaked_bytes");
+	js_uint(w, rc->leaked_bytes);
+	js_key(w, "leaked_allocations");
+	js_uint(w, rc->leaked_allocs);
+	js_key(w, "runtime_leaked_bytes");
+	js_uint(w, rc->runtime_bytes);
+	js_key(w, "temporary_allocations");
+	js_uint(w, s->temporary);
+	js_end_object(w);
+
+	int err = json_list(rc, w, L_LEAKS, "leaks");
+	if (!err)
+		err = json_list(rc, w, L_PEAK, "peak");
+	if (!err)
+		err = json_list(rc, w, L_ALLOCS, "allocators");
+	if (!err)
+		err = json_list(rc, w, L_TEMP, "temporary");
+	if (err) {
+		js_free(w);
+		return err;
+	}
+
+	js_key(w, "growth");
+	js_begin_object(w, 0);
+	js_key(w, "timeline");
+	js_begin_array(w, 0);
+	js_end_array(w);
+	js_key(w, "suspects");
+	js_begin_array(w, 0);
+	js_end_array(w);
+	js_end_object(w);
+
+	js_key(w, "diagnostics");
+	js_begin_object(w, 0);
+	js_key(w, "events");
+	js_uint(w, s->events_read);
+	js_key(w, "complete");
+	js_bool(w, s->have_end && !s->damaged && s->end.events == s->events_read &&
+			   s->end.dropped == 0);
+	js_key(w, "dropped_events");
+	js_uint(w, s->have_end ? s->end.dropped : 0);
+	js_key(w, "unmatched_frees");
+	js_uint(w, s->unmatched_frees);
+	js_key(w, "fixups");
+	js_uint(w, s->fixups);
+	js_key(w, "stale_frees");
+	js_uint(w, s->stale_frees);
+	js_key(w, "invalid_events");
+	js_uint(w, s->invalid_events);
+	js_key(w, "late_events");
+	js_uint(w, s->late_events);
+	js_key(w, "undefined_stacks");
+	js_uint(w, s->undefined_stacks);
+	js_end_object(w);
+
+	js_end_object(w);
+	err = js_finish(w);
+	js_free(w);
+	return err ? REP_EIO : 0;
+}
