@@ -120,6 +120,17 @@ static const rstack *resolve(rep_ctx *rc, size_t idx)
 	return r;
 }
 
+int rep_stack_frames(rep_ctx *rc, size_t idx, const sym_frame **frames, size_t *n, int *runtime)
+{
+	const rstack *r = resolve(rc, idx);
+	if (rc->nomem)
+		return REP_ENOMEM;
+	*frames = r->frames ? r->frames + r->first : NULL;
+	*n = r->nframes - r->first;
+	*runtime = r->runtime;
+	return 0;
+}
+
 int rep_create(rep_ctx **out, const rp_ctx *rp, sym_ctx *sym, const rep_options *opt)
 {
 	*out = NULL;

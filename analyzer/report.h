@@ -53,6 +53,12 @@ uint64_t rep_leaked_bytes(const rep_ctx *rc);
 uint64_t rep_leaked_allocations(const rep_ctx *rc);
 uint64_t rep_runtime_leaked_bytes(const rep_ctx *rc);
 
+/* The symbolized frames of stack number idx (< rp_stack_count): *frames points at *n frames,
+ * innermost first, allocator frames already folded unless show_alloc_frames; *runtime is 1 when
+ * the stack holds runtime-owned memory.  The array is owned by the rep_ctx (valid until
+ * rep_free).  Returns 0 or REP_ENOMEM. */
+int rep_stack_frames(rep_ctx *rc, size_t idx, const sym_frame **frames, size_t *n, int *runtime);
+
 /* Formats a byte count for people ("512 B", "1.5 MiB") into buf. */
 void rep_format_size(char *buf, size_t n, uint64_t bytes);
 
