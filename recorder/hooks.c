@@ -19,11 +19,14 @@
 #define UNW_LOCAL_ONLY /* the fast local-only unwinder, in libunwind.so */
 #include <libunwind.h>
 #include <malloc.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,7 +65,10 @@ static struct {
 
 enum { ST_UNINIT, ST_RESOLVING, ST_READY };
 static _Atomic int resolve_state;
-static _Atomic int recording;  /* 1 while events are recorded */
+/* REC_ON while events are recorded; REC_CHILD in a forked child until its first event starts the
+ * child's own trace (a child that only execs never writes one). */
+enum { REC_OFF = 0, REC_ON = 1, REC_CHILD = 2 };
+static _Atomic int recording;
 static _Atomic int failed_once;
 static uint32_t depth = DEFAULT_DEPTH;
 static pthread_key_t ring_key;
@@ -220,9 +226,14 @@ static uint32_t capture_stack(void)
 	return id;
 }
 
+static int start_child_trace(void);
+
 static inline int should_record(void)
 {
-	return atomic_load_explicit(&recording, memory_order_relaxed) && ts.guard == 0;
+	int st = atomic_load_explicit(&recording, memory_order_relaxed);
+	if (__builtin_expect(st == REC_ON, 1))
+		return ts.guard == 0;
+	return st == REC_CHILD && ts.guard == 0 && start_child_trace();
 }
 
 static void record_alloc(uint8_t func, void *p, size_t size)
@@ -461,20 +472,21 @@ EXPORT void leakrec_record_mark(const char *label)
 
 /* ---- start and end ---- */
 
-static void atfork_child(void)
-{
-	/* Only the forking thread exists in the child, and the parent's writer does not: the child
-	 * is not recorded (its own trace is future work), and the parent's file is left alone. */
-	atomic_store(&recording, 0);
-	ts.tid = prim_gettid();
-	mod_atfork_child();
-	wr_atfork_child();
-}
+static char trace_path[4096];   /* this process's trace */
+static char root_path[4096];    /* the trace the launcher asked for (children derive theirs) */
+static _Atomic int child_starting;
 
 static const char *env_or(const char *name, const char *dflt)
 {
 	const char *v = getenv(name);
 	return v && *v ? v : dflt;
+}
+
+static void append(char *out, size_t cap, size_t *o, const char *s)
+{
+	while (*s && *o + 1 < cap)
+		out[(*o)++] = *s++;
+	out[*o] = '\0';
 }
 
 /* Expands %p in pattern into out. */
@@ -483,16 +495,178 @@ static void expand_path(const char *pattern, char *out, size_t cap)
 	size_t o = 0;
 	char pid[24];
 	prim_utoa((uint64_t)getpid(), pid);
+	out[0] = '\0';
 	for (const char *s = pattern; *s && o + 1 < cap; s++) {
 		if (s[0] == '%' && s[1] == 'p') {
-			for (const char *d = pid; *d && o + 1 < cap; d++)
-				out[o++] = *d;
+			append(out, cap, &o, pid);
 			s++;
 		} else {
 			out[o++] = *s;
+			out[o] = '\0';
 		}
 	}
-	out[o] = '\0';
+}
+
+/* Creates the trace file: `want` itself when `exact`, else want's name without ".zst" plus
+ * ".PID.zst" (".PID.2.zst", ... when taken: a program that execs keeps its pid).  Never
+ * overwrites a trace.  Returns the fd and fills trace_path, or -errno. */
+static int create_trace(const char *want, int exact)
+{
+	if (exact) {
+		int fd = open(want, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST) {
+			size_t o = 0;
+			append(trace_path, sizeof(trace_path), &o, want);
+			return fd >= 0 ? fd : -errno;
+		}
+	}
+	size_t blen = strlen(want);
+	if (blen > 4 && strcmp(want + blen - 4, ".zst") == 0)
+		blen -= 4;
+	char pid[24], num[24];
+	prim_utoa((uint64_t)getpid(), pid);
+	for (unsigned k = 1; k < 1000; k++) {
+		size_t o = 0;
+		trace_path[0] = '\0';
+		for (size_t i = 0; i < blen && o + 1 < sizeof(trace_path); i++)
+			trace_path[o++] = want[i];
+		trace_path[o] = '\0';
+		append(trace_path, sizeof(trace_path), &o, ".");
+		append(trace_path, sizeof(trace_path), &o, pid);
+		if (k > 1) {
+			append(trace_path, sizeof(trace_path), &o, ".");
+			append(trace_path, sizeof(trace_path), &o, prim_utoa(k, num));
+		}
+		append(trace_path, sizeof(trace_path), &o, ".zst");
+		int fd = open(trace_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
+static void install_signal_handlers(void);
+
+/* Opens this process's trace and starts the writer; recording is on when it returns 0. */
+static int start_trace(const char *want, int exact)
+{
+	int fd = create_trace(want, exact);
+	if (fd < 0) {
+		prim_log("cannot create trace '", trace_path, "': ", strerror(-fd),
+			 "; the program runs unrecorded", NULL);
+		return fd;
+	}
+	main_pid = getpid();
+	ts.tid = prim_gettid();
+	wr_config cfg = {fd, trace_path, depth};
+	int rc = wr_start(&cfg);
+	if (rc) {
+		prim_log("cannot record to '", trace_path, "': ", strerror(-rc),
+			 "; the program runs unrecorded", NULL);
+		return rc;
+	}
+	install_signal_handlers();
+	atomic_store(&recording, REC_ON);
+	return 0;
+}
+
+/* First event of a forked child: its trace is the parent's name with the child's pid. */
+static int start_child_trace(void)
+{
+	if (atomic_exchange(&child_starting, 1))
+		return 0; /* another thread of the child is starting it; this event goes unrecorded */
+	ts.guard++;
+	static char parent[4096];
+	memcpy(parent, trace_path, sizeof(parent));
+	if (start_trace(parent, 0) != 0)
+		atomic_store(&recording, REC_OFF);
+	ts.guard--;
+	return atomic_load(&recording) == REC_ON;
+}
+
+static void atfork_child(void)
+{
+	/* Only the forking thread exists in the child, and the parent's writer does not.  The
+	 * parent's pending events are dropped here (the parent writes them); the child's own trace
+	 * starts at its first event. */
+	int was = atomic_load(&recording);
+	atomic_store(&recording, REC_OFF);
+	ts.tid = prim_gettid();
+	mod_atfork_child();
+	wr_atfork_child();
+	ring_atfork_child(ts.r);
+	stk_atfork_child();
+	atomic_store(&child_starting, 0);
+	if (was == REC_ON && strcmp(env_or("LEAKREC_CHILDREN", "1"), "0") != 0)
+		atomic_store(&recording, REC_CHILD);
+}
+
+/* ---- endings ---- */
+
+static void finish(void)
+{
+	if (getpid() != main_pid)
+		return;
+	ts.guard++;
+	atomic_store(&recording, REC_OFF);
+	wr_stop();
+	ts.guard--;
+}
+
+static void (*real_exit)(int);
+
+/* _exit and _Exit skip destructors: flush here first.  (exit() reaches glibc's internal _exit,
+ * not this one, after the destructor below has run.) */
+EXPORT __attribute__((noreturn)) void _exit(int status)
+{
+	finish();
+	if (!real_exit)
+		real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
+	if (real_exit)
+		real_exit(status);
+	for (;;)
+		syscall(SYS_exit_group, status); /* not reached */
+}
+
+EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
+
+/* Signals whose default action ends the process and that a program rarely inspects: on these
+ * the trace is finished before the default action runs.  (SIGINT and the like are left alone:
+ * programs such as Python install their own handler only when they find SIG_DFL.) */
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS,
+				    SIGTERM};
+
+static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	int saved = errno;
+	if (getpid() == main_pid && atomic_load(&recording) == REC_ON) {
+		atomic_store(&recording, REC_OFF);
+		wr_flush_from_signal();
+	}
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	/* A signal sent by kill/raise is sent again; a fault re-occurs when the handler returns. */
+	if (si->si_code <= 0 || sig == SIGABRT || sig == SIGTERM)
+		raise(sig);
+	errno = saved;
+}
+
+static void install_signal_handlers(void)
+{
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
+		struct sigaction old, sa;
+		if (sigaction(fatal_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+		    (old.sa_flags & SA_SIGINFO))
+			continue; /* the program (or its parent) chose something: keep it */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_fatal_signal;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+		sigemptyset(&sa.sa_mask);
+		sigaction(fatal_signals[i], &sa, NULL);
+	}
 }
 
 __attribute__((constructor(101))) static void leakrec_init(void)
@@ -500,17 +674,18 @@ __attribute__((constructor(101))) static void leakrec_init(void)
 	if (!ready())
 		return;
 	ts.guard++;
-	main_pid = getpid();
-	/* Only the process the launcher started records (children: see atfork_child). */
-	const char *want = getenv("LEAKREC_PID");
+	/* The process the launcher started writes the trace it asked for; every other process
+	 * (exec'd by it, or the same process after an exec) writes one named after its pid. */
+	const char *want_pid = getenv("LEAKREC_PID");
 	char mypid[24];
-	prim_utoa((uint64_t)main_pid, mypid);
-	if (want && strcmp(want, mypid) != 0) {
+	prim_utoa((uint64_t)getpid(), mypid);
+	int is_root = !want_pid || strcmp(want_pid, mypid) == 0;
+	int children = strcmp(env_or("LEAKREC_CHILDREN", "1"), "0") != 0;
+	if (!is_root && !children) {
 		ts.guard--;
 		return;
 	}
-	static char path[4096];
-	expand_path(env_or("LEAKREC_OUTPUT", "leakrec.%p.zst"), path, sizeof(path));
+	expand_path(env_or("LEAKREC_OUTPUT", "leakrec.%p.zst"), root_path, sizeof(root_path));
 	const char *d = getenv("LEAKREC_DEPTH");
 	if (d && *d) {
 		long v = strtol(d, NULL, 10);
@@ -524,25 +699,8 @@ __attribute__((constructor(101))) static void leakrec_init(void)
 		return;
 	}
 	pthread_atfork(NULL, NULL, atfork_child);
-	ts.tid = prim_gettid();
-	wr_config cfg = {path, depth};
-	int rc = wr_start(&cfg);
-	if (rc) {
-		prim_log("cannot record to '", path, "': ", strerror(-rc), "; the program runs unrecorded",
-			 NULL);
-		ts.guard--;
-		return;
-	}
-	atomic_store(&recording, 1);
+	start_trace(root_path, is_root);
 	ts.guard--;
 }
 
-__attribute__((destructor(101))) static void leakrec_fini(void)
-{
-	if (getpid() != main_pid)
-		return;
-	ts.guard++;
-	atomic_store(&recording, 0);
-	wr_stop();
-	ts.guard--;
-}
+__attribute__((destructor(101))) static void leakrec_fini(void) { finish(); }

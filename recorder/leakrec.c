@@ -7,6 +7,8 @@
  * The library is looked for next to this executable (the build tree), then in LEAKREC_LIBDIR
  * (PREFIX/lib/leakrec after `make install`).
  */
+#include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tf.h"
@@ -35,14 +38,19 @@ static const char usage_text[] =
 	"\n"
 	"  -o, --output FILE   trace file (default leakrec.PROGRAM.PID.zst; %p is replaced by the pid)\n"
 	"  -d, --depth N       record at most N frames per stack (default 128, at most 1024)\n"
+	"  -n, --no-children   record only PROGRAM, not the processes it starts (fork, exec)\n"
 	"  -q, --quiet         do not print the summary at the end\n"
 	"  -h, --help          show this help and exit\n"
 	"  -V, --version       show the version and exit\n"
 	"\n"
-	"The exit status is the program's own (128+N when it was killed by signal N), or 127 when it\n"
-	"cannot be started, 2 on a usage error.\n";
+	"Processes the program starts are recorded too, each into a trace named after the parent's\n"
+	"with the child's pid (leakrec.app.1234.zst -> leakrec.app.1234.1240.zst).\n"
+	"\n"
+	"The exit status is the program's own (128+N when it was killed by signal N), 126 when it\n"
+	"cannot be recorded (static or setuid), 127 when it cannot be started, 2 on a usage error.\n";
 
 static pid_t child = -1;
+static time_t started; /* traces of this run are not older */
 
 static void forward(int sig)
 {
@@ -106,7 +114,12 @@ static void trace_path(const char *pattern, const char *prog, pid_t pid, char *o
 
 /* Counts events in the trace: from the END record, or by reading every EVENTS record when the
  * program ended without one (killed). */
-static int summarize(const char *path, uint64_t *allocs, uint64_t *frees, int *complete)
+typedef struct trace_counts {
+	uint64_t allocs, frees, bytes, peak_rss, first_rss;
+	int complete;
+} trace_counts;
+
+static int summarize(const char *path, trace_counts *tc)
 {
 	tf_reader *r;
 	if (tf_reader_open(&r, path) != 0)
@@ -114,7 +127,7 @@ static int summarize(const char *path, uint64_t *allocs, uint64_t *frees, int *c
 	tf_record rec;
 	int rc;
 	uint64_t a = 0, f = 0;
-	*complete = 0;
+	memset(tc, 0, sizeof(*tc));
 	while ((rc = tf_reader_next(r, &rec)) != 0) {
 		if (rc < 0) {
 			if (rc == TF_ECORRUPT)
@@ -122,25 +135,143 @@ static int summarize(const char *path, uint64_t *allocs, uint64_t *frees, int *c
 			break;
 		}
 		if (rec.type == TF_REC_END) {
-			a = rec.u.end.allocs;
-			f = rec.u.end.frees;
-			*complete = 1;
+			tc->complete = 1;
 			break;
+		}
+		if (rec.type == TF_REC_RSS) {
+			if (!tc->first_rss)
+				tc->first_rss = rec.u.rss.rss_bytes;
+			if (rec.u.rss.rss_bytes > tc->peak_rss)
+				tc->peak_rss = rec.u.rss.rss_bytes;
 		}
 		if (rec.type == TF_REC_EVENTS) {
 			tf_event ev;
 			while (tf_events_next(&rec.u.events, &ev) > 0) {
-				if (ev.kind == TF_EV_ALLOC || ev.kind == TF_EV_RALLOC)
+				if (ev.kind == TF_EV_ALLOC || ev.kind == TF_EV_RALLOC) {
 					a++;
-				else
+					tc->bytes += ev.size;
+				} else {
 					f++;
+				}
 			}
 		}
 	}
 	tf_reader_close(r);
-	*allocs = a;
-	*frees = f;
+	tc->allocs = a;
+	tc->frees = f;
 	return 0;
+}
+
+/* Prints one trace's line (and a warning when the heap recorded cannot explain the RSS). */
+static void report_trace(const char *path)
+{
+	trace_counts tc;
+	if (summarize(path, &tc) != 0) {
+		fprintf(stderr, "leakrec: cannot read %s\n", path);
+		return;
+	}
+	fprintf(stderr, "leakrec: trace %s: %llu allocations, %llu frees%s\n", path,
+		(unsigned long long)tc.allocs, (unsigned long long)tc.frees,
+		tc.complete ? "" : " (the process ended before the recorder could finish)");
+	/* A program with its own allocator (jemalloc or tcmalloc linked in, a static malloc) grows
+	 * its RSS without calling malloc: say so rather than show an empty profile. */
+	uint64_t grew = tc.peak_rss > tc.first_rss ? tc.peak_rss - tc.first_rss : 0;
+	if (grew >= (64u << 20) && tc.bytes < grew / 20)
+		fprintf(stderr,
+			"leakrec: warning: %s: RSS grew by %llu MiB but only %llu KiB went through malloc: "
+			"the program may use its own allocator, which leakrec does not see\n",
+			path, (unsigned long long)(grew >> 20), (unsigned long long)(tc.bytes >> 10));
+}
+
+/* Finds prog as execvp would; returns 0 with the path in out. */
+static int which(const char *prog, char *out, size_t cap)
+{
+	if (strchr(prog, '/'))
+		return snprintf(out, cap, "%s", prog) < (int)cap ? 0 : -1;
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t n = end ? (size_t)(end - path) : strlen(path);
+		if (snprintf(out, cap, "%.*s/%s", (int)n, n ? path : ".", prog) < (int)cap &&
+		    access(out, X_OK) == 0)
+			return 0;
+		path += n + (end != NULL);
+	}
+	return -1;
+}
+
+/* Why the dynamic loader would not preload the library into this program, or NULL. */
+static const char *cannot_preload(const char *prog)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	if (which(prog, path, sizeof(path)) != 0 || stat(path, &st) != 0)
+		return NULL; /* execvp will say what is wrong */
+	if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+	    ((st.st_mode & S_ISGID) && st.st_gid != getegid()))
+		return "is setuid or setgid: the dynamic loader ignores LD_PRELOAD for it";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	Elf64_Ehdr eh;
+	const char *why = NULL;
+	if (read(fd, &eh, sizeof(eh)) == (ssize_t)sizeof(eh) && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
+		int dynamic = 0;
+		for (int i = 0; i < eh.e_phnum; i++) {
+			Elf64_Phdr ph;
+			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) !=
+			    (ssize_t)sizeof(ph))
+				break;
+			dynamic |= ph.p_type == PT_INTERP;
+		}
+		if (!dynamic)
+			why = "is statically linked: there is no dynamic loader to preload the recorder";
+	}
+	close(fd);
+	return why;
+}
+
+/* Prints every trace of this run: the root one and the children's (same name + ".PID...zst"). */
+static void list_traces(const char *root)
+{
+	struct stat st;
+	if (stat(root, &st) != 0) {
+		fprintf(stderr, "leakrec: no trace was written to %s\n", root);
+	} else {
+		report_trace(root);
+	}
+	char dir[PATH_MAX], prefix[PATH_MAX];
+	const char *slash = strrchr(root, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - root) : 1, slash ? root : ".");
+	size_t blen = strlen(slash ? slash + 1 : root);
+	const char *base = slash ? slash + 1 : root;
+	if (blen > 4 && strcmp(base + blen - 4, ".zst") == 0)
+		blen -= 4;
+	snprintf(prefix, sizeof(prefix), "%.*s.", (int)blen, base);
+	DIR *d = opendir(dir[0] ? dir : "/");
+	if (!d)
+		return;
+	int children = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name), pl = strlen(prefix);
+		if (n <= pl + 4 || strncmp(de->d_name, prefix, pl) != 0 ||
+		    strcmp(de->d_name + n - 4, ".zst") != 0 || de->d_name[pl] < '0' || de->d_name[pl] > '9')
+			continue;
+		char cpath[PATH_MAX * 2];
+		snprintf(cpath, sizeof(cpath), "%s/%s", dir, de->d_name);
+		struct stat cs;
+		if (stat(cpath, &cs) != 0 || cs.st_mtime < started)
+			continue;
+		report_trace(cpath);
+		children++;
+	}
+	closedir(d);
+	fprintf(stderr, "leakrec: next: leakanalyze %s\n", root);
+	(void)children;
 }
 
 static void set_preload(const char *lib)
@@ -164,12 +295,13 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'}, {"depth", required_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+		{"no-children", no_argument, NULL, 'n'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	const char *output = NULL;
 	const char *depth = NULL;
-	int quiet = 0, c;
-	while ((c = getopt_long(argc, argv, "+o:d:qhV", opts, NULL)) != -1) {
+	int quiet = 0, no_children = 0, c;
+	while ((c = getopt_long(argc, argv, "+o:d:nqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'd': {
@@ -183,6 +315,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'q': quiet = 1; break;
+		case 'n': no_children = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("leakrec %s (trace format %d)\n", LEAKREC_VERSION, TF_VERSION); return 0;
 		default: fputs(usage_text, stderr); return 2;
@@ -199,7 +332,13 @@ int main(int argc, char **argv)
 		return 127;
 	}
 	char **prog = argv + optind;
+	const char *why = cannot_preload(prog[0]);
+	if (why) {
+		fprintf(stderr, "leakrec: cannot record '%s': it %s\n", prog[0], why);
+		return 126;
+	}
 	fflush(NULL);
+	started = time(NULL) - 1;
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC) != 0) {
 		fprintf(stderr, "leakrec: pipe: %s\n", strerror(errno));
@@ -215,10 +354,14 @@ int main(int argc, char **argv)
 		char path[PATH_MAX], pid[32];
 		trace_path(output, prog[0], getpid(), path, sizeof(path));
 		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		/* A trace left at this path by an earlier run is replaced: the recorder itself never
+		 * overwrites a trace (a program that execs keeps its pid, see docs/leakrec.md). */
+		unlink(path);
 		setenv("LEAKREC_OUTPUT", path, 1);
 		setenv("LEAKREC_PID", pid, 1);
 		if (depth)
 			setenv("LEAKREC_DEPTH", depth, 1);
+		setenv("LEAKREC_CHILDREN", no_children ? "0" : "1", 1);
 		set_preload(lib);
 		execvp(prog[0], prog);
 		int e = errno;
@@ -252,18 +395,7 @@ int main(int argc, char **argv)
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	char path[PATH_MAX];
 	trace_path(output, prog[0], child, path, sizeof(path));
-	if (!quiet) {
-		uint64_t a, f;
-		int complete;
-		struct stat st;
-		if (stat(path, &st) != 0 || summarize(path, &a, &f, &complete) != 0) {
-			fprintf(stderr, "leakrec: no trace was written to %s\n", path);
-		} else {
-			fprintf(stderr, "leakrec: trace %s: %llu allocations, %llu frees%s\n", path,
-				(unsigned long long)a, (unsigned long long)f,
-				complete ? "" : " (the program ended before the recorder could finish)");
-			fprintf(stderr, "leakrec: next: leakanalyze %s\n", path);
-		}
-	}
+	if (!quiet)
+		list_traces(path);
 	return code;
 }

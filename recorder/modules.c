@@ -43,6 +43,10 @@ void mod_atfork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 	mod_lock = fresh;
+	mods = NULL; /* the child's trace lists every module again */
+	next_mod_id = 0;
+	atomic_store(&epoch, 0);
+	atomic_store(&dirty, 0);
 }
 
 int mod_is_self(uint64_t addr) { return addr >= self_lo && addr < self_hi; }

@@ -20,7 +20,7 @@ void mod_mark_dirty(void);
 int mod_take_dirty(void);
 /* Number of modules seen. */
 uint64_t mod_count(void);
-/* Re-initialises the module lock in a forked child. */
+/* In a forked child: a fresh lock and an empty module list, for the child's own trace. */
 void mod_atfork_child(void);
 /* 1 when addr lies in the recorder library itself. */
 int mod_is_self(uint64_t addr);

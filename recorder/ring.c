@@ -46,3 +46,16 @@ void ring_release(ring *r)
 	if (r)
 		atomic_store_explicit(&r->state, RING_DEAD, memory_order_release);
 }
+
+void ring_atfork_child(ring *mine)
+{
+	for (ring *r = ring_list(); r; r = r->next) {
+		uint64_t h = atomic_load(&r->head);
+		r->head_local = h;
+		atomic_store(&r->tail, h);
+		atomic_store(&r->inflight, 0);
+		r->idle_passes = 0;
+		if (r != mine && atomic_load(&r->state) != RING_FREE)
+			atomic_store(&r->state, RING_FREE);
+	}
+}

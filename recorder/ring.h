@@ -50,6 +50,9 @@ typedef struct ring {
 ring *ring_acquire(pid_t tid);
 /* Marks the ring of an ended thread; the writer drains and frees it. */
 void ring_release(ring *r);
+/* In a forked child: drops every event of the parent still in the rings and frees the rings of
+ * the threads that do not exist in the child (all but `mine`, which may be NULL). */
+void ring_atfork_child(ring *mine);
 /* First ring of the list (the writer walks ->next). */
 ring *ring_list(void);
 

@@ -49,6 +49,16 @@ int stk_init(void)
 	return 0;
 }
 
+void stk_atfork_child(void)
+{
+	for (int i = 0; i < STK_TABLES; i++)
+		atomic_store(&tables[i], NULL);
+	atomic_store(&ntables, 0);
+	atomic_store(&next_id, 1);
+	atomic_store(&new_head, NULL);
+	stk_init();
+}
+
 static uint64_t hash_frames(const uint64_t *f, uint32_t n, uint64_t epoch)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ (epoch * 0xff51afd7ed558ccdull) ^ n;

@@ -20,6 +20,9 @@ typedef struct stk_node {
 
 /* Sets up the table.  Returns 0 or -1 when no memory could be mapped. */
 int stk_init(void);
+/* In a forked child: starts an empty table (the child's trace defines its own stacks); the old
+ * tables stay mapped, unused. */
+void stk_atfork_child(void);
 /* Returns the id of the stack (inserting it when new; ids start at 1), or 0 when out of memory. */
 uint32_t stk_intern(const uint64_t *frames, uint32_t n, uint64_t epoch);
 /* Takes every stack inserted since the last call, oldest first.  The nodes stay owned by the

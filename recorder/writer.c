@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,6 +62,11 @@ static struct {
 	int failed;
 	int membarrier_ok;
 	uint64_t last_sync;
+	void *zmem;
+	size_t zsize;
+	_Atomic int final_req;  /* a fatal signal asks for the last pass */
+	uint32_t final_done;    /* futex word: 1 once the END record is written */
+	pid_t writer_tid;
 } W = {.fd = -1, .rss_fd = -1};
 
 uint64_t wr_origin(void) { return W.origin; }
@@ -276,16 +282,40 @@ static void pass(int final)
 		compress_out(0);
 }
 
+static void write_end(void);
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
 	rec_thread_ignore(); /* the writer's own calls are never recorded */
+	W.writer_tid = prim_gettid();
 	while (!atomic_load(&W.stop)) {
 		uint32_t k = __atomic_load_n(&W.kick, __ATOMIC_ACQUIRE);
-		prim_futex_wait(&W.kick, k, WR_PASS_NS);
+		if (!atomic_load(&W.final_req))
+			prim_futex_wait(&W.kick, k, WR_PASS_NS);
+		if (atomic_load(&W.final_req)) {
+			/* A thread is dying of a signal: finish the trace, then stop. */
+			atomic_store(&W.running, 0);
+			write_end();
+			__atomic_store_n(&W.final_done, 1, __ATOMIC_RELEASE);
+			prim_futex_wake(&W.final_done, 1);
+			return NULL;
+		}
 		pass(0);
 	}
 	return NULL;
+}
+
+int wr_is_writer_thread(void) { return W.writer_tid && W.writer_tid == prim_gettid(); }
+
+void wr_flush_from_signal(void)
+{
+	if (!W.thread_started || wr_is_writer_thread() || W.fd < 0)
+		return;
+	atomic_store(&W.final_req, 1);
+	wr_kick();
+	for (int i = 0; i < 20 && !__atomic_load_n(&W.final_done, __ATOMIC_ACQUIRE); i++)
+		prim_futex_wait(&W.final_done, 0, 100u * 1000000u);
 }
 
 static void write_header(const wr_config *cfg)
@@ -327,36 +357,45 @@ static void write_header(const wr_config *cfg)
 int wr_start(const wr_config *cfg)
 {
 	W.path = cfg->path;
+	W.fd = cfg->fd;
 	W.origin = prim_now_ns();
-	W.fd = open(cfg->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (W.fd < 0)
-		return -errno;
-	size_t zsize = ZSTD_estimateCStreamSize(WR_LEVEL);
-	void *zmem = prim_map(zsize);
-	W.enc_buf = prim_map(WR_ENC_CAP);
-	W.out_cap = ZSTD_CStreamOutSize();
-	W.out_buf = prim_map(W.out_cap);
-	if (!zmem || !W.enc_buf || !W.out_buf)
-		return -ENOMEM;
-	W.zs = ZSTD_initStaticCStream(zmem, zsize);
+	W.failed = 0;
+	W.enc.len = 0;
+	W.frame_in = 0;
+	W.frame_start_ns = W.origin;
+	if (!W.zmem) {
+		W.zsize = ZSTD_estimateCStreamSize(WR_LEVEL);
+		W.zmem = prim_map(W.zsize);
+		W.enc_buf = prim_map(WR_ENC_CAP);
+		W.out_cap = ZSTD_CStreamOutSize();
+		W.out_buf = prim_map(W.out_cap);
+		if (!W.zmem || !W.enc_buf || !W.out_buf)
+			return -ENOMEM;
+	}
+	W.zs = ZSTD_initStaticCStream(W.zmem, W.zsize); /* also resets a forked child's copy */
 	if (!W.zs)
 		return -ENOMEM;
 	ZSTD_CCtx_setParameter(W.zs, ZSTD_c_compressionLevel, WR_LEVEL);
 	ZSTD_CCtx_setParameter(W.zs, ZSTD_c_checksumFlag, 1);
 	tf_enc_init(&W.enc, W.enc_buf, WR_ENC_CAP);
-	W.rss_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (W.rss_fd < 0)
+		W.rss_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 	W.membarrier_ok = prim_membarrier_init() == 0;
 	W.last_sync = W.origin;
 	write_header(cfg);
 	mod_rescan();
 	drain_meta();
 	compress_out(1); /* the header goes out at once: even a trace killed now is readable */
-	atomic_store(&W.running, 1);
 	if (W.failed)
 		return -EIO;
+	atomic_store(&W.running, 1);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	rec_thread_ignore();
 	int rc = pthread_create(&W.thread, NULL, writer_main, NULL);
 	rec_thread_unignore();
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		atomic_store(&W.running, 0);
 		return -rc;
@@ -384,6 +423,14 @@ void wr_stop(void)
 		W.thread_started = 0;
 	}
 	atomic_store(&W.running, 0);
+	write_end();
+}
+
+/* The last pass and the END record; closes the file. */
+static void write_end(void)
+{
+	if (W.fd < 0)
+		return;
 	pass(0);
 	tf_end end = {
 		.time_ns = rel(prim_now_ns()),
@@ -407,5 +454,14 @@ void wr_atfork_child(void)
 	/* The writer thread does not exist in the child; the parent's file must not be touched. */
 	W.thread_started = 0;
 	atomic_store(&W.running, 0);
+	if (W.fd >= 0)
+		close(W.fd); /* the parent's file description stays open in the parent */
 	W.fd = -1;
+	atomic_store(&W.meta, NULL);
+	atomic_store(&W.stop, 0);
+	atomic_store(&W.final_req, 0);
+	W.final_done = 0;
+	W.writer_tid = 0;
+	W.events = W.allocs = W.frees = W.stacks = W.threads = 0;
+	atomic_store(&W.dropped, 0);
 }

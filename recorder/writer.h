@@ -13,13 +13,21 @@
 #include <stdint.h>
 
 typedef struct wr_config {
-	const char *path; /* trace file to create */
+	int fd;           /* the trace file, open for writing; the writer owns it from now on */
+	const char *path; /* its name, for messages; must stay valid */
 	uint32_t depth;
 } wr_config;
 
-/* Opens the trace, writes the header and module map, starts the writer thread.  Returns 0, or
- * -errno (nothing is recorded then; the caller says so once). */
+/* Writes the header and module map to cfg->fd and starts the writer thread (with every signal
+ * blocked, so that signals go to the program's threads and a write beyond `ulimit -f` fails with
+ * EFBIG instead of killing the program).  Returns 0, or -errno (nothing is recorded then; the
+ * caller says so once).  May be called again in a forked child after wr_atfork_child. */
 int wr_start(const wr_config *cfg);
+/* From a fatal-signal handler: asks the writer to write everything and the END record, and waits
+ * for it (at most about 2 s).  Async-signal-safe. */
+void wr_flush_from_signal(void);
+/* 1 when called on the writer thread. */
+int wr_is_writer_thread(void);
 /* Queues one encoded record (copied). Lock-free; safe in hooks. */
 void wr_post(const void *rec, size_t len);
 /* Wakes the writer now (a ring is filling up). */
@@ -32,7 +40,8 @@ void wr_stop(void);
 void wr_count_dropped(void);
 /* Clock origin of the trace (prim_now_ns() at start). */
 uint64_t wr_origin(void);
-/* In a forked child: forget the parent's writer (its thread does not exist here). */
+/* In a forked child: forget the parent's writer (its thread does not exist here), its file and
+ * its pending records; wr_start may then start a new trace. */
 void wr_atfork_child(void);
 
 #endif
