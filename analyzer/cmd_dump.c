@@ -111,7 +111,7 @@ static int put_record(FILE *f, tf_record *rec)
 	}
 	case TF_REC_EVENTS: {
 		tf_events *it = &rec->u.events;
-		fprintf(f, "events tid=%" PRIu64 " base_t=%" PRIu64 "\n", it->tid, it->base_time);
+		fprintf(f, "events tid=%" PRIu64 " base_t=%" PRIu64 " shift=%" PRIu32 "\n", it->tid, it->base_time, it->shift);
 		tf_event ev;
 		int rc;
 		while ((rc = tf_events_next(it, &ev)) == 1) {

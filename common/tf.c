@@ -233,27 +233,36 @@ void tf_enc_end(tf_enc *e, const tf_end *end)
 	tf_enc_end_record(e);
 }
 
-void tf_evenc_begin(tf_evenc *w, tf_enc *e, uint64_t tid, uint64_t base_time)
+void tf_evenc_begin(tf_evenc *w, tf_enc *e, uint64_t tid, uint64_t base_time, uint32_t shift)
 {
 	w->e = e;
 	w->count = 0;
-	w->time = base_time;
-	w->ptr = 0;
+	w->base = base_time;
+	w->shift = shift > TF_MAX_SHIFT ? TF_MAX_SHIFT : shift;
+	w->ticks = 0;
+	w->ptr16 = 0;
 	tf_enc_begin_record(e, TF_REC_EVENTS);
 	tf_enc_u(e, tid);
 	tf_enc_u(e, base_time);
+	tf_enc_u(e, w->shift);
 }
 
 void tf_evenc_add(tf_evenc *w, const tf_event *ev)
 {
 	tf_enc *e = w->e;
-	tf_enc_byte(e, (uint8_t)(ev->kind | (ev->func << 2)));
+	uint8_t low = (uint8_t)(ev->ptr & 15);
+	tf_enc_byte(e, (uint8_t)(ev->kind | (ev->func << 2) | (low ? TF_OP_PTR_LOW : 0)));
 	/* Events of one thread are in time order; a clock that stepped back is clamped. */
-	uint64_t t = ev->time_ns < w->time ? w->time : ev->time_ns;
-	tf_enc_u(e, t - w->time);
-	w->time = t;
-	tf_enc_s(e, (int64_t)(ev->ptr - w->ptr));
-	w->ptr = ev->ptr;
+	uint64_t t = ev->time_ns > w->base ? (ev->time_ns - w->base) >> w->shift : 0;
+	if (t < w->ticks)
+		t = w->ticks;
+	tf_enc_u(e, t - w->ticks);
+	w->ticks = t;
+	/* Heap pointers are 16-byte aligned: deltas count 16-byte units, other bits go apart. */
+	tf_enc_s(e, (int64_t)((ev->ptr >> 4) - w->ptr16));
+	w->ptr16 = ev->ptr >> 4;
+	if (low)
+		tf_enc_byte(e, low);
 	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC) {
 		tf_enc_u(e, ev->size);
 		tf_enc_u(e, ev->stack);
@@ -438,8 +447,11 @@ int tf_decode(tf_record *rec)
 		tf_events *it = &rec->u.events;
 		DU(it->tid);
 		DU(it->base_time);
-		it->time = it->base_time;
-		it->ptr = 0;
+		DU32(it->shift);
+		if (it->shift > TF_MAX_SHIFT)
+			return TF_ECORRUPT;
+		it->ticks = 0;
+		it->ptr16 = 0;
 		it->d = d;
 		return 0;
 	}
@@ -470,25 +482,30 @@ int tf_events_next(tf_events *it, tf_event *ev)
 	tf_dec d = it->d;
 	if (d.p >= d.end)
 		return 0;
-	uint8_t op;
+	uint8_t op, low = 0;
 	uint64_t dt;
 	int64_t dptr;
 	int rc = tf_dec_byte(&d, &op);
 	if (rc)
 		return rc;
 	ev->kind = op & 3;
-	ev->func = op >> 2;
-	if (ev->func >= TF_FN_COUNT)
+	ev->func = (op >> 2) & 15;
+	if (ev->func >= TF_FN_COUNT || (op & 0x80))
 		return TF_ECORRUPT;
 	DU(dt);
 	if ((rc = tf_dec_s(&d, &dptr)) != 0)
 		return rc;
-	if (dt > UINT64_MAX - it->time)
+	if ((op & TF_OP_PTR_LOW) && ((rc = tf_dec_byte(&d, &low)) != 0 || low > 15 || !low))
+		return rc ? rc : TF_ECORRUPT;
+	if (dt > (UINT64_MAX >> it->shift) - it->ticks)
 		return TF_ECORRUPT;
-	it->time += dt;
-	it->ptr += (uint64_t)dptr;
-	ev->time_ns = it->time;
-	ev->ptr = it->ptr;
+	uint64_t ticks = it->ticks + dt;
+	if ((ticks << it->shift) > UINT64_MAX - it->base_time)
+		return TF_ECORRUPT;
+	it->ticks = ticks;
+	it->ptr16 += (uint64_t)dptr;
+	ev->time_ns = it->base_time + (ticks << it->shift);
+	ev->ptr = (it->ptr16 << 4) | low;
 	ev->size = 0;
 	ev->stack = 0;
 	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC) {

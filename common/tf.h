@@ -57,6 +57,10 @@ enum tf_rec_type {
 	TF_REC_END = 10,          /* last record: the recorder's counters */
 };
 
+/* Event op byte: kind in bits 0-1, func in bits 2-5, TF_OP_PTR_LOW in bit 6. */
+#define TF_OP_PTR_LOW 0x40 /* the pointer's low 4 bits are not 0: a byte with them follows */
+#define TF_MAX_SHIFT 40    /* largest time tick: 2^40 ns */
+
 /* Event kinds (low 2 bits of an event's op byte). */
 enum tf_ev_kind {
 	TF_EV_ALLOC = 0,     /* ptr, size, stack */
@@ -185,9 +189,10 @@ typedef struct tf_event {
 /* An EVENTS payload being iterated: the decoder keeps the per-record delta state. */
 typedef struct tf_events {
 	uint64_t tid;
-	uint64_t base_time;
-	uint64_t time;   /* delta state */
-	uint64_t ptr;
+	uint64_t base_time; /* ns; every event of the record is at or after it */
+	uint32_t shift;     /* times are base_time + ticks << shift */
+	uint64_t ticks;     /* delta state */
+	uint64_t ptr16;     /* previous pointer >> 4 */
 	tf_dec d;
 } tf_events;
 
@@ -239,15 +244,19 @@ void tf_enc_thread(tf_enc *e, uint64_t tid, const char *name, size_t n);
 void tf_enc_end(tf_enc *e, const tf_end *end);
 
 /* Streaming EVENTS encoder: begin, add events in time order, finish.  The delta state lives in
- * the tf_evenc, so a record is self-contained. */
+ * the tf_evenc, so a record is self-contained.  Times are stored in ticks of 2^shift ns after
+ * base_time, rounded down (an event before base_time is stored at base_time): shift 0 keeps
+ * nanoseconds. */
 typedef struct tf_evenc {
 	tf_enc *e;
 	uint64_t count;
-	uint64_t time;
-	uint64_t ptr;
+	uint64_t base;
+	uint32_t shift;
+	uint64_t ticks;
+	uint64_t ptr16;
 } tf_evenc;
 
-void tf_evenc_begin(tf_evenc *w, tf_enc *e, uint64_t tid, uint64_t base_time);
+void tf_evenc_begin(tf_evenc *w, tf_enc *e, uint64_t tid, uint64_t base_time, uint32_t shift);
 void tf_evenc_add(tf_evenc *w, const tf_event *ev);
 /* Returns 0 or TF_ESPACE as tf_enc_end_record. */
 int tf_evenc_end(tf_evenc *w);

@@ -39,6 +39,7 @@ typedef struct ring {
 	pid_t tid;
 	uint32_t idle_passes; /* writer: passes without events, to check whether the thread lives */
 	uint64_t snap;        /* writer: head as read at the start of the pass */
+	uint64_t win;         /* writer: events of this pass's time window */
 	struct ring *next;    /* list of all rings */
 	ring_ev *ev;
 } ring;

@@ -32,6 +32,8 @@
 #define WR_ENC_FLUSH (1u << 20)
 #define WR_EVENTS_PER_RECORD 8192
 #define WR_LEVEL 3
+#define WR_FINE_SHIFT 6    /* 64 ns ticks when several threads have events in a window */
+#define WR_COARSE_SHIFT 20 /* ~1 ms ticks when one thread has them all */
 
 typedef struct meta_node {
 	struct meta_node *next;
@@ -201,17 +203,18 @@ static void drain_stacks(void)
 	}
 }
 
-static void drain_ring(ring *r, uint64_t head)
+/* Writes the events of r from its tail up to `end` (exclusive), as EVENTS records whose times
+ * are ticks of 2^shift ns after `base` (the start of the pass's time window). */
+static void drain_ring(ring *r, uint64_t end, uint64_t base, uint32_t shift)
 {
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	while (tail < head) {
-		uint64_t n = head - tail;
+	while (tail < end) {
+		uint64_t n = end - tail;
 		if (n > WR_EVENTS_PER_RECORD)
 			n = WR_EVENTS_PER_RECORD;
 		reserve(n * 40 + 64);
-		const ring_ev *first = &r->ev[tail & RING_MASK];
 		tf_evenc w;
-		tf_evenc_begin(&w, &W.enc, (uint64_t)r->tid, rel(first->time));
+		tf_evenc_begin(&w, &W.enc, (uint64_t)r->tid, base, shift);
 		for (uint64_t i = 0; i < n; i++) {
 			const ring_ev *e = &r->ev[(tail + i) & RING_MASK];
 			tf_event ev = {e->kind, e->func, rel(e->time), e->ptr, e->size, e->stack};
@@ -228,6 +231,15 @@ static void drain_ring(ring *r, uint64_t head)
 	}
 }
 
+/* Number of events of r, from its tail up to its snapped head, stamped before `limit`. */
+static uint64_t in_window(const ring *r, uint64_t limit)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed), i = tail;
+	while (i < r->snap && r->ev[i & RING_MASK].time < limit)
+		i++;
+	return i - tail;
+}
+
 /* One pass: see the file comment.  `final` ends the frame whatever its age. */
 static void pass(int final)
 {
@@ -239,24 +251,37 @@ static void pass(int final)
 	uint64_t now = prim_now_ns();
 	if (W.membarrier_ok && prim_membarrier() != 0)
 		W.membarrier_ok = 0;
-	uint64_t sync = now;
+	uint64_t sync = now, window_start = W.last_sync;
 	for (ring *r = ring_list(); r; r = r->next)
 		if (atomic_load_explicit(&r->inflight, memory_order_acquire))
 			sync = W.last_sync;
 	W.last_sync = sync;
+	/* This pass writes the events stamped in [window_start, sync): exactly the events between
+	 * the previous SYNC record and this one.  When a single thread has events in the window,
+	 * the order of the window is its own order: times are kept in ~1 ms ticks.  Otherwise
+	 * they are kept in 64 ns ticks, which orders events of different threads. */
+	uint64_t limit = final ? UINT64_MAX : sync;
 	/* Read every ring's head before taking the new stacks: a stack is queued before the event
 	 * that uses it is published, so all stacks of these events are in the queue now. */
 	for (ring *r = ring_list(); r; r = r->next)
 		r->snap = atomic_load_explicit(&r->head, memory_order_acquire);
 	drain_meta();
 	drain_stacks();
+	int active = 0;
+	for (ring *r = ring_list(); r; r = r->next) {
+		r->win = atomic_load_explicit(&r->state, memory_order_acquire) == RING_FREE
+				 ? 0
+				 : in_window(r, limit);
+		active += r->win > 0;
+	}
+	uint32_t shift = active > 1 ? WR_FINE_SHIFT : WR_COARSE_SHIFT;
 	for (ring *r = ring_list(); r; r = r->next) {
 		int st = atomic_load_explicit(&r->state, memory_order_acquire);
 		if (st == RING_FREE)
 			continue;
 		uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-		if (r->snap > tail) {
-			drain_ring(r, r->snap);
+		if (r->win) {
+			drain_ring(r, tail + r->win, rel(window_start), shift);
 			r->idle_passes = 0;
 		} else if (st == RING_OWNED && ++r->idle_passes >= 50) {
 			/* A thread that ended without its key destructor (killed, or after fork). */
@@ -267,7 +292,7 @@ static void pass(int final)
 				st = RING_DEAD;
 			}
 		}
-		if (st == RING_DEAD &&
+		if (st == RING_DEAD && atomic_load_explicit(&r->tail, memory_order_relaxed) == r->snap &&
 		    atomic_load_explicit(&r->head, memory_order_acquire) == r->snap) {
 			atomic_store_explicit(&r->state, RING_FREE, memory_order_release);
 			W.threads++;

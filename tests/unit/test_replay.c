@@ -135,7 +135,7 @@ static void tb_stack(tb *b, uint64_t id, uint64_t a0)
 	tf_enc_stack(&b->e, id, 0, frames, 3);
 }
 
-static void tb_begin(tb *b, uint64_t tid, uint64_t base) { tf_evenc_begin(&b->w, &b->e, tid, base); }
+static void tb_begin(tb *b, uint64_t tid, uint64_t base) { tf_evenc_begin(&b->w, &b->e, tid, base, 0); }
 static void tb_end(tb *b) { tf_evenc_end(&b->w); }
 
 static void tb_ev(tb *b, unsigned kind, unsigned func, uint64_t t, uint64_t ptr, uint64_t size,

@@ -66,7 +66,7 @@ static size_t encode_all(uint8_t *buf, size_t cap)
 	uint64_t frames[3] = {0x401000, 0x400ff0, 0x7f0000001234};
 	tf_enc_stack(&e, 7, 1, frames, 3);
 	tf_evenc w;
-	tf_evenc_begin(&w, &e, 1234, 1000);
+	tf_evenc_begin(&w, &e, 1234, 1000, 0);
 	tf_event evs[4] = {
 		{TF_EV_ALLOC, TF_FN_MALLOC, 1000, 0x5000, 16, 7},
 		{TF_EV_FREE, TF_FN_FREE, 1005, 0x5000, 0, 0},
@@ -232,8 +232,47 @@ static void test_header_checks(void)
 	CHECK(strcmp(tf_func_name(99), "?") == 0, "func out of range");
 }
 
+/* Ticks of 2^shift ns after the base, rounded down; pointers with low bits set survive. */
+static void test_ticks_and_low_bits(void)
+{
+	uint8_t buf[256];
+	tf_enc e;
+	tf_enc_init(&e, buf, sizeof(buf));
+	tf_evenc w;
+	tf_evenc_begin(&w, &e, 7, 1000, 6);
+	tf_event in[3] = {
+		{TF_EV_ALLOC, TF_FN_MEMALIGN, 1000 + 63, 0x7f0000001001, 5, 1}, /* tick 0 */
+		{TF_EV_FREE, TF_FN_FREE, 1000 + 64 * 5 + 1, 0x7f0000001001, 0, 0}, /* tick 5 */
+		{TF_EV_ALLOC, TF_FN_MALLOC, 900, 0x10, 8, 2}, /* before base: clamped to tick 5 */
+	};
+	for (int i = 0; i < 3; i++)
+		tf_evenc_add(&w, &in[i]);
+	CHECK(tf_evenc_end(&w) == 0, "encoded");
+	tf_record rec;
+	memset(&rec, 0, sizeof(rec));
+	tf_dec d = {buf, buf + e.len};
+	uint64_t type, len;
+	CHECK(tf_dec_u(&d, &type) == 0 && tf_dec_u(&d, &len) == 0 && type == TF_REC_EVENTS, "record");
+	rec.type = TF_REC_EVENTS;
+	rec.payload = d.p;
+	rec.len = (size_t)len;
+	CHECK(tf_decode(&rec) == 0 && rec.u.events.shift == 6 && rec.u.events.base_time == 1000,
+	      "header");
+	tf_event out;
+	const uint64_t want_t[3] = {1000, 1000 + 64 * 5, 1000 + 64 * 5};
+	for (int i = 0; i < 3; i++) {
+		CHECK(tf_events_next(&rec.u.events, &out) == 1, "event %d", i);
+		CHECK(out.time_ns == want_t[i] && out.ptr == in[i].ptr && out.kind == in[i].kind &&
+			      out.func == in[i].func && out.size == in[i].size,
+		      "event %d: t=%llu ptr=%llx", i, (unsigned long long)out.time_ns,
+		      (unsigned long long)out.ptr);
+	}
+	CHECK(tf_events_next(&rec.u.events, &out) == 0, "end of record");
+}
+
 int main(void)
 {
+	test_ticks_and_low_bits();
 	test_varints();
 	test_round_trip();
 	test_overflow();
