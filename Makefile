@@ -89,7 +89,7 @@ install: all
 	install -m 755 $(B)/leakrec $(B)/leakanalyze $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(B)/libleakrec.so $(DESTDIR)$(PREFIX)/lib/leakrec/
 	install -m 644 recorder/leakrec.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 docs/leakrec.1 docs/leakanalyze.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 
 # ---- demo ----
 demo: all $(B)/tests/demo

@@ -54,5 +54,7 @@ int cli_replay(rp_ctx *rp, const char *path);
 /* Subcommands: argv[0] is the subcommand name (or the program name for the default report). */
 int cmd_report(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

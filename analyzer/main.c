@@ -15,6 +15,8 @@ typedef struct command {
 static const command commands[] = {
 	{"report", cmd_report},
 	{"dump", cmd_dump},
+	{"diff", cmd_diff},
+	{"check", cmd_check},
 };
 
 int main(int argc, char **argv)

@@ -48,9 +48,6 @@ $(T)/test_replay: tests/unit/test_replay.c analyzer/replay.c analyzer/util.c $(C
 
 UNITS := $(T)/test_tf $(T)/test_sym $(T)/test_replay
 
-test: all $(B)/san/leakanalyze $(PROGS) $(UNITS)
-	python3 tests/e2e/run.py --build $(B) --unit "$(T)/test_tf" --unit "$(T)/test_sym $(T)/libsym_inline.so" \
-	  $(addprefix --unit ,$(filter-out $(T)/test_tf $(T)/test_sym,$(UNITS)))
 
 # Programs that need other flags than PROG_CFLAGS.
 $(T)/inline: tests/progs/inline.c
@@ -62,3 +59,13 @@ $(T)/leaks_rs: tests/progs/leaks_rs.rs
 	@mkdir -p $(T)
 	$(RUSTC) -g -C opt-level=0 -o $@ $<
 PROGS += $(T)/leaks_rs
+-include tests/diff.mk
+-include tests/robust.mk
+-include tests/growth.mk
+
+# Last, so that PROGS and UNITS hold what every file above added (prerequisites are expanded
+# when the rule is read).
+test: all $(B)/san/leakanalyze $(PROGS) $(UNITS)
+	python3 tests/e2e/run.py --build $(B) --unit "$(T)/test_tf" --unit "$(T)/test_sym $(T)/libsym_inline.so" \
+	  $(addprefix --unit ,$(filter-out $(T)/test_tf $(T)/test_sym,$(UNITS)))
+

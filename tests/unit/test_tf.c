@@ -251,7 +251,7 @@ static void test_ticks_and_low_bits(void)
 	tf_record rec;
 	memset(&rec, 0, sizeof(rec));
 	tf_dec d = {buf, buf + e.len};
-	uint64_t type, len;
+	uint64_t type = 0, len = 0;
 	CHECK(tf_dec_u(&d, &type) == 0 && tf_dec_u(&d, &len) == 0 && type == TF_REC_EVENTS, "record");
 	rec.type = TF_REC_EVENTS;
 	rec.payload = d.p;

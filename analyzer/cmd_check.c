@@ -1,0 +1,531 @@
+/*
+ * cmd_check.c: `leakanalyze check [OPTIONS] TRACE`, gates on one run for CI.
+ *
+ * Replays the trace, merges its stacks by symbolic key (stackkey.h), leaves runtime-owned and
+ * suppressed leaks out of the leak figures, and compares the leaked bytes and the peak heap with
+ * the limits given.  Prints the figures, the leaking stacks and each gate (with the stacks
+ * responsible when crossed).  Exit status 0 when no gate is crossed, 1 when one is, 2 on a usage
+ * or input error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "report.h"
+#include "stackkey.h"
+#include "suppress.h"
+
+enum { OPT_JSON = 256, OPT_MARKDOWN, OPT_SUPPRESSIONS, OPT_MAX_LEAKED, OPT_MAX_PEAK };
+
+enum gate_id { G_LEAKED, G_PEAK, G_COUNT };
+
+static const struct {
+	const char *name, *what;
+} gate_info[G_COUNT] = {
+	{"max-leaked", "leaked"},
+	{"max-peak", "peak heap"},
+};
+
+typedef struct gate {
+	int on;
+	uint64_t limit, value;
+	int crossed;
+	const sk_group **culprits; /* largest first */
+	size_t nculprits;
+} gate;
+
+typedef struct check {
+	sk_trace *t;
+	const sup_list *sup;
+	unsigned top;
+	const sk_group **leaks; /* groups holding leaked bytes, largest first */
+	size_t nleaks;
+	gate gates[G_COUNT];
+	int crossed, ngates;
+} check;
+
+static int cmp_leaked(const void *pa, const void *pb)
+{
+	const sk_group *a = *(const sk_group *const *)pa, *b = *(const sk_group *const *)pb;
+	if (a->fig.leaked_bytes != b->fig.leaked_bytes)
+		return a->fig.leaked_bytes > b->fig.leaked_bytes ? -1 : 1;
+	if (a->fig.leaked_allocations != b->fig.leaked_allocations)
+		return a->fig.leaked_allocations > b->fig.leaked_allocations ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+static int cmp_peak(const void *pa, const void *pb)
+{
+	const sk_group *a = *(const sk_group *const *)pa, *b = *(const sk_group *const *)pb;
+	if (a->fig.peak_bytes != b->fig.peak_bytes)
+		return a->fig.peak_bytes > b->fig.peak_bytes ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+/* Collects the groups with a non-zero leaked (peak) figure, sorted; *out is malloc'ed. */
+static int collect(const sk_set *s, int peak, const sk_group ***out, size_t *n)
+{
+	size_t cnt = sk_set_count(s);
+	*n = 0;
+	*out = malloc((cnt ? cnt : 1) * sizeof(**out));
+	if (!*out)
+		return SK_ENOMEM;
+	for (size_t i = 0; i < cnt; i++) {
+		const sk_group *g = sk_set_at(s, i);
+		if (peak ? g->fig.peak_bytes != 0
+			 : (g->fig.leaked_bytes != 0 || g->fig.leaked_allocations != 0))
+			(*out)[(*n)++] = g;
+	}
+	qsort(*out, *n, sizeof(**out), peak ? cmp_peak : cmp_leaked);
+	return 0;
+}
+
+static int evaluate(check *c)
+{
+	const sk_set *s = sk_trace_set(c->t);
+	const rp_summary *sum = rp_get_summary(sk_trace_replay(c->t));
+	if (collect(s, 0, &c->leaks, &c->nleaks))
+		return SK_ENOMEM;
+	gate *gl = &c->gates[G_LEAKED], *gp = &c->gates[G_PEAK];
+	gl->value = sk_set_totals(s)->leaked_bytes;
+	gp->value = sum->peak_heap_bytes;
+	for (int g = 0; g < G_COUNT; g++) {
+		gate *gt = &c->gates[g];
+		if (!gt->on)
+			continue;
+		c->ngates++;
+		gt->crossed = gt->value > gt->limit;
+		c->crossed += gt->crossed;
+		if (gt->crossed && collect(s, g == G_PEAK, &gt->culprits, &gt->nculprits))
+			return SK_ENOMEM;
+	}
+	return 0;
+}
+
+static size_t shown_count(const check *c, size_t total)
+{
+	return c->top && total > c->top ? c->top : total;
+}
+
+static uint64_t culprit_amount(enum gate_id g, const sk_group *sg)
+{
+	return g == G_PEAK ? sg->fig.peak_bytes : sg->fig.leaked_bytes;
+}
+
+static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
+
+/* ---- text ---- */
+
+static void write_text(const check *c, FILE *f)
+{
+	const sk_set *s = sk_trace_set(c->t);
+	const sk_figures *t = sk_set_totals(s);
+	const rp_summary *sum = rp_get_summary(sk_trace_replay(c->t));
+	const rp_header *h = rp_get_header(sk_trace_replay(c->t));
+	char a[32];
+
+	fputs("trace         ", f);
+	sk_put_text(f, sk_trace_path(c->t));
+	fputs("  (", f);
+	sk_put_text(f, h->argc ? h->argv[0] : h->exe);
+	fprintf(f, ", pid %u)\n", h->pid);
+	rep_format_size(a, sizeof(a), sum->peak_heap_bytes);
+	fprintf(f, "peak heap     %s\n", a);
+	rep_format_size(a, sizeof(a), t->leaked_bytes);
+	fprintf(f, "leaked        %s in %" PRIu64 " allocation%s\n", a, t->leaked_allocations,
+		plural(t->leaked_allocations));
+	rep_format_size(a, sizeof(a), t->runtime_bytes);
+	fprintf(f, "runtime-owned %s (not counted as leaked)\n", a);
+	rep_format_size(a, sizeof(a), sum->allocated_bytes);
+	fprintf(f, "allocations   %" PRIu64 " (%s allocated)\n", sum->allocations, a);
+	if (c->sup) {
+		rep_format_size(a, sizeof(a), t->suppressed_bytes);
+		fprintf(f, "suppressed    %s in %" PRIu64 " allocation%s from %" PRIu64
+			   " stack%s (not counted as leaked)\n",
+			a, t->suppressed_allocations, plural(t->suppressed_allocations),
+			sk_set_suppressed_stacks(s), plural(sk_set_suppressed_stacks(s)));
+		for (size_t i = 0; i < sup_count(c->sup); i++) {
+			const sk_rule_use *u = sk_set_rule_use(s, i);
+			rep_format_size(a, sizeof(a), u->bytes);
+			fputs("  leak:", f);
+			sk_put_text(f, sup_pattern(c->sup, i));
+			fprintf(f, "  (line %u): %s in %" PRIu64 " allocation%s\n",
+				sup_line(c->sup, i), a, u->allocations, plural(u->allocations));
+		}
+	}
+
+	size_t n = shown_count(c, c->nleaks);
+	fputs("\nLeaks", f);
+	if (c->nleaks == 0)
+		fputs(": none\n", f);
+	else if (n < c->nleaks)
+		fprintf(f, " (top %zu of %zu stacks)\n", n, c->nleaks);
+	else
+		fprintf(f, " (%zu stack%s)\n", c->nleaks, plural(c->nleaks));
+	for (size_t i = 0; i < n; i++) {
+		const sk_group *g = c->leaks[i];
+		rep_format_size(a, sizeof(a), g->fig.leaked_bytes);
+		fprintf(f, "\n  %s in %" PRIu64 " allocation%s\n", a, g->fig.leaked_allocations,
+			plural(g->fig.leaked_allocations));
+		sk_write_frames_text(f, g->frames, g->nframes, "      ");
+	}
+
+	if (!c->ngates)
+		return;
+	fputs("\nGates\n", f);
+	for (int g = 0; g < G_COUNT; g++) {
+		const gate *gt = &c->gates[g];
+		if (!gt->on)
+			continue;
+		char lim[32], val[32];
+		rep_format_size(lim, sizeof(lim), gt->limit);
+		rep_format_size(val, sizeof(val), gt->value);
+		fprintf(f, "  %s  --%s %s: %s: %s\n", gt->crossed ? "FAIL" : "pass", gate_info[g].name,
+			lim, gate_info[g].what, val);
+		size_t k = shown_count(c, gt->nculprits);
+		for (size_t i = 0; i < k; i++) {
+			const sk_group *sg = gt->culprits[i];
+			rep_format_size(a, sizeof(a), culprit_amount((enum gate_id)g, sg));
+			fprintf(f, "        %s  ", a);
+			sk_write_frames_line(f, sg->frames, sg->nframes, 5);
+			fputc('\n', f);
+		}
+		if (k < gt->nculprits)
+			fprintf(f, "        (%zu more)\n", gt->nculprits - k);
+	}
+	fprintf(f, "\nresult: %s (%d of %d gate%s crossed)\n", c->crossed ? "FAIL" : "pass",
+		c->crossed, c->ngates, plural((uint64_t)c->ngates));
+}
+
+/* ---- markdown ---- */
+
+static void write_markdown(const check *c, FILE *f)
+{
+	const sk_set *s = sk_trace_set(c->t);
+	const sk_figures *t = sk_set_totals(s);
+	const rp_summary *sum = rp_get_summary(sk_trace_replay(c->t));
+	char a[32];
+
+	fputs("### leakrec: heap check", f);
+	if (c->ngates && c->crossed)
+		fprintf(f, " — ❌ %d of %d gate%s crossed\n\n", c->crossed, c->ngates,
+			plural((uint64_t)c->ngates));
+	else if (c->ngates)
+		fputs(" — ✅ no gate crossed\n\n", f);
+	else
+		fputs("\n\n", f);
+	fputs("| | |\n|:--|--:|\n", f);
+	rep_format_size(a, sizeof(a), sum->peak_heap_bytes);
+	fprintf(f, "| peak heap | %s |\n", a);
+	rep_format_size(a, sizeof(a), t->leaked_bytes);
+	fprintf(f, "| leaked | %s in %" PRIu64 " allocation%s |\n", a, t->leaked_allocations,
+		plural(t->leaked_allocations));
+	rep_format_size(a, sizeof(a), t->runtime_bytes);
+	fprintf(f, "| runtime-owned | %s |\n", a);
+	fprintf(f, "| allocations | %" PRIu64 " |\n", sum->allocations);
+	if (c->sup) {
+		rep_format_size(a, sizeof(a), t->suppressed_bytes);
+		fprintf(f, "| suppressed leaks | %s in %" PRIu64 " allocation%s from %" PRIu64
+			   " stack%s |\n",
+			a, t->suppressed_allocations, plural(t->suppressed_allocations),
+			sk_set_suppressed_stacks(s), plural(sk_set_suppressed_stacks(s)));
+	}
+	if (c->ngates) {
+		fputs("\n| gate | limit | value | result |\n|:--|--:|--:|:--|\n", f);
+		for (int g = 0; g < G_COUNT; g++) {
+			const gate *gt = &c->gates[g];
+			if (!gt->on)
+				continue;
+			char lim[32], val[32];
+			rep_format_size(lim, sizeof(lim), gt->limit);
+			rep_format_size(val, sizeof(val), gt->value);
+			fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
+				gt->crossed ? "❌ crossed" : "✅ ok");
+		}
+	}
+	if (c->nleaks == 0) {
+		fputs("\nNo leaks.\n", f);
+		return;
+	}
+	size_t n = shown_count(c, c->nleaks);
+	fprintf(f, "\n#### Leaks (%zu of %zu stacks)\n\n", n, c->nleaks);
+	fputs("| leaked | allocations | stack |\n|--:|--:|:--|\n", f);
+	for (size_t i = 0; i < n; i++) {
+		const sk_group *g = c->leaks[i];
+		rep_format_size(a, sizeof(a), g->fig.leaked_bytes);
+		fprintf(f, "| %s | %" PRIu64 " | ", a, g->fig.leaked_allocations);
+		sk_write_frames_md(f, g->frames, g->nframes, 6);
+		fputs(" |\n", f);
+	}
+}
+
+/* ---- JSON ---- */
+
+static void json_use(js_writer *w, uint64_t bytes, uint64_t allocs, uint64_t stacks)
+{
+	js_key(w, "bytes");
+	js_uint(w, bytes);
+	js_key(w, "allocations");
+	js_uint(w, allocs);
+	js_key(w, "stacks");
+	js_uint(w, stacks);
+}
+
+static int write_json(const check *c, FILE *out, int status)
+{
+	const sk_set *s = sk_trace_set(c->t);
+	const sk_figures *t = sk_set_totals(s);
+	const rp_summary *sum = rp_get_summary(sk_trace_replay(c->t));
+	const rp_header *h = rp_get_header(sk_trace_replay(c->t));
+	js_writer *w;
+	if (js_create(&w, out))
+		return JS_ENOMEM;
+	js_begin_object(w, 0);
+	js_key(w, "format");
+	js_uint(w, 1);
+	js_key(w, "command");
+	js_str(w, "check");
+	js_key(w, "trace");
+	js_str(w, sk_trace_path(c->t));
+	js_key(w, "program");
+	js_begin_object(w, 0);
+	js_key(w, "exe");
+	js_str(w, h->exe);
+	js_key(w, "pid");
+	js_uint(w, h->pid);
+	js_key(w, "argv");
+	js_begin_array(w, 1);
+	for (uint32_t i = 0; i < h->argc; i++)
+		js_str(w, h->argv[i]);
+	js_end_array(w);
+	js_end_object(w);
+
+	js_key(w, "summary");
+	js_begin_object(w, 0);
+	js_key(w, "peak_heap_bytes");
+	js_uint(w, sum->peak_heap_bytes);
+	js_key(w, "leaked_bytes");
+	js_uint(w, t->leaked_bytes);
+	js_key(w, "leaked_allocations");
+	js_uint(w, t->leaked_allocations);
+	js_key(w, "runtime_leaked_bytes");
+	js_uint(w, t->runtime_bytes);
+	js_key(w, "allocations");
+	js_uint(w, sum->allocations);
+	js_key(w, "allocated_bytes");
+	js_uint(w, sum->allocated_bytes);
+	js_key(w, "temporary_allocations");
+	js_uint(w, sum->temporary);
+	js_key(w, "peak_rss_bytes");
+	js_uint(w, sum->peak_rss_bytes);
+	js_end_object(w);
+
+	js_key(w, "suppressed");
+	js_begin_object(w, 0);
+	json_use(w, t->suppressed_bytes, t->suppressed_allocations, sk_set_suppressed_stacks(s));
+	js_key(w, "rules");
+	js_begin_array(w, 0);
+	for (size_t i = 0; i < sup_count(c->sup); i++) {
+		const sk_rule_use *u = sk_set_rule_use(s, i);
+		js_begin_object(w, 1);
+		js_key(w, "pattern");
+		js_str(w, sup_pattern(c->sup, i));
+		js_key(w, "line");
+		js_uint(w, sup_line(c->sup, i));
+		json_use(w, u->bytes, u->allocations, u->stacks);
+		js_end_object(w);
+	}
+	js_end_array(w);
+	js_end_object(w);
+
+	js_key(w, "leaks");
+	js_begin_array(w, 0);
+	for (size_t i = 0; i < shown_count(c, c->nleaks); i++) {
+		const sk_group *g = c->leaks[i];
+		js_begin_object(w, 0);
+		js_key(w, "bytes");
+		js_uint(w, g->fig.leaked_bytes);
+		js_key(w, "allocations");
+		js_uint(w, g->fig.leaked_allocations);
+		js_key(w, "key");
+		js_str(w, g->key);
+		sk_write_frames_json(w, g->frames, g->nframes);
+		js_end_object(w);
+	}
+	js_end_array(w);
+
+	js_key(w, "gates");
+	js_begin_array(w, 0);
+	for (int g = 0; g < G_COUNT; g++) {
+		const gate *gt = &c->gates[g];
+		if (!gt->on)
+			continue;
+		js_begin_object(w, 0);
+		js_key(w, "name");
+		js_str(w, gate_info[g].name);
+		js_key(w, "unit");
+		js_str(w, "bytes");
+		js_key(w, "limit");
+		js_uint(w, gt->limit);
+		js_key(w, "value");
+		js_uint(w, gt->value);
+		js_key(w, "crossed");
+		js_bool(w, gt->crossed);
+		js_key(w, "stacks");
+		js_begin_array(w, 0);
+		for (size_t i = 0; i < shown_count(c, gt->nculprits); i++) {
+			const sk_group *sg = gt->culprits[i];
+			js_begin_object(w, 0);
+			js_key(w, "key");
+			js_str(w, sg->key);
+			js_key(w, "amount");
+			js_uint(w, culprit_amount((enum gate_id)g, sg));
+			sk_write_frames_json(w, sg->frames, sg->nframes);
+			js_end_object(w);
+		}
+		js_end_array(w);
+		js_end_object(w);
+	}
+	js_end_array(w);
+	js_key(w, "exit_status");
+	js_uint(w, (uint64_t)status);
+	js_end_object(w);
+	int rc = js_finish(w);
+	js_free(w);
+	return rc;
+}
+
+/* ---- the command ---- */
+
+static void usage(FILE *f)
+{
+	fputs("usage: leakanalyze check [OPTIONS] TRACE\n"
+	      "\n"
+	      "Gate one run: compare its leaked bytes and its peak heap with limits.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --max-leaked BYTES fail when more than BYTES leaked (0: any leak fails);\n"
+	      "                         sizes take K, KiB, M, MiB, G, GiB (1024) or KB, MB, GB (1000)\n"
+	      "      --max-peak BYTES   fail when the peak heap is above BYTES\n"
+	      "      --suppressions FILE\n"
+	      "                         leave out leaks matched by FILE (LeakSanitizer format,\n"
+	      "                         leak:PATTERN lines) from leak figures and gates\n"
+	      "  -n, --top N            list N leaking stacks (default 10); 0 lists all\n"
+	      "      --json             print one JSON object instead of text\n"
+	      "      --markdown         print markdown tables (pull-request comment, job summary)\n"
+	      "  -h, --help             show this help and exit\n"
+	      "  -V, --version          show the version and exit\n"
+	      "\n"
+	      "Exit status: 0 no gate crossed, 1 a gate crossed, 2 usage or input error.\n"
+	      "See leakanalyze-check(1).\n",
+	      f);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"top", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"markdown", no_argument, NULL, OPT_MARKDOWN},
+		{"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
+		{"max-leaked", required_argument, NULL, OPT_MAX_LEAKED},
+		{"max-peak", required_argument, NULL, OPT_MAX_PEAK},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	check c;
+	memset(&c, 0, sizeof(c));
+	c.top = 10;
+	int json = 0, markdown = 0;
+	const char *sup_path = NULL;
+	int opt;
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":n:hV", longopts, NULL)) != -1) {
+		gate *gt;
+		switch (opt) {
+		case 'n':
+			if (cli_parse_count("-n", optarg, &c.top))
+				return CLI_EXIT_ERROR;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_MARKDOWN:
+			markdown = 1;
+			break;
+		case OPT_SUPPRESSIONS:
+			sup_path = optarg;
+			break;
+		case OPT_MAX_LEAKED:
+		case OPT_MAX_PEAK:
+			gt = &c.gates[opt == OPT_MAX_LEAKED ? G_LEAKED : G_PEAK];
+			if (sk_parse_size(optarg, &gt->limit))
+				return cli_usage_error("invalid size for --%s: '%s'",
+						       gate_info[gt - c.gates].name, optarg);
+			gt->on = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			cli_version();
+			return 0;
+		case ':':
+			return cli_usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return cli_usage_error("unrecognized option '%s'", argv[optind - 1]);
+		}
+	}
+	if (json && markdown)
+		return cli_usage_error("--json and --markdown exclude each other");
+	if (optind >= argc)
+		return cli_usage_error("no trace file given");
+	if (optind + 1 < argc)
+		return cli_usage_error("one trace file at a time ('%s' is extra)", argv[optind + 1]);
+
+	int status = CLI_EXIT_ERROR;
+	sup_list *sup = NULL;
+	int rc = 0;
+	if (sup_path && (rc = sk_load_suppressions(sup_path, &sup)))
+		goto out;
+	c.sup = sup;
+	if ((rc = sk_trace_load(&c.t, argv[optind], SK_MATCH_FUNCTIONS, sup)))
+		goto out;
+	if ((rc = evaluate(&c)))
+		goto out;
+	status = c.crossed ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
+	if (json) {
+		int jrc = write_json(&c, stdout, status);
+		if (jrc) {
+			cli_error("writing the check: %s",
+				  jrc == JS_EIO ? strerror(errno) : js_strerror(jrc));
+			status = CLI_EXIT_ERROR;
+			goto out;
+		}
+	} else if (markdown) {
+		write_markdown(&c, stdout);
+	} else {
+		write_text(&c, stdout);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("writing the check: %s", strerror(errno));
+		status = CLI_EXIT_ERROR;
+	}
+out:
+	if (rc == SK_ENOMEM)
+		cli_error("%s", sk_strerror(rc));
+	if (rc)
+		status = CLI_EXIT_ERROR;
+	for (int g = 0; g < G_COUNT; g++)
+		free(c.gates[g].culprits);
+	free(c.leaks);
+	sk_trace_free(c.t);
+	sup_free(sup);
+	return status;
+}

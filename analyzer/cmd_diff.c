@@ -1,0 +1,954 @@
+/*
+ * cmd_diff.c: `leakanalyze diff [OPTIONS] BASE NEW`, what changed in the heap from one run to
+ * another, with gates for CI.
+ *
+ * Both traces are replayed and their stacks merged by symbolic key (stackkey.h), so the runs may
+ * come from different builds.  The output gives the change in every summary figure, then every
+ * key whose figures changed (appeared, disappeared, grew, shrank), largest change first, then
+ * the gates: each crossed gate names the stacks responsible.  Exit status 0 when no gate is
+ * crossed, 1 when one is, 2 on a usage or input error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "report.h"
+#include "stackkey.h"
+#include "suppress.h"
+
+enum {
+	OPT_JSON = 256,
+	OPT_MARKDOWN,
+	OPT_MATCH,
+	OPT_SUPPRESSIONS,
+	OPT_NEW_LEAKS,
+	OPT_LEAK_INC,
+	OPT_PEAK_INC,
+	OPT_ALLOCS_INC,
+};
+
+enum status { ST_APPEARED, ST_DISAPPEARED, ST_GREW, ST_SHRANK };
+static const char *const status_names[] = {"appeared", "disappeared", "grew", "shrank"};
+
+/* One key present on either side. */
+typedef struct entry {
+	const sk_group *b, *n; /* NULL when absent on that side */
+	sk_figures fb, fn;     /* zero when absent */
+	enum status status;
+	uint64_t sort[4];      /* magnitudes, compared in order */
+} entry;
+
+/* A stack responsible for a gate's figure, and what it adds to it. */
+struct culprit {
+	const entry *e;
+	uint64_t amount;
+};
+
+/* The gates, in the order they are reported. */
+enum gate_id { G_NEW_LEAKS, G_LEAK_INC, G_PEAK_INC, G_ALLOCS_INC, G_COUNT };
+
+typedef struct gate {
+	int on;
+	sk_limit limit;
+	int crossed;
+	uint64_t base, cur;   /* the figure compared (G_NEW_LEAKS: cur = number of keys) */
+	struct culprit *culprits; /* the stacks responsible, largest first */
+	size_t nculprits;
+} gate;
+
+static const struct {
+	const char *name, *unit, *what;
+	int sizes;
+} gate_info[G_COUNT] = {
+	{"fail-on-new-leaks", "stacks", "new leaking stacks", 0},
+	{"max-leak-increase", "bytes", "leaked bytes", 1},
+	{"max-peak-increase", "bytes", "peak heap", 1},
+	{"max-allocations-increase", "allocations", "allocations", 0},
+};
+
+typedef struct diff {
+	sk_trace *base, *new;
+	const sup_list *sup;
+	enum sk_match match;
+	unsigned top;
+	entry *entries;
+	size_t nentries;
+	gate gates[G_COUNT];
+	int crossed; /* gates crossed */
+} diff;
+
+/* ---- the summary figures ---- */
+
+typedef struct figure {
+	const char *key, *label;
+	int bytes;
+	uint64_t b, n;
+} figure;
+
+enum { F_PEAK, F_LEAKED, F_LEAKED_ALLOCS, F_ALLOCS, F_ALLOCATED, F_TEMP, F_RUNTIME, F_RSS,
+       F_COUNT };
+
+static void summary_figures(const diff *d, figure *f)
+{
+	const rp_summary *sb = rp_get_summary(sk_trace_replay(d->base));
+	const rp_summary *sn = rp_get_summary(sk_trace_replay(d->new));
+	const sk_figures *tb = sk_set_totals(sk_trace_set(d->base));
+	const sk_figures *tn = sk_set_totals(sk_trace_set(d->new));
+	f[F_PEAK] = (figure){"peak_heap_bytes", "peak heap", 1, sb->peak_heap_bytes,
+			     sn->peak_heap_bytes};
+	f[F_LEAKED] = (figure){"leaked_bytes", "leaked", 1, tb->leaked_bytes, tn->leaked_bytes};
+	f[F_LEAKED_ALLOCS] = (figure){"leaked_allocations", "leaked allocations", 0,
+				      tb->leaked_allocations, tn->leaked_allocations};
+	f[F_ALLOCS] = (figure){"allocations", "allocations", 0, sb->allocations, sn->allocations};
+	f[F_ALLOCATED] = (figure){"allocated_bytes", "bytes allocated", 1, sb->allocated_bytes,
+				  sn->allocated_bytes};
+	f[F_TEMP] = (figure){"temporary_allocations", "temporary allocations", 0, sb->temporary,
+			     sn->temporary};
+	f[F_RUNTIME] = (figure){"runtime_leaked_bytes", "runtime-owned", 1, tb->runtime_bytes,
+				tn->runtime_bytes};
+	f[F_RSS] = (figure){"peak_rss_bytes", "peak RSS", 1, sb->peak_rss_bytes,
+			    sn->peak_rss_bytes};
+}
+
+/* ---- entries ---- */
+
+static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
+
+static int figures_differ(const sk_figures *a, const sk_figures *b)
+{
+	return a->leaked_bytes != b->leaked_bytes || a->leaked_allocations != b->leaked_allocations ||
+	       a->peak_bytes != b->peak_bytes || a->peak_allocations != b->peak_allocations ||
+	       a->allocations != b->allocations || a->allocated_bytes != b->allocated_bytes ||
+	       a->temporary != b->temporary;
+}
+
+/* Sets the status and sort keys of e: the largest byte change (leaked or at the peak) first,
+ * then allocations, bytes allocated, temporary allocations; its sign says grew or shrank. */
+static void classify(entry *e)
+{
+	const sk_figures *a = &e->fb, *b = &e->fn;
+	uint64_t dl = absdiff(a->leaked_bytes, b->leaked_bytes);
+	uint64_t dp = absdiff(a->peak_bytes, b->peak_bytes);
+	e->sort[0] = dl > dp ? dl : dp;
+	e->sort[1] = absdiff(a->allocations, b->allocations);
+	e->sort[2] = absdiff(a->allocated_bytes, b->allocated_bytes);
+	e->sort[3] = absdiff(a->temporary, b->temporary) + absdiff(a->leaked_allocations,
+								   b->leaked_allocations);
+	if (!e->b) {
+		e->status = ST_APPEARED;
+		return;
+	}
+	if (!e->n) {
+		e->status = ST_DISAPPEARED;
+		return;
+	}
+	const uint64_t pairs[][2] = {
+		{dl >= dp ? a->leaked_bytes : a->peak_bytes, dl >= dp ? b->leaked_bytes : b->peak_bytes},
+		{a->allocations, b->allocations},
+		{a->allocated_bytes, b->allocated_bytes},
+		{a->leaked_allocations, b->leaked_allocations},
+		{a->peak_allocations, b->peak_allocations},
+		{a->temporary, b->temporary},
+	};
+	e->status = ST_GREW;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		if (pairs[i][0] != pairs[i][1]) {
+			e->status = pairs[i][1] > pairs[i][0] ? ST_GREW : ST_SHRANK;
+			return;
+		}
+	}
+}
+
+static const char *entry_key(const entry *e) { return e->n ? e->n->key : e->b->key; }
+
+static int cmp_entries(const void *pa, const void *pb)
+{
+	const entry *a = pa, *b = pb;
+	for (int i = 0; i < 4; i++)
+		if (a->sort[i] != b->sort[i])
+			return a->sort[i] > b->sort[i] ? -1 : 1;
+	return strcmp(entry_key(a), entry_key(b));
+}
+
+static int build_entries(diff *d)
+{
+	const sk_set *sb = sk_trace_set(d->base), *sn = sk_trace_set(d->new);
+	size_t cap = sk_set_count(sb) + sk_set_count(sn);
+	d->entries = calloc(cap ? cap : 1, sizeof(entry));
+	if (!d->entries)
+		return SK_ENOMEM;
+	for (size_t i = 0; i < sk_set_count(sn); i++) {
+		const sk_group *g = sk_set_at(sn, i);
+		entry e = {0};
+		e.n = g;
+		e.fn = g->fig;
+		e.b = sk_set_find(sb, g->key);
+		if (e.b)
+			e.fb = e.b->fig;
+		if (e.b && !figures_differ(&e.fb, &e.fn))
+			continue;
+		classify(&e);
+		d->entries[d->nentries++] = e;
+	}
+	for (size_t i = 0; i < sk_set_count(sb); i++) {
+		const sk_group *g = sk_set_at(sb, i);
+		if (sk_set_find(sn, g->key))
+			continue;
+		entry e = {0};
+		e.b = g;
+		e.fb = g->fig;
+		classify(&e);
+		d->entries[d->nentries++] = e;
+	}
+	qsort(d->entries, d->nentries, sizeof(entry), cmp_entries);
+	return 0;
+}
+
+/* The stack shown for an entry: NEW's when present, else BASE's. */
+static const sk_group *shown(const entry *e) { return e->n ? e->n : e->b; }
+
+/* ---- gates ---- */
+
+/* What an entry adds to gate g (0: not responsible). */
+static uint64_t culprit_amount(enum gate_id g, const entry *e)
+{
+	switch (g) {
+	case G_NEW_LEAKS:
+		if ((e->fn.leaked_bytes || e->fn.leaked_allocations) && !e->fb.leaked_bytes &&
+		    !e->fb.leaked_allocations)
+			return e->fn.leaked_bytes ? e->fn.leaked_bytes : 1;
+		return 0;
+	case G_LEAK_INC:
+		return e->fn.leaked_bytes > e->fb.leaked_bytes ? e->fn.leaked_bytes - e->fb.leaked_bytes
+							       : 0;
+	case G_PEAK_INC:
+		return e->fn.peak_bytes > e->fb.peak_bytes ? e->fn.peak_bytes - e->fb.peak_bytes : 0;
+	case G_ALLOCS_INC:
+		return e->fn.allocations > e->fb.allocations ? e->fn.allocations - e->fb.allocations
+							     : 0;
+	case G_COUNT:
+		break;
+	}
+	return 0;
+}
+
+static int cmp_culprits(const void *pa, const void *pb)
+{
+	const struct culprit *a = pa, *b = pb;
+	if (a->amount != b->amount)
+		return a->amount > b->amount ? -1 : 1;
+	return strcmp(entry_key(a->e), entry_key(b->e));
+}
+
+static int eval_gates(diff *d)
+{
+	figure f[F_COUNT];
+	summary_figures(d, f);
+	for (int g = 0; g < G_COUNT; g++) {
+		gate *gt = &d->gates[g];
+		if (!gt->on)
+			continue;
+		gt->culprits = malloc((d->nentries ? d->nentries : 1) * sizeof(struct culprit));
+		if (!gt->culprits)
+			return SK_ENOMEM;
+		for (size_t i = 0; i < d->nentries; i++) {
+			uint64_t v = culprit_amount((enum gate_id)g, &d->entries[i]);
+			if (v)
+				gt->culprits[gt->nculprits++] = (struct culprit){&d->entries[i], v};
+		}
+		qsort(gt->culprits, gt->nculprits, sizeof(struct culprit), cmp_culprits);
+		switch ((enum gate_id)g) {
+		case G_NEW_LEAKS:
+			gt->base = 0;
+			gt->cur = gt->nculprits;
+			gt->crossed = gt->nculprits > 0;
+			break;
+		case G_LEAK_INC:
+			gt->base = f[F_LEAKED].b;
+			gt->cur = f[F_LEAKED].n;
+			break;
+		case G_PEAK_INC:
+			gt->base = f[F_PEAK].b;
+			gt->cur = f[F_PEAK].n;
+			break;
+		case G_ALLOCS_INC:
+			gt->base = f[F_ALLOCS].b;
+			gt->cur = f[F_ALLOCS].n;
+			break;
+		case G_COUNT:
+			break;
+		}
+		if (g != G_NEW_LEAKS)
+			gt->crossed = sk_limit_crossed(&gt->limit, gt->base, gt->cur);
+		d->crossed += gt->crossed;
+	}
+	return 0;
+}
+
+/* The gate's figure for people: "+4.2 KiB (+3.1%)", "+12 (+0.5%)", "1 stack". */
+static void gate_value_text(char *buf, size_t n, enum gate_id g, const gate *gt)
+{
+	char a[40], pct[32] = "";
+	if (g == G_NEW_LEAKS) {
+		snprintf(buf, n, "%" PRIu64, gt->cur);
+		return;
+	}
+	if (gate_info[g].sizes)
+		sk_format_size_change(a, sizeof(a), gt->base, gt->cur);
+	else if (gt->base == gt->cur)
+		snprintf(a, sizeof(a), "0");
+	else
+		snprintf(a, sizeof(a), "%+" PRId64, sk_change(gt->base, gt->cur));
+	if (gt->base && gt->base != gt->cur)
+		snprintf(pct, sizeof(pct), " (%+.1f%%)",
+			 100.0 * (double)sk_change(gt->base, gt->cur) / (double)gt->base);
+	snprintf(buf, n, "%s%s", a, pct);
+}
+
+static void gate_limit_text(char *buf, size_t n, enum gate_id g, const gate *gt)
+{
+	if (g == G_NEW_LEAKS)
+		snprintf(buf, n, "none");
+	else
+		sk_format_limit(buf, n, &gt->limit, gate_info[g].sizes);
+}
+
+/* The amount an entry adds to gate g, for people. */
+static void culprit_text(char *buf, size_t n, enum gate_id g, const entry *e)
+{
+	uint64_t v = culprit_amount(g, e);
+	char a[32];
+	switch (g) {
+	case G_NEW_LEAKS:
+		rep_format_size(a, sizeof(a), e->fn.leaked_bytes);
+		snprintf(buf, n, "%s in %" PRIu64 " allocation%s", a, e->fn.leaked_allocations,
+			 e->fn.leaked_allocations == 1 ? "" : "s");
+		break;
+	case G_LEAK_INC:
+	case G_PEAK_INC:
+		sk_format_size_change(buf, n, 0, v);
+		break;
+	default:
+		snprintf(buf, n, "+%" PRIu64, v);
+		break;
+	}
+}
+
+/* ---- text ---- */
+
+static void put_count_change(FILE *f, uint64_t b, uint64_t n)
+{
+	if (n == b)
+		fputs("0", f);
+	else
+		fprintf(f, "%+" PRId64, sk_change(b, n));
+}
+
+static void put_change_cell(char *buf, size_t n, const figure *f)
+{
+	char a[40];
+	if (f->bytes)
+		sk_format_size_change(a, sizeof(a), f->b, f->n);
+	else if (f->b == f->n)
+		snprintf(a, sizeof(a), "0");
+	else
+		snprintf(a, sizeof(a), "%+" PRId64, sk_change(f->b, f->n));
+	if (f->b && f->b != f->n)
+		snprintf(buf, n, "%s (%+.1f%%)", a, 100.0 * (double)sk_change(f->b, f->n) / (double)f->b);
+	else
+		snprintf(buf, n, "%s", a);
+}
+
+static void put_value_cell(char *buf, size_t n, const figure *f, uint64_t v)
+{
+	if (f->bytes)
+		rep_format_size(buf, n, v);
+	else
+		snprintf(buf, n, "%" PRIu64, v);
+}
+
+static void put_program(FILE *f, const char *label, const sk_trace *t)
+{
+	const rp_header *h = rp_get_header(sk_trace_replay(t));
+	fprintf(f, "%s  ", label);
+	sk_put_text(f, sk_trace_path(t));
+	fputs("  (", f);
+	sk_put_text(f, h->argc ? h->argv[0] : h->exe);
+	fprintf(f, ", pid %u)\n", h->pid);
+}
+
+/* One line of what changed in an entry: "leaked +4.2 KiB in +1 allocation, at peak ...". */
+static void put_entry_changes(FILE *f, const entry *e)
+{
+	const sk_figures *a = &e->fb, *b = &e->fn;
+	char s[40];
+	int first = 1;
+	if (a->leaked_bytes != b->leaked_bytes || a->leaked_allocations != b->leaked_allocations) {
+		sk_format_size_change(s, sizeof(s), a->leaked_bytes, b->leaked_bytes);
+		fprintf(f, "leaked %s in ", s);
+		put_count_change(f, a->leaked_allocations, b->leaked_allocations);
+		fputs(absdiff(a->leaked_allocations, b->leaked_allocations) == 1 ? " allocation"
+										 : " allocations",
+		      f);
+		first = 0;
+	}
+	if (a->peak_bytes != b->peak_bytes || a->peak_allocations != b->peak_allocations) {
+		sk_format_size_change(s, sizeof(s), a->peak_bytes, b->peak_bytes);
+		fprintf(f, "%sat peak %s", first ? "" : ", ", s);
+		first = 0;
+	}
+	if (a->allocations != b->allocations || a->allocated_bytes != b->allocated_bytes) {
+		fprintf(f, "%sallocations ", first ? "" : ", ");
+		put_count_change(f, a->allocations, b->allocations);
+		sk_format_size_change(s, sizeof(s), a->allocated_bytes, b->allocated_bytes);
+		fprintf(f, " (%s)", s);
+		first = 0;
+	}
+	if (a->temporary != b->temporary) {
+		fprintf(f, "%stemporary ", first ? "" : ", ");
+		put_count_change(f, a->temporary, b->temporary);
+		first = 0;
+	}
+	if (a->suppressed_bytes != b->suppressed_bytes) {
+		sk_format_size_change(s, sizeof(s), a->suppressed_bytes, b->suppressed_bytes);
+		fprintf(f, "%ssuppressed leak %s", first ? "" : ", ", s);
+	}
+}
+
+static size_t shown_count(const diff *d, size_t total)
+{
+	return d->top && total > d->top ? d->top : total;
+}
+
+static void put_suppressed_text(FILE *f, const char *label, const sk_set *s)
+{
+	const sk_figures *t = sk_set_totals(s);
+	char a[32];
+	rep_format_size(a, sizeof(a), t->suppressed_bytes);
+	fprintf(f, "  %s: %s in %" PRIu64 " allocation%s from %" PRIu64 " stack%s\n", label, a,
+		t->suppressed_allocations, t->suppressed_allocations == 1 ? "" : "s",
+		sk_set_suppressed_stacks(s), sk_set_suppressed_stacks(s) == 1 ? "" : "s");
+}
+
+static void write_text(const diff *d, FILE *f)
+{
+	figure fig[F_COUNT];
+	summary_figures(d, fig);
+	put_program(f, "base", d->base);
+	put_program(f, "new ", d->new);
+	fprintf(f, "stacks matched by %s\n\n",
+		d->match == SK_MATCH_LINES ? "function, file and line" : "function names");
+	fprintf(f, "%-22s %12s %12s   %s\n", "", "base", "new", "change");
+	for (int i = 0; i < F_COUNT; i++) {
+		char b[40], n[40], c[64];
+		put_value_cell(b, sizeof(b), &fig[i], fig[i].b);
+		put_value_cell(n, sizeof(n), &fig[i], fig[i].n);
+		put_change_cell(c, sizeof(c), &fig[i]);
+		fprintf(f, "%-22s %12s %12s   %s\n", fig[i].label, b, n, c);
+	}
+	if (d->sup) {
+		fputs("\nSuppressed leaks (not counted above)\n", f);
+		put_suppressed_text(f, "base", sk_trace_set(d->base));
+		put_suppressed_text(f, "new ", sk_trace_set(d->new));
+		for (size_t i = 0; i < sup_count(d->sup); i++) {
+			const sk_rule_use *ub = sk_set_rule_use(sk_trace_set(d->base), i);
+			const sk_rule_use *un = sk_set_rule_use(sk_trace_set(d->new), i);
+			char a[32], b[32];
+			rep_format_size(a, sizeof(a), ub->bytes);
+			rep_format_size(b, sizeof(b), un->bytes);
+			fputs("  leak:", f);
+			sk_put_text(f, sup_pattern(d->sup, i));
+			fprintf(f, "  (line %u): base %s, new %s\n", sup_line(d->sup, i), a, b);
+		}
+	}
+
+	size_t n = shown_count(d, d->nentries);
+	fputs("\nChanged stacks", f);
+	if (d->nentries == 0)
+		fputs(": none\n", f);
+	else if (n < d->nentries)
+		fprintf(f, " (top %zu of %zu, largest change first)\n", n, d->nentries);
+	else
+		fprintf(f, " (%zu, largest change first)\n", d->nentries);
+	for (size_t i = 0; i < n; i++) {
+		const entry *e = &d->entries[i];
+		const sk_group *g = shown(e);
+		fprintf(f, "\n  %-11s ", status_names[e->status]);
+		put_entry_changes(f, e);
+		fputc('\n', f);
+		sk_write_frames_text(f, g->frames, g->nframes, "      ");
+	}
+
+	int ngates = 0;
+	for (int g = 0; g < G_COUNT; g++)
+		ngates += d->gates[g].on;
+	if (!ngates)
+		return;
+	fputs("\nGates\n", f);
+	for (int g = 0; g < G_COUNT; g++) {
+		const gate *gt = &d->gates[g];
+		if (!gt->on)
+			continue;
+		char lim[48], val[96];
+		gate_limit_text(lim, sizeof(lim), (enum gate_id)g, gt);
+		gate_value_text(val, sizeof(val), (enum gate_id)g, gt);
+		fprintf(f, "  %s  --%s", gt->crossed ? "FAIL" : "pass", gate_info[g].name);
+		if (g != G_NEW_LEAKS)
+			fprintf(f, " %s", lim);
+		fprintf(f, ": %s: %s\n", gate_info[g].what, val);
+		if (!gt->crossed)
+			continue;
+		size_t k = shown_count(d, gt->nculprits);
+		for (size_t i = 0; i < k; i++) {
+			char amount[64];
+			const sk_group *sg = shown(gt->culprits[i].e);
+			culprit_text(amount, sizeof(amount), (enum gate_id)g, gt->culprits[i].e);
+			fprintf(f, "        %s  ", amount);
+			sk_write_frames_line(f, sg->frames, sg->nframes, 5);
+			fputc('\n', f);
+		}
+		if (k < gt->nculprits)
+			fprintf(f, "        (%zu more)\n", gt->nculprits - k);
+	}
+	fprintf(f, "\nresult: %s (%d of %d gate%s crossed)\n", d->crossed ? "FAIL" : "pass",
+		d->crossed, ngates, ngates == 1 ? "" : "s");
+}
+
+/* ---- markdown ---- */
+
+static void write_markdown(const diff *d, FILE *f)
+{
+	figure fig[F_COUNT];
+	summary_figures(d, fig);
+	int ngates = 0;
+	for (int g = 0; g < G_COUNT; g++)
+		ngates += d->gates[g].on;
+	fputs("### leakrec: heap diff", f);
+	if (ngates && d->crossed)
+		fprintf(f, " — ❌ %d of %d gate%s crossed\n\n", d->crossed, ngates,
+			ngates == 1 ? "" : "s");
+	else if (ngates)
+		fprintf(f, " — ✅ no gate crossed\n\n");
+	else
+		fputs("\n\n", f);
+
+	fputs("| | base | new | change |\n|:--|--:|--:|--:|\n", f);
+	for (int i = 0; i < F_COUNT; i++) {
+		char b[40], n[40], c[64];
+		put_value_cell(b, sizeof(b), &fig[i], fig[i].b);
+		put_value_cell(n, sizeof(n), &fig[i], fig[i].n);
+		put_change_cell(c, sizeof(c), &fig[i]);
+		fprintf(f, "| %s | %s | %s | %s |\n", fig[i].label, b, n, c);
+	}
+	if (d->sup) {
+		const sk_figures *tb = sk_set_totals(sk_trace_set(d->base));
+		const sk_figures *tn = sk_set_totals(sk_trace_set(d->new));
+		char b[40], n[40];
+		rep_format_size(b, sizeof(b), tb->suppressed_bytes);
+		rep_format_size(n, sizeof(n), tn->suppressed_bytes);
+		fprintf(f, "| suppressed leaks | %s in %" PRIu64 " | %s in %" PRIu64 " | |\n", b,
+			tb->suppressed_allocations, n, tn->suppressed_allocations);
+	}
+
+	if (ngates) {
+		fputs("\n| gate | limit | value | result |\n|:--|--:|--:|:--|\n", f);
+		for (int g = 0; g < G_COUNT; g++) {
+			const gate *gt = &d->gates[g];
+			if (!gt->on)
+				continue;
+			char lim[48], val[96];
+			gate_limit_text(lim, sizeof(lim), (enum gate_id)g, gt);
+			gate_value_text(val, sizeof(val), (enum gate_id)g, gt);
+			fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
+				gt->crossed ? "❌ crossed" : "✅ ok");
+		}
+	}
+
+	size_t n = shown_count(d, d->nentries);
+	if (d->nentries == 0) {
+		fputs("\nNo stack changed.\n", f);
+		return;
+	}
+	fprintf(f, "\n#### Changed stacks (%zu of %zu, largest change first)\n\n", n, d->nentries);
+	fputs("| | leaked | at peak | allocations | stack |\n|:--|--:|--:|--:|:--|\n", f);
+	for (size_t i = 0; i < n; i++) {
+		const entry *e = &d->entries[i];
+		const sk_group *g = shown(e);
+		char l[40], p[40], a[40];
+		sk_format_size_change(l, sizeof(l), e->fb.leaked_bytes, e->fn.leaked_bytes);
+		sk_format_size_change(p, sizeof(p), e->fb.peak_bytes, e->fn.peak_bytes);
+		snprintf(a, sizeof(a), "%+" PRId64, sk_change(e->fb.allocations, e->fn.allocations));
+		fprintf(f, "| %s | %s | %s | %s | ", status_names[e->status], l, p, a);
+		sk_write_frames_md(f, g->frames, g->nframes, 6);
+		fputs(" |\n", f);
+	}
+}
+
+/* ---- JSON ---- */
+
+static void json_change(js_writer *w, const char *key, uint64_t b, uint64_t n)
+{
+	js_key(w, key);
+	js_begin_object(w, 1);
+	js_key(w, "base");
+	js_uint(w, b);
+	js_key(w, "new");
+	js_uint(w, n);
+	js_key(w, "change");
+	js_int(w, sk_change(b, n));
+	js_end_object(w);
+}
+
+static void json_program(js_writer *w, const char *key, const sk_trace *t)
+{
+	const rp_header *h = rp_get_header(sk_trace_replay(t));
+	js_key(w, key);
+	js_begin_object(w, 0);
+	js_key(w, "trace");
+	js_str(w, sk_trace_path(t));
+	js_key(w, "exe");
+	js_str(w, h->exe);
+	js_key(w, "pid");
+	js_uint(w, h->pid);
+	js_key(w, "argv");
+	js_begin_array(w, 1);
+	for (uint32_t i = 0; i < h->argc; i++)
+		js_str(w, h->argv[i]);
+	js_end_array(w);
+	js_end_object(w);
+}
+
+static void json_suppressed(js_writer *w, const char *key, const sk_set *s)
+{
+	const sk_figures *t = sk_set_totals(s);
+	js_key(w, key);
+	js_begin_object(w, 1);
+	js_key(w, "bytes");
+	js_uint(w, t->suppressed_bytes);
+	js_key(w, "allocations");
+	js_uint(w, t->suppressed_allocations);
+	js_key(w, "stacks");
+	js_uint(w, sk_set_suppressed_stacks(s));
+	js_end_object(w);
+}
+
+static void json_rule_use(js_writer *w, const char *key, const sk_rule_use *u)
+{
+	js_key(w, key);
+	js_begin_object(w, 1);
+	js_key(w, "bytes");
+	js_uint(w, u->bytes);
+	js_key(w, "allocations");
+	js_uint(w, u->allocations);
+	js_key(w, "stacks");
+	js_uint(w, u->stacks);
+	js_end_object(w);
+}
+
+static int write_json(const diff *d, FILE *out, int status)
+{
+	js_writer *w;
+	if (js_create(&w, out))
+		return JS_ENOMEM;
+	figure fig[F_COUNT];
+	summary_figures(d, fig);
+	js_begin_object(w, 0);
+	js_key(w, "format");
+	js_uint(w, 1);
+	js_key(w, "command");
+	js_str(w, "diff");
+	js_key(w, "match");
+	js_str(w, d->match == SK_MATCH_LINES ? "lines" : "functions");
+	json_program(w, "base", d->base);
+	json_program(w, "new", d->new);
+
+	js_key(w, "summary");
+	js_begin_object(w, 0);
+	for (int i = 0; i < F_COUNT; i++)
+		json_change(w, fig[i].key, fig[i].b, fig[i].n);
+	js_end_object(w);
+
+	js_key(w, "suppressed");
+	js_begin_object(w, 0);
+	json_suppressed(w, "base", sk_trace_set(d->base));
+	json_suppressed(w, "new", sk_trace_set(d->new));
+	js_key(w, "rules");
+	js_begin_array(w, 0);
+	for (size_t i = 0; i < sup_count(d->sup); i++) {
+		js_begin_object(w, 0);
+		js_key(w, "pattern");
+		js_str(w, sup_pattern(d->sup, i));
+		js_key(w, "line");
+		js_uint(w, sup_line(d->sup, i));
+		json_rule_use(w, "base", sk_set_rule_use(sk_trace_set(d->base), i));
+		json_rule_use(w, "new", sk_set_rule_use(sk_trace_set(d->new), i));
+		js_end_object(w);
+	}
+	js_end_array(w);
+	js_end_object(w);
+
+	js_key(w, "stacks_changed");
+	js_uint(w, d->nentries);
+	js_key(w, "stacks");
+	js_begin_array(w, 0);
+	for (size_t i = 0; i < shown_count(d, d->nentries); i++) {
+		const entry *e = &d->entries[i];
+		const sk_group *g = shown(e);
+		js_begin_object(w, 0);
+		js_key(w, "status");
+		js_str(w, status_names[e->status]);
+		js_key(w, "key");
+		js_str(w, g->key);
+		json_change(w, "leaked_bytes", e->fb.leaked_bytes, e->fn.leaked_bytes);
+		json_change(w, "leaked_allocations", e->fb.leaked_allocations, e->fn.leaked_allocations);
+		json_change(w, "peak_bytes", e->fb.peak_bytes, e->fn.peak_bytes);
+		json_change(w, "peak_allocations", e->fb.peak_allocations, e->fn.peak_allocations);
+		json_change(w, "allocations", e->fb.allocations, e->fn.allocations);
+		json_change(w, "allocated_bytes", e->fb.allocated_bytes, e->fn.allocated_bytes);
+		json_change(w, "temporary_allocations", e->fb.temporary, e->fn.temporary);
+		json_change(w, "suppressed_bytes", e->fb.suppressed_bytes, e->fn.suppressed_bytes);
+		sk_write_frames_json(w, g->frames, g->nframes);
+		js_end_object(w);
+	}
+	js_end_array(w);
+
+	js_key(w, "gates");
+	js_begin_array(w, 0);
+	for (int g = 0; g < G_COUNT; g++) {
+		const gate *gt = &d->gates[g];
+		if (!gt->on)
+			continue;
+		js_begin_object(w, 0);
+		js_key(w, "name");
+		js_str(w, gate_info[g].name);
+		js_key(w, "unit");
+		js_str(w, g == G_NEW_LEAKS ? "stacks" : gt->limit.percent ? "percent"
+									  : gate_info[g].unit);
+		js_key(w, "limit");
+		if (g == G_NEW_LEAKS)
+			js_uint(w, 0);
+		else if (gt->limit.percent)
+			js_double(w, gt->limit.value);
+		else
+			js_uint(w, gt->limit.amount);
+		js_key(w, "value");
+		if (g == G_NEW_LEAKS)
+			js_uint(w, gt->cur);
+		else if (gt->limit.percent)
+			js_double(w, gt->base ? 100.0 * (double)sk_change(gt->base, gt->cur) /
+							(double)gt->base
+					      : (gt->cur ? INFINITY : 0.0));
+		else
+			js_int(w, sk_change(gt->base, gt->cur));
+		js_key(w, "base");
+		js_uint(w, gt->base);
+		js_key(w, "new");
+		js_uint(w, gt->cur);
+		js_key(w, "crossed");
+		js_bool(w, gt->crossed);
+		js_key(w, "stacks");
+		js_begin_array(w, 0);
+		for (size_t i = 0; gt->crossed && i < shown_count(d, gt->nculprits); i++) {
+			const entry *e = gt->culprits[i].e;
+			const sk_group *sg = shown(e);
+			js_begin_object(w, 0);
+			js_key(w, "key");
+			js_str(w, sg->key);
+			js_key(w, "amount");
+			js_uint(w, g == G_NEW_LEAKS ? e->fn.leaked_bytes
+						    : culprit_amount((enum gate_id)g, e));
+			sk_write_frames_json(w, sg->frames, sg->nframes);
+			js_end_object(w);
+		}
+		js_end_array(w);
+		js_end_object(w);
+	}
+	js_end_array(w);
+	js_key(w, "exit_status");
+	js_uint(w, (uint64_t)status);
+	js_end_object(w);
+	int rc = js_finish(w);
+	js_free(w);
+	return rc;
+}
+
+/* ---- the command ---- */
+
+static void usage(FILE *f)
+{
+	fputs("usage: leakanalyze diff [OPTIONS] BASE.zst NEW.zst\n"
+	      "\n"
+	      "Compare two heap traces: the change in every summary figure, then every call stack\n"
+	      "that appeared, disappeared, grew or shrank, largest change first.  Stacks of different\n"
+	      "builds are matched by their chain of function names.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -n, --top N            list N changed stacks (default 10); 0 lists all\n"
+	      "      --match WHAT       functions (default): match stacks by function names;\n"
+	      "                         lines: by function, source file and line\n"
+	      "      --suppressions FILE\n"
+	      "                         leave out leaks matched by FILE (LeakSanitizer format,\n"
+	      "                         leak:PATTERN lines) from leak figures and gates\n"
+	      "      --json             print one JSON object instead of text\n"
+	      "      --markdown         print markdown tables (pull-request comment, job summary)\n"
+	      "\n"
+	      "Gates (exit status 1 when one is crossed):\n"
+	      "      --fail-on-new-leaks\n"
+	      "                         a stack leaks in NEW that leaked nothing in BASE\n"
+	      "      --max-leak-increase BYTES\n"
+	      "                         leaked bytes grew by more than BYTES (10K, 5MiB, 1MB ...)\n"
+	      "      --max-peak-increase N%|BYTES\n"
+	      "                         the peak heap grew by more than N percent or BYTES\n"
+	      "      --max-allocations-increase N%|COUNT\n"
+	      "                         allocations grew by more than N percent or COUNT\n"
+	      "\n"
+	      "  -h, --help             show this help and exit\n"
+	      "  -V, --version          show the version and exit\n"
+	      "\n"
+	      "Exit status: 0 no gate crossed, 1 a gate crossed, 2 usage or input error.\n"
+	      "See leakanalyze-diff(1).\n",
+	      f);
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"top", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"markdown", no_argument, NULL, OPT_MARKDOWN},
+		{"match", required_argument, NULL, OPT_MATCH},
+		{"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
+		{"fail-on-new-leaks", no_argument, NULL, OPT_NEW_LEAKS},
+		{"max-leak-increase", required_argument, NULL, OPT_LEAK_INC},
+		{"max-peak-increase", required_argument, NULL, OPT_PEAK_INC},
+		{"max-allocations-increase", required_argument, NULL, OPT_ALLOCS_INC},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	diff d;
+	memset(&d, 0, sizeof(d));
+	d.top = 10;
+	int json = 0, markdown = 0;
+	const char *sup_path = NULL;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":n:hV", longopts, NULL)) != -1) {
+		gate *gt = NULL;
+		int sizes = 0;
+		switch (c) {
+		case 'n':
+			if (cli_parse_count("-n", optarg, &d.top))
+				return CLI_EXIT_ERROR;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_MARKDOWN:
+			markdown = 1;
+			break;
+		case OPT_MATCH:
+			if (strcmp(optarg, "functions") == 0)
+				d.match = SK_MATCH_FUNCTIONS;
+			else if (strcmp(optarg, "lines") == 0)
+				d.match = SK_MATCH_LINES;
+			else
+				return cli_usage_error("invalid argument for --match: '%s' (functions "
+						       "or lines)",
+						       optarg);
+			break;
+		case OPT_SUPPRESSIONS:
+			sup_path = optarg;
+			break;
+		case OPT_NEW_LEAKS:
+			d.gates[G_NEW_LEAKS].on = 1;
+			break;
+		case OPT_LEAK_INC:
+			gt = &d.gates[G_LEAK_INC];
+			sizes = 1;
+			if (sk_parse_size(optarg, &gt->limit.amount))
+				return cli_usage_error("invalid size for --max-leak-increase: '%s'",
+						       optarg);
+			gt->on = 1;
+			break;
+		case OPT_PEAK_INC:
+			gt = &d.gates[G_PEAK_INC];
+			sizes = 1;
+			/* fall through */
+		case OPT_ALLOCS_INC:
+			if (!gt)
+				gt = &d.gates[G_ALLOCS_INC];
+			if (sk_parse_limit(optarg, sizes, &gt->limit))
+				return cli_usage_error("invalid limit for --%s: '%s' (N%% or %s)",
+						       gate_info[gt - d.gates].name, optarg,
+						       sizes ? "BYTES" : "COUNT");
+			gt->on = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			cli_version();
+			return 0;
+		case ':':
+			return cli_usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return cli_usage_error("unrecognized option '%s'", argv[optind - 1]);
+		}
+	}
+	if (json && markdown)
+		return cli_usage_error("--json and --markdown exclude each other");
+	if (argc - optind != 2)
+		return cli_usage_error(argc - optind < 2 ? "diff needs two traces: BASE and NEW"
+							  : "diff takes two traces ('%s' is extra)",
+				       argc - optind > 2 ? argv[optind + 2] : "");
+
+	int status = CLI_EXIT_ERROR;
+	sup_list *sup = NULL;
+	int rc = 0;
+	if (sup_path && (rc = sk_load_suppressions(sup_path, &sup)))
+		goto out;
+	d.sup = sup;
+	if ((rc = sk_trace_load(&d.base, argv[optind], d.match, sup)))
+		goto out;
+	if ((rc = sk_trace_load(&d.new, argv[optind + 1], d.match, sup)))
+		goto out;
+	if ((rc = build_entries(&d)) || (rc = eval_gates(&d)))
+		goto out;
+	status = d.crossed ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
+	if (json) {
+		int jrc = write_json(&d, stdout, status);
+		if (jrc) {
+			cli_error("writing the diff: %s", jrc == JS_EIO ? strerror(errno)
+								: js_strerror(jrc));
+			status = CLI_EXIT_ERROR;
+			goto out;
+		}
+	} else if (markdown) {
+		write_markdown(&d, stdout);
+	} else {
+		write_text(&d, stdout);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("writing the diff: %s", strerror(errno));
+		status = CLI_EXIT_ERROR;
+	}
+out:
+	if (rc == SK_ENOMEM)
+		cli_error("%s", sk_strerror(rc));
+	if (rc)
+		status = CLI_EXIT_ERROR;
+	for (int g = 0; g < G_COUNT; g++)
+		free(d.gates[g].culprits);
+	free(d.entries);
+	sk_trace_free(d.new);
+	sk_trace_free(d.base);
+	sup_free(sup);
+	return status;
+}

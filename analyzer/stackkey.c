@@ -1,0 +1,776 @@
+/*
+ * stackkey.c: symbolic stack keys, key sets, loaded traces, limits and the output pieces shared
+ * by `diff` and `check` (see stackkey.h).
+ *
+ * Key sets hash each key (FNV-1a) into a ut_map from hash to group index; a hash taken by
+ * another key is rehashed until a free or matching slot turns up, so distinct keys never merge.
+ */
+#include "stackkey.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+const char *sk_strerror(int err)
+{
+	switch (err) {
+	case SK_OK: return "success";
+	case SK_ENOMEM: return "out of memory";
+	case SK_EINPUT: return "unreadable trace";
+	case SK_EINVAL: return "invalid value";
+	}
+	return "unknown error";
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s && s[1] ? s + 1 : path;
+}
+
+/* ---- keys ---- */
+
+/* A growing string (owned buffer, always NUL-terminated once anything was added). */
+typedef struct sbuf {
+	char *s;
+	size_t len, cap;
+	int nomem;
+} sbuf;
+
+static void sb_addn(sbuf *b, const char *s, size_t n)
+{
+	if (b->nomem)
+		return;
+	if (n > SIZE_MAX - b->len - 1 || ut_grow((void **)&b->s, &b->cap, b->len + n + 1, 1)) {
+		b->nomem = 1;
+		return;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void sb_add(sbuf *b, const char *s) { sb_addn(b, s, strlen(s)); }
+
+/* Appends s[0..n) escaped: '\' and ';' get a backslash, control bytes become \xHH. */
+static void sb_add_escaped(sbuf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char tmp[8];
+		if (c == '\\' || c == ';') {
+			tmp[0] = '\\';
+			tmp[1] = (char)c;
+			sb_addn(b, tmp, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+			sb_add(b, tmp);
+		} else {
+			sb_addn(b, s + i, 1);
+		}
+	}
+}
+
+/* The length of a function name without the compiler's clone suffixes: GCC's ".constprop.0",
+ * ".isra.0", ".part.0", ".cold", ".lto_priv.0", ".localalias", clang's ".llvm.123" (any chain
+ * of them), and the demangler's " [clone .isra.0]" form. */
+static size_t name_len(const char *name)
+{
+	static const char *const words[] = {"constprop", "isra", "part", "cold", "lto_priv",
+					    "localalias", "llvm", "lto", "str", "clone"};
+	const char *clone = strstr(name, " [clone .");
+	size_t n = clone ? (size_t)(clone - name) : strlen(name);
+	for (size_t i = 1; i < n; i++) {
+		if (name[i] != '.')
+			continue;
+		/* does name[i..n) consist of ".word" and ".digits" segments only, starting with a
+		 * word? */
+		size_t k = i;
+		int ok = 1, first = 1;
+		while (ok && k < n) {
+			size_t j = k + 1;
+			while (j < n && name[j] != '.')
+				j++;
+			size_t seglen = j - k - 1;
+			int digits = seglen > 0, word = 0;
+			for (size_t m = k + 1; m < j; m++)
+				if (name[m] < '0' || name[m] > '9')
+					digits = 0;
+			for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+				if (strlen(words[w]) == seglen && memcmp(words[w], name + k + 1, seglen) == 0)
+					word = 1;
+			ok = word || (digits && !first);
+			first = 0;
+			k = j;
+		}
+		if (ok)
+			return i;
+	}
+	return n;
+}
+
+/* Start-up frames of the C runtime, dropped from the outer end of a key. */
+static int is_startup_frame(const sym_frame *f)
+{
+	static const char *const names[] = {
+		"_start", "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main",
+		"__libc_start_main_alias_2", "start_thread", "clone", "clone3", "__clone",
+		"__clone3", "__clone_internal", "libc_start_main_stage2", "__libc_start_main_stage2",
+	};
+	if (!f->function) {
+		const char *b = f->module ? base_name(f->module) : "";
+		return strncmp(b, "libc.so", 7) == 0 || strncmp(b, "libc-", 5) == 0 ||
+		       strncmp(b, "ld-linux", 8) == 0 || strncmp(b, "libpthread", 10) == 0;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(f->function, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Appends the key component of frame f to b. */
+static void add_component(sbuf *b, const sym_frame *f, enum sk_match match)
+{
+	if (f->function && *f->function) {
+		sb_add_escaped(b, f->function, name_len(f->function));
+	} else {
+		const char *m = f->module ? base_name(f->module) : "[unknown]";
+		sb_add_escaped(b, m, strlen(m));
+		sb_add(b, "?");
+	}
+	if (match == SK_MATCH_LINES && f->file) {
+		char line[16];
+		const char *fb = base_name(f->file);
+		sb_add(b, "@");
+		sb_add_escaped(b, fb, strlen(fb));
+		snprintf(line, sizeof(line), ":%u", f->line);
+		sb_add(b, line);
+	}
+}
+
+size_t sk_key_frames(const sym_frame *frames, size_t n)
+{
+	size_t end = n;
+	while (end > 0 && is_startup_frame(&frames[end - 1]))
+		end--;
+	return end ? end : n; /* nothing but start-up frames: keep them */
+}
+
+int sk_key(const sym_frame *frames, size_t n, enum sk_match match, char **key, size_t *len)
+{
+	sbuf b = {NULL, 0, 0, 0};
+	sbuf c = {NULL, 0, 0, 0}; /* the current component */
+	size_t end = sk_key_frames(frames, n);
+	size_t prev_off = 0, prev_len = 0;
+	int have_prev = 0;
+	sb_add(&b, "");
+	for (size_t i = 0; i < end; i++) {
+		c.len = 0;
+		add_component(&c, &frames[i], match);
+		if (c.nomem)
+			break;
+		if (have_prev && prev_len == c.len && memcmp(b.s + prev_off, c.s, c.len) == 0)
+			continue; /* recursion: adjacent equal frames count once */
+		if (have_prev)
+			sb_add(&b, ";");
+		prev_off = b.len;
+		prev_len = c.len;
+		sb_addn(&b, c.s ? c.s : "", c.len);
+		have_prev = 1;
+	}
+	free(c.s);
+	if (b.nomem || c.nomem) {
+		free(b.s);
+		return SK_ENOMEM;
+	}
+	*key = b.s;
+	*len = b.len;
+	return 0;
+}
+
+/* ---- key sets ---- */
+
+struct sk_set {
+	sk_group *groups;
+	size_t n, cap;
+	ut_map index; /* key hash -> group index */
+	sk_figures totals;
+	uint64_t suppressed_stacks;
+	sk_rule_use *rules;
+	size_t nrules;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Finds the group of key: returns 1 and *idx when present; else 0 and *slot, the hash under
+ * which the key is to be inserted. */
+static int find_group(const sk_set *s, const char *key, uint32_t *idx, uint64_t *slot)
+{
+	uint64_t h = fnv1a(key);
+	for (;;) {
+		uint32_t v;
+		if (!ut_map_get(&s->index, h, &v)) {
+			*slot = h;
+			return 0;
+		}
+		if (strcmp(s->groups[v].key, key) == 0) {
+			*idx = v;
+			return 1;
+		}
+		h = ut_hash64(h + 1);
+	}
+}
+
+const sk_group *sk_set_find(const sk_set *s, const char *key)
+{
+	uint32_t idx;
+	uint64_t slot;
+	return find_group(s, key, &idx, &slot) ? &s->groups[idx] : NULL;
+}
+
+static void add_figures(sk_figures *a, const sk_figures *b)
+{
+	a->allocations += b->allocations;
+	a->allocated_bytes += b->allocated_bytes;
+	a->temporary += b->temporary;
+	a->leaked_bytes += b->leaked_bytes;
+	a->leaked_allocations += b->leaked_allocations;
+	a->runtime_bytes += b->runtime_bytes;
+	a->runtime_allocations += b->runtime_allocations;
+	a->suppressed_bytes += b->suppressed_bytes;
+	a->suppressed_allocations += b->suppressed_allocations;
+	a->peak_bytes += b->peak_bytes;
+	a->peak_allocations += b->peak_allocations;
+}
+
+/* 1 when stack a should represent its group rather than stack b. */
+static int holds_more(const rp_stack *a, const rp_stack *b)
+{
+	if (a->live_bytes != b->live_bytes)
+		return a->live_bytes > b->live_bytes;
+	if (a->peak_bytes != b->peak_bytes)
+		return a->peak_bytes > b->peak_bytes;
+	if (a->allocations != b->allocations)
+		return a->allocations > b->allocations;
+	return a->id < b->id;
+}
+
+int sk_set_build(sk_set **out, const rp_ctx *rp, rep_ctx *rep, enum sk_match match,
+		 const sup_list *sup)
+{
+	*out = NULL;
+	sk_set *s = calloc(1, sizeof(*s));
+	if (!s)
+		return SK_ENOMEM;
+	ut_map_init(&s->index);
+	s->nrules = sup_count(sup);
+	s->rules = calloc(s->nrules ? s->nrules : 1, sizeof(sk_rule_use));
+	if (!s->rules)
+		goto nomem;
+	for (size_t i = 0; i < rp_stack_count(rp); i++) {
+		const rp_stack *st = rp_stack_at(rp, i);
+		if (!st->allocations && !st->live_bytes && !st->live_allocations && !st->peak_bytes &&
+		    !st->peak_allocations)
+			continue;
+		const sym_frame *frames = NULL;
+		size_t nf = 0;
+		int runtime = 0;
+		if (rep_stack_frames(rep, i, &frames, &nf, &runtime))
+			goto nomem;
+		char *key;
+		size_t klen;
+		if (st->defined) {
+			if (sk_key(frames, nf, match, &key, &klen))
+				goto nomem;
+		} else {
+			/* no frames to name: every such stack shares one key no real stack has */
+			key = strdup(";[stack not recorded]");
+			if (!key)
+				goto nomem;
+		}
+		sk_figures f = {0};
+		f.allocations = st->allocations;
+		f.allocated_bytes = st->allocated_bytes;
+		f.temporary = st->temporary;
+		f.peak_bytes = st->peak_bytes;
+		f.peak_allocations = st->peak_allocations;
+		long rule = -1;
+		if (runtime) {
+			f.runtime_bytes = st->live_bytes;
+			f.runtime_allocations = st->live_allocations;
+		} else if (st->live_bytes || st->live_allocations) {
+			rule = sup_match_stack(sup, frames, nf);
+			if (rule >= 0) {
+				f.suppressed_bytes = st->live_bytes;
+				f.suppressed_allocations = st->live_allocations;
+				s->rules[rule].bytes += st->live_bytes;
+				s->rules[rule].allocations += st->live_allocations;
+			} else {
+				f.leaked_bytes = st->live_bytes;
+				f.leaked_allocations = st->live_allocations;
+			}
+		}
+		uint32_t gi;
+		uint64_t slot;
+		if (find_group(s, key, &gi, &slot)) {
+			free(key);
+		} else {
+			if (s->n >= UINT32_MAX - 1 ||
+			    ut_grow((void **)&s->groups, &s->cap, s->n + 1, sizeof(sk_group))) {
+				free(key);
+				goto nomem;
+			}
+			gi = (uint32_t)s->n;
+			sk_group *g = &s->groups[gi];
+			memset(g, 0, sizeof(*g));
+			g->key = key;
+			g->rep_idx = i;
+			g->frames = frames;
+			g->nframes = nf;
+			g->defined = st->defined;
+			g->rule = -1;
+			s->n++;
+			if (ut_map_put(&s->index, slot, gi))
+				goto nomem;
+		}
+		sk_group *g = &s->groups[gi];
+		if (g->stacks && holds_more(st, rp_stack_at(rp, g->rep_idx))) {
+			g->rep_idx = i;
+			g->frames = frames;
+			g->nframes = nf;
+			g->defined = st->defined;
+		}
+		g->stacks++;
+		if (rule >= 0 && g->rule < 0)
+			g->rule = rule;
+		add_figures(&g->fig, &f);
+		add_figures(&s->totals, &f);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const sk_group *g = &s->groups[i];
+		if (g->fig.suppressed_bytes || g->fig.suppressed_allocations) {
+			s->suppressed_stacks++;
+			if (g->rule >= 0)
+				s->rules[g->rule].stacks++;
+		}
+	}
+	*out = s;
+	return 0;
+nomem:
+	sk_set_free(s);
+	return SK_ENOMEM;
+}
+
+void sk_set_free(sk_set *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free((char *)(uintptr_t)s->groups[i].key);
+	free(s->groups);
+	free(s->rules);
+	ut_map_release(&s->index);
+	free(s);
+}
+
+size_t sk_set_count(const sk_set *s) { return s->n; }
+const sk_group *sk_set_at(const sk_set *s, size_t i) { return &s->groups[i]; }
+const sk_figures *sk_set_totals(const sk_set *s) { return &s->totals; }
+uint64_t sk_set_suppressed_stacks(const sk_set *s) { return s->suppressed_stacks; }
+const sk_rule_use *sk_set_rule_use(const sk_set *s, size_t i) { return &s->rules[i]; }
+
+/* ---- a loaded trace ---- */
+
+struct sk_trace {
+	const char *path;
+	rp_ctx *rp;
+	sym_ctx *sym;
+	rep_ctx *rep;
+	sk_set *set;
+};
+
+int sk_trace_load(sk_trace **out, const char *path, enum sk_match match, const sup_list *sup)
+{
+	*out = NULL;
+	sk_trace *t = calloc(1, sizeof(*t));
+	if (!t)
+		return SK_ENOMEM;
+	t->path = path;
+	int rc = rp_create(&t->rp);
+	if (rc) {
+		sk_trace_free(t);
+		return SK_ENOMEM;
+	}
+	if (cli_replay(t->rp, path)) {
+		sk_trace_free(t);
+		return SK_EINPUT;
+	}
+	if (sym_create(&t->sym)) {
+		sk_trace_free(t);
+		return SK_ENOMEM;
+	}
+	rc = rep_load_modules(t->sym, t->rp);
+	if (rc)
+		cli_error("%s: module records: %s", path, sym_strerror(rc));
+	rep_options opt = {0, 0, 0};
+	if (rep_create(&t->rep, t->rp, t->sym, &opt) ||
+	    sk_set_build(&t->set, t->rp, t->rep, match, sup)) {
+		sk_trace_free(t);
+		return SK_ENOMEM;
+	}
+	*out = t;
+	return 0;
+}
+
+void sk_trace_free(sk_trace *t)
+{
+	if (!t)
+		return;
+	sk_set_free(t->set);
+	rep_free(t->rep);
+	sym_free(t->sym);
+	rp_free(t->rp);
+	free(t);
+}
+
+const char *sk_trace_path(const sk_trace *t) { return t->path; }
+const rp_ctx *sk_trace_replay(const sk_trace *t) { return t->rp; }
+const sk_set *sk_trace_set(const sk_trace *t) { return t->set; }
+
+int sk_load_suppressions(const char *path, sup_list **out)
+{
+	unsigned line;
+	int rc = sup_load(out, path, &line);
+	if (rc == 0)
+		return 0;
+	if (rc == SUP_ENOMEM)
+		return SK_ENOMEM;
+	if (rc == SUP_EIO)
+		cli_error("cannot read suppressions '%s': %s", path, strerror(errno));
+	else
+		cli_error("%s:%u: %s", path, line, sup_strerror(rc));
+	return SK_EINPUT;
+}
+
+/* ---- limits ---- */
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
+
+static int ieq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (lower((unsigned char)*a) != lower((unsigned char)*b))
+			return 0;
+	return *a == *b;
+}
+
+/* Parses "digits[.digits]" at s: the integer part in *ip, up to 9 fraction digits as a
+ * numerator over 10^9 in *frac; returns the end, or NULL when there is no digit or the integer
+ * part overflows. */
+static const char *parse_decimal(const char *s, uint64_t *ip, uint64_t *frac)
+{
+	uint64_t v = 0, f = 0, scale = 100000000u;
+	const char *p = s;
+	if (*p < '0' || *p > '9')
+		return NULL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		uint64_t digit = (uint64_t)(*p - '0');
+		if (v > (UINT64_MAX - digit) / 10)
+			return NULL;
+		v = v * 10 + digit;
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return NULL;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			f += (uint64_t)(*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	*ip = v;
+	*frac = f;
+	return p;
+}
+
+int sk_parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *name;
+		uint64_t mult;
+	} units[] = {
+		{"", 1}, {"b", 1},
+		{"k", 1ULL << 10}, {"kib", 1ULL << 10}, {"kb", 1000ULL},
+		{"m", 1ULL << 20}, {"mib", 1ULL << 20}, {"mb", 1000000ULL},
+		{"g", 1ULL << 30}, {"gib", 1ULL << 30}, {"gb", 1000000000ULL},
+		{"t", 1ULL << 40}, {"tib", 1ULL << 40}, {"tb", 1000000000000ULL},
+	};
+	uint64_t ip, frac;
+	const char *p = parse_decimal(s, &ip, &frac);
+	if (!p)
+		return SK_EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!ieq(p, units[i].name))
+			continue;
+		uint64_t m = units[i].mult;
+		if (m > 1 && ip > UINT64_MAX / m)
+			return SK_EINVAL;
+		uint64_t v = ip * m;
+		/* the fraction of the unit, rounded down to whole bytes (m < 2^41, frac < 10^9) */
+		uint64_t fb = (uint64_t)((long double)frac * (long double)m / 1e9L);
+		if (v > UINT64_MAX - fb)
+			return SK_EINVAL;
+		*out = v + fb;
+		return 0;
+	}
+	return SK_EINVAL;
+}
+
+int sk_parse_limit(const char *s, int sizes, sk_limit *out)
+{
+	size_t n = strlen(s);
+	memset(out, 0, sizeof(*out));
+	if (n > 1 && s[n - 1] == '%') {
+		uint64_t ip, frac;
+		const char *p = parse_decimal(s, &ip, &frac);
+		if (!p || p != s + n - 1)
+			return SK_EINVAL;
+		out->percent = 1;
+		out->value = (double)ip + (double)frac / 1e9;
+		return 0;
+	}
+	if (sizes)
+		return sk_parse_size(s, &out->amount);
+	uint64_t ip, frac;
+	const char *p = parse_decimal(s, &ip, &frac);
+	if (!p || *p || frac)
+		return SK_EINVAL;
+	out->amount = ip;
+	return 0;
+}
+
+int sk_limit_crossed(const sk_limit *l, uint64_t base, uint64_t cur)
+{
+	if (cur <= base)
+		return 0;
+	uint64_t inc = cur - base;
+	if (!l->percent)
+		return inc > l->amount;
+	if (base == 0)
+		return 1;
+	return (long double)inc * 100.0L > (long double)l->value * (long double)base;
+}
+
+void sk_format_limit(char *buf, size_t n, const sk_limit *l, int sizes)
+{
+	if (l->percent)
+		snprintf(buf, n, "%g%%", l->value);
+	else if (sizes)
+		rep_format_size(buf, n, l->amount);
+	else
+		snprintf(buf, n, "%" PRIu64, l->amount);
+}
+
+/* ---- output ---- */
+
+int64_t sk_change(uint64_t base, uint64_t cur)
+{
+	if (cur >= base)
+		return cur - base > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)(cur - base);
+	return base - cur > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)(base - cur);
+}
+
+void sk_format_size_change(char *buf, size_t n, uint64_t base, uint64_t cur)
+{
+	char tmp[32];
+	if (cur == base) {
+		snprintf(buf, n, "0 B");
+		return;
+	}
+	rep_format_size(tmp, sizeof(tmp), cur > base ? cur - base : base - cur);
+	snprintf(buf, n, "%c%s", cur > base ? '+' : '-', tmp);
+}
+
+void sk_put_text(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0;
+	while (i < n) {
+		size_t len = ut_utf8_len(p + i, n - i);
+		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			fprintf(f, "\\x%02x", p[i]);
+			i++;
+		} else {
+			fwrite(p + i, 1, len, f);
+			i += len;
+		}
+	}
+}
+
+void sk_put_md_code(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("?", f);
+		return;
+	}
+	/* a fence one backtick longer than the longest run inside, spaced when s touches a
+	 * backtick; '|' is escaped even inside code spans in GFM tables */
+	size_t run = 0, longest = 0;
+	for (const char *p = s; *p; p++) {
+		run = *p == '`' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	size_t fence = longest + 1 > 8 ? 8 : longest + 1;
+	int pad = longest > 0;
+	for (size_t i = 0; i < fence; i++)
+		fputc('`', f);
+	if (pad)
+		fputc(' ', f);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0;
+	while (i < n) {
+		size_t len = ut_utf8_len(p + i, n - i);
+		if (p[i] == '|') {
+			fputs("\\|", f);
+			i++;
+		} else if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			fprintf(f, "\\x%02x", p[i]);
+			i++;
+		} else if (p[i] == '`' && fence == 8) {
+			fputc('\'', f); /* absurd runs of backticks: no fence would hold them */
+			i++;
+		} else {
+			fwrite(p + i, 1, len, f);
+			i += len;
+		}
+	}
+	if (pad)
+		fputc(' ', f);
+	for (size_t k = 0; k < fence; k++)
+		fputc('`', f);
+}
+
+void sk_write_frames_text(FILE *f, const sym_frame *frames, size_t n, const char *indent)
+{
+	if (n == 0) {
+		fprintf(f, "%s[no frames]\n", indent);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const sym_frame *fr = &frames[i];
+		int unknown_mod = !fr->module || strcmp(fr->module, "[unknown]") == 0;
+		fputs(indent, f);
+		if (fr->function) {
+			sk_put_text(f, fr->function);
+		} else if (!unknown_mod) {
+			fputs("[unknown] in ", f);
+			sk_put_text(f, base_name(fr->module));
+			fprintf(f, "+0x%" PRIx64, fr->module_offset);
+		} else {
+			fprintf(f, "[unknown] at 0x%" PRIx64, fr->address);
+		}
+		if (fr->file) {
+			fputs("  ", f);
+			sk_put_text(f, fr->file);
+			if (fr->line)
+				fprintf(f, ":%u", fr->line);
+		}
+		if (fr->function && !unknown_mod) {
+			fputs("  (", f);
+			sk_put_text(f, base_name(fr->module));
+			fputc(')', f);
+		}
+		if (fr->inlined)
+			fputs("  [inlined]", f);
+		fputc('\n', f);
+	}
+}
+
+void sk_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max)
+{
+	if (n == 0) {
+		fputs("(no frames)", f);
+		return;
+	}
+	n = sk_key_frames(frames, n);
+	size_t shown = max && n > max ? max : n;
+	for (size_t i = 0; i < shown; i++) {
+		if (i)
+			fputs(" ← ", f);
+		if (frames[i].function) {
+			sk_put_md_code(f, frames[i].function);
+		} else {
+			char buf[32];
+			sk_put_md_code(f, frames[i].module ? base_name(frames[i].module) : "[unknown]");
+			snprintf(buf, sizeof(buf), "+0x%" PRIx64, frames[i].module_offset);
+			fputs(buf, f);
+		}
+	}
+	if (shown < n)
+		fputs(" ← …", f);
+}
+
+void sk_write_frames_line(FILE *f, const sym_frame *frames, size_t n, size_t max)
+{
+	if (n == 0) {
+		fputs("(no frames)", f);
+		return;
+	}
+	n = sk_key_frames(frames, n);
+	size_t shown = max && n > max ? max : n;
+	for (size_t i = 0; i < shown; i++) {
+		if (i)
+			fputs(" <- ", f);
+		if (frames[i].function) {
+			sk_put_text(f, frames[i].function);
+		} else {
+			sk_put_text(f, frames[i].module ? base_name(frames[i].module) : "[unknown]");
+			fprintf(f, "+0x%" PRIx64, frames[i].module_offset);
+		}
+	}
+	if (shown < n)
+		fputs(" <- ...", f);
+}
+
+void sk_write_frames_json(js_writer *w, const sym_frame *frames, size_t n)
+{
+	js_key(w, "stack");
+	js_begin_array(w, 0);
+	for (size_t i = 0; i < n; i++) {
+		const sym_frame *fr = &frames[i];
+		char addr[32];
+		snprintf(addr, sizeof(addr), "0x%" PRIx64, fr->address);
+		js_begin_object(w, 1);
+		js_key(w, "function");
+		js_str(w, fr->function);
+		js_key(w, "file");
+		js_str(w, fr->file);
+		js_key(w, "line");
+		if (fr->line)
+			js_uint(w, fr->line);
+		else
+			js_null(w);
+		js_key(w, "module");
+		js_str(w, fr->module);
+		js_key(w, "address");
+		js_str(w, addr);
+		js_key(w, "inlined");
+		js_bool(w, fr->inlined);
+		js_end_object(w);
+	}
+	js_end_array(w);
+}
