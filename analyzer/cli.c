@@ -34,6 +34,8 @@ void cli_usage(FILE *f)
 {
 	fputs("usage: leakanalyze [report] [OPTIONS] TRACE\n"
 	      "       leakanalyze dump [--merged] TRACE\n"
+	      "       leakanalyze diff [OPTIONS] BASE NEW\n"
+	      "       leakanalyze check [OPTIONS] TRACE\n"
 	      "\n"
 	      "Analyze a heap trace recorded by leakrec.\n"
 	      "\n"
@@ -41,6 +43,8 @@ void cli_usage(FILE *f)
 	      "  report   (default) summary, then the top stacks by leaked bytes, bytes live at\n"
 	      "           the heap peak, number of allocations and temporary allocations\n"
 	      "  dump     print every record of the trace as one line of text, in file order\n"
+	      "  diff     compare two traces stack by stack; gates for CI (leakanalyze diff --help)\n"
+	      "  check    gate one trace on leaked bytes and peak heap (leakanalyze check --help)\n"
 	      "\n"
 	      "Report options:\n"
 	      "  -n, --top N            show N stacks per list (default 10); 0 shows every stack\n"
@@ -51,6 +55,9 @@ void cli_usage(FILE *f)
 	      "                         the top of stacks; by default they are folded\n"
 	      "      --color[=WHEN]     colour the text report: auto (default: when stdout is a\n"
 	      "                         terminal and NO_COLOR is unset), always, never\n"
+	      "      --from T, --to T   restrict every section to a window: seconds from the start\n"
+	      "                         (1.5, 250ms), percent of the run (50%), or a mark's label\n"
+	      "      --points N         at most N points in the heap timeline (default 300)\n"
 	      "\n"
 	      "Dump options:\n"
 	      "      --merged           print only the events, in the replay's merged time order\n"
@@ -58,8 +65,9 @@ void cli_usage(FILE *f)
 	      "  -h, --help             show this help and exit\n"
 	      "  -V, --version          show the version and exit\n"
 	      "\n"
-	      "Exit status: 0 success (problems in the trace are reported on stderr), 2 usage\n"
-	      "error or nothing readable in the trace.  See leakanalyze(1).\n",
+	      "Exit status: 0 success (problems in the trace are reported on stderr), 1 a diff or\n"
+	      "check gate was crossed, 2 usage error or nothing readable in the trace.\n"
+	      "See leakanalyze(1), leakanalyze-diff(1), leakanalyze-check(1).\n",
 	      f);
 }
 

@@ -11,6 +11,13 @@
  * before a stack's live figures change, if the stack has not been touched since the latest peak,
  * its current figures (its figures at that peak) are saved.  At the end a stack touched since
  * the latest peak reports its saved figures, any other its final ones.
+ *
+ * Window: events are applied from the start of the trace whatever the window (the live map needs
+ * them) but counted only while it is open.  A stack keeps its live figures over every block (the
+ * peak needs them) and, when the window starts after 0, win_* over the blocks allocated in the
+ * window; at the end win_* become live_* and the full figures heap_*.  Opening the window makes
+ * the heap at that moment the first peak candidate.  Once closed nothing is applied or observed:
+ * the figures are those at the window's end.
  */
 #include "replay.h"
 
@@ -31,6 +38,7 @@ typedef struct stk {
 	uint64_t *frames;
 	uint64_t gen; /* peak generation at which saved_* were taken */
 	uint64_t saved_bytes, saved_allocs;
+	uint64_t win_bytes, win_allocs; /* live blocks allocated in the window (win_from > 0 only) */
 } stk;
 
 typedef struct blk {
@@ -45,6 +53,12 @@ typedef struct pev {
 	uint8_t kind, func;
 } pev;
 
+/* A growing list of marks with their own label copies. */
+typedef struct markset {
+	rp_mark *v;
+	size_t n, cap;
+} markset;
+
 typedef struct thr {
 	uint64_t tid;
 	pev *q; /* pending events q[qhead .. qhead+qlen), sorted by (time, seq) */
@@ -52,6 +66,7 @@ typedef struct thr {
 	size_t hpos;       /* index in the global heap while qlen > 0 */
 	uint64_t last_seq; /* block of this thread's latest ALLOC; 0 once it allocated otherwise */
 	int rf_active, rf_known; /* an RFREE waits for its RALLOC */
+	int rf_in;               /* that RFREE was processed in the window */
 	uint64_t rf_ptr, rf_size;
 } thr;
 
@@ -79,6 +94,10 @@ struct rp_ctx {
 
 	rp_modrec *mods;
 	size_t nmod, capmod;
+	markset marks;
+
+	uint64_t win_from, win_to;
+	int win_open, win_closed;
 
 	uint64_t seq, block_seq, pending;
 	uint64_t sync_prev;
@@ -99,6 +118,33 @@ const char *rp_strerror(int err)
 	return "unknown error";
 }
 
+/* ---- marks ---- */
+
+static int markset_add(markset *m, uint64_t time_ns, uint64_t tid, const char *label, size_t n)
+{
+	if (ut_grow((void **)&m->v, &m->cap, m->n + 1, sizeof(rp_mark)))
+		return RP_ENOMEM;
+	size_t len = strnlen(label, n);
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return RP_ENOMEM;
+	memcpy(copy, label, len);
+	copy[len] = '\0';
+	m->v[m->n].time_ns = time_ns;
+	m->v[m->n].tid = tid;
+	m->v[m->n].label = copy;
+	m->n++;
+	return 0;
+}
+
+static void markset_release(markset *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free((char *)(uintptr_t)m->v[i].label);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
 int rp_create(rp_ctx **out)
 {
 	*out = NULL;
@@ -107,6 +153,7 @@ int rp_create(rp_ctx **out)
 		return RP_ENOMEM;
 	ut_map_init(&rp->stkmap);
 	ut_map_init(&rp->thrmap);
+	rp->win_to = UINT64_MAX;
 	*out = rp;
 	return 0;
 }
@@ -131,6 +178,7 @@ void rp_free(rp_ctx *rp)
 	free(rp->exe);
 	free(rp->argbuf);
 	free(rp->argv);
+	markset_release(&rp->marks);
 	free(rp);
 }
 
@@ -146,6 +194,16 @@ void rp_set_warn(rp_ctx *rp, rp_warn_fn fn, void *ctx)
 {
 	rp->warn = fn;
 	rp->warn_ctx = ctx;
+}
+
+int rp_set_window(rp_ctx *rp, uint64_t from_ns, uint64_t to_ns)
+{
+	if (from_ns > to_ns || rp->ran)
+		return RP_EINVAL;
+	rp->win_from = from_ns;
+	rp->win_to = to_ns;
+	rp->sum.windowed = from_ns > 0 || to_ns != UINT64_MAX;
+	return 0;
 }
 
 #if defined(__GNUC__)
@@ -336,6 +394,10 @@ static void release_block(rp_ctx *rp, const blk *b)
 	touch(rp, s);
 	s->pub.live_bytes -= b->size;
 	s->pub.live_allocations--;
+	if (rp->win_from && b->time >= rp->win_from) {
+		s->win_bytes -= b->size;
+		s->win_allocs--;
+	}
 	rp->sum.heap_bytes -= b->size;
 	rp->sum.live_allocations--;
 }
@@ -345,7 +407,7 @@ static void release_block(rp_ctx *rp, const blk *b)
 /* A thread's RFREE not followed by its RALLOC: the realloc released the block (size 0). */
 static void end_rfree(rp_ctx *rp, thr *t)
 {
-	if (t->rf_active && t->rf_known)
+	if (t->rf_active && t->rf_known && t->rf_in)
 		rp->sum.frees++;
 	t->rf_active = 0;
 }
@@ -373,13 +435,24 @@ static void do_alloc(rp_ctx *rp, thr *t, const pev *e, int counted, rp_event *ou
 	touch(rp, s);
 	s->pub.live_bytes += e->size;
 	s->pub.live_allocations++;
+	out->stack_live_bytes = s->pub.live_bytes;
+	out->stack_index = e->stack;
 	rp->sum.heap_bytes += e->size;
 	rp->sum.live_allocations++;
+	if (!rp->win_open)
+		return; /* before the window: only the live figures */
+	if (rp->win_from && e->time >= rp->win_from) {
+		s->win_bytes += e->size;
+		s->win_allocs++;
+	}
 	if (counted) {
 		s->pub.allocations++;
 		s->pub.allocated_bytes += e->size;
 		rp->sum.allocations++;
 		rp->sum.allocated_bytes += e->size;
+		rp_size_class *c = &rp->sum.sizes[rp_size_class_of(e->size)];
+		c->allocations++;
+		c->bytes += e->size;
 		out->counted = 1;
 	}
 	if (rp->sum.heap_bytes > rp->sum.peak_heap_bytes) {
@@ -406,11 +479,34 @@ static blk *free_target(rp_ctx *rp, const pev *e, rp_event *out)
 	}
 	out->size = b->size;
 	out->stack = rp->stks[b->stack].pub.id;
+	out->stack_index = b->stack;
 	return b;
+}
+
+/* Opens the window: the heap as it stands is the first peak candidate. */
+static void open_window(rp_ctx *rp)
+{
+	rp->win_open = 1;
+	if (rp->sum.heap_bytes > rp->sum.peak_heap_bytes) {
+		rp->sum.peak_heap_bytes = rp->sum.heap_bytes;
+		rp->sum.peak_time_ns = rp->win_from;
+		rp->sum.peak_allocations = rp->sum.live_allocations;
+		rp->peak_gen++;
+	}
 }
 
 static void apply(rp_ctx *rp, thr *t, const pev *e)
 {
+	if (rp->win_closed)
+		return;
+	if (e->time >= rp->win_to) {
+		if (!rp->win_open)
+			open_window(rp);
+		rp->win_closed = 1;
+		return;
+	}
+	if (!rp->win_open && e->time >= rp->win_from)
+		open_window(rp);
 	rp_event out;
 	memset(&out, 0, sizeof(out));
 	out.time_ns = e->time;
@@ -418,6 +514,7 @@ static void apply(rp_ctx *rp, thr *t, const pev *e)
 	out.kind = e->kind;
 	out.func = e->func;
 	out.ptr = e->ptr;
+	out.in_window = (uint8_t)rp->win_open;
 	if (e->kind == TF_EV_ALLOC || e->kind == TF_EV_RALLOC) {
 		out.size = e->size;
 		out.stack = rp->stks[e->stack].pub.id;
@@ -446,13 +543,16 @@ static void apply(rp_ctx *rp, thr *t, const pev *e)
 		end_rfree(rp, t);
 		blk *b = free_target(rp, e, &out);
 		if (b) {
-			if (b->tid == t->tid && b->seq == t->last_seq) {
+			if (rp->win_open && b->tid == t->tid && b->seq == t->last_seq &&
+			    b->time >= rp->win_from) {
 				rp->stks[b->stack].pub.temporary++;
 				rp->sum.temporary++;
 				out.temporary = 1;
 			}
-			rp->sum.frees++;
+			if (rp->win_open)
+				rp->sum.frees++;
 			release_block(rp, b);
+			out.stack_live_bytes = rp->stks[b->stack].pub.live_bytes;
 			live_delete(rp, b);
 		}
 		break;
@@ -463,10 +563,12 @@ static void apply(rp_ctx *rp, thr *t, const pev *e)
 		blk *b = free_target(rp, e, &out);
 		t->rf_active = 1;
 		t->rf_known = b != NULL;
+		t->rf_in = rp->win_open;
 		if (b) {
 			t->rf_ptr = b->ptr;
 			t->rf_size = b->size;
 			release_block(rp, b);
+			out.stack_live_bytes = rp->stks[b->stack].pub.live_bytes;
 			live_delete(rp, b);
 		}
 		break;
@@ -750,20 +852,23 @@ static int handle(rp_ctx *rp, tf_record *rec)
 		rp->sum.syncs++;
 		return rp->nomem ? RP_ENOMEM : 0;
 	case TF_REC_RSS:
+		if (rec->u.rss.time_ns > rp->max_time)
+			rp->max_time = rec->u.rss.time_ns;
+		if (rp->obs.rss)
+			rp->obs.rss(rp->obs.ctx, rec->u.rss.time_ns, rec->u.rss.rss_bytes);
+		if (rec->u.rss.time_ns < rp->win_from || rec->u.rss.time_ns >= rp->win_to)
+			return 0;
 		rp->sum.rss_samples++;
 		if (rec->u.rss.rss_bytes > rp->sum.peak_rss_bytes) {
 			rp->sum.peak_rss_bytes = rec->u.rss.rss_bytes;
 			rp->sum.peak_rss_time_ns = rec->u.rss.time_ns;
 		}
-		if (rec->u.rss.time_ns > rp->max_time)
-			rp->max_time = rec->u.rss.time_ns;
-		if (rp->obs.rss)
-			rp->obs.rss(rp->obs.ctx, rec->u.rss.time_ns, rec->u.rss.rss_bytes);
 		return 0;
 	case TF_REC_MARK:
 		if (rec->u.mark.time_ns > rp->max_time)
 			rp->max_time = rec->u.mark.time_ns;
-		return 0;
+		return markset_add(&rp->marks, rec->u.mark.time_ns, rec->u.mark.tid,
+				   rec->u.mark.label, rec->u.mark.label_len);
 	case TF_REC_END:
 		if (!rp->sum.have_end) {
 			rp->sum.have_end = 1;
@@ -777,8 +882,11 @@ static int handle(rp_ctx *rp, tf_record *rec)
 static void finish(rp_ctx *rp)
 {
 	drain(rp, 1, 0);
-	for (size_t i = 0; i < rp->nthr; i++)
-		end_rfree(rp, &rp->thrs[i]);
+	if (!rp->win_closed)
+		for (size_t i = 0; i < rp->nthr; i++)
+			end_rfree(rp, &rp->thrs[i]);
+	if (!rp->win_open)
+		open_window(rp); /* no event at or after `from`: the window opens at the end */
 	for (size_t i = 0; i < rp->nstk; i++) {
 		stk *s = &rp->stks[i];
 		if (s->gen == rp->peak_gen && rp->peak_gen) {
@@ -790,11 +898,19 @@ static void finish(rp_ctx *rp)
 		}
 		if (!s->pub.defined)
 			rp->sum.undefined_stacks++;
+		s->pub.heap_bytes = s->pub.live_bytes;
+		s->pub.heap_allocations = s->pub.live_allocations;
+		if (rp->win_from) {
+			s->pub.live_bytes = s->win_bytes;
+			s->pub.live_allocations = s->win_allocs;
+		}
 	}
 	rp_summary *sum = &rp->sum;
 	sum->duration_ns = rp->max_time;
 	if (sum->have_end && sum->end.time_ns > sum->duration_ns)
 		sum->duration_ns = sum->end.time_ns;
+	sum->window_from_ns = rp->win_from < sum->duration_ns ? rp->win_from : sum->duration_ns;
+	sum->window_to_ns = rp->win_to < sum->duration_ns ? rp->win_to : sum->duration_ns;
 }
 
 static void check_end(rp_ctx *rp)
@@ -893,3 +1009,90 @@ const rp_stack *rp_stack_find(const rp_ctx *rp, uint64_t id)
 
 size_t rp_modrec_count(const rp_ctx *rp) { return rp->nmod; }
 const rp_modrec *rp_modrec_at(const rp_ctx *rp, size_t i) { return &rp->mods[i]; }
+size_t rp_mark_count(const rp_ctx *rp) { return rp->marks.n; }
+const rp_mark *rp_mark_at(const rp_ctx *rp, size_t i) { return &rp->marks.v[i]; }
+
+/* ---- the first pass: duration and marks ---- */
+
+struct rp_times {
+	uint64_t duration_ns;
+	markset marks;
+};
+
+int rp_scan_times(rp_times **out, tf_reader *r)
+{
+	*out = NULL;
+	rp_times *t = calloc(1, sizeof(*t));
+	tf_record *rec = malloc(sizeof(*rec));
+	if (!t || !rec) {
+		free(t);
+		free(rec);
+		return RP_ENOMEM;
+	}
+	uint64_t max_time = 0, end_time = 0;
+	int have_header = 0, have_end = 0, ret = 0;
+	for (;;) {
+		int rc = tf_reader_next(r, rec);
+		if (rc == 0 || rc == TF_EEMPTY)
+			break;
+		if (rc == TF_ENOMEM) {
+			ret = RP_ENOMEM;
+			break;
+		}
+		if (rc < 0)
+			continue; /* the replay reports damage */
+		uint64_t time = 0;
+		switch (rec->type) {
+		case TF_REC_HEADER:
+			have_header = 1;
+			break;
+		case TF_REC_EVENTS: {
+			tf_event ev;
+			while (tf_events_next(&rec->u.events, &ev) == 1)
+				if (ev.time_ns > max_time)
+					max_time = ev.time_ns;
+			break;
+		}
+		case TF_REC_RSS:
+			time = rec->u.rss.time_ns;
+			break;
+		case TF_REC_MARK:
+			time = rec->u.mark.time_ns;
+			if (markset_add(&t->marks, time, rec->u.mark.tid, rec->u.mark.label,
+					rec->u.mark.label_len))
+				ret = RP_ENOMEM;
+			break;
+		case TF_REC_END:
+			if (!have_end)
+				end_time = rec->u.end.time_ns;
+			have_end = 1;
+			break;
+		}
+		if (ret)
+			break;
+		if (time > max_time)
+			max_time = time;
+	}
+	free(rec);
+	if (!ret && !have_header)
+		ret = RP_ENOTRACE;
+	if (ret) {
+		rp_times_free(t);
+		return ret;
+	}
+	t->duration_ns = end_time > max_time ? end_time : max_time;
+	*out = t;
+	return 0;
+}
+
+void rp_times_free(rp_times *t)
+{
+	if (!t)
+		return;
+	markset_release(&t->marks);
+	free(t);
+}
+
+uint64_t rp_times_duration(const rp_times *t) { return t->duration_ns; }
+size_t rp_times_mark_count(const rp_times *t) { return t->marks.n; }
+const rp_mark *rp_times_mark_at(const rp_times *t, size_t i) { return &t->marks.v[i]; }

@@ -12,9 +12,19 @@
  * live allocations, the distinct stacks and the threads, not with the number of events.
  *
  * The result: a live map ptr -> (size, stack, time, thread); per-stack figures (allocations,
- * bytes, live, temporary, live at the global peak, exactly); global figures; the header, module
- * records and stacks.  Observers see every processed event in merged order (growth, dump
- * --merged).  Symbolization is not done here: the module records are kept for the reports.
+ * bytes, live, temporary, live at the global peak, exactly); global figures with a histogram of
+ * allocation sizes; the header, module records, marks and stacks.  Observers see every processed
+ * event in merged order (growth, dump --merged).  Symbolization is not done here: the module
+ * records are kept for the reports.
+ *
+ * A window [from, to) (rp_set_window) restricts the figures to a stretch of the run: every event
+ * is still replayed from the start (the live map needs them), but only events processed once the
+ * window opened (the first event at or after `from`) are counted; the first event at or after
+ * `to` closes it and nothing after it is applied.  Within a window: allocations, bytes, frees,
+ * temporaries and the histogram count what happened in it; the peak is the largest heap in it
+ * (the heap as the window opens included); "live" per stack means allocated in the window and
+ * still live at its end, and the heap_* figures every block live at its end.  rp_scan_times reads
+ * a trace's duration and marks beforehand, so a window can be given in percent or by mark.
  */
 #ifndef LEAKREC_REPLAY_H
 #define LEAKREC_REPLAY_H
@@ -58,6 +68,10 @@ typedef struct rp_event {
 	uint64_t size;    /* ALLOC/RALLOC: requested size; FREE/RFREE: size of the freed block */
 	uint64_t stack;   /* ALLOC/RALLOC: stack id; FREE/RFREE: stack id of the freed block */
 	uint64_t heap_bytes; /* live heap bytes after the event */
+	uint64_t stack_live_bytes; /* ALLOC/RALLOC, FREE/RFREE applied: live bytes of `stack` after
+				    * the event (every block of it, wherever the window starts) */
+	uint32_t stack_index;  /* index of `stack` for rp_stack_at (valid with stack_live_bytes) */
+	uint8_t in_window;     /* processed while the window is open (always, without a window) */
 } rp_event;
 
 /* Observer of processed events (merged order) and RSS samples (file order).  Either function may
@@ -86,7 +100,33 @@ typedef struct rp_stack {
 	uint64_t temporary;       /* freed by the same thread before it allocated anything else */
 	uint64_t peak_bytes;      /* live at the moment of the global heap peak */
 	uint64_t peak_allocations;
+	/* Every block of this stack live at the end (of the window), including blocks allocated
+	 * before the window opened; without a window equal to live_*. */
+	uint64_t heap_bytes;
+	uint64_t heap_allocations;
 } rp_stack;
+
+/* A mark recorded by leakrec_mark() (label owned by whoever handed out the rp_mark). */
+typedef struct rp_mark {
+	uint64_t time_ns;
+	uint64_t tid;
+	const char *label; /* NUL-terminated; a label holding NUL bytes is cut at the first */
+} rp_mark;
+
+/* Allocation size classes of the histogram: class 0 holds sizes 0-15, class k >= 1 the sizes
+ * [2^(k+3), 2^(k+4)); the last class ends at 2^64. */
+#define RP_SIZE_CLASSES 61
+typedef struct rp_size_class {
+	uint64_t allocations, bytes; /* counted allocations (as summary.allocations) and their bytes */
+} rp_size_class;
+
+/* Returns the size class of a requested size (< RP_SIZE_CLASSES). */
+static inline unsigned rp_size_class_of(uint64_t size)
+{
+	return size < 16 ? 0u : (unsigned)(63 - __builtin_clzll(size)) - 3u;
+}
+/* Returns the smallest size of class k (k < RP_SIZE_CLASSES). */
+static inline uint64_t rp_size_class_min(unsigned k) { return k ? (uint64_t)1 << (k + 3) : 0; }
 
 /* The trace header, copied (strings owned by the rp_ctx, NUL-terminated). */
 typedef struct rp_header {
@@ -121,6 +161,11 @@ typedef struct rp_summary {
 	uint64_t forced;           /* events processed early because too many were pending */
 	uint64_t undefined_stacks; /* stack ids referenced by events but never defined */
 	int damaged;               /* a truncation or corruption was reported */
+	/* The window the figures describe: [window_from_ns, window_to_ns), window_to_ns clamped to
+	 * duration_ns; without a window [0, duration_ns).  duration_ns stays the whole run's. */
+	int windowed;
+	uint64_t window_from_ns, window_to_ns;
+	rp_size_class sizes[RP_SIZE_CLASSES]; /* the histogram of allocation sizes */
 } rp_summary;
 
 /* Creates an empty replay.  Returns 0 and *out, or RP_ENOMEM.  Free with rp_free. */
@@ -132,6 +177,9 @@ void rp_free(rp_ctx *rp);
 void rp_set_observer(rp_ctx *rp, const rp_observer *obs);
 /* Installs the diagnostics callback; without one, diagnostics are dropped. */
 void rp_set_warn(rp_ctx *rp, rp_warn_fn fn, void *ctx);
+/* Restricts the figures to the window [from_ns, to_ns) (see above); call before rp_run.
+ * to_ns = UINT64_MAX: to the end of the trace.  Returns 0, or RP_EINVAL when from_ns > to_ns. */
+int rp_set_window(rp_ctx *rp, uint64_t from_ns, uint64_t to_ns);
 
 /* Reads every record of `r` (owned by the caller, left open) and replays it.  Problems in the
  * input (truncation, corruption, counters of the END record that do not match) go to the warn
@@ -155,5 +203,25 @@ const rp_stack *rp_stack_at(const rp_ctx *rp, size_t i); /* i < rp_stack_count *
 const rp_stack *rp_stack_find(const rp_ctx *rp, uint64_t id);
 size_t rp_modrec_count(const rp_ctx *rp);
 const rp_modrec *rp_modrec_at(const rp_ctx *rp, size_t i);
+/* The marks of the whole trace (not only the window's), in file order. */
+size_t rp_mark_count(const rp_ctx *rp);
+const rp_mark *rp_mark_at(const rp_ctx *rp, size_t i);
+
+/* ---- a quick first pass: duration and marks, before choosing a window ---- */
+
+typedef struct rp_times rp_times;
+
+/* Reads every record of `r` (borrowed, left open; read it with a fresh reader afterwards) without
+ * replaying anything: the duration the replay will report (END time, else the latest time of
+ * any record or event; the same figure as rp_summary.duration_ns) and the marks.  Damage is
+ * skipped silently (the replay reports it).  Returns 0 and *out (free with rp_times_free), or
+ * RP_ENOMEM, or RP_ENOTRACE when no header could be read. */
+int rp_scan_times(rp_times **out, tf_reader *r);
+/* Frees the result of rp_scan_times.  Accepts NULL. */
+void rp_times_free(rp_times *t);
+uint64_t rp_times_duration(const rp_times *t);
+size_t rp_times_mark_count(const rp_times *t);
+/* The i-th mark in file order (owned by t). */
+const rp_mark *rp_times_mark_at(const rp_times *t, size_t i);
 
 #endif

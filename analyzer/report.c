@@ -5,6 +5,9 @@
  * sym frames of every recorded address, innermost first, inlined frames before the function they
  * were inlined into.  The lists (leaks, peak, allocators, temporary) are the stacks sorted by
  * their figure, descending, ties by stack id; stacks whose figure is zero are never listed.
+ *
+ * Charts are drawn with the eighth blocks U+2581..U+2588: a column per group of timeline points
+ * (its largest value), CHART_H rows of 8 levels each, scaled from 0 to the largest value.
  */
 #include "report.h"
 
@@ -32,6 +35,8 @@ struct rep_ctx {
 	size_t nrs;
 	uint64_t leaked_bytes, leaked_allocs, runtime_bytes;
 	int nomem;
+	const gr_ctx *gr;
+	const char *win_from, *win_to;
 };
 
 /* The figures a list is sorted by. */
@@ -174,6 +179,14 @@ void rep_free(rep_ctx *rc)
 		free(rc->rs[i].frames);
 	free(rc->rs);
 	free(rc);
+}
+
+void rep_set_growth(rep_ctx *rc, const gr_ctx *gr) { rc->gr = gr; }
+
+void rep_set_window_args(rep_ctx *rc, const char *from, const char *to)
+{
+	rc->win_from = from;
+	rc->win_to = to;
 }
 
 uint64_t rep_leaked_bytes(const rep_ctx *rc) { return rc->leaked_bytes; }
@@ -397,16 +410,269 @@ static int text_section(rep_ctx *rc, FILE *f, enum list_kind k, const char *titl
 	return rc->nomem ? REP_ENOMEM : 0;
 }
 
-/* Writes a duration or a moment: "850 us", "12.345 ms", "3.210 s". */
-static void put_seconds(FILE *f, uint64_t ns)
+/* Formats a duration or a moment: "850 us", "12.345 ms", "3.210 s". */
+static void fmt_seconds(char *buf, size_t n, uint64_t ns)
 {
 	if (ns < 1000000u)
-		fprintf(f, "%" PRIu64 " us", ns / 1000u);
+		snprintf(buf, n, "%" PRIu64 " us", ns / 1000u);
 	else if (ns < 1000000000u)
-		fprintf(f, "%" PRIu64 ".%03" PRIu64 " ms", ns / 1000000u, ns % 1000000u / 1000u);
+		snprintf(buf, n, "%" PRIu64 ".%03" PRIu64 " ms", ns / 1000000u,
+			 ns % 1000000u / 1000u);
 	else
-		fprintf(f, "%" PRIu64 ".%03" PRIu64 " s", ns / 1000000000u,
-			ns % 1000000000u / 1000000u);
+		snprintf(buf, n, "%" PRIu64 ".%03" PRIu64 " s", ns / 1000000000u,
+			 ns % 1000000000u / 1000000u);
+}
+
+static void put_seconds(FILE *f, uint64_t ns)
+{
+	char buf[48];
+	fmt_seconds(buf, sizeof(buf), ns);
+	fputs(buf, f);
+}
+
+/* ---- growth, charts, histogram (text) ---- */
+
+#define CHART_W 64 /* columns of the timeline chart */
+#define CHART_H 6  /* rows of the heap chart */
+#define RSS_H 3    /* rows of the RSS chart */
+#define LABEL_W 10 /* width of the y-axis labels */
+#define SPARK_W 32 /* characters of a sparkline */
+
+static const char *const eighths[9] = {" ", "\u2581", "\u2582", "\u2583", "\u2584",
+				       "\u2585", "\u2586", "\u2587", "\u2588"};
+
+/* Level (0..units) of v on a 0..top scale; a non-zero value shows at least 1. */
+static unsigned level_of(uint64_t v, uint64_t top, unsigned units)
+{
+	if (!top || !v)
+		return 0;
+	unsigned l = (unsigned)((long double)v * units / top + 0.5L);
+	if (l == 0)
+		l = 1;
+	return l > units ? units : l;
+}
+
+/* Formats a power of two exactly: "16 B", "4 KiB", "2 MiB". */
+static void fmt_pow2(char *buf, size_t n, uint64_t v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	size_t u = 0;
+	while (v >= 1024 && v % 1024 == 0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, n, "%" PRIu64 " %s", v, units[u]);
+}
+
+/* Draws columns col[0..w) as a chart of h rows scaled to top, the y label on the first row. */
+static void put_chart(FILE *f, const uint64_t *col, size_t w, unsigned h, uint64_t top,
+		      const char *label)
+{
+	for (unsigned r = 0; r < h; r++) {
+		fprintf(f, "%*s %s", LABEL_W, r == 0 ? label : "", r == 0 ? "\u2524" : "\u2502");
+		unsigned base = (h - 1 - r) * 8;
+		for (size_t j = 0; j < w; j++) {
+			unsigned l = level_of(col[j], top, h * 8);
+			fputs(l >= base + 8 ? eighths[8] : l <= base ? eighths[0] : eighths[l - base], f);
+		}
+		fputc('\n', f);
+	}
+}
+
+/* The x axis: a line with a tick under each mark of the window, then the times. */
+static void put_time_axis(rep_ctx *rc, FILE *f, size_t w, uint64_t from, uint64_t to)
+{
+	fprintf(f, "%*s \u2514", LABEL_W, "");
+	for (size_t j = 0; j < w; j++) {
+		int mark = 0;
+		for (size_t i = 0; i < rp_mark_count(rc->rp) && !mark; i++) {
+			uint64_t t = rp_mark_at(rc->rp, i)->time_ns;
+			if (t >= from && t <= to && to > from &&
+			    (size_t)((long double)(t - from) * w / (to - from)) == j)
+				mark = 1;
+			else if (t >= from && t <= to && to == from && j == 0)
+				mark = 1;
+		}
+		fputs(mark ? "\u2534" : "\u2500", f);
+	}
+	fputc('\n', f);
+	char a[48], b[48], m[48];
+	if (from)
+		fmt_seconds(a, sizeof(a), from);
+	else
+		snprintf(a, sizeof(a), "0 s");
+	fmt_seconds(b, sizeof(b), to);
+	fmt_seconds(m, sizeof(m), from + (to - from) / 2);
+	size_t la = strlen(a), lb = strlen(b), lm = strlen(m);
+	fprintf(f, "%*s  %s", LABEL_W, "", a);
+	size_t pos = la, mid = w / 2 - lm / 2;
+	if (w >= la + lm + lb + 4 && mid > pos + 1) {
+		fprintf(f, "%*s%s", (int)(mid - pos), "", m);
+		pos = mid + lm;
+	}
+	if (w > pos + lb)
+		fprintf(f, "%*s%s", (int)(w - pos - lb), "", b);
+	else
+		fprintf(f, "  %s", b);
+	fputc('\n', f);
+}
+
+static int text_timeline(rep_ctx *rc, FILE *f)
+{
+	const gr_ctx *g = rc->gr;
+	const rp_summary *s = rp_get_summary(rc->rp);
+	size_t n = gr_timeline_count(g);
+	if (!n)
+		return 0;
+	size_t w = n < CHART_W ? n : CHART_W;
+	uint64_t heap[CHART_W], rss[CHART_W];
+	memset(heap, 0, sizeof(heap));
+	memset(rss, 0, sizeof(rss));
+	uint64_t top = 0, rss_top = 0;
+	int have_rss = 0;
+	for (size_t i = 0; i < n; i++) {
+		const gr_point *p = gr_timeline_at(g, i);
+		size_t j = i * w / n;
+		if (p->heap_bytes > heap[j])
+			heap[j] = p->heap_bytes;
+		if (p->rss_bytes > rss[j])
+			rss[j] = p->rss_bytes;
+		if (p->heap_bytes > top)
+			top = p->heap_bytes;
+		if (p->rss_bytes > rss_top)
+			rss_top = p->rss_bytes;
+		have_rss |= p->rss_sampled;
+	}
+	char a[32], b[48];
+	rep_format_size(a, sizeof(a), top);
+	fmt_seconds(b, sizeof(b), s->peak_time_ns);
+	fprintf(f, "\n%sHeap over time%s: peak %s at %s\n\n", c_on(rc, C_BOLD), c_on(rc, C_OFF), a,
+		b);
+	put_chart(f, heap, w, CHART_H, top, a);
+	if (have_rss) {
+		rep_format_size(a, sizeof(a), rss_top);
+		fprintf(f, "%*s \u2502\n", LABEL_W, "RSS");
+		put_chart(f, rss, w, RSS_H, rss_top, a);
+	}
+	put_time_axis(rc, f, w, s->window_from_ns, s->window_to_ns);
+	int first = 1;
+	for (size_t i = 0; i < rp_mark_count(rc->rp); i++) {
+		const rp_mark *m = rp_mark_at(rc->rp, i);
+		if (m->time_ns < s->window_from_ns || m->time_ns > s->window_to_ns)
+			continue;
+		if (first)
+			fprintf(f, "%*s  marks (\u2534): ", LABEL_W, "");
+		else
+			fputs("; ", f);
+		put_seconds(f, m->time_ns);
+		fputs(" '", f);
+		put_safe(f, m->label);
+		fputc('\'', f);
+		first = 0;
+	}
+	if (!first)
+		fputc('\n', f);
+	return 0;
+}
+
+/* A sparkline of a series on its own min..max scale, at most SPARK_W characters. */
+static void put_sparkline(FILE *f, const uint64_t *v, size_t n)
+{
+	uint64_t col[SPARK_W];
+	size_t w = n < SPARK_W ? n : SPARK_W;
+	memset(col, 0, sizeof(col));
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i * w / n;
+		if (v[i] > col[j])
+			col[j] = v[i];
+		if (v[i] < lo)
+			lo = v[i];
+		if (v[i] > hi)
+			hi = v[i];
+	}
+	for (size_t j = 0; j < w; j++) {
+		unsigned l = hi > lo ? 1 + (unsigned)((long double)(col[j] - lo) * 7 / (hi - lo) + 0.5L)
+				     : 1;
+		fputs(eighths[l > 8 ? 8 : l], f);
+	}
+}
+
+static int text_suspects(rep_ctx *rc, FILE *f)
+{
+	const gr_ctx *g = rc->gr;
+	size_t total = gr_suspect_count(g);
+	size_t n = rc->opt.top && total > rc->opt.top ? rc->opt.top : total;
+	fprintf(f, "\n%sGrowth suspects: live bytes that grew steadily%s", c_on(rc, C_BOLD),
+		c_on(rc, C_OFF));
+	if (total == 0)
+		fputs(": none\n", f);
+	else if (n < total)
+		fprintf(f, " (top %zu of %zu stacks)\n", n, total);
+	else
+		fprintf(f, " (%zu stack%s)\n", total, plural(total));
+	for (size_t i = 0; i < n; i++) {
+		const gr_suspect *sp = gr_suspect_at(g, i);
+		char a[32], b[32], c[32], r[32];
+		rep_format_size(r, sizeof(r), (uint64_t)(sp->slope_bytes_per_s + 0.5));
+		rep_format_size(a, sizeof(a), sp->start_bytes);
+		rep_format_size(b, sizeof(b), sp->end_bytes);
+		rep_format_size(c, sizeof(c), sp->max_bytes);
+		fprintf(f, "\n  %s+%s/s%s (fit R\u00b2 %.2f)  %s -> %s, max %s  ", c_on(rc, C_BOLD), r,
+			c_on(rc, C_OFF), sp->r2, a, b, c);
+		put_sparkline(f, sp->series, sp->nseries);
+		fputc('\n', f);
+		put_stack_text(rc, f, sp->stack_index);
+		if (rc->nomem)
+			return REP_ENOMEM;
+	}
+	return 0;
+}
+
+/* The classes shown: from the smallest to the largest non-empty one; *lo > *hi when none. */
+static void hist_range(const rp_summary *s, unsigned *lo, unsigned *hi)
+{
+	*lo = 1;
+	*hi = 0;
+	for (unsigned k = 0; k < RP_SIZE_CLASSES; k++) {
+		if (!s->sizes[k].allocations)
+			continue;
+		if (*lo > *hi)
+			*lo = k;
+		*hi = k;
+	}
+}
+
+static void text_histogram(rep_ctx *rc, FILE *f)
+{
+	const rp_summary *s = rp_get_summary(rc->rp);
+	unsigned lo, hi;
+	hist_range(s, &lo, &hi);
+	fprintf(f, "\n%sAllocation sizes%s", c_on(rc, C_BOLD), c_on(rc, C_OFF));
+	if (lo > hi) {
+		fputs(": none\n", f);
+		return;
+	}
+	fputs(" (requested bytes: allocations per size class, bytes)\n\n", f);
+	uint64_t top = 0;
+	for (unsigned k = lo; k <= hi; k++)
+		if (s->sizes[k].allocations > top)
+			top = s->sizes[k].allocations;
+	for (unsigned k = lo; k <= hi; k++) {
+		char a[32], b[32], c[32];
+		fmt_pow2(a, sizeof(a), rp_size_class_min(k));
+		if (k + 1 < RP_SIZE_CLASSES)
+			fmt_pow2(b, sizeof(b), rp_size_class_min(k + 1));
+		else
+			snprintf(b, sizeof(b), "16 EiB");
+		rep_format_size(c, sizeof(c), s->sizes[k].bytes);
+		fprintf(f, "  %8s - %-8s %10" PRIu64 "  ", a, b, s->sizes[k].allocations);
+		unsigned l = level_of(s->sizes[k].allocations, top, 24 * 8);
+		for (unsigned i = 0; i < 24; i++)
+			fputs(l >= (i + 1) * 8 ? eighths[8] : l <= i * 8 ? eighths[0] : eighths[l - i * 8],
+			      f);
+		fprintf(f, "  %s\n", c);
+	}
 }
 
 int rep_write_text(rep_ctx *rc, FILE *f)
@@ -434,6 +700,22 @@ int rep_write_text(rep_ctx *rc, FILE *f)
 	fputs("duration      ", f);
 	put_seconds(f, s->duration_ns);
 	fputc('\n', f);
+	if (s->windowed) {
+		fputs("window        ", f);
+		put_seconds(f, s->window_from_ns);
+		fputs(" to ", f);
+		put_seconds(f, s->window_to_ns);
+		fputs(" (", f);
+		put_seconds(f, s->window_to_ns - s->window_from_ns);
+		fputs(")", f);
+		if (rc->win_from || rc->win_to) {
+			fputs(": --from ", f);
+			put_safe(f, rc->win_from ? rc->win_from : "start");
+			fputs(" --to ", f);
+			put_safe(f, rc->win_to ? rc->win_to : "end");
+		}
+		fputs("; figures below are for the window\n", f);
+	}
 	rep_format_size(a, sizeof(a), s->allocated_bytes);
 	fprintf(f, "allocations   %" PRIu64 " (%s allocated)\n", s->allocations, a);
 	fprintf(f, "frees         %" PRIu64 "\n", s->frees);
@@ -464,15 +746,23 @@ int rep_write_text(rep_ctx *rc, FILE *f)
 			c_on(rc, C_DIM), s->unmatched_frees, s->fixups, s->stale_frees,
 			s->invalid_events, c_on(rc, C_OFF));
 
-	int rc2 = text_section(rc, f, L_LEAKS, "Leaks: bytes still allocated at the end");
+	int rc2 = rc->gr ? text_timeline(rc, f) : 0;
+	if (!rc2)
+		rc2 = text_section(rc, f, L_LEAKS,
+				   s->windowed ? "Leaks: bytes allocated in the window still live at "
+						 "its end"
+					       : "Leaks: bytes still allocated at the end");
 	if (!rc2)
 		rc2 = text_section(rc, f, L_PEAK, "Peak consumers: bytes live at the heap peak");
 	if (!rc2)
 		rc2 = text_section(rc, f, L_ALLOCS, "Most allocations");
 	if (!rc2)
 		rc2 = text_section(rc, f, L_TEMP, "Most temporary allocations");
+	if (!rc2 && rc->gr)
+		rc2 = text_suspects(rc, f);
 	if (rc2)
 		return rc2;
+	text_histogram(rc, f);
 	if (fflush(f) != 0 || ferror(f))
 		return REP_EIO;
 	return 0;
@@ -561,6 +851,107 @@ static int json_list(rep_ctx *rc, js_writer *w, enum list_kind k, const char *ke
 	return rc->nomem ? REP_ENOMEM : 0;
 }
 
+static int json_growth(rep_ctx *rc, js_writer *w)
+{
+	const gr_ctx *g = rc->gr;
+	js_key(w, "growth");
+	js_begin_object(w, 0);
+	js_key(w, "timeline");
+	js_begin_array(w, 0);
+	for (size_t i = 0; g && i < gr_timeline_count(g); i++) {
+		const gr_point *p = gr_timeline_at(g, i);
+		js_begin_array(w, 1);
+		js_seconds(w, p->time_ns);
+		js_uint(w, p->heap_bytes);
+		js_uint(w, p->rss_bytes);
+		js_end_array(w);
+	}
+	js_end_array(w);
+	js_key(w, "suspects");
+	js_begin_array(w, 0);
+	size_t total = g ? gr_suspect_count(g) : 0;
+	size_t n = rc->opt.top && total > rc->opt.top ? rc->opt.top : total;
+	for (size_t i = 0; i < n; i++) {
+		const gr_suspect *sp = gr_suspect_at(g, i);
+		js_begin_object(w, 0);
+		js_key(w, "live_bytes_start");
+		js_uint(w, sp->start_bytes);
+		js_key(w, "live_bytes_end");
+		js_uint(w, sp->end_bytes);
+		js_key(w, "max_bytes");
+		js_uint(w, sp->max_bytes);
+		js_key(w, "slope_bytes_per_s");
+		js_double(w, sp->slope_bytes_per_s);
+		js_key(w, "r2");
+		js_double(w, sp->r2);
+		js_key(w, "score");
+		js_double(w, sp->score);
+		js_key(w, "series");
+		js_begin_array(w, 1);
+		for (size_t k = 0; k < sp->nseries; k++)
+			js_uint(w, sp->series[k]);
+		js_end_array(w);
+		js_key(w, "stack_id");
+		js_uint(w, sp->stack_id);
+		json_stack(rc, w, sp->stack_index);
+		js_end_object(w);
+		if (rc->nomem)
+			return REP_ENOMEM;
+	}
+	js_end_array(w);
+	if (g) {
+		js_key(w, "timeline_step_s");
+		js_seconds(w, gr_timeline_step_ns(g));
+		js_key(w, "series_step_s");
+		js_seconds(w, gr_series_step_ns(g));
+	}
+	js_end_object(w);
+	return 0;
+}
+
+static void json_window(rep_ctx *rc, js_writer *w)
+{
+	const rp_summary *s = rp_get_summary(rc->rp);
+	js_key(w, "window");
+	js_begin_object(w, 0);
+	js_key(w, "from_s");
+	js_seconds(w, s->window_from_ns);
+	js_key(w, "to_s");
+	js_seconds(w, s->window_to_ns);
+	js_key(w, "from");
+	js_str(w, rc->win_from);
+	js_key(w, "to");
+	js_str(w, rc->win_to);
+	js_key(w, "run_duration_s");
+	js_seconds(w, s->duration_ns);
+	js_end_object(w);
+}
+
+static void json_histogram(rep_ctx *rc, js_writer *w)
+{
+	const rp_summary *s = rp_get_summary(rc->rp);
+	unsigned lo, hi;
+	hist_range(s, &lo, &hi);
+	js_key(w, "histogram");
+	js_begin_array(w, 0);
+	for (unsigned k = lo; k <= hi; k++) {
+		js_begin_object(w, 1);
+		js_key(w, "min");
+		js_uint(w, rp_size_class_min(k));
+		js_key(w, "max");
+		if (k + 1 < RP_SIZE_CLASSES)
+			js_uint(w, rp_size_class_min(k + 1));
+		else
+			js_double(w, 18446744073709551616.0);
+		js_key(w, "allocations");
+		js_uint(w, s->sizes[k].allocations);
+		js_key(w, "bytes");
+		js_uint(w, s->sizes[k].bytes);
+		js_end_object(w);
+	}
+	js_end_array(w);
+}
+
 int rep_write_json(rep_ctx *rc, FILE *f)
 {
 	const rp_summary *s = rp_get_summary(rc->rp);
@@ -590,7 +981,7 @@ int rep_write_json(rep_ctx *rc, FILE *f)
 	js_key(w, "summary");
 	js_begin_object(w, 0);
 	js_key(w, "duration_s");
-	js_seconds(w, s->duration_ns);
+	js_seconds(w, s->windowed ? s->window_to_ns - s->window_from_ns : s->duration_ns);
 	js_key(w, "allocations");
 	js_uint(w, s->allocations);
 	js_key(w, "frees");
@@ -625,15 +1016,27 @@ int rep_write_json(rep_ctx *rc, FILE *f)
 		return err;
 	}
 
-	js_key(w, "growth");
-	js_begin_object(w, 0);
-	js_key(w, "timeline");
+	err = json_growth(rc, w);
+	if (err) {
+		js_free(w);
+		return err;
+	}
+	json_window(rc, w);
+	json_histogram(rc, w);
+	js_key(w, "marks");
 	js_begin_array(w, 0);
+	for (size_t i = 0; i < rp_mark_count(rc->rp); i++) {
+		const rp_mark *m = rp_mark_at(rc->rp, i);
+		js_begin_object(w, 1);
+		js_key(w, "t_s");
+		js_seconds(w, m->time_ns);
+		js_key(w, "tid");
+		js_uint(w, m->tid);
+		js_key(w, "label");
+		js_str(w, m->label);
+		js_end_object(w);
+	}
 	js_end_array(w);
-	js_key(w, "suspects");
-	js_begin_array(w, 0);
-	js_end_array(w);
-	js_end_object(w);
 
 	js_key(w, "diagnostics");
 	js_begin_object(w, 0);

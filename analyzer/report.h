@@ -5,12 +5,18 @@
  * frames at the top of a stack are folded unless asked otherwise, and a stack with a runtime
  * frame anywhere is runtime-owned: its bytes still live at the end count as runtime_leaked_bytes,
  * not as leaks.  The JSON follows the contract in DESIGN.md (format 1).
+ *
+ * With a window (rp_set_window) every section describes the window (see replay.h); with a growth
+ * analysis attached (rep_set_growth) the text report gains the heap/RSS chart and the growth
+ * suspects, and the JSON fills growth.timeline and growth.suspects.  The allocation size
+ * histogram comes from the replay and is always written.
  */
 #ifndef LEAKREC_REPORT_H
 #define LEAKREC_REPORT_H
 
 #include <stdio.h>
 
+#include "growth.h"
 #include "replay.h"
 #include "sym.h"
 
@@ -42,6 +48,13 @@ int rep_load_modules(sym_ctx *sym, const rp_ctx *rp);
 int rep_create(rep_ctx **out, const rp_ctx *rp, sym_ctx *sym, const rep_options *opt);
 /* Frees the report state.  Accepts NULL. */
 void rep_free(rep_ctx *rc);
+
+/* Attaches a finished growth analysis of the same replay (borrowed: it must outlive rc; NULL
+ * detaches it): the reports then include the timeline and the suspects. */
+void rep_set_growth(rep_ctx *rc, const gr_ctx *gr);
+/* Names the window's bounds as the user gave them ("50%", "warmup done", "1.5"; NULL: not
+ * given), shown with the window.  The strings are borrowed and must outlive rc. */
+void rep_set_window_args(rep_ctx *rc, const char *from, const char *to);
 
 /* Writes the text report to f.  Returns 0, REP_ENOMEM or REP_EIO. */
 int rep_write_text(rep_ctx *rc, FILE *f);
