@@ -41,13 +41,16 @@ static const char *kind_name(unsigned kind)
 	return kind < 4 ? names[kind] : "?";
 }
 
+/* id: the allocation's number (allocations), or the number of the allocation released (frees). */
 static void put_event(FILE *f, uint64_t tid, unsigned kind, unsigned func, uint64_t t,
-		      uint64_t ptr, uint64_t size, uint64_t stack)
+		      uint64_t id, uint64_t size, uint64_t stack, int inplace)
 {
-	fprintf(f, "event t=%" PRIu64 " tid=%" PRIu64 " kind=%s func=%s ptr=0x%" PRIx64, t, tid,
-		kind_name(kind), tf_func_name(func), ptr);
+	fprintf(f, "event t=%" PRIu64 " tid=%" PRIu64 " kind=%s func=%s id=%" PRIu64, t, tid,
+		kind_name(kind), tf_func_name(func), id);
 	if (kind == TF_EV_ALLOC || kind == TF_EV_RALLOC)
 		fprintf(f, " size=%" PRIu64 " stack=%" PRIu64, size, stack);
+	if (kind == TF_EV_RALLOC && inplace >= 0)
+		fprintf(f, " inplace=%d", inplace);
 }
 
 static void put_header(FILE *f, const tf_header *h)
@@ -111,11 +114,13 @@ static int put_record(FILE *f, tf_record *rec)
 	}
 	case TF_REC_EVENTS: {
 		tf_events *it = &rec->u.events;
-		fprintf(f, "events tid=%" PRIu64 " base_t=%" PRIu64 " shift=%" PRIu32 "\n", it->tid, it->base_time, it->shift);
+		fprintf(f, "events base_t=%" PRIu64 " shift=%" PRIu32 " first_id=%" PRIu64 "\n",
+			it->base_time, it->shift, it->next_id);
 		tf_event ev;
 		int rc;
 		while ((rc = tf_events_next(it, &ev)) == 1) {
-			put_event(f, it->tid, ev.kind, ev.func, ev.time_ns, ev.ptr, ev.size, ev.stack);
+			put_event(f, ev.tid, ev.kind, ev.func, ev.time_ns, ev.id, ev.size, ev.stack,
+				  ev.inplace);
 			fputc('\n', f);
 		}
 		if (rc < 0)
@@ -144,9 +149,9 @@ static int put_record(FILE *f, tf_record *rec)
 		const tf_end *e = &rec->u.end;
 		fprintf(f, "end t=%" PRIu64 " allocs=%" PRIu64 " frees=%" PRIu64 " events=%" PRIu64
 			   " dropped=%" PRIu64 " stacks=%" PRIu64 " modules=%" PRIu64
-			   " threads=%" PRIu64 "\n",
+			   " threads=%" PRIu64 " unmatched_frees=%" PRIu64 " implicit_frees=%" PRIu64 "\n",
 			e->time_ns, e->allocs, e->frees, e->events, e->dropped, e->stacks, e->modules,
-			e->threads);
+			e->threads, e->unmatched_frees, e->implicit_frees);
 		break;
 	}
 	default:
@@ -223,7 +228,8 @@ static const char *status_name(unsigned st)
 static void merged_event(void *ctx, const rp_event *ev)
 {
 	FILE *f = ctx;
-	put_event(f, ev->tid, ev->kind, ev->func, ev->time_ns, ev->ptr, ev->size, ev->stack);
+	/* replay keys blocks by allocation number + 1 */
+	put_event(f, ev->tid, ev->kind, ev->func, ev->time_ns, ev->ptr - 1, ev->size, ev->stack, -1);
 	if (ev->status != RP_ST_OK)
 		fprintf(f, " status=%s", status_name(ev->status));
 	fputc('\n', f);

@@ -1,11 +1,9 @@
 /*
  * replay.c: the time-ordered replay of a trace's heap events (see replay.h).
  *
- * Merge: every thread has a queue of its pending events sorted by (time, file order), so a
- * thread's own events keep their order even when its clock gives equal times (they nearly
- * always arrive in order: appending is the common case, a late one is inserted); a global heap of
- * threads is keyed by each thread's first pending event as (time, frees before allocations,
- * file order).  SYNC(t_k) releases the events older than t_{k-1}.
+ * Order: the recorder writes every event in one global time order (its writer merges the
+ * threads' events and names each freed block by its allocation's number), so replay applies
+ * events in file order.  The live map is keyed by allocation number + 1.
  *
  * Peak: the per-stack bytes live at the global peak are kept lazily.  peak_gen counts new maxima;
  * before a stack's live figures change, if the stack has not been touched since the latest peak,
@@ -29,9 +27,6 @@
 
 #include "util.h"
 
-/* Events pending beyond this are processed early, oldest first (counted in summary.forced), so a
- * trace without SYNC records cannot make memory grow with its length. */
-#define RP_MAX_PENDING (8u << 20)
 
 typedef struct stk {
 	rp_stack pub;
@@ -47,10 +42,12 @@ typedef struct blk {
 	uint32_t stack;
 } blk;
 
+/* An event as replay applies it.  `ptr` is the allocation's number + 1 (the trace holds no
+ * pointers: a free names the number of the allocation it releases). */
 typedef struct pev {
-	uint64_t time, seq, ptr, size;
+	uint64_t time, ptr, size;
 	uint32_t stack;
-	uint8_t kind, func;
+	uint8_t kind, func, inplace;
 } pev;
 
 /* A growing list of marks with their own label copies. */
@@ -61,9 +58,6 @@ typedef struct markset {
 
 typedef struct thr {
 	uint64_t tid;
-	pev *q; /* pending events q[qhead .. qhead+qlen), sorted by (time, seq) */
-	size_t qhead, qlen, qcap;
-	size_t hpos;       /* index in the global heap while qlen > 0 */
 	uint64_t last_seq; /* block of this thread's latest ALLOC; 0 once it allocated otherwise */
 	int rf_active, rf_known; /* an RFREE waits for its RALLOC */
 	int rf_in;               /* that RFREE was processed in the window */
@@ -86,8 +80,6 @@ struct rp_ctx {
 	thr *thrs;
 	size_t nthr, capthr;
 	ut_map thrmap;
-	uint32_t *gh; /* global heap of thread indices */
-	size_t ghlen, ghcap;
 
 	blk *live;
 	size_t livecap, livecount;
@@ -99,8 +91,7 @@ struct rp_ctx {
 	uint64_t win_from, win_to;
 	int win_open, win_closed;
 
-	uint64_t seq, block_seq, pending;
-	uint64_t sync_prev;
+	uint64_t block_seq;
 	uint64_t last_time, max_time;
 	uint64_t peak_gen;
 	int ran;
@@ -166,11 +157,8 @@ void rp_free(rp_ctx *rp)
 		free(rp->stks[i].frames);
 	free(rp->stks);
 	ut_map_release(&rp->stkmap);
-	for (size_t i = 0; i < rp->nthr; i++)
-		free(rp->thrs[i].q);
 	free(rp->thrs);
 	ut_map_release(&rp->thrmap);
-	free(rp->gh);
 	free(rp->live);
 	for (size_t i = 0; i < rp->nmod; i++)
 		free((char *)(uintptr_t)rp->mods[i].mod.path);
@@ -533,13 +521,26 @@ static void apply(rp_ctx *rp, thr *t, const pev *e)
 		break;
 	case TF_EV_RALLOC: {
 		int known = t->rf_active && t->rf_known;
-		int counted = !known || e->ptr != t->rf_ptr || e->size > t->rf_size;
+		int counted = !known || !e->inplace || e->size > t->rf_size;
 		t->rf_active = 0;
 		t->last_seq = 0;
 		do_alloc(rp, t, e, counted, &out);
 		break;
 	}
 	case TF_EV_FREE: {
+		if (e->func == TF_FN_IMPLICIT) {
+			/* The recorder saw the address handed out again without a recorded free
+			 * (a release inside the C library): the block is gone, no call made. */
+			blk *b = free_target(rp, e, &out);
+			if (b) {
+				rp->sum.fixups++;
+				out.status = RP_ST_FIXUP;
+				release_block(rp, b);
+				out.stack_live_bytes = rp->stks[b->stack].pub.live_bytes;
+				live_delete(rp, b);
+			}
+			break;
+		}
 		end_rfree(rp, t);
 		blk *b = free_target(rp, e, &out);
 		if (b) {
@@ -579,139 +580,7 @@ static void apply(rp_ctx *rp, thr *t, const pev *e)
 		rp->obs.event(rp->obs.ctx, &out);
 }
 
-/* ---- the merge ---- */
-
-static int pev_before(const pev *a, const pev *b)
-{
-	if (a->time != b->time)
-		return a->time < b->time;
-	return a->seq < b->seq;
-}
-
-static int is_free_kind(unsigned kind) { return kind == TF_EV_FREE || kind == TF_EV_RFREE; }
-
-/* Global order of two threads' first pending events. */
-static int thr_before(const rp_ctx *rp, uint32_t ia, uint32_t ib)
-{
-	const thr *ta = &rp->thrs[ia], *tb = &rp->thrs[ib];
-	const pev *a = &ta->q[ta->qhead], *b = &tb->q[tb->qhead];
-	if (a->time != b->time)
-		return a->time < b->time;
-	int fa = is_free_kind(a->kind), fb = is_free_kind(b->kind);
-	if (fa != fb)
-		return fa;
-	return a->seq < b->seq;
-}
-
-static void gh_set(rp_ctx *rp, size_t pos, uint32_t ti)
-{
-	rp->gh[pos] = ti;
-	rp->thrs[ti].hpos = pos;
-}
-
-static void gh_up(rp_ctx *rp, size_t pos)
-{
-	uint32_t ti = rp->gh[pos];
-	while (pos > 0) {
-		size_t parent = (pos - 1) / 2;
-		if (!thr_before(rp, ti, rp->gh[parent]))
-			break;
-		gh_set(rp, pos, rp->gh[parent]);
-		pos = parent;
-	}
-	gh_set(rp, pos, ti);
-}
-
-static void gh_down(rp_ctx *rp, size_t pos)
-{
-	uint32_t ti = rp->gh[pos];
-	for (;;) {
-		size_t c = 2 * pos + 1;
-		if (c >= rp->ghlen)
-			break;
-		if (c + 1 < rp->ghlen && thr_before(rp, rp->gh[c + 1], rp->gh[c]))
-			c++;
-		if (!thr_before(rp, rp->gh[c], ti))
-			break;
-		gh_set(rp, pos, rp->gh[c]);
-		pos = c;
-	}
-	gh_set(rp, pos, ti);
-}
-
-/* Adds an event to thread ti's queue; returns 0 or RP_ENOMEM. */
-static int push_event(rp_ctx *rp, uint32_t ti, const pev *e)
-{
-	thr *t = &rp->thrs[ti];
-	if (t->qhead + t->qlen == t->qcap) {
-		if (t->qhead > t->qlen) {
-			memmove(t->q, t->q + t->qhead, t->qlen * sizeof(pev));
-			t->qhead = 0;
-		} else if (ut_grow((void **)&t->q, &t->qcap, t->qhead + t->qlen + 1, sizeof(pev))) {
-			return RP_ENOMEM;
-		}
-	}
-	pev *q = t->q + t->qhead;
-	size_t pos = t->qlen;
-	if (pos && pev_before(e, &q[pos - 1])) {
-		/* late: insert after every event that precedes it */
-		size_t lo = 0, hi = pos;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (pev_before(e, &q[mid]))
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		pos = lo;
-		memmove(q + pos + 1, q + pos, (t->qlen - pos) * sizeof(pev));
-	}
-	q[pos] = *e;
-	t->qlen++;
-	rp->pending++;
-	if (t->qlen == 1) {
-		if (ut_grow((void **)&rp->gh, &rp->ghcap, rp->ghlen + 1, sizeof(uint32_t)))
-			return RP_ENOMEM;
-		rp->gh[rp->ghlen++] = ti;
-		gh_up(rp, rp->ghlen - 1);
-	} else if (pos == 0) {
-		gh_up(rp, t->hpos);
-	}
-	return 0;
-}
-
-/* Removes and applies the globally first pending event. */
-static void pop_apply(rp_ctx *rp)
-{
-	uint32_t ti = rp->gh[0];
-	thr *t = &rp->thrs[ti];
-	pev e = t->q[t->qhead];
-	t->qhead++;
-	t->qlen--;
-	if (t->qlen) {
-		gh_down(rp, 0);
-	} else {
-		t->qhead = 0;
-		rp->ghlen--;
-		if (rp->ghlen) {
-			gh_set(rp, 0, rp->gh[rp->ghlen]);
-			gh_down(rp, 0);
-		}
-	}
-	rp->pending--;
-	apply(rp, t, &e);
-}
-
-/* Processes pending events with time < limit (all of them when `all`). */
-static void drain(rp_ctx *rp, int all, uint64_t limit)
-{
-	while (rp->ghlen && !rp->nomem) {
-		const thr *t = &rp->thrs[rp->gh[0]];
-		if (!all && t->q[t->qhead].time >= limit)
-			break;
-		pop_apply(rp);
-	}
-}
+/* ---- reading events ---- */
 
 static int64_t thread_index(rp_ctx *rp, uint64_t tid)
 {
@@ -731,23 +600,24 @@ static int64_t thread_index(rp_ctx *rp, uint64_t tid)
 }
 
 /* Queues the events of an EVENTS record. */
+/* Applies the events of an EVENTS record: the recorder wrote them in one time order. */
 static int read_events(rp_ctx *rp, tf_record *rec)
 {
 	tf_events *it = &rec->u.events;
-	int64_t ti = thread_index(rp, it->tid);
-	if (ti < 0)
-		return RP_ENOMEM;
 	tf_event ev;
 	int rc;
 	while ((rc = tf_events_next(it, &ev)) == 1) {
 		rp->sum.events_read++;
+		int64_t ti = thread_index(rp, ev.tid);
+		if (ti < 0)
+			return RP_ENOMEM;
 		pev p;
 		memset(&p, 0, sizeof(p));
 		p.time = ev.time_ns;
-		p.seq = ++rp->seq;
-		p.ptr = ev.ptr;
+		p.ptr = ev.id + 1;
 		p.kind = ev.kind;
 		p.func = ev.func;
+		p.inplace = ev.inplace;
 		if (ev.kind == TF_EV_ALLOC || ev.kind == TF_EV_RALLOC) {
 			int64_t si = stack_index(rp, ev.stack);
 			if (si < 0)
@@ -757,12 +627,7 @@ static int read_events(rp_ctx *rp, tf_record *rec)
 		}
 		if (ev.time_ns > rp->max_time)
 			rp->max_time = ev.time_ns;
-		if (push_event(rp, (uint32_t)ti, &p))
-			return RP_ENOMEM;
-		if (rp->pending > RP_MAX_PENDING) {
-			rp->sum.forced++;
-			pop_apply(rp);
-		}
+		apply(rp, &rp->thrs[ti], &p);
 		if (rp->nomem)
 			return RP_ENOMEM;
 	}
@@ -845,12 +710,8 @@ static int handle(rp_ctx *rp, tf_record *rec)
 	case TF_REC_EVENTS:
 		return read_events(rp, rec);
 	case TF_REC_SYNC:
-		if (rp->sum.syncs)
-			drain(rp, 0, rp->sync_prev);
-		if (rec->u.sync.time_ns > rp->sync_prev)
-			rp->sync_prev = rec->u.sync.time_ns;
 		rp->sum.syncs++;
-		return rp->nomem ? RP_ENOMEM : 0;
+		return 0;
 	case TF_REC_RSS:
 		if (rec->u.rss.time_ns > rp->max_time)
 			rp->max_time = rec->u.rss.time_ns;
@@ -881,7 +742,6 @@ static int handle(rp_ctx *rp, tf_record *rec)
 
 static void finish(rp_ctx *rp)
 {
-	drain(rp, 1, 0);
 	if (!rp->win_closed)
 		for (size_t i = 0; i < rp->nthr; i++)
 			end_rfree(rp, &rp->thrs[i]);
@@ -916,6 +776,8 @@ static void finish(rp_ctx *rp)
 static void check_end(rp_ctx *rp)
 {
 	rp_summary *sum = &rp->sum;
+	if (sum->have_end)
+		sum->unmatched_frees += sum->end.unmatched_frees; /* the recorder drops those */
 	if (!sum->have_end) {
 		if (!sum->damaged)
 			warnf(rp, "no end record: the recording stopped early (program killed?); "
@@ -929,13 +791,7 @@ static void check_end(rp_ctx *rp)
 		warnf(rp, "the recorder dropped %" PRIu64 " events: figures are incomplete",
 		      sum->end.dropped);
 	if (sum->late_events)
-		warnf(rp, "%" PRIu64 " events arrived too late for the time-ordered merge and "
-			  "were booked out of order",
-		      sum->late_events);
-	if (sum->forced)
-		warnf(rp, "%" PRIu64 " events were merged early because too many were pending "
-			  "(missing sync records?)",
-		      sum->forced);
+		warnf(rp, "%" PRIu64 " events are out of time order in the file", sum->late_events);
 }
 
 int rp_run(rp_ctx *rp, tf_reader *r)
@@ -969,10 +825,8 @@ int rp_run(rp_ctx *rp, tf_reader *r)
 			last_err = rc;
 			if (rc == TF_EEMPTY)
 				break;
-			if (rp->sum.have_header) {
+			if (rp->sum.have_header)
 				rp->sum.damaged = 1;
-				drain(rp, 1, 0); /* what is pending can no longer be ordered better */
-			}
 			continue;
 		}
 		last_err = 0;

@@ -157,8 +157,7 @@ typedef struct rp_summary {
 	uint64_t stale_frees;      /* frees older than the live block at their pointer (ignored) */
 	uint64_t unmatched_frees;  /* frees of pointers that were not live (ignored) */
 	uint64_t invalid_events;   /* allocations of pointer 0 (ignored) */
-	uint64_t late_events;      /* events processed after a later event (beyond the lag) */
-	uint64_t forced;           /* events processed early because too many were pending */
+	uint64_t late_events;      /* events whose time is before an earlier event's (0 in a sane trace) */
 	uint64_t undefined_stacks; /* stack ids referenced by events but never defined */
 	int damaged;               /* a truncation or corruption was reported */
 	/* The window the figures describe: [window_from_ns, window_to_ns), window_to_ns clamped to

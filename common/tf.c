@@ -27,7 +27,7 @@ const char *tf_func_name(unsigned fn)
 {
 	static const char *const names[TF_FN_COUNT] = {
 		"malloc", "calloc", "realloc", "reallocarray", "posix_memalign",
-		"aligned_alloc", "memalign", "valloc", "pvalloc", "free",
+		"aligned_alloc", "memalign", "valloc", "pvalloc", "free", "implicit",
 	};
 	return fn < TF_FN_COUNT ? names[fn] : "?";
 }
@@ -230,42 +230,62 @@ void tf_enc_end(tf_enc *e, const tf_end *end)
 	tf_enc_u(e, end->stacks);
 	tf_enc_u(e, end->modules);
 	tf_enc_u(e, end->threads);
+	tf_enc_u(e, end->unmatched_frees);
+	tf_enc_u(e, end->implicit_frees);
 	tf_enc_end_record(e);
 }
 
-void tf_evenc_begin(tf_evenc *w, tf_enc *e, uint64_t tid, uint64_t base_time, uint32_t shift)
+void tf_evenc_begin(tf_evenc *w, tf_enc *e, uint64_t base_time, uint32_t shift, uint64_t first_id)
 {
 	w->e = e;
 	w->count = 0;
 	w->base = base_time;
 	w->shift = shift > TF_MAX_SHIFT ? TF_MAX_SHIFT : shift;
 	w->ticks = 0;
-	w->ptr16 = 0;
+	w->next_id = first_id;
+	memset(w->tids, 0, sizeof(w->tids));
 	tf_enc_begin_record(e, TF_REC_EVENTS);
-	tf_enc_u(e, tid);
 	tf_enc_u(e, base_time);
 	tf_enc_u(e, w->shift);
+	tf_enc_u(e, first_id);
+}
+
+/* Move-to-front table of the last threads: returns the slot of tid (moving it to the front), or
+ * TF_TID_SLOTS when it is not there (then it is pushed in front). */
+static unsigned tid_slot(uint64_t *tids, uint64_t tid)
+{
+	unsigned k = 0;
+	while (k < TF_TID_SLOTS && tids[k] != tid)
+		k++;
+	unsigned slot = k;
+	if (k == TF_TID_SLOTS)
+		k = TF_TID_SLOTS - 1;
+	memmove(tids + 1, tids, k * sizeof(*tids));
+	tids[0] = tid;
+	return slot;
 }
 
 void tf_evenc_add(tf_evenc *w, const tf_event *ev)
 {
 	tf_enc *e = w->e;
-	uint8_t low = (uint8_t)(ev->ptr & 15);
-	tf_enc_byte(e, (uint8_t)(ev->kind | (ev->func << 2) | (low ? TF_OP_PTR_LOW : 0)));
-	/* Events of one thread are in time order; a clock that stepped back is clamped. */
+	unsigned slot = tid_slot(w->tids, ev->tid);
+	tf_enc_byte(e, (uint8_t)(ev->kind | (ev->func << 2) | (slot << 6)));
+	if (slot == TF_TID_SLOTS)
+		tf_enc_u(e, ev->tid);
+	/* Events are in time order; a clock that stepped back is clamped. */
 	uint64_t t = ev->time_ns > w->base ? (ev->time_ns - w->base) >> w->shift : 0;
 	if (t < w->ticks)
 		t = w->ticks;
 	tf_enc_u(e, t - w->ticks);
 	w->ticks = t;
-	/* Heap pointers are 16-byte aligned: deltas count 16-byte units, other bits go apart. */
-	tf_enc_s(e, (int64_t)((ev->ptr >> 4) - w->ptr16));
-	w->ptr16 = ev->ptr >> 4;
-	if (low)
-		tf_enc_byte(e, low);
 	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC) {
 		tf_enc_u(e, ev->size);
 		tf_enc_u(e, ev->stack);
+		if (ev->kind == TF_EV_RALLOC)
+			tf_enc_byte(e, ev->inplace ? 1 : 0);
+		w->next_id++;
+	} else {
+		tf_enc_u(e, w->next_id - ev->id); /* >= 1: how many allocations back */
 	}
 	w->count++;
 }
@@ -426,6 +446,12 @@ static int dec_end(tf_dec d, tf_end *e)
 	DU(e->stacks);
 	DU(e->modules);
 	DU(e->threads);
+	/* added in the same version; absent in traces of early builds */
+	e->unmatched_frees = e->implicit_frees = 0;
+	if (d.p < d.end)
+		DU(e->unmatched_frees);
+	if (d.p < d.end)
+		DU(e->implicit_frees);
 	return 0;
 }
 
@@ -445,13 +471,13 @@ int tf_decode(tf_record *rec)
 		return dec_stack(d, &rec->u.stack);
 	case TF_REC_EVENTS: {
 		tf_events *it = &rec->u.events;
-		DU(it->tid);
 		DU(it->base_time);
 		DU32(it->shift);
+		DU(it->next_id);
 		if (it->shift > TF_MAX_SHIFT)
 			return TF_ECORRUPT;
 		it->ticks = 0;
-		it->ptr16 = 0;
+		memset(it->tids, 0, sizeof(it->tids));
 		it->d = d;
 		return 0;
 	}
@@ -482,35 +508,54 @@ int tf_events_next(tf_events *it, tf_event *ev)
 	tf_dec d = it->d;
 	if (d.p >= d.end)
 		return 0;
-	uint8_t op, low = 0;
+	uint8_t op;
 	uint64_t dt;
-	int64_t dptr;
 	int rc = tf_dec_byte(&d, &op);
 	if (rc)
 		return rc;
 	ev->kind = op & 3;
 	ev->func = (op >> 2) & 15;
-	if (ev->func >= TF_FN_COUNT || (op & 0x80))
+	if (ev->func >= TF_FN_COUNT)
 		return TF_ECORRUPT;
+	unsigned slot = op >> 6;
+	if (slot == TF_TID_SLOTS) {
+		DU(ev->tid);
+		tid_slot(it->tids, ev->tid);
+	} else {
+		ev->tid = it->tids[slot];
+		tid_slot(it->tids, ev->tid);
+	}
 	DU(dt);
-	if ((rc = tf_dec_s(&d, &dptr)) != 0)
-		return rc;
-	if ((op & TF_OP_PTR_LOW) && ((rc = tf_dec_byte(&d, &low)) != 0 || low > 15 || !low))
-		return rc ? rc : TF_ECORRUPT;
 	if (dt > (UINT64_MAX >> it->shift) - it->ticks)
 		return TF_ECORRUPT;
 	uint64_t ticks = it->ticks + dt;
 	if ((ticks << it->shift) > UINT64_MAX - it->base_time)
 		return TF_ECORRUPT;
 	it->ticks = ticks;
-	it->ptr16 += (uint64_t)dptr;
 	ev->time_ns = it->base_time + (ticks << it->shift);
-	ev->ptr = (it->ptr16 << 4) | low;
 	ev->size = 0;
 	ev->stack = 0;
+	ev->inplace = 0;
 	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC) {
 		DU(ev->size);
 		DU(ev->stack);
+		if (ev->kind == TF_EV_RALLOC) {
+			uint8_t f;
+			if ((rc = tf_dec_byte(&d, &f)) != 0)
+				return rc;
+			if (f > 1)
+				return TF_ECORRUPT;
+			ev->inplace = f;
+		}
+		if (it->next_id == UINT64_MAX)
+			return TF_ECORRUPT;
+		ev->id = it->next_id++;
+	} else {
+		uint64_t back;
+		DU(back);
+		if (back == 0 || back > it->next_id)
+			return TF_ECORRUPT;
+		ev->id = it->next_id - back;
 	}
 	it->d = d;
 	return 1;

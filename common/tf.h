@@ -57,9 +57,9 @@ enum tf_rec_type {
 	TF_REC_END = 10,          /* last record: the recorder's counters */
 };
 
-/* Event op byte: kind in bits 0-1, func in bits 2-5, TF_OP_PTR_LOW in bit 6. */
-#define TF_OP_PTR_LOW 0x40 /* the pointer's low 4 bits are not 0: a byte with them follows */
-#define TF_MAX_SHIFT 40    /* largest time tick: 2^40 ns */
+/* Event op byte: kind in bits 0-1, func in bits 2-5, thread slot in bits 6-7 (see tf_events). */
+#define TF_TID_SLOTS 3  /* slots 0-2 name the most recently used threads; 3: the tid follows */
+#define TF_MAX_SHIFT 40 /* largest time tick: 2^40 ns */
 
 /* Event kinds (low 2 bits of an event's op byte). */
 enum tf_ev_kind {
@@ -81,6 +81,8 @@ enum tf_func {
 	TF_FN_VALLOC,
 	TF_FN_PVALLOC,
 	TF_FN_FREE,
+	TF_FN_IMPLICIT, /* FREE written by the recorder: the allocator handed out the address of a
+			 * block whose release it never saw (freed inside the C library) */
 	TF_FN_COUNT
 };
 
@@ -177,22 +179,26 @@ typedef struct tf_stack {
 	uint64_t frames[TF_MAX_FRAMES]; /* innermost first; call-site addresses (return address - 1) */
 } tf_stack;
 
+/* One event.  Allocations are numbered 0, 1, 2 ... in file order over the whole trace; a free
+ * names the allocation it releases by that number, so the trace holds no pointers. */
 typedef struct tf_event {
-	uint8_t kind; /* TF_EV_* */
-	uint8_t func; /* TF_FN_* */
+	uint8_t kind;    /* TF_EV_* */
+	uint8_t func;    /* TF_FN_* */
+	uint8_t inplace; /* RALLOC: the block kept its address */
 	uint64_t time_ns;
-	uint64_t ptr;
+	uint64_t tid;
+	uint64_t id;    /* ALLOC, RALLOC: the allocation's number; FREE, RFREE: the one released */
 	uint64_t size;  /* ALLOC, RALLOC */
 	uint64_t stack; /* ALLOC, RALLOC */
 } tf_event;
 
-/* An EVENTS payload being iterated: the decoder keeps the per-record delta state. */
+/* An EVENTS payload being iterated: the decoder keeps the per-record state. */
 typedef struct tf_events {
-	uint64_t tid;
 	uint64_t base_time; /* ns; every event of the record is at or after it */
 	uint32_t shift;     /* times are base_time + ticks << shift */
+	uint64_t next_id;   /* number of the record's next allocation */
 	uint64_t ticks;     /* delta state */
-	uint64_t ptr16;     /* previous pointer >> 4 */
+	uint64_t tids[TF_TID_SLOTS]; /* most recently used first */
 	tf_dec d;
 } tf_events;
 
@@ -203,6 +209,8 @@ typedef struct tf_end {
 	uint64_t dropped;           /* events lost by the recorder (must be 0) */
 	uint64_t stacks, modules;
 	uint64_t threads;
+	uint64_t unmatched_frees;   /* frees of pointers the recorder never saw allocated */
+	uint64_t implicit_frees;    /* TF_FN_IMPLICIT frees written */
 } tf_end;
 
 typedef struct tf_record {
@@ -243,20 +251,22 @@ void tf_enc_mark(tf_enc *e, uint64_t time_ns, uint64_t tid, const char *label, s
 void tf_enc_thread(tf_enc *e, uint64_t tid, const char *name, size_t n);
 void tf_enc_end(tf_enc *e, const tf_end *end);
 
-/* Streaming EVENTS encoder: begin, add events in time order, finish.  The delta state lives in
- * the tf_evenc, so a record is self-contained.  Times are stored in ticks of 2^shift ns after
- * base_time, rounded down (an event before base_time is stored at base_time): shift 0 keeps
- * nanoseconds. */
+/* Streaming EVENTS encoder: begin, add events in order, finish.  The state lives in the tf_evenc,
+ * so a record is self-contained.  Times are stored in ticks of 2^shift ns after base_time,
+ * rounded down (an event before base_time is stored at base_time): shift 0 keeps nanoseconds.
+ * `first_id` is the number the record's first allocation gets; an allocation's ev->id is ignored
+ * (it is the next number), a free's ev->id must be below it. */
 typedef struct tf_evenc {
 	tf_enc *e;
 	uint64_t count;
 	uint64_t base;
 	uint32_t shift;
 	uint64_t ticks;
-	uint64_t ptr16;
+	uint64_t next_id;
+	uint64_t tids[TF_TID_SLOTS];
 } tf_evenc;
 
-void tf_evenc_begin(tf_evenc *w, tf_enc *e, uint64_t tid, uint64_t base_time, uint32_t shift);
+void tf_evenc_begin(tf_evenc *w, tf_enc *e, uint64_t base_time, uint32_t shift, uint64_t first_id);
 void tf_evenc_add(tf_evenc *w, const tf_event *ev);
 /* Returns 0 or TF_ESPACE as tf_enc_end_record. */
 int tf_evenc_end(tf_evenc *w);

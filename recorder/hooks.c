@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -611,6 +612,108 @@ static void finish(void)
 	atomic_store(&recording, REC_OFF);
 	wr_stop();
 	ts.guard--;
+}
+
+static void finish(void);
+
+/* ---- exec ---- */
+
+/* A successful exec discards the process image with everything the writer has not written yet:
+ * the trace is finished first.  The exec'd program (if it is dynamically linked and LD_PRELOAD
+ * still names us) starts a trace of its own.  When the exec fails, this process goes on
+ * unrecorded: its trace already ends at the exec (said once on stderr). */
+extern char **environ;
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+
+static int before_exec(void)
+{
+	if (!ready())
+		resolve();
+	if (getpid() != main_pid || atomic_load(&recording) != REC_ON)
+		return 0;
+	finish();
+	return 1;
+}
+
+static void after_failed_exec(int finished, const char *what)
+{
+	if (finished)
+		prim_log("exec of '", what ? what : "?", "' failed: the rest of this process is not recorded",
+			 NULL);
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	int fin = before_exec();
+	if (!real_execve)
+		real_execve = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execve");
+	int rc = real_execve(path, argv, envp);
+	int e = errno;
+	after_failed_exec(fin, path);
+	errno = e;
+	return rc;
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	int fin = before_exec();
+	if (!real_execvpe)
+		real_execvpe = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execvpe");
+	int rc = real_execvpe(file, argv, envp);
+	int e = errno;
+	after_failed_exec(fin, file);
+	errno = e;
+	return rc;
+}
+
+EXPORT int execv(const char *path, char *const argv[]) { return execve(path, argv, environ); }
+EXPORT int execvp(const char *file, char *const argv[]) { return execvpe(file, argv, environ); }
+
+/* The list forms: arguments up to the NULL into an array (execle's envp follows the NULL). */
+#define EXEC_MAX_ARGS 4096
+#define COLLECT_ARGS(first, args, ap)                                                              \
+	do {                                                                                       \
+		size_t n_ = 0;                                                                     \
+		args[n_++] = (char *)(uintptr_t)(first);                                           \
+		while (args[n_ - 1] && n_ < EXEC_MAX_ARGS)                                         \
+			args[n_++] = va_arg(ap, char *);                                           \
+		if (args[n_ - 1]) {                                                                \
+			va_end(ap);                                                                \
+			errno = E2BIG;                                                             \
+			return -1;                                                                 \
+		}                                                                                  \
+	} while (0)
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	char *args[EXEC_MAX_ARGS]; /* 32 KiB of stack, only on the way to exec */
+	va_list ap;
+	va_start(ap, arg);
+	COLLECT_ARGS(arg, args, ap);
+	va_end(ap);
+	return execve(path, args, environ);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	char *args[EXEC_MAX_ARGS]; /* 32 KiB of stack, only on the way to exec */
+	va_list ap;
+	va_start(ap, arg);
+	COLLECT_ARGS(arg, args, ap);
+	va_end(ap);
+	return execvpe(file, args, environ);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+	char *args[EXEC_MAX_ARGS]; /* 32 KiB of stack, only on the way to exec */
+	va_list ap;
+	va_start(ap, arg);
+	COLLECT_ARGS(arg, args, ap);
+	char *const *envp = va_arg(ap, char *const *);
+	va_end(ap);
+	return execve(path, args, envp);
 }
 
 static void (*real_exit)(int);

@@ -40,6 +40,8 @@ typedef struct ring {
 	uint32_t idle_passes; /* writer: passes without events, to check whether the thread lives */
 	uint64_t snap;        /* writer: head as read at the start of the pass */
 	uint64_t win;         /* writer: events of this pass's time window */
+	uint64_t cur, end;    /* writer: merge cursor over the window's events */
+	uint64_t rf_ptr;      /* writer: pointer of this thread's last RFREE */
 	struct ring *next;    /* list of all rings */
 	ring_ev *ev;
 } ring;

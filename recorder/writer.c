@@ -14,10 +14,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include "livemap.h"
 #include "modules.h"
 #include "prim.h"
 #include "recorder.h"
@@ -32,8 +34,7 @@
 #define WR_ENC_FLUSH (1u << 20)
 #define WR_EVENTS_PER_RECORD 8192
 #define WR_LEVEL 3
-#define WR_FINE_SHIFT 6    /* 64 ns ticks when several threads have events in a window */
-#define WR_COARSE_SHIFT 20 /* ~1 ms ticks when one thread has them all */
+#define WR_TIME_SHIFT 20 /* times in ~1 ms ticks: the order is the file's, time is for charts */
 
 typedef struct meta_node {
 	struct meta_node *next;
@@ -61,6 +62,8 @@ static struct {
 	_Atomic uint64_t dropped;
 	uint64_t events, allocs, frees, stacks, threads;
 	int rss_fd;
+	int stat_fd;
+	uint64_t passes;
 	int failed;
 	int membarrier_ok;
 	uint64_t last_sync;
@@ -69,7 +72,7 @@ static struct {
 	_Atomic int final_req;  /* a fatal signal asks for the last pass */
 	uint32_t final_done;    /* futex word: 1 once the END record is written */
 	pid_t writer_tid;
-} W = {.fd = -1, .rss_fd = -1};
+} W = {.fd = -1, .rss_fd = -1, .stat_fd = -1};
 
 uint64_t wr_origin(void) { return W.origin; }
 int wr_running(void) { return atomic_load_explicit(&W.running, memory_order_relaxed); }
@@ -203,32 +206,162 @@ static void drain_stacks(void)
 	}
 }
 
-/* Writes the events of r from its tail up to `end` (exclusive), as EVENTS records whose times
- * are ticks of 2^shift ns after `base` (the start of the pass's time window). */
-static void drain_ring(ring *r, uint64_t end, uint64_t base, uint32_t shift)
+/* ---- merging the window's events ---- */
+
+/* Rings with events left in the window, as a binary min-heap on the time of their next event. */
+static ring **mh;
+static size_t mh_len, mh_cap;
+/* The EVENTS record being filled. */
+static tf_evenc rec_w;
+static int rec_open;
+static uint64_t next_id, unmatched, implicit;
+
+static uint64_t cur_time(const ring *r) { return r->ev[r->cur & RING_MASK].time; }
+
+static void mh_sift(size_t i)
 {
-	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	while (tail < end) {
-		uint64_t n = end - tail;
-		if (n > WR_EVENTS_PER_RECORD)
-			n = WR_EVENTS_PER_RECORD;
-		reserve(n * 40 + 64);
-		tf_evenc w;
-		tf_evenc_begin(&w, &W.enc, (uint64_t)r->tid, base, shift);
-		for (uint64_t i = 0; i < n; i++) {
-			const ring_ev *e = &r->ev[(tail + i) & RING_MASK];
-			tf_event ev = {e->kind, e->func, rel(e->time), e->ptr, e->size, e->stack};
-			tf_evenc_add(&w, &ev);
-			if (e->kind == TF_EV_ALLOC || e->kind == TF_EV_RALLOC)
-				W.allocs++;
-			else
-				W.frees++;
-		}
-		if (tf_evenc_end(&w) == 0)
-			W.events += n;
-		tail += n;
-		atomic_store_explicit(&r->tail, tail, memory_order_release);
+	ring *x = mh[i];
+	while (i > 0 && cur_time(x) < cur_time(mh[(i - 1) / 2])) {
+		mh[i] = mh[(i - 1) / 2];
+		i = (i - 1) / 2;
 	}
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= mh_len)
+			break;
+		if (c + 1 < mh_len && cur_time(mh[c + 1]) < cur_time(mh[c]))
+			c++;
+		if (cur_time(mh[c]) >= cur_time(x))
+			break;
+		mh[i] = mh[c];
+		i = c;
+	}
+	mh[i] = x;
+}
+
+static int mh_push(ring *r)
+{
+	if (mh_len == mh_cap) {
+		size_t ncap = mh_cap ? mh_cap * 2 : 256;
+		ring **n = prim_map(ncap * sizeof(*n));
+		if (!n)
+			return -1;
+		for (size_t i = 0; i < mh_len; i++)
+			n[i] = mh[i];
+		prim_unmap(mh, mh_cap * sizeof(*mh));
+		mh = n;
+		mh_cap = ncap;
+	}
+	mh[mh_len++] = r;
+	mh_sift(mh_len - 1);
+	return 0;
+}
+
+/* 1 when writing e now would contradict the live map. */
+static int conflicts(const ring_ev *e)
+{
+	int live = lm_has(e->ptr);
+	return (e->kind == TF_EV_FREE || e->kind == TF_EV_RFREE) ? !live : live;
+}
+
+static void emit(const tf_event *ev, uint64_t base, uint32_t shift)
+{
+	if (!rec_open) {
+		reserve(WR_EVENTS_PER_RECORD * 48 + 64);
+		tf_evenc_begin(&rec_w, &W.enc, base, shift, next_id);
+		rec_open = 1;
+	}
+	tf_evenc_add(&rec_w, ev);
+	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC)
+		W.allocs++;
+	else
+		W.frees++;
+	if (rec_w.count >= WR_EVENTS_PER_RECORD) {
+		if (tf_evenc_end(&rec_w) == 0)
+			W.events += rec_w.count;
+		rec_open = 0;
+	}
+}
+
+/* Writes one raw event of ring r: frees name their allocation's number (the live map turns the
+ * pointer into it), allocations get the next number. */
+static void write_event(ring *r, const ring_ev *e, uint64_t base, uint32_t shift)
+{
+	tf_event ev = {e->kind, e->func, 0, rel(e->time), (uint64_t)r->tid, 0, e->size, e->stack};
+	uint64_t id;
+	if (e->kind == TF_EV_ALLOC || e->kind == TF_EV_RALLOC) {
+		if (lm_take(e->ptr, &id)) {
+			/* The allocator reused an address whose free we never saw (a release inside
+			 * the C library): that block is gone, say so explicitly. */
+			tf_event f = {TF_EV_FREE, TF_FN_IMPLICIT, 0, ev.time_ns, ev.tid, id, 0, 0};
+			emit(&f, base, shift);
+			implicit++;
+		}
+		ev.inplace = e->kind == TF_EV_RALLOC && r->rf_ptr == e->ptr;
+		if (lm_put(e->ptr, next_id) != 0) {
+			rec_fail("out of memory for the writer's map of live blocks");
+			return;
+		}
+		ev.id = next_id;
+		emit(&ev, base, shift); /* may open a record: its first number is this one */
+		next_id++;
+	} else {
+		if (e->kind == TF_EV_RFREE)
+			r->rf_ptr = e->ptr;
+		if (!lm_take(e->ptr, &id)) {
+			unmatched++; /* allocated before recording started, or by a C library internal */
+			return;
+		}
+		ev.id = id;
+		emit(&ev, base, shift);
+	}
+}
+
+/* Writes the window's events of every ring in one time order (the order of their stamps; at equal
+ * stamps, an order that agrees with the live map), then advances the rings' tails. */
+static void merge_window(uint64_t base, uint32_t shift)
+{
+	mh_len = 0;
+	for (ring *r = ring_list(); r; r = r->next) {
+		if (!r->win)
+			continue;
+		r->cur = atomic_load_explicit(&r->tail, memory_order_relaxed);
+		r->end = r->cur + r->win;
+		if (mh_push(r) != 0) {
+			rec_fail("out of memory in the writer");
+			return;
+		}
+	}
+	while (mh_len) {
+		size_t pick = 0;
+		const ring_ev *e0 = &mh[0]->ev[mh[0]->cur & RING_MASK];
+		if (mh_len > 1 && conflicts(e0)) {
+			for (size_t k = 1; k < mh_len; k++) {
+				const ring_ev *ek = &mh[k]->ev[mh[k]->cur & RING_MASK];
+				if (ek->time == e0->time && !conflicts(ek)) {
+					pick = k;
+					break;
+				}
+			}
+		}
+		ring *r = mh[pick];
+		write_event(r, &r->ev[r->cur & RING_MASK], base, shift);
+		if (++r->cur == r->end) {
+			mh[pick] = mh[--mh_len];
+			if (pick < mh_len)
+				mh_sift(pick);
+		} else {
+			mh_sift(pick);
+		}
+	}
+	if (rec_open) {
+		if (tf_evenc_end(&rec_w) == 0)
+			W.events += rec_w.count;
+		rec_open = 0;
+	}
+	for (ring *r = ring_list(); r; r = r->next)
+		if (r->win)
+			atomic_store_explicit(&r->tail, r->end, memory_order_release);
 }
 
 /* Number of events of r, from its tail up to its snapped head, stamped before `limit`. */
@@ -257,9 +390,7 @@ static void pass(int final)
 			sync = W.last_sync;
 	W.last_sync = sync;
 	/* This pass writes the events stamped in [window_start, sync): exactly the events between
-	 * the previous SYNC record and this one.  When a single thread has events in the window,
-	 * the order of the window is its own order: times are kept in ~1 ms ticks.  Otherwise
-	 * they are kept in 64 ns ticks, which orders events of different threads. */
+	 * the previous SYNC record and this one, merged into one time order. */
 	uint64_t limit = final ? UINT64_MAX : sync;
 	/* Read every ring's head before taking the new stacks: a stack is queued before the event
 	 * that uses it is published, so all stacks of these events are in the queue now. */
@@ -267,21 +398,16 @@ static void pass(int final)
 		r->snap = atomic_load_explicit(&r->head, memory_order_acquire);
 	drain_meta();
 	drain_stacks();
-	int active = 0;
-	for (ring *r = ring_list(); r; r = r->next) {
+	for (ring *r = ring_list(); r; r = r->next)
 		r->win = atomic_load_explicit(&r->state, memory_order_acquire) == RING_FREE
 				 ? 0
 				 : in_window(r, limit);
-		active += r->win > 0;
-	}
-	uint32_t shift = active > 1 ? WR_FINE_SHIFT : WR_COARSE_SHIFT;
+	merge_window(rel(window_start), WR_TIME_SHIFT);
 	for (ring *r = ring_list(); r; r = r->next) {
 		int st = atomic_load_explicit(&r->state, memory_order_acquire);
 		if (st == RING_FREE)
 			continue;
-		uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 		if (r->win) {
-			drain_ring(r, tail + r->win, rel(window_start), shift);
 			r->idle_passes = 0;
 		} else if (st == RING_OWNED && ++r->idle_passes >= 50) {
 			/* A thread that ended without its key destructor (killed, or after fork). */
@@ -309,6 +435,31 @@ static void pass(int final)
 
 static void write_end(void);
 
+/* 1 when every thread of the program has ended and only the writer is left: the main thread
+ * called pthread_exit (it stays a zombie) and the last other thread returned.  glibc would end the
+ * process with exit(0) when its last thread ends, but it counts the writer as a thread too. */
+static int writer_alone(void)
+{
+	if (W.stat_fd < 0)
+		return 0;
+	char buf[512];
+	ssize_t n = pread(W.stat_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] != 'Z')
+		return 0; /* the main thread is alive */
+	/* field 20 is num_threads; p + 2 is field 3 */
+	int field = 3;
+	for (p += 2; *p && field < 20; p++)
+		field += *p == ' ';
+	long threads = 0;
+	while (*p >= '0' && *p <= '9')
+		threads = threads * 10 + (*p++ - '0');
+	return threads == 2; /* the zombie main thread and the writer */
+}
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
@@ -327,6 +478,8 @@ static void *writer_main(void *arg)
 			return NULL;
 		}
 		pass(0);
+		if (++W.passes % 8 == 0 && writer_alone())
+			exit(0); /* as glibc would: atexit handlers, destructors (our END record) */
 	}
 	return NULL;
 }
@@ -405,6 +558,8 @@ int wr_start(const wr_config *cfg)
 	tf_enc_init(&W.enc, W.enc_buf, WR_ENC_CAP);
 	if (W.rss_fd < 0)
 		W.rss_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (W.stat_fd < 0)
+		W.stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 	W.membarrier_ok = prim_membarrier_init() == 0;
 	W.last_sync = W.origin;
 	write_header(cfg);
@@ -441,12 +596,12 @@ void wr_stop(void)
 {
 	if (W.fd < 0)
 		return;
-	if (W.thread_started) {
+	if (W.thread_started && !wr_is_writer_thread()) {
 		atomic_store(&W.stop, 1);
 		wr_kick();
 		pthread_join(W.thread, NULL);
-		W.thread_started = 0;
 	}
+	W.thread_started = 0;
 	atomic_store(&W.running, 0);
 	write_end();
 }
@@ -466,6 +621,8 @@ static void write_end(void)
 		.stacks = W.stacks,
 		.modules = mod_count(),
 		.threads = W.threads + live_rings(),
+		.unmatched_frees = unmatched,
+		.implicit_frees = implicit,
 	};
 	reserve(128);
 	tf_enc_end(&W.enc, &end);
@@ -488,5 +645,8 @@ void wr_atfork_child(void)
 	W.final_done = 0;
 	W.writer_tid = 0;
 	W.events = W.allocs = W.frees = W.stacks = W.threads = 0;
+	next_id = unmatched = implicit = 0;
+	rec_open = 0;
+	lm_reset();
 	atomic_store(&W.dropped, 0);
 }

@@ -73,7 +73,8 @@ def parse_kv(line):
 
 
 def events(trace, merged=False):
-    """The trace's events as dicts with int fields, in file order or merged time order."""
+    """The trace's events as dicts with int fields, in file order or merged time order.  `id` is
+    the allocation's number (allocations) or the number of the allocation released (frees)."""
     args = ["dump", "--merged", trace] if merged else ["dump", trace]
     out = analyze(*args).stdout
     evs = []
@@ -82,7 +83,7 @@ def events(trace, merged=False):
         if kind != "event":
             continue
         ev = {"t": int(d["t"]), "tid": int(d["tid"]), "kind": d["kind"], "func": d["func"],
-              "ptr": int(d["ptr"], 16)}
+              "id": int(d["id"])}
         if "size" in d:
             ev["size"] = int(d["size"])
             ev["stack"] = int(d["stack"])

@@ -58,7 +58,7 @@ def _replay(evs, from_ns, to_ns=None):
             opened = True
             out["peak"] = heap
         if e["kind"] == "alloc":
-            live[e["ptr"]] = (e["size"], e["t"])
+            live[e["id"]] = (e["size"], e["t"])
             heap += e["size"]
             if opened:
                 out["allocations"] += 1
@@ -67,8 +67,8 @@ def _replay(evs, from_ns, to_ns=None):
                 c[0] += 1
                 c[1] += e["size"]
                 out["peak"] = max(out["peak"], heap)
-        elif e["kind"] == "free" and e["ptr"] in live:
-            size, _ = live.pop(e["ptr"])
+        elif e["kind"] == "free" and e["id"] in live:
+            size, _ = live.pop(e["id"])
             heap -= size
             if opened:
                 out["frees"] += 1

@@ -10,18 +10,18 @@ from lib import analyze, events, expect, prog, record, records, run_native, tmp
 
 def _replay_order(evs):
     """Checks the merged order: every free/rfree hits a live block, no alloc hits a live one.
-    Returns the live map {ptr: event} at the end and the number of problems."""
+    Returns the live map {allocation id: event} at the end and the number of problems."""
     live = {}
     problems = []
     for ev in evs:
         if ev["kind"] in ("alloc", "ralloc"):
-            if ev["ptr"] in live:
-                problems.append(f"alloc of live {ev['ptr']:#x} at t={ev['t']}")
-            live[ev["ptr"]] = ev
+            if ev["id"] in live:
+                problems.append(f"alloc of live {ev['id']} at t={ev['t']}")
+            live[ev["id"]] = ev
         else:
-            if ev["ptr"] not in live:
-                problems.append(f"{ev['kind']} of {ev['ptr']:#x} not live at t={ev['t']}")
-            live.pop(ev["ptr"], None)
+            if ev["id"] not in live:
+                problems.append(f"{ev['kind']} of {ev['id']} not live at t={ev['t']}")
+            live.pop(ev["id"], None)
     return live, problems
 
 
@@ -90,10 +90,10 @@ def test_realloc_race_keeps_sizes():
     bad = []
     for e in evs:
         if e["kind"] in ("alloc", "ralloc"):
-            live[e["ptr"]] = e
+            live[e["id"]] = e
             grown += e["kind"] == "ralloc" and e["size"] == 4000
-        elif e["ptr"] in live:
-            blk = live.pop(e["ptr"])
+        elif e["id"] in live:
+            blk = live.pop(e["id"])
             if e["kind"] == "rfree" and blk["size"] != 24:
                 bad.append(f"realloc released a {blk['size']}-byte block")
             if e["kind"] == "free" and blk["size"] == 4000 and blk["tid"] != e["tid"]:
@@ -151,7 +151,8 @@ def test_exports_only_hooks():
     names = {line.split()[-1] for line in out.splitlines() if line.strip()}
     allowed = {"malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign",
                "aligned_alloc", "memalign", "valloc", "pvalloc", "malloc_usable_size", "dlopen",
-               "dlclose", "_exit", "_Exit", "leakrec_record_mark"}
+               "dlclose", "_exit", "_Exit", "execve", "execv", "execvp", "execvpe", "execl",
+               "execlp", "execle", "leakrec_record_mark"}
     expect(names and names <= allowed, f"unexpected exports: {sorted(names - allowed)}")
     expect({"malloc", "free", "realloc", "calloc"} <= names, "hooks exported")
 

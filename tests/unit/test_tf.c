@@ -66,12 +66,13 @@ static size_t encode_all(uint8_t *buf, size_t cap)
 	uint64_t frames[3] = {0x401000, 0x400ff0, 0x7f0000001234};
 	tf_enc_stack(&e, 7, 1, frames, 3);
 	tf_evenc w;
-	tf_evenc_begin(&w, &e, 1234, 1000, 0);
+	tf_evenc_begin(&w, &e, 1000, 0, 40);
+	/* kind, func, inplace, time, tid, id, size, stack */
 	tf_event evs[4] = {
-		{TF_EV_ALLOC, TF_FN_MALLOC, 1000, 0x5000, 16, 7},
-		{TF_EV_FREE, TF_FN_FREE, 1005, 0x5000, 0, 0},
-		{TF_EV_RFREE, TF_FN_REALLOC, 1010, 0x4000, 0, 0},
-		{TF_EV_RALLOC, TF_FN_REALLOC, 1020, 0x9000, 4096, 7},
+		{TF_EV_ALLOC, TF_FN_MALLOC, 0, 1000, 1234, 40, 16, 7},
+		{TF_EV_FREE, TF_FN_FREE, 0, 1005, 1234, 40, 0, 0},
+		{TF_EV_RFREE, TF_FN_REALLOC, 0, 1010, 1234, 12, 0, 0},
+		{TF_EV_RALLOC, TF_FN_REALLOC, 1, 1020, 1234, 41, 4096, 7},
 	};
 	for (int i = 0; i < 4; i++)
 		tf_evenc_add(&w, &evs[i]);
@@ -80,7 +81,7 @@ static size_t encode_all(uint8_t *buf, size_t cap)
 	tf_enc_rss(&e, 2001, 1 << 20);
 	tf_enc_mark(&e, 2002, 1234, "warm", 4);
 	tf_enc_thread(&e, 1234, "worker", 6);
-	tf_end end = {3000, 2, 2, 4, 0, 1, 1, 1};
+	tf_end end = {.time_ns = 3000, .allocs = 2, .frees = 2, .events = 4, .stacks = 1, .modules = 1, .threads = 1};
 	tf_enc_end(&e, &end);
 	CHECK(!e.overflow, "no overflow");
 	return e.len;
@@ -113,12 +114,12 @@ static int walk(const uint8_t *buf, size_t len, int verify)
 			int k = 0;
 			while ((rc = tf_events_next(&rec.u.events, &ev)) > 0) {
 				if (verify && k == 3)
-					CHECK(ev.kind == TF_EV_RALLOC && ev.ptr == 0x9000 &&
+					CHECK(ev.kind == TF_EV_RALLOC && ev.id == 41 && ev.inplace == 1 &&
 						      ev.size == 4096 && ev.stack == 7 &&
 						      ev.time_ns == 1020,
 					      "4th event");
 				if (verify && k == 1)
-					CHECK(ev.kind == TF_EV_FREE && ev.ptr == 0x5000 &&
+					CHECK(ev.kind == TF_EV_FREE && ev.id == 40 && ev.tid == 1234 &&
 						      ev.time_ns == 1005,
 					      "2nd event");
 				k++;
@@ -126,7 +127,7 @@ static int walk(const uint8_t *buf, size_t len, int verify)
 			if (rc < 0)
 				return rc;
 			if (verify)
-				CHECK(k == 4 && rec.u.events.tid == 1234, "4 events, got %d", k);
+				CHECK(k == 4, "4 events, got %d", k);
 		}
 		if (verify) {
 			switch (type) {
@@ -232,20 +233,27 @@ static void test_header_checks(void)
 	CHECK(strcmp(tf_func_name(99), "?") == 0, "func out of range");
 }
 
-/* Ticks of 2^shift ns after the base, rounded down; pointers with low bits set survive. */
-static void test_ticks_and_low_bits(void)
+/* Ticks of 2^shift ns after the base, rounded down; threads through the move-to-front slots;
+ * allocation numbers and back references. */
+static void test_ticks_threads_ids(void)
 {
-	uint8_t buf[256];
+	static uint8_t buf[4096];
 	tf_enc e;
 	tf_enc_init(&e, buf, sizeof(buf));
 	tf_evenc w;
-	tf_evenc_begin(&w, &e, 7, 1000, 6);
-	tf_event in[3] = {
-		{TF_EV_ALLOC, TF_FN_MEMALIGN, 1000 + 63, 0x7f0000001001, 5, 1}, /* tick 0 */
-		{TF_EV_FREE, TF_FN_FREE, 1000 + 64 * 5 + 1, 0x7f0000001001, 0, 0}, /* tick 5 */
-		{TF_EV_ALLOC, TF_FN_MALLOC, 900, 0x10, 8, 2}, /* before base: clamped to tick 5 */
+	tf_evenc_begin(&w, &e, 1000, 6, 100);
+	/* kind, func, inplace, time, tid, id, size, stack */
+	tf_event in[8] = {
+		{TF_EV_ALLOC, TF_FN_MEMALIGN, 0, 1000 + 63, 11, 100, 5, 1},   /* tick 0, id 100 */
+		{TF_EV_ALLOC, TF_FN_MALLOC, 0, 1000 + 64 * 5 + 1, 22, 101, 8, 2}, /* tick 5 */
+		{TF_EV_FREE, TF_FN_FREE, 0, 900, 33, 100, 0, 0},  /* before base: clamped to tick 5 */
+		{TF_EV_FREE, TF_FN_IMPLICIT, 0, 2000, 44, 7, 0, 0}, /* a 4th thread: 11 leaves */
+		{TF_EV_ALLOC, TF_FN_CALLOC, 0, 2000, 11, 102, 9, 3},
+		{TF_EV_ALLOC, TF_FN_CALLOC, 0, 2000, 44, 103, 9, 3},
+		{TF_EV_RFREE, TF_FN_REALLOC, 0, 2001, 22, 101, 0, 0},
+		{TF_EV_RALLOC, TF_FN_REALLOC, 0, 2002, 22, 104, 80, 2},
 	};
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 8; i++)
 		tf_evenc_add(&w, &in[i]);
 	CHECK(tf_evenc_end(&w) == 0, "encoded");
 	tf_record rec;
@@ -256,23 +264,33 @@ static void test_ticks_and_low_bits(void)
 	rec.type = TF_REC_EVENTS;
 	rec.payload = d.p;
 	rec.len = (size_t)len;
-	CHECK(tf_decode(&rec) == 0 && rec.u.events.shift == 6 && rec.u.events.base_time == 1000,
+	CHECK(tf_decode(&rec) == 0 && rec.u.events.shift == 6 && rec.u.events.base_time == 1000 &&
+		      rec.u.events.next_id == 100,
 	      "header");
 	tf_event out;
-	const uint64_t want_t[3] = {1000, 1000 + 64 * 5, 1000 + 64 * 5};
-	for (int i = 0; i < 3; i++) {
+	const uint64_t want_t[8] = {1000, 1320, 1320, 1960, 1960, 1960, 1960, 1960};
+	for (int i = 0; i < 8; i++) {
 		CHECK(tf_events_next(&rec.u.events, &out) == 1, "event %d", i);
-		CHECK(out.time_ns == want_t[i] && out.ptr == in[i].ptr && out.kind == in[i].kind &&
-			      out.func == in[i].func && out.size == in[i].size,
-		      "event %d: t=%llu ptr=%llx", i, (unsigned long long)out.time_ns,
-		      (unsigned long long)out.ptr);
+		CHECK(out.time_ns == want_t[i] && out.id == in[i].id && out.tid == in[i].tid &&
+			      out.kind == in[i].kind && out.func == in[i].func &&
+			      out.size == in[i].size && out.stack == in[i].stack,
+		      "event %d: t=%llu id=%llu tid=%llu", i, (unsigned long long)out.time_ns,
+		      (unsigned long long)out.id, (unsigned long long)out.tid);
 	}
 	CHECK(tf_events_next(&rec.u.events, &out) == 0, "end of record");
+	/* A free that names an allocation not yet made (back 0) is corrupt. */
+	uint8_t bad[] = {0, 0, 5, 1 | (3 << 6), 9, 0, 0};
+	tf_record r2;
+	memset(&r2, 0, sizeof(r2));
+	r2.type = TF_REC_EVENTS;
+	r2.payload = bad;
+	r2.len = sizeof(bad);
+	CHECK(tf_decode(&r2) == 0 && tf_events_next(&r2.u.events, &out) == TF_ECORRUPT, "back 0");
 }
 
 int main(void)
 {
-	test_ticks_and_low_bits();
+	test_ticks_threads_ids();
 	test_varints();
 	test_round_trip();
 	test_overflow();
