@@ -80,6 +80,9 @@ struct rp_ctx {
 	thr *thrs;
 	size_t nthr, capthr;
 	ut_map thrmap;
+	uint32_t last_thr;  /* thread of the previous event */
+	uint32_t *direct;   /* stack id -> index + 1 (0: not seen), for ids < ndirect */
+	size_t ndirect;
 
 	blk *live;
 	size_t livecap, livecount;
@@ -159,6 +162,7 @@ void rp_free(rp_ctx *rp)
 	ut_map_release(&rp->stkmap);
 	free(rp->thrs);
 	ut_map_release(&rp->thrmap);
+	free(rp->direct);
 	free(rp->live);
 	for (size_t i = 0; i < rp->nmod; i++)
 		free((char *)(uintptr_t)rp->mods[i].mod.path);
@@ -253,9 +257,15 @@ void rp_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_h
 /* ---- stacks ---- */
 
 /* Finds or creates the stack entry of `id`; returns its index, or -1 when out of memory. */
+/* Stack ids are small dense numbers in a sane trace: ids below this are looked up in a direct
+ * array, larger ones (only in a damaged or hostile trace) in the hash map. */
+#define RP_DIRECT_STACKS (1u << 20)
+
 static int64_t stack_index(rp_ctx *rp, uint64_t id)
 {
 	uint32_t idx;
+	if (id < rp->ndirect && rp->direct[id])
+		return rp->direct[id] - 1;
 	if (ut_map_get(&rp->stkmap, id, &idx))
 		return idx;
 	if (rp->nstk >= UINT32_MAX - 1 ||
@@ -264,6 +274,16 @@ static int64_t stack_index(rp_ctx *rp, uint64_t id)
 	idx = (uint32_t)rp->nstk;
 	if (ut_map_put(&rp->stkmap, id, idx))
 		return -1;
+	if (id < RP_DIRECT_STACKS) {
+		if (id >= rp->ndirect) {
+			size_t old = rp->ndirect;
+			if (ut_grow((void **)&rp->direct, &rp->ndirect, (size_t)id + 1,
+				    sizeof(*rp->direct)))
+				return -1;
+			memset(rp->direct + old, 0, (rp->ndirect - old) * sizeof(*rp->direct));
+		}
+		rp->direct[id] = idx + 1;
+	}
 	stk *s = &rp->stks[rp->nstk++];
 	memset(s, 0, sizeof(*s));
 	s->pub.id = id;
@@ -306,7 +326,8 @@ static void touch(rp_ctx *rp, stk *s)
 
 static size_t live_slot(const rp_ctx *rp, uint64_t ptr)
 {
-	return (size_t)ut_hash64(ptr) & (rp->livecap - 1);
+	/* keys are allocation numbers + 1, mostly consecutive: Fibonacci hashing spreads them */
+	return (size_t)((ptr * 0x9e3779b97f4a7c15ull) >> 24) & (rp->livecap - 1);
 }
 
 static blk *live_find(rp_ctx *rp, uint64_t ptr)
@@ -585,8 +606,12 @@ static void apply(rp_ctx *rp, thr *t, const pev *e)
 static int64_t thread_index(rp_ctx *rp, uint64_t tid)
 {
 	uint32_t idx;
-	if (ut_map_get(&rp->thrmap, tid, &idx))
+	if (rp->nthr && rp->thrs[rp->last_thr].tid == tid)
+		return rp->last_thr; /* consecutive events are mostly one thread's */
+	if (ut_map_get(&rp->thrmap, tid, &idx)) {
+		rp->last_thr = idx;
 		return idx;
+	}
 	if (rp->nthr >= UINT32_MAX - 1 ||
 	    ut_grow((void **)&rp->thrs, &rp->capthr, rp->nthr + 1, sizeof(thr)))
 		return -1;
@@ -596,6 +621,7 @@ static int64_t thread_index(rp_ctx *rp, uint64_t tid)
 	thr *t = &rp->thrs[rp->nthr++];
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
+	rp->last_thr = idx;
 	return idx;
 }
 

@@ -503,6 +503,25 @@ int tf_decode(tf_record *rec)
 	return 0; /* unknown record types are skipped by readers */
 }
 
+/* tf_dec_u with the one-byte case inline: most event fields are small. */
+static inline int dec_u_fast(tf_dec *d, uint64_t *v)
+{
+	if (d->p < d->end && *d->p < 0x80) {
+		*v = *d->p++;
+		return 0;
+	}
+	return tf_dec_u(d, v);
+}
+
+#define DUF(v)                                                                                     \
+	do {                                                                                       \
+		uint64_t tmpf_;                                                                    \
+		int rcf_ = dec_u_fast(&d, &tmpf_);                                                 \
+		if (rcf_)                                                                          \
+			return rcf_;                                                               \
+		(v) = tmpf_;                                                                       \
+	} while (0)
+
 int tf_events_next(tf_events *it, tf_event *ev)
 {
 	tf_dec d = it->d;
@@ -519,13 +538,13 @@ int tf_events_next(tf_events *it, tf_event *ev)
 		return TF_ECORRUPT;
 	unsigned slot = op >> 6;
 	if (slot == TF_TID_SLOTS) {
-		DU(ev->tid);
+		DUF(ev->tid);
 		tid_slot(it->tids, ev->tid);
 	} else {
 		ev->tid = it->tids[slot];
 		tid_slot(it->tids, ev->tid);
 	}
-	DU(dt);
+	DUF(dt);
 	if (dt > (UINT64_MAX >> it->shift) - it->ticks)
 		return TF_ECORRUPT;
 	uint64_t ticks = it->ticks + dt;
@@ -537,8 +556,8 @@ int tf_events_next(tf_events *it, tf_event *ev)
 	ev->stack = 0;
 	ev->inplace = 0;
 	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC) {
-		DU(ev->size);
-		DU(ev->stack);
+		DUF(ev->size);
+		DUF(ev->stack);
 		if (ev->kind == TF_EV_RALLOC) {
 			uint8_t f;
 			if ((rc = tf_dec_byte(&d, &f)) != 0)
@@ -552,7 +571,7 @@ int tf_events_next(tf_events *it, tf_event *ev)
 		ev->id = it->next_id++;
 	} else {
 		uint64_t back;
-		DU(back);
+		DUF(back);
 		if (back == 0 || back > it->next_id)
 			return TF_ECORRUPT;
 		ev->id = it->next_id - back;
