@@ -239,11 +239,21 @@ void tf_evenc_begin(tf_evenc *w, tf_enc *e, uint64_t base_time, uint32_t shift, 
 {
 	w->e = e;
 	w->count = 0;
+	w->overflow = 0;
 	w->base = base_time;
 	w->shift = shift > TF_MAX_SHIFT ? TF_MAX_SHIFT : shift;
 	w->ticks = 0;
 	w->next_id = first_id;
 	memset(w->tids, 0, sizeof(w->tids));
+	tf_enc_init(&w->col[TF_COL_OP], w->buf_op, sizeof(w->buf_op));
+	tf_enc_init(&w->col[TF_COL_TID], w->buf_tid, sizeof(w->buf_tid));
+	tf_enc_init(&w->col[TF_COL_DT], w->buf_dt, sizeof(w->buf_dt));
+	tf_enc_init(&w->col[TF_COL_SIZE], w->buf_size, sizeof(w->buf_size));
+	tf_enc_init(&w->col[TF_COL_STACK_LO], w->buf_stack_lo, sizeof(w->buf_stack_lo));
+	tf_enc_init(&w->col[TF_COL_STACK_HI], w->buf_stack_hi, sizeof(w->buf_stack_hi));
+	tf_enc_init(&w->col[TF_COL_BACK_LO], w->buf_back_lo, sizeof(w->buf_back_lo));
+	tf_enc_init(&w->col[TF_COL_BACK_HI], w->buf_back_hi, sizeof(w->buf_back_hi));
+	tf_enc_init(&w->col[TF_COL_INPLACE], w->buf_inplace, sizeof(w->buf_inplace));
 	tf_enc_begin_record(e, TF_REC_EVENTS);
 	tf_enc_u(e, base_time);
 	tf_enc_u(e, w->shift);
@@ -267,30 +277,49 @@ static unsigned tid_slot(uint64_t *tids, uint64_t tid)
 
 void tf_evenc_add(tf_evenc *w, const tf_event *ev)
 {
-	tf_enc *e = w->e;
+	if (w->count >= TF_EVENTS_MAX) {
+		w->overflow = 1;
+		return;
+	}
+	tf_enc *c = w->col;
 	unsigned slot = tid_slot(w->tids, ev->tid);
-	tf_enc_byte(e, (uint8_t)(ev->kind | (ev->func << 2) | (slot << 6)));
+	tf_enc_byte(&c[TF_COL_OP], (uint8_t)(ev->kind | (ev->func << 2) | (slot << 6)));
 	if (slot == TF_TID_SLOTS)
-		tf_enc_u(e, ev->tid);
+		tf_enc_u(&c[TF_COL_TID], ev->tid);
 	/* Events are in time order; a clock that stepped back is clamped. */
 	uint64_t t = ev->time_ns > w->base ? (ev->time_ns - w->base) >> w->shift : 0;
 	if (t < w->ticks)
 		t = w->ticks;
-	tf_enc_u(e, t - w->ticks);
+	tf_enc_u(&c[TF_COL_DT], t - w->ticks);
 	w->ticks = t;
 	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC) {
-		tf_enc_u(e, ev->size);
-		tf_enc_u(e, ev->stack);
+		tf_enc_u(&c[TF_COL_SIZE], ev->size);
+		tf_enc_byte(&c[TF_COL_STACK_LO], (uint8_t)ev->stack);
+		tf_enc_u(&c[TF_COL_STACK_HI], ev->stack >> 8);
 		if (ev->kind == TF_EV_RALLOC)
-			tf_enc_byte(e, ev->inplace ? 1 : 0);
+			tf_enc_byte(&c[TF_COL_INPLACE], ev->inplace ? 1 : 0);
 		w->next_id++;
 	} else {
-		tf_enc_u(e, w->next_id - ev->id); /* >= 1: how many allocations back */
+		uint64_t back = w->next_id - ev->id; /* >= 1: how many allocations back */
+		tf_enc_byte(&c[TF_COL_BACK_LO], (uint8_t)back);
+		tf_enc_u(&c[TF_COL_BACK_HI], back >> 8);
 	}
 	w->count++;
 }
 
-int tf_evenc_end(tf_evenc *w) { return tf_enc_end_record(w->e); }
+int tf_evenc_end(tf_evenc *w)
+{
+	tf_enc *e = w->e;
+	tf_enc_u(e, w->count);
+	for (int i = 0; i < TF_NCOLS; i++) {
+		if (w->col[i].overflow)
+			w->overflow = 1;
+		tf_enc_str(e, w->col[i].buf, w->col[i].len);
+	}
+	if (w->overflow)
+		e->overflow = 1;
+	return tf_enc_end_record(e);
+}
 
 /* ---- decoder ---- */
 
@@ -474,11 +503,19 @@ int tf_decode(tf_record *rec)
 		DU(it->base_time);
 		DU32(it->shift);
 		DU(it->next_id);
-		if (it->shift > TF_MAX_SHIFT)
+		DU(it->count);
+		if (it->shift > TF_MAX_SHIFT || it->count > TF_EVENTS_MAX)
 			return TF_ECORRUPT;
+		for (int i = 0; i < TF_NCOLS; i++) {
+			const char *p;
+			size_t n;
+			DSTR(p, n);
+			it->col[i].p = (const uint8_t *)p;
+			it->col[i].end = (const uint8_t *)p + n;
+		}
+		it->done = 0;
 		it->ticks = 0;
 		memset(it->tids, 0, sizeof(it->tids));
-		it->d = d;
 		return 0;
 	}
 	case TF_REC_SYNC:
@@ -513,38 +550,32 @@ static inline int dec_u_fast(tf_dec *d, uint64_t *v)
 	return tf_dec_u(d, v);
 }
 
-#define DUF(v)                                                                                     \
-	do {                                                                                       \
-		uint64_t tmpf_;                                                                    \
-		int rcf_ = dec_u_fast(&d, &tmpf_);                                                 \
-		if (rcf_)                                                                          \
-			return rcf_;                                                               \
-		(v) = tmpf_;                                                                       \
-	} while (0)
+
 
 int tf_events_next(tf_events *it, tf_event *ev)
 {
-	tf_dec d = it->d;
-	if (d.p >= d.end)
+	if (it->done >= it->count)
 		return 0;
+	tf_dec *c = it->col;
 	uint8_t op;
 	uint64_t dt;
-	int rc = tf_dec_byte(&d, &op);
+	int rc = tf_dec_byte(&c[TF_COL_OP], &op);
 	if (rc)
-		return rc;
+		return TF_ECORRUPT;
 	ev->kind = op & 3;
 	ev->func = (op >> 2) & 15;
 	if (ev->func >= TF_FN_COUNT)
 		return TF_ECORRUPT;
 	unsigned slot = op >> 6;
 	if (slot == TF_TID_SLOTS) {
-		DUF(ev->tid);
-		tid_slot(it->tids, ev->tid);
+		if (dec_u_fast(&c[TF_COL_TID], &ev->tid))
+			return TF_ECORRUPT;
 	} else {
 		ev->tid = it->tids[slot];
-		tid_slot(it->tids, ev->tid);
 	}
-	DUF(dt);
+	tid_slot(it->tids, ev->tid);
+	if (dec_u_fast(&c[TF_COL_DT], &dt))
+		return TF_ECORRUPT;
 	if (dt > (UINT64_MAX >> it->shift) - it->ticks)
 		return TF_ECORRUPT;
 	uint64_t ticks = it->ticks + dt;
@@ -555,14 +586,16 @@ int tf_events_next(tf_events *it, tf_event *ev)
 	ev->size = 0;
 	ev->stack = 0;
 	ev->inplace = 0;
+	uint8_t lo;
+	uint64_t hi;
 	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC) {
-		DUF(ev->size);
-		DUF(ev->stack);
+		if (dec_u_fast(&c[TF_COL_SIZE], &ev->size) || tf_dec_byte(&c[TF_COL_STACK_LO], &lo) ||
+		    dec_u_fast(&c[TF_COL_STACK_HI], &hi) || hi > (UINT64_MAX >> 8))
+			return TF_ECORRUPT;
+		ev->stack = hi << 8 | lo;
 		if (ev->kind == TF_EV_RALLOC) {
 			uint8_t f;
-			if ((rc = tf_dec_byte(&d, &f)) != 0)
-				return rc;
-			if (f > 1)
+			if (tf_dec_byte(&c[TF_COL_INPLACE], &f) || f > 1)
 				return TF_ECORRUPT;
 			ev->inplace = f;
 		}
@@ -570,12 +603,14 @@ int tf_events_next(tf_events *it, tf_event *ev)
 			return TF_ECORRUPT;
 		ev->id = it->next_id++;
 	} else {
-		uint64_t back;
-		DUF(back);
+		if (tf_dec_byte(&c[TF_COL_BACK_LO], &lo) || dec_u_fast(&c[TF_COL_BACK_HI], &hi) ||
+		    hi > (UINT64_MAX >> 8))
+			return TF_ECORRUPT;
+		uint64_t back = hi << 8 | lo;
 		if (back == 0 || back > it->next_id)
 			return TF_ECORRUPT;
 		ev->id = it->next_id - back;
 	}
-	it->d = d;
+	it->done++;
 	return 1;
 }

@@ -192,14 +192,32 @@ typedef struct tf_event {
 	uint64_t stack; /* ALLOC, RALLOC */
 } tf_event;
 
+/* EVENTS records are columnar: each field of the record's events is stored in its own column,
+ * so that zstd sees runs of like values (see docs/trace-format.md). */
+enum tf_col {
+	TF_COL_OP,       /* one byte per event */
+	TF_COL_TID,      /* u, for events whose thread slot is TF_TID_SLOTS */
+	TF_COL_DT,       /* u per event */
+	TF_COL_SIZE,     /* u per allocation */
+	TF_COL_STACK_LO, /* low byte of the stack id, per allocation */
+	TF_COL_STACK_HI, /* u: stack id >> 8, per allocation */
+	TF_COL_BACK_LO,  /* low byte of the back distance, per free */
+	TF_COL_BACK_HI,  /* u: back distance >> 8, per free */
+	TF_COL_INPLACE,  /* one byte per RALLOC */
+	TF_NCOLS
+};
+
+#define TF_EVENTS_MAX 8192 /* events in one EVENTS record */
+
 /* An EVENTS payload being iterated: the decoder keeps the per-record state. */
 typedef struct tf_events {
 	uint64_t base_time; /* ns; every event of the record is at or after it */
 	uint32_t shift;     /* times are base_time + ticks << shift */
 	uint64_t next_id;   /* number of the record's next allocation */
+	uint64_t count, done;
 	uint64_t ticks;     /* delta state */
 	uint64_t tids[TF_TID_SLOTS]; /* most recently used first */
-	tf_dec d;
+	tf_dec col[TF_NCOLS];
 } tf_events;
 
 typedef struct tf_end {
@@ -251,9 +269,10 @@ void tf_enc_mark(tf_enc *e, uint64_t time_ns, uint64_t tid, const char *label, s
 void tf_enc_thread(tf_enc *e, uint64_t tid, const char *name, size_t n);
 void tf_enc_end(tf_enc *e, const tf_end *end);
 
-/* Streaming EVENTS encoder: begin, add events in order, finish.  The state lives in the tf_evenc,
- * so a record is self-contained.  Times are stored in ticks of 2^shift ns after base_time,
- * rounded down (an event before base_time is stored at base_time): shift 0 keeps nanoseconds.
+/* Streaming EVENTS encoder: begin, add events in order (at most TF_EVENTS_MAX), finish.  The
+ * state and the column buffers live in the tf_evenc (about 450 KiB: keep it off small stacks), so
+ * a record is self-contained.  Times are stored in ticks of 2^shift ns after base_time, rounded
+ * down (an event before base_time is stored at base_time): shift 0 keeps nanoseconds.
  * `first_id` is the number the record's first allocation gets; an allocation's ev->id is ignored
  * (it is the next number), a free's ev->id must be below it. */
 typedef struct tf_evenc {
@@ -264,11 +283,18 @@ typedef struct tf_evenc {
 	uint64_t ticks;
 	uint64_t next_id;
 	uint64_t tids[TF_TID_SLOTS];
+	int overflow; /* more than TF_EVENTS_MAX events were added */
+	tf_enc col[TF_NCOLS];
+	uint8_t buf_op[TF_EVENTS_MAX], buf_tid[TF_EVENTS_MAX * 10], buf_dt[TF_EVENTS_MAX * 10];
+	uint8_t buf_size[TF_EVENTS_MAX * 10], buf_stack_lo[TF_EVENTS_MAX];
+	uint8_t buf_stack_hi[TF_EVENTS_MAX * 10], buf_back_lo[TF_EVENTS_MAX];
+	uint8_t buf_back_hi[TF_EVENTS_MAX * 10], buf_inplace[TF_EVENTS_MAX];
 } tf_evenc;
 
 void tf_evenc_begin(tf_evenc *w, tf_enc *e, uint64_t base_time, uint32_t shift, uint64_t first_id);
 void tf_evenc_add(tf_evenc *w, const tf_event *ev);
-/* Returns 0 or TF_ESPACE as tf_enc_end_record. */
+/* Writes the columns and closes the record.  Returns 0, or TF_ESPACE when the output buffer was
+ * too small or more than TF_EVENTS_MAX events were added (the record is then discarded). */
 int tf_evenc_end(tf_evenc *w);
 
 /* ---- reader (analyzer side; allocates) ---- */

@@ -606,11 +606,35 @@ void wr_stop(void)
 	write_end();
 }
 
-/* The last pass and the END record; closes the file. */
+/* The last pass and the END record; closes the file.  On a program thread (exit, _exit, exec)
+ * signals are blocked meanwhile as on the writer thread: a write beyond `ulimit -f` must fail
+ * with EFBIG, not kill the program with the SIGXFSZ it would raise, which is then discarded. */
+static void write_end_locked(void);
+
 static void write_end(void)
 {
 	if (W.fd < 0)
 		return;
+	if (wr_is_writer_thread()) {
+		write_end_locked();
+		return;
+	}
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	write_end_locked();
+	sigset_t xfsz;
+	sigemptyset(&xfsz);
+	sigaddset(&xfsz, SIGXFSZ);
+	struct timespec zero = {0, 0};
+	if (W.failed && !sigismember(&old, SIGXFSZ))
+		while (sigtimedwait(&xfsz, NULL, &zero) == SIGXFSZ)
+			;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void write_end_locked(void)
+{
 	pass(0);
 	tf_end end = {
 		.time_ns = rel(prim_now_ns()),

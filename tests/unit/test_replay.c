@@ -2,12 +2,20 @@
  * test_replay.c: unit tests of analyzer/replay.c against exact known figures.
  *
  * Synthetic traces are built with the tf encoder and compressed with zstd (one frame per writer
- * pass) into a temporary file: several threads, records out of order within a pass, SYNC
- * records, an event committed one pass late, realloc moving, shrinking and growing in place, a
- * realloc racing with another thread that gets the old address, temporaries, equal timestamps,
- * frees of unknown pointers, a fixup, a stale free, a stack never defined.  Then the same trace
- * cut at every byte offset and with flipped bytes: the replay must never crash (run this under
- * -fsanitize=address,undefined) and must report what precedes the damage.
+ * pass) into a temporary file.  The builder takes events as the recorder's threads make them
+ * (thread, kind, time, pointer ...) and writes them as the recorder's writer does: in the order
+ * they are listed (the file order is the time order), each allocation numbered in file order, a
+ * free naming the number of the allocation it releases, a free of an unknown pointer not written
+ * but counted in the END record, an allocation of a still-live pointer preceded by an implicit
+ * free, a RALLOC flagged in place when it returned the pointer its RFREE released.
+ *
+ * Covered: several threads (more than the move-to-front slots), realloc moving, shrinking and
+ * growing in place, a realloc racing with another thread that gets the old address, temporaries,
+ * equal timestamps, frees of unknown pointers (from the END record), implicit frees (fixups), a
+ * record whose times go back (applied in file order, counted late), a stale free, a stack never
+ * defined.  Then the main trace cut at every byte offset and with flipped bytes: the replay must
+ * never crash (run this under -fsanitize=address,undefined) and must report what precedes the
+ * damage.
  *
  * Build: cc -std=c11 -D_GNU_SOURCE -Icommon -Ianalyzer tests/unit/test_replay.c
  *        analyzer/replay.c analyzer/util.c common/tf.c common/tf_reader.c -lzstd
@@ -50,18 +58,37 @@ static void check_u(const char *what, uint64_t got, uint64_t want)
 /* ---- trace builder ---- */
 
 #define MAX_TB_FRAMES 256
+#define TB_MAX_PTRS 64    /* pointers live at once */
+#define TB_MAX_THREADS 16
+#define TB_LOG 256        /* written events remembered (the first ones) */
+
+/* An event as written (to compare with what the observer sees). */
+typedef struct tb_written {
+	uint64_t time, tid, id;
+	uint8_t kind, func;
+} tb_written;
 
 typedef struct tb {
 	uint8_t raw[1 << 16];
 	tf_enc e;
 	tf_evenc w;
+	int rec_open;
+	uint64_t rec_base, rec_last; /* the open record's base time and latest event time */
+	uint32_t rec_limit;          /* events per record, then a new record (0: no limit) */
+	/* the writer's state: pointer -> allocation number, each thread's last RFREE pointer */
+	struct { uint64_t ptr, id; } live[TB_MAX_PTRS];
+	size_t nlive;
+	struct { uint64_t tid, rf_ptr; } thr[TB_MAX_THREADS];
+	size_t nthr;
+	uint64_t next_id, allocs, frees, unmatched, implicit;
+	tb_written log[TB_LOG];
 	uint8_t *file;
 	size_t len, cap;
 	size_t nframes;
 	size_t frame_start[MAX_TB_FRAMES];
 	size_t frame_end[MAX_TB_FRAMES];
 	uint64_t events_before[MAX_TB_FRAMES]; /* events in the frames before this one */
-	uint64_t events;
+	uint64_t events;                       /* events written */
 	int checksum_odd; /* odd frames carry a zstd checksum */
 } tb;
 
@@ -74,9 +101,17 @@ static void tb_init(tb *b)
 
 static void tb_release(tb *b) { free(b->file); }
 
+static void tb_die(const char *why)
+{
+	fprintf(stderr, "test_replay: trace builder: %s\n", why);
+	abort();
+}
+
 /* Compresses what was encoded since the last flush into one zstd frame. */
 static void tb_flush(tb *b)
 {
+	if (b->rec_open)
+		tb_die("flush inside an EVENTS record");
 	size_t bound = ZSTD_compressBound(b->e.len);
 	if (b->len + bound > b->cap) {
 		b->cap = (b->len + bound) * 2;
@@ -135,26 +170,139 @@ static void tb_stack(tb *b, uint64_t id, uint64_t a0)
 	tf_enc_stack(&b->e, id, 0, frames, 3);
 }
 
-static void tb_begin(tb *b, uint64_t tid, uint64_t base) { tf_evenc_begin(&b->w, &b->e, tid, base, 0); }
-static void tb_end(tb *b) { tf_evenc_end(&b->w); }
-
-static void tb_ev(tb *b, unsigned kind, unsigned func, uint64_t t, uint64_t ptr, uint64_t size,
-		  uint64_t stack)
+/* Opens an EVENTS record whose times are nanoseconds (shift 0) after `base`; its first
+ * allocation gets the next number. */
+static void tb_begin(tb *b, uint64_t base)
 {
-	tf_event ev = {(uint8_t)kind, (uint8_t)func, t, ptr, size, stack};
-	tf_evenc_add(&b->w, &ev);
-	b->events++;
+	if (b->rec_open)
+		tb_die("record already open");
+	tf_evenc_begin(&b->w, &b->e, base, 0, b->next_id);
+	b->rec_open = 1;
+	b->rec_base = b->rec_last = base;
 }
 
-#define ALLOC(t, p, sz, st) tb_ev(b, TF_EV_ALLOC, TF_FN_MALLOC, t, p, sz, st)
-#define FREE(t, p) tb_ev(b, TF_EV_FREE, TF_FN_FREE, t, p, 0, 0)
-#define RFREE(t, p) tb_ev(b, TF_EV_RFREE, TF_FN_REALLOC, t, p, 0, 0)
-#define RALLOC(t, p, sz, st) tb_ev(b, TF_EV_RALLOC, TF_FN_REALLOC, t, p, sz, st)
+static void tb_end(tb *b)
+{
+	if (!b->rec_open)
+		tb_die("no record open");
+	if (tf_evenc_end(&b->w) != 0)
+		tb_die("EVENTS record too large");
+	b->rec_open = 0;
+}
 
-enum { T1 = 101, T2 = 102, T3 = 103 };
+/* Writes one event in the open record. */
+static void tb_put(tb *b, const tf_event *ev)
+{
+	if (!b->rec_open)
+		tb_die("event outside a record");
+	/* The encoder clamps a time before the record's base or before the previous event of the
+	 * record; the tests never rely on that (a time that goes back starts a record). */
+	if (ev->time_ns < b->rec_last)
+		tb_die("time goes back inside a record");
+	if (b->rec_limit && b->w.count >= b->rec_limit) {
+		tb_end(b);
+		tb_begin(b, b->rec_base);
+	}
+	b->rec_last = ev->time_ns;
+	tf_evenc_add(&b->w, ev);
+	if (b->events < TB_LOG)
+		b->log[b->events] = (tb_written){ev->time_ns, ev->tid, ev->id, ev->kind, ev->func};
+	b->events++;
+	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC) {
+		b->allocs++;
+		b->next_id++;
+		if (b->w.next_id != b->next_id)
+			tb_die("allocation numbers out of step with the encoder");
+	} else {
+		b->frees++;
+	}
+}
+
+/* Removes ptr from the builder's live map: 1 and its number, or 0 when it is not live. */
+static int tb_take(tb *b, uint64_t ptr, uint64_t *id)
+{
+	for (size_t i = 0; i < b->nlive; i++) {
+		if (b->live[i].ptr == ptr) {
+			*id = b->live[i].id;
+			b->live[i] = b->live[--b->nlive];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static uint64_t *tb_rf_ptr(tb *b, uint64_t tid)
+{
+	for (size_t i = 0; i < b->nthr; i++)
+		if (b->thr[i].tid == tid)
+			return &b->thr[i].rf_ptr;
+	if (b->nthr == TB_MAX_THREADS)
+		tb_die("too many threads");
+	b->thr[b->nthr].tid = tid;
+	b->thr[b->nthr].rf_ptr = 0;
+	return &b->thr[b->nthr++].rf_ptr;
+}
+
+/* An event as a thread made it, written as the recorder's writer writes it. */
+static void tb_ev(tb *b, uint64_t tid, unsigned kind, unsigned func, uint64_t t, uint64_t ptr,
+		  uint64_t size, uint64_t stack)
+{
+	uint64_t *rf_ptr = tb_rf_ptr(b, tid);
+	uint64_t id;
+	if (kind == TF_EV_ALLOC || kind == TF_EV_RALLOC) {
+		if (tb_take(b, ptr, &id)) {
+			/* the address came back without a recorded free */
+			tf_event f = {TF_EV_FREE, TF_FN_IMPLICIT, 0, t, tid, id, 0, 0};
+			tb_put(b, &f);
+			b->implicit++;
+		}
+		if (b->nlive == TB_MAX_PTRS)
+			tb_die("too many live pointers");
+		b->live[b->nlive].ptr = ptr;
+		b->live[b->nlive].id = b->next_id;
+		b->nlive++;
+		uint8_t inplace = kind == TF_EV_RALLOC && *rf_ptr == ptr;
+		tf_event ev = {(uint8_t)kind, (uint8_t)func, inplace, t, tid, b->next_id, size, stack};
+		tb_put(b, &ev);
+	} else {
+		if (kind == TF_EV_RFREE)
+			*rf_ptr = ptr;
+		if (!tb_take(b, ptr, &id)) {
+			b->unmatched++; /* not written: the END record counts it */
+			return;
+		}
+		tf_event ev = {(uint8_t)kind, (uint8_t)func, 0, t, tid, id, 0, 0};
+		tb_put(b, &ev);
+	}
+}
+
+/* The END record with the builder's counters. */
+static void tb_end_record(tb *b, uint64_t time, uint64_t stacks, uint64_t modules, uint64_t threads)
+{
+	tf_end end = {
+		.time_ns = time,
+		.allocs = b->allocs,
+		.frees = b->frees,
+		.events = b->events,
+		.stacks = stacks,
+		.modules = modules,
+		.threads = threads,
+		.unmatched_frees = b->unmatched,
+		.implicit_frees = b->implicit,
+	};
+	tf_enc_end(&b->e, &end);
+}
+
+#define ALLOC(tid, t, p, sz, st) tb_ev(b, tid, TF_EV_ALLOC, TF_FN_MALLOC, t, p, sz, st)
+#define FREE(tid, t, p) tb_ev(b, tid, TF_EV_FREE, TF_FN_FREE, t, p, 0, 0)
+#define RFREE(tid, t, p) tb_ev(b, tid, TF_EV_RFREE, TF_FN_REALLOC, t, p, 0, 0)
+#define RALLOC(tid, t, p, sz, st) tb_ev(b, tid, TF_EV_RALLOC, TF_FN_REALLOC, t, p, sz, st)
+
+enum { T1 = 101, T2 = 102, T3 = 103, T4 = 104, T5 = 105 };
 enum { S1 = 1, S2 = 2, S3 = 3, S4 = 4, S99 = 99 };
 
-/* The main scenario; the expected figures are worked out in test_main_figures. */
+/* The main scenario; the expected figures are worked out in test_main_figures.  Each pass is
+ * written as the writer merges it: the threads' events in one time order. */
 static void build_main(tb *b)
 {
 	tb_header(b, TF_VERSION);
@@ -178,90 +326,81 @@ static void build_main(tb *b)
 	tf_enc_thread(&b->e, T1, "main", 4);
 	tb_flush(b);
 
-	/* pass 1: T2's record before T1's, though T1's starts earlier */
-	tb_begin(b, T2, 100);
-	ALLOC(105, 0x3000, 50, S3);
-	FREE(120, 0x3000); /* temporary (S3) */
-	tb_end(b);
-	tb_begin(b, T1, 100);
-	ALLOC(100, 0x1000, 100, S1);
-	ALLOC(110, 0x2000, 200, S2);
-	FREE(130, 0x2000); /* temporary (S2) */
+	/* pass 1 */
+	tb_begin(b, 100);
+	ALLOC(T1, 100, 0x1000, 100, S1);
+	ALLOC(T2, 105, 0x3000, 50, S3);
+	ALLOC(T1, 110, 0x2000, 200, S2);
+	FREE(T2, 120, 0x3000); /* temporary (S3) */
+	FREE(T1, 130, 0x2000); /* temporary (S2) */
 	tb_end(b);
 	tf_enc_rss(&b->e, 500, 4096);
 	tf_enc_sync(&b->e, 1000);
 	tb_flush(b);
 
 	/* pass 2 */
-	tb_begin(b, T3, 1000);
-	FREE(1050, 0x1000); /* T1's block, freed by another thread */
-	FREE(1200, 0xdead); /* unknown pointer */
-	tb_end(b);
-	tb_begin(b, T1, 1000);
-	ALLOC(1100, 0x2000, 300, S2);
-	tb_end(b);
-	tb_begin(b, T2, 1000);
-	ALLOC(1150, 0x1000, 40, S4); /* address reused after T3's free */
+	tb_begin(b, 1000);
+	FREE(T3, 1050, 0x1000); /* T1's block, freed by another thread */
+	ALLOC(T1, 1100, 0x2000, 300, S2);
+	ALLOC(T2, 1150, 0x1000, 40, S4); /* address reused after T3's free */
+	FREE(T3, 1200, 0xdead);          /* unknown pointer: not written, counted in END */
+	ALLOC(T2, 1900, 0x6000, 1000, S4);
 	tb_end(b);
 	tf_enc_sync(&b->e, 2000);
 	tb_flush(b);
 
-	/* pass 3: T1 reallocs while T2 gets the old address; T2's 1900 was committed late */
-	tb_begin(b, T1, 2000);
-	RFREE(2100, 0x2000);
-	RALLOC(2110, 0x5000, 600, S1); /* moved and grew: counted */
-	RFREE(2200, 0x5000);
-	RALLOC(2201, 0x5000, 500, S1); /* shrank in place: not counted */
-	RFREE(2300, 0x5000);
-	RALLOC(2300, 0x5000, 800, S2); /* grew in place: counted; the peak (1850) */
+	/* pass 3: T1 reallocs while T2 gets the old address; two records, the realloc's RFREE in
+	 * the first and its RALLOC in the second */
+	tb_begin(b, 2000);
+	RFREE(T1, 2100, 0x2000);
+	ALLOC(T2, 2105, 0x2000, 10, S3);
 	tb_end(b);
-	tb_begin(b, T2, 1900);
-	ALLOC(1900, 0x6000, 1000, S4);
-	ALLOC(2105, 0x2000, 10, S3);
-	FREE(2400, 0x6000); /* not temporary: T2 allocated 0x2000 since */
+	tb_begin(b, 2000);
+	RALLOC(T1, 2110, 0x5000, 600, S1); /* moved and grew: counted */
+	RFREE(T1, 2200, 0x5000);
+	RALLOC(T1, 2201, 0x5000, 500, S1); /* shrank in place: not counted */
+	RFREE(T1, 2300, 0x5000);
+	RALLOC(T1, 2300, 0x5000, 800, S2); /* grew in place: counted; the peak (1850) */
+	FREE(T2, 2400, 0x6000); /* not temporary: T2 allocated 0x2000 since */
 	tb_end(b);
 	tf_enc_rss(&b->e, 2500, 16384);
 	tf_enc_sync(&b->e, 3000);
 	tb_flush(b);
 
 	/* pass 4 */
-	tb_begin(b, T3, 3000);
-	ALLOC(3100, 0x7000, 70, S99); /* a stack never defined */
-	ALLOC(3300, 0x7000, 7, S99);  /* still live: fixup */
-	tb_end(b);
-	tb_begin(b, T1, 3000);
-	FREE(3200, 0x2000); /* T2's block */
+	tb_begin(b, 3000);
+	ALLOC(T3, 3100, 0x7000, 70, S99); /* a stack never defined */
+	FREE(T1, 3200, 0x2000);           /* T2's block */
+	ALLOC(T3, 3300, 0x7000, 7, S99);  /* still live: an implicit free first (a fixup) */
 	tb_end(b);
 	tf_enc_sync(&b->e, 4000);
 	tb_flush(b);
 
-	/* pass 5: equal times */
-	tb_begin(b, T2, 4000);
-	ALLOC(4650, 0xa000, 16, S4);
-	ALLOC(4700, 0xa000, 32, S4); /* after T1's free at the same time */
-	tb_end(b);
-	tb_begin(b, T1, 4000);
-	ALLOC(4500, 0x8000, 5, S1);
-	FREE(4700, 0xa000);
-	tb_end(b);
-	tb_begin(b, T3, 4000);
-	ALLOC(4600, 0x9000, 8, S3);
-	FREE(4600, 0x9000); /* same time as its allocation: temporary */
+	/* pass 5: equal times, in the order the writer gives them (a free before the allocation
+	 * that gets its address back) */
+	tb_begin(b, 4000);
+	ALLOC(T1, 4500, 0x8000, 5, S1);
+	ALLOC(T3, 4600, 0x9000, 8, S3);
+	FREE(T3, 4600, 0x9000); /* same time as its allocation: temporary */
+	ALLOC(T2, 4650, 0xa000, 16, S4);
+	FREE(T1, 4700, 0xa000);
+	ALLOC(T2, 4700, 0xa000, 32, S4);
 	tb_end(b);
 	tf_enc_rss(&b->e, 4500, 8192);
 	tf_enc_sync(&b->e, 5000);
 	tb_flush(b);
 
-	/* pass 6: a free two passes late, older than the block now at its address */
-	tb_begin(b, T3, 3000);
-	FREE(3250, 0x7000);
+	/* pass 6: a record whose time goes back (the recorder never writes one): applied in file
+	 * order, counted late.  Its free names the block allocated at 3300, later than the free's
+	 * time: booked as stale and ignored (the block stays live). */
+	tb_begin(b, 3000);
+	FREE(T3, 3250, 0x7000);
 	tb_end(b);
-	tb_begin(b, T1, 5000);
-	FREE(5100, 0x8000); /* temporary (S1) */
+	tb_begin(b, 5000);
+	FREE(T1, 5100, 0x8000); /* temporary (S1) */
 	tb_end(b);
 	tf_enc_sync(&b->e, 6000);
-	tf_end end = {6100, 0, 0, b->events, 0, 4, 1, 3};
-	tf_enc_end(&b->e, &end);
+	tb_end_record(b, 6100, 4, 1, 3);
 	tb_flush(b);
 }
 
@@ -289,28 +428,56 @@ static void warn_cb(void *ctx, const char *msg)
 	snprintf(w->text + len, sizeof(w->text) - len, "%s\n", msg);
 }
 
+/* What an observer saw: the first TB_LOG events as (time, tid, ptr, kind, func), and counts. */
+typedef struct seen {
+	uint64_t time, tid, ptr;
+	uint8_t kind, func;
+} seen;
+
 typedef struct order {
 	uint64_t n, last_t, decreasing;
-	int free_4700_first; /* T1's free at 4700 came before T2's alloc at 4700 */
-	int seen_free_4700;
 	uint64_t statuses[8];
+	uint64_t implicit, temporary;
 	uint64_t final_heap;
+	seen log[TB_LOG];
 } order;
 
 static void obs_event(void *ctx, const rp_event *ev)
 {
 	order *o = ctx;
+	if (o->n < TB_LOG)
+		o->log[o->n] = (seen){ev->time_ns, ev->tid, ev->ptr, ev->kind, ev->func};
 	o->n++;
 	if (ev->time_ns < o->last_t)
 		o->decreasing++;
 	o->last_t = ev->time_ns;
-	if (ev->time_ns == 4700 && ev->kind == TF_EV_FREE)
-		o->seen_free_4700 = 1;
-	if (ev->time_ns == 4700 && ev->kind == TF_EV_ALLOC)
-		o->free_4700_first = o->seen_free_4700;
 	if (ev->status < 8)
 		o->statuses[ev->status]++;
+	o->implicit += ev->func == TF_FN_IMPLICIT;
+	o->temporary += ev->temporary;
 	o->final_heap = ev->heap_bytes;
+}
+
+/* Number of observed events that differ from the written ones (order, time, thread, kind,
+ * function, and ptr = allocation number + 1), over the first TB_LOG. */
+static uint64_t order_mismatches(const tb *b, const order *o)
+{
+	uint64_t bad = o->n != b->events;
+	for (uint64_t i = 0; i < o->n && i < b->events && i < TB_LOG; i++) {
+		const tb_written *x = &b->log[i];
+		const seen *y = &o->log[i];
+		if (x->time != y->time || x->tid != y->tid || x->id + 1 != y->ptr ||
+		    x->kind != y->kind || x->func != y->func) {
+			if (!bad)
+				printf("# event %" PRIu64 ": wrote t=%" PRIu64 " tid=%" PRIu64
+				       " id=%" PRIu64 " kind=%u, saw t=%" PRIu64 " tid=%" PRIu64
+				       " ptr=%" PRIu64 " kind=%u\n",
+				       i, x->time, x->tid, x->id, x->kind, y->time, y->tid, y->ptr,
+				       y->kind);
+			bad++;
+		}
+	}
+	return bad;
 }
 
 /* Replays `n` bytes; returns rp_run's code, *out the replay (caller frees). */
@@ -369,14 +536,16 @@ static void test_main_figures(const tb *b)
 {
 	rp_ctx *rp;
 	warns w;
-	order o;
-	int rc = run_bytes(b->file, b->len, &rp, &w, &o);
+	order *o = malloc(sizeof(*o));
+	int rc = run_bytes(b->file, b->len, &rp, &w, o);
 	check_u("main: rp_run", (uint64_t)(int64_t)rc, 0);
 	const rp_summary *s = rp_get_summary(rp);
 	const rp_header *h = rp_get_header(rp);
 	check_u("main: pid", h->pid, 4242);
 	check(strcmp(h->exe, "/usr/bin/prog") == 0, "main: exe");
 	check(h->argc == 3 && strcmp(h->argv[2], "a b") == 0, "main: argv");
+	/* 29 events listed, the free of 0xdead not written, one implicit free added */
+	check_u("main: events written", b->events, 29);
 	check_u("main: events read", s->events_read, b->events);
 	check_u("main: allocations", s->allocations, 15);
 	check_u("main: allocated bytes", s->allocated_bytes, 3238);
@@ -389,16 +558,19 @@ static void test_main_figures(const tb *b)
 	check_u("main: peak allocations", s->peak_allocations, 4);
 	check_u("main: peak rss", s->peak_rss_bytes, 16384);
 	check_u("main: duration", s->duration_ns, 6100);
-	check_u("main: fixups", s->fixups, 1);
+	check_u("main: fixups (the implicit free)", s->fixups, 1);
 	check_u("main: stale frees", s->stale_frees, 1);
-	check_u("main: unmatched frees", s->unmatched_frees, 1);
+	check_u("main: unmatched frees (from the end record)", s->unmatched_frees, 1);
+	check_u("main: end record unmatched", s->end.unmatched_frees, 1);
+	check_u("main: end record implicit", s->end.implicit_frees, 1);
 	check_u("main: late events", s->late_events, 1);
 	check_u("main: undefined stacks", s->undefined_stacks, 1);
 	check_u("main: syncs", s->syncs, 6);
 	check(s->have_end && !s->damaged, "main: complete");
-	/* the late free produces a warning; nothing else */
+	/* the record whose time goes back produces a warning; nothing else */
 	check_u("main: warnings", (uint64_t)w.n, 1);
-	check(strstr(w.text, "1 events arrived too late") != NULL, "main: late warning text");
+	check(strstr(w.text, "1 events are out of time order in the file") != NULL,
+	      "main: late warning text");
 	/*                 id   allocs bytes live live_n temp peak peak_n */
 	check_stack(rp, S1, 3, 705, 0, 0, 1, 0, 0);
 	check_stack(rp, S2, 3, 1300, 800, 1, 1, 800, 1);
@@ -412,26 +584,31 @@ static void test_main_figures(const tb *b)
 	check_u("main: module records", rp_modrec_count(rp), 1);
 	check(rp_modrec_count(rp) == 1 && strcmp(rp_modrec_at(rp, 0)->mod.path, "/usr/bin/prog") == 0,
 	      "main: module path");
-	check_u("main: observer events", o.n, b->events);
-	check_u("main: observer time went back", o.decreasing, 1); /* the late free only */
-	check(o.free_4700_first, "main: free before alloc at equal time across threads");
-	check_u("main: observer fixups", o.statuses[RP_ST_FIXUP], 1);
-	check_u("main: observer stale", o.statuses[RP_ST_STALE], 1);
-	check_u("main: observer unmatched", o.statuses[RP_ST_UNMATCHED], 1);
-	check_u("main: observer final heap", o.final_heap, 879);
+	check_u("main: observer events", o->n, b->events);
+	check_u("main: observer saw the file order", order_mismatches(b, o), 0);
+	check_u("main: observer time went back", o->decreasing, 1); /* the late free only */
+	check_u("main: observer implicit frees", o->implicit, 1);
+	check_u("main: observer fixups", o->statuses[RP_ST_FIXUP], 1);
+	check_u("main: observer stale", o->statuses[RP_ST_STALE], 1);
+	check_u("main: observer unmatched (none written)", o->statuses[RP_ST_UNMATCHED], 0);
+	check_u("main: observer temporaries", o->temporary, 4);
+	check_u("main: observer final heap", o->final_heap, 879);
 	rp_free(rp);
+	free(o);
 }
 
-/* The END record says more events than were read, and dropped events. */
+/* The END record says more events than were read, and dropped events; its unmatched frees
+ * reach the summary without a warning. */
 static void test_end_mismatch(void)
 {
 	tb *b = malloc(sizeof(*b));
 	tb_init(b);
 	tb_header(b, TF_VERSION);
-	tb_begin(b, T1, 0);
-	ALLOC(10, 0x10, 8, S1);
+	tb_begin(b, 0);
+	ALLOC(T1, 10, 0x10, 8, S1);
 	tb_end(b);
-	tf_end end = {20, 1, 0, 5, 2, 0, 0, 1};
+	tf_end end = {.time_ns = 20, .allocs = 1, .events = 5, .dropped = 2, .threads = 1,
+		      .unmatched_frees = 3, .implicit_frees = 0};
 	tf_enc_end(&b->e, &end);
 	tb_flush(b);
 	rp_ctx *rp;
@@ -442,7 +619,130 @@ static void test_end_mismatch(void)
 	check(strstr(w.text, "counts 5 events but 1 were read") != NULL, "end mismatch: events text");
 	check(strstr(w.text, "dropped 2 events") != NULL, "end mismatch: dropped text");
 	check_u("end mismatch: leaked stays", rp_get_summary(rp)->heap_bytes, 8);
+	check_u("end mismatch: unmatched frees from the end record",
+		rp_get_summary(rp)->unmatched_frees, 3);
 	rp_free(rp);
+	tb_release(b);
+	free(b);
+}
+
+/* Replay applies the events in file order, whatever their times.  At equal times on different
+ * threads the writer puts an allocation before the free that names it and a free before the
+ * allocation that gets its address back; replay keeps that order.  A record whose times go back
+ * (the recorder never writes one) is applied where it is, its events counted late; five threads,
+ * more than the move-to-front slots. */
+static void test_file_order(void)
+{
+	tb *b = malloc(sizeof(*b));
+	tb_init(b);
+	tb_header(b, TF_VERSION);
+	tb_stack(b, S1, 0x401000);
+	tb_begin(b, 0);
+	ALLOC(T3, 10, 0x50, 8, S1);
+	tb_end(b);
+	tf_enc_sync(&b->e, 100);
+	tb_begin(b, 100);
+	ALLOC(T1, 128, 0x40, 24, S1);
+	FREE(T2, 128, 0x40);
+	FREE(T3, 192, 0x50); /* temporary: T3's latest allocation */
+	ALLOC(T1, 192, 0x50, 32, S1);
+	tb_end(b);
+	tf_enc_sync(&b->e, 256);
+	tb_begin(b, 50); /* back in time */
+	ALLOC(T4, 60, 0x60, 16, S1); /* the peak (48), at a time before the events above */
+	FREE(T4, 70, 0x60);          /* after its allocation: applied, temporary */
+	ALLOC(T5, 80, 0x70, 4, S1);
+	tb_end(b);
+	tb_begin(b, 256);
+	ALLOC(T1, 300, 0x80, 2, S1); /* in order again */
+	tb_end(b);
+	tb_end_record(b, 400, 1, 0, 5);
+	tb_flush(b);
+	rp_ctx *rp;
+	warns w;
+	order *o = malloc(sizeof(*o));
+	int rc = run_bytes(b->file, b->len, &rp, &w, o);
+	const rp_summary *s = rp_get_summary(rp);
+	check_u("file order: rp_run", (uint64_t)(int64_t)rc, 0);
+	check_u("file order: unmatched frees", s->unmatched_frees, 0);
+	check_u("file order: fixups", s->fixups, 0);
+	check_u("file order: stale frees", s->stale_frees, 0);
+	check_u("file order: live at end", s->heap_bytes, 38);
+	check_u("file order: frees", s->frees, 3);
+	check_u("file order: temporary", s->temporary, 2);
+	check_u("file order: late events", s->late_events, 3);
+	check_u("file order: peak heap", s->peak_heap_bytes, 48);
+	check_u("file order: peak time", s->peak_time_ns, 60);
+	check_u("file order: peak allocations", s->peak_allocations, 2);
+	check_u("file order: duration", s->duration_ns, 400);
+	check_u("file order: warnings", (uint64_t)w.n, 1);
+	check(strstr(w.text, "3 events are out of time order in the file") != NULL,
+	      "file order: late warning text");
+	check_u("file order: observer saw the file order", order_mismatches(b, o), 0);
+	check_u("file order: observer time went back", o->decreasing, 1);
+	/*                 id  allocs bytes live live_n temp peak peak_n */
+	check_stack(rp, S1, 6, 86, 38, 3, 2, 48, 2);
+	rp_free(rp);
+	free(o);
+	tb_release(b);
+	free(b);
+}
+
+/* Realloc counting from the RALLOC's inplace flag: moved (grown or shrunk) counts as an
+ * allocation, in place counts only when it grew; a realloc of a block replay never saw counts;
+ * an RFREE without its RALLOC (realloc released the block) is a free; an implicit free between
+ * an RFREE and its RALLOC (the realloc got an address the recorder still thought live) is a
+ * fixup, not a free, and leaves the realloc's pairing alone. */
+static void test_realloc(void)
+{
+	tb *b = malloc(sizeof(*b));
+	tb_init(b);
+	tb_header(b, TF_VERSION);
+	tb_stack(b, S1, 0x401000);
+	tb_stack(b, S2, 0x402000);
+	tb_begin(b, 0);
+	ALLOC(T1, 10, 0x100, 100, S1);     /* the peak (100) */
+	RFREE(T1, 20, 0x100);
+	RALLOC(T1, 21, 0x200, 50, S1);     /* moved and shrank: counted */
+	RFREE(T1, 30, 0x200);
+	RALLOC(T1, 31, 0x200, 50, S1);     /* in place, same size: not counted */
+	RFREE(T1, 40, 0x200);
+	RALLOC(T1, 41, 0x200, 70, S1);     /* in place, grew: counted */
+	RFREE(T1, 50, 0x999);              /* unknown: not written, counted in END */
+	RALLOC(T1, 51, 0x999, 30, S2);     /* flagged in place, but no RFREE was read: counted */
+	RFREE(T1, 60, 0x200);              /* no RALLOC follows: a free */
+	ALLOC(T2, 70, 0x200, 8, S2);       /* the address again, no longer live */
+	ALLOC(T2, 80, 0x300, 16, S2);
+	RFREE(T1, 90, 0x999);
+	RALLOC(T1, 91, 0x300, 40, S1);     /* 0x300 still live: implicit free first; moved: counted */
+	tb_end(b);
+	tb_end_record(b, 100, 2, 0, 2);
+	tb_flush(b);
+	check_u("realloc: implicit frees written", b->implicit, 1);
+	rp_ctx *rp;
+	warns w;
+	order *o = malloc(sizeof(*o));
+	int rc = run_bytes(b->file, b->len, &rp, &w, o);
+	const rp_summary *s = rp_get_summary(rp);
+	check_u("realloc: rp_run", (uint64_t)(int64_t)rc, 0);
+	check_u("realloc: warnings", (uint64_t)w.n, 0);
+	check_u("realloc: allocations", s->allocations, 7);
+	check_u("realloc: allocated bytes", s->allocated_bytes, 314);
+	check_u("realloc: frees", s->frees, 1);
+	check_u("realloc: fixups", s->fixups, 1);
+	check_u("realloc: unmatched frees", s->unmatched_frees, 1);
+	check_u("realloc: temporary", s->temporary, 0);
+	check_u("realloc: heap at end", s->heap_bytes, 48);
+	check_u("realloc: live allocations", s->live_allocations, 2);
+	check_u("realloc: peak heap", s->peak_heap_bytes, 100);
+	check_u("realloc: peak time", s->peak_time_ns, 10);
+	check_u("realloc: observer saw the file order", order_mismatches(b, o), 0);
+	check_u("realloc: observer fixups", o->statuses[RP_ST_FIXUP], 1);
+	/*                 id  allocs bytes live live_n temp peak peak_n */
+	check_stack(rp, S1, 4, 260, 40, 1, 0, 100, 1);
+	check_stack(rp, S2, 3, 54, 8, 1, 0, 0, 0);
+	rp_free(rp);
+	free(o);
 	tb_release(b);
 	free(b);
 }
@@ -552,31 +852,35 @@ static void test_flips(const tb *b)
 	check_u(what, bad, 0);
 }
 
-/* Many passes of alloc/free pairs: pending events stay bounded by the SYNC lag, figures exact. */
+/* Many passes of alloc/free pairs on three threads, merged in time order and split into records
+ * of at most 256 events (allocation numbers run on across records): figures exact. */
 static void test_long(void)
 {
 	tb *b = malloc(sizeof(*b));
 	tb_init(b);
 	b->checksum_odd = 0;
+	b->rec_limit = 256;
 	tb_header(b, TF_VERSION);
 	tb_stack(b, S1, 0x1000);
 	uint64_t t = 0;
 	for (int pass = 0; pass < 200; pass++) {
-		for (uint64_t tid = 1; tid <= 3; tid++) {
-			tb_begin(b, tid, t);
-			for (int i = 0; i < 100; i++) {
+		tb_begin(b, t);
+		for (int i = 0; i < 100; i++) {
+			for (uint64_t tid = 1; tid <= 3; tid++) {
 				uint64_t p = 0x100000 * tid + (uint64_t)(i % 7) * 16;
-				ALLOC(t + (uint64_t)i * 10 + tid, p, 24, S1);
-				FREE(t + (uint64_t)i * 10 + tid + 5, p);
+				ALLOC(tid, t + (uint64_t)i * 10 + tid, p, 24, S1);
 			}
-			tb_end(b);
+			for (uint64_t tid = 1; tid <= 3; tid++) {
+				uint64_t p = 0x100000 * tid + (uint64_t)(i % 7) * 16;
+				FREE(tid, t + (uint64_t)i * 10 + tid + 5, p);
+			}
 		}
+		tb_end(b);
 		t += 1000;
 		tf_enc_sync(&b->e, t);
 		tb_flush(b);
 	}
-	tf_end end = {t, 0, 0, b->events, 0, 1, 0, 3};
-	tf_enc_end(&b->e, &end);
+	tb_end_record(b, t, 1, 0, 3);
 	tb_flush(b);
 	rp_ctx *rp;
 	warns w;
@@ -584,11 +888,15 @@ static void test_long(void)
 	const rp_summary *s = rp_get_summary(rp);
 	check_u("long: rp_run", (uint64_t)(int64_t)rc, 0);
 	check_u("long: warnings", (uint64_t)w.n, 0);
+	check_u("long: events read", s->events_read, 120000);
 	check_u("long: allocations", s->allocations, 60000);
+	check_u("long: frees", s->frees, 60000);
 	check_u("long: temporary", s->temporary, 60000);
 	check_u("long: heap at end", s->heap_bytes, 0);
 	check_u("long: peak", s->peak_heap_bytes, 72);
 	check_u("long: late", s->late_events, 0);
+	check_u("long: fixups", s->fixups, 0);
+	check_u("long: unmatched", s->unmatched_frees, 0);
 	rp_free(rp);
 	tb_release(b);
 	free(b);
@@ -612,6 +920,8 @@ int main(void)
 	build_main(b);
 	test_main_figures(b);
 	test_end_mismatch();
+	test_file_order();
+	test_realloc();
 	test_bad_input();
 	test_truncation(b);
 	test_flips(b);

@@ -279,7 +279,9 @@ static void test_ticks_threads_ids(void)
 	}
 	CHECK(tf_events_next(&rec.u.events, &out) == 0, "end of record");
 	/* A free that names an allocation not yet made (back 0) is corrupt. */
-	uint8_t bad[] = {0, 0, 5, 1 | (3 << 6), 9, 0, 0};
+	/* base 0, shift 0, first_id 5, 1 event; columns: op, tid, dt, size, stack lo/hi, back
+	 * lo/hi, inplace */
+	uint8_t bad[] = {0, 0, 5, 1, 1, 1 | (3 << 6), 1, 9, 1, 0, 0, 0, 0, 1, 0, 1, 0, 0};
 	tf_record r2;
 	memset(&r2, 0, sizeof(r2));
 	r2.type = TF_REC_EVENTS;
