@@ -625,7 +625,6 @@ static int64_t thread_index(rp_ctx *rp, uint64_t tid)
 	return idx;
 }
 
-/* Queues the events of an EVENTS record. */
 /* Applies the events of an EVENTS record: the recorder wrote them in one time order. */
 static int read_events(rp_ctx *rp, tf_record *rec)
 {

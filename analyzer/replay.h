@@ -2,16 +2,12 @@
  * replay: streams the records of a trace and replays its heap events in global time order
  * (prefix rp_).
  *
- * Each thread's events arrive in EVENTS records; records of different threads overlap in time
- * and may come out of order within one writer pass.  After each pass the writer emits SYNC(t):
- * every event of that pass with time < t has been written.  Replay keeps the pending events of
- * each thread in a small min-heap keyed by (time, file order) and merges the threads' heads by
- * (time, frees before allocations at equal time, file order); on SYNC(t_k) it processes every
- * pending event older than the previous SYNC's time t_{k-1} (one pass of slack for events
- * committed late), and everything at the end of the file or after damage.  Memory grows with the
- * live allocations, the distinct stacks and the threads, not with the number of events.
+ * The recorder writes every thread's events in one global time order, and a free names the
+ * allocation it releases by number (docs/trace-format.md), so replay applies events in file
+ * order.  Memory grows with the live allocations, the distinct stacks and the threads, not with
+ * the number of events.
  *
- * The result: a live map ptr -> (size, stack, time, thread); per-stack figures (allocations,
+ * The result: a live map allocation -> (size, stack, time, thread); per-stack figures (allocations,
  * bytes, live, temporary, live at the global peak, exactly); global figures with a histogram of
  * allocation sizes; the header, module records, marks and stacks.  Observers see every processed
  * event in merged order (growth, dump --merged).  Symbolization is not done here: the module
