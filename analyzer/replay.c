@@ -86,6 +86,7 @@ struct rp_ctx {
 
 	blk *live;
 	size_t livecap, livecount;
+	unsigned liveshift; /* 64 - log2(livecap) */
 
 	rp_modrec *mods;
 	size_t nmod, capmod;
@@ -326,8 +327,9 @@ static void touch(rp_ctx *rp, stk *s)
 
 static size_t live_slot(const rp_ctx *rp, uint64_t ptr)
 {
-	/* keys are allocation numbers + 1, mostly consecutive: Fibonacci hashing spreads them */
-	return (size_t)((ptr * 0x9e3779b97f4a7c15ull) >> 24) & (rp->livecap - 1);
+	/* keys are allocation numbers + 1, mostly consecutive: Fibonacci hashing (the top bits of
+	 * the product) spreads them */
+	return (size_t)((ptr * 0x9e3779b97f4a7c15ull) >> rp->liveshift);
 }
 
 static blk *live_find(rp_ctx *rp, uint64_t ptr)
@@ -356,6 +358,9 @@ static int live_insert(rp_ctx *rp, const blk *b)
 		size_t ocap = rp->livecap;
 		rp->live = nt;
 		rp->livecap = ncap;
+		rp->liveshift = 64;
+		for (size_t c = ncap; c > 1; c >>= 1)
+			rp->liveshift--;
 		for (size_t i = 0; i < ocap; i++) {
 			if (old[i].ptr) {
 				size_t j = live_slot(rp, old[i].ptr);
