@@ -32,3 +32,6 @@ bench-smoke: all $(BENCH_PROGS)
 	python3 bench/run.py --build $(B) --smoke $(BENCH_ARGS)
 
 .PHONY: bench bench-smoke bench-progs
+
+# make test runs the smoke benchmark (tests/e2e/test_bench.py): build its programs first.
+test: bench-progs
