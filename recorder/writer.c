@@ -34,7 +34,7 @@
 #define WR_ENC_FLUSH (1u << 20)
 #define WR_EVENTS_PER_RECORD 8192
 #define WR_LEVEL 3
-#define WR_TIME_SHIFT 20 /* times in ~1 ms ticks: the order is the file's, time is for charts */
+#define WR_TIME_SHIFT 16 /* times in 65.5 us ticks: the order is the file's, time is for charts */
 
 typedef struct meta_node {
 	struct meta_node *next;
