@@ -87,6 +87,7 @@ struct rp_ctx {
 	blk *live;
 	size_t livecap, livecount;
 	unsigned liveshift; /* 64 - log2(livecap) */
+	uint64_t max_key;   /* largest key ever inserted */
 
 	rp_modrec *mods;
 	size_t nmod, capmod;
@@ -347,7 +348,7 @@ static blk *live_find(rp_ctx *rp, uint64_t ptr)
 
 static int live_insert(rp_ctx *rp, const blk *b)
 {
-	if ((rp->livecount + 1) * 4 > rp->livecap * 3) {
+	if ((rp->livecount + 1) * 2 > rp->livecap) { /* at most half full: short probes */
 		size_t ncap = rp->livecap ? rp->livecap * 2 : 1024;
 		if (ncap > SIZE_MAX / sizeof(blk))
 			return RP_ENOMEM;
@@ -433,7 +434,11 @@ static void do_alloc(rp_ctx *rp, thr *t, const pev *e, int counted, rp_event *ou
 		out->status = RP_ST_INVALID;
 		return;
 	}
-	blk *old = live_find(rp, e->ptr);
+	/* Allocation numbers only grow in a sane trace: a number above every one seen cannot be
+	 * live, and the (unsuccessful, hence long) probe is skipped. */
+	blk *old = e->ptr <= rp->max_key ? live_find(rp, e->ptr) : NULL;
+	if (e->ptr > rp->max_key)
+		rp->max_key = e->ptr;
 	if (old) {
 		rp->sum.fixups++;
 		out->status = RP_ST_FIXUP;
