@@ -36,6 +36,8 @@ typedef struct stk {
 	uint64_t win_bytes, win_allocs; /* live blocks allocated in the window (win_from > 0 only) */
 } stk;
 
+#define RP_RECENT 256 /* recent allocations kept out of the hash table (a power of two) */
+
 typedef struct blk {
 	uint64_t ptr; /* 0: empty slot */
 	uint64_t size, time, tid, seq;
@@ -88,6 +90,7 @@ struct rp_ctx {
 	size_t livecap, livecount;
 	unsigned liveshift; /* 64 - log2(livecap) */
 	uint64_t max_key;   /* largest key ever inserted */
+	blk recent[RP_RECENT]; /* see live_find */
 
 	rp_modrec *mods;
 	size_t nmod, capmod;
@@ -333,7 +336,7 @@ static size_t live_slot(const rp_ctx *rp, uint64_t ptr)
 	return (size_t)((ptr * 0x9e3779b97f4a7c15ull) >> rp->liveshift);
 }
 
-static blk *live_find(rp_ctx *rp, uint64_t ptr)
+static blk *hash_find(rp_ctx *rp, uint64_t ptr)
 {
 	if (!rp->livecap)
 		return NULL;
@@ -346,7 +349,7 @@ static blk *live_find(rp_ctx *rp, uint64_t ptr)
 	}
 }
 
-static int live_insert(rp_ctx *rp, const blk *b)
+static int hash_insert(rp_ctx *rp, const blk *b)
 {
 	if ((rp->livecount + 1) * 2 > rp->livecap) { /* at most half full: short probes */
 		size_t ncap = rp->livecap ? rp->livecap * 2 : 1024;
@@ -381,7 +384,7 @@ static int live_insert(rp_ctx *rp, const blk *b)
 	return 0;
 }
 
-static void live_delete(rp_ctx *rp, blk *b)
+static void hash_delete(rp_ctx *rp, blk *b)
 {
 	size_t mask = rp->livecap - 1;
 	size_t i = (size_t)(b - rp->live);
@@ -400,6 +403,34 @@ static void live_delete(rp_ctx *rp, blk *b)
 	}
 	rp->live[i].ptr = 0;
 	rp->livecount--;
+}
+
+/* The live map proper: the RP_RECENT most recent allocations sit in a small array indexed by
+ * their number (most blocks die young: a free finds them there, in cache), older live ones move
+ * to the hash table above when their array slot is reused. */
+static blk *live_find(rp_ctx *rp, uint64_t key)
+{
+	blk *r = &rp->recent[key & (RP_RECENT - 1)];
+	if (r->ptr == key)
+		return r;
+	return hash_find(rp, key);
+}
+
+static int live_insert(rp_ctx *rp, const blk *b)
+{
+	blk *r = &rp->recent[b->ptr & (RP_RECENT - 1)];
+	if (r->ptr && hash_insert(rp, r))
+		return RP_ENOMEM;
+	*r = *b;
+	return 0;
+}
+
+static void live_delete(rp_ctx *rp, blk *b)
+{
+	if (b >= rp->recent && b < rp->recent + RP_RECENT)
+		b->ptr = 0;
+	else
+		hash_delete(rp, b);
 }
 
 /* Removes a live block from the books (not from the map). */
