@@ -46,7 +46,13 @@ $(T)/test_replay: tests/unit/test_replay.c analyzer/replay.c analyzer/util.c $(C
 	$(CC) $(UNIT_CFLAGS) tests/unit/test_replay.c analyzer/replay.c analyzer/util.c $(COMMON_SRCS) \
 	  -o $@ $(ZSTD_LIBS)
 
-UNITS := $(T)/test_tf $(T)/test_sym $(T)/test_replay
+# The recorder's live map is plain C with no sanitizer conflict: tested under ASan/UBSan here
+# (the preload library itself is never sanitized).
+$(T)/test_livemap: tests/unit/test_livemap.c recorder/livemap.c recorder/prim.c recorder/livemap.h
+	@mkdir -p $(T)
+	$(CC) $(UNIT_CFLAGS) -Irecorder tests/unit/test_livemap.c recorder/livemap.c recorder/prim.c -o $@
+
+UNITS := $(T)/test_tf $(T)/test_sym $(T)/test_replay $(T)/test_livemap
 
 
 # Programs that need other flags than PROG_CFLAGS.
