@@ -5,9 +5,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "json.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -115,6 +118,98 @@ int cli_replay(rp_ctx *rp, const char *path)
 		return CLI_EXIT_ERROR; /* the reason was printed */
 	if (rc) {
 		cli_error("%s: %s", path, rp_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}
+
+int cli_option_other(int opt, char **argv, void (*usage)(FILE *f))
+{
+	switch (opt) {
+	case 'h':
+		usage(stdout);
+		return 0;
+	case 'V':
+		cli_version();
+		return 0;
+	case ':':
+		return cli_usage_error("option '%s' needs an argument", argv[optind - 1]);
+	}
+	return cli_usage_error("unrecognized option '%s'", argv[optind - 1]);
+}
+
+int cli_one_trace(int argc, char **argv, int first, const char *prefix)
+{
+	if (first >= argc)
+		return cli_usage_error("%sno trace file given", prefix);
+	if (first + 1 < argc)
+		return cli_usage_error("%sone trace file at a time ('%s' is extra)", prefix,
+				       argv[first + 1]);
+	return 0;
+}
+
+int cli_replay_new(rp_ctx **out, const char *path, const rp_observer *obs)
+{
+	int rc = rp_create(out);
+	if (rc) {
+		cli_error("%s", rp_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	rp_set_observer(*out, obs);
+	if (cli_replay(*out, path)) {
+		rp_free(*out);
+		*out = NULL;
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}
+
+int cli_symbolize(const rp_ctx *rp, const char *path, const rep_options *opt, sym_ctx **sym,
+		  rep_ctx **rep)
+{
+	*rep = NULL;
+	int rc = sym_create(sym);
+	if (rc) {
+		cli_error("%s", sym_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	rc = rep_load_modules(*sym, rp);
+	if (rc)
+		cli_error("%s: module records: %s", path, sym_strerror(rc));
+	rc = rep_create(rep, rp, *sym, opt);
+	if (rc) {
+		cli_error("%s", rep_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}
+
+int cli_gate_option(cli_gate_opts *o, int opt, char **argv, void (*usage)(FILE *f))
+{
+	switch (opt) {
+	case 'n':
+		return cli_parse_count("-n", optarg, &o->top) ? CLI_EXIT_ERROR : -1;
+	case CLI_OPT_JSON:
+		o->json = 1;
+		return -1;
+	case CLI_OPT_MARKDOWN:
+		o->markdown = 1;
+		return -1;
+	case CLI_OPT_SUPPRESSIONS:
+		o->sup_path = optarg;
+		return -1;
+	}
+	return cli_option_other(opt, argv, usage);
+}
+
+int cli_finish_output(const char *what, int jrc)
+{
+	if (jrc) {
+		cli_error("writing the %s: %s", what, jrc == JS_EIO ? strerror(errno) : js_strerror(jrc));
+		return CLI_EXIT_ERROR;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("writing the %s: %s", what, strerror(errno));
 		return CLI_EXIT_ERROR;
 	}
 	return 0;

@@ -12,6 +12,8 @@
 #include <stdio.h>
 
 #include "replay.h"
+#include "report.h"
+#include "sym.h"
 #include "tf.h"
 
 #define LEAKANALYZE_VERSION "0.1.0"
@@ -50,6 +52,52 @@ int cli_open_trace(const char *path, tf_reader **out);
 /* Replays the trace at path into rp (problems printed as "leakanalyze: PATH: ...").  Returns 0
  * when a header was read, else CLI_EXIT_ERROR after saying why. */
 int cli_replay(rp_ctx *rp, const char *path);
+
+/* Handles what getopt_long returned (opt) when it is none of the command's own options: -h
+ * (prints usage(stdout)), -V (the version), a missing argument (':') or an unknown option (the
+ * messages quote argv[optind - 1]).  Returns the status the command returns now: 0 after -h or
+ * -V, else CLI_EXIT_ERROR after a usage error. */
+int cli_option_other(int opt, char **argv, void (*usage)(FILE *f));
+
+/* Checks that exactly one operand, the trace, follows the options at argv[first]; prefix ("" or
+ * "dump: ", borrowed) opens the messages.  Returns 0, or prints a usage error and returns
+ * CLI_EXIT_ERROR. */
+int cli_one_trace(int argc, char **argv, int first, const char *prefix);
+
+/* Creates a replay, installs obs (may be NULL; copied) and replays the trace at path into it as
+ * cli_replay does.  Returns 0 and *out (free with rp_free), or CLI_EXIT_ERROR after saying why
+ * (*out is then NULL). */
+int cli_replay_new(rp_ctx **out, const char *path, const rp_observer *obs);
+
+/* Symbolizes the finished replay rp of the trace at path: creates *sym, feeds it rp's module
+ * records (a failure there is only reported, as "PATH: module records: reason") and prepares
+ * *rep with opt (copied).  rp and path are borrowed; rp must outlive *rep.  *sym and *rep are
+ * the caller's to free (sym_free after rep_free), also after a failure.  Returns 0, or
+ * CLI_EXIT_ERROR after saying why. */
+int cli_symbolize(const rp_ctx *rp, const char *path, const rep_options *opt, sym_ctx **sym,
+		  rep_ctx **rep);
+
+/* ---- what the gating commands (check, diff) share ---- */
+
+/* getopt_long values of their shared long options; a command numbers its own from CLI_OPT_OWN. */
+enum { CLI_OPT_JSON = 256, CLI_OPT_MARKDOWN, CLI_OPT_SUPPRESSIONS, CLI_OPT_OWN };
+
+/* Their shared options: -n N, --json, --markdown, --suppressions FILE. */
+typedef struct cli_gate_opts {
+	unsigned top;         /* stacks listed (0: all); the caller sets the default */
+	int json, markdown;   /* the output format (text when neither) */
+	const char *sup_path; /* borrowed from argv, or NULL */
+} cli_gate_opts;
+
+/* Handles what getopt_long returned (opt, with optarg) when it is none of the command's own
+ * options: one of the shared options is stored in o, anything else goes to cli_option_other.
+ * Returns -1 when parsing goes on, else the status the command returns now. */
+int cli_gate_option(cli_gate_opts *o, int opt, char **argv, void (*usage)(FILE *f));
+
+/* Ends a gating command's output on stdout: jrc is what writing the JSON returned (0 for the other
+ * formats).  Flushes stdout; on failure prints "writing the WHAT: reason".  Returns 0 or
+ * CLI_EXIT_ERROR. */
+int cli_finish_output(const char *what, int jrc);
 
 /* Subcommands: argv[0] is the subcommand name (or the program name for the default report). */
 int cmd_report(int argc, char **argv);

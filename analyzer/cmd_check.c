@@ -7,7 +7,6 @@
  * responsible when crossed).  Exit status 0 when no gate is crossed, 1 when one is, 2 on a usage
  * or input error.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -19,7 +18,7 @@
 #include "stackkey.h"
 #include "suppress.h"
 
-enum { OPT_JSON = 256, OPT_MARKDOWN, OPT_SUPPRESSIONS, OPT_MAX_LEAKED, OPT_MAX_PEAK };
+enum { OPT_MAX_LEAKED = CLI_OPT_OWN, OPT_MAX_PEAK };
 
 enum gate_id { G_LEAKED, G_PEAK, G_COUNT };
 
@@ -118,6 +117,20 @@ static uint64_t culprit_amount(enum gate_id g, const sk_group *sg)
 
 static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
 
+/* A gate's line: its limit, its value and whether it was crossed, as text or a markdown row. */
+static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
+{
+	char lim[32], val[32];
+	rep_format_size(lim, sizeof(lim), gt->limit);
+	rep_format_size(val, sizeof(val), gt->value);
+	if (markdown)
+		fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
+			gt->crossed ? "❌ crossed" : "✅ ok");
+	else
+		fprintf(f, "  %s  --%s %s: %s: %s\n", gt->crossed ? "FAIL" : "pass",
+			gate_info[g].name, lim, gate_info[g].what, val);
+}
+
 /* ---- text ---- */
 
 static void write_text(const check *c, FILE *f)
@@ -129,9 +142,9 @@ static void write_text(const check *c, FILE *f)
 	char a[32];
 
 	fputs("trace         ", f);
-	sk_put_text(f, sk_trace_path(c->t));
+	rep_put_text(f, sk_trace_path(c->t));
 	fputs("  (", f);
-	sk_put_text(f, h->argc ? h->argv[0] : h->exe);
+	rep_put_text(f, h->argc ? h->argv[0] : h->exe);
 	fprintf(f, ", pid %u)\n", h->pid);
 	rep_format_size(a, sizeof(a), sum->peak_heap_bytes);
 	fprintf(f, "peak heap     %s\n", a);
@@ -152,7 +165,7 @@ static void write_text(const check *c, FILE *f)
 			const sk_rule_use *u = sk_set_rule_use(s, i);
 			rep_format_size(a, sizeof(a), u->bytes);
 			fputs("  leak:", f);
-			sk_put_text(f, sup_pattern(c->sup, i));
+			rep_put_text(f, sup_pattern(c->sup, i));
 			fprintf(f, "  (line %u): %s in %" PRIu64 " allocation%s\n",
 				sup_line(c->sup, i), a, u->allocations, plural(u->allocations));
 		}
@@ -171,7 +184,7 @@ static void write_text(const check *c, FILE *f)
 		rep_format_size(a, sizeof(a), g->fig.leaked_bytes);
 		fprintf(f, "\n  %s in %" PRIu64 " allocation%s\n", a, g->fig.leaked_allocations,
 			plural(g->fig.leaked_allocations));
-		sk_write_frames_text(f, g->frames, g->nframes, "      ");
+		rep_write_frames_text(f, g->frames, g->nframes, "      ", 0);
 	}
 
 	if (!c->ngates)
@@ -181,11 +194,7 @@ static void write_text(const check *c, FILE *f)
 		const gate *gt = &c->gates[g];
 		if (!gt->on)
 			continue;
-		char lim[32], val[32];
-		rep_format_size(lim, sizeof(lim), gt->limit);
-		rep_format_size(val, sizeof(val), gt->value);
-		fprintf(f, "  %s  --%s %s: %s: %s\n", gt->crossed ? "FAIL" : "pass", gate_info[g].name,
-			lim, gate_info[g].what, val);
+		put_gate_row(f, (enum gate_id)g, gt, 0);
 		size_t k = shown_count(c, gt->nculprits);
 		for (size_t i = 0; i < k; i++) {
 			const sk_group *sg = gt->culprits[i];
@@ -237,14 +246,8 @@ static void write_markdown(const check *c, FILE *f)
 	if (c->ngates) {
 		fputs("\n| gate | limit | value | result |\n|:--|--:|--:|:--|\n", f);
 		for (int g = 0; g < G_COUNT; g++) {
-			const gate *gt = &c->gates[g];
-			if (!gt->on)
-				continue;
-			char lim[32], val[32];
-			rep_format_size(lim, sizeof(lim), gt->limit);
-			rep_format_size(val, sizeof(val), gt->value);
-			fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
-				gt->crossed ? "❌ crossed" : "✅ ok");
+			if (c->gates[g].on)
+				put_gate_row(f, (enum gate_id)g, &c->gates[g], 1);
 		}
 	}
 	if (c->nleaks == 0) {
@@ -280,29 +283,12 @@ static int write_json(const check *c, FILE *out, int status)
 	const sk_set *s = sk_trace_set(c->t);
 	const sk_figures *t = sk_set_totals(s);
 	const rp_summary *sum = rp_get_summary(sk_trace_replay(c->t));
-	const rp_header *h = rp_get_header(sk_trace_replay(c->t));
 	js_writer *w;
-	if (js_create(&w, out))
+	if (sk_json_begin(&w, out, "check"))
 		return JS_ENOMEM;
-	js_begin_object(w, 0);
-	js_key(w, "format");
-	js_uint(w, 1);
-	js_key(w, "command");
-	js_str(w, "check");
 	js_key(w, "trace");
 	js_str(w, sk_trace_path(c->t));
-	js_key(w, "program");
-	js_begin_object(w, 0);
-	js_key(w, "exe");
-	js_str(w, h->exe);
-	js_key(w, "pid");
-	js_uint(w, h->pid);
-	js_key(w, "argv");
-	js_begin_array(w, 1);
-	for (uint32_t i = 0; i < h->argc; i++)
-		js_str(w, h->argv[i]);
-	js_end_array(w);
-	js_end_object(w);
+	rep_write_program_json(w, "program", rp_get_header(sk_trace_replay(c->t)), NULL, 0);
 
 	js_key(w, "summary");
 	js_begin_object(w, 0);
@@ -353,7 +339,7 @@ static int write_json(const check *c, FILE *out, int status)
 		js_uint(w, g->fig.leaked_allocations);
 		js_key(w, "key");
 		js_str(w, g->key);
-		sk_write_frames_json(w, g->frames, g->nframes);
+		rep_write_frames_json(w, g->frames, g->nframes);
 		js_end_object(w);
 	}
 	js_end_array(w);
@@ -377,26 +363,14 @@ static int write_json(const check *c, FILE *out, int status)
 		js_bool(w, gt->crossed);
 		js_key(w, "stacks");
 		js_begin_array(w, 0);
-		for (size_t i = 0; i < shown_count(c, gt->nculprits); i++) {
-			const sk_group *sg = gt->culprits[i];
-			js_begin_object(w, 0);
-			js_key(w, "key");
-			js_str(w, sg->key);
-			js_key(w, "amount");
-			js_uint(w, culprit_amount((enum gate_id)g, sg));
-			sk_write_frames_json(w, sg->frames, sg->nframes);
-			js_end_object(w);
-		}
+		for (size_t i = 0; i < shown_count(c, gt->nculprits); i++)
+			sk_write_culprit_json(w, gt->culprits[i],
+					      culprit_amount((enum gate_id)g, gt->culprits[i]));
 		js_end_array(w);
 		js_end_object(w);
 	}
 	js_end_array(w);
-	js_key(w, "exit_status");
-	js_uint(w, (uint64_t)status);
-	js_end_object(w);
-	int rc = js_finish(w);
-	js_free(w);
-	return rc;
+	return sk_json_end(w, status);
 }
 
 /* ---- the command ---- */
@@ -429,9 +403,9 @@ int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"top", required_argument, NULL, 'n'},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"markdown", no_argument, NULL, OPT_MARKDOWN},
-		{"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
+		{"json", no_argument, NULL, CLI_OPT_JSON},
+		{"markdown", no_argument, NULL, CLI_OPT_MARKDOWN},
+		{"suppressions", required_argument, NULL, CLI_OPT_SUPPRESSIONS},
 		{"max-leaked", required_argument, NULL, OPT_MAX_LEAKED},
 		{"max-peak", required_argument, NULL, OPT_MAX_PEAK},
 		{"help", no_argument, NULL, 'h'},
@@ -440,28 +414,13 @@ int cmd_check(int argc, char **argv)
 	};
 	check c;
 	memset(&c, 0, sizeof(c));
-	c.top = 10;
-	int json = 0, markdown = 0;
-	const char *sup_path = NULL;
-	int opt;
+	cli_gate_opts o = {10, 0, 0, NULL};
+	int opt, rc;
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":n:hV", longopts, NULL)) != -1) {
 		gate *gt;
 		switch (opt) {
-		case 'n':
-			if (cli_parse_count("-n", optarg, &c.top))
-				return CLI_EXIT_ERROR;
-			break;
-		case OPT_JSON:
-			json = 1;
-			break;
-		case OPT_MARKDOWN:
-			markdown = 1;
-			break;
-		case OPT_SUPPRESSIONS:
-			sup_path = optarg;
-			break;
 		case OPT_MAX_LEAKED:
 		case OPT_MAX_PEAK:
 			gt = &c.gates[opt == OPT_MAX_LEAKED ? G_LEAKED : G_PEAK];
@@ -470,29 +429,21 @@ int cmd_check(int argc, char **argv)
 						       gate_info[gt - c.gates].name, optarg);
 			gt->on = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			cli_version();
-			return 0;
-		case ':':
-			return cli_usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			return cli_usage_error("unrecognized option '%s'", argv[optind - 1]);
+			if ((rc = cli_gate_option(&o, opt, argv, usage)) >= 0)
+				return rc;
 		}
 	}
-	if (json && markdown)
+	if (o.json && o.markdown)
 		return cli_usage_error("--json and --markdown exclude each other");
-	if (optind >= argc)
-		return cli_usage_error("no trace file given");
-	if (optind + 1 < argc)
-		return cli_usage_error("one trace file at a time ('%s' is extra)", argv[optind + 1]);
+	if (cli_one_trace(argc, argv, optind, ""))
+		return CLI_EXIT_ERROR;
+	c.top = o.top;
 
 	int status = CLI_EXIT_ERROR;
 	sup_list *sup = NULL;
-	int rc = 0;
-	if (sup_path && (rc = sk_load_suppressions(sup_path, &sup)))
+	rc = 0;
+	if (o.sup_path && (rc = sk_load_suppressions(o.sup_path, &sup)))
 		goto out;
 	c.sup = sup;
 	if ((rc = sk_trace_load(&c.t, argv[optind], SK_MATCH_FUNCTIONS, sup)))
@@ -500,23 +451,15 @@ int cmd_check(int argc, char **argv)
 	if ((rc = evaluate(&c)))
 		goto out;
 	status = c.crossed ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
-	if (json) {
-		int jrc = write_json(&c, stdout, status);
-		if (jrc) {
-			cli_error("writing the check: %s",
-				  jrc == JS_EIO ? strerror(errno) : js_strerror(jrc));
-			status = CLI_EXIT_ERROR;
-			goto out;
-		}
-	} else if (markdown) {
+	int jrc = 0;
+	if (o.json)
+		jrc = write_json(&c, stdout, status);
+	else if (o.markdown)
 		write_markdown(&c, stdout);
-	} else {
+	else
 		write_text(&c, stdout);
-	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error("writing the check: %s", strerror(errno));
+	if (cli_finish_output("check", jrc))
 		status = CLI_EXIT_ERROR;
-	}
 out:
 	if (rc == SK_ENOMEM)
 		cli_error("%s", sk_strerror(rc));

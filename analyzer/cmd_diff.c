@@ -8,7 +8,6 @@
  * the gates: each crossed gate names the stacks responsible.  Exit status 0 when no gate is
  * crossed, 1 when one is, 2 on a usage or input error.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -22,10 +21,7 @@
 #include "suppress.h"
 
 enum {
-	OPT_JSON = 256,
-	OPT_MARKDOWN,
-	OPT_MATCH,
-	OPT_SUPPRESSIONS,
+	OPT_MATCH = CLI_OPT_OWN,
 	OPT_NEW_LEAKS,
 	OPT_LEAK_INC,
 	OPT_PEAK_INC,
@@ -372,13 +368,45 @@ static void put_value_cell(char *buf, size_t n, const figure *f, uint64_t v)
 		snprintf(buf, n, "%" PRIu64, v);
 }
 
+/* The summary figures, a row each: base, new and change, as a text table or markdown rows. */
+static void put_figure_rows(FILE *f, const figure *fig, int markdown)
+{
+	for (int i = 0; i < F_COUNT; i++) {
+		char b[40], n[40], c[64];
+		put_value_cell(b, sizeof(b), &fig[i], fig[i].b);
+		put_value_cell(n, sizeof(n), &fig[i], fig[i].n);
+		put_change_cell(c, sizeof(c), &fig[i]);
+		if (markdown)
+			fprintf(f, "| %s | %s | %s | %s |\n", fig[i].label, b, n, c);
+		else
+			fprintf(f, "%-22s %12s %12s   %s\n", fig[i].label, b, n, c);
+	}
+}
+
+/* A gate's line: its limit, its value and whether it was crossed, as text or a markdown row. */
+static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
+{
+	char lim[48], val[96];
+	gate_limit_text(lim, sizeof(lim), g, gt);
+	gate_value_text(val, sizeof(val), g, gt);
+	if (markdown) {
+		fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
+			gt->crossed ? "❌ crossed" : "✅ ok");
+		return;
+	}
+	fprintf(f, "  %s  --%s", gt->crossed ? "FAIL" : "pass", gate_info[g].name);
+	if (g != G_NEW_LEAKS)
+		fprintf(f, " %s", lim);
+	fprintf(f, ": %s: %s\n", gate_info[g].what, val);
+}
+
 static void put_program(FILE *f, const char *label, const sk_trace *t)
 {
 	const rp_header *h = rp_get_header(sk_trace_replay(t));
 	fprintf(f, "%s  ", label);
-	sk_put_text(f, sk_trace_path(t));
+	rep_put_text(f, sk_trace_path(t));
 	fputs("  (", f);
-	sk_put_text(f, h->argc ? h->argv[0] : h->exe);
+	rep_put_text(f, h->argc ? h->argv[0] : h->exe);
 	fprintf(f, ", pid %u)\n", h->pid);
 }
 
@@ -444,13 +472,7 @@ static void write_text(const diff *d, FILE *f)
 	fprintf(f, "stacks matched by %s\n\n",
 		d->match == SK_MATCH_LINES ? "function, file and line" : "function names");
 	fprintf(f, "%-22s %12s %12s   %s\n", "", "base", "new", "change");
-	for (int i = 0; i < F_COUNT; i++) {
-		char b[40], n[40], c[64];
-		put_value_cell(b, sizeof(b), &fig[i], fig[i].b);
-		put_value_cell(n, sizeof(n), &fig[i], fig[i].n);
-		put_change_cell(c, sizeof(c), &fig[i]);
-		fprintf(f, "%-22s %12s %12s   %s\n", fig[i].label, b, n, c);
-	}
+	put_figure_rows(f, fig, 0);
 	if (d->sup) {
 		fputs("\nSuppressed leaks (not counted above)\n", f);
 		put_suppressed_text(f, "base", sk_trace_set(d->base));
@@ -462,7 +484,7 @@ static void write_text(const diff *d, FILE *f)
 			rep_format_size(a, sizeof(a), ub->bytes);
 			rep_format_size(b, sizeof(b), un->bytes);
 			fputs("  leak:", f);
-			sk_put_text(f, sup_pattern(d->sup, i));
+			rep_put_text(f, sup_pattern(d->sup, i));
 			fprintf(f, "  (line %u): base %s, new %s\n", sup_line(d->sup, i), a, b);
 		}
 	}
@@ -481,7 +503,7 @@ static void write_text(const diff *d, FILE *f)
 		fprintf(f, "\n  %-11s ", status_names[e->status]);
 		put_entry_changes(f, e);
 		fputc('\n', f);
-		sk_write_frames_text(f, g->frames, g->nframes, "      ");
+		rep_write_frames_text(f, g->frames, g->nframes, "      ", 0);
 	}
 
 	int ngates = 0;
@@ -494,13 +516,7 @@ static void write_text(const diff *d, FILE *f)
 		const gate *gt = &d->gates[g];
 		if (!gt->on)
 			continue;
-		char lim[48], val[96];
-		gate_limit_text(lim, sizeof(lim), (enum gate_id)g, gt);
-		gate_value_text(val, sizeof(val), (enum gate_id)g, gt);
-		fprintf(f, "  %s  --%s", gt->crossed ? "FAIL" : "pass", gate_info[g].name);
-		if (g != G_NEW_LEAKS)
-			fprintf(f, " %s", lim);
-		fprintf(f, ": %s: %s\n", gate_info[g].what, val);
+		put_gate_row(f, (enum gate_id)g, gt, 0);
 		if (!gt->crossed)
 			continue;
 		size_t k = shown_count(d, gt->nculprits);
@@ -538,13 +554,7 @@ static void write_markdown(const diff *d, FILE *f)
 		fputs("\n\n", f);
 
 	fputs("| | base | new | change |\n|:--|--:|--:|--:|\n", f);
-	for (int i = 0; i < F_COUNT; i++) {
-		char b[40], n[40], c[64];
-		put_value_cell(b, sizeof(b), &fig[i], fig[i].b);
-		put_value_cell(n, sizeof(n), &fig[i], fig[i].n);
-		put_change_cell(c, sizeof(c), &fig[i]);
-		fprintf(f, "| %s | %s | %s | %s |\n", fig[i].label, b, n, c);
-	}
+	put_figure_rows(f, fig, 1);
 	if (d->sup) {
 		const sk_figures *tb = sk_set_totals(sk_trace_set(d->base));
 		const sk_figures *tn = sk_set_totals(sk_trace_set(d->new));
@@ -558,14 +568,8 @@ static void write_markdown(const diff *d, FILE *f)
 	if (ngates) {
 		fputs("\n| gate | limit | value | result |\n|:--|--:|--:|:--|\n", f);
 		for (int g = 0; g < G_COUNT; g++) {
-			const gate *gt = &d->gates[g];
-			if (!gt->on)
-				continue;
-			char lim[48], val[96];
-			gate_limit_text(lim, sizeof(lim), (enum gate_id)g, gt);
-			gate_value_text(val, sizeof(val), (enum gate_id)g, gt);
-			fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
-				gt->crossed ? "❌ crossed" : "✅ ok");
+			if (d->gates[g].on)
+				put_gate_row(f, (enum gate_id)g, &d->gates[g], 1);
 		}
 	}
 
@@ -604,25 +608,6 @@ static void json_change(js_writer *w, const char *key, uint64_t b, uint64_t n)
 	js_end_object(w);
 }
 
-static void json_program(js_writer *w, const char *key, const sk_trace *t)
-{
-	const rp_header *h = rp_get_header(sk_trace_replay(t));
-	js_key(w, key);
-	js_begin_object(w, 0);
-	js_key(w, "trace");
-	js_str(w, sk_trace_path(t));
-	js_key(w, "exe");
-	js_str(w, h->exe);
-	js_key(w, "pid");
-	js_uint(w, h->pid);
-	js_key(w, "argv");
-	js_begin_array(w, 1);
-	for (uint32_t i = 0; i < h->argc; i++)
-		js_str(w, h->argv[i]);
-	js_end_array(w);
-	js_end_object(w);
-}
-
 static void json_suppressed(js_writer *w, const char *key, const sk_set *s)
 {
 	const sk_figures *t = sk_set_totals(s);
@@ -653,19 +638,16 @@ static void json_rule_use(js_writer *w, const char *key, const sk_rule_use *u)
 static int write_json(const diff *d, FILE *out, int status)
 {
 	js_writer *w;
-	if (js_create(&w, out))
+	if (sk_json_begin(&w, out, "diff"))
 		return JS_ENOMEM;
 	figure fig[F_COUNT];
 	summary_figures(d, fig);
-	js_begin_object(w, 0);
-	js_key(w, "format");
-	js_uint(w, 1);
-	js_key(w, "command");
-	js_str(w, "diff");
 	js_key(w, "match");
 	js_str(w, d->match == SK_MATCH_LINES ? "lines" : "functions");
-	json_program(w, "base", d->base);
-	json_program(w, "new", d->new);
+	rep_write_program_json(w, "base", rp_get_header(sk_trace_replay(d->base)),
+			       sk_trace_path(d->base), 0);
+	rep_write_program_json(w, "new", rp_get_header(sk_trace_replay(d->new)),
+			       sk_trace_path(d->new), 0);
 
 	js_key(w, "summary");
 	js_begin_object(w, 0);
@@ -712,7 +694,7 @@ static int write_json(const diff *d, FILE *out, int status)
 		json_change(w, "allocated_bytes", e->fb.allocated_bytes, e->fn.allocated_bytes);
 		json_change(w, "temporary_allocations", e->fb.temporary, e->fn.temporary);
 		json_change(w, "suppressed_bytes", e->fb.suppressed_bytes, e->fn.suppressed_bytes);
-		sk_write_frames_json(w, g->frames, g->nframes);
+		rep_write_frames_json(w, g->frames, g->nframes);
 		js_end_object(w);
 	}
 	js_end_array(w);
@@ -755,26 +737,15 @@ static int write_json(const diff *d, FILE *out, int status)
 		js_begin_array(w, 0);
 		for (size_t i = 0; gt->crossed && i < shown_count(d, gt->nculprits); i++) {
 			const entry *e = gt->culprits[i].e;
-			const sk_group *sg = shown(e);
-			js_begin_object(w, 0);
-			js_key(w, "key");
-			js_str(w, sg->key);
-			js_key(w, "amount");
-			js_uint(w, g == G_NEW_LEAKS ? e->fn.leaked_bytes
-						    : culprit_amount((enum gate_id)g, e));
-			sk_write_frames_json(w, sg->frames, sg->nframes);
-			js_end_object(w);
+			sk_write_culprit_json(w, shown(e),
+					      g == G_NEW_LEAKS ? e->fn.leaked_bytes
+							       : culprit_amount((enum gate_id)g, e));
 		}
 		js_end_array(w);
 		js_end_object(w);
 	}
 	js_end_array(w);
-	js_key(w, "exit_status");
-	js_uint(w, (uint64_t)status);
-	js_end_object(w);
-	int rc = js_finish(w);
-	js_free(w);
-	return rc;
+	return sk_json_end(w, status);
 }
 
 /* ---- the command ---- */
@@ -819,10 +790,10 @@ int cmd_diff(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"top", required_argument, NULL, 'n'},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"markdown", no_argument, NULL, OPT_MARKDOWN},
+		{"json", no_argument, NULL, CLI_OPT_JSON},
+		{"markdown", no_argument, NULL, CLI_OPT_MARKDOWN},
 		{"match", required_argument, NULL, OPT_MATCH},
-		{"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
+		{"suppressions", required_argument, NULL, CLI_OPT_SUPPRESSIONS},
 		{"fail-on-new-leaks", no_argument, NULL, OPT_NEW_LEAKS},
 		{"max-leak-increase", required_argument, NULL, OPT_LEAK_INC},
 		{"max-peak-increase", required_argument, NULL, OPT_PEAK_INC},
@@ -833,26 +804,14 @@ int cmd_diff(int argc, char **argv)
 	};
 	diff d;
 	memset(&d, 0, sizeof(d));
-	d.top = 10;
-	int json = 0, markdown = 0;
-	const char *sup_path = NULL;
-	int c;
+	cli_gate_opts o = {10, 0, 0, NULL};
+	int c, rc;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":n:hV", longopts, NULL)) != -1) {
 		gate *gt = NULL;
 		int sizes = 0;
 		switch (c) {
-		case 'n':
-			if (cli_parse_count("-n", optarg, &d.top))
-				return CLI_EXIT_ERROR;
-			break;
-		case OPT_JSON:
-			json = 1;
-			break;
-		case OPT_MARKDOWN:
-			markdown = 1;
-			break;
 		case OPT_MATCH:
 			if (strcmp(optarg, "functions") == 0)
 				d.match = SK_MATCH_FUNCTIONS;
@@ -862,9 +821,6 @@ int cmd_diff(int argc, char **argv)
 				return cli_usage_error("invalid argument for --match: '%s' (functions "
 						       "or lines)",
 						       optarg);
-			break;
-		case OPT_SUPPRESSIONS:
-			sup_path = optarg;
 			break;
 		case OPT_NEW_LEAKS:
 			d.gates[G_NEW_LEAKS].on = 1;
@@ -890,29 +846,23 @@ int cmd_diff(int argc, char **argv)
 						       sizes ? "BYTES" : "COUNT");
 			gt->on = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			cli_version();
-			return 0;
-		case ':':
-			return cli_usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			return cli_usage_error("unrecognized option '%s'", argv[optind - 1]);
+			if ((rc = cli_gate_option(&o, c, argv, usage)) >= 0)
+				return rc;
 		}
 	}
-	if (json && markdown)
+	if (o.json && o.markdown)
 		return cli_usage_error("--json and --markdown exclude each other");
 	if (argc - optind != 2)
 		return cli_usage_error(argc - optind < 2 ? "diff needs two traces: BASE and NEW"
 							  : "diff takes two traces ('%s' is extra)",
 				       argc - optind > 2 ? argv[optind + 2] : "");
+	d.top = o.top;
 
 	int status = CLI_EXIT_ERROR;
 	sup_list *sup = NULL;
-	int rc = 0;
-	if (sup_path && (rc = sk_load_suppressions(sup_path, &sup)))
+	rc = 0;
+	if (o.sup_path && (rc = sk_load_suppressions(o.sup_path, &sup)))
 		goto out;
 	d.sup = sup;
 	if ((rc = sk_trace_load(&d.base, argv[optind], d.match, sup)))
@@ -922,23 +872,15 @@ int cmd_diff(int argc, char **argv)
 	if ((rc = build_entries(&d)) || (rc = eval_gates(&d)))
 		goto out;
 	status = d.crossed ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
-	if (json) {
-		int jrc = write_json(&d, stdout, status);
-		if (jrc) {
-			cli_error("writing the diff: %s", jrc == JS_EIO ? strerror(errno)
-								: js_strerror(jrc));
-			status = CLI_EXIT_ERROR;
-			goto out;
-		}
-	} else if (markdown) {
+	int jrc = 0;
+	if (o.json)
+		jrc = write_json(&d, stdout, status);
+	else if (o.markdown)
 		write_markdown(&d, stdout);
-	} else {
+	else
 		write_text(&d, stdout);
-	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error("writing the diff: %s", strerror(errno));
+	if (cli_finish_output("diff", jrc))
 		status = CLI_EXIT_ERROR;
-	}
 out:
 	if (rc == SK_ENOMEM)
 		cli_error("%s", sk_strerror(rc));

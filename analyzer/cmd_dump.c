@@ -239,14 +239,8 @@ static void merged_event(void *ctx, const rp_event *ev)
 static int dump_merged(const char *path)
 {
 	rp_ctx *rp;
-	int rc = rp_create(&rp);
-	if (rc) {
-		cli_error("%s", rp_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
 	rp_observer obs = {merged_event, NULL, stdout};
-	rp_set_observer(rp, &obs);
-	int status = cli_replay(rp, path);
+	int status = cli_replay_new(&rp, path, &obs);
 	rp_free(rp);
 	return status;
 }
@@ -268,21 +262,12 @@ int cmd_dump(int argc, char **argv)
 		case 'm':
 			merged = 1;
 			break;
-		case 'h':
-			cli_usage(stdout);
-			return 0;
-		case 'V':
-			cli_version();
-			return 0;
 		default:
-			return cli_usage_error("unrecognized option '%s'", argv[optind - 1]);
+			return cli_option_other(c, argv, cli_usage);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error("dump: no trace file given");
-	if (optind + 1 < argc)
-		return cli_usage_error("dump: one trace file at a time ('%s' is extra)",
-				       argv[optind + 1]);
+	if (cli_one_trace(argc, argv, optind, "dump: "))
+		return CLI_EXIT_ERROR;
 	static char buf[1 << 16];
 	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 	int status = merged ? dump_merged(argv[optind]) : dump_file_order(argv[optind]);

@@ -257,22 +257,12 @@ int cmd_report(int argc, char **argv)
 						       "or never)",
 						       optarg);
 			break;
-		case 'h':
-			cli_usage(stdout);
-			return 0;
-		case 'V':
-			cli_version();
-			return 0;
-		case ':':
-			return cli_usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			return cli_usage_error("unrecognized option '%s'", argv[optind - 1]);
+			return cli_option_other(c, argv, cli_usage);
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_error("no trace file given");
-	if (optind + 1 < argc)
-		return cli_usage_error("one trace file at a time ('%s' is extra)", argv[optind + 1]);
+	if (cli_one_trace(argc, argv, optind, ""))
+		return CLI_EXIT_ERROR;
 	const char *path = argv[optind];
 	if (color < 0)
 		color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
@@ -309,19 +299,8 @@ int cmd_report(int argc, char **argv)
 		cli_error("%s: %s", path, gr_strerror(rc));
 		goto out;
 	}
-	rc = sym_create(&sym);
-	if (rc) {
-		cli_error("%s", sym_strerror(rc));
+	if (cli_symbolize(rp, path, &opt, &sym, &rep))
 		goto out;
-	}
-	rc = rep_load_modules(sym, rp);
-	if (rc)
-		cli_error("%s: module records: %s", path, sym_strerror(rc));
-	rc = rep_create(&rep, rp, sym, &opt);
-	if (rc) {
-		cli_error("%s", rep_strerror(rc));
-		goto out;
-	}
 	rep_set_growth(rep, gr);
 	rep_set_window_args(rep, from_spec.kind ? from_spec.arg : NULL,
 			    to_spec.kind ? to_spec.arg : NULL);

@@ -283,7 +283,7 @@ static void put_safe_n(FILE *f, const char *s, size_t n, int quote)
 	}
 }
 
-static void put_safe(FILE *f, const char *s) { put_safe_n(f, s, strlen(s), 0); }
+void rep_put_text(FILE *f, const char *s) { put_safe_n(f, s, strlen(s), 0); }
 
 /* Writes an argument, single-quoted when it holds anything but plain characters. */
 static void put_arg(FILE *f, const char *s)
@@ -307,34 +307,42 @@ static const char *c_on(const rep_ctx *rc, const char *code) { return rc->opt.co
 #define C_DIM "\033[2m"
 #define C_OFF "\033[0m"
 
-static void put_frame(rep_ctx *rc, FILE *f, const sym_frame *fr)
+void rep_write_frames_text(FILE *f, const sym_frame *frames, size_t n, const char *indent,
+			   int color)
 {
-	fputs("      ", f);
-	int unknown_mod = !fr->module || strcmp(fr->module, "[unknown]") == 0;
-	if (fr->function) {
-		put_safe(f, fr->function);
-	} else if (!unknown_mod) {
-		fprintf(f, "%s[unknown]%s in ", c_on(rc, C_DIM), c_on(rc, C_OFF));
-		put_safe(f, basename_of(fr->module));
-		fprintf(f, "+0x%" PRIx64, fr->module_offset);
-	} else {
-		fprintf(f, "%s[unknown]%s at 0x%" PRIx64, c_on(rc, C_DIM), c_on(rc, C_OFF),
-			fr->address);
+	const char *dim = color ? C_DIM : "", *off = color ? C_OFF : "";
+	if (n == 0) {
+		fprintf(f, "%s[no frames]\n", indent);
+		return;
 	}
-	if (fr->file) {
-		fputs("  ", f);
-		put_safe(f, fr->file);
-		if (fr->line)
-			fprintf(f, ":%u", fr->line);
+	for (size_t i = 0; i < n; i++) {
+		const sym_frame *fr = &frames[i];
+		int unknown_mod = !fr->module || strcmp(fr->module, "[unknown]") == 0;
+		fputs(indent, f);
+		if (fr->function) {
+			rep_put_text(f, fr->function);
+		} else if (!unknown_mod) {
+			fprintf(f, "%s[unknown]%s in ", dim, off);
+			rep_put_text(f, basename_of(fr->module));
+			fprintf(f, "+0x%" PRIx64, fr->module_offset);
+		} else {
+			fprintf(f, "%s[unknown]%s at 0x%" PRIx64, dim, off, fr->address);
+		}
+		if (fr->file) {
+			fputs("  ", f);
+			rep_put_text(f, fr->file);
+			if (fr->line)
+				fprintf(f, ":%u", fr->line);
+		}
+		if (fr->function && !unknown_mod) {
+			fputs("  (", f);
+			rep_put_text(f, basename_of(fr->module));
+			fputc(')', f);
+		}
+		if (fr->inlined)
+			fprintf(f, "  %s[inlined]%s", dim, off);
+		fputc('\n', f);
 	}
-	if (fr->function && !unknown_mod) {
-		fputs("  (", f);
-		put_safe(f, basename_of(fr->module));
-		fputc(')', f);
-	}
-	if (fr->inlined)
-		fprintf(f, "  %s[inlined]%s", c_on(rc, C_DIM), c_on(rc, C_OFF));
-	fputc('\n', f);
 }
 
 static void put_stack_text(rep_ctx *rc, FILE *f, size_t idx)
@@ -349,8 +357,8 @@ static void put_stack_text(rep_ctx *rc, FILE *f, size_t idx)
 		fputs("      [empty stack]\n", f);
 		return;
 	}
-	for (size_t i = r->first; i < r->nframes; i++)
-		put_frame(rc, f, &r->frames[i]);
+	rep_write_frames_text(f, r->frames + r->first, r->nframes - r->first, "      ",
+			      rc->opt.color);
 }
 
 static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
@@ -566,7 +574,7 @@ static int text_timeline(rep_ctx *rc, FILE *f)
 			fputs("; ", f);
 		put_seconds(f, m->time_ns);
 		fputs(" '", f);
-		put_safe(f, m->label);
+		rep_put_text(f, m->label);
 		fputc('\'', f);
 		first = 0;
 	}
@@ -689,12 +697,12 @@ int rep_write_text(rep_ctx *rc, FILE *f)
 			put_arg(f, h->argv[i]);
 		}
 	} else {
-		put_safe(f, h->exe);
+		rep_put_text(f, h->exe);
 	}
 	fprintf(f, "  (pid %u", h->pid);
 	if (h->argc && h->exe[0]) {
 		fputs(", ", f);
-		put_safe(f, h->exe);
+		rep_put_text(f, h->exe);
 	}
 	fputs(")\n", f);
 	fputs("duration      ", f);
@@ -710,9 +718,9 @@ int rep_write_text(rep_ctx *rc, FILE *f)
 		fputs(")", f);
 		if (rc->win_from || rc->win_to) {
 			fputs(": --from ", f);
-			put_safe(f, rc->win_from ? rc->win_from : "start");
+			rep_put_text(f, rc->win_from ? rc->win_from : "start");
 			fputs(" --to ", f);
-			put_safe(f, rc->win_to ? rc->win_to : "end");
+			rep_put_text(f, rc->win_to ? rc->win_to : "end");
 		}
 		fputs("; figures below are for the window\n", f);
 	}
@@ -770,37 +778,78 @@ int rep_write_text(rep_ctx *rc, FILE *f)
 
 /* ---- JSON ---- */
 
-static void json_stack(rep_ctx *rc, js_writer *w, size_t idx)
+void rep_write_frames_json(js_writer *w, const sym_frame *frames, size_t n)
 {
-	const rp_stack *st = rp_stack_at(rc->rp, idx);
 	js_key(w, "stack");
 	js_begin_array(w, 0);
-	if (st->defined) {
-		const rstack *r = resolve(rc, idx);
-		for (size_t i = r->first; i < r->nframes; i++) {
-			const sym_frame *fr = &r->frames[i];
-			char addr[32];
-			snprintf(addr, sizeof(addr), "0x%" PRIx64, fr->address);
-			js_begin_object(w, 1);
-			js_key(w, "function");
-			js_str(w, fr->function);
-			js_key(w, "file");
-			js_str(w, fr->file);
-			js_key(w, "line");
-			if (fr->line)
-				js_uint(w, fr->line);
-			else
-				js_null(w);
-			js_key(w, "module");
-			js_str(w, fr->module);
-			js_key(w, "address");
-			js_str(w, addr);
-			js_key(w, "inlined");
-			js_bool(w, fr->inlined);
-			js_end_object(w);
-		}
+	for (size_t i = 0; i < n; i++) {
+		const sym_frame *fr = &frames[i];
+		char addr[32];
+		snprintf(addr, sizeof(addr), "0x%" PRIx64, fr->address);
+		js_begin_object(w, 1);
+		js_key(w, "function");
+		js_str(w, fr->function);
+		js_key(w, "file");
+		js_str(w, fr->file);
+		js_key(w, "line");
+		if (fr->line)
+			js_uint(w, fr->line);
+		else
+			js_null(w);
+		js_key(w, "module");
+		js_str(w, fr->module);
+		js_key(w, "address");
+		js_str(w, addr);
+		js_key(w, "inlined");
+		js_bool(w, fr->inlined);
+		js_end_object(w);
 	}
 	js_end_array(w);
+}
+
+void rep_write_program_json(js_writer *w, const char *key, const rp_header *h, const char *trace,
+			    int ppid)
+{
+	js_key(w, key);
+	js_begin_object(w, 0);
+	if (trace) {
+		js_key(w, "trace");
+		js_str(w, trace);
+	}
+	js_key(w, "exe");
+	js_str(w, h->exe);
+	js_key(w, "pid");
+	js_uint(w, h->pid);
+	if (ppid) {
+		js_key(w, "ppid");
+		js_uint(w, h->ppid);
+	}
+	js_key(w, "argv");
+	js_begin_array(w, 1);
+	for (uint32_t i = 0; i < h->argc; i++)
+		js_str(w, h->argv[i]);
+	js_end_array(w);
+	js_end_object(w);
+}
+
+/* The "stack" of replay stack idx: its shown frames, none when its record was not read. */
+static void json_stack(rep_ctx *rc, js_writer *w, size_t idx)
+{
+	if (!rp_stack_at(rc->rp, idx)->defined) {
+		rep_write_frames_json(w, NULL, 0);
+		return;
+	}
+	const rstack *r = resolve(rc, idx);
+	rep_write_frames_json(w, r->frames ? r->frames + r->first : NULL, r->nframes - r->first);
+}
+
+/* Writes two count members: "k1": v1, "k2": v2. */
+static void json_counts(js_writer *w, const char *k1, uint64_t v1, const char *k2, uint64_t v2)
+{
+	js_key(w, k1);
+	js_uint(w, v1);
+	js_key(w, k2);
+	js_uint(w, v2);
 }
 
 static int json_list(rep_ctx *rc, js_writer *w, enum list_kind k, const char *key)
@@ -819,22 +868,13 @@ static int json_list(rep_ctx *rc, js_writer *w, enum list_kind k, const char *ke
 		js_begin_object(w, 0);
 		switch (k) {
 		case L_LEAKS:
-			js_key(w, "bytes");
-			js_uint(w, st->live_bytes);
-			js_key(w, "allocations");
-			js_uint(w, st->live_allocations);
+			json_counts(w, "bytes", st->live_bytes, "allocations", st->live_allocations);
 			break;
 		case L_PEAK:
-			js_key(w, "bytes");
-			js_uint(w, st->peak_bytes);
-			js_key(w, "allocations");
-			js_uint(w, st->peak_allocations);
+			json_counts(w, "bytes", st->peak_bytes, "allocations", st->peak_allocations);
 			break;
 		case L_ALLOCS:
-			js_key(w, "allocations");
-			js_uint(w, st->allocations);
-			js_key(w, "bytes");
-			js_uint(w, st->allocated_bytes);
+			json_counts(w, "allocations", st->allocations, "bytes", st->allocated_bytes);
 			break;
 		case L_TEMP:
 			js_key(w, "allocations");
@@ -963,20 +1003,7 @@ int rep_write_json(rep_ctx *rc, FILE *f)
 	js_key(w, "format");
 	js_uint(w, 1);
 
-	js_key(w, "program");
-	js_begin_object(w, 0);
-	js_key(w, "exe");
-	js_str(w, h->exe);
-	js_key(w, "pid");
-	js_uint(w, h->pid);
-	js_key(w, "ppid");
-	js_uint(w, h->ppid);
-	js_key(w, "argv");
-	js_begin_array(w, 1);
-	for (uint32_t i = 0; i < h->argc; i++)
-		js_str(w, h->argv[i]);
-	js_end_array(w);
-	js_end_object(w);
+	rep_write_program_json(w, "program", h, NULL, 1);
 
 	js_key(w, "summary");
 	js_begin_object(w, 0);

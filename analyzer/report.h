@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "growth.h"
+#include "json.h"
 #include "replay.h"
 #include "sym.h"
 
@@ -74,5 +75,23 @@ int rep_stack_frames(rep_ctx *rc, size_t idx, const sym_frame **frames, size_t *
 
 /* Formats a byte count for people ("512 B", "1.5 MiB") into buf. */
 void rep_format_size(char *buf, size_t n, uint64_t bytes);
+
+/* ---- pieces of the reports, for the commands that print stacks as well (diff, check) ---- */
+
+/* Writes untrusted text s (borrowed) to f: control bytes and bytes that are not UTF-8 become
+ * \xHH. */
+void rep_put_text(FILE *f, const char *s);
+/* Writes n frames (borrowed, innermost first) one per line, each preceded by indent: "function
+ * file:line  (module)  [inlined]", as the text report does; "[no frames]" when n is 0.  With
+ * color, the "[unknown]" and "[inlined]" markers are dimmed with ANSI codes. */
+void rep_write_frames_text(FILE *f, const sym_frame *frames, size_t n, const char *indent,
+			   int color);
+/* Writes the key "stack" and the JSON array of the n frames (borrowed; frames may be NULL when n
+ * is 0), as the report's JSON contract defines a FRAME. */
+void rep_write_frames_json(js_writer *w, const sym_frame *frames, size_t n);
+/* Writes the key `key` and the object of the traced program from header h (borrowed): "trace"
+ * (when trace is not NULL), "exe", "pid", "ppid" (when ppid is non-zero) and "argv". */
+void rep_write_program_json(js_writer *w, const char *key, const rp_header *h, const char *trace,
+			    int ppid);
 
 #endif

@@ -409,25 +409,13 @@ int sk_trace_load(sk_trace **out, const char *path, enum sk_match match, const s
 	if (!t)
 		return SK_ENOMEM;
 	t->path = path;
-	int rc = rp_create(&t->rp);
-	if (rc) {
-		sk_trace_free(t);
-		return SK_ENOMEM;
-	}
-	if (cli_replay(t->rp, path)) {
+	rep_options opt = {0, 0, 0};
+	if (cli_replay_new(&t->rp, path, NULL) ||
+	    cli_symbolize(t->rp, path, &opt, &t->sym, &t->rep)) {
 		sk_trace_free(t);
 		return SK_EINPUT;
 	}
-	if (sym_create(&t->sym)) {
-		sk_trace_free(t);
-		return SK_ENOMEM;
-	}
-	rc = rep_load_modules(t->sym, t->rp);
-	if (rc)
-		cli_error("%s: module records: %s", path, sym_strerror(rc));
-	rep_options opt = {0, 0, 0};
-	if (rep_create(&t->rep, t->rp, t->sym, &opt) ||
-	    sk_set_build(&t->set, t->rp, t->rep, match, sup)) {
+	if (sk_set_build(&t->set, t->rp, t->rep, match, sup)) {
 		sk_trace_free(t);
 		return SK_ENOMEM;
 	}
@@ -604,22 +592,6 @@ void sk_format_size_change(char *buf, size_t n, uint64_t base, uint64_t cur)
 	snprintf(buf, n, "%c%s", cur > base ? '+' : '-', tmp);
 }
 
-void sk_put_text(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0;
-	while (i < n) {
-		size_t len = ut_utf8_len(p + i, n - i);
-		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
-			fprintf(f, "\\x%02x", p[i]);
-			i++;
-		} else {
-			fwrite(p + i, 1, len, f);
-			i += len;
-		}
-	}
-}
-
 void sk_put_md_code(FILE *f, const char *s)
 {
 	if (!s) {
@@ -664,43 +636,11 @@ void sk_put_md_code(FILE *f, const char *s)
 		fputc('`', f);
 }
 
-void sk_write_frames_text(FILE *f, const sym_frame *frames, size_t n, const char *indent)
-{
-	if (n == 0) {
-		fprintf(f, "%s[no frames]\n", indent);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const sym_frame *fr = &frames[i];
-		int unknown_mod = !fr->module || strcmp(fr->module, "[unknown]") == 0;
-		fputs(indent, f);
-		if (fr->function) {
-			sk_put_text(f, fr->function);
-		} else if (!unknown_mod) {
-			fputs("[unknown] in ", f);
-			sk_put_text(f, base_name(fr->module));
-			fprintf(f, "+0x%" PRIx64, fr->module_offset);
-		} else {
-			fprintf(f, "[unknown] at 0x%" PRIx64, fr->address);
-		}
-		if (fr->file) {
-			fputs("  ", f);
-			sk_put_text(f, fr->file);
-			if (fr->line)
-				fprintf(f, ":%u", fr->line);
-		}
-		if (fr->function && !unknown_mod) {
-			fputs("  (", f);
-			sk_put_text(f, base_name(fr->module));
-			fputc(')', f);
-		}
-		if (fr->inlined)
-			fputs("  [inlined]", f);
-		fputc('\n', f);
-	}
-}
-
-void sk_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max)
+/* The frames that the key counts, at most max (0: all), each written by put (a function name or a
+ * module's base name, then "+0xOFFSET"), joined by sep; more ends a list cut short. */
+static void write_frames_joined(FILE *f, const sym_frame *frames, size_t n, size_t max,
+				void (*put)(FILE *, const char *), const char *sep,
+				const char *more)
 {
 	if (n == 0) {
 		fputs("(no frames)", f);
@@ -710,67 +650,57 @@ void sk_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max)
 	size_t shown = max && n > max ? max : n;
 	for (size_t i = 0; i < shown; i++) {
 		if (i)
-			fputs(" ← ", f);
+			fputs(sep, f);
 		if (frames[i].function) {
-			sk_put_md_code(f, frames[i].function);
+			put(f, frames[i].function);
 		} else {
-			char buf[32];
-			sk_put_md_code(f, frames[i].module ? base_name(frames[i].module) : "[unknown]");
-			snprintf(buf, sizeof(buf), "+0x%" PRIx64, frames[i].module_offset);
-			fputs(buf, f);
-		}
-	}
-	if (shown < n)
-		fputs(" ← …", f);
-}
-
-void sk_write_frames_line(FILE *f, const sym_frame *frames, size_t n, size_t max)
-{
-	if (n == 0) {
-		fputs("(no frames)", f);
-		return;
-	}
-	n = sk_key_frames(frames, n);
-	size_t shown = max && n > max ? max : n;
-	for (size_t i = 0; i < shown; i++) {
-		if (i)
-			fputs(" <- ", f);
-		if (frames[i].function) {
-			sk_put_text(f, frames[i].function);
-		} else {
-			sk_put_text(f, frames[i].module ? base_name(frames[i].module) : "[unknown]");
+			put(f, frames[i].module ? base_name(frames[i].module) : "[unknown]");
 			fprintf(f, "+0x%" PRIx64, frames[i].module_offset);
 		}
 	}
 	if (shown < n)
-		fputs(" <- ...", f);
+		fputs(more, f);
 }
 
-void sk_write_frames_json(js_writer *w, const sym_frame *frames, size_t n)
+void sk_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max)
 {
-	js_key(w, "stack");
-	js_begin_array(w, 0);
-	for (size_t i = 0; i < n; i++) {
-		const sym_frame *fr = &frames[i];
-		char addr[32];
-		snprintf(addr, sizeof(addr), "0x%" PRIx64, fr->address);
-		js_begin_object(w, 1);
-		js_key(w, "function");
-		js_str(w, fr->function);
-		js_key(w, "file");
-		js_str(w, fr->file);
-		js_key(w, "line");
-		if (fr->line)
-			js_uint(w, fr->line);
-		else
-			js_null(w);
-		js_key(w, "module");
-		js_str(w, fr->module);
-		js_key(w, "address");
-		js_str(w, addr);
-		js_key(w, "inlined");
-		js_bool(w, fr->inlined);
-		js_end_object(w);
-	}
-	js_end_array(w);
+	write_frames_joined(f, frames, n, max, sk_put_md_code, " ← ", " ← …");
+}
+
+void sk_write_frames_line(FILE *f, const sym_frame *frames, size_t n, size_t max)
+{
+	write_frames_joined(f, frames, n, max, rep_put_text, " <- ", " <- ...");
+}
+
+int sk_json_begin(js_writer **w, FILE *out, const char *command)
+{
+	if (js_create(w, out))
+		return JS_ENOMEM;
+	js_begin_object(*w, 0);
+	js_key(*w, "format");
+	js_uint(*w, 1);
+	js_key(*w, "command");
+	js_str(*w, command);
+	return 0;
+}
+
+int sk_json_end(js_writer *w, int status)
+{
+	js_key(w, "exit_status");
+	js_uint(w, (uint64_t)status);
+	js_end_object(w);
+	int rc = js_finish(w);
+	js_free(w);
+	return rc;
+}
+
+void sk_write_culprit_json(js_writer *w, const sk_group *g, uint64_t amount)
+{
+	js_begin_object(w, 0);
+	js_key(w, "key");
+	js_str(w, g->key);
+	js_key(w, "amount");
+	js_uint(w, amount);
+	rep_write_frames_json(w, g->frames, g->nframes);
+	js_end_object(w);
 }

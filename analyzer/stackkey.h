@@ -17,7 +17,8 @@
  * A key set (sk_set) is one trace's stacks merged by key with their figures summed; leaked
  * figures leave out runtime-owned stacks (as the report) and suppressed ones (suppress.h).
  * sk_trace bundles a replayed, symbolized trace with its key set.  The rest are the pieces the
- * two commands print alike: size and percent limits, frames as text, markdown and JSON, gates.
+ * two commands print alike: size and percent limits, frames as markdown and as one line (frames
+ * as text and JSON come from the report: rep_write_frames_text, rep_write_frames_json).
  */
 #ifndef LEAKREC_STACKKEY_H
 #define LEAKREC_STACKKEY_H
@@ -111,10 +112,10 @@ const sk_rule_use *sk_set_rule_use(const sk_set *s, size_t i);
 
 typedef struct sk_trace sk_trace;
 
-/* Replays the trace at path (problems printed through cli_error, as the report does),
- * symbolizes it and builds its key set.  sup (may be NULL) is borrowed and must outlive the
- * trace; path is borrowed as well.  Returns 0 and *out (free with sk_trace_free), SK_EINPUT
- * when the trace could not be read (already said), or SK_ENOMEM. */
+/* Replays the trace at path and symbolizes it (cli_replay_new, cli_symbolize: problems printed
+ * as the report does), then builds its key set.  sup (may be NULL) is borrowed and must outlive
+ * the trace; path is borrowed as well.  Returns 0 and *out (free with sk_trace_free), SK_EINPUT
+ * when the trace could not be read or symbolized (already said), or SK_ENOMEM. */
 int sk_trace_load(sk_trace **out, const char *path, enum sk_match match, const sup_list *sup);
 /* Frees everything the trace holds.  Accepts NULL. */
 void sk_trace_free(sk_trace *t);
@@ -160,22 +161,24 @@ void sk_format_size_change(char *buf, size_t n, uint64_t base, uint64_t cur);
 /* The difference cur - base, saturated to the int64_t range. */
 int64_t sk_change(uint64_t base, uint64_t cur);
 
-/* Writes untrusted text to f: control bytes and bytes that are not UTF-8 become \xHH. */
-void sk_put_text(FILE *f, const char *s);
 /* Writes s as a markdown code span fit for a table cell (backticks and '|' handled, control
  * bytes escaped); NULL writes "?". */
 void sk_put_md_code(FILE *f, const char *s);
 
-/* Writes frames one per line, each preceded by indent: "function  file:line  (module)
- * [inlined]", as the text report does. */
-void sk_write_frames_text(FILE *f, const sym_frame *frames, size_t n, const char *indent);
 /* Writes at most max (0: all) of the frames that sk_key_frames counts, as markdown code spans
  * of their function names joined by " ← ". */
 void sk_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max);
 /* Writes at most max (0: all) of the frames that sk_key_frames counts, as plain function names
  * joined by " <- " (untrusted bytes escaped), for one-line summaries. */
 void sk_write_frames_line(FILE *f, const sym_frame *frames, size_t n, size_t max);
-/* Writes the key "stack" and its FRAME array (the report's JSON contract) to w. */
-void sk_write_frames_json(js_writer *w, const sym_frame *frames, size_t n);
+
+/* Starts the JSON object of a command's output on out (borrowed): "format": 1 and "command".
+ * Returns 0 and *w (end it with sk_json_end), or JS_ENOMEM. */
+int sk_json_begin(js_writer **w, FILE *out, const char *command);
+/* Writes "exit_status": status, closes the object and frees w.  Returns what js_finish
+ * returned: 0 or a JS_E* code. */
+int sk_json_end(js_writer *w, int status);
+/* Writes one stack a gate blames, as an object: "key", "amount" and its "stack" (g borrowed). */
+void sk_write_culprit_json(js_writer *w, const sk_group *g, uint64_t amount);
 
 #endif
