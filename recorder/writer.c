@@ -382,7 +382,12 @@ static void pass(int final)
 	 * After the barrier, a thread that took a stamp before `now` shows `inflight` until it has
 	 * published the event; if any does, the promise is not advanced this pass. */
 	uint64_t now = prim_now_ns();
-	if (W.membarrier_ok && prim_membarrier() != 0)
+	/* One producer thread cannot race another one: the barrier (an interrupt on every CPU
+	 * running the program) is needed only when several rings are in use. */
+	int producers = 0;
+	for (ring *r = ring_list(); r && producers < 2; r = r->next)
+		producers += atomic_load_explicit(&r->state, memory_order_relaxed) != RING_FREE;
+	if (producers > 1 && W.membarrier_ok && prim_membarrier() != 0)
 		W.membarrier_ok = 0;
 	uint64_t sync = now, window_start = W.last_sync;
 	for (ring *r = ring_list(); r; r = r->next)
