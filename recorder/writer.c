@@ -640,7 +640,7 @@ static void write_end(void)
 
 static void write_end_locked(void)
 {
-	pass(0);
+	pass(1); /* every event in the rings, whatever its stamp */
 	tf_end end = {
 		.time_ns = rel(prim_now_ns()),
 		.allocs = W.allocs,
