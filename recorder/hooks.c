@@ -189,8 +189,23 @@ static ring *ring_ready(void)
 	ring *r = my_ring();
 	if (!r)
 		return NULL;
-	while (r->head_local + 2 - atomic_load_explicit(&r->tail, memory_order_acquire) > RING_CAP) {
+	uint64_t waited_from = 0, tail_then = 0;
+	for (;;) {
+		uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (r->head_local + 2 - tail <= RING_CAP)
+			return r;
 		if (!wr_running()) {
+			wr_count_dropped();
+			return NULL;
+		}
+		/* The program must never hang on the recorder: a writer that has not taken a single
+		 * event of this ring for 10 s is given up on. */
+		uint64_t now = prim_now_ns();
+		if (!waited_from || tail != tail_then) {
+			waited_from = now;
+			tail_then = tail;
+		} else if (now - waited_from > 10000000000ull) {
+			rec_fail("the writer thread stopped taking events");
 			wr_count_dropped();
 			return NULL;
 		}
@@ -198,7 +213,6 @@ static ring *ring_ready(void)
 		struct timespec d = {0, 50000};
 		nanosleep(&d, NULL);
 	}
-	return r;
 }
 
 static void push(ring *r, uint8_t kind, uint8_t func, void *p, size_t size, uint32_t stack,
