@@ -559,6 +559,12 @@ int sk_limit_crossed(const sk_limit *l, uint64_t base, uint64_t cur)
 		return inc > l->amount;
 	if (base == 0)
 		return 1;
+	/* sk_parse_limit keeps at most 9 decimals: compare in whole billionths of a percent, so
+	 * that an increase of exactly the limit passes although 0.3 (say) is 0.2999... in binary */
+	long double nano = roundl((long double)l->value * 1e9L);
+	if (nano >= 0 && nano < 18446744073709551616.0L)
+		return (unsigned __int128)inc * 100000000000u >
+		       (unsigned __int128)(uint64_t)nano * base;
 	return (long double)inc * 100.0L > (long double)l->value * (long double)base;
 }
 
