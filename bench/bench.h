@@ -181,4 +181,27 @@ static inline long bench_steps(int argc, char **argv, long dflt)
 	return n;
 }
 
+/* The single-thread churn of churn1 and deep: `steps` times, free the block in a pseudo-random
+ * one of 4096 slots and put there a new one allocated min_depth .. min_depth + depth_span - 1
+ * frames deep.  Returns the checksum the program prints. */
+static inline uint64_t bench_churn(long steps, uint64_t seed, int min_depth, int depth_span)
+{
+	enum { SLOTS = 4096 };
+	static void *slot[SLOTS];
+	uint64_t rng = seed, sum = 0;
+	for (long i = 0; i < steps; i++) {
+		uint64_t r = bench_rng(&rng);
+		unsigned s = (unsigned)(r % SLOTS);
+		size_t n = bench_size(r >> 12);
+		int depth = min_depth + (int)((r >> 32) % (uint64_t)depth_span);
+		free(slot[s]);
+		unsigned char *p = bench_alloc(r, depth, n);
+		sum += bench_touch(p, n, r);
+		slot[s] = p;
+	}
+	for (unsigned s = 0; s < SLOTS; s++)
+		free(slot[s]);
+	return sum;
+}
+
 #endif

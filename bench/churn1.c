@@ -10,26 +10,9 @@
  */
 #include "bench.h"
 
-#define SLOTS 4096
-
-static void *slot[SLOTS];
-
 int main(int argc, char **argv)
 {
-	long steps = bench_steps(argc, argv, 7000000);
-	uint64_t rng = 0x9e3779b97f4a7c15ull, sum = 0;
-	for (long i = 0; i < steps; i++) {
-		uint64_t r = bench_rng(&rng);
-		unsigned s = (unsigned)(r % SLOTS);
-		size_t n = bench_size(r >> 12);
-		int depth = 8 + (int)((r >> 32) % 21);
-		free(slot[s]);
-		unsigned char *p = bench_alloc(r, depth, n);
-		sum += bench_touch(p, n, r);
-		slot[s] = p;
-	}
-	for (unsigned s = 0; s < SLOTS; s++)
-		free(slot[s]);
+	uint64_t sum = bench_churn(bench_steps(argc, argv, 7000000), 0x9e3779b97f4a7c15ull, 8, 21);
 	printf("churn1 checksum %llu\n", (unsigned long long)sum);
 	return 0;
 }

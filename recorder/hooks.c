@@ -684,50 +684,55 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 EXPORT int execv(const char *path, char *const argv[]) { return execve(path, argv, environ); }
 EXPORT int execvp(const char *file, char *const argv[]) { return execvpe(file, argv, environ); }
 
-/* The list forms: arguments up to the NULL into an array (execle's envp follows the NULL). */
 #define EXEC_MAX_ARGS 4096
-#define COLLECT_ARGS(first, args, ap)                                                              \
-	do {                                                                                       \
-		size_t n_ = 0;                                                                     \
-		args[n_++] = (char *)(uintptr_t)(first);                                           \
-		while (args[n_ - 1] && n_ < EXEC_MAX_ARGS)                                         \
-			args[n_++] = va_arg(ap, char *);                                           \
-		if (args[n_ - 1]) {                                                                \
-			va_end(ap);                                                                \
-			errno = E2BIG;                                                             \
-			return -1;                                                                 \
-		}                                                                                  \
-	} while (0)
 
+/* Copies a list form's arguments, from `first` up to and with the NULL, into args (EXEC_MAX_ARGS
+ * slots); *ap is left just after the NULL (execle's envp follows).  Returns 0, or -1 with errno
+ * E2BIG when the list is longer. */
+static int collect_args(char **args, const char *first, va_list *ap)
+{
+	size_t n = 0;
+	args[n++] = (char *)(uintptr_t)first;
+	while (args[n - 1] && n < EXEC_MAX_ARGS)
+		args[n++] = va_arg(*ap, char *);
+	if (args[n - 1]) {
+		errno = E2BIG;
+		return -1;
+	}
+	return 0;
+}
+
+/* The list forms build an argv (32 KiB of stack, only on the way to exec) and call the vector
+ * forms above, which finish the trace. */
 EXPORT int execl(const char *path, const char *arg, ...)
 {
-	char *args[EXEC_MAX_ARGS]; /* 32 KiB of stack, only on the way to exec */
+	char *args[EXEC_MAX_ARGS];
 	va_list ap;
 	va_start(ap, arg);
-	COLLECT_ARGS(arg, args, ap);
+	int rc = collect_args(args, arg, &ap);
 	va_end(ap);
-	return execve(path, args, environ);
+	return rc ? rc : execve(path, args, environ);
 }
 
 EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	char *args[EXEC_MAX_ARGS]; /* 32 KiB of stack, only on the way to exec */
+	char *args[EXEC_MAX_ARGS];
 	va_list ap;
 	va_start(ap, arg);
-	COLLECT_ARGS(arg, args, ap);
+	int rc = collect_args(args, arg, &ap);
 	va_end(ap);
-	return execvpe(file, args, environ);
+	return rc ? rc : execvpe(file, args, environ);
 }
 
 EXPORT int execle(const char *path, const char *arg, ...)
 {
-	char *args[EXEC_MAX_ARGS]; /* 32 KiB of stack, only on the way to exec */
+	char *args[EXEC_MAX_ARGS];
 	va_list ap;
 	va_start(ap, arg);
-	COLLECT_ARGS(arg, args, ap);
-	char *const *envp = va_arg(ap, char *const *);
+	int rc = collect_args(args, arg, &ap);
+	char *const *envp = rc ? NULL : va_arg(ap, char *const *);
 	va_end(ap);
-	return execve(path, args, envp);
+	return rc ? rc : execve(path, args, envp);
 }
 
 static void (*real_exit)(int);
