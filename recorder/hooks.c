@@ -1,8 +1,9 @@
 /*
  * hooks.c: the interposed malloc family, dlopen/dlclose, start-up and shut-down of the recorder.
  *
- * Per event the hook path does: the real call, a clock read, a libunwind backtrace, a lock-free
- * stack table look-up, and a store into the calling thread's ring.  It never calls the
+ * Per event the hook path does: the real call, a clock read, a stack walk (unwind.c; libunwind
+ * when that declines), a lock-free stack table look-up, and a store into the calling thread's
+ * ring.  It never calls the
  * intercepted malloc (a thread-local guard sends the recorder's own and libunwind's allocations
  * straight to the real allocator, unrecorded), never uses stdio, takes no lock, and never exits.
  *
@@ -38,6 +39,7 @@
 #include "ring.h"
 #include "stacktab.h"
 #include "tf.h"
+#include "unwind.h"
 #include "writer.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -190,8 +192,11 @@ static ring *ring_ready(void)
 	if (!r)
 		return NULL;
 	uint64_t waited_from = 0, tail_then = 0;
+	if (__builtin_expect(r->head_local + 2 - r->tail_seen <= RING_CAP, 1))
+		return r; /* room by the tail seen last: the writer only ever advances it */
 	for (;;) {
 		uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+		r->tail_seen = tail;
 		if (r->head_local + 2 - tail <= RING_CAP)
 			return r;
 		if (!wr_running()) {
@@ -224,18 +229,66 @@ static void push(ring *r, uint8_t kind, uint8_t func, void *p, size_t size, uint
 		wr_kick();
 }
 
-static uint32_t capture_stack(void)
+/* Which unwinder captures stacks (LEAKREC_UNWIND=libunwind, LEAKREC_UNWIND_CHECK=1). */
+enum { UW_FAST, UW_LIBUNWIND, UW_CHECK };
+static int unwinder = UW_FAST;
+static _Atomic uint64_t check_stacks, check_differ, check_declined;
+
+/* ips[0..n) without the recorder's own frames, as call sites, at most `depth` of them. */
+static uint32_t keep_frames(void **ips, int n, uint64_t *frames)
 {
-	void *ips[MAX_DEPTH + SELF_FRAMES];
-	uint64_t frames[MAX_DEPTH];
-	int n = unw_backtrace(ips, (int)depth + SELF_FRAMES);
 	int i = 0;
 	while (i < n && mod_is_self((uint64_t)(uintptr_t)ips[i]))
 		i++;
 	uint32_t m = 0;
 	for (; i < n && m < depth; i++)
 		frames[m++] = (uint64_t)(uintptr_t)ips[i] - 1; /* return address -> call site */
-	uint32_t id = stk_intern(frames, m, mod_epoch());
+	return m;
+}
+
+/* LEAKREC_UNWIND_CHECK: both unwinders, libunwind's stack kept; the first difference is shown. */
+static uint32_t check_unwinders(void **ips, int n, uint64_t *frames, uint64_t epoch)
+{
+	void *fast_ips[MAX_DEPTH + SELF_FRAMES];
+	uint64_t fast[MAX_DEPTH];
+	int fn = uw_backtrace(fast_ips, (int)depth + SELF_FRAMES, epoch);
+	uint32_t m = keep_frames(ips, n, frames);
+	atomic_fetch_add_explicit(&check_stacks, 1, memory_order_relaxed);
+	if (fn < 0) {
+		atomic_fetch_add_explicit(&check_declined, 1, memory_order_relaxed);
+		return m;
+	}
+	uint32_t fm = keep_frames(fast_ips, fn, fast);
+	if (fm == m && memcmp(fast, frames, m * sizeof(*frames)) == 0)
+		return m;
+	if (atomic_fetch_add_explicit(&check_differ, 1, memory_order_relaxed) == 0) {
+		char a[24], b[24], c[24];
+		uint32_t i = 0;
+		while (i < m && i < fm && fast[i] == frames[i])
+			i++;
+		prim_log("unwind check: first difference at frame ", prim_utoa(i, a), " of ",
+			 prim_utoa(m, b), " (libunwind) / ", prim_utoa(fm, c), " (fast)", NULL);
+		for (uint32_t k = i; k < i + 3 && (k < m || k < fm); k++) {
+			char x[24], y[24];
+			prim_log("  libunwind ", k < m ? prim_utoa(frames[k], x) : "-", "  fast ",
+				 k < fm ? prim_utoa(fast[k], y) : "-", NULL);
+		}
+	}
+	return m;
+}
+
+static uint32_t capture_stack(void)
+{
+	void *ips[MAX_DEPTH + SELF_FRAMES];
+	uint64_t frames[MAX_DEPTH];
+	uint64_t epoch = mod_epoch();
+	int max = (int)depth + SELF_FRAMES;
+	int n = unwinder == UW_FAST ? uw_backtrace(ips, max, epoch) : -1;
+	if (n < 0)
+		n = unw_backtrace(ips, max);
+	uint32_t m = unwinder == UW_CHECK ? check_unwinders(ips, n, frames, epoch)
+					   : keep_frames(ips, n, frames);
+	uint32_t id = stk_intern(frames, m, epoch);
 	if (!id)
 		rec_fail("cannot map memory for the stack table");
 	return id;
@@ -625,6 +678,12 @@ static void finish(void)
 	ts.guard++;
 	atomic_store(&recording, REC_OFF);
 	wr_stop();
+	if (unwinder == UW_CHECK) {
+		char a[24], b[24], c[24];
+		prim_log("unwind check: ", prim_utoa(atomic_load(&check_stacks), a),
+			 " stacks compared, ", prim_utoa(atomic_load(&check_differ), b), " differ, ",
+			 prim_utoa(atomic_load(&check_declined), c), " by libunwind", NULL);
+	}
 	ts.guard--;
 }
 
@@ -814,6 +873,10 @@ __attribute__((constructor(101))) static void leakrec_init(void)
 		depth = v < 1 ? 1 : v > MAX_DEPTH ? MAX_DEPTH : (uint32_t)v;
 	}
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	if (strcmp(env_or("LEAKREC_UNWIND", ""), "libunwind") == 0 || uw_init() != 0)
+		unwinder = UW_LIBUNWIND;
+	if (strcmp(env_or("LEAKREC_UNWIND_CHECK", "0"), "0") != 0 && unwinder == UW_FAST)
+		unwinder = UW_CHECK;
 	mod_init_self();
 	if (stk_init() != 0 || pthread_key_create(&ring_key, thread_end) != 0) {
 		rec_fail("cannot initialise");

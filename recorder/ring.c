@@ -21,6 +21,7 @@ ring *ring_acquire(pid_t tid)
 			r->tid = tid;
 			r->idle_passes = 0;
 			r->head_local = atomic_load(&r->head);
+			r->tail_seen = 0; /* <= tail: reread at the first full-looking check */
 			return r;
 		}
 	}
@@ -52,6 +53,7 @@ void ring_atfork_child(ring *mine)
 	for (ring *r = ring_list(); r; r = r->next) {
 		uint64_t h = atomic_load(&r->head);
 		r->head_local = h;
+		r->tail_seen = h;
 		atomic_store(&r->tail, h);
 		atomic_store(&r->inflight, 0);
 		r->idle_passes = 0;

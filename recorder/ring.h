@@ -32,6 +32,8 @@ typedef struct ring {
 	/* producer side */
 	_Alignas(64) _Atomic uint64_t head;
 	uint64_t head_local;
+	uint64_t tail_seen; /* tail as last read by the producer: reread only when the ring looks full,
+			     * so that the producer does not pull the writer's cache line per event */
 	_Atomic uint32_t inflight; /* 1 from before a stamp is taken until its event is published */
 	/* consumer side */
 	_Alignas(64) _Atomic uint64_t tail;

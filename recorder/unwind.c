@@ -1,0 +1,575 @@
+/*
+ * unwind.c: the fast stack walker (see unwind.h).
+ *
+ * A walk starts from the registers of uw_backtrace itself and steps from frame to frame with
+ *   CFA = RSP or RBP + offset;  return address = *(CFA - 8);  RBP = *(CFA + n) or unchanged;
+ *   RSP = CFA
+ * which is exactly what the DWARF CFI of x86-64 code says for every instruction of a normal
+ * function.  The rule for an instruction address is found once: _dl_find_object gives the object's
+ * .eh_frame_hdr (lock-free, no allocation), its binary search table gives the FDE, and the CIE's
+ * and FDE's CFA programs are run up to that address.  The result (or "decline") goes into a table
+ * of rules shared by all threads, one sequence counter per slot: a reader that races a writer sees
+ * a changed counter and treats the slot as empty, so no torn rule is ever used.
+ *
+ * As libunwind does, every frame but the first is looked up at its return address minus one (the
+ * call instruction, which may be the last of its function).  The walk stops after a frame whose
+ * return address is undefined by its CFI (_start, a thread's clone) or is zero.
+ */
+#include "unwind.h"
+
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "prim.h"
+
+#if defined(__x86_64__)
+
+/* _dl_find_object appeared in glibc 2.35: weak, so that the library still loads on an older one
+ * (the walker then declines every stack). */
+extern int _dl_find_object(void *address, struct dl_find_object *result) __attribute__((weak));
+
+/* ---- rules ---- */
+
+/* A rule packed in 32 bits (0 = decline). */
+#define R_OK (1u << 0)       /* usable */
+#define R_LAST (1u << 1)     /* the return address is undefined: outermost frame */
+#define R_CFA_RBP (1u << 2)  /* CFA = RBP + offset (else RSP + offset) */
+#define R_RBP_SAVED (1u << 3) /* the caller's RBP is at CFA + rbp offset (else unchanged) */
+#define R_RBP_SHIFT 4        /* bits 4..11: rbp offset / 8, signed */
+#define R_CFA_SHIFT 12       /* bits 12..31: CFA offset in bytes */
+#define R_CFA_MAX ((1u << 20) - 1)
+
+#define DW_RBP 6
+#define DW_RSP 7
+#define DW_RA 16
+
+enum { K_SAME, K_UNDEF, K_OFFSET, K_OTHER };
+
+typedef struct cfa_state {
+	int cfa_reg;     /* DWARF register number, -1 for an expression */
+	int64_t cfa_off;
+	int rbp_kind, ra_kind;
+	int64_t rbp_off, ra_off;
+} cfa_state;
+
+/* ---- the shared table of rules ---- */
+
+#define UW_BITS 14
+#define UW_SLOTS (1u << UW_BITS)
+#define UW_PROBES 4
+
+typedef struct uw_slot {
+	_Atomic uint32_t seq; /* odd while a writer fills the slot */
+	_Atomic uint32_t rule;
+	_Atomic uint64_t key; /* pc << 16 | epoch (16 bits); 0 = empty */
+} uw_slot;
+
+static uw_slot *table;
+
+static inline uint64_t key_of(uint64_t pc, uint64_t epoch) { return pc << 16 | (epoch & 0xffff); }
+
+static inline uint32_t slot_of(uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - UW_BITS));
+}
+
+/* The rule of key, or -1 when the table does not hold it. */
+static inline int64_t table_get(uint64_t key)
+{
+	uint32_t i = slot_of(key);
+	for (int p = 0; p < UW_PROBES; p++, i = (i + 1) & (UW_SLOTS - 1)) {
+		uw_slot *s = &table[i];
+		uint32_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
+		uint64_t k = atomic_load_explicit(&s->key, memory_order_relaxed);
+		uint32_t r = atomic_load_explicit(&s->rule, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&s->seq, memory_order_relaxed) != s1 || (s1 & 1))
+			continue; /* being written: as if empty */
+		if (k == key)
+			return r;
+		if (k == 0)
+			return -1;
+	}
+	return -1;
+}
+
+static void table_put(uint64_t key, uint32_t rule)
+{
+	uint32_t i = slot_of(key), victim = i;
+	for (int p = 0; p < UW_PROBES; p++, i = (i + 1) & (UW_SLOTS - 1)) {
+		if (atomic_load_explicit(&table[i].key, memory_order_relaxed) == 0) {
+			victim = i;
+			break;
+		}
+	}
+	uw_slot *s = &table[victim];
+	uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+	if ((seq & 1) || !atomic_compare_exchange_strong(&s->seq, &seq, seq + 1))
+		return; /* another thread is writing it: drop ours, it is only a cache */
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&s->key, key, memory_order_relaxed);
+	atomic_store_explicit(&s->rule, rule, memory_order_relaxed);
+	atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
+}
+
+/* ---- reading .eh_frame ---- */
+
+typedef struct reader {
+	const uint8_t *p, *end;
+	int bad;
+} reader;
+
+static uint64_t rd_fixed(reader *r, size_t n)
+{
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = 1;
+		return 0;
+	}
+	uint64_t v = 0;
+	memcpy(&v, r->p, n); /* little-endian */
+	r->p += n;
+	return v;
+}
+
+static uint64_t rd_uleb(reader *r)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; !r->bad; shift += 7) {
+		if (r->p >= r->end || shift > 63) {
+			r->bad = 1;
+			break;
+		}
+		uint8_t b = *r->p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	return 0;
+}
+
+static int64_t rd_sleb(reader *r)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	uint8_t b = 0;
+	do {
+		if (r->bad || r->p >= r->end || shift > 63) {
+			r->bad = 1;
+			return 0;
+		}
+		b = *r->p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+	} while (b & 0x80);
+	if (shift < 64 && (b & 0x40))
+		v |= ~0ull << shift;
+	return (int64_t)v;
+}
+
+/* Reads a pointer in DW_EH_PE encoding enc (absolute, pc-relative or relative to datarel).
+ * Indirect pointers are read as their address: only their size matters here. */
+static uint64_t rd_enc(reader *r, uint8_t enc, uint64_t datarel)
+{
+	uint64_t at = (uint64_t)(uintptr_t)r->p, v;
+	switch (enc & 0x0f) {
+	case 0x00: v = rd_fixed(r, 8); break;
+	case 0x01: v = rd_uleb(r); break;
+	case 0x02: v = rd_fixed(r, 2); break;
+	case 0x03: v = rd_fixed(r, 4); break;
+	case 0x04: v = rd_fixed(r, 8); break;
+	case 0x09: v = (uint64_t)rd_sleb(r); break;
+	case 0x0a: v = (uint64_t)(int64_t)(int16_t)rd_fixed(r, 2); break;
+	case 0x0b: v = (uint64_t)(int64_t)(int32_t)rd_fixed(r, 4); break;
+	case 0x0c: v = rd_fixed(r, 8); break;
+	default: r->bad = 1; return 0;
+	}
+	switch (enc & 0x70) {
+	case 0x00: break;
+	case 0x10: v += at; break;
+	case 0x30: v += datarel; break;
+	default: r->bad = 1; return 0;
+	}
+	return v;
+}
+
+/* One CIE's parameters. */
+typedef struct cie {
+	uint64_t code_align;
+	int64_t data_align;
+	uint8_t fde_enc;
+	int has_z;
+	const uint8_t *insns, *end;
+} cie;
+
+/* Reads a length-prefixed CIE or FDE record at p; sets body to what follows the length. */
+static int rd_record(const uint8_t *p, reader *body)
+{
+	reader r = {p, p + 12, 0};
+	uint64_t len = rd_fixed(&r, 4);
+	if (r.bad || len == 0 || len >= 0xfffffff0u)
+		return -1; /* 64-bit records are not emitted for x86-64 code: decline */
+	body->p = r.p;
+	body->end = r.p + len;
+	body->bad = 0;
+	return 0;
+}
+
+static int parse_cie(const uint8_t *p, uint64_t datarel, cie *c)
+{
+	reader r;
+	if (rd_record(p, &r) != 0 || rd_fixed(&r, 4) != 0)
+		return -1; /* not a CIE */
+	uint8_t version = (uint8_t)rd_fixed(&r, 1);
+	if (r.bad || (version != 1 && version != 3))
+		return -1;
+	const char *aug = (const char *)r.p;
+	size_t alen = strnlen(aug, (size_t)(r.end - r.p));
+	if (alen == (size_t)(r.end - r.p))
+		return -1;
+	r.p += alen + 1;
+	c->code_align = rd_uleb(&r);
+	c->data_align = rd_sleb(&r);
+	uint64_t ra = version == 1 ? rd_fixed(&r, 1) : rd_uleb(&r);
+	if (r.bad || ra != DW_RA)
+		return -1;
+	c->fde_enc = 0; /* absptr */
+	c->has_z = aug[0] == 'z';
+	if (c->has_z) {
+		uint64_t n = rd_uleb(&r);
+		if (r.bad || n > (uint64_t)(r.end - r.p))
+			return -1;
+		reader a = {r.p, r.p + n, 0};
+		for (const char *s = aug + 1; *s; s++) {
+			if (*s == 'R') {
+				c->fde_enc = (uint8_t)rd_fixed(&a, 1);
+			} else if (*s == 'L') {
+				rd_fixed(&a, 1);
+			} else if (*s == 'P') {
+				uint8_t pe = (uint8_t)rd_fixed(&a, 1);
+				rd_enc(&a, pe & 0x7f, datarel);
+			} else {
+				return -1; /* 'S' (signal frame) and anything unknown */
+			}
+		}
+		if (a.bad)
+			return -1;
+		r.p += n;
+	} else if (aug[0] != '\0') {
+		return -1;
+	}
+	c->insns = r.p;
+	c->end = r.end;
+	return r.bad ? -1 : 0;
+}
+
+static void set_reg(cfa_state *st, uint64_t reg, int kind, int64_t off)
+{
+	if (reg == DW_RBP) {
+		st->rbp_kind = kind;
+		st->rbp_off = off;
+	} else if (reg == DW_RA) {
+		st->ra_kind = kind;
+		st->ra_off = off;
+	}
+}
+
+static void restore_reg(cfa_state *st, const cfa_state *init, uint64_t reg)
+{
+	if (reg == DW_RBP) {
+		st->rbp_kind = init->rbp_kind;
+		st->rbp_off = init->rbp_off;
+	} else if (reg == DW_RA) {
+		st->ra_kind = init->ra_kind;
+		st->ra_off = init->ra_off;
+	}
+}
+
+#define REMEMBER_MAX 8
+
+/* Runs the CFA program [p, end) from location *loc up to `target` (the rules that hold at target
+ * stay in st).  init holds the CIE's rules (for DW_CFA_restore).  0, or -1 on anything not
+ * understood. */
+static int run_cfa(const uint8_t *p, const uint8_t *end, const cie *c, uint64_t datarel,
+		   uint64_t *loc, uint64_t target, cfa_state *st, const cfa_state *init)
+{
+	cfa_state saved[REMEMBER_MAX];
+	int nsaved = 0;
+	reader r = {p, end, 0};
+	while (r.p < r.end && !r.bad) {
+		uint8_t op = *r.p++;
+		uint64_t reg, delta = 0;
+		int advance = 0;
+		switch (op & 0xc0) {
+		case 0x40:
+			delta = (uint64_t)(op & 0x3f) * c->code_align;
+			advance = 1;
+			break;
+		case 0x80:
+			set_reg(st, op & 0x3f, K_OFFSET, (int64_t)rd_uleb(&r) * c->data_align);
+			continue;
+		case 0xc0:
+			restore_reg(st, init, op & 0x3f);
+			continue;
+		default: break;
+		}
+		if (!advance) {
+			switch (op) {
+			case 0x00: continue; /* nop */
+			case 0x01: { /* set_loc */
+				uint64_t to = rd_enc(&r, c->fde_enc, datarel);
+				if (r.bad)
+					return -1;
+				if (to > target)
+					return 0;
+				*loc = to;
+				continue;
+			}
+			case 0x02: delta = rd_fixed(&r, 1) * c->code_align; break;
+			case 0x03: delta = rd_fixed(&r, 2) * c->code_align; break;
+			case 0x04: delta = rd_fixed(&r, 4) * c->code_align; break;
+			case 0x05: /* offset_extended */
+				reg = rd_uleb(&r);
+				set_reg(st, reg, K_OFFSET, (int64_t)rd_uleb(&r) * c->data_align);
+				continue;
+			case 0x06: restore_reg(st, init, rd_uleb(&r)); continue;
+			case 0x07: set_reg(st, rd_uleb(&r), K_UNDEF, 0); continue;
+			case 0x08: set_reg(st, rd_uleb(&r), K_SAME, 0); continue;
+			case 0x09: /* register */
+				reg = rd_uleb(&r);
+				rd_uleb(&r);
+				set_reg(st, reg, K_OTHER, 0);
+				continue;
+			case 0x0a: /* remember_state */
+				if (nsaved == REMEMBER_MAX)
+					return -1;
+				saved[nsaved++] = *st;
+				continue;
+			case 0x0b: /* restore_state: every rule, the CFA's too */
+				if (nsaved == 0)
+					return -1;
+				*st = saved[--nsaved];
+				continue;
+			case 0x0c: /* def_cfa */
+				st->cfa_reg = (int)rd_uleb(&r);
+				st->cfa_off = (int64_t)rd_uleb(&r);
+				continue;
+			case 0x0d: st->cfa_reg = (int)rd_uleb(&r); continue;
+			case 0x0e: st->cfa_off = (int64_t)rd_uleb(&r); continue;
+			case 0x0f: { /* def_cfa_expression */
+				uint64_t n = rd_uleb(&r);
+				if (r.bad || n > (uint64_t)(r.end - r.p))
+					return -1;
+				r.p += n;
+				st->cfa_reg = -1;
+				continue;
+			}
+			case 0x10:   /* expression */
+			case 0x16: { /* val_expression */
+				reg = rd_uleb(&r);
+				uint64_t n = rd_uleb(&r);
+				if (r.bad || n > (uint64_t)(r.end - r.p))
+					return -1;
+				r.p += n;
+				set_reg(st, reg, K_OTHER, 0);
+				continue;
+			}
+			case 0x11: /* offset_extended_sf */
+				reg = rd_uleb(&r);
+				set_reg(st, reg, K_OFFSET, rd_sleb(&r) * c->data_align);
+				continue;
+			case 0x12: /* def_cfa_sf */
+				st->cfa_reg = (int)rd_uleb(&r);
+				st->cfa_off = rd_sleb(&r) * c->data_align;
+				continue;
+			case 0x13: st->cfa_off = rd_sleb(&r) * c->data_align; continue;
+			case 0x14: /* val_offset */
+				reg = rd_uleb(&r);
+				rd_uleb(&r);
+				set_reg(st, reg, K_OTHER, 0);
+				continue;
+			case 0x15: /* val_offset_sf */
+				reg = rd_uleb(&r);
+				rd_sleb(&r);
+				set_reg(st, reg, K_OTHER, 0);
+				continue;
+			case 0x2e: rd_uleb(&r); continue; /* GNU_args_size: no effect on the CFA */
+			case 0x2f: /* GNU_negative_offset_extended */
+				reg = rd_uleb(&r);
+				set_reg(st, reg, K_OFFSET, -(int64_t)rd_uleb(&r) * c->data_align);
+				continue;
+			default: return -1;
+			}
+		}
+		if (r.bad)
+			return -1;
+		if (*loc + delta > target)
+			return 0; /* the rules in st hold at target */
+		*loc += delta;
+	}
+	return r.bad ? -1 : 0;
+}
+
+/* Computes the rule for instruction address pc (0 = decline). */
+static uint32_t find_rule(uint64_t pc)
+{
+	struct dl_find_object fo;
+	if (!_dl_find_object || _dl_find_object((void *)(uintptr_t)pc, &fo) != 0 || !fo.dlfo_eh_frame)
+		return 0;
+	/* .eh_frame_hdr: version, eh_frame_ptr encoding, fde_count encoding, table encoding. */
+	const uint8_t *hdr = fo.dlfo_eh_frame;
+	uint64_t datarel = (uint64_t)(uintptr_t)hdr;
+	if (hdr[0] != 1 || hdr[3] != 0x3b) /* the table as every linker writes it: datarel sdata4 */
+		return 0;
+	reader r = {hdr + 4, hdr + 4 + 16, 0};
+	rd_enc(&r, hdr[1], datarel);
+	uint64_t count = rd_enc(&r, hdr[2], datarel);
+	if (r.bad || count == 0 || count > (1u << 28))
+		return 0;
+	const int32_t *tab = (const int32_t *)(const void *)r.p; /* 4-byte aligned by the format */
+	int64_t rel = (int64_t)(pc - datarel);
+	if (rel < tab[0])
+		return 0;
+	uint64_t lo = 0, hi = count; /* last entry with initial location <= pc */
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (tab[2 * mid] <= rel)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	const uint8_t *fde = hdr + tab[2 * lo + 1];
+	reader f;
+	if (rd_record(fde, &f) != 0)
+		return 0;
+	const uint8_t *idp = f.p;
+	uint32_t cie_off = (uint32_t)rd_fixed(&f, 4);
+	if (f.bad || cie_off == 0)
+		return 0;
+	cie c;
+	if (parse_cie(idp - cie_off, datarel, &c) != 0)
+		return 0;
+	uint64_t begin = rd_enc(&f, c.fde_enc, datarel);
+	uint64_t range = rd_enc(&f, c.fde_enc & 0x0f, datarel);
+	if (f.bad || pc < begin || pc - begin >= range)
+		return 0;
+	if (c.has_z) {
+		uint64_t n = rd_uleb(&f);
+		if (f.bad || n > (uint64_t)(f.end - f.p))
+			return 0;
+		f.p += n;
+	}
+	cfa_state st = {.cfa_reg = -1, .rbp_kind = K_SAME, .ra_kind = K_SAME};
+	uint64_t loc = begin;
+	if (run_cfa(c.insns, c.end, &c, datarel, &loc, UINT64_MAX, &st, &st) != 0)
+		return 0;
+	loc = begin;
+	cfa_state init = st;
+	if (run_cfa(f.p, f.end, &c, datarel, &loc, pc, &st, &init) != 0)
+		return 0;
+
+	if ((st.cfa_reg != DW_RSP && st.cfa_reg != DW_RBP) || st.cfa_off < 8 || st.cfa_off > R_CFA_MAX)
+		return 0;
+	uint32_t rule = R_OK | (uint32_t)st.cfa_off << R_CFA_SHIFT;
+	if (st.cfa_reg == DW_RBP)
+		rule |= R_CFA_RBP;
+	if (st.ra_kind == K_UNDEF)
+		rule |= R_LAST;
+	else if (st.ra_kind != K_OFFSET || st.ra_off != -8)
+		return 0;
+	if (st.rbp_kind == K_OFFSET) {
+		if (st.rbp_off % 8 || st.rbp_off < -128 * 8 || st.rbp_off > 127 * 8)
+			return 0;
+		rule |= R_RBP_SAVED | ((uint32_t)(st.rbp_off / 8) & 0xff) << R_RBP_SHIFT;
+	} else if (st.rbp_kind != K_SAME) {
+		return 0;
+	}
+	return rule;
+}
+
+/* Each thread keeps the rules it used last in a small direct-mapped table of its own: a frame
+ * then costs one plain load and compare instead of a probe of the shared table. */
+#define TL_SLOTS 512
+static __thread struct tl_rule {
+	uint64_t key;
+	uint64_t rule;
+} tl_rules[TL_SLOTS];
+
+static inline uint32_t rule_for(uint64_t pc, uint64_t epoch)
+{
+	uint64_t key = key_of(pc, epoch);
+	struct tl_rule *t = &tl_rules[(pc ^ (pc >> 9)) & (TL_SLOTS - 1)];
+	if (__builtin_expect(t->key == key, 1))
+		return (uint32_t)t->rule;
+	int64_t r = table_get(key);
+	uint32_t rule;
+	if (r >= 0) {
+		rule = (uint32_t)r;
+	} else {
+		rule = find_rule(pc);
+		table_put(key, rule);
+	}
+	t->key = key;
+	t->rule = rule;
+	return rule;
+}
+
+int uw_init(void)
+{
+	if (table)
+		return 0;
+	if (!_dl_find_object)
+		return -1;
+	table = prim_map(UW_SLOTS * sizeof(uw_slot));
+	return table ? 0 : -1;
+}
+
+#define MAX_FRAME (16u << 20) /* a step that moves the stack pointer further is not believed */
+
+__attribute__((noinline)) int uw_backtrace(void **ips, int max, uint64_t epoch)
+{
+	if (!table)
+		return -1;
+	uint64_t pc, sp, bp;
+	/* The registers at label 1: the CFI of this very instruction describes this frame. */
+	__asm__ volatile("lea 1f(%%rip), %0\n1:\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+			 : "=&r"(pc), "=&r"(sp), "=&r"(bp));
+	uint64_t look = pc;
+	int n = 0;
+	while (n < max) {
+		uint32_t rule = rule_for(look, epoch);
+		if (!(rule & R_OK))
+			return -1;
+		ips[n++] = (void *)(uintptr_t)pc;
+		if (rule & R_LAST)
+			break;
+		uint64_t cfa = ((rule & R_CFA_RBP) ? bp : sp) + (rule >> R_CFA_SHIFT);
+		if (cfa <= sp || cfa - sp > MAX_FRAME || (cfa & 7))
+			return -1;
+		uint64_t ra = *(const uint64_t *)(uintptr_t)(cfa - 8);
+		if (rule & R_RBP_SAVED) {
+			int64_t off = (int8_t)((rule >> R_RBP_SHIFT) & 0xff) * 8;
+			bp = *(const uint64_t *)(uintptr_t)(cfa + (uint64_t)off);
+		}
+		sp = cfa;
+		pc = ra;
+		if (!pc)
+			break;
+		look = pc - 1;
+	}
+	return n;
+}
+
+#else /* not x86-64: always libunwind */
+
+int uw_init(void) { return -1; }
+int uw_backtrace(void **ips, int max, uint64_t epoch)
+{
+	(void)ips;
+	(void)max;
+	(void)epoch;
+	return -1;
+}
+
+#endif

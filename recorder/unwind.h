@@ -1,0 +1,28 @@
+/*
+ * uw: the recorder's fast stack walker for x86-64.
+ *
+ * It follows the same unwind information as libunwind (the .eh_frame CFI the compiler emits for
+ * every function), but keeps, per instruction address, only the three rules a walk needs (where
+ * the frame's CFA is, where the return address and the caller's RBP were saved) in a lock-free
+ * table shared by all threads, so that a frame costs a table probe and two loads.  Whatever it
+ * does not handle exactly (no CFI, a signal frame, a CFA given by an expression or by another
+ * register, a caller's RBP kept anywhere but in the frame) makes it decline the whole stack, and
+ * the caller asks libunwind instead: the result is always libunwind's stack.
+ */
+#ifndef LEAKREC_UW_H
+#define LEAKREC_UW_H
+
+#include <stdint.h>
+
+/* Maps the rule table.  Returns 0, or -1 when the fast walker is not available here (no memory,
+ * not x86-64, or a C library without _dl_find_object); uw_backtrace then always declines. */
+int uw_init(void);
+
+/* Fills ips[0..max) with the return addresses of the calling thread's stack, innermost first,
+ * starting with a frame of uw_backtrace's caller (the same shape as libunwind's unw_backtrace).
+ * `epoch` is the module epoch (see modules.h): rules learnt under another epoch are not used.
+ * Returns the number of frames, or -1 when it declines (the caller falls back to libunwind).
+ * Async-signal-safe, no malloc, no lock. */
+int uw_backtrace(void **ips, int max, uint64_t epoch);
+
+#endif
