@@ -247,11 +247,12 @@ static uint32_t keep_frames(void **ips, int n, uint64_t *frames)
 }
 
 /* LEAKREC_UNWIND_CHECK: both unwinders, libunwind's stack kept; the first difference is shown. */
-static uint32_t check_unwinders(void **ips, int n, uint64_t *frames, uint64_t epoch)
+static uint32_t check_unwinders(const uw_regs *start, void **ips, int n, uint64_t *frames,
+				uint64_t epoch)
 {
 	void *fast_ips[MAX_DEPTH + SELF_FRAMES];
 	uint64_t fast[MAX_DEPTH];
-	int fn = uw_backtrace(fast_ips, (int)depth + SELF_FRAMES, epoch);
+	int fn = uw_backtrace(start, fast_ips, (int)depth + SELF_FRAMES, epoch);
 	uint32_t m = keep_frames(ips, n, frames);
 	atomic_fetch_add_explicit(&check_stacks, 1, memory_order_relaxed);
 	if (fn < 0) {
@@ -277,16 +278,17 @@ static uint32_t check_unwinders(void **ips, int n, uint64_t *frames, uint64_t ep
 	return m;
 }
 
-static uint32_t capture_stack(void)
+/* The stack of the hook's caller (start: that frame, see UW_CALLER_REGS). */
+static uint32_t capture_stack(const uw_regs *start)
 {
 	void *ips[MAX_DEPTH + SELF_FRAMES];
 	uint64_t frames[MAX_DEPTH];
 	uint64_t epoch = mod_epoch();
 	int max = (int)depth + SELF_FRAMES;
-	int n = unwinder == UW_FAST ? uw_backtrace(ips, max, epoch) : -1;
+	int n = unwinder == UW_FAST ? uw_backtrace(start, ips, max, epoch) : -1;
 	if (n < 0)
 		n = unw_backtrace(ips, max);
-	uint32_t m = unwinder == UW_CHECK ? check_unwinders(ips, n, frames, epoch)
+	uint32_t m = unwinder == UW_CHECK ? check_unwinders(start, ips, n, frames, epoch)
 					   : keep_frames(ips, n, frames);
 	uint32_t id = stk_intern(frames, m, epoch);
 	if (!id)
@@ -304,10 +306,10 @@ static inline int should_record(void)
 	return st == REC_CHILD && ts.guard == 0 && start_child_trace();
 }
 
-static void record_alloc(uint8_t func, void *p, size_t size)
+static void record_alloc(uint8_t func, void *p, size_t size, const uw_regs *start)
 {
 	ts.guard++;
-	uint32_t stack = capture_stack();
+	uint32_t stack = capture_stack(start);
 	ring *r = stack ? ring_ready() : NULL;
 	if (r) {
 		ring_begin(r);
@@ -336,8 +338,10 @@ EXPORT void *malloc(size_t n)
 	if (!ready())
 		return pool_alloc(n);
 	void *p = real.malloc(n);
-	if (p && should_record())
-		record_alloc(TF_FN_MALLOC, p, n);
+	if (p && should_record()) {
+		uw_regs o = UW_CALLER_REGS();
+		record_alloc(TF_FN_MALLOC, p, n, &o);
+	}
 	return p;
 }
 
@@ -357,20 +361,22 @@ EXPORT void *calloc(size_t a, size_t b)
 		return __builtin_mul_overflow(a, b, &n) ? NULL : pool_alloc(n);
 	}
 	void *p = real.calloc(a, b);
-	if (p && should_record())
-		record_alloc(TF_FN_CALLOC, p, a * b);
+	if (p && should_record()) {
+		uw_regs o = UW_CALLER_REGS();
+		record_alloc(TF_FN_CALLOC, p, a * b, &o);
+	}
 	return p;
 }
 
 /* realloc and reallocarray (whose size is already checked for overflow). */
-static void *realloc_common(uint8_t func, void *p, size_t n)
+static void *realloc_common(uint8_t func, void *p, size_t n, const uw_regs *start)
 {
 	if (!should_record())
 		return real.realloc(p, n);
 	if (!p) {
 		void *q = real.malloc(n);
 		if (q)
-			record_alloc(func, q, n);
+			record_alloc(func, q, n, start);
 		return q;
 	}
 	ts.guard++;
@@ -383,7 +389,7 @@ static void *realloc_common(uint8_t func, void *p, size_t n)
 	uint64_t t0 = prim_now_ns();
 	void *q = real.realloc(p, n);
 	if (q) {
-		uint32_t stack = capture_stack();
+		uint32_t stack = capture_stack(start);
 		if (stack) {
 			push(r, TF_EV_RFREE, func, p, 0, 0, t0);
 			push(r, TF_EV_RALLOC, func, q, n, stack, prim_now_ns());
@@ -416,7 +422,8 @@ EXPORT void *realloc(void *p, size_t n)
 	}
 	if (p && in_pool(p))
 		return realloc_from_pool(p, n);
-	return realloc_common(TF_FN_REALLOC, p, n);
+	uw_regs o = UW_CALLER_REGS();
+	return realloc_common(TF_FN_REALLOC, p, n, &o);
 }
 
 EXPORT void *reallocarray(void *p, size_t a, size_t b)
@@ -428,7 +435,8 @@ EXPORT void *reallocarray(void *p, size_t a, size_t b)
 	}
 	if (!ready() || (p && in_pool(p)))
 		return realloc(p, n);
-	return realloc_common(TF_FN_REALLOCARRAY, p, n);
+	uw_regs o = UW_CALLER_REGS();
+	return realloc_common(TF_FN_REALLOCARRAY, p, n, &o);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -436,8 +444,10 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	if (!ready())
 		return ENOMEM;
 	int rc = real.posix_memalign(out, align, n);
-	if (rc == 0 && should_record())
-		record_alloc(TF_FN_POSIX_MEMALIGN, *out, n);
+	if (rc == 0 && should_record()) {
+		uw_regs o = UW_CALLER_REGS();
+		record_alloc(TF_FN_POSIX_MEMALIGN, *out, n, &o);
+	}
 	return rc;
 }
 
@@ -446,8 +456,10 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 	if (!ready())
 		return NULL;
 	void *p = real.aligned_alloc(align, n);
-	if (p && should_record())
-		record_alloc(TF_FN_ALIGNED_ALLOC, p, n);
+	if (p && should_record()) {
+		uw_regs o = UW_CALLER_REGS();
+		record_alloc(TF_FN_ALIGNED_ALLOC, p, n, &o);
+	}
 	return p;
 }
 
@@ -456,8 +468,10 @@ EXPORT void *memalign(size_t align, size_t n)
 	if (!ready())
 		return NULL;
 	void *p = real.memalign(align, n);
-	if (p && should_record())
-		record_alloc(TF_FN_MEMALIGN, p, n);
+	if (p && should_record()) {
+		uw_regs o = UW_CALLER_REGS();
+		record_alloc(TF_FN_MEMALIGN, p, n, &o);
+	}
 	return p;
 }
 
@@ -466,8 +480,10 @@ EXPORT void *valloc(size_t n)
 	if (!ready())
 		return NULL;
 	void *p = real.valloc(n);
-	if (p && should_record())
-		record_alloc(TF_FN_VALLOC, p, n);
+	if (p && should_record()) {
+		uw_regs o = UW_CALLER_REGS();
+		record_alloc(TF_FN_VALLOC, p, n, &o);
+	}
 	return p;
 }
 
@@ -476,8 +492,10 @@ EXPORT void *pvalloc(size_t n)
 	if (!ready())
 		return NULL;
 	void *p = real.pvalloc(n);
-	if (p && should_record())
-		record_alloc(TF_FN_PVALLOC, p, n);
+	if (p && should_record()) {
+		uw_regs o = UW_CALLER_REGS();
+		record_alloc(TF_FN_PVALLOC, p, n, &o);
+	}
 	return p;
 }
 

@@ -527,15 +527,23 @@ int uw_init(void)
 
 #define MAX_FRAME (16u << 20) /* a step that moves the stack pointer further is not believed */
 
-__attribute__((noinline)) int uw_backtrace(void **ips, int max, uint64_t epoch)
+__attribute__((noinline)) int uw_backtrace(const uw_regs *start, void **ips, int max,
+					  uint64_t epoch)
 {
 	if (!table)
 		return -1;
-	uint64_t pc, sp, bp;
-	/* The registers at label 1: the CFI of this very instruction describes this frame. */
-	__asm__ volatile("lea 1f(%%rip), %0\n1:\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
-			 : "=&r"(pc), "=&r"(sp), "=&r"(bp));
-	uint64_t look = pc;
+	uint64_t pc, sp, bp, look;
+	if (start) {
+		pc = start->pc;
+		sp = start->sp;
+		bp = start->bp;
+		look = pc - 1;
+	} else {
+		/* The registers at label 1: the CFI of this very instruction describes this frame. */
+		__asm__ volatile("lea 1f(%%rip), %0\n1:\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+				 : "=&r"(pc), "=&r"(sp), "=&r"(bp));
+		look = pc;
+	}
 	int n = 0;
 	while (n < max) {
 		uint32_t rule = rule_for(look, epoch);
@@ -564,8 +572,9 @@ __attribute__((noinline)) int uw_backtrace(void **ips, int max, uint64_t epoch)
 #else /* not x86-64: always libunwind */
 
 int uw_init(void) { return -1; }
-int uw_backtrace(void **ips, int max, uint64_t epoch)
+int uw_backtrace(const uw_regs *start, void **ips, int max, uint64_t epoch)
 {
+	(void)start;
 	(void)ips;
 	(void)max;
 	(void)epoch;

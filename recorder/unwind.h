@@ -18,11 +18,24 @@
  * not x86-64, or a C library without _dl_find_object); uw_backtrace then always declines. */
 int uw_init(void);
 
-/* Fills ips[0..max) with the return addresses of the calling thread's stack, innermost first,
- * starting with a frame of uw_backtrace's caller (the same shape as libunwind's unw_backtrace).
- * `epoch` is the module epoch (see modules.h): rules learnt under another epoch are not used.
- * Returns the number of frames, or -1 when it declines (the caller falls back to libunwind).
- * Async-signal-safe, no malloc, no lock. */
-int uw_backtrace(void **ips, int max, uint64_t epoch);
+/* A frame to start walking from: pc is a return address (the walk looks it up at pc - 1), sp the
+ * caller's stack pointer after the return (the callee's CFA), bp the caller's RBP. */
+typedef struct uw_regs {
+	uint64_t pc, sp, bp;
+} uw_regs;
+
+/* The frame that called the current function, for a function compiled with frame pointers (the
+ * recorder is): its CFA is RBP + 16, its return address at RBP + 8, the caller's RBP at RBP. */
+#define UW_CALLER_REGS()                                                                           \
+	((uw_regs){(uint64_t)(uintptr_t)__builtin_return_address(0),                               \
+		   (uint64_t)(uintptr_t)__builtin_frame_address(0) + 16,                           \
+		   *(const uint64_t *)__builtin_frame_address(0)})
+
+/* Fills ips[0..max) with the return addresses of the calling thread's stack, innermost first:
+ * from `start` when it is not NULL, else from uw_backtrace's own frame (the shape of libunwind's
+ * unw_backtrace).  `epoch` is the module epoch (see modules.h): rules learnt under another epoch
+ * are not used.  Returns the number of frames, or -1 when it declines (the caller falls back to
+ * libunwind).  Async-signal-safe, no malloc, no lock. */
+int uw_backtrace(const uw_regs *start, void **ips, int max, uint64_t epoch);
 
 #endif
