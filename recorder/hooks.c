@@ -163,6 +163,7 @@ static inline int ready(void)
 
 static void thread_end(void *arg)
 {
+	uw_thread_end();
 	ring_release(arg);
 	ts.r = NULL;
 }

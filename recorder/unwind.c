@@ -527,6 +527,156 @@ int uw_init(void)
 
 #define MAX_FRAME (16u << 20) /* a step that moves the stack pointer further is not believed */
 
+/* ---- the per-thread cache of recent walks ----
+ *
+ * Consecutive allocations of a thread mostly share the outer part of their stacks (main, the
+ * event loop, the request handler...).  A thread keeps its last WC_WALKS complete walks: for each
+ * frame, the registers the walk had there (sp, pc, bp) and the rule it used.  A walk is a function
+ * of the registers at its first frame and of the memory words it read (the saved return addresses
+ * and RBPs), nothing else.  So when a new walk reaches a frame with the same sp and pc as frame k
+ * of a cached walk (and the same bp, if the rest of that walk used bp before reloading it), and
+ * every word the cached walk read from frame k outwards still holds the value it read then, the
+ * rest of the new walk is the rest of the cached one, frame for frame: it is copied instead of
+ * walked.  Checking costs one load per frame, with no dependency between the loads; the words are
+ * checked from the outermost inwards, where the stacks of different callers differ first.
+ *
+ * Only this thread's own walks are used, so every word checked lies between the current stack
+ * pointer and the base of the same stack.  Walks are indexed by (sp, pc) at every WC_EVERY-th
+ * frame counted from the outermost, so that walks that share a suffix share index positions. */
+#define WC_WALKS 32
+#define WC_FRAMES 160   /* longer walks are not cached */
+#define WC_INDEX_BITS 9 /* buckets of WC_WAYS entries */
+#define WC_WAYS 4
+#define WC_EVERY 2
+#define WC_AFTER 32 /* captures before a thread maps its cache (short-lived threads never do) */
+
+typedef struct wc_walk {
+	uint64_t epoch;
+	uint32_t n;      /* frames; 0 = empty */
+	uint32_t zero_end; /* 1: ended on a zero return address read at end_cfa - 8 */
+	uint64_t end_cfa;
+	uint64_t sp[WC_FRAMES], pc[WC_FRAMES], bp[WC_FRAMES];
+	uint32_t rule[WC_FRAMES];
+	uint8_t need_bp[WC_FRAMES]; /* the rest of the walk uses bp as it is at this frame */
+} wc_walk;
+
+typedef struct wc_ent {
+	uint64_t sp, pc;
+	uint32_t w, k;
+} wc_ent;
+
+typedef struct uw_walks {
+	uint32_t next; /* the walk slot to fill next (round robin) */
+	wc_ent index[1u << WC_INDEX_BITS][WC_WAYS];
+	wc_walk walk[WC_WALKS];
+} uw_walks;
+
+static __thread uw_walks *tl_walks;
+static __thread uint32_t tl_captures;
+
+static inline uint32_t wc_slot(uint64_t sp, uint64_t pc)
+{
+	return (uint32_t)(((sp ^ (pc * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull) >> (64 - WC_INDEX_BITS));
+}
+
+static inline uint64_t rbp_slot(uint32_t rule, uint64_t cfa)
+{
+	return cfa + (uint64_t)((int64_t)(int8_t)((rule >> R_RBP_SHIFT) & 0xff) * 8);
+}
+
+static inline uint64_t word(uint64_t addr) { return *(const volatile uint64_t *)(uintptr_t)addr; }
+
+/* Frames k.. of walk W are the rest of the current walk (see above): 1 or 0. */
+static int wc_valid(const wc_walk *W, uint32_t k, uint64_t bp)
+{
+	if (W->need_bp[k] && W->bp[k] != bp)
+		return 0;
+	if (W->zero_end && word(W->end_cfa - 8) != 0)
+		return 0;
+	for (uint32_t j = W->n - 1; j > k; j--) { /* the words frame j-1 read */
+		if (word(W->sp[j] - 8) != W->pc[j])
+			return 0;
+		uint32_t r = W->rule[j - 1];
+		if ((r & R_RBP_SAVED) && word(rbp_slot(r, W->sp[j])) != W->bp[j])
+			return 0;
+	}
+	return 1;
+}
+
+/* Makes walk W (n frames, filled) usable: bp needs, then index entries. */
+static void wc_commit(uw_walks *c, wc_walk *W, uint32_t n, int zero_end, uint64_t end_cfa)
+{
+	uint8_t need = zero_end ? (W->rule[n - 1] & R_CFA_RBP) != 0 : 0;
+	W->need_bp[n - 1] = need;
+	for (uint32_t j = n - 1; j-- > 0;) {
+		uint32_t r = W->rule[j];
+		need = (r & R_CFA_RBP) || (!(r & R_RBP_SAVED) && need);
+		W->need_bp[j] = need;
+	}
+	W->zero_end = (uint32_t)zero_end;
+	W->end_cfa = end_cfa;
+	W->n = n;
+	uint32_t w = (uint32_t)(W - c->walk);
+	for (uint32_t j = n; j-- > 0;) {
+		if ((n - 1 - j) % WC_EVERY)
+			continue;
+		/* Newest first; the bucket's oldest entry goes. */
+		wc_ent *b = c->index[wc_slot(W->sp[j], W->pc[j])], *e = &b[0];
+		memmove(&b[1], &b[0], (WC_WAYS - 1) * sizeof(*b));
+		e->sp = W->sp[j];
+		e->pc = W->pc[j];
+		e->w = w;
+		e->k = j;
+	}
+	c->next = (c->next + 1) % WC_WALKS;
+}
+
+/* Copies the rest of a cached walk when one matches the frame (sp, pc, bp) reached after n
+ * walked frames; returns the new total of frames, or -1.  When many frames had to be walked
+ * first, the combined walk is cached too (into `filling`), so that the next stack of the same
+ * shape finds it early. */
+static inline int wc_try(uw_walks *c, uint64_t sp, uint64_t pc, uint64_t bp, uint64_t epoch,
+			 wc_walk *filling, void **ips, int n, int max)
+{
+	const wc_ent *b = c->index[wc_slot(sp, pc)];
+	const wc_walk *W = NULL;
+	uint32_t k = 0;
+	for (int i = 0; i < WC_WAYS; i++) {
+		const wc_ent *e = &b[i];
+		if (e->sp != sp || e->pc != pc)
+			continue;
+		const wc_walk *C = &c->walk[e->w];
+		if (C != filling && e->k < C->n && C->epoch == epoch && C->sp[e->k] == sp &&
+		    C->pc[e->k] == pc && wc_valid(C, e->k, bp)) {
+			W = C;
+			k = e->k;
+			break;
+		}
+	}
+	if (!W)
+		return -1;
+	int total = n;
+	for (uint32_t j = k; j < W->n && total < max; j++)
+		ips[total++] = (void *)(uintptr_t)W->pc[j];
+	uint32_t rest = W->n - k;
+	if (n >= 8 && (uint64_t)n + rest <= WC_FRAMES && total < max) {
+		memcpy(&filling->sp[n], &W->sp[k], rest * sizeof(uint64_t));
+		memcpy(&filling->pc[n], &W->pc[k], rest * sizeof(uint64_t));
+		memcpy(&filling->bp[n], &W->bp[k], rest * sizeof(uint64_t));
+		memcpy(&filling->rule[n], &W->rule[k], rest * sizeof(uint32_t));
+		wc_commit(c, filling, (uint32_t)n + rest, (int)W->zero_end, W->end_cfa);
+	}
+	return total;
+}
+
+void uw_thread_end(void)
+{
+	if (tl_walks)
+		prim_unmap(tl_walks, sizeof(uw_walks));
+	tl_walks = NULL;
+	tl_captures = 0;
+}
+
 __attribute__((noinline)) int uw_backtrace(const uw_regs *start, void **ips, int max,
 					  uint64_t epoch)
 {
@@ -544,34 +694,59 @@ __attribute__((noinline)) int uw_backtrace(const uw_regs *start, void **ips, int
 				 : "=&r"(pc), "=&r"(sp), "=&r"(bp));
 		look = pc;
 	}
-	int n = 0;
+	uw_walks *c = tl_walks;
+	if (__builtin_expect(!c, 0) && ++tl_captures == WC_AFTER)
+		c = tl_walks = prim_map(sizeof(uw_walks));
+	wc_walk *W = NULL; /* the slot this walk is recorded into */
+	if (c) {
+		W = &c->walk[c->next];
+		W->n = 0; /* invalid while it is being filled */
+		W->epoch = epoch;
+	}
+	int n = 0, zero_end = 0;
+	uint64_t cfa = 0;
 	while (n < max) {
+		if (c) {
+			int m = wc_try(c, sp, pc, bp, epoch, W, ips, n, max);
+			if (m >= 0)
+				return m;
+		}
 		uint32_t rule = rule_for(look, epoch);
 		if (!(rule & R_OK))
 			return -1;
+		if (W && n < WC_FRAMES) {
+			W->sp[n] = sp;
+			W->pc[n] = pc;
+			W->bp[n] = bp;
+			W->rule[n] = rule;
+		}
 		ips[n++] = (void *)(uintptr_t)pc;
 		if (rule & R_LAST)
 			break;
-		uint64_t cfa = ((rule & R_CFA_RBP) ? bp : sp) + (rule >> R_CFA_SHIFT);
+		cfa = ((rule & R_CFA_RBP) ? bp : sp) + (rule >> R_CFA_SHIFT);
 		if (cfa <= sp || cfa - sp > MAX_FRAME || (cfa & 7))
 			return -1;
 		uint64_t ra = *(const uint64_t *)(uintptr_t)(cfa - 8);
-		if (rule & R_RBP_SAVED) {
-			int64_t off = (int8_t)((rule >> R_RBP_SHIFT) & 0xff) * 8;
-			bp = *(const uint64_t *)(uintptr_t)(cfa + (uint64_t)off);
-		}
+		if (rule & R_RBP_SAVED)
+			bp = *(const uint64_t *)(uintptr_t)rbp_slot(rule, cfa);
 		sp = cfa;
 		pc = ra;
-		if (!pc)
+		if (!pc) {
+			zero_end = 1;
 			break;
+		}
 		look = pc - 1;
 	}
+	/* Only whole walks are kept: one cut by max would not tell where the stack really ends. */
+	if (W && n > 0 && n <= WC_FRAMES && (n < max || zero_end || (W->rule[n - 1] & R_LAST)))
+		wc_commit(c, W, (uint32_t)n, zero_end, cfa);
 	return n;
 }
 
 #else /* not x86-64: always libunwind */
 
 int uw_init(void) { return -1; }
+void uw_thread_end(void) {}
 int uw_backtrace(const uw_regs *start, void **ips, int max, uint64_t epoch)
 {
 	(void)start;

@@ -38,4 +38,7 @@ typedef struct uw_regs {
  * libunwind).  Async-signal-safe, no malloc, no lock. */
 int uw_backtrace(const uw_regs *start, void **ips, int max, uint64_t epoch);
 
+/* Releases the calling thread's cache of recent walks (call when the thread ends). */
+void uw_thread_end(void);
+
 #endif
