@@ -253,7 +253,8 @@ static uint32_t check_unwinders(const uw_regs *start, void **ips, int n, uint64_
 {
 	void *fast_ips[MAX_DEPTH + SELF_FRAMES];
 	uint64_t fast[MAX_DEPTH];
-	int fn = uw_backtrace(start, fast_ips, (int)depth + SELF_FRAMES, epoch);
+	uw_suffix sfx;
+	int fn = uw_backtrace(start, fast_ips, (int)depth + SELF_FRAMES, epoch, &sfx);
 	uint32_t m = keep_frames(ips, n, frames);
 	atomic_fetch_add_explicit(&check_stacks, 1, memory_order_relaxed);
 	if (fn < 0) {
@@ -286,12 +287,25 @@ static uint32_t capture_stack(const uw_regs *start)
 	uint64_t frames[MAX_DEPTH];
 	uint64_t epoch = mod_epoch();
 	int max = (int)depth + SELF_FRAMES;
-	int n = unwinder == UW_FAST ? uw_backtrace(start, ips, max, epoch) : -1;
-	if (n < 0)
+	uw_suffix sfx;
+	int n = unwinder == UW_FAST ? uw_backtrace(start, ips, max, epoch, &sfx) : -1;
+	if (n < 0) {
 		n = unw_backtrace(ips, max);
+		sfx.from = -1;
+	}
 	uint32_t m = unwinder == UW_CHECK ? check_unwinders(start, ips, n, frames, epoch)
 					   : keep_frames(ips, n, frames);
-	uint32_t id = stk_intern(frames, m, epoch);
+	uint32_t id;
+	if (sfx.from >= 0 && m == (uint32_t)n) {
+		/* Every frame kept (no recorder frame, no depth cut): the walker knows the hash of the
+		 * outer part; only the inner frames are folded in. */
+		uint64_t h = sfx.hash;
+		for (int i = sfx.from; i-- > 0;)
+			h = stk_hash_fold(h, frames[i]);
+		id = stk_intern_hashed(frames, m, epoch, stk_hash_final(h, m, epoch));
+	} else {
+		id = stk_intern(frames, m, epoch);
+	}
 	if (!id)
 		rec_fail("cannot map memory for the stack table");
 	return id;

@@ -59,30 +59,12 @@ void stk_atfork_child(void)
 	stk_init();
 }
 
-/* Four independent lanes: a 60-frame stack is hashed in a quarter of the time of one serial
- * multiply chain (the lanes overlap in the pipeline). */
-static inline uint64_t mix(uint64_t h, uint64_t v)
-{
-	h ^= v;
-	h *= 0xbf58476d1ce4e5b9ull;
-	return h ^ (h >> 31);
-}
-
 static uint64_t hash_frames(const uint64_t *f, uint32_t n, uint64_t epoch)
 {
-	uint64_t a = 0x9e3779b97f4a7c15ull ^ (epoch * 0xff51afd7ed558ccdull) ^ n;
-	uint64_t b = 0xc2b2ae3d27d4eb4full, c = 0x165667b19e3779f9ull, d = 0x27d4eb2f165667c5ull;
-	uint32_t i = 0;
-	for (; i + 4 <= n; i += 4) {
-		a = mix(a, f[i]);
-		b = mix(b, f[i + 1]);
-		c = mix(c, f[i + 2]);
-		d = mix(d, f[i + 3]);
-	}
-	for (; i < n; i++)
-		a = mix(a, f[i]);
-	uint64_t h = mix(mix(mix(a, b), c), d);
-	return h | 1; /* never 0 */
+	uint64_t h = STK_HASH_SEED;
+	for (uint32_t i = n; i-- > 0;)
+		h = stk_hash_fold(h, f[i]);
+	return stk_hash_final(h, n, epoch);
 }
 
 static int node_eq(const stk_node *nd, uint64_t h, const uint64_t *f, uint32_t n, uint64_t epoch)
@@ -116,7 +98,11 @@ static void queue_new(stk_node *nd)
 
 uint32_t stk_intern(const uint64_t *frames, uint32_t n, uint64_t epoch)
 {
-	uint64_t h = hash_frames(frames, n, epoch);
+	return stk_intern_hashed(frames, n, epoch, hash_frames(frames, n, epoch));
+}
+
+uint32_t stk_intern_hashed(const uint64_t *frames, uint32_t n, uint64_t epoch, uint64_t h)
+{
 	int nt = atomic_load_explicit(&ntables, memory_order_acquire);
 	for (int k = 0; k < nt; k++) {
 		stk_node *nd = probe(atomic_load_explicit(&tables[k], memory_order_acquire), h, frames,

@@ -23,8 +23,26 @@ int stk_init(void);
 /* In a forked child: starts an empty table (the child's trace defines its own stacks); the old
  * tables stay mapped, unused. */
 void stk_atfork_child(void);
+/* The table's hash of a stack, folded from the outermost frame inwards so that the value of a
+ * known outer part (a cached walk's suffix, see unwind.c) can be extended by the inner frames:
+ *   h = STK_HASH_SEED; for i = n-1 down to 0: h = stk_hash_fold(h, frames[i]);
+ *   hash = stk_hash_final(h, n, epoch) */
+#define STK_HASH_SEED 0x9e3779b97f4a7c15ull
+static inline uint64_t stk_hash_fold(uint64_t h, uint64_t frame)
+{
+	h ^= frame;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 31);
+}
+static inline uint64_t stk_hash_final(uint64_t h, uint32_t n, uint64_t epoch)
+{
+	return stk_hash_fold(h, n ^ (epoch * 0xff51afd7ed558ccdull)) | 1; /* never 0 */
+}
+
 /* Returns the id of the stack (inserting it when new; ids start at 1), or 0 when out of memory. */
 uint32_t stk_intern(const uint64_t *frames, uint32_t n, uint64_t epoch);
+/* The same with the hash already computed (stk_hash_final); frames are still compared whole. */
+uint32_t stk_intern_hashed(const uint64_t *frames, uint32_t n, uint64_t epoch, uint64_t hash);
 /* Takes every stack inserted since the last call, oldest first.  The nodes stay owned by the
  * table (arena memory). Writer thread only. */
 stk_node *stk_take_new(void);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "prim.h"
+#include "stacktab.h"
 
 #if defined(__x86_64__)
 
@@ -557,6 +558,7 @@ typedef struct wc_walk {
 	uint64_t end_cfa;
 	uint64_t sp[WC_FRAMES], pc[WC_FRAMES], bp[WC_FRAMES];
 	uint32_t rule[WC_FRAMES];
+	uint64_t sh[WC_FRAMES];     /* stack hash fold of the call sites of frames j..n-1 */
 	uint8_t need_bp[WC_FRAMES]; /* the rest of the walk uses bp as it is at this frame */
 } wc_walk;
 
@@ -603,9 +605,14 @@ static int wc_valid(const wc_walk *W, uint32_t k, uint64_t bp)
 	return 1;
 }
 
-/* Makes walk W (n frames, filled) usable: bp needs, then index entries. */
-static void wc_commit(uw_walks *c, wc_walk *W, uint32_t n, int zero_end, uint64_t end_cfa)
+/* Makes walk W (n frames, filled; sh[] already valid from frame `known` on) usable: suffix
+ * hashes, bp needs, then index entries. */
+static void wc_commit(uw_walks *c, wc_walk *W, uint32_t n, uint32_t known, int zero_end,
+		      uint64_t end_cfa)
 {
+	uint64_t h = known < n ? W->sh[known] : STK_HASH_SEED;
+	for (uint32_t j = known; j-- > 0;)
+		W->sh[j] = h = stk_hash_fold(h, W->pc[j] - 1);
 	uint8_t need = zero_end ? (W->rule[n - 1] & R_CFA_RBP) != 0 : 0;
 	W->need_bp[n - 1] = need;
 	for (uint32_t j = n - 1; j-- > 0;) {
@@ -636,7 +643,7 @@ static void wc_commit(uw_walks *c, wc_walk *W, uint32_t n, int zero_end, uint64_
  * first, the combined walk is cached too (into `filling`), so that the next stack of the same
  * shape finds it early. */
 static inline int wc_try(uw_walks *c, uint64_t sp, uint64_t pc, uint64_t bp, uint64_t epoch,
-			 wc_walk *filling, void **ips, int n, int max)
+			 wc_walk *filling, void **ips, int n, int max, uw_suffix *sfx)
 {
 	const wc_ent *b = c->index[wc_slot(sp, pc)];
 	const wc_walk *W = NULL;
@@ -659,12 +666,18 @@ static inline int wc_try(uw_walks *c, uint64_t sp, uint64_t pc, uint64_t bp, uin
 	for (uint32_t j = k; j < W->n && total < max; j++)
 		ips[total++] = (void *)(uintptr_t)W->pc[j];
 	uint32_t rest = W->n - k;
+	if (total == n + (int)rest) { /* not cut by max: the suffix is whole */
+		sfx->from = n;
+		sfx->hash = W->sh[k];
+	}
 	if (n >= 8 && (uint64_t)n + rest <= WC_FRAMES && total < max) {
 		memcpy(&filling->sp[n], &W->sp[k], rest * sizeof(uint64_t));
 		memcpy(&filling->pc[n], &W->pc[k], rest * sizeof(uint64_t));
 		memcpy(&filling->bp[n], &W->bp[k], rest * sizeof(uint64_t));
 		memcpy(&filling->rule[n], &W->rule[k], rest * sizeof(uint32_t));
-		wc_commit(c, filling, (uint32_t)n + rest, (int)W->zero_end, W->end_cfa);
+		memcpy(&filling->sh[n], &W->sh[k], rest * sizeof(uint64_t));
+		wc_commit(c, filling, (uint32_t)n + rest, (uint32_t)n, (int)W->zero_end,
+			  W->end_cfa);
 	}
 	return total;
 }
@@ -678,7 +691,7 @@ void uw_thread_end(void)
 }
 
 __attribute__((noinline)) int uw_backtrace(const uw_regs *start, void **ips, int max,
-					  uint64_t epoch)
+					  uint64_t epoch, uw_suffix *sfx)
 {
 	if (!table)
 		return -1;
@@ -707,7 +720,7 @@ __attribute__((noinline)) int uw_backtrace(const uw_regs *start, void **ips, int
 	uint64_t cfa = 0;
 	while (n < max) {
 		if (c) {
-			int m = wc_try(c, sp, pc, bp, epoch, W, ips, n, max);
+			int m = wc_try(c, sp, pc, bp, epoch, W, ips, n, max, sfx);
 			if (m >= 0)
 				return m;
 		}
@@ -738,8 +751,13 @@ __attribute__((noinline)) int uw_backtrace(const uw_regs *start, void **ips, int
 		look = pc - 1;
 	}
 	/* Only whole walks are kept: one cut by max would not tell where the stack really ends. */
-	if (W && n > 0 && n <= WC_FRAMES && (n < max || zero_end || (W->rule[n - 1] & R_LAST)))
-		wc_commit(c, W, (uint32_t)n, zero_end, cfa);
+	sfx->from = n;
+	sfx->hash = STK_HASH_SEED;
+	if (W && n > 0 && n <= WC_FRAMES && (n < max || zero_end || (W->rule[n - 1] & R_LAST))) {
+		wc_commit(c, W, (uint32_t)n, (uint32_t)n, zero_end, cfa);
+		sfx->from = 0; /* the whole walk is known now */
+		sfx->hash = W->sh[0];
+	}
 	return n;
 }
 
@@ -747,8 +765,9 @@ __attribute__((noinline)) int uw_backtrace(const uw_regs *start, void **ips, int
 
 int uw_init(void) { return -1; }
 void uw_thread_end(void) {}
-int uw_backtrace(const uw_regs *start, void **ips, int max, uint64_t epoch)
+int uw_backtrace(const uw_regs *start, void **ips, int max, uint64_t epoch, uw_suffix *sfx)
 {
+	(void)sfx;
 	(void)start;
 	(void)ips;
 	(void)max;

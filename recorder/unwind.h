@@ -31,12 +31,20 @@ typedef struct uw_regs {
 		   (uint64_t)(uintptr_t)__builtin_frame_address(0) + 16,                           \
 		   *(const uint64_t *)__builtin_frame_address(0)})
 
+/* What uw_backtrace knows of the stack it returned: frames ips[from..n) are the whole rest of a
+ * cached walk, whose call sites (each ip - 1) hash to `hash` under stk_hash_fold (from == n and
+ * hash == STK_HASH_SEED when nothing is known). */
+typedef struct uw_suffix {
+	int from;
+	uint64_t hash;
+} uw_suffix;
+
 /* Fills ips[0..max) with the return addresses of the calling thread's stack, innermost first:
  * from `start` when it is not NULL, else from uw_backtrace's own frame (the shape of libunwind's
  * unw_backtrace).  `epoch` is the module epoch (see modules.h): rules learnt under another epoch
- * are not used.  Returns the number of frames, or -1 when it declines (the caller falls back to
- * libunwind).  Async-signal-safe, no malloc, no lock. */
-int uw_backtrace(const uw_regs *start, void **ips, int max, uint64_t epoch);
+ * are not used.  Returns the number of frames and fills *sfx, or returns -1 when it declines (the
+ * caller falls back to libunwind).  Async-signal-safe, no malloc, no lock. */
+int uw_backtrace(const uw_regs *start, void **ips, int max, uint64_t epoch, uw_suffix *sfx);
 
 /* Releases the calling thread's cache of recent walks (call when the thread ends). */
 void uw_thread_end(void);
