@@ -46,6 +46,10 @@
 #define DEFAULT_DEPTH 128
 #define MAX_DEPTH 1024
 #define SELF_FRAMES 8 /* extra frames asked of libunwind to cover the recorder's own */
+#define SCRATCH_PART (MAX_DEPTH + SELF_FRAMES) /* words per array in a ring's scratch */
+_Static_assert(4 * SCRATCH_PART * 8 + UW_THREAD_BYTES <= RING_SCRATCH_WORDS * 8,
+	       "ring scratch holds four frame arrays and the unwinder's thread state");
+#define SCRATCH_UW(r) ((uw_thread *)(void *)((r)->scratch + 4 * SCRATCH_PART))
 
 /* ---- real functions ---- */
 
@@ -163,7 +167,6 @@ static inline int ready(void)
 
 static void thread_end(void *arg)
 {
-	uw_thread_end();
 	ring_release(arg);
 	ts.r = NULL;
 }
@@ -179,6 +182,7 @@ static ring *my_ring(void)
 		rec_fail("cannot map memory for a thread's event buffer");
 		return NULL;
 	}
+	uw_thread_reset(SCRATCH_UW(r)); /* the walks of the ring's previous thread */
 	ts.r = r;
 	pthread_setspecific(ring_key, r); /* runs thread_end when the thread exits */
 	return r;
@@ -248,13 +252,13 @@ static uint32_t keep_frames(void **ips, int n, uint64_t *frames)
 }
 
 /* LEAKREC_UNWIND_CHECK: both unwinders, libunwind's stack kept; the first difference is shown. */
-static uint32_t check_unwinders(const uw_regs *start, void **ips, int n, uint64_t *frames,
-				uint64_t epoch)
+static uint32_t check_unwinders(ring *r, const uw_regs *start, void **ips, int n,
+				uint64_t *frames, uint64_t epoch)
 {
-	void *fast_ips[MAX_DEPTH + SELF_FRAMES];
-	uint64_t fast[MAX_DEPTH];
+	void **fast_ips = (void **)(r->scratch + 2 * SCRATCH_PART);
+	uint64_t *fast = r->scratch + 3 * SCRATCH_PART;
 	uw_suffix sfx;
-	int fn = uw_backtrace(start, fast_ips, (int)depth + SELF_FRAMES, epoch, &sfx);
+	int fn = uw_backtrace(SCRATCH_UW(r), start, fast_ips, (int)depth + SELF_FRAMES, epoch, &sfx);
 	uint32_t m = keep_frames(ips, n, frames);
 	atomic_fetch_add_explicit(&check_stacks, 1, memory_order_relaxed);
 	if (fn < 0) {
@@ -283,17 +287,21 @@ static uint32_t check_unwinders(const uw_regs *start, void **ips, int n, uint64_
 /* The stack of the hook's caller (start: that frame, see UW_CALLER_REGS). */
 static uint32_t capture_stack(const uw_regs *start)
 {
-	void *ips[MAX_DEPTH + SELF_FRAMES];
-	uint64_t frames[MAX_DEPTH];
+	ring *r = my_ring();
+	if (!r)
+		return 0;
+	/* In the thread's ring, not on its stack: that may be only a few KiB. */
+	void **ips = (void **)r->scratch;
+	uint64_t *frames = r->scratch + SCRATCH_PART;
 	uint64_t epoch = mod_epoch();
 	int max = (int)depth + SELF_FRAMES;
 	uw_suffix sfx;
-	int n = unwinder == UW_FAST ? uw_backtrace(start, ips, max, epoch, &sfx) : -1;
+	int n = unwinder == UW_FAST ? uw_backtrace(SCRATCH_UW(r), start, ips, max, epoch, &sfx) : -1;
 	if (n < 0) {
 		n = unw_backtrace(ips, max);
 		sfx.from = -1;
 	}
-	uint32_t m = unwinder == UW_CHECK ? check_unwinders(start, ips, n, frames, epoch)
+	uint32_t m = unwinder == UW_CHECK ? check_unwinders(r, start, ips, n, frames, epoch)
 					   : keep_frames(ips, n, frames);
 	uint32_t id;
 	if (sfx.from >= 0 && m == (uint32_t)n) {

@@ -29,7 +29,12 @@ ring *ring_acquire(pid_t tid)
 	if (!r)
 		return NULL;
 	r->ev = prim_map(RING_CAP * sizeof(ring_ev));
-	if (!r->ev) {
+	r->scratch = prim_map(RING_SCRATCH_WORDS * sizeof(uint64_t));
+	if (!r->ev || !r->scratch) {
+		if (r->ev)
+			prim_unmap(r->ev, RING_CAP * sizeof(ring_ev));
+		if (r->scratch)
+			prim_unmap(r->scratch, RING_SCRATCH_WORDS * sizeof(uint64_t));
 		prim_unmap(r, sizeof(ring));
 		return NULL;
 	}

@@ -27,6 +27,7 @@ typedef struct ring_ev {
 enum { RING_FREE = 0, RING_OWNED = 1, RING_DEAD = 2 };
 
 #define RING_CAP_BITS 14 /* 16384 events, 512 KiB */
+#define RING_SCRATCH_WORDS 5240 /* four frame arrays, then the unwinder's per-thread state */
 
 typedef struct ring {
 	/* producer side */
@@ -35,6 +36,8 @@ typedef struct ring {
 	uint64_t tail_seen; /* tail as last read by the producer: reread only when the ring looks full,
 			     * so that the producer does not pull the writer's cache line per event */
 	_Atomic uint32_t inflight; /* 1 from before a stamp is taken until its event is published */
+	uint64_t *scratch; /* RING_SCRATCH_WORDS words for the owner's stack captures: a program
+			    * thread's own stack may be far too small for a 1024-frame stack */
 	/* consumer side */
 	_Alignas(64) _Atomic uint64_t tail;
 	_Atomic int state;

@@ -64,7 +64,8 @@ typedef struct cfa_state {
 typedef struct uw_slot {
 	_Atomic uint32_t seq; /* odd while a writer fills the slot */
 	_Atomic uint32_t rule;
-	_Atomic uint64_t key; /* pc << 16 | epoch (16 bits); 0 = empty */
+	_Atomic uint64_t key; /* pc << 16 | low 16 bits of the epoch; 0 = empty */
+	_Atomic uint64_t ehi; /* the epoch's other bits */
 } uw_slot;
 
 static uw_slot *table;
@@ -76,8 +77,8 @@ static inline uint32_t slot_of(uint64_t key)
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - UW_BITS));
 }
 
-/* The rule of key, or -1 when the table does not hold it. */
-static inline int64_t table_get(uint64_t key)
+/* The rule of (key, ehi), or -1 when the table does not hold it. */
+static inline int64_t table_get(uint64_t key, uint64_t ehi)
 {
 	uint32_t i = slot_of(key);
 	for (int p = 0; p < UW_PROBES; p++, i = (i + 1) & (UW_SLOTS - 1)) {
@@ -85,10 +86,11 @@ static inline int64_t table_get(uint64_t key)
 		uint32_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
 		uint64_t k = atomic_load_explicit(&s->key, memory_order_relaxed);
 		uint32_t r = atomic_load_explicit(&s->rule, memory_order_relaxed);
+		uint64_t e = atomic_load_explicit(&s->ehi, memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&s->seq, memory_order_relaxed) != s1 || (s1 & 1))
 			continue; /* being written: as if empty */
-		if (k == key)
+		if (k == key && e == ehi)
 			return r;
 		if (k == 0)
 			return -1;
@@ -96,7 +98,7 @@ static inline int64_t table_get(uint64_t key)
 	return -1;
 }
 
-static void table_put(uint64_t key, uint32_t rule)
+static void table_put(uint64_t key, uint64_t ehi, uint32_t rule)
 {
 	uint32_t i = slot_of(key), victim = i;
 	for (int p = 0; p < UW_PROBES; p++, i = (i + 1) & (UW_SLOTS - 1)) {
@@ -111,6 +113,7 @@ static void table_put(uint64_t key, uint32_t rule)
 		return; /* another thread is writing it: drop ours, it is only a cache */
 	atomic_thread_fence(memory_order_release);
 	atomic_store_explicit(&s->key, key, memory_order_relaxed);
+	atomic_store_explicit(&s->ehi, ehi, memory_order_relaxed);
 	atomic_store_explicit(&s->rule, rule, memory_order_relaxed);
 	atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
 }
@@ -489,30 +492,39 @@ static uint32_t find_rule(uint64_t pc)
 	return rule;
 }
 
-/* Each thread keeps the rules it used last in a small direct-mapped table of its own: a frame
- * then costs one plain load and compare instead of a probe of the shared table. */
+/* Each thread keeps the rules it used last in a small direct-mapped table of its own (in the
+ * caller's uw_thread memory, not in TLS: static TLS is carved out of every thread's stack): a
+ * frame then costs one plain load and compare instead of a probe of the shared table. */
 #define TL_SLOTS 512
-static __thread struct tl_rule {
+struct tl_rule {
 	uint64_t key;
-	uint64_t rule;
-} tl_rules[TL_SLOTS];
+	uint64_t rule; /* the rule, and the epoch's bits above the key's 16 in the upper half */
+};
 
-static inline uint32_t rule_for(uint64_t pc, uint64_t epoch)
+struct uw_walks;
+struct uw_thread {
+	struct tl_rule rules[TL_SLOTS];
+	struct uw_walks *walks; /* cache of recent walks, mapped after WC_AFTER captures */
+	uint32_t captures;
+};
+_Static_assert(sizeof(struct uw_thread) <= UW_THREAD_BYTES, "UW_THREAD_BYTES");
+
+static inline uint32_t rule_for(uw_thread *th, uint64_t pc, uint64_t epoch)
 {
-	uint64_t key = key_of(pc, epoch);
-	struct tl_rule *t = &tl_rules[(pc ^ (pc >> 9)) & (TL_SLOTS - 1)];
-	if (__builtin_expect(t->key == key, 1))
+	uint64_t key = key_of(pc, epoch), ehi = epoch >> 16;
+	struct tl_rule *t = &th->rules[(pc ^ (pc >> 9)) & (TL_SLOTS - 1)];
+	if (__builtin_expect(t->key == key && t->rule >> 32 == (ehi & 0xffffffffu), 1))
 		return (uint32_t)t->rule;
-	int64_t r = table_get(key);
+	int64_t r = table_get(key, ehi);
 	uint32_t rule;
 	if (r >= 0) {
 		rule = (uint32_t)r;
 	} else {
 		rule = find_rule(pc);
-		table_put(key, rule);
+		table_put(key, ehi, rule);
 	}
 	t->key = key;
-	t->rule = rule;
+	t->rule = rule | (ehi & 0xffffffffu) << 32; /* 2^48 epochs: more dlcloses than can be */
 	return rule;
 }
 
@@ -573,8 +585,6 @@ typedef struct uw_walks {
 	wc_walk walk[WC_WALKS];
 } uw_walks;
 
-static __thread uw_walks *tl_walks;
-static __thread uint32_t tl_captures;
 
 static inline uint32_t wc_slot(uint64_t sp, uint64_t pc)
 {
@@ -682,16 +692,16 @@ static inline int wc_try(uw_walks *c, uint64_t sp, uint64_t pc, uint64_t bp, uin
 	return total;
 }
 
-void uw_thread_end(void)
+void uw_thread_reset(uw_thread *th)
 {
-	if (tl_walks)
-		prim_unmap(tl_walks, sizeof(uw_walks));
-	tl_walks = NULL;
-	tl_captures = 0;
+	if (th->walks)
+		prim_unmap(th->walks, sizeof(uw_walks));
+	th->walks = NULL;
+	th->captures = 0;
 }
 
-__attribute__((noinline)) int uw_backtrace(const uw_regs *start, void **ips, int max,
-					  uint64_t epoch, uw_suffix *sfx)
+__attribute__((noinline)) int uw_backtrace(uw_thread *th, const uw_regs *start, void **ips,
+					  int max, uint64_t epoch, uw_suffix *sfx)
 {
 	if (!table)
 		return -1;
@@ -707,9 +717,9 @@ __attribute__((noinline)) int uw_backtrace(const uw_regs *start, void **ips, int
 				 : "=&r"(pc), "=&r"(sp), "=&r"(bp));
 		look = pc;
 	}
-	uw_walks *c = tl_walks;
-	if (__builtin_expect(!c, 0) && ++tl_captures == WC_AFTER)
-		c = tl_walks = prim_map(sizeof(uw_walks));
+	uw_walks *c = th->walks;
+	if (__builtin_expect(!c, 0) && ++th->captures == WC_AFTER)
+		c = th->walks = prim_map(sizeof(uw_walks));
 	wc_walk *W = NULL; /* the slot this walk is recorded into */
 	if (c) {
 		W = &c->walk[c->next];
@@ -724,7 +734,7 @@ __attribute__((noinline)) int uw_backtrace(const uw_regs *start, void **ips, int
 			if (m >= 0)
 				return m;
 		}
-		uint32_t rule = rule_for(look, epoch);
+		uint32_t rule = rule_for(th, look, epoch);
 		if (!(rule & R_OK))
 			return -1;
 		if (W && n < WC_FRAMES) {
@@ -764,9 +774,11 @@ __attribute__((noinline)) int uw_backtrace(const uw_regs *start, void **ips, int
 #else /* not x86-64: always libunwind */
 
 int uw_init(void) { return -1; }
-void uw_thread_end(void) {}
-int uw_backtrace(const uw_regs *start, void **ips, int max, uint64_t epoch, uw_suffix *sfx)
+void uw_thread_reset(uw_thread *th) { (void)th; }
+int uw_backtrace(uw_thread *th, const uw_regs *start, void **ips, int max, uint64_t epoch,
+		 uw_suffix *sfx)
 {
+	(void)th;
 	(void)sfx;
 	(void)start;
 	(void)ips;

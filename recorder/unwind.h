@@ -14,6 +14,12 @@
 
 #include <stdint.h>
 
+/* A thread's own state of the walker (rule cache, pointer to its walk cache): UW_THREAD_BYTES of
+ * zeroed memory that the caller provides (not TLS: static TLS comes out of every thread's stack),
+ * used by one thread at a time. */
+typedef struct uw_thread uw_thread;
+#define UW_THREAD_BYTES 8208
+
 /* Maps the rule table.  Returns 0, or -1 when the fast walker is not available here (no memory,
  * not x86-64, or a C library without _dl_find_object); uw_backtrace then always declines. */
 int uw_init(void);
@@ -39,14 +45,16 @@ typedef struct uw_suffix {
 	uint64_t hash;
 } uw_suffix;
 
-/* Fills ips[0..max) with the return addresses of the calling thread's stack, innermost first:
+/* Fills ips[0..max) with the return addresses of the calling thread's stack (th: its state), innermost first:
  * from `start` when it is not NULL, else from uw_backtrace's own frame (the shape of libunwind's
  * unw_backtrace).  `epoch` is the module epoch (see modules.h): rules learnt under another epoch
  * are not used.  Returns the number of frames and fills *sfx, or returns -1 when it declines (the
  * caller falls back to libunwind).  Async-signal-safe, no malloc, no lock. */
-int uw_backtrace(const uw_regs *start, void **ips, int max, uint64_t epoch, uw_suffix *sfx);
+int uw_backtrace(uw_thread *th, const uw_regs *start, void **ips, int max, uint64_t epoch,
+		 uw_suffix *sfx);
 
-/* Releases the calling thread's cache of recent walks (call when the thread ends). */
-void uw_thread_end(void);
+/* Releases th's cache of recent walks: call before th's memory serves another thread (the cache
+ * holds addresses on its old owner's stack). */
+void uw_thread_reset(uw_thread *th);
 
 #endif

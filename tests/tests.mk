@@ -68,6 +68,7 @@ PROGS += $(T)/leaks_rs
 -include tests/diff.mk
 -include tests/robust.mk
 -include tests/growth.mk
+-include tests/unwind.mk
 -include tests/unit/units2.mk
 
 # Last, so that PROGS and UNITS hold what every file above added (prerequisites are expanded

@@ -552,6 +552,23 @@ def test_robust_threads_10000():
                                 f"(END record {end})")
 
 
+def test_robust_small_thread_stacks():
+    """Threads with 16 KiB stacks (PTHREAD_STACK_MIN), 6 KiB of it used, allocate: the recorder's
+    stack use and static TLS must fit in what is left (a 16 KiB frame buffer on the stack, or
+    8 KiB of static TLS, crashed this program).  Every event is recorded."""
+    d = _fresh("smallstack")
+    trace = os.path.join(d, "s.zst")
+    argv = [prog("robust_smallstack")]
+    native = _run(argv, cwd=d)
+    expect(native.returncode == 0, f"native run failed: {native.returncode}")
+    p = _leakrec(argv, trace, cwd=d)
+    _same(native, p, "robust_smallstack")
+    s = Sizes(events(trace, merged=True))
+    expect(not s.problems, f"{'; '.join(s.problems[:5])}")
+    expect(s.of(48) == (2000, 2000, 0), f"48-byte blocks (allocs, frees, live) {s.of(48)}")
+    expect(s.of(4321) == (4, 0, 4), f"4321-byte blocks (allocs, frees, live) {s.of(4321)}")
+
+
 def test_robust_dlopen_same_address():
     """librobust_a.so and librobust_b.so have the same layout; A is loaded, leaks, is unloaded,
     then B (usually at A's old address, so both leaks have the same return addresses): each leak
