@@ -70,17 +70,17 @@ $(B)/libleakrec.so: $(LIB_OBJS) recorder/exports.map
 # only forks and waits, and a sanitizer runtime would have to come first in LD_PRELOAD.
 $(B)/leakrec: recorder/leakrec.c $(COMMON_SRCS) common/tf.h $(B)/.deps-ok
 	@mkdir -p $(B)
-	$(CC) $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -Icommon -DLEAKREC_LIBDIR='"$(PREFIX)/lib/leakrec"' \
+	$(CC) $(CSTD) $(WARN) $(OPT) -pthread $(PKG_CFLAGS) -Icommon -DLEAKREC_LIBDIR='"$(PREFIX)/lib/leakrec"' \
 	  recorder/leakrec.c $(COMMON_SRCS) -o $@ $(ZSTD_LIBS)
 
 # ---- analyzer ----
-ANA_CFLAGS := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) $(PKG_CFLAGS) -Icommon -Ianalyzer
+ANA_CFLAGS := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) -pthread $(PKG_CFLAGS) -Icommon -Ianalyzer
 $(B)/ana/%.o: %.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ANA_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(B)/leakanalyze: $(ANA_OBJS)
-	$(CC) $(SAN_FLAGS) -o $@ $(ANA_OBJS) $(DW_LIBS) $(ZSTD_LIBS) -liberty -lm
+	$(CC) $(SAN_FLAGS) -pthread -o $@ $(ANA_OBJS) $(DW_LIBS) $(ZSTD_LIBS) -liberty -lm
 
 # ---- install ----
 install: all

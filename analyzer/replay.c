@@ -27,6 +27,13 @@
 
 #include "util.h"
 
+/* Forces the inlining of a function of the per-event path. */
+#if defined(__GNUC__)
+#define RP_INLINE inline __attribute__((always_inline))
+#else
+#define RP_INLINE inline
+#endif
+
 
 typedef struct stk {
 	rp_stack pub;
@@ -36,21 +43,15 @@ typedef struct stk {
 	uint64_t win_bytes, win_allocs; /* live blocks allocated in the window (win_from > 0 only) */
 } stk;
 
-#define RP_RECENT 256 /* recent allocations kept out of the hash table (a power of two) */
-
+/* A live block.  32 bytes, two to a cache line: the hash table below is the replay's largest
+ * working set and is probed at random, so its size decides how often a probe misses the caches.
+ * The thread is an index into thrs (a bijection with thread ids) rather than the id. */
 typedef struct blk {
 	uint64_t ptr; /* 0: empty slot */
-	uint64_t size, time, tid, seq;
-	uint32_t stack;
+	uint64_t size, time;
+	uint32_t stack; /* index into stks */
+	uint32_t thr;   /* index into thrs */
 } blk;
-
-/* An event as replay applies it.  `ptr` is the allocation's number + 1 (the trace holds no
- * pointers: a free names the number of the allocation it releases). */
-typedef struct pev {
-	uint64_t time, ptr, size;
-	uint32_t stack;
-	uint8_t kind, func, inplace;
-} pev;
 
 /* A growing list of marks with their own label copies. */
 typedef struct markset {
@@ -60,7 +61,11 @@ typedef struct markset {
 
 typedef struct thr {
 	uint64_t tid;
-	uint64_t last_seq; /* block of this thread's latest ALLOC; 0 once it allocated otherwise */
+	/* Key of the block of this thread's latest ALLOC; 0 once it allocated otherwise.  Keys are
+	 * unique among live blocks, and a later block at the same key with this thread would have come
+	 * from a later allocation of this thread (which resets this field), so a live block with this
+	 * thread and this key is that very block. */
+	uint64_t last_ptr;
 	int rf_active, rf_known; /* an RFREE waits for its RALLOC */
 	int rf_in;               /* that RFREE was processed in the window */
 	uint64_t rf_ptr, rf_size;
@@ -83,6 +88,7 @@ struct rp_ctx {
 	size_t nthr, capthr;
 	ut_map thrmap;
 	uint32_t last_thr;  /* thread of the previous event */
+	uint64_t last_tid;  /* its id (when nthr > 0) */
 	uint32_t *direct;   /* stack id -> index + 1 (0: not seen), for ids < ndirect */
 	size_t ndirect;
 
@@ -90,7 +96,7 @@ struct rp_ctx {
 	size_t livecap, livecount;
 	unsigned liveshift; /* 64 - log2(livecap) */
 	uint64_t max_key;   /* largest key ever inserted */
-	blk recent[RP_RECENT]; /* see live_find */
+	blk *recent;        /* RP_RECENT blocks indexed by key (see the live map), or NULL */
 
 	rp_modrec *mods;
 	size_t nmod, capmod;
@@ -99,7 +105,6 @@ struct rp_ctx {
 	uint64_t win_from, win_to;
 	int win_open, win_closed;
 
-	uint64_t block_seq;
 	uint64_t last_time, max_time;
 	uint64_t peak_gen;
 	int ran;
@@ -169,6 +174,7 @@ void rp_free(rp_ctx *rp)
 	ut_map_release(&rp->thrmap);
 	free(rp->direct);
 	free(rp->live);
+	free(rp->recent);
 	for (size_t i = 0; i < rp->nmod; i++)
 		free((char *)(uintptr_t)rp->mods[i].mod.path);
 	free(rp->mods);
@@ -261,16 +267,13 @@ void rp_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_h
 
 /* ---- stacks ---- */
 
-/* Finds or creates the stack entry of `id`; returns its index, or -1 when out of memory. */
 /* Stack ids are small dense numbers in a sane trace: ids below this are looked up in a direct
  * array, larger ones (only in a damaged or hostile trace) in the hash map. */
 #define RP_DIRECT_STACKS (1u << 20)
 
-static int64_t stack_index(rp_ctx *rp, uint64_t id)
+static int64_t stack_slow(rp_ctx *rp, uint64_t id)
 {
 	uint32_t idx;
-	if (id < rp->ndirect && rp->direct[id])
-		return rp->direct[id] - 1;
 	if (ut_map_get(&rp->stkmap, id, &idx))
 		return idx;
 	if (rp->nstk >= UINT32_MAX - 1 ||
@@ -294,6 +297,15 @@ static int64_t stack_index(rp_ctx *rp, uint64_t id)
 	s->pub.id = id;
 	s->gen = rp->peak_gen; /* nothing was live in it at any earlier peak */
 	return idx;
+}
+
+/* Finds or creates the stack entry of `id`; returns its index, or -1 when out of memory.  The
+ * direct array inline, the rest out of line: this runs for every allocation. */
+static inline int64_t stack_index(rp_ctx *rp, uint64_t id)
+{
+	if (id < rp->ndirect && rp->direct[id])
+		return rp->direct[id] - 1;
+	return stack_slow(rp, id);
 }
 
 static int define_stack(rp_ctx *rp, const tf_stack *ts)
@@ -327,9 +339,25 @@ static void touch(rp_ctx *rp, stk *s)
 	}
 }
 
-/* ---- live map: open addressing keyed by pointer, backward-shift deletion ---- */
+/* ---- live map ----
+ *
+ * Keys are allocation numbers + 1: consecutive, and most blocks die young.  The RP_RECENT most
+ * recent allocations sit in an array indexed by their key (`recent`): an allocation writes the
+ * next slot in turn, a free finds its block at a known place.  A block still live when its slot
+ * comes round again moves to a hash table (open addressing, backward-shift deletion).
+ *
+ * The array is large (2^18 blocks: 8 MiB of address space, allocated on first use, resident only
+ * as far as the trace's allocations reach) because a block that reaches the hash table costs an
+ * insert, a probe and a delete at random places, with probe lengths no branch predictor guesses,
+ * where the array costs a store in sequence and one load.  With 256 slots, as before, most frees
+ * of the churn benchmarks (blocks that live a few thousand allocations) and a quarter of those
+ * of the cxx one went through the hash table, and that was the largest part of the replay's
+ * time; with 2^18 slots they are under 3%.  (With 2^17 slots the cxx analysis took 5% longer;
+ * 2^19 were no faster.)  The layout of the map is never observable: only the blocks in it are.
+ */
+#define RP_RECENT ((size_t)1 << 18) /* a power of two */
 
-static size_t live_slot(const rp_ctx *rp, uint64_t ptr)
+static inline size_t live_slot(const rp_ctx *rp, uint64_t ptr)
 {
 	/* keys are allocation numbers + 1, mostly consecutive: Fibonacci hashing (the top bits of
 	 * the product) spreads them */
@@ -349,32 +377,39 @@ static blk *hash_find(rp_ctx *rp, uint64_t ptr)
 	}
 }
 
+/* Doubles the hash table.  Returns 0 or RP_ENOMEM. */
+static int hash_grow(rp_ctx *rp)
+{
+	size_t ncap = rp->livecap ? rp->livecap * 2 : 1024;
+	if (ncap > SIZE_MAX / sizeof(blk))
+		return RP_ENOMEM;
+	blk *nt = calloc(ncap, sizeof(blk));
+	if (!nt)
+		return RP_ENOMEM;
+	blk *old = rp->live;
+	size_t ocap = rp->livecap;
+	rp->live = nt;
+	rp->livecap = ncap;
+	rp->liveshift = 64;
+	for (size_t c = ncap; c > 1; c >>= 1)
+		rp->liveshift--;
+	for (size_t i = 0; i < ocap; i++) {
+		if (old[i].ptr) {
+			size_t j = live_slot(rp, old[i].ptr);
+			while (nt[j].ptr)
+				j = (j + 1) & (ncap - 1);
+			nt[j] = old[i];
+		}
+	}
+	free(old);
+	return 0;
+}
+
 static int hash_insert(rp_ctx *rp, const blk *b)
 {
-	if ((rp->livecount + 1) * 2 > rp->livecap) { /* at most half full: short probes */
-		size_t ncap = rp->livecap ? rp->livecap * 2 : 1024;
-		if (ncap > SIZE_MAX / sizeof(blk))
-			return RP_ENOMEM;
-		blk *nt = calloc(ncap, sizeof(blk));
-		if (!nt)
-			return RP_ENOMEM;
-		blk *old = rp->live;
-		size_t ocap = rp->livecap;
-		rp->live = nt;
-		rp->livecap = ncap;
-		rp->liveshift = 64;
-		for (size_t c = ncap; c > 1; c >>= 1)
-			rp->liveshift--;
-		for (size_t i = 0; i < ocap; i++) {
-			if (old[i].ptr) {
-				size_t j = live_slot(rp, old[i].ptr);
-				while (nt[j].ptr)
-					j = (j + 1) & (ncap - 1);
-				nt[j] = old[i];
-			}
-		}
-		free(old);
-	}
+	/* at most half full: short probes */
+	if ((rp->livecount + 1) * 2 > rp->livecap && hash_grow(rp))
+		return RP_ENOMEM;
 	size_t mask = rp->livecap - 1;
 	size_t i = live_slot(rp, b->ptr);
 	while (rp->live[i].ptr)
@@ -405,19 +440,25 @@ static void hash_delete(rp_ctx *rp, blk *b)
 	rp->livecount--;
 }
 
-/* The live map proper: the RP_RECENT most recent allocations sit in a small array indexed by
- * their number (most blocks die young: a free finds them there, in cache), older live ones move
- * to the hash table above when their array slot is reused. */
-static blk *live_find(rp_ctx *rp, uint64_t key)
+/* The live block with this key, or NULL. */
+static inline blk *live_find(rp_ctx *rp, uint64_t key)
 {
-	blk *r = &rp->recent[key & (RP_RECENT - 1)];
-	if (r->ptr == key)
-		return r;
+	if (rp->recent) {
+		blk *r = &rp->recent[key & (RP_RECENT - 1)];
+		if (r->ptr == key)
+			return r;
+	}
 	return hash_find(rp, key);
 }
 
-static int live_insert(rp_ctx *rp, const blk *b)
+/* Adds a block whose key is not live.  Returns 0 or RP_ENOMEM. */
+static inline int live_insert(rp_ctx *rp, const blk *b)
 {
+	if (__builtin_expect(!rp->recent, 0)) {
+		rp->recent = calloc(RP_RECENT, sizeof(blk));
+		if (!rp->recent)
+			return RP_ENOMEM;
+	}
 	blk *r = &rp->recent[b->ptr & (RP_RECENT - 1)];
 	if (r->ptr && hash_insert(rp, r))
 		return RP_ENOMEM;
@@ -425,7 +466,8 @@ static int live_insert(rp_ctx *rp, const blk *b)
 	return 0;
 }
 
-static void live_delete(rp_ctx *rp, blk *b)
+/* Removes a block live_find returned. */
+static inline void live_delete(rp_ctx *rp, blk *b)
 {
 	if (b >= rp->recent && b < rp->recent + RP_RECENT)
 		b->ptr = 0;
@@ -434,7 +476,7 @@ static void live_delete(rp_ctx *rp, blk *b)
 }
 
 /* Removes a live block from the books (not from the map). */
-static void release_block(rp_ctx *rp, const blk *b)
+static inline void release_block(rp_ctx *rp, const blk *b)
 {
 	stk *s = &rp->stks[b->stack];
 	touch(rp, s);
@@ -448,81 +490,95 @@ static void release_block(rp_ctx *rp, const blk *b)
 	rp->sum.live_allocations--;
 }
 
-/* ---- applying events ---- */
+/* ---- applying events ----
+ *
+ * The replay of one event is: count it, find its thread (and for an allocation its stack), let
+ * it open or close the window, apply it, hand it to the observer.  The kinds take different
+ * paths through all of it, and the order of allocations and frees in a trace is not predictable:
+ * the loop in read_events branches on the kind once and each kind's path is straight-line code
+ * (replay_alloc, replay_free for plain ALLOC and FREE, which are nearly all events; replay_other
+ * for the rest), instead of a branch on the kind in each step.
+ */
 
 /* A thread's RFREE not followed by its RALLOC: the realloc released the block (size 0). */
-static void end_rfree(rp_ctx *rp, thr *t)
+static inline void end_rfree(rp_ctx *rp, thr *t)
 {
 	if (t->rf_active && t->rf_known && t->rf_in)
 		rp->sum.frees++;
 	t->rf_active = 0;
 }
 
-static void do_alloc(rp_ctx *rp, thr *t, const pev *e, int counted, rp_event *out)
+/* Applies an ALLOC or RALLOC of block `key` by thread `ti` (out->status and the figures).
+ * Inlined into both callers: a call per allocation cost as much as the work. */
+static RP_INLINE void do_alloc(rp_ctx *rp, uint32_t ti, uint64_t key, uint64_t size, uint64_t time,
+			    uint32_t si, int counted, rp_event *out)
 {
-	if (e->ptr == 0) {
+	if (key == 0) {
 		rp->sum.invalid_events++;
 		out->status = RP_ST_INVALID;
 		return;
 	}
 	/* Allocation numbers only grow in a sane trace: a number above every one seen cannot be
 	 * live, and the (unsuccessful, hence long) probe is skipped. */
-	blk *old = e->ptr <= rp->max_key ? live_find(rp, e->ptr) : NULL;
-	if (e->ptr > rp->max_key)
-		rp->max_key = e->ptr;
-	if (old) {
-		rp->sum.fixups++;
-		out->status = RP_ST_FIXUP;
-		release_block(rp, old);
-		live_delete(rp, old);
+	if (__builtin_expect(key <= rp->max_key, 0)) {
+		blk *old = live_find(rp, key);
+		if (old) {
+			rp->sum.fixups++;
+			out->status = RP_ST_FIXUP;
+			release_block(rp, old);
+			live_delete(rp, old);
+		}
+	} else {
+		rp->max_key = key;
 	}
-	blk b = {e->ptr, e->size, e->time, t->tid, ++rp->block_seq, e->stack};
+	blk b = {key, size, time, si, ti};
 	if (live_insert(rp, &b)) {
 		rp->nomem = 1;
 		return;
 	}
-	stk *s = &rp->stks[e->stack];
+	stk *s = &rp->stks[si];
 	touch(rp, s);
-	s->pub.live_bytes += e->size;
+	s->pub.live_bytes += size;
 	s->pub.live_allocations++;
 	out->stack_live_bytes = s->pub.live_bytes;
-	out->stack_index = e->stack;
-	rp->sum.heap_bytes += e->size;
+	out->stack_index = si;
+	rp->sum.heap_bytes += size;
 	rp->sum.live_allocations++;
 	if (!rp->win_open)
 		return; /* before the window: only the live figures */
-	if (rp->win_from && e->time >= rp->win_from) {
-		s->win_bytes += e->size;
+	if (rp->win_from && time >= rp->win_from) {
+		s->win_bytes += size;
 		s->win_allocs++;
 	}
 	if (counted) {
 		s->pub.allocations++;
-		s->pub.allocated_bytes += e->size;
+		s->pub.allocated_bytes += size;
 		rp->sum.allocations++;
-		rp->sum.allocated_bytes += e->size;
-		rp_size_class *c = &rp->sum.sizes[rp_size_class_of(e->size)];
+		rp->sum.allocated_bytes += size;
+		rp_size_class *c = &rp->sum.sizes[rp_size_class_of(size)];
 		c->allocations++;
-		c->bytes += e->size;
+		c->bytes += size;
 		out->counted = 1;
 	}
 	if (rp->sum.heap_bytes > rp->sum.peak_heap_bytes) {
 		rp->sum.peak_heap_bytes = rp->sum.heap_bytes;
-		rp->sum.peak_time_ns = e->time;
+		rp->sum.peak_time_ns = time;
 		rp->sum.peak_allocations = rp->sum.live_allocations;
 		rp->peak_gen++;
 	}
 }
 
-/* Looks up the block a FREE/RFREE releases; NULL when it is ignored (status set). */
-static blk *free_target(rp_ctx *rp, const pev *e, rp_event *out)
+/* Looks up the block a FREE/RFREE of `key` at `time` releases; NULL when it is ignored (status
+ * set). */
+static inline blk *free_target(rp_ctx *rp, uint64_t key, uint64_t time, rp_event *out)
 {
-	blk *b = live_find(rp, e->ptr);
+	blk *b = live_find(rp, key);
 	if (!b) {
 		rp->sum.unmatched_frees++;
 		out->status = RP_ST_UNMATCHED;
 		return NULL;
 	}
-	if (e->time < b->time) {
+	if (time < b->time) {
 		rp->sum.stale_frees++;
 		out->status = RP_ST_STALE;
 		return NULL;
@@ -545,75 +601,190 @@ static void open_window(rp_ctx *rp)
 	}
 }
 
-static void apply(rp_ctx *rp, thr *t, const pev *e)
+/* Lets an event at `time` open or close the window.  Returns 1 when it is not applied (the
+ * window is closed: nothing after it is applied or observed). */
+static inline int window_gate(rp_ctx *rp, uint64_t time)
 {
 	if (rp->win_closed)
-		return;
-	if (e->time >= rp->win_to) {
+		return 1;
+	if (time >= rp->win_to) {
 		if (!rp->win_open)
 			open_window(rp);
 		rp->win_closed = 1;
-		return;
+		return 1;
 	}
-	if (!rp->win_open && e->time >= rp->win_from)
+	if (!rp->win_open && time >= rp->win_from)
 		open_window(rp);
-	rp_event out;
-	memset(&out, 0, sizeof(out));
-	out.time_ns = e->time;
-	out.tid = t->tid;
-	out.kind = e->kind;
-	out.func = e->func;
-	out.ptr = e->ptr;
-	out.in_window = (uint8_t)rp->win_open;
-	if (e->kind == TF_EV_ALLOC || e->kind == TF_EV_RALLOC) {
-		out.size = e->size;
-		out.stack = rp->stks[e->stack].pub.id;
+	return 0;
+}
+
+/* ---- reading events ---- */
+
+static int64_t thread_slow(rp_ctx *rp, uint64_t tid)
+{
+	uint32_t idx;
+	if (ut_map_get(&rp->thrmap, tid, &idx)) {
+		rp->last_thr = idx;
+		rp->last_tid = tid;
+		return idx;
 	}
-	if (e->time < rp->last_time)
+	if (rp->nthr >= UINT32_MAX - 1 ||
+	    ut_grow((void **)&rp->thrs, &rp->capthr, rp->nthr + 1, sizeof(thr)))
+		return -1;
+	idx = (uint32_t)rp->nthr;
+	if (ut_map_put(&rp->thrmap, tid, idx))
+		return -1;
+	thr *t = &rp->thrs[rp->nthr++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	rp->last_thr = idx;
+	rp->last_tid = tid;
+	return idx;
+}
+
+/* The index of a thread in thrs (created when new), or -1 when out of memory. */
+static inline int64_t thread_index(rp_ctx *rp, uint64_t tid)
+{
+	if (rp->nthr && rp->last_tid == tid)
+		return rp->last_thr; /* consecutive events are mostly one thread's */
+	return thread_slow(rp, tid);
+}
+
+/* What every event does before it is applied: counted, its thread found (*ti), the latest time
+ * kept.  Returns 0, or RP_ENOMEM. */
+static inline int event_start(rp_ctx *rp, const tf_event *ev, uint32_t *ti)
+{
+	rp->sum.events_read++;
+	int64_t i = thread_index(rp, ev->tid);
+	if (i < 0)
+		return RP_ENOMEM;
+	*ti = (uint32_t)i;
+	return 0;
+}
+
+static inline void event_time(rp_ctx *rp, uint64_t time)
+{
+	if (time > rp->max_time)
+		rp->max_time = time;
+}
+
+/* What every applied event does first: its time checked against the previous one's. */
+static inline void event_order(rp_ctx *rp, uint64_t time)
+{
+	if (time < rp->last_time)
 		rp->sum.late_events++;
 	else
-		rp->last_time = e->time;
+		rp->last_time = time;
+}
 
-	switch (e->kind) {
-	case TF_EV_ALLOC:
-		end_rfree(rp, t);
-		do_alloc(rp, t, e, 1, &out);
-		if (out.status != RP_ST_INVALID)
-			t->last_seq = rp->block_seq;
-		break;
+/* Hands an applied event to the observer. */
+static inline void event_done(rp_ctx *rp, rp_event *out)
+{
+	out->heap_bytes = rp->sum.heap_bytes;
+	if (rp->obs.event)
+		rp->obs.event(rp->obs.ctx, out);
+}
+
+/* A plain ALLOC.  Returns 0 or RP_ENOMEM. */
+static inline int replay_alloc(rp_ctx *rp, const tf_event *ev)
+{
+	uint32_t ti;
+	if (event_start(rp, ev, &ti))
+		return RP_ENOMEM;
+	int64_t si = stack_index(rp, ev->stack);
+	if (si < 0)
+		return RP_ENOMEM;
+	uint64_t time = ev->time_ns, key = ev->id + 1;
+	event_time(rp, time);
+	if (window_gate(rp, time))
+		return 0;
+	thr *t = &rp->thrs[ti];
+	rp_event out = {.time_ns = time, .tid = t->tid, .kind = ev->kind, .func = ev->func,
+			.ptr = key, .in_window = (uint8_t)rp->win_open, .size = ev->size,
+			.stack = rp->stks[si].pub.id};
+	event_order(rp, time);
+	end_rfree(rp, t);
+	do_alloc(rp, ti, key, ev->size, time, (uint32_t)si, 1, &out);
+	if (out.status != RP_ST_INVALID)
+		t->last_ptr = key;
+	event_done(rp, &out);
+	return rp->nomem ? RP_ENOMEM : 0;
+}
+
+/* A FREE made by a call (not an implicit one).  Returns 0 or RP_ENOMEM. */
+static inline int replay_free(rp_ctx *rp, const tf_event *ev)
+{
+	uint32_t ti;
+	if (event_start(rp, ev, &ti))
+		return RP_ENOMEM;
+	uint64_t time = ev->time_ns, key = ev->id + 1;
+	event_time(rp, time);
+	if (window_gate(rp, time))
+		return 0;
+	thr *t = &rp->thrs[ti];
+	rp_event out = {.time_ns = time, .tid = t->tid, .kind = ev->kind, .func = ev->func,
+			.ptr = key, .in_window = (uint8_t)rp->win_open};
+	event_order(rp, time);
+	end_rfree(rp, t);
+	blk *b = free_target(rp, key, time, &out);
+	if (b) {
+		/* b->ptr == key: temporary when it is the block of this thread's latest ALLOC */
+		if (rp->win_open && b->thr == ti && key == t->last_ptr && b->time >= rp->win_from) {
+			rp->stks[b->stack].pub.temporary++;
+			rp->sum.temporary++;
+			out.temporary = 1;
+		}
+		if (rp->win_open)
+			rp->sum.frees++;
+		release_block(rp, b);
+		out.stack_live_bytes = rp->stks[b->stack].pub.live_bytes;
+		live_delete(rp, b);
+	}
+	event_done(rp, &out);
+	return 0;
+}
+
+/* RALLOC, RFREE and implicit FREE events.  Returns 0 or RP_ENOMEM. */
+static int replay_other(rp_ctx *rp, const tf_event *ev)
+{
+	uint32_t ti;
+	if (event_start(rp, ev, &ti))
+		return RP_ENOMEM;
+	uint32_t si = 0;
+	if (ev->kind == TF_EV_RALLOC) {
+		int64_t i = stack_index(rp, ev->stack);
+		if (i < 0)
+			return RP_ENOMEM;
+		si = (uint32_t)i;
+	}
+	uint64_t time = ev->time_ns, key = ev->id + 1;
+	event_time(rp, time);
+	if (window_gate(rp, time))
+		return 0;
+	thr *t = &rp->thrs[ti];
+	rp_event out = {.time_ns = time, .tid = t->tid, .kind = ev->kind, .func = ev->func,
+			.ptr = key, .in_window = (uint8_t)rp->win_open};
+	if (ev->kind == TF_EV_RALLOC) {
+		out.size = ev->size;
+		out.stack = rp->stks[si].pub.id;
+	}
+	event_order(rp, time);
+	switch (ev->kind) {
 	case TF_EV_RALLOC: {
 		int known = t->rf_active && t->rf_known;
-		int counted = !known || !e->inplace || e->size > t->rf_size;
+		int counted = !known || !ev->inplace || ev->size > t->rf_size;
 		t->rf_active = 0;
-		t->last_seq = 0;
-		do_alloc(rp, t, e, counted, &out);
+		t->last_ptr = 0;
+		do_alloc(rp, ti, key, ev->size, time, si, counted, &out);
 		break;
 	}
 	case TF_EV_FREE: {
-		if (e->func == TF_FN_IMPLICIT) {
-			/* The recorder saw the address handed out again without a recorded free
-			 * (a release inside the C library): the block is gone, no call made. */
-			blk *b = free_target(rp, e, &out);
-			if (b) {
-				rp->sum.fixups++;
-				out.status = RP_ST_FIXUP;
-				release_block(rp, b);
-				out.stack_live_bytes = rp->stks[b->stack].pub.live_bytes;
-				live_delete(rp, b);
-			}
-			break;
-		}
-		end_rfree(rp, t);
-		blk *b = free_target(rp, e, &out);
+		/* implicit: the recorder saw the address handed out again without a recorded free
+		 * (a release inside the C library): the block is gone, no call made */
+		blk *b = free_target(rp, key, time, &out);
 		if (b) {
-			if (rp->win_open && b->tid == t->tid && b->seq == t->last_seq &&
-			    b->time >= rp->win_from) {
-				rp->stks[b->stack].pub.temporary++;
-				rp->sum.temporary++;
-				out.temporary = 1;
-			}
-			if (rp->win_open)
-				rp->sum.frees++;
+			rp->sum.fixups++;
+			out.status = RP_ST_FIXUP;
 			release_block(rp, b);
 			out.stack_live_bytes = rp->stks[b->stack].pub.live_bytes;
 			live_delete(rp, b);
@@ -622,8 +793,8 @@ static void apply(rp_ctx *rp, thr *t, const pev *e)
 	}
 	case TF_EV_RFREE: {
 		end_rfree(rp, t);
-		t->last_seq = 0;
-		blk *b = free_target(rp, e, &out);
+		t->last_ptr = 0;
+		blk *b = free_target(rp, key, time, &out);
 		t->rf_active = 1;
 		t->rf_known = b != NULL;
 		t->rf_in = rp->win_open;
@@ -637,66 +808,36 @@ static void apply(rp_ctx *rp, thr *t, const pev *e)
 		break;
 	}
 	}
-	out.heap_bytes = rp->sum.heap_bytes;
-	if (rp->obs.event)
-		rp->obs.event(rp->obs.ctx, &out);
+	event_done(rp, &out);
+	return rp->nomem ? RP_ENOMEM : 0;
 }
 
-/* ---- reading events ---- */
+/* Events are decoded RP_BATCH at a time (tf_events_read decodes column by column). */
+#define RP_BATCH 256
 
-static int64_t thread_index(rp_ctx *rp, uint64_t tid)
-{
-	uint32_t idx;
-	if (rp->nthr && rp->thrs[rp->last_thr].tid == tid)
-		return rp->last_thr; /* consecutive events are mostly one thread's */
-	if (ut_map_get(&rp->thrmap, tid, &idx)) {
-		rp->last_thr = idx;
-		return idx;
-	}
-	if (rp->nthr >= UINT32_MAX - 1 ||
-	    ut_grow((void **)&rp->thrs, &rp->capthr, rp->nthr + 1, sizeof(thr)))
-		return -1;
-	idx = (uint32_t)rp->nthr;
-	if (ut_map_put(&rp->thrmap, tid, idx))
-		return -1;
-	thr *t = &rp->thrs[rp->nthr++];
-	memset(t, 0, sizeof(*t));
-	t->tid = tid;
-	rp->last_thr = idx;
-	return idx;
-}
-
-/* Applies the events of an EVENTS record: the recorder wrote them in one time order. */
+/* Applies the events of an EVENTS record: the recorder wrote them in one time order.  Returns 0
+ * or RP_ENOMEM. */
 static int read_events(rp_ctx *rp, tf_record *rec)
 {
 	tf_events *it = &rec->u.events;
-	tf_event ev;
+	tf_event evs[RP_BATCH];
+	size_t n;
 	int rc;
-	while ((rc = tf_events_next(it, &ev)) == 1) {
-		rp->sum.events_read++;
-		int64_t ti = thread_index(rp, ev.tid);
-		if (ti < 0)
-			return RP_ENOMEM;
-		pev p;
-		memset(&p, 0, sizeof(p));
-		p.time = ev.time_ns;
-		p.ptr = ev.id + 1;
-		p.kind = ev.kind;
-		p.func = ev.func;
-		p.inplace = ev.inplace;
-		if (ev.kind == TF_EV_ALLOC || ev.kind == TF_EV_RALLOC) {
-			int64_t si = stack_index(rp, ev.stack);
-			if (si < 0)
-				return RP_ENOMEM;
-			p.size = ev.size;
-			p.stack = (uint32_t)si;
+	do {
+		rc = tf_events_read(it, evs, RP_BATCH, &n);
+		for (size_t i = 0; i < n; i++) {
+			const tf_event *ev = &evs[i];
+			int ret;
+			if (ev->kind == TF_EV_ALLOC)
+				ret = replay_alloc(rp, ev);
+			else if (ev->kind == TF_EV_FREE && ev->func != TF_FN_IMPLICIT)
+				ret = replay_free(rp, ev);
+			else
+				ret = replay_other(rp, ev);
+			if (ret)
+				return ret;
 		}
-		if (ev.time_ns > rp->max_time)
-			rp->max_time = ev.time_ns;
-		apply(rp, &rp->thrs[ti], &p);
-		if (rp->nomem)
-			return RP_ENOMEM;
-	}
+	} while (rc == 0 && n);
 	if (rc < 0) {
 		warnf(rp, "corrupt events record at byte %" PRIu64 " (rest of the record skipped)",
 		      rec->offset);
@@ -967,10 +1108,16 @@ int rp_scan_times(rp_times **out, tf_reader *r)
 			have_header = 1;
 			break;
 		case TF_REC_EVENTS: {
-			tf_event ev;
-			while (tf_events_next(&rec->u.events, &ev) == 1)
-				if (ev.time_ns > max_time)
-					max_time = ev.time_ns;
+			tf_event evs[RP_BATCH];
+			size_t n;
+			int erc;
+			do {
+				/* the events before a damaged one count (erc < 0, n > 0) */
+				erc = tf_events_read(&rec->u.events, evs, RP_BATCH, &n);
+				for (size_t i = 0; i < n; i++)
+					if (evs[i].time_ns > max_time)
+						max_time = evs[i].time_ns;
+			} while (erc == 0 && n);
 			break;
 		}
 		case TF_REC_RSS:

@@ -116,10 +116,12 @@ typedef struct rp_size_class {
 	uint64_t allocations, bytes; /* counted allocations (as summary.allocations) and their bytes */
 } rp_size_class;
 
-/* Returns the size class of a requested size (< RP_SIZE_CLASSES). */
+/* Returns the size class of a requested size (< RP_SIZE_CLASSES).  Without a branch (it runs
+ * for every allocation, and sizes below 16 come and go unpredictably): size | 8 has the top bit
+ * of size when size >= 16, and bit 3 (class 0) below. */
 static inline unsigned rp_size_class_of(uint64_t size)
 {
-	return size < 16 ? 0u : (unsigned)(63 - __builtin_clzll(size)) - 3u;
+	return (unsigned)(63 - __builtin_clzll(size | 8)) - 3u;
 }
 /* Returns the smallest size of class k (k < RP_SIZE_CLASSES). */
 static inline uint64_t rp_size_class_min(unsigned k) { return k ? (uint64_t)1 << (k + 3) : 0; }

@@ -540,77 +540,206 @@ int tf_decode(tf_record *rec)
 	return 0; /* unknown record types are skipped by readers */
 }
 
-/* tf_dec_u with the one-byte case inline: most event fields are small. */
-static inline int dec_u_fast(tf_dec *d, uint64_t *v)
+/* The varint at *pp (column end `end`), the one- and two-byte cases inline (sizes of 128 bytes
+ * to 16 KiB take two); advances *pp. */
+static inline int dec_u_col(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
-	if (d->p < d->end && *d->p < 0x80) {
-		*v = *d->p++;
+	const uint8_t *p = *pp;
+	if (p < end && *p < 0x80) {
+		*v = *p;
+		*pp = p + 1;
 		return 0;
 	}
-	return tf_dec_u(d, v);
+	if (end - p >= 2 && p[1] < 0x80) {
+		*v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+		*pp = p + 2;
+		return 0;
+	}
+	tf_dec d = {p, end};
+	int rc = tf_dec_u(&d, v);
+	*pp = d.p;
+	return rc;
 }
 
+/*
+ * The event decoder proper, column by column.  The analyzer replays tens of millions of events:
+ * decoding them one at a time costs a branch on the event's kind per column (allocations and
+ * frees interleave unpredictably) and keeps nine column positions in memory.  Here the columns
+ * are read in three loops over a chunk of events, each with few positions to keep in registers:
+ * the columns every event has (op, tid, dt: kinds, functions, threads, times; this loop also
+ * lists which events are allocations and which are frees), then the allocations' columns, then
+ * the frees'.
+ *
+ * Damage: an event is valid when every check of every column holds for it (the checks of one
+ * event depend only on the events before it), so each pass stops at its first bad event and the
+ * later passes go no further than the earliest stop so far; the chunk's valid events are those
+ * before the earliest of all.  That is exactly the set a decoder taking one event at a time would
+ * return before failing.
+ */
+#define TF_READ_CHUNK 256
 
+/* Decodes up to max (<= TF_READ_CHUNK) events into ev.  Returns how many are valid; fewer than
+ * max means the next one is damaged, and the iterator is then left in an error state (see
+ * tf_events_read). */
+static size_t read_chunk(tf_events *it, tf_event *ev, size_t max)
+{
+	uint16_t alloc_at[TF_READ_CHUNK], free_at[TF_READ_CHUNK];
+	uint16_t allocs_before[TF_READ_CHUNK]; /* per free: the chunk's allocations before it */
+	size_t lim = max, na = 0, nf = 0, k, j;
+
+	/* op, tid and dt columns: kinds, functions, threads, times */
+	const uint8_t *op = it->col[TF_COL_OP].p;
+	if ((size_t)(it->col[TF_COL_OP].end - op) < lim)
+		lim = (size_t)(it->col[TF_COL_OP].end - op);
+	const uint8_t *tp = it->col[TF_COL_TID].p, *tend = it->col[TF_COL_TID].end;
+	uint64_t t0 = it->tids[0], t1 = it->tids[1], t2 = it->tids[2];
+	const uint8_t *dp = it->col[TF_COL_DT].p, *dend = it->col[TF_COL_DT].end;
+	const uint64_t base = it->base_time;
+	const unsigned shift = it->shift;
+	/* The largest tick count whose time base + ticks << shift neither overflows the shift nor
+	 * the sum: one comparison per event for both checks (ticks never exceeds it). */
+	uint64_t tick_lim = UINT64_MAX >> shift;
+	if (tick_lim > (UINT64_MAX - base) >> shift)
+		tick_lim = (UINT64_MAX - base) >> shift;
+	uint64_t ticks = it->ticks;
+	for (k = 0; k < lim; k++) {
+		unsigned o = op[k];
+		unsigned kind = o & 3, func = (o >> 2) & 15, slot = o >> 6;
+		if (func >= TF_FN_COUNT)
+			break;
+		uint64_t tid;
+		if (slot == TF_TID_SLOTS) {
+			if (dec_u_col(&tp, tend, &tid))
+				break;
+		} else {
+			tid = slot == 0 ? t0 : slot == 1 ? t1 : t2;
+		}
+		/* Move to front as the encoder's tid_slot does: the first entry equal to tid moves
+		 * (with duplicate entries that need not be `slot`), else the last one drops out. */
+		if (tid != t0) {
+			if (tid != t1)
+				t2 = t1;
+			t1 = t0;
+			t0 = tid;
+		}
+		uint64_t dt;
+		if (dec_u_col(&dp, dend, &dt) || dt > tick_lim - ticks)
+			break;
+		ticks += dt;
+		tf_event *e = &ev[k];
+		e->kind = (uint8_t)kind;
+		e->func = (uint8_t)func;
+		e->tid = tid;
+		e->time_ns = base + (ticks << shift);
+		/* FREE (1) and RFREE (2) have exactly one of the two low bits set; listing both
+		 * ways without a branch keeps the unpredictable kind out of the branch predictor */
+		unsigned is_free = (kind ^ (kind >> 1)) & 1;
+		alloc_at[na] = (uint16_t)k;
+		free_at[nf] = (uint16_t)k;
+		allocs_before[nf] = (uint16_t)na;
+		na += !is_free;
+		nf += is_free;
+	}
+	lim = k;
+	const uint8_t *op_end = op + k;
+	const uint8_t *dt_p = dp;
+
+	/* the allocations' columns: size, stack, inplace; their numbers */
+	const uint8_t *sz = it->col[TF_COL_SIZE].p, *sz_end = it->col[TF_COL_SIZE].end;
+	const uint8_t *slo = it->col[TF_COL_STACK_LO].p, *slo_end = it->col[TF_COL_STACK_LO].end;
+	const uint8_t *shi = it->col[TF_COL_STACK_HI].p, *shi_end = it->col[TF_COL_STACK_HI].end;
+	const uint8_t *inp = it->col[TF_COL_INPLACE].p, *inp_end = it->col[TF_COL_INPLACE].end;
+	const uint64_t first_id = it->next_id;
+	uint64_t next_id = first_id;
+	for (j = 0; j < na && alloc_at[j] < lim; j++) {
+		tf_event *e = &ev[alloc_at[j]];
+		uint64_t size, hi;
+		if (dec_u_col(&sz, sz_end, &size) || slo >= slo_end ||
+		    dec_u_col(&shi, shi_end, &hi) || hi > (UINT64_MAX >> 8) || next_id == UINT64_MAX)
+			break;
+		e->inplace = 0;
+		if (e->kind == TF_EV_RALLOC) {
+			if (inp >= inp_end || *inp > 1)
+				break;
+			e->inplace = *inp++;
+		}
+		e->size = size;
+		e->stack = hi << 8 | *slo++;
+		e->id = next_id++;
+	}
+	if (j < na && alloc_at[j] < lim)
+		lim = alloc_at[j];
+
+	/* the frees' columns: back */
+	const uint8_t *blo = it->col[TF_COL_BACK_LO].p, *blo_end = it->col[TF_COL_BACK_LO].end;
+	const uint8_t *bhi = it->col[TF_COL_BACK_HI].p, *bhi_end = it->col[TF_COL_BACK_HI].end;
+	for (j = 0; j < nf && free_at[j] < lim; j++) {
+		uint64_t hi;
+		if (blo >= blo_end || dec_u_col(&bhi, bhi_end, &hi) || hi > (UINT64_MAX >> 8))
+			break;
+		uint64_t back = hi << 8 | *blo++;
+		/* the number the next allocation would get; no overflow: the allocations before
+		 * this free are valid, so none of them had number UINT64_MAX */
+		uint64_t nid = first_id + allocs_before[j];
+		if (back == 0 || back > nid)
+			break;
+		tf_event *e = &ev[free_at[j]];
+		e->id = nid - back;
+		e->size = 0;
+		e->stack = 0;
+		e->inplace = 0;
+	}
+	if (j < nf && free_at[j] < lim)
+		lim = free_at[j];
+
+	if (lim < max) {
+		/* Damaged: the passes may have read past the bad event in some columns, so the
+		 * state is not that of `lim` events; an empty op column makes every later call
+		 * fail again. */
+		it->col[TF_COL_OP].p = it->col[TF_COL_OP].end;
+		it->done += lim;
+		return lim;
+	}
+	it->col[TF_COL_OP].p = op_end;
+	it->col[TF_COL_TID].p = tp;
+	it->col[TF_COL_DT].p = dt_p;
+	it->col[TF_COL_SIZE].p = sz;
+	it->col[TF_COL_STACK_LO].p = slo;
+	it->col[TF_COL_STACK_HI].p = shi;
+	it->col[TF_COL_INPLACE].p = inp;
+	it->col[TF_COL_BACK_LO].p = blo;
+	it->col[TF_COL_BACK_HI].p = bhi;
+	it->tids[0] = t0;
+	it->tids[1] = t1;
+	it->tids[2] = t2;
+	it->ticks = ticks;
+	it->next_id = next_id;
+	it->done += lim;
+	return lim;
+}
+
+int tf_events_read(tf_events *it, tf_event *ev, size_t max, size_t *n)
+{
+	uint64_t left = it->count > it->done ? it->count - it->done : 0;
+	if (max > left)
+		max = (size_t)left;
+	size_t done = 0;
+	while (done < max) {
+		size_t want = max - done < TF_READ_CHUNK ? max - done : TF_READ_CHUNK;
+		size_t got = read_chunk(it, ev + done, want);
+		done += got;
+		if (got < want) {
+			*n = done;
+			return TF_ECORRUPT;
+		}
+	}
+	*n = done;
+	return 0;
+}
 
 int tf_events_next(tf_events *it, tf_event *ev)
 {
-	if (it->done >= it->count)
-		return 0;
-	tf_dec *c = it->col;
-	uint8_t op;
-	uint64_t dt;
-	int rc = tf_dec_byte(&c[TF_COL_OP], &op);
-	if (rc)
-		return TF_ECORRUPT;
-	ev->kind = op & 3;
-	ev->func = (op >> 2) & 15;
-	if (ev->func >= TF_FN_COUNT)
-		return TF_ECORRUPT;
-	unsigned slot = op >> 6;
-	if (slot == TF_TID_SLOTS) {
-		if (dec_u_fast(&c[TF_COL_TID], &ev->tid))
-			return TF_ECORRUPT;
-	} else {
-		ev->tid = it->tids[slot];
-	}
-	tid_slot(it->tids, ev->tid);
-	if (dec_u_fast(&c[TF_COL_DT], &dt))
-		return TF_ECORRUPT;
-	if (dt > (UINT64_MAX >> it->shift) - it->ticks)
-		return TF_ECORRUPT;
-	uint64_t ticks = it->ticks + dt;
-	if ((ticks << it->shift) > UINT64_MAX - it->base_time)
-		return TF_ECORRUPT;
-	it->ticks = ticks;
-	ev->time_ns = it->base_time + (ticks << it->shift);
-	ev->size = 0;
-	ev->stack = 0;
-	ev->inplace = 0;
-	uint8_t lo;
-	uint64_t hi;
-	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC) {
-		if (dec_u_fast(&c[TF_COL_SIZE], &ev->size) || tf_dec_byte(&c[TF_COL_STACK_LO], &lo) ||
-		    dec_u_fast(&c[TF_COL_STACK_HI], &hi) || hi > (UINT64_MAX >> 8))
-			return TF_ECORRUPT;
-		ev->stack = hi << 8 | lo;
-		if (ev->kind == TF_EV_RALLOC) {
-			uint8_t f;
-			if (tf_dec_byte(&c[TF_COL_INPLACE], &f) || f > 1)
-				return TF_ECORRUPT;
-			ev->inplace = f;
-		}
-		if (it->next_id == UINT64_MAX)
-			return TF_ECORRUPT;
-		ev->id = it->next_id++;
-	} else {
-		if (tf_dec_byte(&c[TF_COL_BACK_LO], &lo) || dec_u_fast(&c[TF_COL_BACK_HI], &hi) ||
-		    hi > (UINT64_MAX >> 8))
-			return TF_ECORRUPT;
-		uint64_t back = hi << 8 | lo;
-		if (back == 0 || back > it->next_id)
-			return TF_ECORRUPT;
-		ev->id = it->next_id - back;
-	}
-	it->done++;
-	return 1;
+	size_t n;
+	int rc = tf_events_read(it, ev, 1, &n);
+	return rc ? rc : (int)n;
 }

@@ -241,7 +241,7 @@ typedef struct tf_record {
 		tf_module module;
 		tf_module_unload unload;
 		tf_stack stack;
-		tf_events events; /* iterate with tf_events_next */
+		tf_events events; /* iterate with tf_events_read or tf_events_next */
 		struct { uint64_t time_ns; } sync;
 		struct { uint64_t time_ns, rss_bytes; } rss;
 		struct { uint64_t time_ns, tid; const char *label; size_t label_len; } mark;
@@ -251,11 +251,17 @@ typedef struct tf_record {
 } tf_record;
 
 /* Decodes the payload of a record of the given type into rec->u.  Unknown types are left
- * undecoded (return 0).  For EVENTS only the record header is decoded: call tf_events_next. */
+ * undecoded (return 0).  For EVENTS only the record header is decoded: call tf_events_read. */
 int tf_decode(tf_record *rec);
 /* Decodes the next event of an EVENTS record.  Returns 1 with *ev filled, 0 after the last one,
  * or a negative TF_E* code. */
 int tf_events_next(tf_events *it, tf_event *ev);
+/* Decodes the next events of an EVENTS record into ev[0 .. max), as that many tf_events_next
+ * calls would (the fast path for whole records).  Returns 0 with *n events filled (fewer than
+ * max at the end of the record, 0 after it), or TF_ECORRUPT at a damaged event: *n then counts
+ * the valid events before it.  After an error every later call (and tf_events_next) fails
+ * again. */
+int tf_events_read(tf_events *it, tf_event *ev, size_t max, size_t *n);
 
 /* ---- encoders of whole records (recorder side) ---- */
 
@@ -302,7 +308,9 @@ int tf_evenc_end(tf_evenc *w);
 typedef struct tf_reader tf_reader;
 
 /* Opens path for reading.  Returns 0 and *out, or TF_EIO (errno set).  Free with
- * tf_reader_close.  The reader owns every payload it yields until the next tf_reader_next. */
+ * tf_reader_close.  The reader owns every payload it yields until the next tf_reader_next.  It
+ * starts a thread that decompresses the next frame ahead of the caller (ended by
+ * tf_reader_close); a reader is used by one thread at a time. */
 int tf_reader_open(tf_reader **out, const char *path);
 /* Yields the next record, decoded as by tf_decode.  Returns 1, 0 at a clean end of file, or a
  * negative code: afterwards tf_reader_error_offset() tells where the damage starts.  The first

@@ -5,7 +5,7 @@
 # programs from tests/progs with the real recorder and check the analysis against exact figures.
 
 SAN       := address,undefined
-SAN_CFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_CFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all -pthread
 T         := $(B)/tests
 
 # ---- sanitized analyzer ----
