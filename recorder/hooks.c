@@ -231,7 +231,7 @@ static void push(ring *r, uint8_t kind, uint8_t func, void *p, size_t size, uint
 	ring_ev e = {t, (uint64_t)(uintptr_t)p, size, stack, kind, func, 0};
 	ring_push(r, &e);
 	if ((r->head_local & (RING_CAP / 4 - 1)) == 0)
-		wr_kick();
+		wr_nudge();
 }
 
 /* Which unwinder captures stacks (LEAKREC_UNWIND=libunwind, LEAKREC_UNWIND_CHECK=1). */

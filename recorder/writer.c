@@ -58,6 +58,7 @@ static struct {
 	_Atomic int running;
 	_Atomic int stop;
 	uint32_t kick; /* futex word: bumped to wake the writer (accessed with __atomic builtins) */
+	int waiting;   /* 1 while the writer sleeps on kick (__atomic builtins) */
 	_Atomic(meta_node *) meta;
 	_Atomic uint64_t dropped;
 	uint64_t events, allocs, frees, stacks, threads;
@@ -77,6 +78,12 @@ static struct {
 uint64_t wr_origin(void) { return W.origin; }
 int wr_running(void) { return atomic_load_explicit(&W.running, memory_order_relaxed); }
 void wr_count_dropped(void) { atomic_fetch_add_explicit(&W.dropped, 1, memory_order_relaxed); }
+
+void wr_nudge(void)
+{
+	if (__atomic_load_n(&W.waiting, __ATOMIC_RELAXED))
+		wr_kick();
+}
 
 void wr_kick(void)
 {
@@ -472,8 +479,11 @@ static void *writer_main(void *arg)
 	W.writer_tid = prim_gettid();
 	while (!atomic_load(&W.stop)) {
 		uint32_t k = __atomic_load_n(&W.kick, __ATOMIC_ACQUIRE);
-		if (!atomic_load(&W.final_req))
+		if (!atomic_load(&W.final_req)) {
+			__atomic_store_n(&W.waiting, 1, __ATOMIC_RELAXED);
 			prim_futex_wait(&W.kick, k, WR_PASS_NS);
+			__atomic_store_n(&W.waiting, 0, __ATOMIC_RELAXED);
+		}
 		if (atomic_load(&W.final_req)) {
 			/* A thread is dying of a signal: finish the trace, then stop. */
 			atomic_store(&W.running, 0);

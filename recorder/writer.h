@@ -32,6 +32,10 @@ int wr_is_writer_thread(void);
 void wr_post(const void *rec, size_t len);
 /* Wakes the writer now (a ring is filling up). */
 void wr_kick(void);
+/* wr_kick only when the writer sleeps (a busy writer takes the events at its next pass anyway,
+ * and a wake-up is a system call): for the producers' periodic nudge.  A full ring still calls
+ * wr_kick. */
+void wr_nudge(void);
 /* 1 while the writer accepts events. */
 int wr_running(void);
 /* Stops the writer thread, writes every pending event and the END record, closes the file. */
