@@ -585,10 +585,10 @@ typedef struct uw_walks {
 	wc_walk walk[WC_WALKS];
 } uw_walks;
 
-
 static inline uint32_t wc_slot(uint64_t sp, uint64_t pc)
 {
-	return (uint32_t)(((sp ^ (pc * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull) >> (64 - WC_INDEX_BITS));
+	uint64_t h = (sp ^ (pc * 0x9e3779b97f4a7c15ull)) * 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h >> (64 - WC_INDEX_BITS));
 }
 
 static inline uint64_t rbp_slot(uint32_t rule, uint64_t cfa)
@@ -703,6 +703,7 @@ void uw_thread_reset(uw_thread *th)
 __attribute__((noinline)) int uw_backtrace(uw_thread *th, const uw_regs *start, void **ips,
 					  int max, uint64_t epoch, uw_suffix *sfx)
 {
+	sfx->from = -1; /* nothing known (set when a whole suffix is) */
 	if (!table)
 		return -1;
 	uint64_t pc, sp, bp, look;

@@ -38,8 +38,8 @@ typedef struct uw_regs {
 		   *(const uint64_t *)__builtin_frame_address(0)})
 
 /* What uw_backtrace knows of the stack it returned: frames ips[from..n) are the whole rest of a
- * cached walk, whose call sites (each ip - 1) hash to `hash` under stk_hash_fold (from == n and
- * hash == STK_HASH_SEED when nothing is known). */
+ * walk, whose call sites (each ip - 1) hash to `hash` under stk_hash_fold; from == -1 when
+ * nothing is known. */
 typedef struct uw_suffix {
 	int from;
 	uint64_t hash;
