@@ -271,17 +271,34 @@ void rp_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_h
  * array, larger ones (only in a damaged or hostile trace) in the hash map. */
 #define RP_DIRECT_STACKS (1u << 20)
 
-static int64_t stack_slow(rp_ctx *rp, uint64_t id)
+/* The index of key in a dense array (*arr: *n elements of elem bytes, *cap allocated) indexed
+ * by map; when key is new, a zeroed element is appended for it and *made set.  -1 when out of
+ * memory. */
+static int64_t dense_index(ut_map *map, void **arr, size_t *cap, size_t *n, size_t elem,
+			   uint64_t key, int *made)
 {
 	uint32_t idx;
-	if (ut_map_get(&rp->stkmap, id, &idx))
+	*made = 0;
+	if (ut_map_get(map, key, &idx))
 		return idx;
-	if (rp->nstk >= UINT32_MAX - 1 ||
-	    ut_grow((void **)&rp->stks, &rp->capstk, rp->nstk + 1, sizeof(stk)))
+	if (*n >= UINT32_MAX - 1 || ut_grow(arr, cap, *n + 1, elem))
 		return -1;
-	idx = (uint32_t)rp->nstk;
-	if (ut_map_put(&rp->stkmap, id, idx))
+	idx = (uint32_t)*n;
+	if (ut_map_put(map, key, idx))
 		return -1;
+	memset((char *)*arr + (size_t)idx * elem, 0, elem);
+	(*n)++;
+	*made = 1;
+	return idx;
+}
+
+static int64_t stack_slow(rp_ctx *rp, uint64_t id)
+{
+	int made;
+	int64_t idx = dense_index(&rp->stkmap, (void **)&rp->stks, &rp->capstk, &rp->nstk,
+				  sizeof(stk), id, &made);
+	if (idx < 0 || !made)
+		return idx;
 	if (id < RP_DIRECT_STACKS) {
 		if (id >= rp->ndirect) {
 			size_t old = rp->ndirect;
@@ -290,10 +307,9 @@ static int64_t stack_slow(rp_ctx *rp, uint64_t id)
 				return -1;
 			memset(rp->direct + old, 0, (rp->ndirect - old) * sizeof(*rp->direct));
 		}
-		rp->direct[id] = idx + 1;
+		rp->direct[id] = (uint32_t)idx + 1;
 	}
-	stk *s = &rp->stks[rp->nstk++];
-	memset(s, 0, sizeof(*s));
+	stk *s = &rp->stks[idx];
 	s->pub.id = id;
 	s->gen = rp->peak_gen; /* nothing was live in it at any earlier peak */
 	return idx;
@@ -622,22 +638,14 @@ static inline int window_gate(rp_ctx *rp, uint64_t time)
 
 static int64_t thread_slow(rp_ctx *rp, uint64_t tid)
 {
-	uint32_t idx;
-	if (ut_map_get(&rp->thrmap, tid, &idx)) {
-		rp->last_thr = idx;
-		rp->last_tid = tid;
+	int made;
+	int64_t idx = dense_index(&rp->thrmap, (void **)&rp->thrs, &rp->capthr, &rp->nthr,
+				  sizeof(thr), tid, &made);
+	if (idx < 0)
 		return idx;
-	}
-	if (rp->nthr >= UINT32_MAX - 1 ||
-	    ut_grow((void **)&rp->thrs, &rp->capthr, rp->nthr + 1, sizeof(thr)))
-		return -1;
-	idx = (uint32_t)rp->nthr;
-	if (ut_map_put(&rp->thrmap, tid, idx))
-		return -1;
-	thr *t = &rp->thrs[rp->nthr++];
-	memset(t, 0, sizeof(*t));
-	t->tid = tid;
-	rp->last_thr = idx;
+	if (made)
+		rp->thrs[idx].tid = tid;
+	rp->last_thr = (uint32_t)idx;
 	rp->last_tid = tid;
 	return idx;
 }
