@@ -568,10 +568,13 @@ typedef struct wc_walk {
 	uint32_t n;      /* frames; 0 = empty */
 	uint32_t zero_end; /* 1: ended on a zero return address read at end_cfa - 8 */
 	uint64_t end_cfa;
-	uint64_t sp[WC_FRAMES], pc[WC_FRAMES], bp[WC_FRAMES];
-	uint32_t rule[WC_FRAMES];
-	uint64_t sh[WC_FRAMES];     /* stack hash fold of the call sites of frames j..n-1 */
-	uint8_t need_bp[WC_FRAMES]; /* the rest of the walk uses bp as it is at this frame */
+	/* One record per frame, so that a short walk touches one page, not one per field. */
+	struct wc_frame {
+		uint64_t sp, pc, bp;
+		uint64_t sh;     /* stack hash fold of the call sites of frames j..n-1 */
+		uint32_t rule;
+		uint32_t need_bp; /* the rest of the walk uses bp as it is at this frame */
+	} f[WC_FRAMES];
 } wc_walk;
 
 typedef struct wc_ent {
@@ -601,15 +604,15 @@ static inline uint64_t word(uint64_t addr) { return *(const volatile uint64_t *)
 /* Frames k.. of walk W are the rest of the current walk (see above): 1 or 0. */
 static int wc_valid(const wc_walk *W, uint32_t k, uint64_t bp)
 {
-	if (W->need_bp[k] && W->bp[k] != bp)
+	if (W->f[k].need_bp && W->f[k].bp != bp)
 		return 0;
 	if (W->zero_end && word(W->end_cfa - 8) != 0)
 		return 0;
 	for (uint32_t j = W->n - 1; j > k; j--) { /* the words frame j-1 read */
-		if (word(W->sp[j] - 8) != W->pc[j])
+		if (word(W->f[j].sp - 8) != W->f[j].pc)
 			return 0;
-		uint32_t r = W->rule[j - 1];
-		if ((r & R_RBP_SAVED) && word(rbp_slot(r, W->sp[j])) != W->bp[j])
+		uint32_t r = W->f[j - 1].rule;
+		if ((r & R_RBP_SAVED) && word(rbp_slot(r, W->f[j].sp)) != W->f[j].bp)
 			return 0;
 	}
 	return 1;
@@ -620,15 +623,15 @@ static int wc_valid(const wc_walk *W, uint32_t k, uint64_t bp)
 static void wc_commit(uw_walks *c, wc_walk *W, uint32_t n, uint32_t known, int zero_end,
 		      uint64_t end_cfa)
 {
-	uint64_t h = known < n ? W->sh[known] : STK_HASH_SEED;
+	uint64_t h = known < n ? W->f[known].sh : STK_HASH_SEED;
 	for (uint32_t j = known; j-- > 0;)
-		W->sh[j] = h = stk_hash_fold(h, W->pc[j] - 1);
-	uint8_t need = zero_end ? (W->rule[n - 1] & R_CFA_RBP) != 0 : 0;
-	W->need_bp[n - 1] = need;
+		W->f[j].sh = h = stk_hash_fold(h, W->f[j].pc - 1);
+	uint8_t need = zero_end ? (W->f[n - 1].rule & R_CFA_RBP) != 0 : 0;
+	W->f[n - 1].need_bp = need;
 	for (uint32_t j = n - 1; j-- > 0;) {
-		uint32_t r = W->rule[j];
+		uint32_t r = W->f[j].rule;
 		need = (r & R_CFA_RBP) || (!(r & R_RBP_SAVED) && need);
-		W->need_bp[j] = need;
+		W->f[j].need_bp = need;
 	}
 	W->zero_end = (uint32_t)zero_end;
 	W->end_cfa = end_cfa;
@@ -638,10 +641,10 @@ static void wc_commit(uw_walks *c, wc_walk *W, uint32_t n, uint32_t known, int z
 		if ((n - 1 - j) % WC_EVERY)
 			continue;
 		/* Newest first; the bucket's oldest entry goes. */
-		wc_ent *b = c->index[wc_slot(W->sp[j], W->pc[j])], *e = &b[0];
+		wc_ent *b = c->index[wc_slot(W->f[j].sp, W->f[j].pc)], *e = &b[0];
 		memmove(&b[1], &b[0], (WC_WAYS - 1) * sizeof(*b));
-		e->sp = W->sp[j];
-		e->pc = W->pc[j];
+		e->sp = W->f[j].sp;
+		e->pc = W->f[j].pc;
 		e->w = w;
 		e->k = j;
 	}
@@ -663,8 +666,8 @@ static inline int wc_try(uw_walks *c, uint64_t sp, uint64_t pc, uint64_t bp, uin
 		if (e->sp != sp || e->pc != pc)
 			continue;
 		const wc_walk *C = &c->walk[e->w];
-		if (C != filling && e->k < C->n && C->epoch == epoch && C->sp[e->k] == sp &&
-		    C->pc[e->k] == pc && wc_valid(C, e->k, bp)) {
+		if (C != filling && e->k < C->n && C->epoch == epoch && C->f[e->k].sp == sp &&
+		    C->f[e->k].pc == pc && wc_valid(C, e->k, bp)) {
 			W = C;
 			k = e->k;
 			break;
@@ -674,18 +677,14 @@ static inline int wc_try(uw_walks *c, uint64_t sp, uint64_t pc, uint64_t bp, uin
 		return -1;
 	int total = n;
 	for (uint32_t j = k; j < W->n && total < max; j++)
-		ips[total++] = (void *)(uintptr_t)W->pc[j];
+		ips[total++] = (void *)(uintptr_t)W->f[j].pc;
 	uint32_t rest = W->n - k;
 	if (total == n + (int)rest) { /* not cut by max: the suffix is whole */
 		sfx->from = n;
-		sfx->hash = W->sh[k];
+		sfx->hash = W->f[k].sh;
 	}
 	if (n >= 8 && (uint64_t)n + rest <= WC_FRAMES && total < max) {
-		memcpy(&filling->sp[n], &W->sp[k], rest * sizeof(uint64_t));
-		memcpy(&filling->pc[n], &W->pc[k], rest * sizeof(uint64_t));
-		memcpy(&filling->bp[n], &W->bp[k], rest * sizeof(uint64_t));
-		memcpy(&filling->rule[n], &W->rule[k], rest * sizeof(uint32_t));
-		memcpy(&filling->sh[n], &W->sh[k], rest * sizeof(uint64_t));
+		memcpy(&filling->f[n], &W->f[k], rest * sizeof(W->f[0]));
 		wc_commit(c, filling, (uint32_t)n + rest, (uint32_t)n, (int)W->zero_end,
 			  W->end_cfa);
 	}
@@ -739,10 +738,10 @@ __attribute__((noinline)) int uw_backtrace(uw_thread *th, const uw_regs *start, 
 		if (!(rule & R_OK))
 			return -1;
 		if (W && n < WC_FRAMES) {
-			W->sp[n] = sp;
-			W->pc[n] = pc;
-			W->bp[n] = bp;
-			W->rule[n] = rule;
+			W->f[n].sp = sp;
+			W->f[n].pc = pc;
+			W->f[n].bp = bp;
+			W->f[n].rule = rule;
 		}
 		ips[n++] = (void *)(uintptr_t)pc;
 		if (rule & R_LAST)
@@ -764,10 +763,10 @@ __attribute__((noinline)) int uw_backtrace(uw_thread *th, const uw_regs *start, 
 	/* Only whole walks are kept: one cut by max would not tell where the stack really ends. */
 	sfx->from = n;
 	sfx->hash = STK_HASH_SEED;
-	if (W && n > 0 && n <= WC_FRAMES && (n < max || zero_end || (W->rule[n - 1] & R_LAST))) {
+	if (W && n > 0 && n <= WC_FRAMES && (n < max || zero_end || (W->f[n - 1].rule & R_LAST))) {
 		wc_commit(c, W, (uint32_t)n, (uint32_t)n, zero_end, cfa);
 		sfx->from = 0; /* the whole walk is known now */
-		sfx->hash = W->sh[0];
+		sfx->hash = W->f[0].sh;
 	}
 	return n;
 }
