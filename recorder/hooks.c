@@ -3,9 +3,9 @@
  *
  * Per event the hook path does: the real call, a clock read, a stack walk (unwind.c; libunwind
  * when that declines), a lock-free stack table look-up, and a store into the calling thread's
- * ring.  It never calls the
- * intercepted malloc (a thread-local guard sends the recorder's own and libunwind's allocations
- * straight to the real allocator, unrecorded), never uses stdio, takes no lock, and never exits.
+ * ring.  It never calls the intercepted malloc (a thread-local guard sends the recorder's own and
+ * libunwind's allocations straight to the real allocator, unrecorded), never uses stdio, takes no
+ * lock, and never exits.
  *
  * Ordering: a free is stamped and published before the real free (so its address cannot be handed
  * out again before the free is in the ring); an allocation is stamped after the real allocator
