@@ -685,6 +685,20 @@ static inline void event_order(rp_ctx *rp, uint64_t time)
 		rp->last_time = time;
 }
 
+/* After event_start (and the stack look-up): the latest time kept, the window gate (1: the event
+ * is not applied), then *out's common fields and the order check.  Returns 1 when gated. */
+static inline int event_apply(rp_ctx *rp, const tf_event *ev, uint32_t ti, rp_event *out)
+{
+	uint64_t time = ev->time_ns;
+	event_time(rp, time);
+	if (window_gate(rp, time))
+		return 1;
+	*out = (rp_event){.time_ns = time, .tid = rp->thrs[ti].tid, .kind = ev->kind,
+			  .func = ev->func, .ptr = ev->id + 1, .in_window = (uint8_t)rp->win_open};
+	event_order(rp, time);
+	return 0;
+}
+
 /* Hands an applied event to the observer. */
 static inline void event_done(rp_ctx *rp, rp_event *out)
 {
@@ -702,15 +716,13 @@ static inline int replay_alloc(rp_ctx *rp, const tf_event *ev)
 	int64_t si = stack_index(rp, ev->stack);
 	if (si < 0)
 		return RP_ENOMEM;
-	uint64_t time = ev->time_ns, key = ev->id + 1;
-	event_time(rp, time);
-	if (window_gate(rp, time))
+	rp_event out;
+	if (event_apply(rp, ev, ti, &out))
 		return 0;
+	uint64_t time = ev->time_ns, key = ev->id + 1;
 	thr *t = &rp->thrs[ti];
-	rp_event out = {.time_ns = time, .tid = t->tid, .kind = ev->kind, .func = ev->func,
-			.ptr = key, .in_window = (uint8_t)rp->win_open, .size = ev->size,
-			.stack = rp->stks[si].pub.id};
-	event_order(rp, time);
+	out.size = ev->size;
+	out.stack = rp->stks[si].pub.id;
 	end_rfree(rp, t);
 	do_alloc(rp, ti, key, ev->size, time, (uint32_t)si, 1, &out);
 	if (out.status != RP_ST_INVALID)
@@ -725,14 +737,11 @@ static inline int replay_free(rp_ctx *rp, const tf_event *ev)
 	uint32_t ti;
 	if (event_start(rp, ev, &ti))
 		return RP_ENOMEM;
-	uint64_t time = ev->time_ns, key = ev->id + 1;
-	event_time(rp, time);
-	if (window_gate(rp, time))
+	rp_event out;
+	if (event_apply(rp, ev, ti, &out))
 		return 0;
+	uint64_t time = ev->time_ns, key = ev->id + 1;
 	thr *t = &rp->thrs[ti];
-	rp_event out = {.time_ns = time, .tid = t->tid, .kind = ev->kind, .func = ev->func,
-			.ptr = key, .in_window = (uint8_t)rp->win_open};
-	event_order(rp, time);
 	end_rfree(rp, t);
 	blk *b = free_target(rp, key, time, &out);
 	if (b) {
@@ -765,18 +774,15 @@ static int replay_other(rp_ctx *rp, const tf_event *ev)
 			return RP_ENOMEM;
 		si = (uint32_t)i;
 	}
-	uint64_t time = ev->time_ns, key = ev->id + 1;
-	event_time(rp, time);
-	if (window_gate(rp, time))
+	rp_event out;
+	if (event_apply(rp, ev, ti, &out))
 		return 0;
+	uint64_t time = ev->time_ns, key = ev->id + 1;
 	thr *t = &rp->thrs[ti];
-	rp_event out = {.time_ns = time, .tid = t->tid, .kind = ev->kind, .func = ev->func,
-			.ptr = key, .in_window = (uint8_t)rp->win_open};
 	if (ev->kind == TF_EV_RALLOC) {
 		out.size = ev->size;
 		out.stack = rp->stks[si].pub.id;
 	}
-	event_order(rp, time);
 	switch (ev->kind) {
 	case TF_EV_RALLOC: {
 		int known = t->rf_active && t->rf_known;

@@ -1,7 +1,8 @@
 /*
  * unwind.c: the fast stack walker (see unwind.h).
  *
- * A walk starts from the registers of uw_backtrace itself and steps from frame to frame with
+ * A walk starts from the registers of the malloc hook's caller (UW_CALLER_REGS) and steps from
+ * frame to frame with
  *   CFA = RSP or RBP + offset;  return address = *(CFA - 8);  RBP = *(CFA + n) or unchanged;
  *   RSP = CFA
  * which is exactly what the DWARF CFI of x86-64 code says for every instruction of a normal
@@ -11,8 +12,8 @@
  * of rules shared by all threads, one sequence counter per slot: a reader that races a writer sees
  * a changed counter and treats the slot as empty, so no torn rule is ever used.
  *
- * As libunwind does, every frame but the first is looked up at its return address minus one (the
- * call instruction, which may be the last of its function).  The walk stops after a frame whose
+ * As libunwind does, every frame is looked up at its return address minus one (the call
+ * instruction, which may be the last of its function).  The walk stops after a frame whose
  * return address is undefined by its CFI (_start, a thread's clone) or is zero.
  */
 #include "unwind.h"
@@ -699,24 +700,13 @@ void uw_thread_reset(uw_thread *th)
 	th->captures = 0;
 }
 
-__attribute__((noinline)) int uw_backtrace(uw_thread *th, const uw_regs *start, void **ips,
+int uw_backtrace(uw_thread *th, const uw_regs *start, void **ips,
 					  int max, uint64_t epoch, uw_suffix *sfx)
 {
 	sfx->from = -1; /* nothing known (set when a whole suffix is) */
 	if (!table)
 		return -1;
-	uint64_t pc, sp, bp, look;
-	if (start) {
-		pc = start->pc;
-		sp = start->sp;
-		bp = start->bp;
-		look = pc - 1;
-	} else {
-		/* The registers at label 1: the CFI of this very instruction describes this frame. */
-		__asm__ volatile("lea 1f(%%rip), %0\n1:\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
-				 : "=&r"(pc), "=&r"(sp), "=&r"(bp));
-		look = pc;
-	}
+	uint64_t pc = start->pc, sp = start->sp, bp = start->bp, look = pc - 1;
 	uw_walks *c = th->walks;
 	if (__builtin_expect(!c, 0) && ++th->captures == WC_AFTER)
 		c = th->walks = prim_map(sizeof(uw_walks));

@@ -45,9 +45,8 @@ typedef struct uw_suffix {
 	uint64_t hash;
 } uw_suffix;
 
-/* Fills ips[0..max) with the return addresses of the calling thread's stack (th: its state), innermost first:
- * from `start` when it is not NULL, else from uw_backtrace's own frame (the shape of libunwind's
- * unw_backtrace).  `epoch` is the module epoch (see modules.h): rules learnt under another epoch
+/* Fills ips[0..max) with the return addresses of the calling thread's stack (th: its state),
+ * innermost first, from frame `start` on (see UW_CALLER_REGS).  `epoch` is the module epoch (see modules.h): rules learnt under another epoch
  * are not used.  Returns the number of frames and fills *sfx, or returns -1 when it declines (the
  * caller falls back to libunwind).  Async-signal-safe, no malloc, no lock. */
 int uw_backtrace(uw_thread *th, const uw_regs *start, void **ips, int max, uint64_t epoch,
