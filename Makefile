@@ -32,8 +32,10 @@ DW_LIBS      = $(shell pkg-config --libs libdw libelf 2>/dev/null)
 
 SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all,)
 
-COMMON_SRCS := common/tf.c common/tf_reader.c
-LIB_SRCS    := $(filter-out recorder/leakrec.c,$(wildcard recorder/*.c)) common/tf.c
+# common/: the trace format.  The recorder encodes, the launcher and the analyzer decode.
+ENC_SRCS    := common/tf.c common/tf_enc.c
+COMMON_SRCS := common/tf.c common/tf_dec.c common/tf_reader.c
+LIB_SRCS    := $(filter-out recorder/leakrec.c,$(wildcard recorder/*.c)) common/tf_enc.c common/tf.c
 ANA_SRCS    := $(wildcard analyzer/*.c) $(COMMON_SRCS)
 
 LIB_OBJS := $(patsubst %.c,$(B)/lib/%.o,$(LIB_SRCS))
@@ -56,11 +58,16 @@ $(B)/.deps-ok:
 	 fi; touch $@
 
 # ---- preload library: never sanitized, hidden visibility, version script ----
-LIB_CFLAGS := $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
-              -fno-omit-frame-pointer -pthread $(UNW_CFLAGS) $(PKG_CFLAGS) -Icommon -Irecorder
-$(B)/lib/%.o: %.c $(B)/.deps-ok
+# common/ sees only common/: an include of recorder/ or analyzer/ from there does not compile.
+LIB_BASE   := $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+              -fno-omit-frame-pointer -pthread $(UNW_CFLAGS) $(PKG_CFLAGS) -Icommon
+LIB_CFLAGS := $(LIB_BASE) -Irecorder
+$(B)/lib/recorder/%.o: recorder/%.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(B)/lib/common/%.o: common/%.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_BASE) $(DEPFLAGS) -c $< -o $@
 
 $(B)/libleakrec.so: $(LIB_OBJS) recorder/exports.map
 	$(CC) -shared -o $@ $(LIB_OBJS) -Wl,--version-script=recorder/exports.map -Wl,-z,now \
@@ -68,16 +75,20 @@ $(B)/libleakrec.so: $(LIB_OBJS) recorder/exports.map
 
 # The launcher reads the trace at the end to report its counts; it is not sanitized either: it
 # only forks and waits, and a sanitizer runtime would have to come first in LD_PRELOAD.
-$(B)/leakrec: recorder/leakrec.c $(COMMON_SRCS) common/tf.h $(B)/.deps-ok
+$(B)/leakrec: recorder/leakrec.c $(COMMON_SRCS) $(wildcard common/*.h) $(B)/.deps-ok
 	@mkdir -p $(B)
 	$(CC) $(CSTD) $(WARN) $(OPT) -pthread $(PKG_CFLAGS) -Icommon -DLEAKREC_LIBDIR='"$(PREFIX)/lib/leakrec"' \
 	  recorder/leakrec.c $(COMMON_SRCS) -o $@ $(ZSTD_LIBS)
 
 # ---- analyzer ----
-ANA_CFLAGS := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) -pthread $(PKG_CFLAGS) -Icommon -Ianalyzer
-$(B)/ana/%.o: %.c $(B)/.deps-ok
+ANA_BASE   := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) -pthread $(PKG_CFLAGS) -Icommon
+ANA_CFLAGS := $(ANA_BASE) -Ianalyzer
+$(B)/ana/analyzer/%.o: analyzer/%.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ANA_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(B)/ana/common/%.o: common/%.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(ANA_BASE) $(DEPFLAGS) -c $< -o $@
 
 $(B)/leakanalyze: $(ANA_OBJS)
 	$(CC) $(SAN_FLAGS) -pthread -o $@ $(ANA_OBJS) $(DW_LIBS) $(ZSTD_LIBS) -liberty -lm

@@ -14,7 +14,7 @@
 #include "replay.h"
 #include "report.h"
 #include "sym.h"
-#include "tf.h"
+#include "tf_reader.h"
 
 #define LEAKANALYZE_VERSION "0.1.0"
 

@@ -113,12 +113,12 @@ static int put_record(FILE *f, tf_record *rec)
 		break;
 	}
 	case TF_REC_EVENTS: {
-		tf_events *it = &rec->u.events;
+		tf_dec_events *it = &rec->u.events;
 		fprintf(f, "events base_t=%" PRIu64 " shift=%" PRIu32 " first_id=%" PRIu64 "\n",
 			it->base_time, it->shift, it->next_id);
 		tf_event ev;
 		int rc;
-		while ((rc = tf_events_next(it, &ev)) == 1) {
+		while ((rc = tf_dec_events_next(it, &ev)) == 1) {
 			put_event(f, ev.tid, ev.kind, ev.func, ev.time_ns, ev.id, ev.size, ev.stack,
 				  ev.inplace);
 			fputc('\n', f);

@@ -826,19 +826,19 @@ static int replay_other(rp_ctx *rp, const tf_event *ev)
 	return rp->nomem ? RP_ENOMEM : 0;
 }
 
-/* Events are decoded RP_BATCH at a time (tf_events_read decodes column by column). */
+/* Events are decoded RP_BATCH at a time (tf_dec_events_read decodes column by column). */
 #define RP_BATCH 256
 
 /* Applies the events of an EVENTS record: the recorder wrote them in one time order.  Returns 0
  * or RP_ENOMEM. */
 static int read_events(rp_ctx *rp, tf_record *rec)
 {
-	tf_events *it = &rec->u.events;
+	tf_dec_events *it = &rec->u.events;
 	tf_event evs[RP_BATCH];
 	size_t n;
 	int rc;
 	do {
-		rc = tf_events_read(it, evs, RP_BATCH, &n);
+		rc = tf_dec_events_read(it, evs, RP_BATCH, &n);
 		for (size_t i = 0; i < n; i++) {
 			const tf_event *ev = &evs[i];
 			int ret;
@@ -1127,7 +1127,7 @@ int rp_scan_times(rp_times **out, tf_reader *r)
 			int erc;
 			do {
 				/* the events before a damaged one count (erc < 0, n > 0) */
-				erc = tf_events_read(&rec->u.events, evs, RP_BATCH, &n);
+				erc = tf_dec_events_read(&rec->u.events, evs, RP_BATCH, &n);
 				for (size_t i = 0; i < n; i++)
 					if (evs[i].time_ns > max_time)
 						max_time = evs[i].time_ns;

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tf.h"
+#include "tf_reader.h"
 
 enum {
 	RP_OK = 0,

@@ -17,7 +17,7 @@
  * (it could not be started) the caller loads each frame itself.
  */
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_isFrame, ZSTD_findFrameCompressedSize */
-#include "tf.h"
+#include "tf_reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -410,7 +410,7 @@ int tf_reader_next(tf_reader *r, tf_record *rec)
 			return fail(r, 0, TF_EMAGIC);
 		}
 	}
-	rc = tf_decode(rec);
+	rc = tf_dec_record(rec);
 	if (rc) {
 		if (!r->seen_header)
 			r->dead = 1;

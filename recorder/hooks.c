@@ -38,7 +38,7 @@
 #include "recorder.h"
 #include "ring.h"
 #include "stacktab.h"
-#include "tf.h"
+#include "tf_enc.h"
 #include "unwind.h"
 #include "writer.h"
 

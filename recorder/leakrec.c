@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tf.h"
+#include "tf_reader.h"
 
 #ifndef LEAKREC_LIBDIR
 #define LEAKREC_LIBDIR "/usr/local/lib/leakrec"
@@ -146,7 +146,7 @@ static int summarize(const char *path, trace_counts *tc)
 		}
 		if (rec.type == TF_REC_EVENTS) {
 			tf_event ev;
-			while (tf_events_next(&rec.u.events, &ev) > 0) {
+			while (tf_dec_events_next(&rec.u.events, &ev) > 0) {
 				if (ev.kind == TF_EV_ALLOC || ev.kind == TF_EV_RALLOC) {
 					a++;
 					tc->bytes += ev.size;

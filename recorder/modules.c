@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "prim.h"
-#include "tf.h"
+#include "tf_enc.h"
 #include "writer.h"
 
 typedef struct mod_entry {

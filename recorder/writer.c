@@ -25,7 +25,7 @@
 #include "recorder.h"
 #include "ring.h"
 #include "stacktab.h"
-#include "tf.h"
+#include "tf_enc.h"
 
 #define WR_PASS_NS (20u * 1000000u)   /* at most this long between passes */
 #define WR_FRAME_NS (100u * 1000000u) /* a zstd frame ends at least this often */
@@ -219,7 +219,7 @@ static void drain_stacks(void)
 static ring **mh;
 static size_t mh_len, mh_cap;
 /* The EVENTS record being filled. */
-static tf_evenc rec_w;
+static tf_enc_events rec_w;
 static int rec_open;
 static uint64_t next_id, unmatched, implicit;
 
@@ -275,16 +275,16 @@ static void emit(const tf_event *ev, uint64_t base, uint32_t shift)
 {
 	if (!rec_open) {
 		reserve(WR_EVENTS_PER_RECORD * 48 + 64);
-		tf_evenc_begin(&rec_w, &W.enc, base, shift, next_id);
+		tf_enc_events_begin(&rec_w, &W.enc, base, shift, next_id);
 		rec_open = 1;
 	}
-	tf_evenc_add(&rec_w, ev);
+	tf_enc_events_add(&rec_w, ev);
 	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC)
 		W.allocs++;
 	else
 		W.frees++;
 	if (rec_w.count >= WR_EVENTS_PER_RECORD) {
-		if (tf_evenc_end(&rec_w) == 0)
+		if (tf_enc_events_end(&rec_w) == 0)
 			W.events += rec_w.count;
 		rec_open = 0;
 	}
@@ -362,7 +362,7 @@ static void merge_window(uint64_t base, uint32_t shift)
 		}
 	}
 	if (rec_open) {
-		if (tf_evenc_end(&rec_w) == 0)
+		if (tf_enc_events_end(&rec_w) == 0)
 			W.events += rec_w.count;
 		rec_open = 0;
 	}

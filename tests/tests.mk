@@ -10,9 +10,12 @@ T         := $(B)/tests
 
 # ---- sanitized analyzer ----
 ANA_SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(ANA_SRCS))
-$(B)/san/%.o: %.c $(B)/.deps-ok
+$(B)/san/analyzer/%.o: analyzer/%.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN_CFLAGS) $(PKG_CFLAGS) -Icommon -Ianalyzer $(DEPFLAGS) -c $< -o $@
+$(B)/san/common/%.o: common/%.c $(B)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN_CFLAGS) $(PKG_CFLAGS) -Icommon $(DEPFLAGS) -c $< -o $@
 $(B)/san/leakanalyze: $(ANA_SAN_OBJS)
 	$(CC) $(SAN_CFLAGS) -o $@ $(ANA_SAN_OBJS) $(DW_LIBS) $(ZSTD_LIBS) -liberty -lm
 
@@ -29,9 +32,9 @@ $(T)/%: tests/progs/%.cc
 
 # ---- unit tests (sanitized) ----
 UNIT_CFLAGS := $(CSTD) $(WARN) -g -O1 $(SAN_CFLAGS) $(PKG_CFLAGS) -Icommon -Ianalyzer -Itests/unit
-$(T)/test_tf: tests/unit/test_tf.c common/tf.c common/tf.h tests/unit/check.h
+$(T)/test_tf: tests/unit/test_tf.c $(COMMON_SRCS) common/tf_enc.c $(wildcard common/*.h) tests/unit/check.h
 	@mkdir -p $(T)
-	$(CC) $(UNIT_CFLAGS) tests/unit/test_tf.c common/tf.c -o $@
+	$(CC) $(UNIT_CFLAGS) tests/unit/test_tf.c $(COMMON_SRCS) common/tf_enc.c -o $@ $(ZSTD_LIBS)
 
 $(T)/libsym_inline.so: tests/progs/sym_inline.c
 	@mkdir -p $(T)
@@ -41,10 +44,10 @@ $(T)/test_sym: tests/unit/test_sym.c analyzer/sym.c analyzer/sym.h common/tf.c $
 	$(CC) $(UNIT_CFLAGS) tests/unit/test_sym.c analyzer/sym.c common/tf.c -o $@ $(DW_LIBS) -liberty
 
 $(T)/test_replay: tests/unit/test_replay.c analyzer/replay.c analyzer/util.c $(COMMON_SRCS) \
-		analyzer/replay.h analyzer/util.h common/tf.h
+		common/tf_enc.c analyzer/replay.h analyzer/util.h $(wildcard common/*.h)
 	@mkdir -p $(T)
 	$(CC) $(UNIT_CFLAGS) tests/unit/test_replay.c analyzer/replay.c analyzer/util.c $(COMMON_SRCS) \
-	  -o $@ $(ZSTD_LIBS)
+	  common/tf_enc.c -o $@ $(ZSTD_LIBS)
 
 # The recorder's live map is plain C with no sanitizer conflict: tested under ASan/UBSan here
 # (the preload library itself is never sanitized).

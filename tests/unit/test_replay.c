@@ -29,7 +29,8 @@
 #include <zstd.h>
 
 #include "replay.h"
-#include "tf.h"
+#include "tf_enc.h"
+#include "tf_reader.h"
 
 static unsigned passed, failed;
 
@@ -71,7 +72,7 @@ typedef struct tb_written {
 typedef struct tb {
 	uint8_t raw[1 << 16];
 	tf_enc e;
-	tf_evenc w;
+	tf_enc_events w;
 	int rec_open;
 	uint64_t rec_base, rec_last; /* the open record's base time and latest event time */
 	uint32_t rec_limit;          /* events per record, then a new record (0: no limit) */
@@ -176,7 +177,7 @@ static void tb_begin(tb *b, uint64_t base)
 {
 	if (b->rec_open)
 		tb_die("record already open");
-	tf_evenc_begin(&b->w, &b->e, base, 0, b->next_id);
+	tf_enc_events_begin(&b->w, &b->e, base, 0, b->next_id);
 	b->rec_open = 1;
 	b->rec_base = b->rec_last = base;
 }
@@ -185,7 +186,7 @@ static void tb_end(tb *b)
 {
 	if (!b->rec_open)
 		tb_die("no record open");
-	if (tf_evenc_end(&b->w) != 0)
+	if (tf_enc_events_end(&b->w) != 0)
 		tb_die("EVENTS record too large");
 	b->rec_open = 0;
 }
@@ -204,7 +205,7 @@ static void tb_put(tb *b, const tf_event *ev)
 		tb_begin(b, b->rec_base);
 	}
 	b->rec_last = ev->time_ns;
-	tf_evenc_add(&b->w, ev);
+	tf_enc_events_add(&b->w, ev);
 	if (b->events < TB_LOG)
 		b->log[b->events] = (tb_written){ev->time_ns, ev->tid, ev->id, ev->kind, ev->func};
 	b->events++;

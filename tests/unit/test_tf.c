@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "tf.h"
+#include "tf_enc.h"
+#include "tf_reader.h"
 
 static void test_varints(void)
 {
@@ -65,8 +66,8 @@ static size_t encode_all(uint8_t *buf, size_t cap)
 	tf_enc_module_unload(&e, 3, 2);
 	uint64_t frames[3] = {0x401000, 0x400ff0, 0x7f0000001234};
 	tf_enc_stack(&e, 7, 1, frames, 3);
-	tf_evenc w;
-	tf_evenc_begin(&w, &e, 1000, 0, 40);
+	tf_enc_events w;
+	tf_enc_events_begin(&w, &e, 1000, 0, 40);
 	/* kind, func, inplace, time, tid, id, size, stack */
 	tf_event evs[4] = {
 		{TF_EV_ALLOC, TF_FN_MALLOC, 0, 1000, 1234, 40, 16, 7},
@@ -75,8 +76,8 @@ static size_t encode_all(uint8_t *buf, size_t cap)
 		{TF_EV_RALLOC, TF_FN_REALLOC, 1, 1020, 1234, 41, 4096, 7},
 	};
 	for (int i = 0; i < 4; i++)
-		tf_evenc_add(&w, &evs[i]);
-	tf_evenc_end(&w);
+		tf_enc_events_add(&w, &evs[i]);
+	tf_enc_events_end(&w);
 	tf_enc_sync(&e, 2000);
 	tf_enc_rss(&e, 2001, 1 << 20);
 	tf_enc_mark(&e, 2002, 1234, "warm", 4);
@@ -106,13 +107,13 @@ static int walk(const uint8_t *buf, size_t len, int verify)
 		rec.type = (unsigned)type;
 		rec.payload = d.p;
 		rec.len = (size_t)plen;
-		rc = tf_decode(&rec);
+		rc = tf_dec_record(&rec);
 		if (rc)
 			return rc;
 		if (type == TF_REC_EVENTS) {
 			tf_event ev;
 			int k = 0;
-			while ((rc = tf_events_next(&rec.u.events, &ev)) > 0) {
+			while ((rc = tf_dec_events_next(&rec.u.events, &ev)) > 0) {
 				if (verify && k == 3)
 					CHECK(ev.kind == TF_EV_RALLOC && ev.id == 41 && ev.inplace == 1 &&
 						      ev.size == 4096 && ev.stack == 7 &&
@@ -240,8 +241,8 @@ static void test_ticks_threads_ids(void)
 	static uint8_t buf[4096];
 	tf_enc e;
 	tf_enc_init(&e, buf, sizeof(buf));
-	tf_evenc w;
-	tf_evenc_begin(&w, &e, 1000, 6, 100);
+	tf_enc_events w;
+	tf_enc_events_begin(&w, &e, 1000, 6, 100);
 	/* kind, func, inplace, time, tid, id, size, stack */
 	tf_event in[8] = {
 		{TF_EV_ALLOC, TF_FN_MEMALIGN, 0, 1000 + 63, 11, 100, 5, 1},   /* tick 0, id 100 */
@@ -254,8 +255,8 @@ static void test_ticks_threads_ids(void)
 		{TF_EV_RALLOC, TF_FN_REALLOC, 0, 2002, 22, 104, 80, 2},
 	};
 	for (int i = 0; i < 8; i++)
-		tf_evenc_add(&w, &in[i]);
-	CHECK(tf_evenc_end(&w) == 0, "encoded");
+		tf_enc_events_add(&w, &in[i]);
+	CHECK(tf_enc_events_end(&w) == 0, "encoded");
 	tf_record rec;
 	memset(&rec, 0, sizeof(rec));
 	tf_dec d = {buf, buf + e.len};
@@ -264,20 +265,20 @@ static void test_ticks_threads_ids(void)
 	rec.type = TF_REC_EVENTS;
 	rec.payload = d.p;
 	rec.len = (size_t)len;
-	CHECK(tf_decode(&rec) == 0 && rec.u.events.shift == 6 && rec.u.events.base_time == 1000 &&
+	CHECK(tf_dec_record(&rec) == 0 && rec.u.events.shift == 6 && rec.u.events.base_time == 1000 &&
 		      rec.u.events.next_id == 100,
 	      "header");
 	tf_event out;
 	const uint64_t want_t[8] = {1000, 1320, 1320, 1960, 1960, 1960, 1960, 1960};
 	for (int i = 0; i < 8; i++) {
-		CHECK(tf_events_next(&rec.u.events, &out) == 1, "event %d", i);
+		CHECK(tf_dec_events_next(&rec.u.events, &out) == 1, "event %d", i);
 		CHECK(out.time_ns == want_t[i] && out.id == in[i].id && out.tid == in[i].tid &&
 			      out.kind == in[i].kind && out.func == in[i].func &&
 			      out.size == in[i].size && out.stack == in[i].stack,
 		      "event %d: t=%llu id=%llu tid=%llu", i, (unsigned long long)out.time_ns,
 		      (unsigned long long)out.id, (unsigned long long)out.tid);
 	}
-	CHECK(tf_events_next(&rec.u.events, &out) == 0, "end of record");
+	CHECK(tf_dec_events_next(&rec.u.events, &out) == 0, "end of record");
 	/* A free that names an allocation not yet made (back 0) is corrupt. */
 	/* base 0, shift 0, first_id 5, 1 event; columns: op, tid, dt, size, stack lo/hi, back
 	 * lo/hi, inplace */
@@ -287,7 +288,7 @@ static void test_ticks_threads_ids(void)
 	r2.type = TF_REC_EVENTS;
 	r2.payload = bad;
 	r2.len = sizeof(bad);
-	CHECK(tf_decode(&r2) == 0 && tf_events_next(&r2.u.events, &out) == TF_ECORRUPT, "back 0");
+	CHECK(tf_dec_record(&r2) == 0 && tf_dec_events_next(&r2.u.events, &out) == TF_ECORRUPT, "back 0");
 }
 
 int main(void)
