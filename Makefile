@@ -33,9 +33,9 @@ DW_LIBS      = $(shell pkg-config --libs libdw libelf 2>/dev/null)
 SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all,)
 
 # common/: the trace format.  The recorder encodes, the launcher and the analyzer decode.
-ENC_SRCS    := common/tf.c common/tf_enc.c
-COMMON_SRCS := common/tf.c common/tf_dec.c common/tf_reader.c
-LIB_SRCS    := $(filter-out recorder/leakrec.c,$(wildcard recorder/*.c)) common/tf_enc.c common/tf.c
+ENC_SRCS    := common/tf.c common/tf_enc.c common/proto.c
+COMMON_SRCS := common/tf.c common/tf_dec.c common/tf_reader.c common/proto.c
+LIB_SRCS    := $(filter-out recorder/leakrec.c,$(wildcard recorder/*.c)) $(ENC_SRCS)
 ANA_SRCS    := $(wildcard analyzer/*.c) $(COMMON_SRCS)
 
 LIB_OBJS := $(patsubst %.c,$(B)/lib/%.o,$(LIB_SRCS))

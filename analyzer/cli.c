@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "proto.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -76,7 +77,7 @@ void cli_usage(FILE *f)
 
 void cli_version(void)
 {
-	printf("leakanalyze (leakrec) %s, trace format %d\n", LEAKANALYZE_VERSION, TF_VERSION);
+	printf("leakanalyze (leakrec) %s, trace format %d\n", PROTO_VERSION, TF_VERSION);
 }
 
 int cli_parse_count(const char *opt, const char *arg, unsigned *out)

@@ -16,8 +16,6 @@
 #include "sym.h"
 #include "tf_reader.h"
 
-#define LEAKANALYZE_VERSION "0.1.0"
-
 /* Exit statuses. */
 enum {
 	CLI_EXIT_OK = 0,

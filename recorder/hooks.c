@@ -35,6 +35,7 @@
 #include "leakrec.h"
 #include "modules.h"
 #include "prim.h"
+#include "proto.h"
 #include "recorder.h"
 #include "ring.h"
 #include "stacktab.h"
@@ -598,24 +599,6 @@ static void append(char *out, size_t cap, size_t *o, const char *s)
 	out[*o] = '\0';
 }
 
-/* Expands %p in pattern into out. */
-static void expand_path(const char *pattern, char *out, size_t cap)
-{
-	size_t o = 0;
-	char pid[24];
-	prim_utoa((uint64_t)getpid(), pid);
-	out[0] = '\0';
-	for (const char *s = pattern; *s && o + 1 < cap; s++) {
-		if (s[0] == '%' && s[1] == 'p') {
-			append(out, cap, &o, pid);
-			s++;
-		} else {
-			out[o++] = *s;
-			out[o] = '\0';
-		}
-	}
-}
-
 /* Creates the trace file: `want` itself when `exact`, else want's name without ".zst" plus
  * ".PID.zst" (".PID.2.zst", ... when taken: a program that execs keeps its pid).  Never
  * overwrites a trace.  Returns the fd and fills trace_path, or -errno. */
@@ -706,7 +689,7 @@ static void atfork_child(void)
 	ring_atfork_child(ts.r);
 	stk_atfork_child();
 	atomic_store(&child_starting, 0);
-	if (was == REC_ON && strcmp(env_or("LEAKREC_CHILDREN", "1"), "0") != 0)
+	if (was == REC_ON && strcmp(env_or(PROTO_ENV_CHILDREN, "1"), "0") != 0)
 		atomic_store(&recording, REC_CHILD);
 }
 
@@ -898,25 +881,26 @@ __attribute__((constructor(101))) static void leakrec_init(void)
 	ts.guard++;
 	/* The process the launcher started writes the trace it asked for; every other process
 	 * (exec'd by it, or the same process after an exec) writes one named after its pid. */
-	const char *want_pid = getenv("LEAKREC_PID");
+	const char *want_pid = getenv(PROTO_ENV_PID);
 	char mypid[24];
 	prim_utoa((uint64_t)getpid(), mypid);
 	int is_root = !want_pid || strcmp(want_pid, mypid) == 0;
-	int children = strcmp(env_or("LEAKREC_CHILDREN", "1"), "0") != 0;
+	int children = strcmp(env_or(PROTO_ENV_CHILDREN, "1"), "0") != 0;
 	if (!is_root && !children) {
 		ts.guard--;
 		return;
 	}
-	expand_path(env_or("LEAKREC_OUTPUT", "leakrec.%p.zst"), root_path, sizeof(root_path));
-	const char *d = getenv("LEAKREC_DEPTH");
+	proto_expand_pid(env_or(PROTO_ENV_OUTPUT, PROTO_DEFAULT_OUTPUT), (uint64_t)getpid(), root_path,
+			 sizeof(root_path));
+	const char *d = getenv(PROTO_ENV_DEPTH);
 	if (d && *d) {
 		long v = strtol(d, NULL, 10);
 		depth = v < 1 ? 1 : v > MAX_DEPTH ? MAX_DEPTH : (uint32_t)v;
 	}
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	if (strcmp(env_or("LEAKREC_UNWIND", ""), "libunwind") == 0 || uw_init() != 0)
+	if (strcmp(env_or(PROTO_ENV_UNWIND, ""), "libunwind") == 0 || uw_init() != 0)
 		unwinder = UW_LIBUNWIND;
-	if (strcmp(env_or("LEAKREC_UNWIND_CHECK", "0"), "0") != 0 && unwinder == UW_FAST)
+	if (strcmp(env_or(PROTO_ENV_UNWIND_CHECK, "0"), "0") != 0 && unwinder == UW_FAST)
 		unwinder = UW_CHECK;
 	mod_init_self();
 	if (stk_init() != 0 || pthread_key_create(&ring_key, thread_end) != 0) {

@@ -23,12 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto.h"
 #include "tf_reader.h"
 
 #ifndef LEAKREC_LIBDIR
 #define LEAKREC_LIBDIR "/usr/local/lib/leakrec"
 #endif
-#define LEAKREC_VERSION "0.1.0"
 
 static const char usage_text[] =
 	"usage: leakrec [OPTIONS] [--] PROGRAM [ARGS...]\n"
@@ -91,16 +91,7 @@ static void trace_path(const char *pattern, const char *prog, pid_t pid, char *o
 		const char *base = strrchr(prog, '/');
 		snprintf(tmp, sizeof(tmp), "leakrec.%s.%d.zst", base ? base + 1 : prog, (int)pid);
 	} else {
-		size_t o = 0;
-		for (const char *s = pattern; *s && o + 16 < sizeof(tmp); s++) {
-			if (s[0] == '%' && s[1] == 'p') {
-				o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "%d", (int)pid);
-				s++;
-			} else {
-				tmp[o++] = *s;
-			}
-		}
-		tmp[o] = '\0';
+		proto_expand_pid(pattern, (uint64_t)pid, tmp, sizeof(tmp));
 	}
 	char cwd[PATH_MAX];
 	int n;
@@ -317,7 +308,7 @@ int main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'n': no_children = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': printf("leakrec %s (trace format %d)\n", LEAKREC_VERSION, TF_VERSION); return 0;
+		case 'V': printf("leakrec %s (trace format %d)\n", PROTO_VERSION, TF_VERSION); return 0;
 		default: fputs(usage_text, stderr); return 2;
 		}
 	}
@@ -357,11 +348,11 @@ int main(int argc, char **argv)
 		/* A trace left at this path by an earlier run is replaced: the recorder itself never
 		 * overwrites a trace (a program that execs keeps its pid, see docs/leakrec.md). */
 		unlink(path);
-		setenv("LEAKREC_OUTPUT", path, 1);
-		setenv("LEAKREC_PID", pid, 1);
+		setenv(PROTO_ENV_OUTPUT, path, 1);
+		setenv(PROTO_ENV_PID, pid, 1);
 		if (depth)
-			setenv("LEAKREC_DEPTH", depth, 1);
-		setenv("LEAKREC_CHILDREN", no_children ? "0" : "1", 1);
+			setenv(PROTO_ENV_DEPTH, depth, 1);
+		setenv(PROTO_ENV_CHILDREN, no_children ? "0" : "1", 1);
 		set_preload(lib);
 		execvp(prog[0], prog);
 		int e = errno;

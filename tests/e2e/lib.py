@@ -8,6 +8,7 @@ TMP = None
 LEAKREC = None
 ANALYZE = None
 PROGS = None
+UNITS = []  # the unit tests run.py was given (--unit)
 
 
 class Skip(Exception):

@@ -4,7 +4,9 @@
 Records the programs of tests/progs with the real recorder (build/leakrec), reads the traces
 with the sanitized analyzer (build/san/leakanalyze) and checks exact, known figures.  Also runs
 the unit test binaries given with --unit and adds up their counts.  The last line is
-`N passed, M failed`; the exit status is non-zero when anything failed.
+`N passed, M failed, K skipped`; the exit status is non-zero when anything failed.  A test
+module of TEST_MODULES or a unit test that is missing counts as a failure, and every skipped
+test is listed with its reason before the last line, so that no test vanishes silently.
 
     python3 tests/e2e/run.py --build build [--unit build/tests/test_tf ...] [-k PATTERN]
 """
@@ -21,13 +23,17 @@ sys.path.insert(0, HERE)
 
 import lib  # noqa: E402  (tests/e2e/lib.py)
 
-TEST_MODULES = ["test_recorder", "test_analyzer", "test_diff", "test_growth", "test_robust",
-                "test_bench", "test_unwind"]
+TEST_MODULES = ["test_layout", "test_recorder", "test_analyzer", "test_diff", "test_growth",
+                "test_robust", "test_bench", "test_unwind"]
 
 
 def run_units(paths):
     passed = failed = 0
     for path in paths:
+        if not os.access(path.split()[0], os.X_OK):
+            print(f"FAIL {path.split()[0]}: unit test missing")
+            failed += 1
+            continue
         p = subprocess.run(path.split(), capture_output=True, text=True)
         lines = p.stdout.strip().splitlines()
         m = re.match(r"(\d+) passed, (\d+) failed", lines[-1]) if lines else None
@@ -56,12 +62,16 @@ def main():
     ap.add_argument("-k", default="")
     args = ap.parse_args()
     lib.setup(os.path.abspath(args.build))
+    lib.UNITS = list(args.unit)
 
     passed, failed = run_units(args.unit)
+    skipped = []
     with tempfile.TemporaryDirectory(prefix="leakrec-e2e-") as tmp:
         lib.TMP = tmp
         for modname in TEST_MODULES:
             if not os.path.exists(os.path.join(HERE, modname + ".py")):
+                print(f"FAIL {modname}: test module missing (tests/e2e/{modname}.py)")
+                failed += 1
                 continue
             mod = __import__(modname)
             for name in sorted(n for n in dir(mod) if n.startswith("test_")):
@@ -74,12 +84,15 @@ def main():
                     passed += 1
                 except lib.Skip as e:
                     print(f"skip {modname}.{name}: {e}")
+                    skipped.append(f"{modname}.{name}: {e}")
                 except Exception as e:  # noqa: BLE001  (a test failure of any kind)
                     failed += 1
                     print(f"FAIL {modname}.{name}: {e}")
                     if not isinstance(e, AssertionError):
                         traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
+    for s in skipped:
+        print(f"skipped: {s}")
+    print(f"{passed} passed, {failed} failed, {len(skipped)} skipped")
     return 1 if failed else 0
 
 

@@ -20,6 +20,7 @@
  * libc6-dbg is installed, is found by build-id).  It prints "ok"/"FAIL" lines and a final
  * "N passed, M failed"; the exit status is 1 when anything failed.
  */
+#include "check.h"
 #include "sym.h"
 
 #include <dlfcn.h>
@@ -31,20 +32,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-static void check(int cond, const char *what, const char *detail)
-{
-	if (cond) {
-		passed++;
-		printf("ok   %s\n", what);
-	} else {
-		failed++;
-		printf("FAIL %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
-	}
-}
-
-#define CHECK(cond) check((cond), #cond, NULL)
 
 static const char *base_name(const char *p)
 {
@@ -178,11 +165,11 @@ __attribute__((noinline)) void *test_known_function(void)
 static void test_own_exe(const char *exe)
 {
 	sym_ctx *s = NULL;
-	CHECK(sym_create(&s) == 0 && s);
+	EXPECT(sym_create(&s) == 0 && s);
 	tf_module m;
-	CHECK(module_of("", 0, exe, 1, 0, &m));
-	CHECK(m.build_id_len > 0);
-	CHECK(sym_add_module(s, &m) == 0);
+	EXPECT(module_of("", 0, exe, 1, 0, &m));
+	EXPECT(m.build_id_len > 0);
+	EXPECT(sym_add_module(s, &m) == 0);
 
 	uint64_t addr = (uint64_t)(uintptr_t)test_known_function() - 1;
 	const sym_frame *fr = NULL;
@@ -190,40 +177,40 @@ static void test_own_exe(const char *exe)
 	char d[1024] = "";
 	if (n > 0)
 		describe(&fr[0], d, sizeof(d));
-	check(n == 1, "own exe: one frame for a plain call site", d);
+	CHECK_MSG(n == 1, "own exe: one frame for a plain call site", d);
 	if (n >= 1) {
-		check(streq(fr[0].function, "test_known_function"), "own exe: function name", d);
-		check(streq(base_name(fr[0].file), "test_sym.c"), "own exe: file", d);
-		check(line_has_marker(fr[0].file, fr[0].line, "sym-test: known"), "own exe: line", d);
-		CHECK(fr[0].inlined == 0 && fr[0].module_missing == 0);
-		CHECK(streq(fr[0].module, exe));
-		CHECK(fr[0].address == addr && fr[0].module_offset == addr - m.bias);
+		CHECK_MSG(streq(fr[0].function, "test_known_function"), "own exe: function name", d);
+		CHECK_MSG(streq(base_name(fr[0].file), "test_sym.c"), "own exe: file", d);
+		CHECK_MSG(line_has_marker(fr[0].file, fr[0].line, "sym-test: known"), "own exe: line", d);
+		EXPECT(fr[0].inlined == 0 && fr[0].module_missing == 0);
+		EXPECT(streq(fr[0].module, exe));
+		EXPECT(fr[0].address == addr && fr[0].module_offset == addr - m.bias);
 	}
 
 	/* cache: the same (epoch, address) gives the very same array */
 	const sym_frame *again = NULL;
-	CHECK(sym_resolve(s, 0, addr, &again) == n && again == fr);
+	EXPECT(sym_resolve(s, 0, addr, &again) == n && again == fr);
 
 	/* the start of a function resolves to its name */
 	uint64_t caddr = (uint64_t)(uintptr_t)&caller_ra;
 	n = sym_resolve(s, 0, caddr, &fr);
 	if (n > 0)
 		describe(&fr[0], d, sizeof(d));
-	check(n >= 1 && streq(fr[n - 1].function, "caller_ra"), "own exe: static function", d);
+	CHECK_MSG(n >= 1 && streq(fr[n - 1].function, "caller_ra"), "own exe: static function", d);
 
 	/* outside every module */
 	n = sym_resolve(s, 0, 0x10, &fr);
-	CHECK(n == 1 && fr[0].function == NULL && streq(fr[0].module, "[unknown]") &&
+	EXPECT(n == 1 && fr[0].function == NULL && streq(fr[0].module, "[unknown]") &&
 	      fr[0].module_missing == 0);
 
 	/* no build-id recorded: not checked, symbolized */
 	sym_ctx *s2 = NULL;
-	CHECK(sym_create(&s2) == 0);
+	EXPECT(sym_create(&s2) == 0);
 	tf_module nobid = m;
 	nobid.build_id_len = 0;
-	CHECK(sym_add_module(s2, &nobid) == 0);
+	EXPECT(sym_add_module(s2, &nobid) == 0);
 	n = sym_resolve(s2, 0, addr, &fr);
-	CHECK(n == 1 && streq(fr[0].function, "test_known_function"));
+	EXPECT(n == 1 && streq(fr[0].function, "test_known_function"));
 	sym_free(s2);
 	sym_free(s);
 }
@@ -238,30 +225,30 @@ static void test_missing(const char *exe)
 
 	/* build-id mismatch */
 	sym_ctx *s = NULL;
-	CHECK(sym_create(&s) == 0);
+	EXPECT(sym_create(&s) == 0);
 	m.build_id[0] ^= 0xff;
-	CHECK(sym_add_module(s, &m) == 0);
+	EXPECT(sym_add_module(s, &m) == 0);
 	int n = sym_resolve(s, 0, addr, &fr);
 	if (n > 0)
 		describe(&fr[0], d, sizeof(d));
-	check(n == 1 && fr[0].module_missing == 1 && fr[0].function == NULL && fr[0].file == NULL &&
+	CHECK_MSG(n == 1 && fr[0].module_missing == 1 && fr[0].function == NULL && fr[0].file == NULL &&
 		      fr[0].line == 0,
 	      "wrong build-id: module_missing, no function", d);
-	check(n == 1 && streq(fr[0].module, exe) && fr[0].module_offset == addr - m.bias,
+	CHECK_MSG(n == 1 && streq(fr[0].module, exe) && fr[0].module_offset == addr - m.bias,
 	      "wrong build-id: module and offset", d);
 	sym_free(s);
 
 	/* the file does not exist */
-	CHECK(sym_create(&s) == 0);
+	EXPECT(sym_create(&s) == 0);
 	m.build_id[0] ^= 0xff;
 	static const char gone[] = "/nonexistent/leakrec/libgone.so";
 	m.path = gone;
 	m.path_len = strlen(gone);
-	CHECK(sym_add_module(s, &m) == 0);
+	EXPECT(sym_add_module(s, &m) == 0);
 	n = sym_resolve(s, 0, addr, &fr);
 	if (n > 0)
 		describe(&fr[0], d, sizeof(d));
-	check(n == 1 && fr[0].module_missing == 1 && fr[0].function == NULL &&
+	CHECK_MSG(n == 1 && fr[0].module_missing == 1 && fr[0].function == NULL &&
 		      streq(fr[0].module, gone) && fr[0].module_offset == addr - m.bias,
 	      "missing file: module_missing, no function", d);
 
@@ -271,21 +258,21 @@ static void test_missing(const char *exe)
 	m.path = longer;
 	m.path_len = strlen(gone);
 	m.epoch = 5;
-	CHECK(sym_add_module(s, &m) == 0);
+	EXPECT(sym_add_module(s, &m) == 0);
 	n = sym_resolve(s, 5, addr, &fr);
-	CHECK(n == 1 && streq(fr[0].module, gone));
+	EXPECT(n == 1 && streq(fr[0].module, gone));
 	sym_free(s);
 }
 
 static void test_inline(const char *lib)
 {
 	void *h = dlopen(lib, RTLD_NOW);
-	check(h != NULL, "dlopen the inline helper", h ? NULL : dlerror());
+	CHECK_MSG(h != NULL, "dlopen the inline helper", h ? NULL : dlerror());
 	if (!h)
 		return;
 	void *(*caller)(size_t) = (void *(*)(size_t))dlsym(h, "sym_inline_caller");
 	void **last = (void **)dlsym(h, "sym_inline_last_ra");
-	CHECK(caller && last);
+	EXPECT(caller && last);
 	if (!caller || !last) {
 		dlclose(h);
 		return;
@@ -294,10 +281,10 @@ static void test_inline(const char *lib)
 	uint64_t addr = (uint64_t)(uintptr_t)*last - 1;
 
 	sym_ctx *s = NULL;
-	CHECK(sym_create(&s) == 0);
+	EXPECT(sym_create(&s) == 0);
 	tf_module m;
-	CHECK(module_of(lib, 0, lib, 10, 0, &m));
-	CHECK(sym_add_module(s, &m) == 0);
+	EXPECT(module_of(lib, 0, lib, 10, 0, &m));
+	EXPECT(sym_add_module(s, &m) == 0);
 	const sym_frame *fr = NULL;
 	int n = sym_resolve(s, 1, addr, &fr);
 	char d0[1024] = "", d1[1024] = "";
@@ -305,45 +292,45 @@ static void test_inline(const char *lib)
 		describe(&fr[0], d0, sizeof(d0));
 	if (n > 1)
 		describe(&fr[1], d1, sizeof(d1));
-	check(n == 2, "inline: two frames", d0);
+	CHECK_MSG(n == 2, "inline: two frames", d0);
 	if (n == 2) {
-		check(streq(fr[0].function, "make_node") && fr[0].inlined == 1,
+		CHECK_MSG(streq(fr[0].function, "make_node") && fr[0].inlined == 1,
 		      "inline: innermost frame is the inlined helper", d0);
-		check(streq(base_name(fr[0].file), "sym_inline.c") &&
+		CHECK_MSG(streq(base_name(fr[0].file), "sym_inline.c") &&
 			      line_has_marker(fr[0].file, fr[0].line, "sym-inline: alloc"),
 		      "inline: helper file:line is the allocation", d0);
-		check(streq(fr[1].function, "sym_inline_caller") && fr[1].inlined == 0,
+		CHECK_MSG(streq(fr[1].function, "sym_inline_caller") && fr[1].inlined == 0,
 		      "inline: outer frame is the physical caller", d1);
-		check(streq(base_name(fr[1].file), "sym_inline.c") &&
+		CHECK_MSG(streq(base_name(fr[1].file), "sym_inline.c") &&
 			      line_has_marker(fr[1].file, fr[1].line, "sym-inline: call"),
 		      "inline: caller file:line is the call site", d1);
-		CHECK(streq(fr[1].module, lib) && fr[0].address == addr && fr[1].address == addr);
+		EXPECT(streq(fr[1].module, lib) && fr[0].address == addr && fr[1].address == addr);
 	}
 
 	/* epochs: unloaded from epoch 3, a different object replaces it at the same address */
-	CHECK(sym_unload_module(s, 10, 3) == 0);
-	CHECK(sym_unload_module(s, 99, 3) == SYM_EINVAL);
+	EXPECT(sym_unload_module(s, 10, 3) == 0);
+	EXPECT(sym_unload_module(s, 99, 3) == SYM_EINVAL);
 	n = sym_resolve(s, 3, addr, &fr);
-	CHECK(n == 1 && fr[0].function == NULL && streq(fr[0].module, "[unknown]"));
+	EXPECT(n == 1 && fr[0].function == NULL && streq(fr[0].module, "[unknown]"));
 	tf_module other = m;
 	static const char other_path[] = "/nonexistent/leakrec/libother.so";
 	other.id = 11;
 	other.epoch = 3;
 	other.path = other_path;
 	other.path_len = strlen(other_path);
-	CHECK(sym_add_module(s, &other) == 0);
+	EXPECT(sym_add_module(s, &other) == 0);
 	n = sym_resolve(s, 4, addr, &fr);
-	CHECK(n == 1 && fr[0].module_missing == 1 && streq(fr[0].module, other_path));
+	EXPECT(n == 1 && fr[0].module_missing == 1 && streq(fr[0].module, other_path));
 	/* the same library loaded again (new id, new epoch) shares the symbolic results */
 	const sym_frame *first = NULL;
 	int n1 = sym_resolve(s, 2, addr, &first);
-	CHECK(sym_unload_module(s, 11, 6) == 0);
+	EXPECT(sym_unload_module(s, 11, 6) == 0);
 	tf_module again = m;
 	again.id = 12;
 	again.epoch = 6;
-	CHECK(sym_add_module(s, &again) == 0);
+	EXPECT(sym_add_module(s, &again) == 0);
 	n = sym_resolve(s, 7, addr, &fr);
-	CHECK(n == n1 && n >= 1 && fr != first && fr[0].function == first[0].function &&
+	EXPECT(n == n1 && n >= 1 && fr != first && fr[0].function == first[0].function &&
 	      fr[0].file == first[0].file);
 	sym_free(s);
 	dlclose(h);
@@ -353,13 +340,13 @@ static void test_inline(const char *lib)
 static void test_libc(void)
 {
 	sym_ctx *s = NULL;
-	CHECK(sym_create(&s) == 0);
+	EXPECT(sym_create(&s) == 0);
 	tf_module m;
 	char path[PATH_MAX] = "";
 	struct find f = { "libc.so", 1, &m, 0 };
 	memset(&m, 0, sizeof(m));
 	dl_iterate_phdr(find_cb, &f);
-	check(f.found, "libc: found in the process", NULL);
+	CHECK_MSG(f.found, "libc: found in the process", NULL);
 	if (!f.found) {
 		sym_free(s);
 		return;
@@ -369,7 +356,7 @@ static void test_libc(void)
 	void *q = lc ? dlsym(lc, "qsort") : NULL;
 	if (lc)
 		dlclose(lc);
-	check(q != NULL, "libc: dlsym qsort", NULL);
+	CHECK_MSG(q != NULL, "libc: dlsym qsort", NULL);
 	if (!q) {
 		sym_free(s);
 		return;
@@ -381,13 +368,13 @@ static void test_libc(void)
 	m.id = 3;
 	m.path = path;
 	m.path_len = strlen(path);
-	CHECK(sym_add_module(s, &m) == 0);
+	EXPECT(sym_add_module(s, &m) == 0);
 	const sym_frame *fr = NULL;
 	int n = sym_resolve(s, 0, addr, &fr);
 	char d[1024] = "";
 	if (n > 0)
 		describe(&fr[n - 1], d, sizeof(d));
-	check(n >= 1 && fr[n - 1].function && strstr(fr[n - 1].function, "qsort"),
+	CHECK_MSG(n >= 1 && fr[n - 1].function && strstr(fr[n - 1].function, "qsort"),
 	      "libc: qsort symbolized", d);
 
 	char dbg[PATH_MAX];
@@ -396,7 +383,7 @@ static void test_libc(void)
 		k += snprintf(dbg + k, sizeof(dbg) - (size_t)k, "%02x", m.build_id[i]);
 	snprintf(dbg + k, sizeof(dbg) - (size_t)k, ".debug");
 	if (m.build_id_len && access(dbg, R_OK) == 0)
-		check(n >= 1 && fr[n - 1].file && fr[n - 1].line > 0,
+		CHECK_MSG(n >= 1 && fr[n - 1].file && fr[n - 1].line > 0,
 		      "libc: file:line from the debug file found by build-id", d);
 	else
 		printf("note: %s absent, libc debug-info check skipped\n", dbg);
@@ -427,13 +414,13 @@ static void test_demangle(void)
 		char *got = sym_demangle(cases[i].in);
 		char what[512];
 		snprintf(what, sizeof(what), "demangle %s", cases[i].in);
-		check(streq(got, cases[i].want), what, got ? got : "(null)");
+		CHECK_MSG(streq(got, cases[i].want), what, got ? got : "(null)");
 		free(got);
 	}
 	char *plain = sym_demangle("main");
-	CHECK(plain == NULL);
+	EXPECT(plain == NULL);
 	free(plain);
-	CHECK(sym_demangle(NULL) == NULL);
+	EXPECT(sym_demangle(NULL) == NULL);
 }
 
 static int alloc_fn(const char *fn)
@@ -495,46 +482,46 @@ static void test_classify(void)
 	for (size_t i = 0; i < sizeof(alloc_yes) / sizeof(alloc_yes[0]); i++) {
 		char what[512];
 		snprintf(what, sizeof(what), "alloc frame: %s", alloc_yes[i]);
-		check(alloc_fn(alloc_yes[i]) == 1, what, NULL);
+		CHECK_MSG(alloc_fn(alloc_yes[i]) == 1, what, NULL);
 	}
 	for (size_t i = 0; i < sizeof(alloc_no) / sizeof(alloc_no[0]); i++) {
 		char what[512];
 		snprintf(what, sizeof(what), "not alloc frame: %s", alloc_no[i]);
-		check(alloc_fn(alloc_no[i]) == 0, what, NULL);
+		CHECK_MSG(alloc_fn(alloc_no[i]) == 0, what, NULL);
 	}
 	sym_frame nul = { .function = NULL, .module = "x" };
-	CHECK(sym_is_alloc_frame(&nul) == 0);
+	EXPECT(sym_is_alloc_frame(&nul) == 0);
 
 	static const char ld[] = "/lib64/ld-linux-x86-64.so.2";
-	CHECK(runtime_fn("_dl_allocate_tls", NULL) == 1);
-	CHECK(runtime_fn("allocate_dtv", ld) == 1);
-	CHECK(runtime_fn(NULL, ld) == 1);
-	CHECK(runtime_fn("_dl_init", ld) == 0);
-	CHECK(runtime_fn("_IO_file_doallocate", NULL) == 1);
-	CHECK(runtime_fn("_nl_load_locale_from_archive", NULL) == 1);
-	CHECK(runtime_fn("__new_exitfn", NULL) == 1);
-	CHECK(runtime_fn("__cxa_get_globals", NULL) == 1);
-	CHECK(runtime_fn("(anonymous namespace)::pool::pool()", NULL) == 1);
-	CHECK(runtime_fn("std::locale::_S_initialize()", NULL) == 1);
-	CHECK(runtime_fn("std::rt::init", NULL) == 1);
-	CHECK(runtime_fn("std::thread::Thread::new", NULL) == 1);
-	CHECK(runtime_fn("std::thread::current::init_current", NULL) == 1);
-	CHECK(runtime_fn("std::io::stdio::stdout", NULL) == 1);
-	CHECK(runtime_fn("std::sys::thread_local::destructors::list::register", NULL) == 1);
-	CHECK(runtime_fn("std::sys::pal::unix::thread::Thread::new", NULL) == 1);
-	CHECK(runtime_fn("<std::sys::pal::unix::stdio::Stdout>::new", NULL) == 1);
+	EXPECT(runtime_fn("_dl_allocate_tls", NULL) == 1);
+	EXPECT(runtime_fn("allocate_dtv", ld) == 1);
+	EXPECT(runtime_fn(NULL, ld) == 1);
+	EXPECT(runtime_fn("_dl_init", ld) == 0);
+	EXPECT(runtime_fn("_IO_file_doallocate", NULL) == 1);
+	EXPECT(runtime_fn("_nl_load_locale_from_archive", NULL) == 1);
+	EXPECT(runtime_fn("__new_exitfn", NULL) == 1);
+	EXPECT(runtime_fn("__cxa_get_globals", NULL) == 1);
+	EXPECT(runtime_fn("(anonymous namespace)::pool::pool()", NULL) == 1);
+	EXPECT(runtime_fn("std::locale::_S_initialize()", NULL) == 1);
+	EXPECT(runtime_fn("std::rt::init", NULL) == 1);
+	EXPECT(runtime_fn("std::thread::Thread::new", NULL) == 1);
+	EXPECT(runtime_fn("std::thread::current::init_current", NULL) == 1);
+	EXPECT(runtime_fn("std::io::stdio::stdout", NULL) == 1);
+	EXPECT(runtime_fn("std::sys::thread_local::destructors::list::register", NULL) == 1);
+	EXPECT(runtime_fn("std::sys::pal::unix::thread::Thread::new", NULL) == 1);
+	EXPECT(runtime_fn("<std::sys::pal::unix::stdio::Stdout>::new", NULL) == 1);
 	/* negatives: user code, entry points that run user code, allocator plumbing */
-	CHECK(runtime_fn("main", NULL) == 0);
-	CHECK(runtime_fn("leak::make_cycle", NULL) == 0);
-	CHECK(runtime_fn("my_nl_helper", NULL) == 0);
-	CHECK(runtime_fn("std::rt::lang_start_internal", NULL) == 0);
-	CHECK(runtime_fn("std::rt::lang_start_internal::{closure#0}::{closure#0}", NULL) == 0);
-	CHECK(runtime_fn("std::sys::pal::unix::thread::Thread::new::thread_start", NULL) == 0);
-	CHECK(runtime_fn("std::sys::backtrace::__rust_begin_short_backtrace", NULL) == 0);
-	CHECK(runtime_fn("std::sys::pal::unix::alloc::<impl core::alloc::global::GlobalAlloc for std::alloc::System>::alloc",
+	EXPECT(runtime_fn("main", NULL) == 0);
+	EXPECT(runtime_fn("leak::make_cycle", NULL) == 0);
+	EXPECT(runtime_fn("my_nl_helper", NULL) == 0);
+	EXPECT(runtime_fn("std::rt::lang_start_internal", NULL) == 0);
+	EXPECT(runtime_fn("std::rt::lang_start_internal::{closure#0}::{closure#0}", NULL) == 0);
+	EXPECT(runtime_fn("std::sys::pal::unix::thread::Thread::new::thread_start", NULL) == 0);
+	EXPECT(runtime_fn("std::sys::backtrace::__rust_begin_short_backtrace", NULL) == 0);
+	EXPECT(runtime_fn("std::sys::pal::unix::alloc::<impl core::alloc::global::GlobalAlloc for std::alloc::System>::alloc",
 			 NULL) == 0);
-	CHECK(runtime_fn("malloc", NULL) == 0);
-	CHECK(runtime_fn(NULL, NULL) == 0);
+	EXPECT(runtime_fn("malloc", NULL) == 0);
+	EXPECT(runtime_fn(NULL, NULL) == 0);
 }
 
 int main(int argc, char **argv)
@@ -542,7 +529,8 @@ int main(int argc, char **argv)
 	static char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0) {
-		printf("FAIL cannot read /proc/self/exe\n0 passed, 1 failed\n");
+		CHECK(0, "cannot read /proc/self/exe");
+		return check_summary();
 		return 1;
 	}
 	exe[n] = '\0';
@@ -554,18 +542,17 @@ int main(int argc, char **argv)
 		snprintf(lib, sizeof(lib), "%s", argv[1]);
 	}
 
-	CHECK(sym_strerror(SYM_ENOMEM) != NULL && sym_strerror(12345) != NULL);
+	EXPECT(sym_strerror(SYM_ENOMEM) != NULL && sym_strerror(12345) != NULL);
 	sym_free(NULL);
 	test_own_exe(exe);
 	test_missing(exe);
 	if (lib[0])
 		test_inline(lib);
 	else
-		check(0, "inline test: pass the path of libsym_inline.so as the argument", NULL);
+		CHECK_MSG(0, "inline test: pass the path of libsym_inline.so as the argument", NULL);
 	test_libc();
 	test_demangle();
 	test_classify();
 
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary();
 }

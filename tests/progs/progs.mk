@@ -1,8 +1,89 @@
-# tests/unwind.mk: the programs of the fast unwinder's tests (tests/e2e/test_unwind.py): the same
-# stack shapes compiled several ways, so that every kind of CFI the compilers emit is met.
-# Included at the end of tests/tests.mk (before its `test` rule): every program is added to
-# PROGS.  The explicit rules here take precedence over the pattern rules of tests.mk, which
-# would otherwise build tests/progs/unwind_*.c with PROG_CFLAGS.
+# tests/progs/progs.mk: the programs the end-to-end tests record (tests/e2e), never sanitized;
+# included by tests/tests.mk before its `test` rule.  Every program is added to PROGS, which the
+# `test` rule depends on.
+
+PROG_CFLAGS := -std=gnu11 -g -O0 -fno-omit-frame-pointer -pthread
+PROGS_C := $(wildcard tests/progs/*.c)
+PROGS   += $(patsubst tests/progs/%.c,$(T)/%,$(filter-out tests/progs/sym_%.c,$(PROGS_C)))
+$(T)/%: tests/progs/%.c
+	@mkdir -p $(T)
+	$(CC) $(PROG_CFLAGS) -Irecorder $< -o $@
+$(T)/%: tests/progs/%.cc
+	@mkdir -p $(T)
+	$(CXX) -std=c++17 -g -O0 -fno-omit-frame-pointer -pthread $< -o $@
+
+# Programs that need other flags than PROG_CFLAGS.
+$(T)/inline: tests/progs/inline.c
+	@mkdir -p $(T)
+	$(CC) -std=gnu11 -g -O2 $< -o $@
+PROGS += $(T)/leaks_cpp
+RUSTC ?= rustc
+$(T)/leaks_rs: tests/progs/leaks_rs.rs
+	@mkdir -p $(T)
+	$(RUSTC) -g -C opt-level=0 -o $@ $<
+PROGS += $(T)/leaks_rs
+
+# ---- the builds of diffprog ----
+
+# The builds of tests/progs/diffprog.c that the `leakanalyze diff` tests (tests/e2e/test_diff.py)
+# compare:
+#
+#   diffprog        -O2 -g with frame pointers: the base
+#   diffprog_extra  the same with -DEXTRA_LEAK: one more leak, 4321 bytes in extra_leak()
+#   diffprog_moved  a copy of the source with comment lines inserted before every function
+#                   (3 more before each one than before the previous), built without frame
+#                   pointers: every line and address moves, nothing else changes
+
+DIFF_CFLAGS := -std=gnu11 -g -O2
+
+$(T)/diffprog: tests/progs/diffprog.c
+	@mkdir -p $(T)
+	$(CC) $(DIFF_CFLAGS) -fno-omit-frame-pointer $< -o $@
+
+$(T)/diffprog_extra: tests/progs/diffprog.c
+	@mkdir -p $(T)
+	$(CC) $(DIFF_CFLAGS) -fno-omit-frame-pointer -DEXTRA_LEAK $< -o $@
+
+$(T)/diffprog_moved.c: tests/progs/diffprog.c
+	@mkdir -p $(T)
+	awk '/^(__attribute__|static inline|int main)/ { n += 3; for (i = 0; i < n; i++) print "/* moved */" } { print }' $< > $@
+
+$(T)/diffprog_moved: $(T)/diffprog_moved.c
+	$(CC) $(DIFF_CFLAGS) -fomit-frame-pointer $< -o $@
+
+DIFF_PROGS := $(T)/diffprog $(T)/diffprog_extra $(T)/diffprog_moved
+PROGS += $(DIFF_PROGS)
+
+# ---- robustness ----
+
+# Programs of the robustness tests (tests/e2e/test_robust.py): the plain tests/progs/robust_*.c
+# programs are built by the pattern rule above; here are the ones that need other flags.
+
+ROBUST_PROGS := $(T)/robust_end_cpp $(T)/librobust_a.so $(T)/librobust_b.so
+
+# The two libraries of robust_dl: one source, the same code, distinct function names.
+$(T)/librobust_%.so: tests/progs/robust_dl.c
+	@mkdir -p $(T)
+	$(CC) -std=gnu11 -g -O0 -fno-omit-frame-pointer -fPIC -shared -DROBUST_LIB=$* $< -o $@
+
+# A static build of robust_static, only where the C library's static archive is installed (the
+# test skips otherwise).
+ROBUST_LIBC_A := $(shell $(CC) -print-file-name=libc.a 2>/dev/null)
+ifneq ($(ROBUST_LIBC_A),libc.a)
+$(T)/robust_static.static: tests/progs/robust_static.c
+	@mkdir -p $(T)
+	$(CC) -std=gnu11 -g -O0 -static $< -o $@
+ROBUST_PROGS += $(T)/robust_static.static
+endif
+
+PROGS += $(ROBUST_PROGS)
+
+# ---- the unwinder ----
+
+# The programs of the fast unwinder's tests (tests/e2e/test_unwind.py): the same stack shapes
+# compiled several ways, so that every kind of CFI the compilers emit is met.  These explicit
+# rules take precedence over the pattern rules above, which would build tests/progs/unwind_*.c
+# with PROG_CFLAGS.
 #
 #   unwind_shapes        -O0 -fno-omit-frame-pointer       (the base: CFA = RBP + 16)
 #   unwind_shapes_O2     -O2 -fomit-frame-pointer          (CFA = RSP + n, cold parts)
@@ -107,4 +188,3 @@ UNWIND_PROGS += $(T)/unwind_rs $(T)/unwind_rs_O0
 endif
 
 PROGS += $(UNWIND_PROGS)
-test: $(UNWIND_PROGS)
