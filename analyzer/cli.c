@@ -107,18 +107,18 @@ static void warn_cb(void *ctx, const char *msg)
 	cli_error("%s: %s", (const char *)ctx, msg);
 }
 
-int cli_replay(rp_ctx *rp, const char *path)
+int cli_replay(replay_ctx *rp, const char *path)
 {
 	tf_reader *r;
 	if (cli_open_trace(path, &r))
 		return CLI_EXIT_ERROR;
-	rp_set_warn(rp, warn_cb, (void *)(uintptr_t)path);
-	int rc = rp_run(rp, r);
+	replay_set_warn(rp, warn_cb, (void *)(uintptr_t)path);
+	int rc = replay_run(rp, r);
 	tf_reader_close(r);
-	if (rc == RP_ENOTRACE)
+	if (rc == REPLAY_ENOTRACE)
 		return CLI_EXIT_ERROR; /* the reason was printed */
 	if (rc) {
-		cli_error("%s: %s", path, rp_strerror(rc));
+		cli_error("%s: %s", path, replay_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
 	return 0;
@@ -149,24 +149,24 @@ int cli_one_trace(int argc, char **argv, int first, const char *prefix)
 	return 0;
 }
 
-int cli_replay_new(rp_ctx **out, const char *path, const rp_observer *obs)
+int cli_replay_new(replay_ctx **out, const char *path, const replay_observer *obs)
 {
-	int rc = rp_create(out);
+	int rc = replay_create(out);
 	if (rc) {
-		cli_error("%s", rp_strerror(rc));
+		cli_error("%s", replay_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	rp_set_observer(*out, obs);
+	replay_set_observer(*out, obs);
 	if (cli_replay(*out, path)) {
-		rp_free(*out);
+		replay_free(*out);
 		*out = NULL;
 		return CLI_EXIT_ERROR;
 	}
 	return 0;
 }
 
-int cli_symbolize(const rp_ctx *rp, const char *path, const rep_options *opt, sym_ctx **sym,
-		  rep_ctx **rep)
+int cli_symbolize(const replay_ctx *rp, const char *path, const report_options *opt, sym_ctx **sym,
+		  report_ctx **rep)
 {
 	*rep = NULL;
 	int rc = sym_create(sym);
@@ -174,12 +174,12 @@ int cli_symbolize(const rp_ctx *rp, const char *path, const rep_options *opt, sy
 		cli_error("%s", sym_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	rc = rep_load_modules(*sym, rp);
+	rc = report_load_modules(*sym, rp);
 	if (rc)
 		cli_error("%s: module records: %s", path, sym_strerror(rc));
-	rc = rep_create(rep, rp, *sym, opt);
+	rc = report_create(rep, rp, *sym, opt);
 	if (rc) {
-		cli_error("%s", rep_strerror(rc));
+		cli_error("%s", report_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
 	return 0;
@@ -206,7 +206,7 @@ int cli_gate_option(cli_gate_opts *o, int opt, char **argv, void (*usage)(FILE *
 int cli_finish_output(const char *what, int jrc)
 {
 	if (jrc) {
-		cli_error("writing the %s: %s", what, jrc == JS_EIO ? strerror(errno) : js_strerror(jrc));
+		cli_error("writing the %s: %s", what, jrc == JSON_EIO ? strerror(errno) : json_strerror(jrc));
 		return CLI_EXIT_ERROR;
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {

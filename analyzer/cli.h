@@ -49,7 +49,7 @@ int cli_open_trace(const char *path, tf_reader **out);
 
 /* Replays the trace at path into rp (problems printed as "leakanalyze: PATH: ...").  Returns 0
  * when a header was read, else CLI_EXIT_ERROR after saying why. */
-int cli_replay(rp_ctx *rp, const char *path);
+int cli_replay(replay_ctx *rp, const char *path);
 
 /* Handles what getopt_long returned (opt) when it is none of the command's own options: -h
  * (prints usage(stdout)), -V (the version), a missing argument (':') or an unknown option (the
@@ -63,17 +63,17 @@ int cli_option_other(int opt, char **argv, void (*usage)(FILE *f));
 int cli_one_trace(int argc, char **argv, int first, const char *prefix);
 
 /* Creates a replay, installs obs (may be NULL; copied) and replays the trace at path into it as
- * cli_replay does.  Returns 0 and *out (free with rp_free), or CLI_EXIT_ERROR after saying why
+ * cli_replay does.  Returns 0 and *out (free with replay_free), or CLI_EXIT_ERROR after saying why
  * (*out is then NULL). */
-int cli_replay_new(rp_ctx **out, const char *path, const rp_observer *obs);
+int cli_replay_new(replay_ctx **out, const char *path, const replay_observer *obs);
 
 /* Symbolizes the finished replay rp of the trace at path: creates *sym, feeds it rp's module
  * records (a failure there is only reported, as "PATH: module records: reason") and prepares
  * *rep with opt (copied).  rp and path are borrowed; rp must outlive *rep.  *sym and *rep are
- * the caller's to free (sym_free after rep_free), also after a failure.  Returns 0, or
+ * the caller's to free (sym_free after report_free), also after a failure.  Returns 0, or
  * CLI_EXIT_ERROR after saying why. */
-int cli_symbolize(const rp_ctx *rp, const char *path, const rep_options *opt, sym_ctx **sym,
-		  rep_ctx **rep);
+int cli_symbolize(const replay_ctx *rp, const char *path, const report_options *opt, sym_ctx **sym,
+		  report_ctx **rep);
 
 /* ---- what the gating commands (check, diff) share ---- */
 

@@ -33,15 +33,15 @@ typedef struct gate {
 	int on;
 	uint64_t limit, value;
 	int crossed;
-	const sk_group **culprits; /* largest first */
+	const stackkey_group **culprits; /* largest first */
 	size_t nculprits;
 } gate;
 
 typedef struct check {
-	sk_trace *t;
-	const sup_list *sup;
+	stackkey_trace *t;
+	const suppress_list *sup;
 	unsigned top;
-	const sk_group **leaks; /* groups holding leaked bytes, largest first */
+	const stackkey_group **leaks; /* groups holding leaked bytes, largest first */
 	size_t nleaks;
 	gate gates[G_COUNT];
 	int crossed, ngates;
@@ -49,7 +49,7 @@ typedef struct check {
 
 static int cmp_leaked(const void *pa, const void *pb)
 {
-	const sk_group *a = *(const sk_group *const *)pa, *b = *(const sk_group *const *)pb;
+	const stackkey_group *a = *(const stackkey_group *const *)pa, *b = *(const stackkey_group *const *)pb;
 	if (a->fig.leaked_bytes != b->fig.leaked_bytes)
 		return a->fig.leaked_bytes > b->fig.leaked_bytes ? -1 : 1;
 	if (a->fig.leaked_allocations != b->fig.leaked_allocations)
@@ -59,22 +59,22 @@ static int cmp_leaked(const void *pa, const void *pb)
 
 static int cmp_peak(const void *pa, const void *pb)
 {
-	const sk_group *a = *(const sk_group *const *)pa, *b = *(const sk_group *const *)pb;
+	const stackkey_group *a = *(const stackkey_group *const *)pa, *b = *(const stackkey_group *const *)pb;
 	if (a->fig.peak_bytes != b->fig.peak_bytes)
 		return a->fig.peak_bytes > b->fig.peak_bytes ? -1 : 1;
 	return strcmp(a->key, b->key);
 }
 
 /* Collects the groups with a non-zero leaked (peak) figure, sorted; *out is malloc'ed. */
-static int collect(const sk_set *s, int peak, const sk_group ***out, size_t *n)
+static int collect(const stackkey_set *s, int peak, const stackkey_group ***out, size_t *n)
 {
-	size_t cnt = sk_set_count(s);
+	size_t cnt = stackkey_set_count(s);
 	*n = 0;
 	*out = malloc((cnt ? cnt : 1) * sizeof(**out));
 	if (!*out)
-		return SK_ENOMEM;
+		return STACKKEY_ENOMEM;
 	for (size_t i = 0; i < cnt; i++) {
-		const sk_group *g = sk_set_at(s, i);
+		const stackkey_group *g = stackkey_set_at(s, i);
 		if (peak ? g->fig.peak_bytes != 0
 			 : (g->fig.leaked_bytes != 0 || g->fig.leaked_allocations != 0))
 			(*out)[(*n)++] = g;
@@ -85,12 +85,12 @@ static int collect(const sk_set *s, int peak, const sk_group ***out, size_t *n)
 
 static int evaluate(check *c)
 {
-	const sk_set *s = sk_trace_set(c->t);
-	const rp_summary *sum = rp_get_summary(sk_trace_replay(c->t));
+	const stackkey_set *s = stackkey_trace_set(c->t);
+	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
 	if (collect(s, 0, &c->leaks, &c->nleaks))
-		return SK_ENOMEM;
+		return STACKKEY_ENOMEM;
 	gate *gl = &c->gates[G_LEAKED], *gp = &c->gates[G_PEAK];
-	gl->value = sk_set_totals(s)->leaked_bytes;
+	gl->value = stackkey_set_totals(s)->leaked_bytes;
 	gp->value = sum->peak_heap_bytes;
 	for (int g = 0; g < G_COUNT; g++) {
 		gate *gt = &c->gates[g];
@@ -100,7 +100,7 @@ static int evaluate(check *c)
 		gt->crossed = gt->value > gt->limit;
 		c->crossed += gt->crossed;
 		if (gt->crossed && collect(s, g == G_PEAK, &gt->culprits, &gt->nculprits))
-			return SK_ENOMEM;
+			return STACKKEY_ENOMEM;
 	}
 	return 0;
 }
@@ -110,7 +110,7 @@ static size_t shown_count(const check *c, size_t total)
 	return c->top && total > c->top ? c->top : total;
 }
 
-static uint64_t culprit_amount(enum gate_id g, const sk_group *sg)
+static uint64_t culprit_amount(enum gate_id g, const stackkey_group *sg)
 {
 	return g == G_PEAK ? sg->fig.peak_bytes : sg->fig.leaked_bytes;
 }
@@ -121,8 +121,8 @@ static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
 static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
 {
 	char lim[32], val[32];
-	rep_format_size(lim, sizeof(lim), gt->limit);
-	rep_format_size(val, sizeof(val), gt->value);
+	report_format_size(lim, sizeof(lim), gt->limit);
+	report_format_size(val, sizeof(val), gt->value);
 	if (markdown)
 		fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
 			gt->crossed ? "❌ crossed" : "✅ ok");
@@ -135,39 +135,39 @@ static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
 
 static void write_text(const check *c, FILE *f)
 {
-	const sk_set *s = sk_trace_set(c->t);
-	const sk_figures *t = sk_set_totals(s);
-	const rp_summary *sum = rp_get_summary(sk_trace_replay(c->t));
-	const rp_header *h = rp_get_header(sk_trace_replay(c->t));
+	const stackkey_set *s = stackkey_trace_set(c->t);
+	const stackkey_figures *t = stackkey_set_totals(s);
+	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
+	const replay_header *h = replay_get_header(stackkey_trace_replay(c->t));
 	char a[32];
 
 	fputs("trace         ", f);
-	rep_put_text(f, sk_trace_path(c->t));
+	report_put_text(f, stackkey_trace_path(c->t));
 	fputs("  (", f);
-	rep_put_text(f, h->argc ? h->argv[0] : h->exe);
+	report_put_text(f, h->argc ? h->argv[0] : h->exe);
 	fprintf(f, ", pid %u)\n", h->pid);
-	rep_format_size(a, sizeof(a), sum->peak_heap_bytes);
+	report_format_size(a, sizeof(a), sum->peak_heap_bytes);
 	fprintf(f, "peak heap     %s\n", a);
-	rep_format_size(a, sizeof(a), t->leaked_bytes);
+	report_format_size(a, sizeof(a), t->leaked_bytes);
 	fprintf(f, "leaked        %s in %" PRIu64 " allocation%s\n", a, t->leaked_allocations,
 		plural(t->leaked_allocations));
-	rep_format_size(a, sizeof(a), t->runtime_bytes);
+	report_format_size(a, sizeof(a), t->runtime_bytes);
 	fprintf(f, "runtime-owned %s (not counted as leaked)\n", a);
-	rep_format_size(a, sizeof(a), sum->allocated_bytes);
+	report_format_size(a, sizeof(a), sum->allocated_bytes);
 	fprintf(f, "allocations   %" PRIu64 " (%s allocated)\n", sum->allocations, a);
 	if (c->sup) {
-		rep_format_size(a, sizeof(a), t->suppressed_bytes);
+		report_format_size(a, sizeof(a), t->suppressed_bytes);
 		fprintf(f, "suppressed    %s in %" PRIu64 " allocation%s from %" PRIu64
 			   " stack%s (not counted as leaked)\n",
 			a, t->suppressed_allocations, plural(t->suppressed_allocations),
-			sk_set_suppressed_stacks(s), plural(sk_set_suppressed_stacks(s)));
-		for (size_t i = 0; i < sup_count(c->sup); i++) {
-			const sk_rule_use *u = sk_set_rule_use(s, i);
-			rep_format_size(a, sizeof(a), u->bytes);
+			stackkey_set_suppressed_stacks(s), plural(stackkey_set_suppressed_stacks(s)));
+		for (size_t i = 0; i < suppress_count(c->sup); i++) {
+			const stackkey_rule_use *u = stackkey_set_rule_use(s, i);
+			report_format_size(a, sizeof(a), u->bytes);
 			fputs("  leak:", f);
-			rep_put_text(f, sup_pattern(c->sup, i));
+			report_put_text(f, suppress_pattern(c->sup, i));
 			fprintf(f, "  (line %u): %s in %" PRIu64 " allocation%s\n",
-				sup_line(c->sup, i), a, u->allocations, plural(u->allocations));
+				suppress_line(c->sup, i), a, u->allocations, plural(u->allocations));
 		}
 	}
 
@@ -180,11 +180,11 @@ static void write_text(const check *c, FILE *f)
 	else
 		fprintf(f, " (%zu stack%s)\n", c->nleaks, plural(c->nleaks));
 	for (size_t i = 0; i < n; i++) {
-		const sk_group *g = c->leaks[i];
-		rep_format_size(a, sizeof(a), g->fig.leaked_bytes);
+		const stackkey_group *g = c->leaks[i];
+		report_format_size(a, sizeof(a), g->fig.leaked_bytes);
 		fprintf(f, "\n  %s in %" PRIu64 " allocation%s\n", a, g->fig.leaked_allocations,
 			plural(g->fig.leaked_allocations));
-		rep_write_frames_text(f, g->frames, g->nframes, "      ", 0);
+		report_write_frames_text(f, g->frames, g->nframes, "      ", 0);
 	}
 
 	if (!c->ngates)
@@ -197,10 +197,10 @@ static void write_text(const check *c, FILE *f)
 		put_gate_row(f, (enum gate_id)g, gt, 0);
 		size_t k = shown_count(c, gt->nculprits);
 		for (size_t i = 0; i < k; i++) {
-			const sk_group *sg = gt->culprits[i];
-			rep_format_size(a, sizeof(a), culprit_amount((enum gate_id)g, sg));
+			const stackkey_group *sg = gt->culprits[i];
+			report_format_size(a, sizeof(a), culprit_amount((enum gate_id)g, sg));
 			fprintf(f, "        %s  ", a);
-			sk_write_frames_line(f, sg->frames, sg->nframes, 5);
+			stackkey_write_frames_line(f, sg->frames, sg->nframes, 5);
 			fputc('\n', f);
 		}
 		if (k < gt->nculprits)
@@ -214,9 +214,9 @@ static void write_text(const check *c, FILE *f)
 
 static void write_markdown(const check *c, FILE *f)
 {
-	const sk_set *s = sk_trace_set(c->t);
-	const sk_figures *t = sk_set_totals(s);
-	const rp_summary *sum = rp_get_summary(sk_trace_replay(c->t));
+	const stackkey_set *s = stackkey_trace_set(c->t);
+	const stackkey_figures *t = stackkey_set_totals(s);
+	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
 	char a[32];
 
 	fputs("### leakrec: heap check", f);
@@ -228,20 +228,20 @@ static void write_markdown(const check *c, FILE *f)
 	else
 		fputs("\n\n", f);
 	fputs("| | |\n|:--|--:|\n", f);
-	rep_format_size(a, sizeof(a), sum->peak_heap_bytes);
+	report_format_size(a, sizeof(a), sum->peak_heap_bytes);
 	fprintf(f, "| peak heap | %s |\n", a);
-	rep_format_size(a, sizeof(a), t->leaked_bytes);
+	report_format_size(a, sizeof(a), t->leaked_bytes);
 	fprintf(f, "| leaked | %s in %" PRIu64 " allocation%s |\n", a, t->leaked_allocations,
 		plural(t->leaked_allocations));
-	rep_format_size(a, sizeof(a), t->runtime_bytes);
+	report_format_size(a, sizeof(a), t->runtime_bytes);
 	fprintf(f, "| runtime-owned | %s |\n", a);
 	fprintf(f, "| allocations | %" PRIu64 " |\n", sum->allocations);
 	if (c->sup) {
-		rep_format_size(a, sizeof(a), t->suppressed_bytes);
+		report_format_size(a, sizeof(a), t->suppressed_bytes);
 		fprintf(f, "| suppressed leaks | %s in %" PRIu64 " allocation%s from %" PRIu64
 			   " stack%s |\n",
 			a, t->suppressed_allocations, plural(t->suppressed_allocations),
-			sk_set_suppressed_stacks(s), plural(sk_set_suppressed_stacks(s)));
+			stackkey_set_suppressed_stacks(s), plural(stackkey_set_suppressed_stacks(s)));
 	}
 	if (c->ngates) {
 		fputs("\n| gate | limit | value | result |\n|:--|--:|--:|:--|\n", f);
@@ -258,119 +258,119 @@ static void write_markdown(const check *c, FILE *f)
 	fprintf(f, "\n#### Leaks (%zu of %zu stacks)\n\n", n, c->nleaks);
 	fputs("| leaked | allocations | stack |\n|--:|--:|:--|\n", f);
 	for (size_t i = 0; i < n; i++) {
-		const sk_group *g = c->leaks[i];
-		rep_format_size(a, sizeof(a), g->fig.leaked_bytes);
+		const stackkey_group *g = c->leaks[i];
+		report_format_size(a, sizeof(a), g->fig.leaked_bytes);
 		fprintf(f, "| %s | %" PRIu64 " | ", a, g->fig.leaked_allocations);
-		sk_write_frames_md(f, g->frames, g->nframes, 6);
+		stackkey_write_frames_md(f, g->frames, g->nframes, 6);
 		fputs(" |\n", f);
 	}
 }
 
 /* ---- JSON ---- */
 
-static void json_use(js_writer *w, uint64_t bytes, uint64_t allocs, uint64_t stacks)
+static void json_use(json_writer *w, uint64_t bytes, uint64_t allocs, uint64_t stacks)
 {
-	js_key(w, "bytes");
-	js_uint(w, bytes);
-	js_key(w, "allocations");
-	js_uint(w, allocs);
-	js_key(w, "stacks");
-	js_uint(w, stacks);
+	json_key(w, "bytes");
+	json_uint(w, bytes);
+	json_key(w, "allocations");
+	json_uint(w, allocs);
+	json_key(w, "stacks");
+	json_uint(w, stacks);
 }
 
 static int write_json(const check *c, FILE *out, int status)
 {
-	const sk_set *s = sk_trace_set(c->t);
-	const sk_figures *t = sk_set_totals(s);
-	const rp_summary *sum = rp_get_summary(sk_trace_replay(c->t));
-	js_writer *w;
-	if (sk_json_begin(&w, out, "check"))
-		return JS_ENOMEM;
-	js_key(w, "trace");
-	js_str(w, sk_trace_path(c->t));
-	rep_write_program_json(w, "program", rp_get_header(sk_trace_replay(c->t)), NULL, 0);
+	const stackkey_set *s = stackkey_trace_set(c->t);
+	const stackkey_figures *t = stackkey_set_totals(s);
+	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
+	json_writer *w;
+	if (stackkey_json_begin(&w, out, "check"))
+		return JSON_ENOMEM;
+	json_key(w, "trace");
+	json_str(w, stackkey_trace_path(c->t));
+	report_write_program_json(w, "program", replay_get_header(stackkey_trace_replay(c->t)), NULL, 0);
 
-	js_key(w, "summary");
-	js_begin_object(w, 0);
-	js_key(w, "peak_heap_bytes");
-	js_uint(w, sum->peak_heap_bytes);
-	js_key(w, "leaked_bytes");
-	js_uint(w, t->leaked_bytes);
-	js_key(w, "leaked_allocations");
-	js_uint(w, t->leaked_allocations);
-	js_key(w, "runtime_leaked_bytes");
-	js_uint(w, t->runtime_bytes);
-	js_key(w, "allocations");
-	js_uint(w, sum->allocations);
-	js_key(w, "allocated_bytes");
-	js_uint(w, sum->allocated_bytes);
-	js_key(w, "temporary_allocations");
-	js_uint(w, sum->temporary);
-	js_key(w, "peak_rss_bytes");
-	js_uint(w, sum->peak_rss_bytes);
-	js_end_object(w);
+	json_key(w, "summary");
+	json_begin_object(w, 0);
+	json_key(w, "peak_heap_bytes");
+	json_uint(w, sum->peak_heap_bytes);
+	json_key(w, "leaked_bytes");
+	json_uint(w, t->leaked_bytes);
+	json_key(w, "leaked_allocations");
+	json_uint(w, t->leaked_allocations);
+	json_key(w, "runtime_leaked_bytes");
+	json_uint(w, t->runtime_bytes);
+	json_key(w, "allocations");
+	json_uint(w, sum->allocations);
+	json_key(w, "allocated_bytes");
+	json_uint(w, sum->allocated_bytes);
+	json_key(w, "temporary_allocations");
+	json_uint(w, sum->temporary);
+	json_key(w, "peak_rss_bytes");
+	json_uint(w, sum->peak_rss_bytes);
+	json_end_object(w);
 
-	js_key(w, "suppressed");
-	js_begin_object(w, 0);
-	json_use(w, t->suppressed_bytes, t->suppressed_allocations, sk_set_suppressed_stacks(s));
-	js_key(w, "rules");
-	js_begin_array(w, 0);
-	for (size_t i = 0; i < sup_count(c->sup); i++) {
-		const sk_rule_use *u = sk_set_rule_use(s, i);
-		js_begin_object(w, 1);
-		js_key(w, "pattern");
-		js_str(w, sup_pattern(c->sup, i));
-		js_key(w, "line");
-		js_uint(w, sup_line(c->sup, i));
+	json_key(w, "suppressed");
+	json_begin_object(w, 0);
+	json_use(w, t->suppressed_bytes, t->suppressed_allocations, stackkey_set_suppressed_stacks(s));
+	json_key(w, "rules");
+	json_begin_array(w, 0);
+	for (size_t i = 0; i < suppress_count(c->sup); i++) {
+		const stackkey_rule_use *u = stackkey_set_rule_use(s, i);
+		json_begin_object(w, 1);
+		json_key(w, "pattern");
+		json_str(w, suppress_pattern(c->sup, i));
+		json_key(w, "line");
+		json_uint(w, suppress_line(c->sup, i));
 		json_use(w, u->bytes, u->allocations, u->stacks);
-		js_end_object(w);
+		json_end_object(w);
 	}
-	js_end_array(w);
-	js_end_object(w);
+	json_end_array(w);
+	json_end_object(w);
 
-	js_key(w, "leaks");
-	js_begin_array(w, 0);
+	json_key(w, "leaks");
+	json_begin_array(w, 0);
 	for (size_t i = 0; i < shown_count(c, c->nleaks); i++) {
-		const sk_group *g = c->leaks[i];
-		js_begin_object(w, 0);
-		js_key(w, "bytes");
-		js_uint(w, g->fig.leaked_bytes);
-		js_key(w, "allocations");
-		js_uint(w, g->fig.leaked_allocations);
-		js_key(w, "key");
-		js_str(w, g->key);
-		rep_write_frames_json(w, g->frames, g->nframes);
-		js_end_object(w);
+		const stackkey_group *g = c->leaks[i];
+		json_begin_object(w, 0);
+		json_key(w, "bytes");
+		json_uint(w, g->fig.leaked_bytes);
+		json_key(w, "allocations");
+		json_uint(w, g->fig.leaked_allocations);
+		json_key(w, "key");
+		json_str(w, g->key);
+		report_write_frames_json(w, g->frames, g->nframes);
+		json_end_object(w);
 	}
-	js_end_array(w);
+	json_end_array(w);
 
-	js_key(w, "gates");
-	js_begin_array(w, 0);
+	json_key(w, "gates");
+	json_begin_array(w, 0);
 	for (int g = 0; g < G_COUNT; g++) {
 		const gate *gt = &c->gates[g];
 		if (!gt->on)
 			continue;
-		js_begin_object(w, 0);
-		js_key(w, "name");
-		js_str(w, gate_info[g].name);
-		js_key(w, "unit");
-		js_str(w, "bytes");
-		js_key(w, "limit");
-		js_uint(w, gt->limit);
-		js_key(w, "value");
-		js_uint(w, gt->value);
-		js_key(w, "crossed");
-		js_bool(w, gt->crossed);
-		js_key(w, "stacks");
-		js_begin_array(w, 0);
+		json_begin_object(w, 0);
+		json_key(w, "name");
+		json_str(w, gate_info[g].name);
+		json_key(w, "unit");
+		json_str(w, "bytes");
+		json_key(w, "limit");
+		json_uint(w, gt->limit);
+		json_key(w, "value");
+		json_uint(w, gt->value);
+		json_key(w, "crossed");
+		json_bool(w, gt->crossed);
+		json_key(w, "stacks");
+		json_begin_array(w, 0);
 		for (size_t i = 0; i < shown_count(c, gt->nculprits); i++)
-			sk_write_culprit_json(w, gt->culprits[i],
+			stackkey_write_culprit_json(w, gt->culprits[i],
 					      culprit_amount((enum gate_id)g, gt->culprits[i]));
-		js_end_array(w);
-		js_end_object(w);
+		json_end_array(w);
+		json_end_object(w);
 	}
-	js_end_array(w);
-	return sk_json_end(w, status);
+	json_end_array(w);
+	return stackkey_json_end(w, status);
 }
 
 /* ---- the command ---- */
@@ -424,7 +424,7 @@ int cmd_check(int argc, char **argv)
 		case OPT_MAX_LEAKED:
 		case OPT_MAX_PEAK:
 			gt = &c.gates[opt == OPT_MAX_LEAKED ? G_LEAKED : G_PEAK];
-			if (sk_parse_size(optarg, &gt->limit))
+			if (stackkey_parse_size(optarg, &gt->limit))
 				return cli_usage_error("invalid size for --%s: '%s'",
 						       gate_info[gt - c.gates].name, optarg);
 			gt->on = 1;
@@ -441,12 +441,12 @@ int cmd_check(int argc, char **argv)
 	c.top = o.top;
 
 	int status = CLI_EXIT_ERROR;
-	sup_list *sup = NULL;
+	suppress_list *sup = NULL;
 	rc = 0;
-	if (o.sup_path && (rc = sk_load_suppressions(o.sup_path, &sup)))
+	if (o.sup_path && (rc = stackkey_load_suppressions(o.sup_path, &sup)))
 		goto out;
 	c.sup = sup;
-	if ((rc = sk_trace_load(&c.t, argv[optind], SK_MATCH_FUNCTIONS, sup)))
+	if ((rc = stackkey_trace_load(&c.t, argv[optind], STACKKEY_MATCH_FUNCTIONS, sup)))
 		goto out;
 	if ((rc = evaluate(&c)))
 		goto out;
@@ -461,14 +461,14 @@ int cmd_check(int argc, char **argv)
 	if (cli_finish_output("check", jrc))
 		status = CLI_EXIT_ERROR;
 out:
-	if (rc == SK_ENOMEM)
-		cli_error("%s", sk_strerror(rc));
+	if (rc == STACKKEY_ENOMEM)
+		cli_error("%s", stackkey_strerror(rc));
 	if (rc)
 		status = CLI_EXIT_ERROR;
 	for (int g = 0; g < G_COUNT; g++)
 		free(c.gates[g].culprits);
 	free(c.leaks);
-	sk_trace_free(c.t);
-	sup_free(sup);
+	stackkey_trace_free(c.t);
+	suppress_free(sup);
 	return status;
 }

@@ -33,8 +33,8 @@ static const char *const status_names[] = {"appeared", "disappeared", "grew", "s
 
 /* One key present on either side. */
 typedef struct entry {
-	const sk_group *b, *n; /* NULL when absent on that side */
-	sk_figures fb, fn;     /* zero when absent */
+	const stackkey_group *b, *n; /* NULL when absent on that side */
+	stackkey_figures fb, fn;     /* zero when absent */
 	enum status status;
 	uint64_t sort[4];      /* magnitudes, compared in order */
 } entry;
@@ -50,7 +50,7 @@ enum gate_id { G_NEW_LEAKS, G_LEAK_INC, G_PEAK_INC, G_ALLOCS_INC, G_COUNT };
 
 typedef struct gate {
 	int on;
-	sk_limit limit;
+	stackkey_limit limit;
 	int crossed;
 	uint64_t base, cur;   /* the figure compared (G_NEW_LEAKS: cur = number of keys) */
 	struct culprit *culprits; /* the stacks responsible, largest first */
@@ -68,9 +68,9 @@ static const struct {
 };
 
 typedef struct diff {
-	sk_trace *base, *new;
-	const sup_list *sup;
-	enum sk_match match;
+	stackkey_trace *base, *new;
+	const suppress_list *sup;
+	enum stackkey_match match;
 	unsigned top;
 	entry *entries;
 	size_t nentries;
@@ -91,10 +91,10 @@ enum { F_PEAK, F_LEAKED, F_LEAKED_ALLOCS, F_ALLOCS, F_ALLOCATED, F_TEMP, F_RUNTI
 
 static void summary_figures(const diff *d, figure *f)
 {
-	const rp_summary *sb = rp_get_summary(sk_trace_replay(d->base));
-	const rp_summary *sn = rp_get_summary(sk_trace_replay(d->new));
-	const sk_figures *tb = sk_set_totals(sk_trace_set(d->base));
-	const sk_figures *tn = sk_set_totals(sk_trace_set(d->new));
+	const replay_summary *sb = replay_get_summary(stackkey_trace_replay(d->base));
+	const replay_summary *sn = replay_get_summary(stackkey_trace_replay(d->new));
+	const stackkey_figures *tb = stackkey_set_totals(stackkey_trace_set(d->base));
+	const stackkey_figures *tn = stackkey_set_totals(stackkey_trace_set(d->new));
 	f[F_PEAK] = (figure){"peak_heap_bytes", "peak heap", 1, sb->peak_heap_bytes,
 			     sn->peak_heap_bytes};
 	f[F_LEAKED] = (figure){"leaked_bytes", "leaked", 1, tb->leaked_bytes, tn->leaked_bytes};
@@ -115,7 +115,7 @@ static void summary_figures(const diff *d, figure *f)
 
 static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
-static int figures_differ(const sk_figures *a, const sk_figures *b)
+static int figures_differ(const stackkey_figures *a, const stackkey_figures *b)
 {
 	return a->leaked_bytes != b->leaked_bytes || a->leaked_allocations != b->leaked_allocations ||
 	       a->peak_bytes != b->peak_bytes || a->peak_allocations != b->peak_allocations ||
@@ -127,7 +127,7 @@ static int figures_differ(const sk_figures *a, const sk_figures *b)
  * then allocations, bytes allocated, temporary allocations; its sign says grew or shrank. */
 static void classify(entry *e)
 {
-	const sk_figures *a = &e->fb, *b = &e->fn;
+	const stackkey_figures *a = &e->fb, *b = &e->fn;
 	uint64_t dl = absdiff(a->leaked_bytes, b->leaked_bytes);
 	uint64_t dp = absdiff(a->peak_bytes, b->peak_bytes);
 	e->sort[0] = dl > dp ? dl : dp;
@@ -173,17 +173,17 @@ static int cmp_entries(const void *pa, const void *pb)
 
 static int build_entries(diff *d)
 {
-	const sk_set *sb = sk_trace_set(d->base), *sn = sk_trace_set(d->new);
-	size_t cap = sk_set_count(sb) + sk_set_count(sn);
+	const stackkey_set *sb = stackkey_trace_set(d->base), *sn = stackkey_trace_set(d->new);
+	size_t cap = stackkey_set_count(sb) + stackkey_set_count(sn);
 	d->entries = calloc(cap ? cap : 1, sizeof(entry));
 	if (!d->entries)
-		return SK_ENOMEM;
-	for (size_t i = 0; i < sk_set_count(sn); i++) {
-		const sk_group *g = sk_set_at(sn, i);
+		return STACKKEY_ENOMEM;
+	for (size_t i = 0; i < stackkey_set_count(sn); i++) {
+		const stackkey_group *g = stackkey_set_at(sn, i);
 		entry e = {0};
 		e.n = g;
 		e.fn = g->fig;
-		e.b = sk_set_find(sb, g->key);
+		e.b = stackkey_set_find(sb, g->key);
 		if (e.b)
 			e.fb = e.b->fig;
 		if (e.b && !figures_differ(&e.fb, &e.fn))
@@ -191,9 +191,9 @@ static int build_entries(diff *d)
 		classify(&e);
 		d->entries[d->nentries++] = e;
 	}
-	for (size_t i = 0; i < sk_set_count(sb); i++) {
-		const sk_group *g = sk_set_at(sb, i);
-		if (sk_set_find(sn, g->key))
+	for (size_t i = 0; i < stackkey_set_count(sb); i++) {
+		const stackkey_group *g = stackkey_set_at(sb, i);
+		if (stackkey_set_find(sn, g->key))
 			continue;
 		entry e = {0};
 		e.b = g;
@@ -206,7 +206,7 @@ static int build_entries(diff *d)
 }
 
 /* The stack shown for an entry: NEW's when present, else BASE's. */
-static const sk_group *shown(const entry *e) { return e->n ? e->n : e->b; }
+static const stackkey_group *shown(const entry *e) { return e->n ? e->n : e->b; }
 
 /* ---- gates ---- */
 
@@ -251,7 +251,7 @@ static int eval_gates(diff *d)
 			continue;
 		gt->culprits = malloc((d->nentries ? d->nentries : 1) * sizeof(struct culprit));
 		if (!gt->culprits)
-			return SK_ENOMEM;
+			return STACKKEY_ENOMEM;
 		for (size_t i = 0; i < d->nentries; i++) {
 			uint64_t v = culprit_amount((enum gate_id)g, &d->entries[i]);
 			if (v)
@@ -280,7 +280,7 @@ static int eval_gates(diff *d)
 			break;
 		}
 		if (g != G_NEW_LEAKS)
-			gt->crossed = sk_limit_crossed(&gt->limit, gt->base, gt->cur);
+			gt->crossed = stackkey_limit_crossed(&gt->limit, gt->base, gt->cur);
 		d->crossed += gt->crossed;
 	}
 	return 0;
@@ -295,14 +295,14 @@ static void gate_value_text(char *buf, size_t n, enum gate_id g, const gate *gt)
 		return;
 	}
 	if (gate_info[g].sizes)
-		sk_format_size_change(a, sizeof(a), gt->base, gt->cur);
+		stackkey_format_size_change(a, sizeof(a), gt->base, gt->cur);
 	else if (gt->base == gt->cur)
 		snprintf(a, sizeof(a), "0");
 	else
-		snprintf(a, sizeof(a), "%+" PRId64, sk_change(gt->base, gt->cur));
+		snprintf(a, sizeof(a), "%+" PRId64, stackkey_change(gt->base, gt->cur));
 	if (gt->base && gt->base != gt->cur)
 		snprintf(pct, sizeof(pct), " (%+.1f%%)",
-			 100.0 * (double)sk_change(gt->base, gt->cur) / (double)gt->base);
+			 100.0 * (double)stackkey_change(gt->base, gt->cur) / (double)gt->base);
 	snprintf(buf, n, "%s%s", a, pct);
 }
 
@@ -311,7 +311,7 @@ static void gate_limit_text(char *buf, size_t n, enum gate_id g, const gate *gt)
 	if (g == G_NEW_LEAKS)
 		snprintf(buf, n, "none");
 	else
-		sk_format_limit(buf, n, &gt->limit, gate_info[g].sizes);
+		stackkey_format_limit(buf, n, &gt->limit, gate_info[g].sizes);
 }
 
 /* The amount an entry adds to gate g, for people. */
@@ -321,13 +321,13 @@ static void culprit_text(char *buf, size_t n, enum gate_id g, const entry *e)
 	char a[32];
 	switch (g) {
 	case G_NEW_LEAKS:
-		rep_format_size(a, sizeof(a), e->fn.leaked_bytes);
+		report_format_size(a, sizeof(a), e->fn.leaked_bytes);
 		snprintf(buf, n, "%s in %" PRIu64 " allocation%s", a, e->fn.leaked_allocations,
 			 e->fn.leaked_allocations == 1 ? "" : "s");
 		break;
 	case G_LEAK_INC:
 	case G_PEAK_INC:
-		sk_format_size_change(buf, n, 0, v);
+		stackkey_format_size_change(buf, n, 0, v);
 		break;
 	default:
 		snprintf(buf, n, "+%" PRIu64, v);
@@ -342,20 +342,20 @@ static void put_count_change(FILE *f, uint64_t b, uint64_t n)
 	if (n == b)
 		fputs("0", f);
 	else
-		fprintf(f, "%+" PRId64, sk_change(b, n));
+		fprintf(f, "%+" PRId64, stackkey_change(b, n));
 }
 
 static void put_change_cell(char *buf, size_t n, const figure *f)
 {
 	char a[40];
 	if (f->bytes)
-		sk_format_size_change(a, sizeof(a), f->b, f->n);
+		stackkey_format_size_change(a, sizeof(a), f->b, f->n);
 	else if (f->b == f->n)
 		snprintf(a, sizeof(a), "0");
 	else
-		snprintf(a, sizeof(a), "%+" PRId64, sk_change(f->b, f->n));
+		snprintf(a, sizeof(a), "%+" PRId64, stackkey_change(f->b, f->n));
 	if (f->b && f->b != f->n)
-		snprintf(buf, n, "%s (%+.1f%%)", a, 100.0 * (double)sk_change(f->b, f->n) / (double)f->b);
+		snprintf(buf, n, "%s (%+.1f%%)", a, 100.0 * (double)stackkey_change(f->b, f->n) / (double)f->b);
 	else
 		snprintf(buf, n, "%s", a);
 }
@@ -363,7 +363,7 @@ static void put_change_cell(char *buf, size_t n, const figure *f)
 static void put_value_cell(char *buf, size_t n, const figure *f, uint64_t v)
 {
 	if (f->bytes)
-		rep_format_size(buf, n, v);
+		report_format_size(buf, n, v);
 	else
 		snprintf(buf, n, "%" PRIu64, v);
 }
@@ -400,24 +400,24 @@ static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
 	fprintf(f, ": %s: %s\n", gate_info[g].what, val);
 }
 
-static void put_program(FILE *f, const char *label, const sk_trace *t)
+static void put_program(FILE *f, const char *label, const stackkey_trace *t)
 {
-	const rp_header *h = rp_get_header(sk_trace_replay(t));
+	const replay_header *h = replay_get_header(stackkey_trace_replay(t));
 	fprintf(f, "%s  ", label);
-	rep_put_text(f, sk_trace_path(t));
+	report_put_text(f, stackkey_trace_path(t));
 	fputs("  (", f);
-	rep_put_text(f, h->argc ? h->argv[0] : h->exe);
+	report_put_text(f, h->argc ? h->argv[0] : h->exe);
 	fprintf(f, ", pid %u)\n", h->pid);
 }
 
 /* One line of what changed in an entry: "leaked +4.2 KiB in +1 allocation, at peak ...". */
 static void put_entry_changes(FILE *f, const entry *e)
 {
-	const sk_figures *a = &e->fb, *b = &e->fn;
+	const stackkey_figures *a = &e->fb, *b = &e->fn;
 	char s[40];
 	int first = 1;
 	if (a->leaked_bytes != b->leaked_bytes || a->leaked_allocations != b->leaked_allocations) {
-		sk_format_size_change(s, sizeof(s), a->leaked_bytes, b->leaked_bytes);
+		stackkey_format_size_change(s, sizeof(s), a->leaked_bytes, b->leaked_bytes);
 		fprintf(f, "leaked %s in ", s);
 		put_count_change(f, a->leaked_allocations, b->leaked_allocations);
 		fputs(absdiff(a->leaked_allocations, b->leaked_allocations) == 1 ? " allocation"
@@ -426,14 +426,14 @@ static void put_entry_changes(FILE *f, const entry *e)
 		first = 0;
 	}
 	if (a->peak_bytes != b->peak_bytes || a->peak_allocations != b->peak_allocations) {
-		sk_format_size_change(s, sizeof(s), a->peak_bytes, b->peak_bytes);
+		stackkey_format_size_change(s, sizeof(s), a->peak_bytes, b->peak_bytes);
 		fprintf(f, "%sat peak %s", first ? "" : ", ", s);
 		first = 0;
 	}
 	if (a->allocations != b->allocations || a->allocated_bytes != b->allocated_bytes) {
 		fprintf(f, "%sallocations ", first ? "" : ", ");
 		put_count_change(f, a->allocations, b->allocations);
-		sk_format_size_change(s, sizeof(s), a->allocated_bytes, b->allocated_bytes);
+		stackkey_format_size_change(s, sizeof(s), a->allocated_bytes, b->allocated_bytes);
 		fprintf(f, " (%s)", s);
 		first = 0;
 	}
@@ -443,7 +443,7 @@ static void put_entry_changes(FILE *f, const entry *e)
 		first = 0;
 	}
 	if (a->suppressed_bytes != b->suppressed_bytes) {
-		sk_format_size_change(s, sizeof(s), a->suppressed_bytes, b->suppressed_bytes);
+		stackkey_format_size_change(s, sizeof(s), a->suppressed_bytes, b->suppressed_bytes);
 		fprintf(f, "%ssuppressed leak %s", first ? "" : ", ", s);
 	}
 }
@@ -453,14 +453,14 @@ static size_t shown_count(const diff *d, size_t total)
 	return d->top && total > d->top ? d->top : total;
 }
 
-static void put_suppressed_text(FILE *f, const char *label, const sk_set *s)
+static void put_suppressed_text(FILE *f, const char *label, const stackkey_set *s)
 {
-	const sk_figures *t = sk_set_totals(s);
+	const stackkey_figures *t = stackkey_set_totals(s);
 	char a[32];
-	rep_format_size(a, sizeof(a), t->suppressed_bytes);
+	report_format_size(a, sizeof(a), t->suppressed_bytes);
 	fprintf(f, "  %s: %s in %" PRIu64 " allocation%s from %" PRIu64 " stack%s\n", label, a,
 		t->suppressed_allocations, t->suppressed_allocations == 1 ? "" : "s",
-		sk_set_suppressed_stacks(s), sk_set_suppressed_stacks(s) == 1 ? "" : "s");
+		stackkey_set_suppressed_stacks(s), stackkey_set_suppressed_stacks(s) == 1 ? "" : "s");
 }
 
 static void write_text(const diff *d, FILE *f)
@@ -470,22 +470,22 @@ static void write_text(const diff *d, FILE *f)
 	put_program(f, "base", d->base);
 	put_program(f, "new ", d->new);
 	fprintf(f, "stacks matched by %s\n\n",
-		d->match == SK_MATCH_LINES ? "function, file and line" : "function names");
+		d->match == STACKKEY_MATCH_LINES ? "function, file and line" : "function names");
 	fprintf(f, "%-22s %12s %12s   %s\n", "", "base", "new", "change");
 	put_figure_rows(f, fig, 0);
 	if (d->sup) {
 		fputs("\nSuppressed leaks (not counted above)\n", f);
-		put_suppressed_text(f, "base", sk_trace_set(d->base));
-		put_suppressed_text(f, "new ", sk_trace_set(d->new));
-		for (size_t i = 0; i < sup_count(d->sup); i++) {
-			const sk_rule_use *ub = sk_set_rule_use(sk_trace_set(d->base), i);
-			const sk_rule_use *un = sk_set_rule_use(sk_trace_set(d->new), i);
+		put_suppressed_text(f, "base", stackkey_trace_set(d->base));
+		put_suppressed_text(f, "new ", stackkey_trace_set(d->new));
+		for (size_t i = 0; i < suppress_count(d->sup); i++) {
+			const stackkey_rule_use *ub = stackkey_set_rule_use(stackkey_trace_set(d->base), i);
+			const stackkey_rule_use *un = stackkey_set_rule_use(stackkey_trace_set(d->new), i);
 			char a[32], b[32];
-			rep_format_size(a, sizeof(a), ub->bytes);
-			rep_format_size(b, sizeof(b), un->bytes);
+			report_format_size(a, sizeof(a), ub->bytes);
+			report_format_size(b, sizeof(b), un->bytes);
 			fputs("  leak:", f);
-			rep_put_text(f, sup_pattern(d->sup, i));
-			fprintf(f, "  (line %u): base %s, new %s\n", sup_line(d->sup, i), a, b);
+			report_put_text(f, suppress_pattern(d->sup, i));
+			fprintf(f, "  (line %u): base %s, new %s\n", suppress_line(d->sup, i), a, b);
 		}
 	}
 
@@ -499,11 +499,11 @@ static void write_text(const diff *d, FILE *f)
 		fprintf(f, " (%zu, largest change first)\n", d->nentries);
 	for (size_t i = 0; i < n; i++) {
 		const entry *e = &d->entries[i];
-		const sk_group *g = shown(e);
+		const stackkey_group *g = shown(e);
 		fprintf(f, "\n  %-11s ", status_names[e->status]);
 		put_entry_changes(f, e);
 		fputc('\n', f);
-		rep_write_frames_text(f, g->frames, g->nframes, "      ", 0);
+		report_write_frames_text(f, g->frames, g->nframes, "      ", 0);
 	}
 
 	int ngates = 0;
@@ -522,10 +522,10 @@ static void write_text(const diff *d, FILE *f)
 		size_t k = shown_count(d, gt->nculprits);
 		for (size_t i = 0; i < k; i++) {
 			char amount[64];
-			const sk_group *sg = shown(gt->culprits[i].e);
+			const stackkey_group *sg = shown(gt->culprits[i].e);
 			culprit_text(amount, sizeof(amount), (enum gate_id)g, gt->culprits[i].e);
 			fprintf(f, "        %s  ", amount);
-			sk_write_frames_line(f, sg->frames, sg->nframes, 5);
+			stackkey_write_frames_line(f, sg->frames, sg->nframes, 5);
 			fputc('\n', f);
 		}
 		if (k < gt->nculprits)
@@ -556,11 +556,11 @@ static void write_markdown(const diff *d, FILE *f)
 	fputs("| | base | new | change |\n|:--|--:|--:|--:|\n", f);
 	put_figure_rows(f, fig, 1);
 	if (d->sup) {
-		const sk_figures *tb = sk_set_totals(sk_trace_set(d->base));
-		const sk_figures *tn = sk_set_totals(sk_trace_set(d->new));
+		const stackkey_figures *tb = stackkey_set_totals(stackkey_trace_set(d->base));
+		const stackkey_figures *tn = stackkey_set_totals(stackkey_trace_set(d->new));
 		char b[40], n[40];
-		rep_format_size(b, sizeof(b), tb->suppressed_bytes);
-		rep_format_size(n, sizeof(n), tn->suppressed_bytes);
+		report_format_size(b, sizeof(b), tb->suppressed_bytes);
+		report_format_size(n, sizeof(n), tn->suppressed_bytes);
 		fprintf(f, "| suppressed leaks | %s in %" PRIu64 " | %s in %" PRIu64 " | |\n", b,
 			tb->suppressed_allocations, n, tn->suppressed_allocations);
 	}
@@ -582,110 +582,110 @@ static void write_markdown(const diff *d, FILE *f)
 	fputs("| | leaked | at peak | allocations | stack |\n|:--|--:|--:|--:|:--|\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const entry *e = &d->entries[i];
-		const sk_group *g = shown(e);
+		const stackkey_group *g = shown(e);
 		char l[40], p[40], a[40];
-		sk_format_size_change(l, sizeof(l), e->fb.leaked_bytes, e->fn.leaked_bytes);
-		sk_format_size_change(p, sizeof(p), e->fb.peak_bytes, e->fn.peak_bytes);
-		snprintf(a, sizeof(a), "%+" PRId64, sk_change(e->fb.allocations, e->fn.allocations));
+		stackkey_format_size_change(l, sizeof(l), e->fb.leaked_bytes, e->fn.leaked_bytes);
+		stackkey_format_size_change(p, sizeof(p), e->fb.peak_bytes, e->fn.peak_bytes);
+		snprintf(a, sizeof(a), "%+" PRId64, stackkey_change(e->fb.allocations, e->fn.allocations));
 		fprintf(f, "| %s | %s | %s | %s | ", status_names[e->status], l, p, a);
-		sk_write_frames_md(f, g->frames, g->nframes, 6);
+		stackkey_write_frames_md(f, g->frames, g->nframes, 6);
 		fputs(" |\n", f);
 	}
 }
 
 /* ---- JSON ---- */
 
-static void json_change(js_writer *w, const char *key, uint64_t b, uint64_t n)
+static void json_change(json_writer *w, const char *key, uint64_t b, uint64_t n)
 {
-	js_key(w, key);
-	js_begin_object(w, 1);
-	js_key(w, "base");
-	js_uint(w, b);
-	js_key(w, "new");
-	js_uint(w, n);
-	js_key(w, "change");
-	js_int(w, sk_change(b, n));
-	js_end_object(w);
+	json_key(w, key);
+	json_begin_object(w, 1);
+	json_key(w, "base");
+	json_uint(w, b);
+	json_key(w, "new");
+	json_uint(w, n);
+	json_key(w, "change");
+	json_int(w, stackkey_change(b, n));
+	json_end_object(w);
 }
 
-static void json_suppressed(js_writer *w, const char *key, const sk_set *s)
+static void json_suppressed(json_writer *w, const char *key, const stackkey_set *s)
 {
-	const sk_figures *t = sk_set_totals(s);
-	js_key(w, key);
-	js_begin_object(w, 1);
-	js_key(w, "bytes");
-	js_uint(w, t->suppressed_bytes);
-	js_key(w, "allocations");
-	js_uint(w, t->suppressed_allocations);
-	js_key(w, "stacks");
-	js_uint(w, sk_set_suppressed_stacks(s));
-	js_end_object(w);
+	const stackkey_figures *t = stackkey_set_totals(s);
+	json_key(w, key);
+	json_begin_object(w, 1);
+	json_key(w, "bytes");
+	json_uint(w, t->suppressed_bytes);
+	json_key(w, "allocations");
+	json_uint(w, t->suppressed_allocations);
+	json_key(w, "stacks");
+	json_uint(w, stackkey_set_suppressed_stacks(s));
+	json_end_object(w);
 }
 
-static void json_rule_use(js_writer *w, const char *key, const sk_rule_use *u)
+static void json_rule_use(json_writer *w, const char *key, const stackkey_rule_use *u)
 {
-	js_key(w, key);
-	js_begin_object(w, 1);
-	js_key(w, "bytes");
-	js_uint(w, u->bytes);
-	js_key(w, "allocations");
-	js_uint(w, u->allocations);
-	js_key(w, "stacks");
-	js_uint(w, u->stacks);
-	js_end_object(w);
+	json_key(w, key);
+	json_begin_object(w, 1);
+	json_key(w, "bytes");
+	json_uint(w, u->bytes);
+	json_key(w, "allocations");
+	json_uint(w, u->allocations);
+	json_key(w, "stacks");
+	json_uint(w, u->stacks);
+	json_end_object(w);
 }
 
 static int write_json(const diff *d, FILE *out, int status)
 {
-	js_writer *w;
-	if (sk_json_begin(&w, out, "diff"))
-		return JS_ENOMEM;
+	json_writer *w;
+	if (stackkey_json_begin(&w, out, "diff"))
+		return JSON_ENOMEM;
 	figure fig[F_COUNT];
 	summary_figures(d, fig);
-	js_key(w, "match");
-	js_str(w, d->match == SK_MATCH_LINES ? "lines" : "functions");
-	rep_write_program_json(w, "base", rp_get_header(sk_trace_replay(d->base)),
-			       sk_trace_path(d->base), 0);
-	rep_write_program_json(w, "new", rp_get_header(sk_trace_replay(d->new)),
-			       sk_trace_path(d->new), 0);
+	json_key(w, "match");
+	json_str(w, d->match == STACKKEY_MATCH_LINES ? "lines" : "functions");
+	report_write_program_json(w, "base", replay_get_header(stackkey_trace_replay(d->base)),
+			       stackkey_trace_path(d->base), 0);
+	report_write_program_json(w, "new", replay_get_header(stackkey_trace_replay(d->new)),
+			       stackkey_trace_path(d->new), 0);
 
-	js_key(w, "summary");
-	js_begin_object(w, 0);
+	json_key(w, "summary");
+	json_begin_object(w, 0);
 	for (int i = 0; i < F_COUNT; i++)
 		json_change(w, fig[i].key, fig[i].b, fig[i].n);
-	js_end_object(w);
+	json_end_object(w);
 
-	js_key(w, "suppressed");
-	js_begin_object(w, 0);
-	json_suppressed(w, "base", sk_trace_set(d->base));
-	json_suppressed(w, "new", sk_trace_set(d->new));
-	js_key(w, "rules");
-	js_begin_array(w, 0);
-	for (size_t i = 0; i < sup_count(d->sup); i++) {
-		js_begin_object(w, 0);
-		js_key(w, "pattern");
-		js_str(w, sup_pattern(d->sup, i));
-		js_key(w, "line");
-		js_uint(w, sup_line(d->sup, i));
-		json_rule_use(w, "base", sk_set_rule_use(sk_trace_set(d->base), i));
-		json_rule_use(w, "new", sk_set_rule_use(sk_trace_set(d->new), i));
-		js_end_object(w);
+	json_key(w, "suppressed");
+	json_begin_object(w, 0);
+	json_suppressed(w, "base", stackkey_trace_set(d->base));
+	json_suppressed(w, "new", stackkey_trace_set(d->new));
+	json_key(w, "rules");
+	json_begin_array(w, 0);
+	for (size_t i = 0; i < suppress_count(d->sup); i++) {
+		json_begin_object(w, 0);
+		json_key(w, "pattern");
+		json_str(w, suppress_pattern(d->sup, i));
+		json_key(w, "line");
+		json_uint(w, suppress_line(d->sup, i));
+		json_rule_use(w, "base", stackkey_set_rule_use(stackkey_trace_set(d->base), i));
+		json_rule_use(w, "new", stackkey_set_rule_use(stackkey_trace_set(d->new), i));
+		json_end_object(w);
 	}
-	js_end_array(w);
-	js_end_object(w);
+	json_end_array(w);
+	json_end_object(w);
 
-	js_key(w, "stacks_changed");
-	js_uint(w, d->nentries);
-	js_key(w, "stacks");
-	js_begin_array(w, 0);
+	json_key(w, "stacks_changed");
+	json_uint(w, d->nentries);
+	json_key(w, "stacks");
+	json_begin_array(w, 0);
 	for (size_t i = 0; i < shown_count(d, d->nentries); i++) {
 		const entry *e = &d->entries[i];
-		const sk_group *g = shown(e);
-		js_begin_object(w, 0);
-		js_key(w, "status");
-		js_str(w, status_names[e->status]);
-		js_key(w, "key");
-		js_str(w, g->key);
+		const stackkey_group *g = shown(e);
+		json_begin_object(w, 0);
+		json_key(w, "status");
+		json_str(w, status_names[e->status]);
+		json_key(w, "key");
+		json_str(w, g->key);
 		json_change(w, "leaked_bytes", e->fb.leaked_bytes, e->fn.leaked_bytes);
 		json_change(w, "leaked_allocations", e->fb.leaked_allocations, e->fn.leaked_allocations);
 		json_change(w, "peak_bytes", e->fb.peak_bytes, e->fn.peak_bytes);
@@ -694,58 +694,58 @@ static int write_json(const diff *d, FILE *out, int status)
 		json_change(w, "allocated_bytes", e->fb.allocated_bytes, e->fn.allocated_bytes);
 		json_change(w, "temporary_allocations", e->fb.temporary, e->fn.temporary);
 		json_change(w, "suppressed_bytes", e->fb.suppressed_bytes, e->fn.suppressed_bytes);
-		rep_write_frames_json(w, g->frames, g->nframes);
-		js_end_object(w);
+		report_write_frames_json(w, g->frames, g->nframes);
+		json_end_object(w);
 	}
-	js_end_array(w);
+	json_end_array(w);
 
-	js_key(w, "gates");
-	js_begin_array(w, 0);
+	json_key(w, "gates");
+	json_begin_array(w, 0);
 	for (int g = 0; g < G_COUNT; g++) {
 		const gate *gt = &d->gates[g];
 		if (!gt->on)
 			continue;
-		js_begin_object(w, 0);
-		js_key(w, "name");
-		js_str(w, gate_info[g].name);
-		js_key(w, "unit");
-		js_str(w, g == G_NEW_LEAKS ? "stacks" : gt->limit.percent ? "percent"
+		json_begin_object(w, 0);
+		json_key(w, "name");
+		json_str(w, gate_info[g].name);
+		json_key(w, "unit");
+		json_str(w, g == G_NEW_LEAKS ? "stacks" : gt->limit.percent ? "percent"
 									  : gate_info[g].unit);
-		js_key(w, "limit");
+		json_key(w, "limit");
 		if (g == G_NEW_LEAKS)
-			js_uint(w, 0);
+			json_uint(w, 0);
 		else if (gt->limit.percent)
-			js_double(w, gt->limit.value);
+			json_double(w, gt->limit.value);
 		else
-			js_uint(w, gt->limit.amount);
-		js_key(w, "value");
+			json_uint(w, gt->limit.amount);
+		json_key(w, "value");
 		if (g == G_NEW_LEAKS)
-			js_uint(w, gt->cur);
+			json_uint(w, gt->cur);
 		else if (gt->limit.percent)
-			js_double(w, gt->base ? 100.0 * (double)sk_change(gt->base, gt->cur) /
+			json_double(w, gt->base ? 100.0 * (double)stackkey_change(gt->base, gt->cur) /
 							(double)gt->base
 					      : (gt->cur ? INFINITY : 0.0));
 		else
-			js_int(w, sk_change(gt->base, gt->cur));
-		js_key(w, "base");
-		js_uint(w, gt->base);
-		js_key(w, "new");
-		js_uint(w, gt->cur);
-		js_key(w, "crossed");
-		js_bool(w, gt->crossed);
-		js_key(w, "stacks");
-		js_begin_array(w, 0);
+			json_int(w, stackkey_change(gt->base, gt->cur));
+		json_key(w, "base");
+		json_uint(w, gt->base);
+		json_key(w, "new");
+		json_uint(w, gt->cur);
+		json_key(w, "crossed");
+		json_bool(w, gt->crossed);
+		json_key(w, "stacks");
+		json_begin_array(w, 0);
 		for (size_t i = 0; gt->crossed && i < shown_count(d, gt->nculprits); i++) {
 			const entry *e = gt->culprits[i].e;
-			sk_write_culprit_json(w, shown(e),
+			stackkey_write_culprit_json(w, shown(e),
 					      g == G_NEW_LEAKS ? e->fn.leaked_bytes
 							       : culprit_amount((enum gate_id)g, e));
 		}
-		js_end_array(w);
-		js_end_object(w);
+		json_end_array(w);
+		json_end_object(w);
 	}
-	js_end_array(w);
-	return sk_json_end(w, status);
+	json_end_array(w);
+	return stackkey_json_end(w, status);
 }
 
 /* ---- the command ---- */
@@ -814,9 +814,9 @@ int cmd_diff(int argc, char **argv)
 		switch (c) {
 		case OPT_MATCH:
 			if (strcmp(optarg, "functions") == 0)
-				d.match = SK_MATCH_FUNCTIONS;
+				d.match = STACKKEY_MATCH_FUNCTIONS;
 			else if (strcmp(optarg, "lines") == 0)
-				d.match = SK_MATCH_LINES;
+				d.match = STACKKEY_MATCH_LINES;
 			else
 				return cli_usage_error("invalid argument for --match: '%s' (functions "
 						       "or lines)",
@@ -828,7 +828,7 @@ int cmd_diff(int argc, char **argv)
 		case OPT_LEAK_INC:
 			gt = &d.gates[G_LEAK_INC];
 			sizes = 1;
-			if (sk_parse_size(optarg, &gt->limit.amount))
+			if (stackkey_parse_size(optarg, &gt->limit.amount))
 				return cli_usage_error("invalid size for --max-leak-increase: '%s'",
 						       optarg);
 			gt->on = 1;
@@ -840,7 +840,7 @@ int cmd_diff(int argc, char **argv)
 		case OPT_ALLOCS_INC:
 			if (!gt)
 				gt = &d.gates[G_ALLOCS_INC];
-			if (sk_parse_limit(optarg, sizes, &gt->limit))
+			if (stackkey_parse_limit(optarg, sizes, &gt->limit))
 				return cli_usage_error("invalid limit for --%s: '%s' (N%% or %s)",
 						       gate_info[gt - d.gates].name, optarg,
 						       sizes ? "BYTES" : "COUNT");
@@ -860,14 +860,14 @@ int cmd_diff(int argc, char **argv)
 	d.top = o.top;
 
 	int status = CLI_EXIT_ERROR;
-	sup_list *sup = NULL;
+	suppress_list *sup = NULL;
 	rc = 0;
-	if (o.sup_path && (rc = sk_load_suppressions(o.sup_path, &sup)))
+	if (o.sup_path && (rc = stackkey_load_suppressions(o.sup_path, &sup)))
 		goto out;
 	d.sup = sup;
-	if ((rc = sk_trace_load(&d.base, argv[optind], d.match, sup)))
+	if ((rc = stackkey_trace_load(&d.base, argv[optind], d.match, sup)))
 		goto out;
-	if ((rc = sk_trace_load(&d.new, argv[optind + 1], d.match, sup)))
+	if ((rc = stackkey_trace_load(&d.new, argv[optind + 1], d.match, sup)))
 		goto out;
 	if ((rc = build_entries(&d)) || (rc = eval_gates(&d)))
 		goto out;
@@ -882,15 +882,15 @@ int cmd_diff(int argc, char **argv)
 	if (cli_finish_output("diff", jrc))
 		status = CLI_EXIT_ERROR;
 out:
-	if (rc == SK_ENOMEM)
-		cli_error("%s", sk_strerror(rc));
+	if (rc == STACKKEY_ENOMEM)
+		cli_error("%s", stackkey_strerror(rc));
 	if (rc)
 		status = CLI_EXIT_ERROR;
 	for (int g = 0; g < G_COUNT; g++)
 		free(d.gates[g].culprits);
 	free(d.entries);
-	sk_trace_free(d.new);
-	sk_trace_free(d.base);
-	sup_free(sup);
+	stackkey_trace_free(d.new);
+	stackkey_trace_free(d.base);
+	suppress_free(sup);
 	return status;
 }

@@ -185,7 +185,7 @@ static int dump_file_order(const char *path)
 			}
 			if (!(rc == TF_ECORRUPT && last_err == TF_ECORRUPT)) {
 				char msg[256];
-				rp_format_read_error(msg, sizeof(msg), rc, tf_reader_error_offset(r),
+				replay_format_read_error(msg, sizeof(msg), rc, tf_reader_error_offset(r),
 						     have_header);
 				fflush(stdout);
 				cli_error("%s: %s", path, msg);
@@ -217,20 +217,20 @@ static int dump_file_order(const char *path)
 static const char *status_name(unsigned st)
 {
 	switch (st) {
-	case RP_ST_FIXUP: return "fixup";
-	case RP_ST_STALE: return "stale";
-	case RP_ST_UNMATCHED: return "unmatched";
-	case RP_ST_INVALID: return "invalid";
+	case REPLAY_ST_FIXUP: return "fixup";
+	case REPLAY_ST_STALE: return "stale";
+	case REPLAY_ST_UNMATCHED: return "unmatched";
+	case REPLAY_ST_INVALID: return "invalid";
 	}
 	return "ok";
 }
 
-static void merged_event(void *ctx, const rp_event *ev)
+static void merged_event(void *ctx, const replay_event *ev)
 {
 	FILE *f = ctx;
 	/* replay keys blocks by allocation number + 1 */
 	put_event(f, ev->tid, ev->kind, ev->func, ev->time_ns, ev->ptr - 1, ev->size, ev->stack, -1);
-	if (ev->status != RP_ST_OK)
+	if (ev->status != REPLAY_ST_OK)
 		fprintf(f, " status=%s", status_name(ev->status));
 	fputc('\n', f);
 }
@@ -238,10 +238,10 @@ static void merged_event(void *ctx, const rp_event *ev)
 /* Merged order: the events as the replay processes them. */
 static int dump_merged(const char *path)
 {
-	rp_ctx *rp;
-	rp_observer obs = {merged_event, NULL, stdout};
+	replay_ctx *rp;
+	replay_observer obs = {merged_event, NULL, stdout};
 	int status = cli_replay_new(&rp, path, &obs);
-	rp_free(rp);
+	replay_free(rp);
 	return status;
 }
 

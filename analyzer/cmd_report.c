@@ -6,7 +6,7 @@
  * --from/--to take seconds from the start ("1.5", "1.5s", "250ms"), a percent of the run ("50%")
  * or a mark's label ("warmup done"; "mark:LABEL" when the label looks like a time).  Percent and
  * labels need the run's duration and marks before the replay starts: a first pass over the trace
- * (rp_scan_times: decompression and event times only, nothing replayed) is made only then.
+ * (replay_scan_times: decompression and event times only, nothing replayed) is made only then.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -101,7 +101,7 @@ static int parse_tspec(const char *opt, const char *arg, tspec *out)
 
 /* Resolves a bound against the first pass (t may be NULL when no bound needs it); marks for
  * --to are searched at or after `after` first.  Returns 0 and *ns, or prints a usage error. */
-static int resolve_tspec(const tspec *ts, const char *opt, const rp_times *t, uint64_t after,
+static int resolve_tspec(const tspec *ts, const char *opt, const replay_times *t, uint64_t after,
 			 const char *path, uint64_t *ns)
 {
 	switch (ts->kind) {
@@ -111,13 +111,13 @@ static int resolve_tspec(const tspec *ts, const char *opt, const rp_times *t, ui
 		*ns = ts->ns;
 		return 0;
 	case T_PERCENT:
-		*ns = (uint64_t)((unsigned __int128)rp_times_duration(t) * ts->pct_nano /
+		*ns = (uint64_t)((unsigned __int128)replay_times_duration(t) * ts->pct_nano /
 				 (100 * (uint64_t)1000000000u));
 		return 0;
 	case T_MARK: {
-		const rp_mark *found = NULL;
-		for (size_t i = 0; i < rp_times_mark_count(t); i++) {
-			const rp_mark *m = rp_times_mark_at(t, i);
+		const replay_mark *found = NULL;
+		for (size_t i = 0; i < replay_times_mark_count(t); i++) {
+			const replay_mark *m = replay_times_mark_at(t, i);
 			if (strcmp(m->label, ts->label) != 0)
 				continue;
 			if (!found || (found->time_ns < after && m->time_ns >= after))
@@ -127,7 +127,7 @@ static int resolve_tspec(const tspec *ts, const char *opt, const rp_times *t, ui
 			*ns = found->time_ns;
 			return 0;
 		}
-		size_t n = rp_times_mark_count(t);
+		size_t n = replay_times_mark_count(t);
 		if (!n)
 			return cli_usage_error("%s: no mark labelled '%s' in '%s' (the trace has no "
 					       "marks)",
@@ -137,7 +137,7 @@ static int resolve_tspec(const tspec *ts, const char *opt, const rp_times *t, ui
 		list[0] = '\0';
 		for (size_t i = 0; i < n && len + 8 < sizeof(list); i++) {
 			int w = snprintf(list + len, sizeof(list) - len, "%s'%s'", i ? ", " : "",
-					 rp_times_mark_at(t, i)->label);
+					 replay_times_mark_at(t, i)->label);
 			if (w < 0 || (size_t)w >= sizeof(list) - len) {
 				snprintf(list + len, sizeof(list) - len, ", ...");
 				break;
@@ -157,19 +157,19 @@ static int resolve_window(const tspec *f, const tspec *t, const char *path, uint
 {
 	*from = 0;
 	*to = UINT64_MAX;
-	rp_times *times = NULL;
+	replay_times *times = NULL;
 	int need = f->kind == T_PERCENT || f->kind == T_MARK || t->kind == T_PERCENT ||
 		   t->kind == T_MARK;
 	if (need) {
 		tf_reader *r;
 		if (cli_open_trace(path, &r))
 			return CLI_EXIT_ERROR;
-		int rc = rp_scan_times(&times, r);
+		int rc = replay_scan_times(&times, r);
 		tf_reader_close(r);
-		if (rc == RP_ENOTRACE) {
+		if (rc == REPLAY_ENOTRACE) {
 			/* the replay says why */
 		} else if (rc) {
-			cli_error("%s: %s", path, rp_strerror(rc));
+			cli_error("%s: %s", path, replay_strerror(rc));
 			return CLI_EXIT_ERROR;
 		}
 		if (!times)
@@ -178,7 +178,7 @@ static int resolve_window(const tspec *f, const tspec *t, const char *path, uint
 	int status = resolve_tspec(f, "--from", times, 0, path, from);
 	if (!status)
 		status = resolve_tspec(t, "--to", times, *from, path, to);
-	if (!status && times && t->kind != T_NONE && *to >= rp_times_duration(times))
+	if (!status && times && t->kind != T_NONE && *to >= replay_times_duration(times))
 		*to = UINT64_MAX; /* the end of the run: events at its very last nanosecond too */
 	if (!status && *from > *to) {
 		char a[32], b[32];
@@ -189,7 +189,7 @@ static int resolve_window(const tspec *f, const tspec *t, const char *path, uint
 		status = cli_usage_error("--from '%s' (%s) is after --to '%s' (%s)", f->arg, a,
 					 t->arg, b);
 	}
-	rp_times_free(times);
+	replay_times_free(times);
 	return status;
 }
 
@@ -208,10 +208,10 @@ int cmd_report(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	rep_options opt = {10, 0, 0};
+	report_options opt = {10, 0, 0};
 	int json = 0;
 	int color = -1; /* auto */
-	unsigned points = GR_DEFAULT_POINTS;
+	unsigned points = GROWTH_DEFAULT_POINTS;
 	tspec from_spec, to_spec;
 	memset(&from_spec, 0, sizeof(from_spec));
 	memset(&to_spec, 0, sizeof(to_spec));
@@ -241,9 +241,9 @@ int cmd_report(int argc, char **argv)
 		case OPT_POINTS:
 			if (cli_parse_count("--points", optarg, &points))
 				return CLI_EXIT_ERROR;
-			if (points < 2 || points > GR_MAX_POINTS)
+			if (points < 2 || points > GROWTH_MAX_POINTS)
 				return cli_usage_error("invalid count for --points: '%s' (2 to %d)",
-						       optarg, GR_MAX_POINTS);
+						       optarg, GROWTH_MAX_POINTS);
 			break;
 		case OPT_COLOR:
 			if (!optarg || strcmp(optarg, "always") == 0)
@@ -272,48 +272,48 @@ int cmd_report(int argc, char **argv)
 	if (resolve_window(&from_spec, &to_spec, path, &from, &to))
 		return CLI_EXIT_ERROR;
 
-	rp_ctx *rp = NULL;
+	replay_ctx *rp = NULL;
 	sym_ctx *sym = NULL;
-	rep_ctx *rep = NULL;
-	gr_ctx *gr = NULL;
+	report_ctx *rep = NULL;
+	growth_ctx *gr = NULL;
 	int status = CLI_EXIT_ERROR;
-	int rc = rp_create(&rp);
+	int rc = replay_create(&rp);
 	if (rc) {
-		cli_error("%s", rp_strerror(rc));
+		cli_error("%s", replay_strerror(rc));
 		goto out;
 	}
-	rc = rp_set_window(rp, from, to);
+	rc = replay_set_window(rp, from, to);
 	if (!rc)
-		rc = gr_create(&gr, from, to, points);
+		rc = growth_create(&gr, from, to, points);
 	if (rc) {
-		cli_error("%s", rc == GR_ENOMEM ? gr_strerror(rc) : rp_strerror(rc));
+		cli_error("%s", rc == GROWTH_ENOMEM ? growth_strerror(rc) : replay_strerror(rc));
 		goto out;
 	}
-	rp_observer obs;
-	gr_observer(gr, rp, &obs);
-	rp_set_observer(rp, &obs);
+	replay_observer obs;
+	growth_observer(gr, rp, &obs);
+	replay_set_observer(rp, &obs);
 	if (cli_replay(rp, path))
 		goto out;
-	rc = gr_finish(gr, rp);
+	rc = growth_finish(gr, rp);
 	if (rc) {
-		cli_error("%s: %s", path, gr_strerror(rc));
+		cli_error("%s: %s", path, growth_strerror(rc));
 		goto out;
 	}
 	if (cli_symbolize(rp, path, &opt, &sym, &rep))
 		goto out;
-	rep_set_growth(rep, gr);
-	rep_set_window_args(rep, from_spec.kind ? from_spec.arg : NULL,
+	report_set_growth(rep, gr);
+	report_set_window_args(rep, from_spec.kind ? from_spec.arg : NULL,
 			    to_spec.kind ? to_spec.arg : NULL);
-	rc = json ? rep_write_json(rep, stdout) : rep_write_text(rep, stdout);
+	rc = json ? report_write_json(rep, stdout) : report_write_text(rep, stdout);
 	if (rc) {
-		cli_error("writing the report: %s", rep_strerror(rc));
+		cli_error("writing the report: %s", report_strerror(rc));
 		goto out;
 	}
 	status = 0;
 out:
-	rep_free(rep);
-	gr_free(gr);
+	report_free(rep);
+	growth_free(gr);
 	sym_free(sym);
-	rp_free(rp);
+	replay_free(rp);
 	return status;
 }

@@ -6,13 +6,13 @@
  * over get the heap carried into them.  Doubling its width merges neighbour buckets: the larger
  * maximum wins, the earlier one on ties.
  *
- * The stacks' series have GR_SERIES buckets and a shift of their own.  They are not touched per
+ * The stacks' series have GROWTH_SERIES buckets and a shift of their own.  They are not touched per
  * event: when the first event past the end of a series bucket arrives, every stack's live bytes
  * are read from the source (the replay) and stored as the value of each bucket that ended since
  * the previous snapshot, corrected for that event itself (it was applied before the observer
  * saw it).  Doubling the width keeps every second value (the later bucket end).  So an event
  * costs the timeline's update and one comparison; a snapshot costs O(stacks), and there are
- * about GR_SERIES/2 of them per doubling.
+ * about GROWTH_SERIES/2 of them per doubling.
  */
 #include "growth.h"
 
@@ -21,13 +21,13 @@
 
 #include "util.h"
 
-#define GR_SHIFT0 10 /* first bucket width: 2^10 ns */
+#define GROWTH_SHIFT0 10 /* first bucket width: 2^10 ns */
 
 /* The rare paths stay out of line, so the observer's common path needs few registers. */
 #if defined(__GNUC__)
-#define GR_COLD __attribute__((noinline, cold))
+#define GROWTH_COLD __attribute__((noinline, cold))
 #else
-#define GR_COLD
+#define GROWTH_COLD
 #endif
 
 /* A timeline bucket. */
@@ -37,7 +37,7 @@ typedef struct tlb {
 	uint64_t rss;  /* largest RSS sample, 0: none */
 } tlb;
 
-struct gr_ctx {
+struct growth_ctx {
 	uint64_t from, to;
 	unsigned cap;
 	unsigned tshift, sshift;
@@ -47,37 +47,37 @@ struct gr_ctx {
 	uint64_t rss_before, rss_before_t; /* latest RSS sample before the window */
 	int have_rss_before;
 
-	gr_source src;
+	growth_source src;
 	int opened;      /* the window's first event was seen (start[] taken) */
 	uint64_t *start; /* per stack: live bytes as the window opened */
-	uint64_t *sv;    /* per stack: GR_SERIES bucket-end values */
+	uint64_t *sv;    /* per stack: GROWTH_SERIES bucket-end values */
 	size_t nstk, capstk; /* stacks with room in start[] and sv[] */
 	unsigned s_filled;   /* series buckets whose end value is stored */
 	uint64_t s_next;     /* rel time at which bucket s_filled ends */
-	uint64_t t_lim, s_lim; /* cap << tshift, GR_SERIES << sshift: the first time beyond */
+	uint64_t t_lim, s_lim; /* cap << tshift, GROWTH_SERIES << sshift: the first time beyond */
 
 	int nomem, finished;
-	gr_point *pts;
+	growth_point *pts;
 	size_t npts;
-	gr_suspect *sus;
+	growth_suspect *sus;
 	size_t nsus, capsus;
 };
 
-const char *gr_strerror(int err)
+const char *growth_strerror(int err)
 {
 	switch (err) {
-	case GR_OK: return "success";
-	case GR_ENOMEM: return "out of memory";
-	case GR_EINVAL: return "invalid argument";
+	case GROWTH_OK: return "success";
+	case GROWTH_ENOMEM: return "out of memory";
+	case GROWTH_EINVAL: return "invalid argument";
 	}
 	return "unknown error";
 }
 
-int gr_fit_line(const double *x, const double *y, size_t n, gr_fit *out)
+int growth_fit_line(const double *x, const double *y, size_t n, growth_fit *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (n < 2)
-		return GR_EINVAL;
+		return GROWTH_EINVAL;
 	double mx = 0, my = 0;
 	for (size_t i = 0; i < n; i++) {
 		mx += x[i];
@@ -93,7 +93,7 @@ int gr_fit_line(const double *x, const double *y, size_t n, gr_fit *out)
 		syy += dy * dy;
 	}
 	if (!(sxx > 0))
-		return GR_EINVAL;
+		return GROWTH_EINVAL;
 	out->slope = sxy / sxx;
 	out->intercept = my - out->slope * mx;
 	out->r2 = syy > 0 ? (sxy * sxy) / (sxx * syy) : 0;
@@ -102,33 +102,33 @@ int gr_fit_line(const double *x, const double *y, size_t n, gr_fit *out)
 	return 0;
 }
 
-int gr_create(gr_ctx **out, uint64_t from_ns, uint64_t to_ns, unsigned points)
+int growth_create(growth_ctx **out, uint64_t from_ns, uint64_t to_ns, unsigned points)
 {
 	*out = NULL;
-	if (points < 2 || points > GR_MAX_POINTS || from_ns > to_ns)
-		return GR_EINVAL;
-	gr_ctx *g = calloc(1, sizeof(*g));
+	if (points < 2 || points > GROWTH_MAX_POINTS || from_ns > to_ns)
+		return GROWTH_EINVAL;
+	growth_ctx *g = calloc(1, sizeof(*g));
 	if (!g)
-		return GR_ENOMEM;
+		return GROWTH_ENOMEM;
 	g->tl = calloc(points, sizeof(tlb));
 	if (!g->tl) {
 		free(g);
-		return GR_ENOMEM;
+		return GROWTH_ENOMEM;
 	}
 	g->from = from_ns;
 	g->to = to_ns;
 	g->cap = points;
-	g->tshift = GR_SHIFT0;
-	g->sshift = GR_SHIFT0;
+	g->tshift = GROWTH_SHIFT0;
+	g->sshift = GROWTH_SHIFT0;
 	g->tl_last = -1;
-	g->t_lim = (uint64_t)points << GR_SHIFT0;
-	g->s_lim = (uint64_t)GR_SERIES << GR_SHIFT0;
-	g->s_next = (uint64_t)1 << GR_SHIFT0;
+	g->t_lim = (uint64_t)points << GROWTH_SHIFT0;
+	g->s_lim = (uint64_t)GROWTH_SERIES << GROWTH_SHIFT0;
+	g->s_next = (uint64_t)1 << GROWTH_SHIFT0;
 	*out = g;
 	return 0;
 }
 
-void gr_free(gr_ctx *g)
+void growth_free(growth_ctx *g)
 {
 	if (!g)
 		return;
@@ -143,7 +143,7 @@ void gr_free(gr_ctx *g)
 /* ---- the timeline ---- */
 
 /* Doubles the timeline's bucket width. */
-static void tl_rescale(gr_ctx *g)
+static void tl_rescale(growth_ctx *g)
 {
 	for (unsigned i = 0; i < g->cap; i++) {
 		tlb *src = &g->tl[i], *dst = &g->tl[i >> 1];
@@ -166,7 +166,7 @@ static void tl_rescale(gr_ctx *g)
 }
 
 /* Returns the timeline bucket of a time `rel` ns into the window, widening buckets as needed. */
-GR_COLD static size_t tl_bucket(gr_ctx *g, uint64_t rel)
+GROWTH_COLD static size_t tl_bucket(growth_ctx *g, uint64_t rel)
 {
 	while ((rel >> g->tshift) >= g->cap)
 		tl_rescale(g);
@@ -174,7 +174,7 @@ GR_COLD static size_t tl_bucket(gr_ctx *g, uint64_t rel)
 }
 
 /* Fills the buckets after tl_last up to b with the heap carried into them. */
-GR_COLD static void tl_fill(gr_ctx *g, size_t b, uint64_t carried)
+GROWTH_COLD static void tl_fill(growth_ctx *g, size_t b, uint64_t carried)
 {
 	for (size_t i = (size_t)(g->tl_last + 1); i <= b; i++) {
 		g->tl[i].heap = carried;
@@ -187,7 +187,7 @@ GR_COLD static void tl_fill(gr_ctx *g, size_t b, uint64_t carried)
 /* ---- the stacks' series ---- */
 
 /* Makes room for n stacks (new ones hold 0 everywhere: they had nothing live).  0 or -1. */
-static int stacks_room(gr_ctx *g, size_t n)
+static int stacks_room(growth_ctx *g, size_t n)
 {
 	if (n <= g->nstk)
 		return 0;
@@ -195,14 +195,14 @@ static int stacks_room(gr_ctx *g, size_t n)
 		size_t cap = g->capstk ? g->capstk : 64;
 		while (cap < n)
 			cap *= 2;
-		if (cap > SIZE_MAX / (GR_SERIES * sizeof(uint64_t))) {
+		if (cap > SIZE_MAX / (GROWTH_SERIES * sizeof(uint64_t))) {
 			g->nomem = 1;
 			return -1;
 		}
 		uint64_t *st = realloc(g->start, cap * sizeof(uint64_t));
 		if (st)
 			g->start = st;
-		uint64_t *sv = st ? realloc(g->sv, cap * GR_SERIES * sizeof(uint64_t)) : NULL;
+		uint64_t *sv = st ? realloc(g->sv, cap * GROWTH_SERIES * sizeof(uint64_t)) : NULL;
 		if (!sv) {
 			g->nomem = 1;
 			return -1;
@@ -211,19 +211,19 @@ static int stacks_room(gr_ctx *g, size_t n)
 		g->capstk = cap;
 	}
 	memset(g->start + g->nstk, 0, (n - g->nstk) * sizeof(uint64_t));
-	memset(g->sv + g->nstk * GR_SERIES, 0, (n - g->nstk) * GR_SERIES * sizeof(uint64_t));
+	memset(g->sv + g->nstk * GROWTH_SERIES, 0, (n - g->nstk) * GROWTH_SERIES * sizeof(uint64_t));
 	g->nstk = n;
 	return 0;
 }
 
 /* Stacks the source knows (none before an observer was installed). */
-static size_t source_count(const gr_ctx *g) { return g->src.count ? g->src.count(g->src.ctx) : 0; }
+static size_t source_count(const growth_ctx *g) { return g->src.count ? g->src.count(g->src.ctx) : 0; }
 
 /* A stack's live bytes before the event `ev` (already applied) changed them. */
-static uint64_t live_before(const gr_ctx *g, size_t i, const rp_event *ev)
+static uint64_t live_before(const growth_ctx *g, size_t i, const replay_event *ev)
 {
 	uint64_t v = g->src.live(g->src.ctx, i);
-	if (ev && i == ev->stack_index && ev->status == RP_ST_OK) {
+	if (ev && i == ev->stack_index && ev->status == REPLAY_ST_OK) {
 		if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC)
 			v -= ev->size;
 		else
@@ -233,29 +233,29 @@ static uint64_t live_before(const gr_ctx *g, size_t i, const rp_event *ev)
 }
 
 /* Doubles the series' bucket width: a merged bucket ends where its second half ended. */
-static void series_rescale(gr_ctx *g)
+static void series_rescale(growth_ctx *g)
 {
 	unsigned keep = g->s_filled / 2;
 	for (size_t i = 0; i < g->nstk; i++) {
-		uint64_t *v = g->sv + i * GR_SERIES;
+		uint64_t *v = g->sv + i * GROWTH_SERIES;
 		for (unsigned k = 0; k < keep; k++)
 			v[k] = v[2 * k + 1];
 	}
 	g->s_filled = keep;
 	g->sshift++;
-	g->s_lim = (uint64_t)GR_SERIES << g->sshift;
+	g->s_lim = (uint64_t)GROWTH_SERIES << g->sshift;
 	g->s_next = (uint64_t)(keep + 1) << g->sshift;
 }
 
 /* Stores, for every stack, its live bytes before `ev` (NULL: as they are) as the end value of
  * the series buckets [s_filled, upto). */
-static void series_snapshot(gr_ctx *g, unsigned upto, const rp_event *ev)
+static void series_snapshot(growth_ctx *g, unsigned upto, const replay_event *ev)
 {
 	if (stacks_room(g, source_count(g)))
 		return;
 	for (size_t i = 0; i < g->nstk; i++) {
 		uint64_t v = live_before(g, i, ev);
-		uint64_t *s = g->sv + i * GR_SERIES;
+		uint64_t *s = g->sv + i * GROWTH_SERIES;
 		for (unsigned k = g->s_filled; k < upto; k++)
 			s[k] = v;
 	}
@@ -264,7 +264,7 @@ static void series_snapshot(gr_ctx *g, unsigned upto, const rp_event *ev)
 }
 
 /* An event at rel >= s_next: the buckets before its own have ended. */
-GR_COLD static void series_advance(gr_ctx *g, uint64_t rel, const rp_event *ev)
+GROWTH_COLD static void series_advance(growth_ctx *g, uint64_t rel, const replay_event *ev)
 {
 	while (rel >= g->s_lim)
 		series_rescale(g);
@@ -276,7 +276,7 @@ GR_COLD static void series_advance(gr_ctx *g, uint64_t rel, const rp_event *ev)
 }
 
 /* The first event of the window: every stack's live bytes as it opened. */
-GR_COLD static void window_opens(gr_ctx *g, const rp_event *ev)
+GROWTH_COLD static void window_opens(growth_ctx *g, const replay_event *ev)
 {
 	g->opened = 1;
 	if (stacks_room(g, source_count(g)))
@@ -287,10 +287,10 @@ GR_COLD static void window_opens(gr_ctx *g, const rp_event *ev)
 
 /* ---- the observer ---- */
 
-static void on_event(void *ctx, const rp_event *ev)
+static void on_event(void *ctx, const replay_event *ev)
 {
-	gr_ctx *g = ctx;
-	if (ev->status > RP_ST_FIXUP)
+	growth_ctx *g = ctx;
+	if (ev->status > REPLAY_ST_FIXUP)
 		return; /* STALE, UNMATCHED, INVALID: ignored by the replay, nothing changed */
 	uint64_t heap_before = g->heap_cur;
 	g->heap_cur = ev->heap_bytes;
@@ -312,7 +312,7 @@ static void on_event(void *ctx, const rp_event *ev)
 
 static void on_rss(void *ctx, uint64_t time_ns, uint64_t rss_bytes)
 {
-	gr_ctx *g = ctx;
+	growth_ctx *g = ctx;
 	if (time_ns < g->from) {
 		if (!g->have_rss_before || time_ns >= g->rss_before_t) {
 			g->rss_before = rss_bytes;
@@ -328,16 +328,16 @@ static void on_rss(void *ctx, uint64_t time_ns, uint64_t rss_bytes)
 		g->tl[b].rss = rss_bytes;
 }
 
-static size_t rp_src_count(const void *ctx) { return rp_stack_count(ctx); }
-static uint64_t rp_src_live(const void *ctx, size_t i) { return rp_stack_at(ctx, i)->live_bytes; }
+static size_t replay_src_count(const void *ctx) { return replay_stack_count(ctx); }
+static uint64_t replay_src_live(const void *ctx, size_t i) { return replay_stack_at(ctx, i)->live_bytes; }
 
-void gr_observer(gr_ctx *g, const rp_ctx *rp, rp_observer *obs)
+void growth_observer(growth_ctx *g, const replay_ctx *rp, replay_observer *obs)
 {
-	gr_source src = {rp_src_count, rp_src_live, rp};
-	gr_observer_source(g, &src, obs);
+	growth_source src = {replay_src_count, replay_src_live, rp};
+	growth_observer_source(g, &src, obs);
 }
 
-void gr_observer_source(gr_ctx *g, const gr_source *src, rp_observer *obs)
+void growth_observer_source(growth_ctx *g, const growth_source *src, replay_observer *obs)
 {
 	g->src = *src;
 	obs->event = on_event;
@@ -356,7 +356,7 @@ static uint64_t buckets_for(uint64_t span, unsigned shift)
 	return n ? n : 1;
 }
 
-static int build_timeline(gr_ctx *g, uint64_t span)
+static int build_timeline(growth_ctx *g, uint64_t span)
 {
 	while (buckets_for(span, g->tshift) > g->cap)
 		tl_rescale(g);
@@ -364,12 +364,12 @@ static int build_timeline(gr_ctx *g, uint64_t span)
 	if ((long)nb <= g->tl_last)
 		nb = (size_t)g->tl_last + 1;
 	tl_fill(g, nb - 1, g->heap_cur);
-	g->pts = calloc(nb, sizeof(gr_point));
+	g->pts = calloc(nb, sizeof(growth_point));
 	if (!g->pts)
-		return GR_ENOMEM;
+		return GROWTH_ENOMEM;
 	uint64_t rss = g->rss_before;
 	for (size_t i = 0; i < nb; i++) {
-		gr_point *p = &g->pts[i];
+		growth_point *p = &g->pts[i];
 		p->start_ns = g->from + ((uint64_t)i << g->tshift);
 		p->time_ns = g->tl[i].t;
 		p->heap_bytes = g->tl[i].heap;
@@ -385,7 +385,7 @@ static int build_timeline(gr_ctx *g, uint64_t span)
 
 static int cmp_suspects(const void *pa, const void *pb)
 {
-	const gr_suspect *a = pa, *b = pb;
+	const growth_suspect *a = pa, *b = pb;
 	if (a->score != b->score)
 		return a->score > b->score ? -1 : 1;
 	if (a->stack_id != b->stack_id)
@@ -393,32 +393,32 @@ static int cmp_suspects(const void *pa, const void *pb)
 	return 0;
 }
 
-static int build_suspects(gr_ctx *g, const rp_ctx *rp, uint64_t span)
+static int build_suspects(growth_ctx *g, const replay_ctx *rp, uint64_t span)
 {
 	if (!g->opened) /* nothing happened in the window: every stack as it opened */
 		window_opens(g, NULL);
-	while (buckets_for(span, g->sshift) > GR_SERIES)
+	while (buckets_for(span, g->sshift) > GROWTH_SERIES)
 		series_rescale(g);
 	unsigned ns = (unsigned)buckets_for(span, g->sshift);
 	if (ns < g->s_filled)
 		ns = g->s_filled;
 	/* the buckets still open end with the window: the stacks' figures at its end */
-	size_t nstk = rp ? rp_stack_count(rp) : source_count(g);
+	size_t nstk = rp ? replay_stack_count(rp) : source_count(g);
 	if (stacks_room(g, nstk))
-		return GR_ENOMEM;
+		return GROWTH_ENOMEM;
 	for (size_t i = 0; i < g->nstk; i++) {
-		uint64_t v = rp ? rp_stack_at(rp, i)->heap_bytes : g->src.live(g->src.ctx, i);
+		uint64_t v = rp ? replay_stack_at(rp, i)->heap_bytes : g->src.live(g->src.ctx, i);
 		for (unsigned k = g->s_filled; k < ns; k++)
-			g->sv[i * GR_SERIES + k] = v;
+			g->sv[i * GROWTH_SERIES + k] = v;
 	}
 	g->s_filled = ns;
-	double x[GR_SERIES], y[GR_SERIES];
+	double x[GROWTH_SERIES], y[GROWTH_SERIES];
 	for (unsigned i = 0; i < ns; i++) {
 		uint64_t end = (uint64_t)(i + 1) << g->sshift;
 		x[i] = (double)(end < span ? end : span) / 1e9;
 	}
 	for (size_t idx = 0; idx < g->nstk; idx++) {
-		const uint64_t *v = g->sv + idx * GR_SERIES;
+		const uint64_t *v = g->sv + idx * GROWTH_SERIES;
 		/* the fit runs up to the last bucket holding the stack's maximum, which must lie in
 		 * the window's last eighth: memory released at shutdown does not hide growth */
 		uint64_t max = 0;
@@ -430,16 +430,16 @@ static int build_suspects(gr_ctx *g, const rp_ctx *rp, uint64_t span)
 				p = i;
 			}
 		}
-		if (p + 1 < GR_MIN_BUCKETS || p + 1 + ns / 8 < ns || v[p] <= v[0])
+		if (p + 1 < GROWTH_MIN_BUCKETS || p + 1 + ns / 8 < ns || v[p] <= v[0])
 			continue;
-		gr_fit fit;
-		if (gr_fit_line(x, y, p + 1, &fit) || !(fit.slope > 0) || fit.r2 < GR_MIN_R2)
+		growth_fit fit;
+		if (growth_fit_line(x, y, p + 1, &fit) || !(fit.slope > 0) || fit.r2 < GROWTH_MIN_R2)
 			continue;
-		if (ut_grow((void **)&g->sus, &g->capsus, g->nsus + 1, sizeof(gr_suspect)))
-			return GR_ENOMEM;
-		gr_suspect *o = &g->sus[g->nsus++];
+		if (util_grow((void **)&g->sus, &g->capsus, g->nsus + 1, sizeof(growth_suspect)))
+			return GROWTH_ENOMEM;
+		growth_suspect *o = &g->sus[g->nsus++];
 		o->stack_index = idx;
-		o->stack_id = rp ? rp_stack_at(rp, idx)->id : idx;
+		o->stack_id = rp ? replay_stack_at(rp, idx)->id : idx;
 		o->start_bytes = g->start[idx];
 		o->end_bytes = v[ns - 1];
 		o->max_bytes = max;
@@ -450,22 +450,22 @@ static int build_suspects(gr_ctx *g, const rp_ctx *rp, uint64_t span)
 		o->series = v;
 	}
 	if (g->nsus)
-		qsort(g->sus, g->nsus, sizeof(gr_suspect), cmp_suspects);
+		qsort(g->sus, g->nsus, sizeof(growth_suspect), cmp_suspects);
 	return 0;
 }
 
-int gr_finish(gr_ctx *g, const rp_ctx *rp)
+int growth_finish(growth_ctx *g, const replay_ctx *rp)
 {
-	return gr_finish_at(g, rp, rp_get_summary(rp)->window_to_ns);
+	return growth_finish_at(g, rp, replay_get_summary(rp)->window_to_ns);
 }
 
-int gr_finish_at(gr_ctx *g, const rp_ctx *rp, uint64_t end_ns)
+int growth_finish_at(growth_ctx *g, const replay_ctx *rp, uint64_t end_ns)
 {
 	if (g->finished)
-		return GR_EINVAL;
+		return GROWTH_EINVAL;
 	g->finished = 1;
 	if (g->nomem)
-		return GR_ENOMEM;
+		return GROWTH_ENOMEM;
 	uint64_t span = end_ns > g->from ? end_ns - g->from : 0;
 	int rc = build_timeline(g, span);
 	if (!rc)
@@ -473,9 +473,9 @@ int gr_finish_at(gr_ctx *g, const rp_ctx *rp, uint64_t end_ns)
 	return rc;
 }
 
-size_t gr_timeline_count(const gr_ctx *g) { return g->npts; }
-const gr_point *gr_timeline_at(const gr_ctx *g, size_t i) { return &g->pts[i]; }
-uint64_t gr_timeline_step_ns(const gr_ctx *g) { return (uint64_t)1 << g->tshift; }
-size_t gr_suspect_count(const gr_ctx *g) { return g->nsus; }
-const gr_suspect *gr_suspect_at(const gr_ctx *g, size_t i) { return &g->sus[i]; }
-uint64_t gr_series_step_ns(const gr_ctx *g) { return (uint64_t)1 << g->sshift; }
+size_t growth_timeline_count(const growth_ctx *g) { return g->npts; }
+const growth_point *growth_timeline_at(const growth_ctx *g, size_t i) { return &g->pts[i]; }
+uint64_t growth_timeline_step_ns(const growth_ctx *g) { return (uint64_t)1 << g->tshift; }
+size_t growth_suspect_count(const growth_ctx *g) { return g->nsus; }
+const growth_suspect *growth_suspect_at(const growth_ctx *g, size_t i) { return &g->sus[i]; }
+uint64_t growth_series_step_ns(const growth_ctx *g) { return (uint64_t)1 << g->sshift; }

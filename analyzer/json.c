@@ -1,6 +1,6 @@
 /*
  * json.c: the streaming JSON writer (see json.h).  State is a fixed stack of open containers;
- * nesting deeper than JS_MAX_DEPTH is refused (the reports nest four levels).
+ * nesting deeper than JSON_MAX_DEPTH is refused (the reports nest four levels).
  */
 #include "json.h"
 
@@ -11,59 +11,59 @@
 
 #include "util.h"
 
-#define JS_MAX_DEPTH 32
+#define JSON_MAX_DEPTH 32
 
-typedef struct js_level {
+typedef struct json_level {
 	int count;   /* values written in this container */
 	int compact;
 	int object;
-} js_level;
+} json_level;
 
-struct js_writer {
+struct json_writer {
 	FILE *f;
-	js_level lv[JS_MAX_DEPTH];
+	json_level lv[JSON_MAX_DEPTH];
 	int depth;
 	int after_key;
 	int err;
 	int done; /* a complete top-level value was written */
 };
 
-const char *js_strerror(int err)
+const char *json_strerror(int err)
 {
 	switch (err) {
-	case JS_OK: return "success";
-	case JS_ENOMEM: return "out of memory";
-	case JS_EDEPTH: return "bad JSON nesting";
-	case JS_EIO: return "write error";
+	case JSON_OK: return "success";
+	case JSON_ENOMEM: return "out of memory";
+	case JSON_EDEPTH: return "bad JSON nesting";
+	case JSON_EIO: return "write error";
 	}
 	return "unknown error";
 }
 
-int js_create(js_writer **out, FILE *f)
+int json_create(json_writer **out, FILE *f)
 {
 	*out = NULL;
-	js_writer *w = calloc(1, sizeof(*w));
+	json_writer *w = calloc(1, sizeof(*w));
 	if (!w)
-		return JS_ENOMEM;
+		return JSON_ENOMEM;
 	w->f = f;
 	*out = w;
 	return 0;
 }
 
-void js_free(js_writer *w) { free(w); }
+void json_free(json_writer *w) { free(w); }
 
-int js_finish(js_writer *w)
+int json_finish(json_writer *w)
 {
 	if (!w->err && w->depth != 0)
-		w->err = JS_EDEPTH;
+		w->err = JSON_EDEPTH;
 	if (w->done)
 		fputc('\n', w->f);
 	if (!w->err && (fflush(w->f) != 0 || ferror(w->f)))
-		w->err = JS_EIO;
+		w->err = JSON_EIO;
 	return w->err;
 }
 
-static void indent(js_writer *w, int depth)
+static void indent(json_writer *w, int depth)
 {
 	fputc('\n', w->f);
 	for (int i = 0; i < depth; i++)
@@ -71,7 +71,7 @@ static void indent(js_writer *w, int depth)
 }
 
 /* Writes what goes before a value (or a key): separator and layout. */
-static void before_value(js_writer *w)
+static void before_value(json_writer *w)
 {
 	if (w->after_key) {
 		w->after_key = 0;
@@ -79,7 +79,7 @@ static void before_value(js_writer *w)
 	}
 	if (w->depth == 0)
 		return;
-	js_level *l = &w->lv[w->depth - 1];
+	json_level *l = &w->lv[w->depth - 1];
 	if (l->count++)
 		fputc(',', w->f);
 	if (l->compact) {
@@ -90,46 +90,46 @@ static void before_value(js_writer *w)
 	}
 }
 
-static void after_value(js_writer *w)
+static void after_value(json_writer *w)
 {
 	if (w->depth == 0)
 		w->done = 1;
 }
 
-static void begin(js_writer *w, int compact, int object)
+static void begin(json_writer *w, int compact, int object)
 {
 	before_value(w);
 	fputc(object ? '{' : '[', w->f);
-	if (w->depth >= JS_MAX_DEPTH) {
-		w->err = JS_EDEPTH;
+	if (w->depth >= JSON_MAX_DEPTH) {
+		w->err = JSON_EDEPTH;
 		return;
 	}
 	int outer_compact = w->depth ? w->lv[w->depth - 1].compact : 0;
-	js_level *l = &w->lv[w->depth++];
+	json_level *l = &w->lv[w->depth++];
 	l->count = 0;
 	l->compact = compact || outer_compact;
 	l->object = object;
 }
 
-static void end(js_writer *w, int object)
+static void end(json_writer *w, int object)
 {
 	if (w->depth == 0 || w->lv[w->depth - 1].object != object) {
-		w->err = JS_EDEPTH;
+		w->err = JSON_EDEPTH;
 		return;
 	}
-	js_level *l = &w->lv[--w->depth];
+	json_level *l = &w->lv[--w->depth];
 	if (l->count && !l->compact)
 		indent(w, w->depth);
 	fputc(object ? '}' : ']', w->f);
 	after_value(w);
 }
 
-void js_begin_object(js_writer *w, int compact) { begin(w, compact, 1); }
-void js_end_object(js_writer *w) { end(w, 1); }
-void js_begin_array(js_writer *w, int compact) { begin(w, compact, 0); }
-void js_end_array(js_writer *w) { end(w, 0); }
+void json_begin_object(json_writer *w, int compact) { begin(w, compact, 1); }
+void json_end_object(json_writer *w) { end(w, 1); }
+void json_begin_array(json_writer *w, int compact) { begin(w, compact, 0); }
+void json_end_array(json_writer *w) { end(w, 0); }
 
-static void put_escaped(js_writer *w, const char *s, size_t n)
+static void put_escaped(json_writer *w, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	fputc('"', w->f);
@@ -154,7 +154,7 @@ static void put_escaped(js_writer *w, const char *s, size_t n)
 			fputc((int)c, w->f);
 			i++;
 		} else {
-			size_t len = ut_utf8_len(p + i, n - i);
+			size_t len = util_utf8_len(p + i, n - i);
 			if (len == 0) {
 				fputs("\\ufffd", w->f);
 				i++;
@@ -167,10 +167,10 @@ static void put_escaped(js_writer *w, const char *s, size_t n)
 	fputc('"', w->f);
 }
 
-void js_key(js_writer *w, const char *key)
+void json_key(json_writer *w, const char *key)
 {
 	if (w->depth == 0 || !w->lv[w->depth - 1].object || w->after_key) {
-		w->err = JS_EDEPTH;
+		w->err = JSON_EDEPTH;
 		return;
 	}
 	before_value(w);
@@ -179,40 +179,40 @@ void js_key(js_writer *w, const char *key)
 	w->after_key = 1;
 }
 
-void js_strn(js_writer *w, const char *s, size_t n)
+void json_strn(json_writer *w, const char *s, size_t n)
 {
 	before_value(w);
 	put_escaped(w, s, n);
 	after_value(w);
 }
 
-void js_str(js_writer *w, const char *s)
+void json_str(json_writer *w, const char *s)
 {
 	if (!s) {
-		js_null(w);
+		json_null(w);
 		return;
 	}
-	js_strn(w, s, strlen(s));
+	json_strn(w, s, strlen(s));
 }
 
-void js_uint(js_writer *w, uint64_t v)
+void json_uint(json_writer *w, uint64_t v)
 {
 	before_value(w);
 	fprintf(w->f, "%" PRIu64, v);
 	after_value(w);
 }
 
-void js_int(js_writer *w, int64_t v)
+void json_int(json_writer *w, int64_t v)
 {
 	before_value(w);
 	fprintf(w->f, "%" PRId64, v);
 	after_value(w);
 }
 
-void js_double(js_writer *w, double v)
+void json_double(json_writer *w, double v)
 {
 	if (!isfinite(v)) {
-		js_null(w);
+		json_null(w);
 		return;
 	}
 	before_value(w);
@@ -220,7 +220,7 @@ void js_double(js_writer *w, double v)
 	after_value(w);
 }
 
-void js_seconds(js_writer *w, uint64_t ns)
+void json_seconds(json_writer *w, uint64_t ns)
 {
 	char frac[16];
 	snprintf(frac, sizeof(frac), "%09" PRIu64, ns % 1000000000u);
@@ -233,14 +233,14 @@ void js_seconds(js_writer *w, uint64_t ns)
 	after_value(w);
 }
 
-void js_bool(js_writer *w, int v)
+void json_bool(json_writer *w, int v)
 {
 	before_value(w);
 	fputs(v ? "true" : "false", w->f);
 	after_value(w);
 }
 
-void js_null(js_writer *w)
+void json_null(json_writer *w)
 {
 	before_value(w);
 	fputs("null", w->f);

@@ -1,5 +1,5 @@
 /*
- * json: a small streaming JSON writer (prefix js_).
+ * json: a small streaming JSON writer (prefix json_).
  *
  * Values are written as they come, commas and indentation are handled by the writer.  Strings are
  * escaped: quotes, backslashes and control characters, and bytes that are not well-formed UTF-8
@@ -14,40 +14,40 @@
 #include <stdio.h>
 
 enum {
-	JS_OK = 0,
-	JS_ENOMEM = -1, /* out of memory */
-	JS_EDEPTH = -2, /* containers nested too deeply, or closed more often than opened */
-	JS_EIO = -3,    /* the stream reported an error: see errno */
+	JSON_OK = 0,
+	JSON_ENOMEM = -1, /* out of memory */
+	JSON_EDEPTH = -2, /* containers nested too deeply, or closed more often than opened */
+	JSON_EIO = -3,    /* the stream reported an error: see errno */
 };
 
-/* Returns a static description of a JS_E* code. */
-const char *js_strerror(int err);
+/* Returns a static description of a JSON_E* code. */
+const char *json_strerror(int err);
 
-typedef struct js_writer js_writer;
+typedef struct json_writer json_writer;
 
 /* Creates a writer on `f` (borrowed: it must outlive the writer).  Returns 0 and *out, or
- * JS_ENOMEM.  Free with js_free. */
-int js_create(js_writer **out, FILE *f);
+ * JSON_ENOMEM.  Free with json_free. */
+int json_create(json_writer **out, FILE *f);
 /* Frees the writer (does not close the stream).  Accepts NULL. */
-void js_free(js_writer *w);
-/* Returns 0 when everything so far was written well-formed, else the first JS_E* error; after
+void json_free(json_writer *w);
+/* Returns 0 when everything so far was written well-formed, else the first JSON_E* error; after
  * the last value, also checks the stream and writes the final newline. */
-int js_finish(js_writer *w);
+int json_finish(json_writer *w);
 
-void js_begin_object(js_writer *w, int compact);
-void js_end_object(js_writer *w);
-void js_begin_array(js_writer *w, int compact);
-void js_end_array(js_writer *w);
+void json_begin_object(json_writer *w, int compact);
+void json_end_object(json_writer *w);
+void json_begin_array(json_writer *w, int compact);
+void json_end_array(json_writer *w);
 /* Writes an object key (escaped); the next call writes its value. */
-void js_key(js_writer *w, const char *key);
-void js_str(js_writer *w, const char *s);            /* NULL writes null */
-void js_strn(js_writer *w, const char *s, size_t n); /* n bytes, may hold NULs */
-void js_uint(js_writer *w, uint64_t v);
-void js_int(js_writer *w, int64_t v);
-void js_double(js_writer *w, double v);              /* NaN and infinities write null */
+void json_key(json_writer *w, const char *key);
+void json_str(json_writer *w, const char *s);            /* NULL writes null */
+void json_strn(json_writer *w, const char *s, size_t n); /* n bytes, may hold NULs */
+void json_uint(json_writer *w, uint64_t v);
+void json_int(json_writer *w, int64_t v);
+void json_double(json_writer *w, double v);              /* NaN and infinities write null */
 /* Writes ns / 1e9 exactly, as a decimal number of seconds. */
-void js_seconds(js_writer *w, uint64_t ns);
-void js_bool(js_writer *w, int v);
-void js_null(js_writer *w);
+void json_seconds(json_writer *w, uint64_t ns);
+void json_bool(json_writer *w, int v);
+void json_null(json_writer *w);
 
 #endif

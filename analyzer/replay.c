@@ -29,14 +29,14 @@
 
 /* Forces the inlining of a function of the per-event path. */
 #if defined(__GNUC__)
-#define RP_INLINE inline __attribute__((always_inline))
+#define REPLAY_INLINE inline __attribute__((always_inline))
 #else
-#define RP_INLINE inline
+#define REPLAY_INLINE inline
 #endif
 
 
 typedef struct stk {
-	rp_stack pub;
+	replay_stack pub;
 	uint64_t *frames;
 	uint64_t gen; /* peak generation at which saved_* were taken */
 	uint64_t saved_bytes, saved_allocs;
@@ -55,7 +55,7 @@ typedef struct blk {
 
 /* A growing list of marks with their own label copies. */
 typedef struct markset {
-	rp_mark *v;
+	replay_mark *v;
 	size_t n, cap;
 } markset;
 
@@ -71,22 +71,22 @@ typedef struct thr {
 	uint64_t rf_ptr, rf_size;
 } thr;
 
-struct rp_ctx {
-	rp_observer obs;
-	rp_warn_fn warn;
+struct replay_ctx {
+	replay_observer obs;
+	replay_warn_fn warn;
 	void *warn_ctx;
-	rp_summary sum;
-	rp_header hdr;
+	replay_summary sum;
+	replay_header hdr;
 	char *exe, *argbuf;
 	char **argv;
 
 	stk *stks;
 	size_t nstk, capstk;
-	ut_map stkmap;
+	util_map stkmap;
 
 	thr *thrs;
 	size_t nthr, capthr;
-	ut_map thrmap;
+	util_map thrmap;
 	uint32_t last_thr;  /* thread of the previous event */
 	uint64_t last_tid;  /* its id (when nthr > 0) */
 	uint32_t *direct;   /* stack id -> index + 1 (0: not seen), for ids < ndirect */
@@ -96,9 +96,9 @@ struct rp_ctx {
 	size_t livecap, livecount;
 	unsigned liveshift; /* 64 - log2(livecap) */
 	uint64_t max_key;   /* largest key ever inserted */
-	blk *recent;        /* RP_RECENT blocks indexed by key (see the live map), or NULL */
+	blk *recent;        /* REPLAY_RECENT blocks indexed by key (see the live map), or NULL */
 
-	rp_modrec *mods;
+	replay_modrec *mods;
 	size_t nmod, capmod;
 	markset marks;
 
@@ -111,13 +111,13 @@ struct rp_ctx {
 	int nomem;
 };
 
-const char *rp_strerror(int err)
+const char *replay_strerror(int err)
 {
 	switch (err) {
-	case RP_OK: return "success";
-	case RP_ENOMEM: return "out of memory";
-	case RP_ENOTRACE: return "nothing could be read";
-	case RP_EINVAL: return "invalid argument";
+	case REPLAY_OK: return "success";
+	case REPLAY_ENOMEM: return "out of memory";
+	case REPLAY_ENOTRACE: return "nothing could be read";
+	case REPLAY_EINVAL: return "invalid argument";
 	}
 	return "unknown error";
 }
@@ -126,12 +126,12 @@ const char *rp_strerror(int err)
 
 static int markset_add(markset *m, uint64_t time_ns, uint64_t tid, const char *label, size_t n)
 {
-	if (ut_grow((void **)&m->v, &m->cap, m->n + 1, sizeof(rp_mark)))
-		return RP_ENOMEM;
+	if (util_grow((void **)&m->v, &m->cap, m->n + 1, sizeof(replay_mark)))
+		return REPLAY_ENOMEM;
 	size_t len = strnlen(label, n);
 	char *copy = malloc(len + 1);
 	if (!copy)
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	memcpy(copy, label, len);
 	copy[len] = '\0';
 	m->v[m->n].time_ns = time_ns;
@@ -149,29 +149,29 @@ static void markset_release(markset *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int rp_create(rp_ctx **out)
+int replay_create(replay_ctx **out)
 {
 	*out = NULL;
-	rp_ctx *rp = calloc(1, sizeof(*rp));
+	replay_ctx *rp = calloc(1, sizeof(*rp));
 	if (!rp)
-		return RP_ENOMEM;
-	ut_map_init(&rp->stkmap);
-	ut_map_init(&rp->thrmap);
+		return REPLAY_ENOMEM;
+	util_map_init(&rp->stkmap);
+	util_map_init(&rp->thrmap);
 	rp->win_to = UINT64_MAX;
 	*out = rp;
 	return 0;
 }
 
-void rp_free(rp_ctx *rp)
+void replay_free(replay_ctx *rp)
 {
 	if (!rp)
 		return;
 	for (size_t i = 0; i < rp->nstk; i++)
 		free(rp->stks[i].frames);
 	free(rp->stks);
-	ut_map_release(&rp->stkmap);
+	util_map_release(&rp->stkmap);
 	free(rp->thrs);
-	ut_map_release(&rp->thrmap);
+	util_map_release(&rp->thrmap);
 	free(rp->direct);
 	free(rp->live);
 	free(rp->recent);
@@ -185,7 +185,7 @@ void rp_free(rp_ctx *rp)
 	free(rp);
 }
 
-void rp_set_observer(rp_ctx *rp, const rp_observer *obs)
+void replay_set_observer(replay_ctx *rp, const replay_observer *obs)
 {
 	if (obs)
 		rp->obs = *obs;
@@ -193,16 +193,16 @@ void rp_set_observer(rp_ctx *rp, const rp_observer *obs)
 		memset(&rp->obs, 0, sizeof(rp->obs));
 }
 
-void rp_set_warn(rp_ctx *rp, rp_warn_fn fn, void *ctx)
+void replay_set_warn(replay_ctx *rp, replay_warn_fn fn, void *ctx)
 {
 	rp->warn = fn;
 	rp->warn_ctx = ctx;
 }
 
-int rp_set_window(rp_ctx *rp, uint64_t from_ns, uint64_t to_ns)
+int replay_set_window(replay_ctx *rp, uint64_t from_ns, uint64_t to_ns)
 {
 	if (from_ns > to_ns || rp->ran)
-		return RP_EINVAL;
+		return REPLAY_EINVAL;
 	rp->win_from = from_ns;
 	rp->win_to = to_ns;
 	rp->sum.windowed = from_ns > 0 || to_ns != UINT64_MAX;
@@ -212,9 +212,9 @@ int rp_set_window(rp_ctx *rp, uint64_t from_ns, uint64_t to_ns)
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static void warnf(rp_ctx *rp, const char *fmt, ...);
+static void warnf(replay_ctx *rp, const char *fmt, ...);
 
-static void warnf(rp_ctx *rp, const char *fmt, ...)
+static void warnf(replay_ctx *rp, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -225,7 +225,7 @@ static void warnf(rp_ctx *rp, const char *fmt, ...)
 		rp->warn(rp->warn_ctx, buf);
 }
 
-void rp_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_header)
+void replay_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_header)
 {
 	switch (rc) {
 	case TF_EEMPTY:
@@ -269,22 +269,22 @@ void rp_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_h
 
 /* Stack ids are small dense numbers in a sane trace: ids below this are looked up in a direct
  * array, larger ones (only in a damaged or hostile trace) in the hash map. */
-#define RP_DIRECT_STACKS (1u << 20)
+#define REPLAY_DIRECT_STACKS (1u << 20)
 
 /* The index of key in a dense array (*arr: *n elements of elem bytes, *cap allocated) indexed
  * by map; when key is new, a zeroed element is appended for it and *made set.  -1 when out of
  * memory. */
-static int64_t dense_index(ut_map *map, void **arr, size_t *cap, size_t *n, size_t elem,
+static int64_t dense_index(util_map *map, void **arr, size_t *cap, size_t *n, size_t elem,
 			   uint64_t key, int *made)
 {
 	uint32_t idx;
 	*made = 0;
-	if (ut_map_get(map, key, &idx))
+	if (util_map_get(map, key, &idx))
 		return idx;
-	if (*n >= UINT32_MAX - 1 || ut_grow(arr, cap, *n + 1, elem))
+	if (*n >= UINT32_MAX - 1 || util_grow(arr, cap, *n + 1, elem))
 		return -1;
 	idx = (uint32_t)*n;
-	if (ut_map_put(map, key, idx))
+	if (util_map_put(map, key, idx))
 		return -1;
 	memset((char *)*arr + (size_t)idx * elem, 0, elem);
 	(*n)++;
@@ -292,17 +292,17 @@ static int64_t dense_index(ut_map *map, void **arr, size_t *cap, size_t *n, size
 	return idx;
 }
 
-static int64_t stack_slow(rp_ctx *rp, uint64_t id)
+static int64_t stack_slow(replay_ctx *rp, uint64_t id)
 {
 	int made;
 	int64_t idx = dense_index(&rp->stkmap, (void **)&rp->stks, &rp->capstk, &rp->nstk,
 				  sizeof(stk), id, &made);
 	if (idx < 0 || !made)
 		return idx;
-	if (id < RP_DIRECT_STACKS) {
+	if (id < REPLAY_DIRECT_STACKS) {
 		if (id >= rp->ndirect) {
 			size_t old = rp->ndirect;
-			if (ut_grow((void **)&rp->direct, &rp->ndirect, (size_t)id + 1,
+			if (util_grow((void **)&rp->direct, &rp->ndirect, (size_t)id + 1,
 				    sizeof(*rp->direct)))
 				return -1;
 			memset(rp->direct + old, 0, (rp->ndirect - old) * sizeof(*rp->direct));
@@ -317,25 +317,25 @@ static int64_t stack_slow(rp_ctx *rp, uint64_t id)
 
 /* Finds or creates the stack entry of `id`; returns its index, or -1 when out of memory.  The
  * direct array inline, the rest out of line: this runs for every allocation. */
-static inline int64_t stack_index(rp_ctx *rp, uint64_t id)
+static inline int64_t stack_index(replay_ctx *rp, uint64_t id)
 {
 	if (id < rp->ndirect && rp->direct[id])
 		return rp->direct[id] - 1;
 	return stack_slow(rp, id);
 }
 
-static int define_stack(rp_ctx *rp, const tf_stack *ts)
+static int define_stack(replay_ctx *rp, const tf_stack *ts)
 {
 	int64_t idx = stack_index(rp, ts->id);
 	if (idx < 0)
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	stk *s = &rp->stks[idx];
 	if (s->pub.defined)
 		return 0; /* a second definition of the same id: the first one stands */
 	if (ts->nframes) {
 		s->frames = malloc(ts->nframes * sizeof(uint64_t));
 		if (!s->frames)
-			return RP_ENOMEM;
+			return REPLAY_ENOMEM;
 		memcpy(s->frames, ts->frames, ts->nframes * sizeof(uint64_t));
 	}
 	s->pub.defined = 1;
@@ -346,7 +346,7 @@ static int define_stack(rp_ctx *rp, const tf_stack *ts)
 }
 
 /* Saves a stack's figures before their first change after the latest peak. */
-static void touch(rp_ctx *rp, stk *s)
+static void touch(replay_ctx *rp, stk *s)
 {
 	if (s->gen != rp->peak_gen) {
 		s->saved_bytes = s->pub.live_bytes;
@@ -357,7 +357,7 @@ static void touch(rp_ctx *rp, stk *s)
 
 /* ---- live map ----
  *
- * Keys are allocation numbers + 1: consecutive, and most blocks die young.  The RP_RECENT most
+ * Keys are allocation numbers + 1: consecutive, and most blocks die young.  The REPLAY_RECENT most
  * recent allocations sit in an array indexed by their key (`recent`): an allocation writes the
  * next slot in turn, a free finds its block at a known place.  A block still live when its slot
  * comes round again moves to a hash table (open addressing, backward-shift deletion).
@@ -371,16 +371,16 @@ static void touch(rp_ctx *rp, stk *s)
  * time; with 2^18 slots they are under 3%.  (With 2^17 slots the cxx analysis took 5% longer;
  * 2^19 were no faster.)  The layout of the map is never observable: only the blocks in it are.
  */
-#define RP_RECENT ((size_t)1 << 18) /* a power of two */
+#define REPLAY_RECENT ((size_t)1 << 18) /* a power of two */
 
-static inline size_t live_slot(const rp_ctx *rp, uint64_t ptr)
+static inline size_t live_slot(const replay_ctx *rp, uint64_t ptr)
 {
 	/* keys are allocation numbers + 1, mostly consecutive: Fibonacci hashing (the top bits of
 	 * the product) spreads them */
 	return (size_t)((ptr * 0x9e3779b97f4a7c15ull) >> rp->liveshift);
 }
 
-static blk *hash_find(rp_ctx *rp, uint64_t ptr)
+static blk *hash_find(replay_ctx *rp, uint64_t ptr)
 {
 	if (!rp->livecap)
 		return NULL;
@@ -393,15 +393,15 @@ static blk *hash_find(rp_ctx *rp, uint64_t ptr)
 	}
 }
 
-/* Doubles the hash table.  Returns 0 or RP_ENOMEM. */
-static int hash_grow(rp_ctx *rp)
+/* Doubles the hash table.  Returns 0 or REPLAY_ENOMEM. */
+static int hash_grow(replay_ctx *rp)
 {
 	size_t ncap = rp->livecap ? rp->livecap * 2 : 1024;
 	if (ncap > SIZE_MAX / sizeof(blk))
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	blk *nt = calloc(ncap, sizeof(blk));
 	if (!nt)
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	blk *old = rp->live;
 	size_t ocap = rp->livecap;
 	rp->live = nt;
@@ -421,11 +421,11 @@ static int hash_grow(rp_ctx *rp)
 	return 0;
 }
 
-static int hash_insert(rp_ctx *rp, const blk *b)
+static int hash_insert(replay_ctx *rp, const blk *b)
 {
 	/* at most half full: short probes */
 	if ((rp->livecount + 1) * 2 > rp->livecap && hash_grow(rp))
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	size_t mask = rp->livecap - 1;
 	size_t i = live_slot(rp, b->ptr);
 	while (rp->live[i].ptr)
@@ -435,7 +435,7 @@ static int hash_insert(rp_ctx *rp, const blk *b)
 	return 0;
 }
 
-static void hash_delete(rp_ctx *rp, blk *b)
+static void hash_delete(replay_ctx *rp, blk *b)
 {
 	size_t mask = rp->livecap - 1;
 	size_t i = (size_t)(b - rp->live);
@@ -457,42 +457,42 @@ static void hash_delete(rp_ctx *rp, blk *b)
 }
 
 /* The live block with this key, or NULL. */
-static inline blk *live_find(rp_ctx *rp, uint64_t key)
+static inline blk *live_find(replay_ctx *rp, uint64_t key)
 {
 	if (rp->recent) {
-		blk *r = &rp->recent[key & (RP_RECENT - 1)];
+		blk *r = &rp->recent[key & (REPLAY_RECENT - 1)];
 		if (r->ptr == key)
 			return r;
 	}
 	return hash_find(rp, key);
 }
 
-/* Adds a block whose key is not live.  Returns 0 or RP_ENOMEM. */
-static inline int live_insert(rp_ctx *rp, const blk *b)
+/* Adds a block whose key is not live.  Returns 0 or REPLAY_ENOMEM. */
+static inline int live_insert(replay_ctx *rp, const blk *b)
 {
 	if (__builtin_expect(!rp->recent, 0)) {
-		rp->recent = calloc(RP_RECENT, sizeof(blk));
+		rp->recent = calloc(REPLAY_RECENT, sizeof(blk));
 		if (!rp->recent)
-			return RP_ENOMEM;
+			return REPLAY_ENOMEM;
 	}
-	blk *r = &rp->recent[b->ptr & (RP_RECENT - 1)];
+	blk *r = &rp->recent[b->ptr & (REPLAY_RECENT - 1)];
 	if (r->ptr && hash_insert(rp, r))
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	*r = *b;
 	return 0;
 }
 
 /* Removes a block live_find returned. */
-static inline void live_delete(rp_ctx *rp, blk *b)
+static inline void live_delete(replay_ctx *rp, blk *b)
 {
-	if (b >= rp->recent && b < rp->recent + RP_RECENT)
+	if (b >= rp->recent && b < rp->recent + REPLAY_RECENT)
 		b->ptr = 0;
 	else
 		hash_delete(rp, b);
 }
 
 /* Removes a live block from the books (not from the map). */
-static inline void release_block(rp_ctx *rp, const blk *b)
+static inline void release_block(replay_ctx *rp, const blk *b)
 {
 	stk *s = &rp->stks[b->stack];
 	touch(rp, s);
@@ -512,12 +512,12 @@ static inline void release_block(rp_ctx *rp, const blk *b)
  * it open or close the window, apply it, hand it to the observer.  The kinds take different
  * paths through all of it, and the order of allocations and frees in a trace is not predictable:
  * the loop in read_events branches on the kind once and each kind's path is straight-line code
- * (replay_alloc, replay_free for plain ALLOC and FREE, which are nearly all events; replay_other
+ * (apply_alloc, apply_free for plain ALLOC and FREE, which are nearly all events; apply_other
  * for the rest), instead of a branch on the kind in each step.
  */
 
 /* A thread's RFREE not followed by its RALLOC: the realloc released the block (size 0). */
-static inline void end_rfree(rp_ctx *rp, thr *t)
+static inline void end_rfree(replay_ctx *rp, thr *t)
 {
 	if (t->rf_active && t->rf_known && t->rf_in)
 		rp->sum.frees++;
@@ -526,12 +526,12 @@ static inline void end_rfree(rp_ctx *rp, thr *t)
 
 /* Applies an ALLOC or RALLOC of block `key` by thread `ti` (out->status and the figures).
  * Inlined into both callers: a call per allocation cost as much as the work. */
-static RP_INLINE void do_alloc(rp_ctx *rp, uint32_t ti, uint64_t key, uint64_t size, uint64_t time,
-			    uint32_t si, int counted, rp_event *out)
+static REPLAY_INLINE void do_alloc(replay_ctx *rp, uint32_t ti, uint64_t key, uint64_t size, uint64_t time,
+			    uint32_t si, int counted, replay_event *out)
 {
 	if (key == 0) {
 		rp->sum.invalid_events++;
-		out->status = RP_ST_INVALID;
+		out->status = REPLAY_ST_INVALID;
 		return;
 	}
 	/* Allocation numbers only grow in a sane trace: a number above every one seen cannot be
@@ -540,7 +540,7 @@ static RP_INLINE void do_alloc(rp_ctx *rp, uint32_t ti, uint64_t key, uint64_t s
 		blk *old = live_find(rp, key);
 		if (old) {
 			rp->sum.fixups++;
-			out->status = RP_ST_FIXUP;
+			out->status = REPLAY_ST_FIXUP;
 			release_block(rp, old);
 			live_delete(rp, old);
 		}
@@ -571,7 +571,7 @@ static RP_INLINE void do_alloc(rp_ctx *rp, uint32_t ti, uint64_t key, uint64_t s
 		s->pub.allocated_bytes += size;
 		rp->sum.allocations++;
 		rp->sum.allocated_bytes += size;
-		rp_size_class *c = &rp->sum.sizes[rp_size_class_of(size)];
+		replay_size_class *c = &rp->sum.sizes[replay_size_class_of(size)];
 		c->allocations++;
 		c->bytes += size;
 		out->counted = 1;
@@ -586,17 +586,17 @@ static RP_INLINE void do_alloc(rp_ctx *rp, uint32_t ti, uint64_t key, uint64_t s
 
 /* Looks up the block a FREE/RFREE of `key` at `time` releases; NULL when it is ignored (status
  * set). */
-static inline blk *free_target(rp_ctx *rp, uint64_t key, uint64_t time, rp_event *out)
+static inline blk *free_target(replay_ctx *rp, uint64_t key, uint64_t time, replay_event *out)
 {
 	blk *b = live_find(rp, key);
 	if (!b) {
 		rp->sum.unmatched_frees++;
-		out->status = RP_ST_UNMATCHED;
+		out->status = REPLAY_ST_UNMATCHED;
 		return NULL;
 	}
 	if (time < b->time) {
 		rp->sum.stale_frees++;
-		out->status = RP_ST_STALE;
+		out->status = REPLAY_ST_STALE;
 		return NULL;
 	}
 	out->size = b->size;
@@ -606,7 +606,7 @@ static inline blk *free_target(rp_ctx *rp, uint64_t key, uint64_t time, rp_event
 }
 
 /* Opens the window: the heap as it stands is the first peak candidate. */
-static void open_window(rp_ctx *rp)
+static void open_window(replay_ctx *rp)
 {
 	rp->win_open = 1;
 	if (rp->sum.heap_bytes > rp->sum.peak_heap_bytes) {
@@ -619,7 +619,7 @@ static void open_window(rp_ctx *rp)
 
 /* Lets an event at `time` open or close the window.  Returns 1 when it is not applied (the
  * window is closed: nothing after it is applied or observed). */
-static inline int window_gate(rp_ctx *rp, uint64_t time)
+static inline int window_gate(replay_ctx *rp, uint64_t time)
 {
 	if (rp->win_closed)
 		return 1;
@@ -636,7 +636,7 @@ static inline int window_gate(rp_ctx *rp, uint64_t time)
 
 /* ---- reading events ---- */
 
-static int64_t thread_slow(rp_ctx *rp, uint64_t tid)
+static int64_t thread_slow(replay_ctx *rp, uint64_t tid)
 {
 	int made;
 	int64_t idx = dense_index(&rp->thrmap, (void **)&rp->thrs, &rp->capthr, &rp->nthr,
@@ -651,7 +651,7 @@ static int64_t thread_slow(rp_ctx *rp, uint64_t tid)
 }
 
 /* The index of a thread in thrs (created when new), or -1 when out of memory. */
-static inline int64_t thread_index(rp_ctx *rp, uint64_t tid)
+static inline int64_t thread_index(replay_ctx *rp, uint64_t tid)
 {
 	if (rp->nthr && rp->last_tid == tid)
 		return rp->last_thr; /* consecutive events are mostly one thread's */
@@ -659,25 +659,25 @@ static inline int64_t thread_index(rp_ctx *rp, uint64_t tid)
 }
 
 /* What every event does before it is applied: counted, its thread found (*ti), the latest time
- * kept.  Returns 0, or RP_ENOMEM. */
-static inline int event_start(rp_ctx *rp, const tf_event *ev, uint32_t *ti)
+ * kept.  Returns 0, or REPLAY_ENOMEM. */
+static inline int event_start(replay_ctx *rp, const tf_event *ev, uint32_t *ti)
 {
 	rp->sum.events_read++;
 	int64_t i = thread_index(rp, ev->tid);
 	if (i < 0)
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	*ti = (uint32_t)i;
 	return 0;
 }
 
-static inline void event_time(rp_ctx *rp, uint64_t time)
+static inline void event_time(replay_ctx *rp, uint64_t time)
 {
 	if (time > rp->max_time)
 		rp->max_time = time;
 }
 
 /* What every applied event does first: its time checked against the previous one's. */
-static inline void event_order(rp_ctx *rp, uint64_t time)
+static inline void event_order(replay_ctx *rp, uint64_t time)
 {
 	if (time < rp->last_time)
 		rp->sum.late_events++;
@@ -687,36 +687,36 @@ static inline void event_order(rp_ctx *rp, uint64_t time)
 
 /* After event_start (and the stack look-up): the latest time kept, the window gate (1: the event
  * is not applied), then *out's common fields and the order check.  Returns 1 when gated. */
-static inline int event_apply(rp_ctx *rp, const tf_event *ev, uint32_t ti, rp_event *out)
+static inline int event_apply(replay_ctx *rp, const tf_event *ev, uint32_t ti, replay_event *out)
 {
 	uint64_t time = ev->time_ns;
 	event_time(rp, time);
 	if (window_gate(rp, time))
 		return 1;
-	*out = (rp_event){.time_ns = time, .tid = rp->thrs[ti].tid, .kind = ev->kind,
+	*out = (replay_event){.time_ns = time, .tid = rp->thrs[ti].tid, .kind = ev->kind,
 			  .func = ev->func, .ptr = ev->id + 1, .in_window = (uint8_t)rp->win_open};
 	event_order(rp, time);
 	return 0;
 }
 
 /* Hands an applied event to the observer. */
-static inline void event_done(rp_ctx *rp, rp_event *out)
+static inline void event_done(replay_ctx *rp, replay_event *out)
 {
 	out->heap_bytes = rp->sum.heap_bytes;
 	if (rp->obs.event)
 		rp->obs.event(rp->obs.ctx, out);
 }
 
-/* A plain ALLOC.  Returns 0 or RP_ENOMEM. */
-static inline int replay_alloc(rp_ctx *rp, const tf_event *ev)
+/* A plain ALLOC.  Returns 0 or REPLAY_ENOMEM. */
+static inline int apply_alloc(replay_ctx *rp, const tf_event *ev)
 {
 	uint32_t ti;
 	if (event_start(rp, ev, &ti))
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	int64_t si = stack_index(rp, ev->stack);
 	if (si < 0)
-		return RP_ENOMEM;
-	rp_event out;
+		return REPLAY_ENOMEM;
+	replay_event out;
 	if (event_apply(rp, ev, ti, &out))
 		return 0;
 	uint64_t time = ev->time_ns, key = ev->id + 1;
@@ -725,19 +725,19 @@ static inline int replay_alloc(rp_ctx *rp, const tf_event *ev)
 	out.stack = rp->stks[si].pub.id;
 	end_rfree(rp, t);
 	do_alloc(rp, ti, key, ev->size, time, (uint32_t)si, 1, &out);
-	if (out.status != RP_ST_INVALID)
+	if (out.status != REPLAY_ST_INVALID)
 		t->last_ptr = key;
 	event_done(rp, &out);
-	return rp->nomem ? RP_ENOMEM : 0;
+	return rp->nomem ? REPLAY_ENOMEM : 0;
 }
 
-/* A FREE made by a call (not an implicit one).  Returns 0 or RP_ENOMEM. */
-static inline int replay_free(rp_ctx *rp, const tf_event *ev)
+/* A FREE made by a call (not an implicit one).  Returns 0 or REPLAY_ENOMEM. */
+static inline int apply_free(replay_ctx *rp, const tf_event *ev)
 {
 	uint32_t ti;
 	if (event_start(rp, ev, &ti))
-		return RP_ENOMEM;
-	rp_event out;
+		return REPLAY_ENOMEM;
+	replay_event out;
 	if (event_apply(rp, ev, ti, &out))
 		return 0;
 	uint64_t time = ev->time_ns, key = ev->id + 1;
@@ -761,20 +761,20 @@ static inline int replay_free(rp_ctx *rp, const tf_event *ev)
 	return 0;
 }
 
-/* RALLOC, RFREE and implicit FREE events.  Returns 0 or RP_ENOMEM. */
-static int replay_other(rp_ctx *rp, const tf_event *ev)
+/* RALLOC, RFREE and implicit FREE events.  Returns 0 or REPLAY_ENOMEM. */
+static int apply_other(replay_ctx *rp, const tf_event *ev)
 {
 	uint32_t ti;
 	if (event_start(rp, ev, &ti))
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	uint32_t si = 0;
 	if (ev->kind == TF_EV_RALLOC) {
 		int64_t i = stack_index(rp, ev->stack);
 		if (i < 0)
-			return RP_ENOMEM;
+			return REPLAY_ENOMEM;
 		si = (uint32_t)i;
 	}
-	rp_event out;
+	replay_event out;
 	if (event_apply(rp, ev, ti, &out))
 		return 0;
 	uint64_t time = ev->time_ns, key = ev->id + 1;
@@ -798,7 +798,7 @@ static int replay_other(rp_ctx *rp, const tf_event *ev)
 		blk *b = free_target(rp, key, time, &out);
 		if (b) {
 			rp->sum.fixups++;
-			out.status = RP_ST_FIXUP;
+			out.status = REPLAY_ST_FIXUP;
 			release_block(rp, b);
 			out.stack_live_bytes = rp->stks[b->stack].pub.live_bytes;
 			live_delete(rp, b);
@@ -823,31 +823,31 @@ static int replay_other(rp_ctx *rp, const tf_event *ev)
 	}
 	}
 	event_done(rp, &out);
-	return rp->nomem ? RP_ENOMEM : 0;
+	return rp->nomem ? REPLAY_ENOMEM : 0;
 }
 
-/* Events are decoded RP_BATCH at a time (tf_dec_events_read decodes column by column). */
-#define RP_BATCH 256
+/* Events are decoded REPLAY_BATCH at a time (tf_dec_events_read decodes column by column). */
+#define REPLAY_BATCH 256
 
 /* Applies the events of an EVENTS record: the recorder wrote them in one time order.  Returns 0
- * or RP_ENOMEM. */
-static int read_events(rp_ctx *rp, tf_record *rec)
+ * or REPLAY_ENOMEM. */
+static int read_events(replay_ctx *rp, tf_record *rec)
 {
 	tf_dec_events *it = &rec->u.events;
-	tf_event evs[RP_BATCH];
+	tf_event evs[REPLAY_BATCH];
 	size_t n;
 	int rc;
 	do {
-		rc = tf_dec_events_read(it, evs, RP_BATCH, &n);
+		rc = tf_dec_events_read(it, evs, REPLAY_BATCH, &n);
 		for (size_t i = 0; i < n; i++) {
 			const tf_event *ev = &evs[i];
 			int ret;
 			if (ev->kind == TF_EV_ALLOC)
-				ret = replay_alloc(rp, ev);
+				ret = apply_alloc(rp, ev);
 			else if (ev->kind == TF_EV_FREE && ev->func != TF_FN_IMPLICIT)
-				ret = replay_free(rp, ev);
+				ret = apply_free(rp, ev);
 			else
-				ret = replay_other(rp, ev);
+				ret = apply_other(rp, ev);
 			if (ret)
 				return ret;
 		}
@@ -860,13 +860,13 @@ static int read_events(rp_ctx *rp, tf_record *rec)
 	return 0;
 }
 
-static int read_header(rp_ctx *rp, const tf_header *h)
+static int read_header(replay_ctx *rp, const tf_header *h)
 {
 	rp->exe = malloc(h->exe_len + 1);
 	rp->argbuf = malloc(h->argv_len + 1);
 	rp->argv = calloc((size_t)h->argc + 1, sizeof(char *));
 	if (!rp->exe || !rp->argbuf || !rp->argv)
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	memcpy(rp->exe, h->exe, h->exe_len);
 	rp->exe[h->exe_len] = '\0';
 	memcpy(rp->argbuf, h->argv, h->argv_len);
@@ -890,11 +890,11 @@ static int read_header(rp_ctx *rp, const tf_header *h)
 	return 0;
 }
 
-static int add_modrec(rp_ctx *rp, const tf_record *rec)
+static int add_modrec(replay_ctx *rp, const tf_record *rec)
 {
-	if (ut_grow((void **)&rp->mods, &rp->capmod, rp->nmod + 1, sizeof(rp_modrec)))
-		return RP_ENOMEM;
-	rp_modrec *m = &rp->mods[rp->nmod];
+	if (util_grow((void **)&rp->mods, &rp->capmod, rp->nmod + 1, sizeof(replay_modrec)))
+		return REPLAY_ENOMEM;
+	replay_modrec *m = &rp->mods[rp->nmod];
 	memset(m, 0, sizeof(*m));
 	if (rec->type == TF_REC_MODULE_UNLOAD) {
 		m->unload = 1;
@@ -905,7 +905,7 @@ static int add_modrec(rp_ctx *rp, const tf_record *rec)
 		m->mod = rec->u.module;
 		char *path = malloc(m->mod.path_len + 1);
 		if (!path)
-			return RP_ENOMEM;
+			return REPLAY_ENOMEM;
 		memcpy(path, rec->u.module.path, m->mod.path_len);
 		path[m->mod.path_len] = '\0';
 		m->mod.path = path;
@@ -915,7 +915,7 @@ static int add_modrec(rp_ctx *rp, const tf_record *rec)
 }
 
 /* Handles one decoded record. */
-static int handle(rp_ctx *rp, tf_record *rec)
+static int handle(replay_ctx *rp, tf_record *rec)
 {
 	rp->sum.records++;
 	switch (rec->type) {
@@ -961,7 +961,7 @@ static int handle(rp_ctx *rp, tf_record *rec)
 	return 0; /* THREAD and unknown records carry nothing the figures need */
 }
 
-static void finish(rp_ctx *rp)
+static void finish(replay_ctx *rp)
 {
 	if (!rp->win_closed)
 		for (size_t i = 0; i < rp->nthr; i++)
@@ -986,7 +986,7 @@ static void finish(rp_ctx *rp)
 			s->pub.live_allocations = s->win_allocs;
 		}
 	}
-	rp_summary *sum = &rp->sum;
+	replay_summary *sum = &rp->sum;
 	sum->duration_ns = rp->max_time;
 	if (sum->have_end && sum->end.time_ns > sum->duration_ns)
 		sum->duration_ns = sum->end.time_ns;
@@ -994,9 +994,9 @@ static void finish(rp_ctx *rp)
 	sum->window_to_ns = rp->win_to < sum->duration_ns ? rp->win_to : sum->duration_ns;
 }
 
-static void check_end(rp_ctx *rp)
+static void check_end(replay_ctx *rp)
 {
-	rp_summary *sum = &rp->sum;
+	replay_summary *sum = &rp->sum;
 	if (sum->have_end)
 		sum->unmatched_frees += sum->end.unmatched_frees; /* the recorder drops those */
 	if (!sum->have_end) {
@@ -1015,14 +1015,14 @@ static void check_end(rp_ctx *rp)
 		warnf(rp, "%" PRIu64 " events are out of time order in the file", sum->late_events);
 }
 
-int rp_run(rp_ctx *rp, tf_reader *r)
+int replay_run(replay_ctx *rp, tf_reader *r)
 {
 	if (rp->ran)
-		return RP_EINVAL;
+		return REPLAY_EINVAL;
 	rp->ran = 1;
 	tf_record *rec = malloc(sizeof(*rec));
 	if (!rec)
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	int last_err = 0;
 	int ret = 0;
 	for (;;) {
@@ -1031,14 +1031,14 @@ int rp_run(rp_ctx *rp, tf_reader *r)
 			break;
 		if (rc < 0) {
 			if (rc == TF_ENOMEM) {
-				ret = RP_ENOMEM;
+				ret = REPLAY_ENOMEM;
 				break;
 			}
 			/* One line per problem: a corrupt stretch that yields several errors in a
 			 * row (false frame magics inside it) is one problem. */
 			if (!(rc == TF_ECORRUPT && last_err == TF_ECORRUPT)) {
 				char msg[256];
-				rp_format_read_error(msg, sizeof(msg), rc,
+				replay_format_read_error(msg, sizeof(msg), rc,
 						     tf_reader_error_offset(r), rp->sum.have_header);
 				if (rp->warn)
 					rp->warn(rp->warn_ctx, msg);
@@ -1057,52 +1057,52 @@ int rp_run(rp_ctx *rp, tf_reader *r)
 	}
 	free(rec);
 	if (ret == 0 && rp->nomem)
-		ret = RP_ENOMEM;
+		ret = REPLAY_ENOMEM;
 	if (ret)
 		return ret;
 	if (!rp->sum.have_header)
-		return RP_ENOTRACE;
+		return REPLAY_ENOTRACE;
 	finish(rp);
 	if (rp->nomem)
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	check_end(rp);
 	return 0;
 }
 
-const rp_summary *rp_get_summary(const rp_ctx *rp) { return &rp->sum; }
-const rp_header *rp_get_header(const rp_ctx *rp) { return &rp->hdr; }
-size_t rp_stack_count(const rp_ctx *rp) { return rp->nstk; }
-const rp_stack *rp_stack_at(const rp_ctx *rp, size_t i) { return &rp->stks[i].pub; }
+const replay_summary *replay_get_summary(const replay_ctx *rp) { return &rp->sum; }
+const replay_header *replay_get_header(const replay_ctx *rp) { return &rp->hdr; }
+size_t replay_stack_count(const replay_ctx *rp) { return rp->nstk; }
+const replay_stack *replay_stack_at(const replay_ctx *rp, size_t i) { return &rp->stks[i].pub; }
 
-const rp_stack *rp_stack_find(const rp_ctx *rp, uint64_t id)
+const replay_stack *replay_stack_find(const replay_ctx *rp, uint64_t id)
 {
 	uint32_t idx;
-	if (!ut_map_get(&rp->stkmap, id, &idx))
+	if (!util_map_get(&rp->stkmap, id, &idx))
 		return NULL;
 	return &rp->stks[idx].pub;
 }
 
-size_t rp_modrec_count(const rp_ctx *rp) { return rp->nmod; }
-const rp_modrec *rp_modrec_at(const rp_ctx *rp, size_t i) { return &rp->mods[i]; }
-size_t rp_mark_count(const rp_ctx *rp) { return rp->marks.n; }
-const rp_mark *rp_mark_at(const rp_ctx *rp, size_t i) { return &rp->marks.v[i]; }
+size_t replay_modrec_count(const replay_ctx *rp) { return rp->nmod; }
+const replay_modrec *replay_modrec_at(const replay_ctx *rp, size_t i) { return &rp->mods[i]; }
+size_t replay_mark_count(const replay_ctx *rp) { return rp->marks.n; }
+const replay_mark *replay_mark_at(const replay_ctx *rp, size_t i) { return &rp->marks.v[i]; }
 
 /* ---- the first pass: duration and marks ---- */
 
-struct rp_times {
+struct replay_times {
 	uint64_t duration_ns;
 	markset marks;
 };
 
-int rp_scan_times(rp_times **out, tf_reader *r)
+int replay_scan_times(replay_times **out, tf_reader *r)
 {
 	*out = NULL;
-	rp_times *t = calloc(1, sizeof(*t));
+	replay_times *t = calloc(1, sizeof(*t));
 	tf_record *rec = malloc(sizeof(*rec));
 	if (!t || !rec) {
 		free(t);
 		free(rec);
-		return RP_ENOMEM;
+		return REPLAY_ENOMEM;
 	}
 	uint64_t max_time = 0, end_time = 0;
 	int have_header = 0, have_end = 0, ret = 0;
@@ -1111,7 +1111,7 @@ int rp_scan_times(rp_times **out, tf_reader *r)
 		if (rc == 0 || rc == TF_EEMPTY)
 			break;
 		if (rc == TF_ENOMEM) {
-			ret = RP_ENOMEM;
+			ret = REPLAY_ENOMEM;
 			break;
 		}
 		if (rc < 0)
@@ -1122,12 +1122,12 @@ int rp_scan_times(rp_times **out, tf_reader *r)
 			have_header = 1;
 			break;
 		case TF_REC_EVENTS: {
-			tf_event evs[RP_BATCH];
+			tf_event evs[REPLAY_BATCH];
 			size_t n;
 			int erc;
 			do {
 				/* the events before a damaged one count (erc < 0, n > 0) */
-				erc = tf_dec_events_read(&rec->u.events, evs, RP_BATCH, &n);
+				erc = tf_dec_events_read(&rec->u.events, evs, REPLAY_BATCH, &n);
 				for (size_t i = 0; i < n; i++)
 					if (evs[i].time_ns > max_time)
 						max_time = evs[i].time_ns;
@@ -1141,7 +1141,7 @@ int rp_scan_times(rp_times **out, tf_reader *r)
 			time = rec->u.mark.time_ns;
 			if (markset_add(&t->marks, time, rec->u.mark.tid, rec->u.mark.label,
 					rec->u.mark.label_len))
-				ret = RP_ENOMEM;
+				ret = REPLAY_ENOMEM;
 			break;
 		case TF_REC_END:
 			if (!have_end)
@@ -1156,9 +1156,9 @@ int rp_scan_times(rp_times **out, tf_reader *r)
 	}
 	free(rec);
 	if (!ret && !have_header)
-		ret = RP_ENOTRACE;
+		ret = REPLAY_ENOTRACE;
 	if (ret) {
-		rp_times_free(t);
+		replay_times_free(t);
 		return ret;
 	}
 	t->duration_ns = end_time > max_time ? end_time : max_time;
@@ -1166,7 +1166,7 @@ int rp_scan_times(rp_times **out, tf_reader *r)
 	return 0;
 }
 
-void rp_times_free(rp_times *t)
+void replay_times_free(replay_times *t)
 {
 	if (!t)
 		return;
@@ -1174,6 +1174,6 @@ void rp_times_free(rp_times *t)
 	free(t);
 }
 
-uint64_t rp_times_duration(const rp_times *t) { return t->duration_ns; }
-size_t rp_times_mark_count(const rp_times *t) { return t->marks.n; }
-const rp_mark *rp_times_mark_at(const rp_times *t, size_t i) { return &t->marks.v[i]; }
+uint64_t replay_times_duration(const replay_times *t) { return t->duration_ns; }
+size_t replay_times_mark_count(const replay_times *t) { return t->marks.n; }
+const replay_mark *replay_times_mark_at(const replay_times *t, size_t i) { return &t->marks.v[i]; }

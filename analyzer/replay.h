@@ -1,6 +1,6 @@
 /*
  * replay: streams the records of a trace and replays its heap events in global time order
- * (prefix rp_).
+ * (prefix replay_).
  *
  * The recorder writes every thread's events in one global time order, and a free names the
  * allocation it releases by number (docs/trace-format.md), so replay applies events in file
@@ -13,13 +13,13 @@
  * event in merged order (growth, dump --merged).  Symbolization is not done here: the module
  * records are kept for the reports.
  *
- * A window [from, to) (rp_set_window) restricts the figures to a stretch of the run: every event
+ * A window [from, to) (replay_set_window) restricts the figures to a stretch of the run: every event
  * is still replayed from the start (the live map needs them), but only events processed once the
  * window opened (the first event at or after `from`) are counted; the first event at or after
  * `to` closes it and nothing after it is applied.  Within a window: allocations, bytes, frees,
  * temporaries and the histogram count what happened in it; the peak is the largest heap in it
  * (the heap as the window opens included); "live" per stack means allocated in the window and
- * still live at its end, and the heap_* figures every block live at its end.  rp_scan_times reads
+ * still live at its end, and the heap_* figures every block live at its end.  replay_scan_times reads
  * a trace's duration and marks beforehand, so a window can be given in percent or by mark.
  */
 #ifndef LEAKREC_REPLAY_H
@@ -31,33 +31,33 @@
 #include "tf_reader.h"
 
 enum {
-	RP_OK = 0,
-	RP_ENOMEM = -1,   /* out of memory */
-	RP_ENOTRACE = -2, /* nothing could be read: no header (the reason went to the warn callback) */
-	RP_EINVAL = -3,   /* bad argument (rp_run called twice, ...) */
+	REPLAY_OK = 0,
+	REPLAY_ENOMEM = -1,   /* out of memory */
+	REPLAY_ENOTRACE = -2, /* nothing could be read: no header (the reason went to the warn callback) */
+	REPLAY_EINVAL = -3,   /* bad argument (replay_run called twice, ...) */
 };
 
-/* Returns a static description of an RP_E* code. */
-const char *rp_strerror(int err);
+/* Returns a static description of an REPLAY_E* code. */
+const char *replay_strerror(int err);
 
-typedef struct rp_ctx rp_ctx;
+typedef struct replay_ctx replay_ctx;
 
-/* How replay booked an event (rp_event.status). */
-enum rp_status {
-	RP_ST_OK = 0,        /* applied normally */
-	RP_ST_FIXUP,         /* ALLOC/RALLOC of a pointer still live: the older block was freed */
-	RP_ST_STALE,         /* FREE/RFREE older than the live block at that pointer: ignored */
-	RP_ST_UNMATCHED,     /* FREE/RFREE of a pointer that is not live: ignored */
-	RP_ST_INVALID,       /* ALLOC/RALLOC of pointer 0: ignored */
+/* How replay booked an event (replay_event.status). */
+enum replay_status {
+	REPLAY_ST_OK = 0,        /* applied normally */
+	REPLAY_ST_FIXUP,         /* ALLOC/RALLOC of a pointer still live: the older block was freed */
+	REPLAY_ST_STALE,         /* FREE/RFREE older than the live block at that pointer: ignored */
+	REPLAY_ST_UNMATCHED,     /* FREE/RFREE of a pointer that is not live: ignored */
+	REPLAY_ST_INVALID,       /* ALLOC/RALLOC of pointer 0: ignored */
 };
 
 /* One processed event, as handed to observers (valid during the callback only). */
-typedef struct rp_event {
+typedef struct replay_event {
 	uint64_t time_ns; /* relative to the header's clock origin */
 	uint64_t tid;
 	uint8_t kind;     /* TF_EV_* */
 	uint8_t func;     /* TF_FN_* */
-	uint8_t status;   /* RP_ST_* */
+	uint8_t status;   /* REPLAY_ST_* */
 	uint8_t temporary; /* FREE of a temporary allocation */
 	uint8_t counted;  /* ALLOC/RALLOC counted as an allocation */
 	uint64_t ptr;
@@ -66,32 +66,32 @@ typedef struct rp_event {
 	uint64_t heap_bytes; /* live heap bytes after the event */
 	uint64_t stack_live_bytes; /* ALLOC/RALLOC, FREE/RFREE applied: live bytes of `stack` after
 				    * the event (every block of it, wherever the window starts) */
-	uint32_t stack_index;  /* index of `stack` for rp_stack_at (valid with stack_live_bytes) */
+	uint32_t stack_index;  /* index of `stack` for replay_stack_at (valid with stack_live_bytes) */
 	uint8_t in_window;     /* processed while the window is open (always, without a window) */
-} rp_event;
+} replay_event;
 
 /* Observer of processed events (merged order) and RSS samples (file order).  Either function may
  * be NULL; ctx is passed back unchanged. */
-typedef struct rp_observer {
-	void (*event)(void *ctx, const rp_event *ev);
+typedef struct replay_observer {
+	void (*event)(void *ctx, const replay_event *ev);
 	void (*rss)(void *ctx, uint64_t time_ns, uint64_t rss_bytes);
 	void *ctx;
-} rp_observer;
+} replay_observer;
 
 /* Receives one line of diagnostic text per problem (no file name, no newline), e.g.
  * "truncated at byte 12345 (last frame incomplete); reporting what came before". */
-typedef void (*rp_warn_fn)(void *ctx, const char *msg);
+typedef void (*replay_warn_fn)(void *ctx, const char *msg);
 
-/* Per-stack figures.  Valid (peak_* included) after rp_run returned 0. */
-typedef struct rp_stack {
+/* Per-stack figures.  Valid (peak_* included) after replay_run returned 0. */
+typedef struct replay_stack {
 	uint64_t id;
 	uint64_t epoch;
 	int defined;              /* a STACK record was read for this id */
 	uint32_t nframes;
-	const uint64_t *frames;   /* innermost first, call-site addresses; owned by the rp_ctx */
+	const uint64_t *frames;   /* innermost first, call-site addresses; owned by the replay_ctx */
 	uint64_t allocations;     /* calls that returned memory (realloc: when it moved or grew) */
 	uint64_t allocated_bytes; /* sum of requested sizes of those allocations */
-	uint64_t live_bytes;      /* still allocated (at the end of the trace after rp_run) */
+	uint64_t live_bytes;      /* still allocated (at the end of the trace after replay_run) */
 	uint64_t live_allocations;
 	uint64_t temporary;       /* freed by the same thread before it allocated anything else */
 	uint64_t peak_bytes;      /* live at the moment of the global heap peak */
@@ -100,49 +100,49 @@ typedef struct rp_stack {
 	 * before the window opened; without a window equal to live_*. */
 	uint64_t heap_bytes;
 	uint64_t heap_allocations;
-} rp_stack;
+} replay_stack;
 
-/* A mark recorded by leakrec_mark() (label owned by whoever handed out the rp_mark). */
-typedef struct rp_mark {
+/* A mark recorded by leakrec_mark() (label owned by whoever handed out the replay_mark). */
+typedef struct replay_mark {
 	uint64_t time_ns;
 	uint64_t tid;
 	const char *label; /* NUL-terminated; a label holding NUL bytes is cut at the first */
-} rp_mark;
+} replay_mark;
 
 /* Allocation size classes of the histogram: class 0 holds sizes 0-15, class k >= 1 the sizes
  * [2^(k+3), 2^(k+4)); the last class ends at 2^64. */
-#define RP_SIZE_CLASSES 61
-typedef struct rp_size_class {
+#define REPLAY_SIZE_CLASSES 61
+typedef struct replay_size_class {
 	uint64_t allocations, bytes; /* counted allocations (as summary.allocations) and their bytes */
-} rp_size_class;
+} replay_size_class;
 
-/* Returns the size class of a requested size (< RP_SIZE_CLASSES).  Without a branch (it runs
+/* Returns the size class of a requested size (< REPLAY_SIZE_CLASSES).  Without a branch (it runs
  * for every allocation, and sizes below 16 come and go unpredictably): size | 8 has the top bit
  * of size when size >= 16, and bit 3 (class 0) below. */
-static inline unsigned rp_size_class_of(uint64_t size)
+static inline unsigned replay_size_class_of(uint64_t size)
 {
 	return (unsigned)(63 - __builtin_clzll(size | 8)) - 3u;
 }
-/* Returns the smallest size of class k (k < RP_SIZE_CLASSES). */
-static inline uint64_t rp_size_class_min(unsigned k) { return k ? (uint64_t)1 << (k + 3) : 0; }
+/* Returns the smallest size of class k (k < REPLAY_SIZE_CLASSES). */
+static inline uint64_t replay_size_class_min(unsigned k) { return k ? (uint64_t)1 << (k + 3) : 0; }
 
-/* The trace header, copied (strings owned by the rp_ctx, NUL-terminated). */
-typedef struct rp_header {
+/* The trace header, copied (strings owned by the replay_ctx, NUL-terminated). */
+typedef struct replay_header {
 	uint32_t version, pid, ppid, max_depth;
 	uint64_t clock_origin_ns, realtime_ns;
 	const char *exe;
 	uint32_t argc;
 	const char *const *argv;
-} rp_header;
+} replay_header;
 
-/* A module load or unload record, in file order (strings owned by the rp_ctx). */
-typedef struct rp_modrec {
+/* A module load or unload record, in file order (strings owned by the replay_ctx). */
+typedef struct replay_modrec {
 	int unload;        /* 1: only mod.id and mod.epoch are meaningful */
 	tf_module mod;     /* mod.path points at a NUL-terminated copy */
-} rp_modrec;
+} replay_modrec;
 
-/* Global figures.  Valid after rp_run. */
-typedef struct rp_summary {
+/* Global figures.  Valid after replay_run. */
+typedef struct replay_summary {
 	int have_header, have_end;
 	tf_end end;                /* the END record, when have_end */
 	uint64_t duration_ns;      /* END time, else the latest time seen */
@@ -162,63 +162,63 @@ typedef struct rp_summary {
 	 * duration_ns; without a window [0, duration_ns).  duration_ns stays the whole run's. */
 	int windowed;
 	uint64_t window_from_ns, window_to_ns;
-	rp_size_class sizes[RP_SIZE_CLASSES]; /* the histogram of allocation sizes */
-} rp_summary;
+	replay_size_class sizes[REPLAY_SIZE_CLASSES]; /* the histogram of allocation sizes */
+} replay_summary;
 
-/* Creates an empty replay.  Returns 0 and *out, or RP_ENOMEM.  Free with rp_free. */
-int rp_create(rp_ctx **out);
+/* Creates an empty replay.  Returns 0 and *out, or REPLAY_ENOMEM.  Free with replay_free. */
+int replay_create(replay_ctx **out);
 /* Frees the replay and everything it handed out.  Accepts NULL. */
-void rp_free(rp_ctx *rp);
+void replay_free(replay_ctx *rp);
 
-/* Installs an observer (copied); call before rp_run.  NULL removes it. */
-void rp_set_observer(rp_ctx *rp, const rp_observer *obs);
+/* Installs an observer (copied); call before replay_run.  NULL removes it. */
+void replay_set_observer(replay_ctx *rp, const replay_observer *obs);
 /* Installs the diagnostics callback; without one, diagnostics are dropped. */
-void rp_set_warn(rp_ctx *rp, rp_warn_fn fn, void *ctx);
-/* Restricts the figures to the window [from_ns, to_ns) (see above); call before rp_run.
- * to_ns = UINT64_MAX: to the end of the trace.  Returns 0, or RP_EINVAL when from_ns > to_ns. */
-int rp_set_window(rp_ctx *rp, uint64_t from_ns, uint64_t to_ns);
+void replay_set_warn(replay_ctx *rp, replay_warn_fn fn, void *ctx);
+/* Restricts the figures to the window [from_ns, to_ns) (see above); call before replay_run.
+ * to_ns = UINT64_MAX: to the end of the trace.  Returns 0, or REPLAY_EINVAL when from_ns > to_ns. */
+int replay_set_window(replay_ctx *rp, uint64_t from_ns, uint64_t to_ns);
 
 /* Reads every record of `r` (owned by the caller, left open) and replays it.  Problems in the
  * input (truncation, corruption, counters of the END record that do not match) go to the warn
  * callback, one line each, and reading goes on where it can.  Returns 0 when a header was read
- * (the figures then describe everything before the damage), RP_ENOTRACE when nothing could be
- * read, RP_ENOMEM, or RP_EINVAL on a second call. */
-int rp_run(rp_ctx *rp, tf_reader *r);
+ * (the figures then describe everything before the damage), REPLAY_ENOTRACE when nothing could be
+ * read, REPLAY_ENOMEM, or REPLAY_EINVAL on a second call. */
+int replay_run(replay_ctx *rp, tf_reader *r);
 
 /* Formats the message for a tf_reader_next error (rc < 0 at byte offset `off`) into buf;
  * `after_header` says whether a header had been read.  Shared by the dump command. */
-void rp_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_header);
+void replay_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_header);
 
-/* Accessors; the returned pointers are owned by the rp_ctx and valid until rp_free.  From an
- * observer callback during rp_run, stack pointers are valid only until the callback returns
+/* Accessors; the returned pointers are owned by the replay_ctx and valid until replay_free.  From an
+ * observer callback during replay_run, stack pointers are valid only until the callback returns
  * (the stack table may grow) and peak_* are not yet computed. */
-const rp_summary *rp_get_summary(const rp_ctx *rp);
-const rp_header *rp_get_header(const rp_ctx *rp);
-size_t rp_stack_count(const rp_ctx *rp);
-const rp_stack *rp_stack_at(const rp_ctx *rp, size_t i); /* i < rp_stack_count */
+const replay_summary *replay_get_summary(const replay_ctx *rp);
+const replay_header *replay_get_header(const replay_ctx *rp);
+size_t replay_stack_count(const replay_ctx *rp);
+const replay_stack *replay_stack_at(const replay_ctx *rp, size_t i); /* i < replay_stack_count */
 /* Returns the stack with this id, or NULL when it was never seen. */
-const rp_stack *rp_stack_find(const rp_ctx *rp, uint64_t id);
-size_t rp_modrec_count(const rp_ctx *rp);
-const rp_modrec *rp_modrec_at(const rp_ctx *rp, size_t i);
+const replay_stack *replay_stack_find(const replay_ctx *rp, uint64_t id);
+size_t replay_modrec_count(const replay_ctx *rp);
+const replay_modrec *replay_modrec_at(const replay_ctx *rp, size_t i);
 /* The marks of the whole trace (not only the window's), in file order. */
-size_t rp_mark_count(const rp_ctx *rp);
-const rp_mark *rp_mark_at(const rp_ctx *rp, size_t i);
+size_t replay_mark_count(const replay_ctx *rp);
+const replay_mark *replay_mark_at(const replay_ctx *rp, size_t i);
 
 /* ---- a quick first pass: duration and marks, before choosing a window ---- */
 
-typedef struct rp_times rp_times;
+typedef struct replay_times replay_times;
 
 /* Reads every record of `r` (borrowed, left open; read it with a fresh reader afterwards) without
  * replaying anything: the duration the replay will report (END time, else the latest time of
- * any record or event; the same figure as rp_summary.duration_ns) and the marks.  Damage is
- * skipped silently (the replay reports it).  Returns 0 and *out (free with rp_times_free), or
- * RP_ENOMEM, or RP_ENOTRACE when no header could be read. */
-int rp_scan_times(rp_times **out, tf_reader *r);
-/* Frees the result of rp_scan_times.  Accepts NULL. */
-void rp_times_free(rp_times *t);
-uint64_t rp_times_duration(const rp_times *t);
-size_t rp_times_mark_count(const rp_times *t);
+ * any record or event; the same figure as replay_summary.duration_ns) and the marks.  Damage is
+ * skipped silently (the replay reports it).  Returns 0 and *out (free with replay_times_free), or
+ * REPLAY_ENOMEM, or REPLAY_ENOTRACE when no header could be read. */
+int replay_scan_times(replay_times **out, tf_reader *r);
+/* Frees the result of replay_scan_times.  Accepts NULL. */
+void replay_times_free(replay_times *t);
+uint64_t replay_times_duration(const replay_times *t);
+size_t replay_times_mark_count(const replay_times *t);
 /* The i-th mark in file order (owned by t). */
-const rp_mark *rp_times_mark_at(const rp_times *t, size_t i);
+const replay_mark *replay_times_mark_at(const replay_times *t, size_t i);
 
 #endif

@@ -27,36 +27,36 @@ typedef struct rstack {
 	sym_frame *frames;
 } rstack;
 
-struct rep_ctx {
-	const rp_ctx *rp;
+struct report_ctx {
+	const replay_ctx *rp;
 	sym_ctx *sym;
-	rep_options opt;
+	report_options opt;
 	rstack *rs; /* one per replay stack */
 	size_t nrs;
 	uint64_t leaked_bytes, leaked_allocs, runtime_bytes;
 	int nomem;
-	const gr_ctx *gr;
+	const growth_ctx *gr;
 	const char *win_from, *win_to;
 };
 
 /* The figures a list is sorted by. */
 enum list_kind { L_LEAKS, L_PEAK, L_ALLOCS, L_TEMP };
 
-const char *rep_strerror(int err)
+const char *report_strerror(int err)
 {
 	switch (err) {
-	case REP_OK: return "success";
-	case REP_ENOMEM: return "out of memory";
-	case REP_EIO: return "write error";
+	case REPORT_OK: return "success";
+	case REPORT_ENOMEM: return "out of memory";
+	case REPORT_EIO: return "write error";
 	}
 	return "unknown error";
 }
 
-int rep_load_modules(sym_ctx *sym, const rp_ctx *rp)
+int report_load_modules(sym_ctx *sym, const replay_ctx *rp)
 {
 	int first = 0;
-	for (size_t i = 0; i < rp_modrec_count(rp); i++) {
-		const rp_modrec *m = rp_modrec_at(rp, i);
+	for (size_t i = 0; i < replay_modrec_count(rp); i++) {
+		const replay_modrec *m = replay_modrec_at(rp, i);
 		int rc = m->unload ? sym_unload_module(sym, m->mod.id, m->mod.epoch)
 				   : sym_add_module(sym, &m->mod);
 		if (rc < 0 && !first)
@@ -65,7 +65,7 @@ int rep_load_modules(sym_ctx *sym, const rp_ctx *rp)
 	return first;
 }
 
-void rep_format_size(char *buf, size_t n, uint64_t bytes)
+void report_format_size(char *buf, size_t n, uint64_t bytes)
 {
 	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 	if (bytes < 1024) {
@@ -83,12 +83,12 @@ void rep_format_size(char *buf, size_t n, uint64_t bytes)
 
 /* ---- symbolized stacks ---- */
 
-static const rstack *resolve(rep_ctx *rc, size_t idx)
+static const rstack *resolve(report_ctx *rc, size_t idx)
 {
 	rstack *r = &rc->rs[idx];
 	if (r->done)
 		return r;
-	const rp_stack *st = rp_stack_at(rc->rp, idx);
+	const replay_stack *st = replay_stack_at(rc->rp, idx);
 	size_t cap = 0;
 	r->done = 1;
 	for (uint32_t i = 0; i < st->nframes; i++) {
@@ -103,7 +103,7 @@ static const rstack *resolve(rep_ctx *rc, size_t idx)
 			fr = &unknown;
 			n = 1;
 		}
-		if (ut_grow((void **)&r->frames, &cap, r->nframes + (size_t)n, sizeof(sym_frame))) {
+		if (util_grow((void **)&r->frames, &cap, r->nframes + (size_t)n, sizeof(sym_frame))) {
 			rc->nomem = 1;
 			return r;
 		}
@@ -125,40 +125,40 @@ static const rstack *resolve(rep_ctx *rc, size_t idx)
 	return r;
 }
 
-int rep_stack_frames(rep_ctx *rc, size_t idx, const sym_frame **frames, size_t *n, int *runtime)
+int report_stack_frames(report_ctx *rc, size_t idx, const sym_frame **frames, size_t *n, int *runtime)
 {
 	const rstack *r = resolve(rc, idx);
 	if (rc->nomem)
-		return REP_ENOMEM;
+		return REPORT_ENOMEM;
 	*frames = r->frames ? r->frames + r->first : NULL;
 	*n = r->nframes - r->first;
 	*runtime = r->runtime;
 	return 0;
 }
 
-int rep_create(rep_ctx **out, const rp_ctx *rp, sym_ctx *sym, const rep_options *opt)
+int report_create(report_ctx **out, const replay_ctx *rp, sym_ctx *sym, const report_options *opt)
 {
 	*out = NULL;
-	rep_ctx *rc = calloc(1, sizeof(*rc));
+	report_ctx *rc = calloc(1, sizeof(*rc));
 	if (!rc)
-		return REP_ENOMEM;
+		return REPORT_ENOMEM;
 	rc->rp = rp;
 	rc->sym = sym;
 	rc->opt = *opt;
-	rc->nrs = rp_stack_count(rp);
+	rc->nrs = replay_stack_count(rp);
 	rc->rs = calloc(rc->nrs ? rc->nrs : 1, sizeof(rstack));
 	if (!rc->rs) {
-		rep_free(rc);
-		return REP_ENOMEM;
+		report_free(rc);
+		return REPORT_ENOMEM;
 	}
 	for (size_t i = 0; i < rc->nrs; i++) {
-		const rp_stack *st = rp_stack_at(rp, i);
+		const replay_stack *st = replay_stack_at(rp, i);
 		if (!st->live_bytes && !st->live_allocations)
 			continue;
 		const rstack *r = resolve(rc, i);
 		if (rc->nomem) {
-			rep_free(rc);
-			return REP_ENOMEM;
+			report_free(rc);
+			return REPORT_ENOMEM;
 		}
 		if (r->runtime) {
 			rc->runtime_bytes += st->live_bytes;
@@ -171,7 +171,7 @@ int rep_create(rep_ctx **out, const rp_ctx *rp, sym_ctx *sym, const rep_options 
 	return 0;
 }
 
-void rep_free(rep_ctx *rc)
+void report_free(report_ctx *rc)
 {
 	if (!rc)
 		return;
@@ -181,21 +181,21 @@ void rep_free(rep_ctx *rc)
 	free(rc);
 }
 
-void rep_set_growth(rep_ctx *rc, const gr_ctx *gr) { rc->gr = gr; }
+void report_set_growth(report_ctx *rc, const growth_ctx *gr) { rc->gr = gr; }
 
-void rep_set_window_args(rep_ctx *rc, const char *from, const char *to)
+void report_set_window_args(report_ctx *rc, const char *from, const char *to)
 {
 	rc->win_from = from;
 	rc->win_to = to;
 }
 
-uint64_t rep_leaked_bytes(const rep_ctx *rc) { return rc->leaked_bytes; }
-uint64_t rep_leaked_allocations(const rep_ctx *rc) { return rc->leaked_allocs; }
-uint64_t rep_runtime_leaked_bytes(const rep_ctx *rc) { return rc->runtime_bytes; }
+uint64_t report_leaked_bytes(const report_ctx *rc) { return rc->leaked_bytes; }
+uint64_t report_leaked_allocations(const report_ctx *rc) { return rc->leaked_allocs; }
+uint64_t report_runtime_leaked_bytes(const report_ctx *rc) { return rc->runtime_bytes; }
 
 /* ---- lists ---- */
 
-static uint64_t figure(const rp_stack *st, enum list_kind k)
+static uint64_t figure(const replay_stack *st, enum list_kind k)
 {
 	switch (k) {
 	case L_LEAKS: return st->live_bytes;
@@ -224,14 +224,14 @@ static int cmp_items(const void *pa, const void *pb)
 
 /* Builds the sorted list of kind k: *items (malloc'ed, caller frees), *total (stacks with a
  * non-zero figure); returns how many to show, or -1 when out of memory. */
-static long build_list(rep_ctx *rc, enum list_kind k, sort_item **items, size_t *total)
+static long build_list(report_ctx *rc, enum list_kind k, sort_item **items, size_t *total)
 {
 	size_t n = 0;
 	*items = malloc((rc->nrs ? rc->nrs : 1) * sizeof(sort_item));
 	if (!*items)
 		return -1;
 	for (size_t i = 0; i < rc->nrs; i++) {
-		const rp_stack *st = rp_stack_at(rc->rp, i);
+		const replay_stack *st = replay_stack_at(rc->rp, i);
 		uint64_t v = figure(st, k);
 		if (!v)
 			continue;
@@ -269,7 +269,7 @@ static void put_safe_n(FILE *f, const char *s, size_t n, int quote)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < n) {
-		size_t len = ut_utf8_len(p + i, n - i);
+		size_t len = util_utf8_len(p + i, n - i);
 		if (quote && p[i] == '\'') {
 			fputs("'\\''", f);
 			i++;
@@ -283,7 +283,7 @@ static void put_safe_n(FILE *f, const char *s, size_t n, int quote)
 	}
 }
 
-void rep_put_text(FILE *f, const char *s) { put_safe_n(f, s, strlen(s), 0); }
+void report_put_text(FILE *f, const char *s) { put_safe_n(f, s, strlen(s), 0); }
 
 /* Writes an argument, single-quoted when it holds anything but plain characters. */
 static void put_arg(FILE *f, const char *s)
@@ -302,12 +302,12 @@ static void put_arg(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-static const char *c_on(const rep_ctx *rc, const char *code) { return rc->opt.color ? code : ""; }
+static const char *c_on(const report_ctx *rc, const char *code) { return rc->opt.color ? code : ""; }
 #define C_BOLD "\033[1m"
 #define C_DIM "\033[2m"
 #define C_OFF "\033[0m"
 
-void rep_write_frames_text(FILE *f, const sym_frame *frames, size_t n, const char *indent,
+void report_write_frames_text(FILE *f, const sym_frame *frames, size_t n, const char *indent,
 			   int color)
 {
 	const char *dim = color ? C_DIM : "", *off = color ? C_OFF : "";
@@ -320,23 +320,23 @@ void rep_write_frames_text(FILE *f, const sym_frame *frames, size_t n, const cha
 		int unknown_mod = !fr->module || strcmp(fr->module, "[unknown]") == 0;
 		fputs(indent, f);
 		if (fr->function) {
-			rep_put_text(f, fr->function);
+			report_put_text(f, fr->function);
 		} else if (!unknown_mod) {
 			fprintf(f, "%s[unknown]%s in ", dim, off);
-			rep_put_text(f, basename_of(fr->module));
+			report_put_text(f, basename_of(fr->module));
 			fprintf(f, "+0x%" PRIx64, fr->module_offset);
 		} else {
 			fprintf(f, "%s[unknown]%s at 0x%" PRIx64, dim, off, fr->address);
 		}
 		if (fr->file) {
 			fputs("  ", f);
-			rep_put_text(f, fr->file);
+			report_put_text(f, fr->file);
 			if (fr->line)
 				fprintf(f, ":%u", fr->line);
 		}
 		if (fr->function && !unknown_mod) {
 			fputs("  (", f);
-			rep_put_text(f, basename_of(fr->module));
+			report_put_text(f, basename_of(fr->module));
 			fputc(')', f);
 		}
 		if (fr->inlined)
@@ -345,9 +345,9 @@ void rep_write_frames_text(FILE *f, const sym_frame *frames, size_t n, const cha
 	}
 }
 
-static void put_stack_text(rep_ctx *rc, FILE *f, size_t idx)
+static void put_stack_text(report_ctx *rc, FILE *f, size_t idx)
 {
-	const rp_stack *st = rp_stack_at(rc->rp, idx);
+	const replay_stack *st = replay_stack_at(rc->rp, idx);
 	if (!st->defined) {
 		fprintf(f, "      [stack not recorded] (stack id %" PRIu64 ")\n", st->id);
 		return;
@@ -357,28 +357,28 @@ static void put_stack_text(rep_ctx *rc, FILE *f, size_t idx)
 		fputs("      [empty stack]\n", f);
 		return;
 	}
-	rep_write_frames_text(f, r->frames + r->first, r->nframes - r->first, "      ",
+	report_write_frames_text(f, r->frames + r->first, r->nframes - r->first, "      ",
 			      rc->opt.color);
 }
 
 static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
 
-static void put_entry_line(rep_ctx *rc, FILE *f, const rp_stack *st, enum list_kind k)
+static void put_entry_line(report_ctx *rc, FILE *f, const replay_stack *st, enum list_kind k)
 {
 	char a[32], b[32];
 	switch (k) {
 	case L_LEAKS:
-		rep_format_size(a, sizeof(a), st->live_bytes);
+		report_format_size(a, sizeof(a), st->live_bytes);
 		fprintf(f, "  %s%s%s in %" PRIu64 " allocation%s\n", c_on(rc, C_BOLD), a,
 			c_on(rc, C_OFF), st->live_allocations, plural(st->live_allocations));
 		break;
 	case L_PEAK:
-		rep_format_size(a, sizeof(a), st->peak_bytes);
+		report_format_size(a, sizeof(a), st->peak_bytes);
 		fprintf(f, "  %s%s%s in %" PRIu64 " allocation%s at the peak\n", c_on(rc, C_BOLD), a,
 			c_on(rc, C_OFF), st->peak_allocations, plural(st->peak_allocations));
 		break;
 	case L_ALLOCS:
-		rep_format_size(b, sizeof(b), st->allocated_bytes);
+		report_format_size(b, sizeof(b), st->allocated_bytes);
 		fprintf(f, "  %s%" PRIu64 "%s allocation%s, %s in total\n", c_on(rc, C_BOLD),
 			st->allocations, c_on(rc, C_OFF), plural(st->allocations), b);
 		break;
@@ -390,14 +390,14 @@ static void put_entry_line(rep_ctx *rc, FILE *f, const rp_stack *st, enum list_k
 	}
 }
 
-static int text_section(rep_ctx *rc, FILE *f, enum list_kind k, const char *title)
+static int text_section(report_ctx *rc, FILE *f, enum list_kind k, const char *title)
 {
 	sort_item *items;
 	size_t total;
 	long n = build_list(rc, k, &items, &total);
 	if (n < 0) {
 		free(items);
-		return REP_ENOMEM;
+		return REPORT_ENOMEM;
 	}
 	fprintf(f, "\n%s%s%s", c_on(rc, C_BOLD), title, c_on(rc, C_OFF));
 	if (total == 0)
@@ -407,7 +407,7 @@ static int text_section(rep_ctx *rc, FILE *f, enum list_kind k, const char *titl
 	else
 		fprintf(f, " (%zu stack%s)\n", total, plural(total));
 	for (long i = 0; i < n; i++) {
-		const rp_stack *st = rp_stack_at(rc->rp, items[i].idx);
+		const replay_stack *st = replay_stack_at(rc->rp, items[i].idx);
 		fputc('\n', f);
 		put_entry_line(rc, f, st, k);
 		put_stack_text(rc, f, items[i].idx);
@@ -415,7 +415,7 @@ static int text_section(rep_ctx *rc, FILE *f, enum list_kind k, const char *titl
 			break;
 	}
 	free(items);
-	return rc->nomem ? REP_ENOMEM : 0;
+	return rc->nomem ? REPORT_ENOMEM : 0;
 }
 
 /* Formats a duration or a moment: "850 us", "12.345 ms", "3.210 s". */
@@ -488,13 +488,13 @@ static void put_chart(FILE *f, const uint64_t *col, size_t w, unsigned h, uint64
 }
 
 /* The x axis: a line with a tick under each mark of the window, then the times. */
-static void put_time_axis(rep_ctx *rc, FILE *f, size_t w, uint64_t from, uint64_t to)
+static void put_time_axis(report_ctx *rc, FILE *f, size_t w, uint64_t from, uint64_t to)
 {
 	fprintf(f, "%*s \u2514", LABEL_W, "");
 	for (size_t j = 0; j < w; j++) {
 		int mark = 0;
-		for (size_t i = 0; i < rp_mark_count(rc->rp) && !mark; i++) {
-			uint64_t t = rp_mark_at(rc->rp, i)->time_ns;
+		for (size_t i = 0; i < replay_mark_count(rc->rp) && !mark; i++) {
+			uint64_t t = replay_mark_at(rc->rp, i)->time_ns;
 			if (t >= from && t <= to && to > from &&
 			    (size_t)((long double)(t - from) * w / (to - from)) == j)
 				mark = 1;
@@ -525,11 +525,11 @@ static void put_time_axis(rep_ctx *rc, FILE *f, size_t w, uint64_t from, uint64_
 	fputc('\n', f);
 }
 
-static int text_timeline(rep_ctx *rc, FILE *f)
+static int text_timeline(report_ctx *rc, FILE *f)
 {
-	const gr_ctx *g = rc->gr;
-	const rp_summary *s = rp_get_summary(rc->rp);
-	size_t n = gr_timeline_count(g);
+	const growth_ctx *g = rc->gr;
+	const replay_summary *s = replay_get_summary(rc->rp);
+	size_t n = growth_timeline_count(g);
 	if (!n)
 		return 0;
 	size_t w = n < CHART_W ? n : CHART_W;
@@ -539,7 +539,7 @@ static int text_timeline(rep_ctx *rc, FILE *f)
 	uint64_t top = 0, rss_top = 0;
 	int have_rss = 0;
 	for (size_t i = 0; i < n; i++) {
-		const gr_point *p = gr_timeline_at(g, i);
+		const growth_point *p = growth_timeline_at(g, i);
 		size_t j = i * w / n;
 		if (p->heap_bytes > heap[j])
 			heap[j] = p->heap_bytes;
@@ -552,20 +552,20 @@ static int text_timeline(rep_ctx *rc, FILE *f)
 		have_rss |= p->rss_sampled;
 	}
 	char a[32], b[48];
-	rep_format_size(a, sizeof(a), top);
+	report_format_size(a, sizeof(a), top);
 	fmt_seconds(b, sizeof(b), s->peak_time_ns);
 	fprintf(f, "\n%sHeap over time%s: peak %s at %s\n\n", c_on(rc, C_BOLD), c_on(rc, C_OFF), a,
 		b);
 	put_chart(f, heap, w, CHART_H, top, a);
 	if (have_rss) {
-		rep_format_size(a, sizeof(a), rss_top);
+		report_format_size(a, sizeof(a), rss_top);
 		fprintf(f, "%*s \u2502\n", LABEL_W, "RSS");
 		put_chart(f, rss, w, RSS_H, rss_top, a);
 	}
 	put_time_axis(rc, f, w, s->window_from_ns, s->window_to_ns);
 	int first = 1;
-	for (size_t i = 0; i < rp_mark_count(rc->rp); i++) {
-		const rp_mark *m = rp_mark_at(rc->rp, i);
+	for (size_t i = 0; i < replay_mark_count(rc->rp); i++) {
+		const replay_mark *m = replay_mark_at(rc->rp, i);
 		if (m->time_ns < s->window_from_ns || m->time_ns > s->window_to_ns)
 			continue;
 		if (first)
@@ -574,7 +574,7 @@ static int text_timeline(rep_ctx *rc, FILE *f)
 			fputs("; ", f);
 		put_seconds(f, m->time_ns);
 		fputs(" '", f);
-		rep_put_text(f, m->label);
+		report_put_text(f, m->label);
 		fputc('\'', f);
 		first = 0;
 	}
@@ -606,10 +606,10 @@ static void put_sparkline(FILE *f, const uint64_t *v, size_t n)
 	}
 }
 
-static int text_suspects(rep_ctx *rc, FILE *f)
+static int text_suspects(report_ctx *rc, FILE *f)
 {
-	const gr_ctx *g = rc->gr;
-	size_t total = gr_suspect_count(g);
+	const growth_ctx *g = rc->gr;
+	size_t total = growth_suspect_count(g);
 	size_t n = rc->opt.top && total > rc->opt.top ? rc->opt.top : total;
 	fprintf(f, "\n%sGrowth suspects: live bytes that grew steadily%s", c_on(rc, C_BOLD),
 		c_on(rc, C_OFF));
@@ -620,29 +620,29 @@ static int text_suspects(rep_ctx *rc, FILE *f)
 	else
 		fprintf(f, " (%zu stack%s)\n", total, plural(total));
 	for (size_t i = 0; i < n; i++) {
-		const gr_suspect *sp = gr_suspect_at(g, i);
+		const growth_suspect *sp = growth_suspect_at(g, i);
 		char a[32], b[32], c[32], r[32];
-		rep_format_size(r, sizeof(r), (uint64_t)(sp->slope_bytes_per_s + 0.5));
-		rep_format_size(a, sizeof(a), sp->start_bytes);
-		rep_format_size(b, sizeof(b), sp->end_bytes);
-		rep_format_size(c, sizeof(c), sp->max_bytes);
+		report_format_size(r, sizeof(r), (uint64_t)(sp->slope_bytes_per_s + 0.5));
+		report_format_size(a, sizeof(a), sp->start_bytes);
+		report_format_size(b, sizeof(b), sp->end_bytes);
+		report_format_size(c, sizeof(c), sp->max_bytes);
 		fprintf(f, "\n  %s+%s/s%s (fit R\u00b2 %.2f)  %s -> %s, max %s  ", c_on(rc, C_BOLD), r,
 			c_on(rc, C_OFF), sp->r2, a, b, c);
 		put_sparkline(f, sp->series, sp->nseries);
 		fputc('\n', f);
 		put_stack_text(rc, f, sp->stack_index);
 		if (rc->nomem)
-			return REP_ENOMEM;
+			return REPORT_ENOMEM;
 	}
 	return 0;
 }
 
 /* The classes shown: from the smallest to the largest non-empty one; *lo > *hi when none. */
-static void hist_range(const rp_summary *s, unsigned *lo, unsigned *hi)
+static void hist_range(const replay_summary *s, unsigned *lo, unsigned *hi)
 {
 	*lo = 1;
 	*hi = 0;
-	for (unsigned k = 0; k < RP_SIZE_CLASSES; k++) {
+	for (unsigned k = 0; k < REPLAY_SIZE_CLASSES; k++) {
 		if (!s->sizes[k].allocations)
 			continue;
 		if (*lo > *hi)
@@ -651,9 +651,9 @@ static void hist_range(const rp_summary *s, unsigned *lo, unsigned *hi)
 	}
 }
 
-static void text_histogram(rep_ctx *rc, FILE *f)
+static void text_histogram(report_ctx *rc, FILE *f)
 {
-	const rp_summary *s = rp_get_summary(rc->rp);
+	const replay_summary *s = replay_get_summary(rc->rp);
 	unsigned lo, hi;
 	hist_range(s, &lo, &hi);
 	fprintf(f, "\n%sAllocation sizes%s", c_on(rc, C_BOLD), c_on(rc, C_OFF));
@@ -668,12 +668,12 @@ static void text_histogram(rep_ctx *rc, FILE *f)
 			top = s->sizes[k].allocations;
 	for (unsigned k = lo; k <= hi; k++) {
 		char a[32], b[32], c[32];
-		fmt_pow2(a, sizeof(a), rp_size_class_min(k));
-		if (k + 1 < RP_SIZE_CLASSES)
-			fmt_pow2(b, sizeof(b), rp_size_class_min(k + 1));
+		fmt_pow2(a, sizeof(a), replay_size_class_min(k));
+		if (k + 1 < REPLAY_SIZE_CLASSES)
+			fmt_pow2(b, sizeof(b), replay_size_class_min(k + 1));
 		else
 			snprintf(b, sizeof(b), "16 EiB");
-		rep_format_size(c, sizeof(c), s->sizes[k].bytes);
+		report_format_size(c, sizeof(c), s->sizes[k].bytes);
 		fprintf(f, "  %8s - %-8s %10" PRIu64 "  ", a, b, s->sizes[k].allocations);
 		unsigned l = level_of(s->sizes[k].allocations, top, 24 * 8);
 		for (unsigned i = 0; i < 24; i++)
@@ -683,10 +683,10 @@ static void text_histogram(rep_ctx *rc, FILE *f)
 	}
 }
 
-int rep_write_text(rep_ctx *rc, FILE *f)
+int report_write_text(report_ctx *rc, FILE *f)
 {
-	const rp_summary *s = rp_get_summary(rc->rp);
-	const rp_header *h = rp_get_header(rc->rp);
+	const replay_summary *s = replay_get_summary(rc->rp);
+	const replay_header *h = replay_get_header(rc->rp);
 	char a[32], b[32];
 
 	fprintf(f, "%sprogram%s       ", c_on(rc, C_BOLD), c_on(rc, C_OFF));
@@ -697,12 +697,12 @@ int rep_write_text(rep_ctx *rc, FILE *f)
 			put_arg(f, h->argv[i]);
 		}
 	} else {
-		rep_put_text(f, h->exe);
+		report_put_text(f, h->exe);
 	}
 	fprintf(f, "  (pid %u", h->pid);
 	if (h->argc && h->exe[0]) {
 		fputs(", ", f);
-		rep_put_text(f, h->exe);
+		report_put_text(f, h->exe);
 	}
 	fputs(")\n", f);
 	fputs("duration      ", f);
@@ -718,30 +718,30 @@ int rep_write_text(rep_ctx *rc, FILE *f)
 		fputs(")", f);
 		if (rc->win_from || rc->win_to) {
 			fputs(": --from ", f);
-			rep_put_text(f, rc->win_from ? rc->win_from : "start");
+			report_put_text(f, rc->win_from ? rc->win_from : "start");
 			fputs(" --to ", f);
-			rep_put_text(f, rc->win_to ? rc->win_to : "end");
+			report_put_text(f, rc->win_to ? rc->win_to : "end");
 		}
 		fputs("; figures below are for the window\n", f);
 	}
-	rep_format_size(a, sizeof(a), s->allocated_bytes);
+	report_format_size(a, sizeof(a), s->allocated_bytes);
 	fprintf(f, "allocations   %" PRIu64 " (%s allocated)\n", s->allocations, a);
 	fprintf(f, "frees         %" PRIu64 "\n", s->frees);
-	rep_format_size(a, sizeof(a), s->peak_heap_bytes);
+	report_format_size(a, sizeof(a), s->peak_heap_bytes);
 	fprintf(f, "peak heap     %s in %" PRIu64 " allocation%s at ", a, s->peak_allocations,
 		plural(s->peak_allocations));
 	put_seconds(f, s->peak_time_ns);
 	fputc('\n', f);
 	if (s->rss_samples) {
-		rep_format_size(a, sizeof(a), s->peak_rss_bytes);
+		report_format_size(a, sizeof(a), s->peak_rss_bytes);
 		fprintf(f, "peak RSS      %s\n", a);
 	} else {
 		fputs("peak RSS      not sampled\n", f);
 	}
-	rep_format_size(a, sizeof(a), rc->leaked_bytes);
+	report_format_size(a, sizeof(a), rc->leaked_bytes);
 	fprintf(f, "%sleaked        %s in %" PRIu64 " allocation%s%s\n", c_on(rc, C_BOLD), a,
 		rc->leaked_allocs, plural(rc->leaked_allocs), c_on(rc, C_OFF));
-	rep_format_size(b, sizeof(b), rc->runtime_bytes);
+	report_format_size(b, sizeof(b), rc->runtime_bytes);
 	fprintf(f, "runtime-owned %s kept by the C/C++/Rust runtime (not counted as leaked)\n", b);
 	fprintf(f, "temporary     %" PRIu64 " allocation%s", s->temporary, plural(s->temporary));
 	if (s->allocations)
@@ -772,100 +772,100 @@ int rep_write_text(rep_ctx *rc, FILE *f)
 		return rc2;
 	text_histogram(rc, f);
 	if (fflush(f) != 0 || ferror(f))
-		return REP_EIO;
+		return REPORT_EIO;
 	return 0;
 }
 
 /* ---- JSON ---- */
 
-void rep_write_frames_json(js_writer *w, const sym_frame *frames, size_t n)
+void report_write_frames_json(json_writer *w, const sym_frame *frames, size_t n)
 {
-	js_key(w, "stack");
-	js_begin_array(w, 0);
+	json_key(w, "stack");
+	json_begin_array(w, 0);
 	for (size_t i = 0; i < n; i++) {
 		const sym_frame *fr = &frames[i];
 		char addr[32];
 		snprintf(addr, sizeof(addr), "0x%" PRIx64, fr->address);
-		js_begin_object(w, 1);
-		js_key(w, "function");
-		js_str(w, fr->function);
-		js_key(w, "file");
-		js_str(w, fr->file);
-		js_key(w, "line");
+		json_begin_object(w, 1);
+		json_key(w, "function");
+		json_str(w, fr->function);
+		json_key(w, "file");
+		json_str(w, fr->file);
+		json_key(w, "line");
 		if (fr->line)
-			js_uint(w, fr->line);
+			json_uint(w, fr->line);
 		else
-			js_null(w);
-		js_key(w, "module");
-		js_str(w, fr->module);
-		js_key(w, "address");
-		js_str(w, addr);
-		js_key(w, "inlined");
-		js_bool(w, fr->inlined);
-		js_end_object(w);
+			json_null(w);
+		json_key(w, "module");
+		json_str(w, fr->module);
+		json_key(w, "address");
+		json_str(w, addr);
+		json_key(w, "inlined");
+		json_bool(w, fr->inlined);
+		json_end_object(w);
 	}
-	js_end_array(w);
+	json_end_array(w);
 }
 
-void rep_write_program_json(js_writer *w, const char *key, const rp_header *h, const char *trace,
+void report_write_program_json(json_writer *w, const char *key, const replay_header *h, const char *trace,
 			    int ppid)
 {
-	js_key(w, key);
-	js_begin_object(w, 0);
+	json_key(w, key);
+	json_begin_object(w, 0);
 	if (trace) {
-		js_key(w, "trace");
-		js_str(w, trace);
+		json_key(w, "trace");
+		json_str(w, trace);
 	}
-	js_key(w, "exe");
-	js_str(w, h->exe);
-	js_key(w, "pid");
-	js_uint(w, h->pid);
+	json_key(w, "exe");
+	json_str(w, h->exe);
+	json_key(w, "pid");
+	json_uint(w, h->pid);
 	if (ppid) {
-		js_key(w, "ppid");
-		js_uint(w, h->ppid);
+		json_key(w, "ppid");
+		json_uint(w, h->ppid);
 	}
-	js_key(w, "argv");
-	js_begin_array(w, 1);
+	json_key(w, "argv");
+	json_begin_array(w, 1);
 	for (uint32_t i = 0; i < h->argc; i++)
-		js_str(w, h->argv[i]);
-	js_end_array(w);
-	js_end_object(w);
+		json_str(w, h->argv[i]);
+	json_end_array(w);
+	json_end_object(w);
 }
 
 /* The "stack" of replay stack idx: its shown frames, none when its record was not read. */
-static void json_stack(rep_ctx *rc, js_writer *w, size_t idx)
+static void json_stack(report_ctx *rc, json_writer *w, size_t idx)
 {
-	if (!rp_stack_at(rc->rp, idx)->defined) {
-		rep_write_frames_json(w, NULL, 0);
+	if (!replay_stack_at(rc->rp, idx)->defined) {
+		report_write_frames_json(w, NULL, 0);
 		return;
 	}
 	const rstack *r = resolve(rc, idx);
-	rep_write_frames_json(w, r->frames ? r->frames + r->first : NULL, r->nframes - r->first);
+	report_write_frames_json(w, r->frames ? r->frames + r->first : NULL, r->nframes - r->first);
 }
 
 /* Writes two count members: "k1": v1, "k2": v2. */
-static void json_counts(js_writer *w, const char *k1, uint64_t v1, const char *k2, uint64_t v2)
+static void json_counts(json_writer *w, const char *k1, uint64_t v1, const char *k2, uint64_t v2)
 {
-	js_key(w, k1);
-	js_uint(w, v1);
-	js_key(w, k2);
-	js_uint(w, v2);
+	json_key(w, k1);
+	json_uint(w, v1);
+	json_key(w, k2);
+	json_uint(w, v2);
 }
 
-static int json_list(rep_ctx *rc, js_writer *w, enum list_kind k, const char *key)
+static int json_list(report_ctx *rc, json_writer *w, enum list_kind k, const char *key)
 {
 	sort_item *items;
 	size_t total;
 	long n = build_list(rc, k, &items, &total);
 	if (n < 0) {
 		free(items);
-		return REP_ENOMEM;
+		return REPORT_ENOMEM;
 	}
-	js_key(w, key);
-	js_begin_array(w, 0);
+	json_key(w, key);
+	json_begin_array(w, 0);
 	for (long i = 0; i < n; i++) {
-		const rp_stack *st = rp_stack_at(rc->rp, items[i].idx);
-		js_begin_object(w, 0);
+		const replay_stack *st = replay_stack_at(rc->rp, items[i].idx);
+		json_begin_object(w, 0);
 		switch (k) {
 		case L_LEAKS:
 			json_counts(w, "bytes", st->live_bytes, "allocations", st->live_allocations);
@@ -877,159 +877,159 @@ static int json_list(rep_ctx *rc, js_writer *w, enum list_kind k, const char *ke
 			json_counts(w, "allocations", st->allocations, "bytes", st->allocated_bytes);
 			break;
 		case L_TEMP:
-			js_key(w, "allocations");
-			js_uint(w, st->temporary);
+			json_key(w, "allocations");
+			json_uint(w, st->temporary);
 			break;
 		}
-		js_key(w, "stack_id");
-		js_uint(w, st->id);
+		json_key(w, "stack_id");
+		json_uint(w, st->id);
 		json_stack(rc, w, items[i].idx);
-		js_end_object(w);
+		json_end_object(w);
 	}
-	js_end_array(w);
+	json_end_array(w);
 	free(items);
-	return rc->nomem ? REP_ENOMEM : 0;
+	return rc->nomem ? REPORT_ENOMEM : 0;
 }
 
-static int json_growth(rep_ctx *rc, js_writer *w)
+static int json_growth(report_ctx *rc, json_writer *w)
 {
-	const gr_ctx *g = rc->gr;
-	js_key(w, "growth");
-	js_begin_object(w, 0);
-	js_key(w, "timeline");
-	js_begin_array(w, 0);
-	for (size_t i = 0; g && i < gr_timeline_count(g); i++) {
-		const gr_point *p = gr_timeline_at(g, i);
-		js_begin_array(w, 1);
-		js_seconds(w, p->time_ns);
-		js_uint(w, p->heap_bytes);
-		js_uint(w, p->rss_bytes);
-		js_end_array(w);
+	const growth_ctx *g = rc->gr;
+	json_key(w, "growth");
+	json_begin_object(w, 0);
+	json_key(w, "timeline");
+	json_begin_array(w, 0);
+	for (size_t i = 0; g && i < growth_timeline_count(g); i++) {
+		const growth_point *p = growth_timeline_at(g, i);
+		json_begin_array(w, 1);
+		json_seconds(w, p->time_ns);
+		json_uint(w, p->heap_bytes);
+		json_uint(w, p->rss_bytes);
+		json_end_array(w);
 	}
-	js_end_array(w);
-	js_key(w, "suspects");
-	js_begin_array(w, 0);
-	size_t total = g ? gr_suspect_count(g) : 0;
+	json_end_array(w);
+	json_key(w, "suspects");
+	json_begin_array(w, 0);
+	size_t total = g ? growth_suspect_count(g) : 0;
 	size_t n = rc->opt.top && total > rc->opt.top ? rc->opt.top : total;
 	for (size_t i = 0; i < n; i++) {
-		const gr_suspect *sp = gr_suspect_at(g, i);
-		js_begin_object(w, 0);
-		js_key(w, "live_bytes_start");
-		js_uint(w, sp->start_bytes);
-		js_key(w, "live_bytes_end");
-		js_uint(w, sp->end_bytes);
-		js_key(w, "max_bytes");
-		js_uint(w, sp->max_bytes);
-		js_key(w, "slope_bytes_per_s");
-		js_double(w, sp->slope_bytes_per_s);
-		js_key(w, "r2");
-		js_double(w, sp->r2);
-		js_key(w, "score");
-		js_double(w, sp->score);
-		js_key(w, "series");
-		js_begin_array(w, 1);
+		const growth_suspect *sp = growth_suspect_at(g, i);
+		json_begin_object(w, 0);
+		json_key(w, "live_bytes_start");
+		json_uint(w, sp->start_bytes);
+		json_key(w, "live_bytes_end");
+		json_uint(w, sp->end_bytes);
+		json_key(w, "max_bytes");
+		json_uint(w, sp->max_bytes);
+		json_key(w, "slope_bytes_per_s");
+		json_double(w, sp->slope_bytes_per_s);
+		json_key(w, "r2");
+		json_double(w, sp->r2);
+		json_key(w, "score");
+		json_double(w, sp->score);
+		json_key(w, "series");
+		json_begin_array(w, 1);
 		for (size_t k = 0; k < sp->nseries; k++)
-			js_uint(w, sp->series[k]);
-		js_end_array(w);
-		js_key(w, "stack_id");
-		js_uint(w, sp->stack_id);
+			json_uint(w, sp->series[k]);
+		json_end_array(w);
+		json_key(w, "stack_id");
+		json_uint(w, sp->stack_id);
 		json_stack(rc, w, sp->stack_index);
-		js_end_object(w);
+		json_end_object(w);
 		if (rc->nomem)
-			return REP_ENOMEM;
+			return REPORT_ENOMEM;
 	}
-	js_end_array(w);
+	json_end_array(w);
 	if (g) {
-		js_key(w, "timeline_step_s");
-		js_seconds(w, gr_timeline_step_ns(g));
-		js_key(w, "series_step_s");
-		js_seconds(w, gr_series_step_ns(g));
+		json_key(w, "timeline_step_s");
+		json_seconds(w, growth_timeline_step_ns(g));
+		json_key(w, "series_step_s");
+		json_seconds(w, growth_series_step_ns(g));
 	}
-	js_end_object(w);
+	json_end_object(w);
 	return 0;
 }
 
-static void json_window(rep_ctx *rc, js_writer *w)
+static void json_window(report_ctx *rc, json_writer *w)
 {
-	const rp_summary *s = rp_get_summary(rc->rp);
-	js_key(w, "window");
-	js_begin_object(w, 0);
-	js_key(w, "from_s");
-	js_seconds(w, s->window_from_ns);
-	js_key(w, "to_s");
-	js_seconds(w, s->window_to_ns);
-	js_key(w, "from");
-	js_str(w, rc->win_from);
-	js_key(w, "to");
-	js_str(w, rc->win_to);
-	js_key(w, "run_duration_s");
-	js_seconds(w, s->duration_ns);
-	js_end_object(w);
+	const replay_summary *s = replay_get_summary(rc->rp);
+	json_key(w, "window");
+	json_begin_object(w, 0);
+	json_key(w, "from_s");
+	json_seconds(w, s->window_from_ns);
+	json_key(w, "to_s");
+	json_seconds(w, s->window_to_ns);
+	json_key(w, "from");
+	json_str(w, rc->win_from);
+	json_key(w, "to");
+	json_str(w, rc->win_to);
+	json_key(w, "run_duration_s");
+	json_seconds(w, s->duration_ns);
+	json_end_object(w);
 }
 
-static void json_histogram(rep_ctx *rc, js_writer *w)
+static void json_histogram(report_ctx *rc, json_writer *w)
 {
-	const rp_summary *s = rp_get_summary(rc->rp);
+	const replay_summary *s = replay_get_summary(rc->rp);
 	unsigned lo, hi;
 	hist_range(s, &lo, &hi);
-	js_key(w, "histogram");
-	js_begin_array(w, 0);
+	json_key(w, "histogram");
+	json_begin_array(w, 0);
 	for (unsigned k = lo; k <= hi; k++) {
-		js_begin_object(w, 1);
-		js_key(w, "min");
-		js_uint(w, rp_size_class_min(k));
-		js_key(w, "max");
-		if (k + 1 < RP_SIZE_CLASSES)
-			js_uint(w, rp_size_class_min(k + 1));
+		json_begin_object(w, 1);
+		json_key(w, "min");
+		json_uint(w, replay_size_class_min(k));
+		json_key(w, "max");
+		if (k + 1 < REPLAY_SIZE_CLASSES)
+			json_uint(w, replay_size_class_min(k + 1));
 		else
-			js_double(w, 18446744073709551616.0);
-		js_key(w, "allocations");
-		js_uint(w, s->sizes[k].allocations);
-		js_key(w, "bytes");
-		js_uint(w, s->sizes[k].bytes);
-		js_end_object(w);
+			json_double(w, 18446744073709551616.0);
+		json_key(w, "allocations");
+		json_uint(w, s->sizes[k].allocations);
+		json_key(w, "bytes");
+		json_uint(w, s->sizes[k].bytes);
+		json_end_object(w);
 	}
-	js_end_array(w);
+	json_end_array(w);
 }
 
-int rep_write_json(rep_ctx *rc, FILE *f)
+int report_write_json(report_ctx *rc, FILE *f)
 {
-	const rp_summary *s = rp_get_summary(rc->rp);
-	const rp_header *h = rp_get_header(rc->rp);
-	js_writer *w;
-	if (js_create(&w, f))
-		return REP_ENOMEM;
-	js_begin_object(w, 0);
-	js_key(w, "format");
-	js_uint(w, 1);
+	const replay_summary *s = replay_get_summary(rc->rp);
+	const replay_header *h = replay_get_header(rc->rp);
+	json_writer *w;
+	if (json_create(&w, f))
+		return REPORT_ENOMEM;
+	json_begin_object(w, 0);
+	json_key(w, "format");
+	json_uint(w, 1);
 
-	rep_write_program_json(w, "program", h, NULL, 1);
+	report_write_program_json(w, "program", h, NULL, 1);
 
-	js_key(w, "summary");
-	js_begin_object(w, 0);
-	js_key(w, "duration_s");
-	js_seconds(w, s->windowed ? s->window_to_ns - s->window_from_ns : s->duration_ns);
-	js_key(w, "allocations");
-	js_uint(w, s->allocations);
-	js_key(w, "frees");
-	js_uint(w, s->frees);
-	js_key(w, "allocated_bytes");
-	js_uint(w, s->allocated_bytes);
-	js_key(w, "peak_heap_bytes");
-	js_uint(w, s->peak_heap_bytes);
-	js_key(w, "peak_time_s");
-	js_seconds(w, s->peak_time_ns);
-	js_key(w, "peak_rss_bytes");
-	js_uint(w, s->peak_rss_bytes);
-	js_key(w, "leaked_bytes");
-	js_uint(w, rc->leaked_bytes);
-	js_key(w, "leaked_allocations");
-	js_uint(w, rc->leaked_allocs);
-	js_key(w, "runtime_leaked_bytes");
-	js_uint(w, rc->runtime_bytes);
-	js_key(w, "temporary_allocations");
-	js_uint(w, s->temporary);
-	js_end_object(w);
+	json_key(w, "summary");
+	json_begin_object(w, 0);
+	json_key(w, "duration_s");
+	json_seconds(w, s->windowed ? s->window_to_ns - s->window_from_ns : s->duration_ns);
+	json_key(w, "allocations");
+	json_uint(w, s->allocations);
+	json_key(w, "frees");
+	json_uint(w, s->frees);
+	json_key(w, "allocated_bytes");
+	json_uint(w, s->allocated_bytes);
+	json_key(w, "peak_heap_bytes");
+	json_uint(w, s->peak_heap_bytes);
+	json_key(w, "peak_time_s");
+	json_seconds(w, s->peak_time_ns);
+	json_key(w, "peak_rss_bytes");
+	json_uint(w, s->peak_rss_bytes);
+	json_key(w, "leaked_bytes");
+	json_uint(w, rc->leaked_bytes);
+	json_key(w, "leaked_allocations");
+	json_uint(w, rc->leaked_allocs);
+	json_key(w, "runtime_leaked_bytes");
+	json_uint(w, rc->runtime_bytes);
+	json_key(w, "temporary_allocations");
+	json_uint(w, s->temporary);
+	json_end_object(w);
 
 	int err = json_list(rc, w, L_LEAKS, "leaks");
 	if (!err)
@@ -1039,57 +1039,57 @@ int rep_write_json(rep_ctx *rc, FILE *f)
 	if (!err)
 		err = json_list(rc, w, L_TEMP, "temporary");
 	if (err) {
-		js_free(w);
+		json_free(w);
 		return err;
 	}
 
 	err = json_growth(rc, w);
 	if (err) {
-		js_free(w);
+		json_free(w);
 		return err;
 	}
 	json_window(rc, w);
 	json_histogram(rc, w);
-	js_key(w, "marks");
-	js_begin_array(w, 0);
-	for (size_t i = 0; i < rp_mark_count(rc->rp); i++) {
-		const rp_mark *m = rp_mark_at(rc->rp, i);
-		js_begin_object(w, 1);
-		js_key(w, "t_s");
-		js_seconds(w, m->time_ns);
-		js_key(w, "tid");
-		js_uint(w, m->tid);
-		js_key(w, "label");
-		js_str(w, m->label);
-		js_end_object(w);
+	json_key(w, "marks");
+	json_begin_array(w, 0);
+	for (size_t i = 0; i < replay_mark_count(rc->rp); i++) {
+		const replay_mark *m = replay_mark_at(rc->rp, i);
+		json_begin_object(w, 1);
+		json_key(w, "t_s");
+		json_seconds(w, m->time_ns);
+		json_key(w, "tid");
+		json_uint(w, m->tid);
+		json_key(w, "label");
+		json_str(w, m->label);
+		json_end_object(w);
 	}
-	js_end_array(w);
+	json_end_array(w);
 
-	js_key(w, "diagnostics");
-	js_begin_object(w, 0);
-	js_key(w, "events");
-	js_uint(w, s->events_read);
-	js_key(w, "complete");
-	js_bool(w, s->have_end && !s->damaged && s->end.events == s->events_read &&
+	json_key(w, "diagnostics");
+	json_begin_object(w, 0);
+	json_key(w, "events");
+	json_uint(w, s->events_read);
+	json_key(w, "complete");
+	json_bool(w, s->have_end && !s->damaged && s->end.events == s->events_read &&
 			   s->end.dropped == 0);
-	js_key(w, "dropped_events");
-	js_uint(w, s->have_end ? s->end.dropped : 0);
-	js_key(w, "unmatched_frees");
-	js_uint(w, s->unmatched_frees);
-	js_key(w, "fixups");
-	js_uint(w, s->fixups);
-	js_key(w, "stale_frees");
-	js_uint(w, s->stale_frees);
-	js_key(w, "invalid_events");
-	js_uint(w, s->invalid_events);
-	js_key(w, "late_events");
-	js_uint(w, s->late_events);
-	js_key(w, "undefined_stacks");
-	js_uint(w, s->undefined_stacks);
-	js_end_object(w);
+	json_key(w, "dropped_events");
+	json_uint(w, s->have_end ? s->end.dropped : 0);
+	json_key(w, "unmatched_frees");
+	json_uint(w, s->unmatched_frees);
+	json_key(w, "fixups");
+	json_uint(w, s->fixups);
+	json_key(w, "stale_frees");
+	json_uint(w, s->stale_frees);
+	json_key(w, "invalid_events");
+	json_uint(w, s->invalid_events);
+	json_key(w, "late_events");
+	json_uint(w, s->late_events);
+	json_key(w, "undefined_stacks");
+	json_uint(w, s->undefined_stacks);
+	json_end_object(w);
 
-	js_end_object(w);
-	err = js_finish(w);
-	js_free(w);
-	return err ? REP_EIO : 0;
+	json_end_object(w);
+	err = json_finish(w);
+	json_free(w);
+	return err ? REPORT_EIO : 0;
 }

@@ -2,7 +2,7 @@
  * stackkey.c: symbolic stack keys, key sets, loaded traces, limits and the output pieces shared
  * by `diff` and `check` (see stackkey.h).
  *
- * Key sets hash each key (FNV-1a) into a ut_map from hash to group index; a hash taken by
+ * Key sets hash each key (FNV-1a) into a util_map from hash to group index; a hash taken by
  * another key is rehashed until a free or matching slot turns up, so distinct keys never merge.
  */
 #include "stackkey.h"
@@ -16,13 +16,13 @@
 #include "cli.h"
 #include "util.h"
 
-const char *sk_strerror(int err)
+const char *stackkey_strerror(int err)
 {
 	switch (err) {
-	case SK_OK: return "success";
-	case SK_ENOMEM: return "out of memory";
-	case SK_EINPUT: return "unreadable trace";
-	case SK_EINVAL: return "invalid value";
+	case STACKKEY_OK: return "success";
+	case STACKKEY_ENOMEM: return "out of memory";
+	case STACKKEY_EINPUT: return "unreadable trace";
+	case STACKKEY_EINVAL: return "invalid value";
 	}
 	return "unknown error";
 }
@@ -46,7 +46,7 @@ static void sb_addn(sbuf *b, const char *s, size_t n)
 {
 	if (b->nomem)
 		return;
-	if (n > SIZE_MAX - b->len - 1 || ut_grow((void **)&b->s, &b->cap, b->len + n + 1, 1)) {
+	if (n > SIZE_MAX - b->len - 1 || util_grow((void **)&b->s, &b->cap, b->len + n + 1, 1)) {
 		b->nomem = 1;
 		return;
 	}
@@ -134,7 +134,7 @@ static int is_startup_frame(const sym_frame *f)
 }
 
 /* Appends the key component of frame f to b. */
-static void add_component(sbuf *b, const sym_frame *f, enum sk_match match)
+static void add_component(sbuf *b, const sym_frame *f, enum stackkey_match match)
 {
 	if (f->function && *f->function) {
 		sb_add_escaped(b, f->function, name_len(f->function));
@@ -143,7 +143,7 @@ static void add_component(sbuf *b, const sym_frame *f, enum sk_match match)
 		sb_add_escaped(b, m, strlen(m));
 		sb_add(b, "?");
 	}
-	if (match == SK_MATCH_LINES && f->file) {
+	if (match == STACKKEY_MATCH_LINES && f->file) {
 		char line[16];
 		const char *fb = base_name(f->file);
 		sb_add(b, "@");
@@ -153,7 +153,7 @@ static void add_component(sbuf *b, const sym_frame *f, enum sk_match match)
 	}
 }
 
-size_t sk_key_frames(const sym_frame *frames, size_t n)
+size_t stackkey_key_frames(const sym_frame *frames, size_t n)
 {
 	size_t end = n;
 	while (end > 0 && is_startup_frame(&frames[end - 1]))
@@ -161,11 +161,11 @@ size_t sk_key_frames(const sym_frame *frames, size_t n)
 	return end ? end : n; /* nothing but start-up frames: keep them */
 }
 
-int sk_key(const sym_frame *frames, size_t n, enum sk_match match, char **key, size_t *len)
+int stackkey_key(const sym_frame *frames, size_t n, enum stackkey_match match, char **key, size_t *len)
 {
 	sbuf b = {NULL, 0, 0, 0};
 	sbuf c = {NULL, 0, 0, 0}; /* the current component */
-	size_t end = sk_key_frames(frames, n);
+	size_t end = stackkey_key_frames(frames, n);
 	size_t prev_off = 0, prev_len = 0;
 	int have_prev = 0;
 	sb_add(&b, "");
@@ -186,7 +186,7 @@ int sk_key(const sym_frame *frames, size_t n, enum sk_match match, char **key, s
 	free(c.s);
 	if (b.nomem || c.nomem) {
 		free(b.s);
-		return SK_ENOMEM;
+		return STACKKEY_ENOMEM;
 	}
 	*key = b.s;
 	*len = b.len;
@@ -195,13 +195,13 @@ int sk_key(const sym_frame *frames, size_t n, enum sk_match match, char **key, s
 
 /* ---- key sets ---- */
 
-struct sk_set {
-	sk_group *groups;
+struct stackkey_set {
+	stackkey_group *groups;
 	size_t n, cap;
-	ut_map index; /* key hash -> group index */
-	sk_figures totals;
+	util_map index; /* key hash -> group index */
+	stackkey_figures totals;
 	uint64_t suppressed_stacks;
-	sk_rule_use *rules;
+	stackkey_rule_use *rules;
 	size_t nrules;
 };
 
@@ -217,12 +217,12 @@ static uint64_t fnv1a(const char *s)
 
 /* Finds the group of key: returns 1 and *idx when present; else 0 and *slot, the hash under
  * which the key is to be inserted. */
-static int find_group(const sk_set *s, const char *key, uint32_t *idx, uint64_t *slot)
+static int find_group(const stackkey_set *s, const char *key, uint32_t *idx, uint64_t *slot)
 {
 	uint64_t h = fnv1a(key);
 	for (;;) {
 		uint32_t v;
-		if (!ut_map_get(&s->index, h, &v)) {
+		if (!util_map_get(&s->index, h, &v)) {
 			*slot = h;
 			return 0;
 		}
@@ -230,18 +230,18 @@ static int find_group(const sk_set *s, const char *key, uint32_t *idx, uint64_t 
 			*idx = v;
 			return 1;
 		}
-		h = ut_hash64(h + 1);
+		h = util_hash64(h + 1);
 	}
 }
 
-const sk_group *sk_set_find(const sk_set *s, const char *key)
+const stackkey_group *stackkey_set_find(const stackkey_set *s, const char *key)
 {
 	uint32_t idx;
 	uint64_t slot;
 	return find_group(s, key, &idx, &slot) ? &s->groups[idx] : NULL;
 }
 
-static void add_figures(sk_figures *a, const sk_figures *b)
+static void add_figures(stackkey_figures *a, const stackkey_figures *b)
 {
 	a->allocations += b->allocations;
 	a->allocated_bytes += b->allocated_bytes;
@@ -257,7 +257,7 @@ static void add_figures(sk_figures *a, const sk_figures *b)
 }
 
 /* 1 when stack a should represent its group rather than stack b. */
-static int holds_more(const rp_stack *a, const rp_stack *b)
+static int holds_more(const replay_stack *a, const replay_stack *b)
 {
 	if (a->live_bytes != b->live_bytes)
 		return a->live_bytes > b->live_bytes;
@@ -268,32 +268,32 @@ static int holds_more(const rp_stack *a, const rp_stack *b)
 	return a->id < b->id;
 }
 
-int sk_set_build(sk_set **out, const rp_ctx *rp, rep_ctx *rep, enum sk_match match,
-		 const sup_list *sup)
+int stackkey_set_build(stackkey_set **out, const replay_ctx *rp, report_ctx *rep, enum stackkey_match match,
+		 const suppress_list *sup)
 {
 	*out = NULL;
-	sk_set *s = calloc(1, sizeof(*s));
+	stackkey_set *s = calloc(1, sizeof(*s));
 	if (!s)
-		return SK_ENOMEM;
-	ut_map_init(&s->index);
-	s->nrules = sup_count(sup);
-	s->rules = calloc(s->nrules ? s->nrules : 1, sizeof(sk_rule_use));
+		return STACKKEY_ENOMEM;
+	util_map_init(&s->index);
+	s->nrules = suppress_count(sup);
+	s->rules = calloc(s->nrules ? s->nrules : 1, sizeof(stackkey_rule_use));
 	if (!s->rules)
 		goto nomem;
-	for (size_t i = 0; i < rp_stack_count(rp); i++) {
-		const rp_stack *st = rp_stack_at(rp, i);
+	for (size_t i = 0; i < replay_stack_count(rp); i++) {
+		const replay_stack *st = replay_stack_at(rp, i);
 		if (!st->allocations && !st->live_bytes && !st->live_allocations && !st->peak_bytes &&
 		    !st->peak_allocations)
 			continue;
 		const sym_frame *frames = NULL;
 		size_t nf = 0;
 		int runtime = 0;
-		if (rep_stack_frames(rep, i, &frames, &nf, &runtime))
+		if (report_stack_frames(rep, i, &frames, &nf, &runtime))
 			goto nomem;
 		char *key;
 		size_t klen;
 		if (st->defined) {
-			if (sk_key(frames, nf, match, &key, &klen))
+			if (stackkey_key(frames, nf, match, &key, &klen))
 				goto nomem;
 		} else {
 			/* no frames to name: every such stack shares one key no real stack has */
@@ -301,7 +301,7 @@ int sk_set_build(sk_set **out, const rp_ctx *rp, rep_ctx *rep, enum sk_match mat
 			if (!key)
 				goto nomem;
 		}
-		sk_figures f = {0};
+		stackkey_figures f = {0};
 		f.allocations = st->allocations;
 		f.allocated_bytes = st->allocated_bytes;
 		f.temporary = st->temporary;
@@ -312,7 +312,7 @@ int sk_set_build(sk_set **out, const rp_ctx *rp, rep_ctx *rep, enum sk_match mat
 			f.runtime_bytes = st->live_bytes;
 			f.runtime_allocations = st->live_allocations;
 		} else if (st->live_bytes || st->live_allocations) {
-			rule = sup_match_stack(sup, frames, nf);
+			rule = suppress_match_stack(sup, frames, nf);
 			if (rule >= 0) {
 				f.suppressed_bytes = st->live_bytes;
 				f.suppressed_allocations = st->live_allocations;
@@ -329,12 +329,12 @@ int sk_set_build(sk_set **out, const rp_ctx *rp, rep_ctx *rep, enum sk_match mat
 			free(key);
 		} else {
 			if (s->n >= UINT32_MAX - 1 ||
-			    ut_grow((void **)&s->groups, &s->cap, s->n + 1, sizeof(sk_group))) {
+			    util_grow((void **)&s->groups, &s->cap, s->n + 1, sizeof(stackkey_group))) {
 				free(key);
 				goto nomem;
 			}
 			gi = (uint32_t)s->n;
-			sk_group *g = &s->groups[gi];
+			stackkey_group *g = &s->groups[gi];
 			memset(g, 0, sizeof(*g));
 			g->key = key;
 			g->rep_idx = i;
@@ -343,11 +343,11 @@ int sk_set_build(sk_set **out, const rp_ctx *rp, rep_ctx *rep, enum sk_match mat
 			g->defined = st->defined;
 			g->rule = -1;
 			s->n++;
-			if (ut_map_put(&s->index, slot, gi))
+			if (util_map_put(&s->index, slot, gi))
 				goto nomem;
 		}
-		sk_group *g = &s->groups[gi];
-		if (g->stacks && holds_more(st, rp_stack_at(rp, g->rep_idx))) {
+		stackkey_group *g = &s->groups[gi];
+		if (g->stacks && holds_more(st, replay_stack_at(rp, g->rep_idx))) {
 			g->rep_idx = i;
 			g->frames = frames;
 			g->nframes = nf;
@@ -360,7 +360,7 @@ int sk_set_build(sk_set **out, const rp_ctx *rp, rep_ctx *rep, enum sk_match mat
 		add_figures(&s->totals, &f);
 	}
 	for (size_t i = 0; i < s->n; i++) {
-		const sk_group *g = &s->groups[i];
+		const stackkey_group *g = &s->groups[i];
 		if (g->fig.suppressed_bytes || g->fig.suppressed_allocations) {
 			s->suppressed_stacks++;
 			if (g->rule >= 0)
@@ -370,11 +370,11 @@ int sk_set_build(sk_set **out, const rp_ctx *rp, rep_ctx *rep, enum sk_match mat
 	*out = s;
 	return 0;
 nomem:
-	sk_set_free(s);
-	return SK_ENOMEM;
+	stackkey_set_free(s);
+	return STACKKEY_ENOMEM;
 }
 
-void sk_set_free(sk_set *s)
+void stackkey_set_free(stackkey_set *s)
 {
 	if (!s)
 		return;
@@ -382,75 +382,75 @@ void sk_set_free(sk_set *s)
 		free((char *)(uintptr_t)s->groups[i].key);
 	free(s->groups);
 	free(s->rules);
-	ut_map_release(&s->index);
+	util_map_release(&s->index);
 	free(s);
 }
 
-size_t sk_set_count(const sk_set *s) { return s->n; }
-const sk_group *sk_set_at(const sk_set *s, size_t i) { return &s->groups[i]; }
-const sk_figures *sk_set_totals(const sk_set *s) { return &s->totals; }
-uint64_t sk_set_suppressed_stacks(const sk_set *s) { return s->suppressed_stacks; }
-const sk_rule_use *sk_set_rule_use(const sk_set *s, size_t i) { return &s->rules[i]; }
+size_t stackkey_set_count(const stackkey_set *s) { return s->n; }
+const stackkey_group *stackkey_set_at(const stackkey_set *s, size_t i) { return &s->groups[i]; }
+const stackkey_figures *stackkey_set_totals(const stackkey_set *s) { return &s->totals; }
+uint64_t stackkey_set_suppressed_stacks(const stackkey_set *s) { return s->suppressed_stacks; }
+const stackkey_rule_use *stackkey_set_rule_use(const stackkey_set *s, size_t i) { return &s->rules[i]; }
 
 /* ---- a loaded trace ---- */
 
-struct sk_trace {
+struct stackkey_trace {
 	const char *path;
-	rp_ctx *rp;
+	replay_ctx *rp;
 	sym_ctx *sym;
-	rep_ctx *rep;
-	sk_set *set;
+	report_ctx *rep;
+	stackkey_set *set;
 };
 
-int sk_trace_load(sk_trace **out, const char *path, enum sk_match match, const sup_list *sup)
+int stackkey_trace_load(stackkey_trace **out, const char *path, enum stackkey_match match, const suppress_list *sup)
 {
 	*out = NULL;
-	sk_trace *t = calloc(1, sizeof(*t));
+	stackkey_trace *t = calloc(1, sizeof(*t));
 	if (!t)
-		return SK_ENOMEM;
+		return STACKKEY_ENOMEM;
 	t->path = path;
-	rep_options opt = {0, 0, 0};
+	report_options opt = {0, 0, 0};
 	if (cli_replay_new(&t->rp, path, NULL) ||
 	    cli_symbolize(t->rp, path, &opt, &t->sym, &t->rep)) {
-		sk_trace_free(t);
-		return SK_EINPUT;
+		stackkey_trace_free(t);
+		return STACKKEY_EINPUT;
 	}
-	if (sk_set_build(&t->set, t->rp, t->rep, match, sup)) {
-		sk_trace_free(t);
-		return SK_ENOMEM;
+	if (stackkey_set_build(&t->set, t->rp, t->rep, match, sup)) {
+		stackkey_trace_free(t);
+		return STACKKEY_ENOMEM;
 	}
 	*out = t;
 	return 0;
 }
 
-void sk_trace_free(sk_trace *t)
+void stackkey_trace_free(stackkey_trace *t)
 {
 	if (!t)
 		return;
-	sk_set_free(t->set);
-	rep_free(t->rep);
+	stackkey_set_free(t->set);
+	report_free(t->rep);
 	sym_free(t->sym);
-	rp_free(t->rp);
+	replay_free(t->rp);
 	free(t);
 }
 
-const char *sk_trace_path(const sk_trace *t) { return t->path; }
-const rp_ctx *sk_trace_replay(const sk_trace *t) { return t->rp; }
-const sk_set *sk_trace_set(const sk_trace *t) { return t->set; }
+const char *stackkey_trace_path(const stackkey_trace *t) { return t->path; }
+const replay_ctx *stackkey_trace_replay(const stackkey_trace *t) { return t->rp; }
+const stackkey_set *stackkey_trace_set(const stackkey_trace *t) { return t->set; }
 
-int sk_load_suppressions(const char *path, sup_list **out)
+int stackkey_load_suppressions(const char *path, suppress_list **out)
 {
 	unsigned line;
-	int rc = sup_load(out, path, &line);
+	int rc = suppress_load(out, path, &line);
 	if (rc == 0)
 		return 0;
-	if (rc == SUP_ENOMEM)
-		return SK_ENOMEM;
-	if (rc == SUP_EIO)
+	if (rc == SUPPRESS_ENOMEM)
+		return STACKKEY_ENOMEM;
+	if (rc == SUPPRESS_EIO)
 		cli_error("cannot read suppressions '%s': %s", path, strerror(errno));
 	else
-		cli_error("%s:%u: %s", path, line, sup_strerror(rc));
-	return SK_EINPUT;
+		cli_error("%s:%u: %s", path, line, suppress_strerror(rc));
+	return STACKKEY_EINPUT;
 }
 
 /* ---- limits ---- */
@@ -494,7 +494,7 @@ static const char *parse_decimal(const char *s, uint64_t *ip, uint64_t *frac)
 	return p;
 }
 
-int sk_parse_size(const char *s, uint64_t *out)
+int stackkey_parse_size(const char *s, uint64_t *out)
 {
 	static const struct {
 		const char *name;
@@ -509,25 +509,25 @@ int sk_parse_size(const char *s, uint64_t *out)
 	uint64_t ip, frac;
 	const char *p = parse_decimal(s, &ip, &frac);
 	if (!p)
-		return SK_EINVAL;
+		return STACKKEY_EINVAL;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (!ieq(p, units[i].name))
 			continue;
 		uint64_t m = units[i].mult;
 		if (m > 1 && ip > UINT64_MAX / m)
-			return SK_EINVAL;
+			return STACKKEY_EINVAL;
 		uint64_t v = ip * m;
 		/* the fraction of the unit, rounded down to whole bytes (m < 2^41, frac < 10^9) */
 		uint64_t fb = (uint64_t)((long double)frac * (long double)m / 1e9L);
 		if (v > UINT64_MAX - fb)
-			return SK_EINVAL;
+			return STACKKEY_EINVAL;
 		*out = v + fb;
 		return 0;
 	}
-	return SK_EINVAL;
+	return STACKKEY_EINVAL;
 }
 
-int sk_parse_limit(const char *s, int sizes, sk_limit *out)
+int stackkey_parse_limit(const char *s, int sizes, stackkey_limit *out)
 {
 	size_t n = strlen(s);
 	memset(out, 0, sizeof(*out));
@@ -535,22 +535,22 @@ int sk_parse_limit(const char *s, int sizes, sk_limit *out)
 		uint64_t ip, frac;
 		const char *p = parse_decimal(s, &ip, &frac);
 		if (!p || p != s + n - 1)
-			return SK_EINVAL;
+			return STACKKEY_EINVAL;
 		out->percent = 1;
 		out->value = (double)ip + (double)frac / 1e9;
 		return 0;
 	}
 	if (sizes)
-		return sk_parse_size(s, &out->amount);
+		return stackkey_parse_size(s, &out->amount);
 	uint64_t ip, frac;
 	const char *p = parse_decimal(s, &ip, &frac);
 	if (!p || *p || frac)
-		return SK_EINVAL;
+		return STACKKEY_EINVAL;
 	out->amount = ip;
 	return 0;
 }
 
-int sk_limit_crossed(const sk_limit *l, uint64_t base, uint64_t cur)
+int stackkey_limit_crossed(const stackkey_limit *l, uint64_t base, uint64_t cur)
 {
 	if (cur <= base)
 		return 0;
@@ -559,7 +559,7 @@ int sk_limit_crossed(const sk_limit *l, uint64_t base, uint64_t cur)
 		return inc > l->amount;
 	if (base == 0)
 		return 1;
-	/* sk_parse_limit keeps at most 9 decimals: compare in whole billionths of a percent, so
+	/* stackkey_parse_limit keeps at most 9 decimals: compare in whole billionths of a percent, so
 	 * that an increase of exactly the limit passes although 0.3 (say) is 0.2999... in binary */
 	long double nano = roundl((long double)l->value * 1e9L);
 	if (nano >= 0 && nano < 18446744073709551616.0L)
@@ -568,37 +568,37 @@ int sk_limit_crossed(const sk_limit *l, uint64_t base, uint64_t cur)
 	return (long double)inc * 100.0L > (long double)l->value * (long double)base;
 }
 
-void sk_format_limit(char *buf, size_t n, const sk_limit *l, int sizes)
+void stackkey_format_limit(char *buf, size_t n, const stackkey_limit *l, int sizes)
 {
 	if (l->percent)
 		snprintf(buf, n, "%g%%", l->value);
 	else if (sizes)
-		rep_format_size(buf, n, l->amount);
+		report_format_size(buf, n, l->amount);
 	else
 		snprintf(buf, n, "%" PRIu64, l->amount);
 }
 
 /* ---- output ---- */
 
-int64_t sk_change(uint64_t base, uint64_t cur)
+int64_t stackkey_change(uint64_t base, uint64_t cur)
 {
 	if (cur >= base)
 		return cur - base > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)(cur - base);
 	return base - cur > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)(base - cur);
 }
 
-void sk_format_size_change(char *buf, size_t n, uint64_t base, uint64_t cur)
+void stackkey_format_size_change(char *buf, size_t n, uint64_t base, uint64_t cur)
 {
 	char tmp[32];
 	if (cur == base) {
 		snprintf(buf, n, "0 B");
 		return;
 	}
-	rep_format_size(tmp, sizeof(tmp), cur > base ? cur - base : base - cur);
+	report_format_size(tmp, sizeof(tmp), cur > base ? cur - base : base - cur);
 	snprintf(buf, n, "%c%s", cur > base ? '+' : '-', tmp);
 }
 
-void sk_put_md_code(FILE *f, const char *s)
+void stackkey_put_md_code(FILE *f, const char *s)
 {
 	if (!s) {
 		fputs("?", f);
@@ -621,7 +621,7 @@ void sk_put_md_code(FILE *f, const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0;
 	while (i < n) {
-		size_t len = ut_utf8_len(p + i, n - i);
+		size_t len = util_utf8_len(p + i, n - i);
 		if (p[i] == '|') {
 			fputs("\\|", f);
 			i++;
@@ -652,7 +652,7 @@ static void write_frames_joined(FILE *f, const sym_frame *frames, size_t n, size
 		fputs("(no frames)", f);
 		return;
 	}
-	n = sk_key_frames(frames, n);
+	n = stackkey_key_frames(frames, n);
 	size_t shown = max && n > max ? max : n;
 	for (size_t i = 0; i < shown; i++) {
 		if (i)
@@ -668,45 +668,45 @@ static void write_frames_joined(FILE *f, const sym_frame *frames, size_t n, size
 		fputs(more, f);
 }
 
-void sk_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max)
+void stackkey_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max)
 {
-	write_frames_joined(f, frames, n, max, sk_put_md_code, " ← ", " ← …");
+	write_frames_joined(f, frames, n, max, stackkey_put_md_code, " ← ", " ← …");
 }
 
-void sk_write_frames_line(FILE *f, const sym_frame *frames, size_t n, size_t max)
+void stackkey_write_frames_line(FILE *f, const sym_frame *frames, size_t n, size_t max)
 {
-	write_frames_joined(f, frames, n, max, rep_put_text, " <- ", " <- ...");
+	write_frames_joined(f, frames, n, max, report_put_text, " <- ", " <- ...");
 }
 
-int sk_json_begin(js_writer **w, FILE *out, const char *command)
+int stackkey_json_begin(json_writer **w, FILE *out, const char *command)
 {
-	if (js_create(w, out))
-		return JS_ENOMEM;
-	js_begin_object(*w, 0);
-	js_key(*w, "format");
-	js_uint(*w, 1);
-	js_key(*w, "command");
-	js_str(*w, command);
+	if (json_create(w, out))
+		return JSON_ENOMEM;
+	json_begin_object(*w, 0);
+	json_key(*w, "format");
+	json_uint(*w, 1);
+	json_key(*w, "command");
+	json_str(*w, command);
 	return 0;
 }
 
-int sk_json_end(js_writer *w, int status)
+int stackkey_json_end(json_writer *w, int status)
 {
-	js_key(w, "exit_status");
-	js_uint(w, (uint64_t)status);
-	js_end_object(w);
-	int rc = js_finish(w);
-	js_free(w);
+	json_key(w, "exit_status");
+	json_uint(w, (uint64_t)status);
+	json_end_object(w);
+	int rc = json_finish(w);
+	json_free(w);
 	return rc;
 }
 
-void sk_write_culprit_json(js_writer *w, const sk_group *g, uint64_t amount)
+void stackkey_write_culprit_json(json_writer *w, const stackkey_group *g, uint64_t amount)
 {
-	js_begin_object(w, 0);
-	js_key(w, "key");
-	js_str(w, g->key);
-	js_key(w, "amount");
-	js_uint(w, amount);
-	rep_write_frames_json(w, g->frames, g->nframes);
-	js_end_object(w);
+	json_begin_object(w, 0);
+	json_key(w, "key");
+	json_str(w, g->key);
+	json_key(w, "amount");
+	json_uint(w, amount);
+	report_write_frames_json(w, g->frames, g->nframes);
+	json_end_object(w);
 }

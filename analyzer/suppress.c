@@ -16,27 +16,27 @@
 
 #include "util.h"
 
-#define SUP_MAX_FILE (16u << 20)
+#define SUPPRESS_MAX_FILE (16u << 20)
 
-typedef struct sup_rule {
+typedef struct suppress_rule {
 	char *pattern; /* as written after "leak:" */
 	char *glob;    /* whole-string glob */
 	unsigned line;
-} sup_rule;
+} suppress_rule;
 
-struct sup_list {
-	sup_rule *rules;
+struct suppress_list {
+	suppress_rule *rules;
 	size_t n, cap;
 };
 
-const char *sup_strerror(int err)
+const char *suppress_strerror(int err)
 {
 	switch (err) {
-	case SUP_OK: return "success";
-	case SUP_ENOMEM: return "out of memory";
-	case SUP_EIO: return "read error";
-	case SUP_ESYNTAX: return "not a suppression (expected 'leak:PATTERN')";
-	case SUP_ETYPE: return "only leak: suppressions are supported";
+	case SUPPRESS_OK: return "success";
+	case SUPPRESS_ENOMEM: return "out of memory";
+	case SUPPRESS_EIO: return "read error";
+	case SUPPRESS_ESYNTAX: return "not a suppression (expected 'leak:PATTERN')";
+	case SUPPRESS_ETYPE: return "only leak: suppressions are supported";
 	}
 	return "unknown error";
 }
@@ -90,7 +90,7 @@ static int glob_match(const char *p, const char *s)
 	return *p == '\0';
 }
 
-int sup_match_pattern(const char *pattern, const char *s)
+int suppress_match_pattern(const char *pattern, const char *s)
 {
 	if (!s || !*s)
 		return 0; /* as LeakSanitizer: an empty or missing name never matches */
@@ -104,17 +104,17 @@ int sup_match_pattern(const char *pattern, const char *s)
 
 static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-static int add_rule(sup_list *l, const char *pat, size_t n, unsigned line)
+static int add_rule(suppress_list *l, const char *pat, size_t n, unsigned line)
 {
-	if (ut_grow((void **)&l->rules, &l->cap, l->n + 1, sizeof(sup_rule)))
-		return SUP_ENOMEM;
-	sup_rule *r = &l->rules[l->n];
+	if (util_grow((void **)&l->rules, &l->cap, l->n + 1, sizeof(suppress_rule)))
+		return SUPPRESS_ENOMEM;
+	suppress_rule *r = &l->rules[l->n];
 	r->pattern = malloc(n + 1);
 	r->glob = compile(pat, n);
 	if (!r->pattern || !r->glob) {
 		free(r->pattern);
 		free(r->glob);
-		return SUP_ENOMEM;
+		return SUPPRESS_ENOMEM;
 	}
 	memcpy(r->pattern, pat, n);
 	r->pattern[n] = '\0';
@@ -123,13 +123,13 @@ static int add_rule(sup_list *l, const char *pat, size_t n, unsigned line)
 	return 0;
 }
 
-int sup_parse(sup_list **out, const char *text, size_t len, unsigned *errline)
+int suppress_parse(suppress_list **out, const char *text, size_t len, unsigned *errline)
 {
 	*out = NULL;
 	*errline = 0;
-	sup_list *l = calloc(1, sizeof(*l));
+	suppress_list *l = calloc(1, sizeof(*l));
 	if (!l)
-		return SUP_ENOMEM;
+		return SUPPRESS_ENOMEM;
 	size_t pos = 0;
 	unsigned line = 0;
 	while (pos < len) {
@@ -140,8 +140,8 @@ int sup_parse(sup_list **out, const char *text, size_t len, unsigned *errline)
 		line++;
 		if (memchr(s, '\0', n)) {
 			*errline = line;
-			sup_free(l);
-			return SUP_ESYNTAX;
+			suppress_free(l);
+			return SUPPRESS_ESYNTAX;
 		}
 		while (n && is_blank(*s)) {
 			s++;
@@ -157,18 +157,18 @@ int sup_parse(sup_list **out, const char *text, size_t len, unsigned *errline)
 			pat++;
 		int rc = 0;
 		if (!colon || colon == s || pat == s + n) {
-			rc = SUP_ESYNTAX;
+			rc = SUPPRESS_ESYNTAX;
 		} else if ((size_t)(colon - s) != 4 || memcmp(s, "leak", 4) != 0) {
-			rc = SUP_ETYPE;
+			rc = SUPPRESS_ETYPE;
 			for (const char *c = s; c < colon; c++)
 				if (!(*c == '_' || (*c >= 'a' && *c <= 'z')))
-					rc = SUP_ESYNTAX;
+					rc = SUPPRESS_ESYNTAX;
 		} else {
 			rc = add_rule(l, pat, (size_t)(s + n - pat), line);
 		}
 		if (rc) {
-			*errline = rc == SUP_ENOMEM ? 0 : line;
-			sup_free(l);
+			*errline = rc == SUPPRESS_ENOMEM ? 0 : line;
+			suppress_free(l);
 			return rc;
 		}
 	}
@@ -176,32 +176,32 @@ int sup_parse(sup_list **out, const char *text, size_t len, unsigned *errline)
 	return 0;
 }
 
-int sup_load(sup_list **out, const char *path, unsigned *errline)
+int suppress_load(suppress_list **out, const char *path, unsigned *errline)
 {
 	*out = NULL;
 	*errline = 0;
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return SUP_EIO;
+		return SUPPRESS_EIO;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int rc = 0;
 	for (;;) {
-		if (ut_grow((void **)&buf, &cap, len + 4096, 1)) {
-			rc = SUP_ENOMEM;
+		if (util_grow((void **)&buf, &cap, len + 4096, 1)) {
+			rc = SUPPRESS_ENOMEM;
 			break;
 		}
 		size_t got = fread(buf + len, 1, cap - len, f);
 		len += got;
-		if (len > SUP_MAX_FILE) {
+		if (len > SUPPRESS_MAX_FILE) {
 			errno = EFBIG;
-			rc = SUP_EIO;
+			rc = SUPPRESS_EIO;
 			break;
 		}
 		if (got == 0) {
 			if (ferror(f)) {
 				errno = errno ? errno : EIO;
-				rc = SUP_EIO;
+				rc = SUPPRESS_EIO;
 			}
 			break;
 		}
@@ -209,13 +209,13 @@ int sup_load(sup_list **out, const char *path, unsigned *errline)
 	int saved = errno;
 	fclose(f);
 	if (!rc)
-		rc = sup_parse(out, buf ? buf : "", len, errline);
+		rc = suppress_parse(out, buf ? buf : "", len, errline);
 	free(buf);
 	errno = saved;
 	return rc;
 }
 
-void sup_free(sup_list *l)
+void suppress_free(suppress_list *l)
 {
 	if (!l)
 		return;
@@ -227,9 +227,9 @@ void sup_free(sup_list *l)
 	free(l);
 }
 
-size_t sup_count(const sup_list *l) { return l ? l->n : 0; }
-const char *sup_pattern(const sup_list *l, size_t i) { return l->rules[i].pattern; }
-unsigned sup_line(const sup_list *l, size_t i) { return l->rules[i].line; }
+size_t suppress_count(const suppress_list *l) { return l ? l->n : 0; }
+const char *suppress_pattern(const suppress_list *l, size_t i) { return l->rules[i].pattern; }
+unsigned suppress_line(const suppress_list *l, size_t i) { return l->rules[i].line; }
 
 static const char *base_name(const char *path)
 {
@@ -237,7 +237,7 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-static int frame_matches(const sup_rule *r, const sym_frame *f)
+static int frame_matches(const suppress_rule *r, const sym_frame *f)
 {
 	if (f->function && *f->function && glob_match(r->glob, f->function))
 		return 1;
@@ -251,7 +251,7 @@ static int frame_matches(const sup_rule *r, const sym_frame *f)
 	return 0;
 }
 
-long sup_match_stack(const sup_list *l, const sym_frame *frames, size_t n)
+long suppress_match_stack(const suppress_list *l, const sym_frame *frames, size_t n)
 {
 	if (!l)
 		return -1;

@@ -1,5 +1,5 @@
 /*
- * suppress: leak suppressions in LeakSanitizer's file format (prefix sup_).
+ * suppress: leak suppressions in LeakSanitizer's file format (prefix suppress_).
  *
  * A suppression file holds one rule per line: `leak:PATTERN`.  Blank lines and lines whose first
  * non-blank character is `#` are ignored; spaces and tabs around a line are trimmed.  A pattern
@@ -19,42 +19,42 @@
 #include "sym.h"
 
 enum {
-	SUP_OK = 0,
-	SUP_ENOMEM = -1, /* out of memory */
-	SUP_EIO = -2,    /* the file could not be read: see errno */
-	SUP_ESYNTAX = -3, /* a line is not `leak:PATTERN` (the line number is returned) */
-	SUP_ETYPE = -4,  /* a rule of another type than leak: (race:, called_from_lib:, ...) */
+	SUPPRESS_OK = 0,
+	SUPPRESS_ENOMEM = -1, /* out of memory */
+	SUPPRESS_EIO = -2,    /* the file could not be read: see errno */
+	SUPPRESS_ESYNTAX = -3, /* a line is not `leak:PATTERN` (the line number is returned) */
+	SUPPRESS_ETYPE = -4,  /* a rule of another type than leak: (race:, called_from_lib:, ...) */
 };
 
-/* Returns a static description of a SUP_E* code. */
-const char *sup_strerror(int err);
+/* Returns a static description of a SUPPRESS_E* code. */
+const char *suppress_strerror(int err);
 
-typedef struct sup_list sup_list;
+typedef struct suppress_list suppress_list;
 
 /* Parses the suppressions in text[0..len) (need not be NUL-terminated; a NUL byte is a syntax
- * error).  Returns 0 and *out (free with sup_free), or a negative SUP_E* code with *errline set
+ * error).  Returns 0 and *out (free with suppress_free), or a negative SUPPRESS_E* code with *errline set
  * to the 1-based number of the offending line (0 when no line is at fault). */
-int sup_parse(sup_list **out, const char *text, size_t len, unsigned *errline);
+int suppress_parse(suppress_list **out, const char *text, size_t len, unsigned *errline);
 
-/* Reads and parses the suppression file at path, as sup_parse.  Files over 16 MiB are refused
- * (SUP_EIO with errno EFBIG). */
-int sup_load(sup_list **out, const char *path, unsigned *errline);
+/* Reads and parses the suppression file at path, as suppress_parse.  Files over 16 MiB are refused
+ * (SUPPRESS_EIO with errno EFBIG). */
+int suppress_load(suppress_list **out, const char *path, unsigned *errline);
 
 /* Frees the list and its patterns.  Accepts NULL. */
-void sup_free(sup_list *l);
+void suppress_free(suppress_list *l);
 
 /* The number of rules, and rule i's pattern as written after `leak:` (owned by the list) and
  * the line it came from. */
-size_t sup_count(const sup_list *l);
-const char *sup_pattern(const sup_list *l, size_t i);
-unsigned sup_line(const sup_list *l, size_t i);
+size_t suppress_count(const suppress_list *l);
+const char *suppress_pattern(const suppress_list *l, size_t i);
+unsigned suppress_line(const suppress_list *l, size_t i);
 
 /* Returns 1 when `pattern` (LeakSanitizer syntax, see above) matches the string s. */
-int sup_match_pattern(const char *pattern, const char *s);
+int suppress_match_pattern(const char *pattern, const char *s);
 
 /* Returns the index of the rule that suppresses the stack `frames` (n frames, innermost first,
  * borrowed), or -1 when none does (always -1 for a NULL list).  Frames are tried innermost
  * first and, for each frame, rules in file order: the first match wins. */
-long sup_match_stack(const sup_list *l, const sym_frame *frames, size_t n);
+long suppress_match_stack(const suppress_list *l, const sym_frame *frames, size_t n);
 
 #endif

@@ -7,36 +7,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *ut_strerror(int err)
+const char *util_strerror(int err)
 {
 	switch (err) {
-	case UT_OK: return "success";
-	case UT_ENOMEM: return "out of memory";
+	case UTIL_OK: return "success";
+	case UTIL_ENOMEM: return "out of memory";
 	}
 	return "unknown error";
 }
 
-int ut_grow(void **arr, size_t *cap, size_t need, size_t elem)
+int util_grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return 0;
 	size_t ncap = *cap ? *cap : 16;
 	while (ncap < need) {
 		if (ncap > SIZE_MAX / 2)
-			return UT_ENOMEM;
+			return UTIL_ENOMEM;
 		ncap *= 2;
 	}
 	if (elem && ncap > SIZE_MAX / elem)
-		return UT_ENOMEM;
+		return UTIL_ENOMEM;
 	void *p = realloc(*arr, ncap * elem);
 	if (!p)
-		return UT_ENOMEM;
+		return UTIL_ENOMEM;
 	*arr = p;
 	*cap = ncap;
 	return 0;
 }
 
-uint64_t ut_hash64(uint64_t x)
+uint64_t util_hash64(uint64_t x)
 {
 	/* splitmix64 finalizer */
 	x ^= x >> 30;
@@ -47,21 +47,21 @@ uint64_t ut_hash64(uint64_t x)
 	return x;
 }
 
-void ut_map_init(ut_map *m) { memset(m, 0, sizeof(*m)); }
+void util_map_init(util_map *m) { memset(m, 0, sizeof(*m)); }
 
-void ut_map_release(ut_map *m)
+void util_map_release(util_map *m)
 {
 	free(m->keys);
 	free(m->vals);
-	ut_map_init(m);
+	util_map_init(m);
 }
 
-int ut_map_get(const ut_map *m, uint64_t key, uint32_t *val)
+int util_map_get(const util_map *m, uint64_t key, uint32_t *val)
 {
 	if (!m->cap)
 		return 0;
 	size_t mask = m->cap - 1;
-	for (size_t i = (size_t)ut_hash64(key) & mask;; i = (i + 1) & mask) {
+	for (size_t i = (size_t)util_hash64(key) & mask;; i = (i + 1) & mask) {
 		if (m->vals[i] == UINT32_MAX)
 			return 0;
 		if (m->keys[i] == key) {
@@ -74,25 +74,25 @@ int ut_map_get(const ut_map *m, uint64_t key, uint32_t *val)
 static void map_insert(uint64_t *keys, uint32_t *vals, size_t cap, uint64_t key, uint32_t val)
 {
 	size_t mask = cap - 1;
-	size_t i = (size_t)ut_hash64(key) & mask;
+	size_t i = (size_t)util_hash64(key) & mask;
 	while (vals[i] != UINT32_MAX && keys[i] != key)
 		i = (i + 1) & mask;
 	keys[i] = key;
 	vals[i] = val;
 }
 
-int ut_map_put(ut_map *m, uint64_t key, uint32_t val)
+int util_map_put(util_map *m, uint64_t key, uint32_t val)
 {
 	if ((m->count + 1) * 2 > m->cap) {
 		size_t ncap = m->cap ? m->cap * 2 : 64;
 		if (ncap > SIZE_MAX / sizeof(uint64_t))
-			return UT_ENOMEM;
+			return UTIL_ENOMEM;
 		uint64_t *keys = malloc(ncap * sizeof(*keys));
 		uint32_t *vals = malloc(ncap * sizeof(*vals));
 		if (!keys || !vals) {
 			free(keys);
 			free(vals);
-			return UT_ENOMEM;
+			return UTIL_ENOMEM;
 		}
 		memset(vals, 0xff, ncap * sizeof(*vals));
 		for (size_t i = 0; i < m->cap; i++)
@@ -105,13 +105,13 @@ int ut_map_put(ut_map *m, uint64_t key, uint32_t val)
 		m->cap = ncap;
 	}
 	uint32_t old;
-	if (!ut_map_get(m, key, &old))
+	if (!util_map_get(m, key, &old))
 		m->count++;
 	map_insert(m->keys, m->vals, m->cap, key, val);
 	return 0;
 }
 
-size_t ut_utf8_len(const unsigned char *p, size_t n)
+size_t util_utf8_len(const unsigned char *p, size_t n)
 {
 	if (n == 0)
 		return 0;

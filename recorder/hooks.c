@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "leakrec.h"
-#include "modules.h"
+#include "modmap.h"
 #include "prim.h"
 #include "proto.h"
 #include "recorder.h"
@@ -48,9 +48,9 @@
 #define MAX_DEPTH 1024
 #define SELF_FRAMES 8 /* extra frames asked of libunwind to cover the recorder's own */
 #define SCRATCH_PART (MAX_DEPTH + SELF_FRAMES) /* words per array in a ring's scratch */
-_Static_assert(4 * SCRATCH_PART * 8 + UW_THREAD_BYTES <= RING_SCRATCH_WORDS * 8,
+_Static_assert(4 * SCRATCH_PART * 8 + UNWIND_THREAD_BYTES <= RING_SCRATCH_WORDS * 8,
 	       "ring scratch holds four frame arrays and the unwinder's thread state");
-#define SCRATCH_UW(r) ((uw_thread *)(void *)((r)->scratch + 4 * SCRATCH_PART))
+#define SCRATCH_UW(r) ((unwind_thread *)(void *)((r)->scratch + 4 * SCRATCH_PART))
 
 /* ---- real functions ---- */
 
@@ -183,7 +183,7 @@ static ring *my_ring(void)
 		rec_fail("cannot map memory for a thread's event buffer");
 		return NULL;
 	}
-	uw_thread_reset(SCRATCH_UW(r)); /* the walks of the ring's previous thread */
+	unwind_thread_reset(SCRATCH_UW(r)); /* the walks of the ring's previous thread */
 	ts.r = r;
 	pthread_setspecific(ring_key, r); /* runs thread_end when the thread exits */
 	return r;
@@ -205,8 +205,8 @@ static ring *ring_ready(void)
 		r->tail_seen = tail;
 		if (r->head_local + 2 - tail <= RING_CAP)
 			return r;
-		if (!wr_running()) {
-			wr_count_dropped();
+		if (!writer_running()) {
+			writer_count_dropped();
 			return NULL;
 		}
 		/* The program must never hang on the recorder: a writer that has not taken a single
@@ -217,10 +217,10 @@ static ring *ring_ready(void)
 			tail_then = tail;
 		} else if (now - waited_from > 10000000000ull) {
 			rec_fail("the writer thread stopped taking events");
-			wr_count_dropped();
+			writer_count_dropped();
 			return NULL;
 		}
-		wr_kick();
+		writer_kick();
 		struct timespec d = {0, 50000};
 		nanosleep(&d, NULL);
 	}
@@ -232,19 +232,19 @@ static void push(ring *r, uint8_t kind, uint8_t func, void *p, size_t size, uint
 	ring_ev e = {t, (uint64_t)(uintptr_t)p, size, stack, kind, func, 0};
 	ring_push(r, &e);
 	if ((r->head_local & (RING_CAP / 4 - 1)) == 0)
-		wr_nudge();
+		writer_nudge();
 }
 
 /* Which unwinder captures stacks (LEAKREC_UNWIND=libunwind, LEAKREC_UNWIND_CHECK=1). */
-enum { UW_FAST, UW_LIBUNWIND, UW_CHECK };
-static int unwinder = UW_FAST;
+enum { UNWIND_FAST, UNWIND_LIBUNWIND, UNWIND_CHECK };
+static int unwinder = UNWIND_FAST;
 static _Atomic uint64_t check_stacks, check_differ, check_declined;
 
 /* ips[0..n) without the recorder's own frames, as call sites, at most `depth` of them. */
 static uint32_t keep_frames(void **ips, int n, uint64_t *frames)
 {
 	int i = 0;
-	while (i < n && mod_is_self((uint64_t)(uintptr_t)ips[i]))
+	while (i < n && modmap_is_self((uint64_t)(uintptr_t)ips[i]))
 		i++;
 	uint32_t m = 0;
 	for (; i < n && m < depth; i++)
@@ -253,13 +253,13 @@ static uint32_t keep_frames(void **ips, int n, uint64_t *frames)
 }
 
 /* LEAKREC_UNWIND_CHECK: both unwinders, libunwind's stack kept; the first difference is shown. */
-static uint32_t check_unwinders(ring *r, const uw_regs *start, void **ips, int n,
+static uint32_t check_unwinders(ring *r, const unwind_regs *start, void **ips, int n,
 				uint64_t *frames, uint64_t epoch)
 {
 	void **fast_ips = (void **)(r->scratch + 2 * SCRATCH_PART);
 	uint64_t *fast = r->scratch + 3 * SCRATCH_PART;
-	uw_suffix sfx;
-	int fn = uw_backtrace(SCRATCH_UW(r), start, fast_ips, (int)depth + SELF_FRAMES, epoch, &sfx);
+	unwind_suffix sfx;
+	int fn = unwind_backtrace(SCRATCH_UW(r), start, fast_ips, (int)depth + SELF_FRAMES, epoch, &sfx);
 	uint32_t m = keep_frames(ips, n, frames);
 	atomic_fetch_add_explicit(&check_stacks, 1, memory_order_relaxed);
 	if (fn < 0) {
@@ -285,8 +285,8 @@ static uint32_t check_unwinders(ring *r, const uw_regs *start, void **ips, int n
 	return m;
 }
 
-/* The stack of the hook's caller (start: that frame, see UW_CALLER_REGS). */
-static uint32_t capture_stack(const uw_regs *start)
+/* The stack of the hook's caller (start: that frame, see UNWIND_CALLER_REGS). */
+static uint32_t capture_stack(const unwind_regs *start)
 {
 	ring *r = my_ring();
 	if (!r)
@@ -294,15 +294,15 @@ static uint32_t capture_stack(const uw_regs *start)
 	/* In the thread's ring, not on its stack: that may be only a few KiB. */
 	void **ips = (void **)r->scratch;
 	uint64_t *frames = r->scratch + SCRATCH_PART;
-	uint64_t epoch = mod_epoch();
+	uint64_t epoch = modmap_epoch();
 	int max = (int)depth + SELF_FRAMES;
-	uw_suffix sfx;
-	int n = unwinder == UW_FAST ? uw_backtrace(SCRATCH_UW(r), start, ips, max, epoch, &sfx) : -1;
+	unwind_suffix sfx;
+	int n = unwinder == UNWIND_FAST ? unwind_backtrace(SCRATCH_UW(r), start, ips, max, epoch, &sfx) : -1;
 	if (n < 0) {
 		n = unw_backtrace(ips, max);
 		sfx.from = -1;
 	}
-	uint32_t m = unwinder == UW_CHECK ? check_unwinders(r, start, ips, n, frames, epoch)
+	uint32_t m = unwinder == UNWIND_CHECK ? check_unwinders(r, start, ips, n, frames, epoch)
 					   : keep_frames(ips, n, frames);
 	uint32_t id;
 	if (sfx.from >= 0 && m == (uint32_t)n) {
@@ -310,10 +310,10 @@ static uint32_t capture_stack(const uw_regs *start)
 		 * outer part; only the inner frames are folded in. */
 		uint64_t h = sfx.hash;
 		for (int i = sfx.from; i-- > 0;)
-			h = stk_hash_fold(h, frames[i]);
-		id = stk_intern_hashed(frames, m, epoch, stk_hash_final(h, m, epoch));
+			h = stacktab_hash_fold(h, frames[i]);
+		id = stacktab_intern_hashed(frames, m, epoch, stacktab_hash_final(h, m, epoch));
 	} else {
-		id = stk_intern(frames, m, epoch);
+		id = stacktab_intern(frames, m, epoch);
 	}
 	if (!id)
 		rec_fail("cannot map memory for the stack table");
@@ -330,7 +330,7 @@ static inline int should_record(void)
 	return st == REC_CHILD && ts.guard == 0 && start_child_trace();
 }
 
-static void record_alloc(uint8_t func, void *p, size_t size, const uw_regs *start)
+static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *start)
 {
 	ts.guard++;
 	uint32_t stack = capture_stack(start);
@@ -363,7 +363,7 @@ EXPORT void *malloc(size_t n)
 		return pool_alloc(n);
 	void *p = real.malloc(n);
 	if (p && should_record()) {
-		uw_regs o = UW_CALLER_REGS();
+		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_MALLOC, p, n, &o);
 	}
 	return p;
@@ -386,14 +386,14 @@ EXPORT void *calloc(size_t a, size_t b)
 	}
 	void *p = real.calloc(a, b);
 	if (p && should_record()) {
-		uw_regs o = UW_CALLER_REGS();
+		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_CALLOC, p, a * b, &o);
 	}
 	return p;
 }
 
 /* realloc and reallocarray (whose size is already checked for overflow). */
-static void *realloc_common(uint8_t func, void *p, size_t n, const uw_regs *start)
+static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *start)
 {
 	if (!should_record())
 		return real.realloc(p, n);
@@ -446,7 +446,7 @@ EXPORT void *realloc(void *p, size_t n)
 	}
 	if (p && in_pool(p))
 		return realloc_from_pool(p, n);
-	uw_regs o = UW_CALLER_REGS();
+	unwind_regs o = UNWIND_CALLER_REGS();
 	return realloc_common(TF_FN_REALLOC, p, n, &o);
 }
 
@@ -459,7 +459,7 @@ EXPORT void *reallocarray(void *p, size_t a, size_t b)
 	}
 	if (!ready() || (p && in_pool(p)))
 		return realloc(p, n);
-	uw_regs o = UW_CALLER_REGS();
+	unwind_regs o = UNWIND_CALLER_REGS();
 	return realloc_common(TF_FN_REALLOCARRAY, p, n, &o);
 }
 
@@ -469,7 +469,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		return ENOMEM;
 	int rc = real.posix_memalign(out, align, n);
 	if (rc == 0 && should_record()) {
-		uw_regs o = UW_CALLER_REGS();
+		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_POSIX_MEMALIGN, *out, n, &o);
 	}
 	return rc;
@@ -481,7 +481,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 		return NULL;
 	void *p = real.aligned_alloc(align, n);
 	if (p && should_record()) {
-		uw_regs o = UW_CALLER_REGS();
+		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_ALIGNED_ALLOC, p, n, &o);
 	}
 	return p;
@@ -493,7 +493,7 @@ EXPORT void *memalign(size_t align, size_t n)
 		return NULL;
 	void *p = real.memalign(align, n);
 	if (p && should_record()) {
-		uw_regs o = UW_CALLER_REGS();
+		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_MEMALIGN, p, n, &o);
 	}
 	return p;
@@ -505,7 +505,7 @@ EXPORT void *valloc(size_t n)
 		return NULL;
 	void *p = real.valloc(n);
 	if (p && should_record()) {
-		uw_regs o = UW_CALLER_REGS();
+		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_VALLOC, p, n, &o);
 	}
 	return p;
@@ -517,7 +517,7 @@ EXPORT void *pvalloc(size_t n)
 		return NULL;
 	void *p = real.pvalloc(n);
 	if (p && should_record()) {
-		uw_regs o = UW_CALLER_REGS();
+		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_PVALLOC, p, n, &o);
 	}
 	return p;
@@ -543,7 +543,7 @@ EXPORT void *dlopen(const char *file, int flags)
 {
 	if (!ready())
 		resolve();
-	mod_mark_dirty();
+	modmap_mark_dirty();
 	return real.dlopen(file, flags);
 }
 
@@ -554,9 +554,9 @@ EXPORT int dlclose(void *h)
 	if (!atomic_load(&recording))
 		return real.dlclose(h);
 	ts.guard++;
-	mod_rescan(); /* record any module loaded since the last pass while it is still there */
+	modmap_rescan(); /* record any module loaded since the last pass while it is still there */
 	int rc = real.dlclose(h);
-	mod_rescan(); /* what is gone now: epoch advances */
+	modmap_rescan(); /* what is gone now: epoch advances */
 	ts.guard--;
 	return rc;
 }
@@ -575,8 +575,8 @@ EXPORT void leakrec_record_mark(const char *label)
 	tf_enc_init(&e, buf, sizeof(buf));
 	size_t n = strnlen(label, 255);
 	uint64_t now = prim_now_ns();
-	tf_enc_mark(&e, now > wr_origin() ? now - wr_origin() : 0, (uint64_t)ts.tid, label, n);
-	wr_post(buf, e.len);
+	tf_enc_mark(&e, now > writer_origin() ? now - writer_origin() : 0, (uint64_t)ts.tid, label, n);
+	writer_post(buf, e.len);
 	ts.guard--;
 }
 
@@ -650,8 +650,8 @@ static int start_trace(const char *want, int exact)
 	}
 	main_pid = getpid();
 	ts.tid = prim_gettid();
-	wr_config cfg = {fd, trace_path, depth};
-	int rc = wr_start(&cfg);
+	writer_config cfg = {fd, trace_path, depth};
+	int rc = writer_start(&cfg);
 	if (rc) {
 		prim_log("cannot record to '", trace_path, "': ", strerror(-rc),
 			 "; the program runs unrecorded", NULL);
@@ -684,10 +684,10 @@ static void atfork_child(void)
 	int was = atomic_load(&recording);
 	atomic_store(&recording, REC_OFF);
 	ts.tid = prim_gettid();
-	mod_atfork_child();
-	wr_atfork_child();
+	modmap_atfork_child();
+	writer_atfork_child();
 	ring_atfork_child(ts.r);
-	stk_atfork_child();
+	stacktab_atfork_child();
 	atomic_store(&child_starting, 0);
 	if (was == REC_ON && strcmp(env_or(PROTO_ENV_CHILDREN, "1"), "0") != 0)
 		atomic_store(&recording, REC_CHILD);
@@ -701,8 +701,8 @@ static void finish(void)
 		return;
 	ts.guard++;
 	atomic_store(&recording, REC_OFF);
-	wr_stop();
-	if (unwinder == UW_CHECK) {
+	writer_stop();
+	if (unwinder == UNWIND_CHECK) {
 		char a[24], b[24], c[24];
 		prim_log("unwind check: ", prim_utoa(atomic_load(&check_stacks), a),
 			 " stacks compared, ", prim_utoa(atomic_load(&check_differ), b), " differ, ",
@@ -847,7 +847,7 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 	int saved = errno;
 	if (getpid() == main_pid && atomic_load(&recording) == REC_ON) {
 		atomic_store(&recording, REC_OFF);
-		wr_flush_from_signal();
+		writer_flush_from_signal();
 	}
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
@@ -898,12 +898,12 @@ __attribute__((constructor(101))) static void leakrec_init(void)
 		depth = v < 1 ? 1 : v > MAX_DEPTH ? MAX_DEPTH : (uint32_t)v;
 	}
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	if (strcmp(env_or(PROTO_ENV_UNWIND, ""), "libunwind") == 0 || uw_init() != 0)
-		unwinder = UW_LIBUNWIND;
-	if (strcmp(env_or(PROTO_ENV_UNWIND_CHECK, "0"), "0") != 0 && unwinder == UW_FAST)
-		unwinder = UW_CHECK;
-	mod_init_self();
-	if (stk_init() != 0 || pthread_key_create(&ring_key, thread_end) != 0) {
+	if (strcmp(env_or(PROTO_ENV_UNWIND, ""), "libunwind") == 0 || unwind_init() != 0)
+		unwinder = UNWIND_LIBUNWIND;
+	if (strcmp(env_or(PROTO_ENV_UNWIND_CHECK, "0"), "0") != 0 && unwinder == UNWIND_FAST)
+		unwinder = UNWIND_CHECK;
+	modmap_init_self();
+	if (stacktab_init() != 0 || pthread_key_create(&ring_key, thread_end) != 0) {
 		rec_fail("cannot initialise");
 		ts.guard--;
 		return;

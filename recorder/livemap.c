@@ -55,7 +55,7 @@ static slot *find(uint64_t ptr)
 	}
 }
 
-int lm_put(uint64_t ptr, uint64_t id)
+int livemap_put(uint64_t ptr, uint64_t id)
 {
 	if ((count + 1) * 2 > cap && grow() != 0)
 		return -1;
@@ -69,9 +69,9 @@ int lm_put(uint64_t ptr, uint64_t id)
 	return 0;
 }
 
-int lm_has(uint64_t ptr) { return find(ptr) != NULL; }
+int livemap_has(uint64_t ptr) { return find(ptr) != NULL; }
 
-int lm_take(uint64_t ptr, uint64_t *id)
+int livemap_take(uint64_t ptr, uint64_t *id)
 {
 	slot *s = find(ptr);
 	if (!s)
@@ -95,11 +95,11 @@ int lm_take(uint64_t ptr, uint64_t *id)
 	return 1;
 }
 
-void lm_reset(void)
+void livemap_reset(void)
 {
 	prim_unmap(tab, cap * sizeof(slot));
 	tab = NULL;
 	cap = count = 0;
 }
 
-uint64_t lm_count(void) { return count; }
+uint64_t livemap_count(void) { return count; }

@@ -15,33 +15,33 @@
 
 #include "prim.h"
 
-#define STK_TABLES 20
-#define STK_FIRST_BITS 12
+#define STACKTAB_TABLES 20
+#define STACKTAB_FIRST_BITS 12
 
-typedef struct stk_table {
+typedef struct stacktab_table {
 	uint32_t bits;
 	_Atomic uint32_t used;
-	_Atomic(stk_node *) slot[];
-} stk_table;
+	_Atomic(stacktab_node *) slot[];
+} stacktab_table;
 
-static _Atomic(stk_table *) tables[STK_TABLES];
+static _Atomic(stacktab_table *) tables[STACKTAB_TABLES];
 static _Atomic int ntables;
 static _Atomic uint32_t next_id = 1;
-static _Atomic(stk_node *) new_head;
+static _Atomic(stacktab_node *) new_head;
 
-static stk_table *table_new(uint32_t bits)
+static stacktab_table *table_new(uint32_t bits)
 {
-	stk_table *t = prim_map(sizeof(stk_table) + ((size_t)1 << bits) * sizeof(stk_node *));
+	stacktab_table *t = prim_map(sizeof(stacktab_table) + ((size_t)1 << bits) * sizeof(stacktab_node *));
 	if (t)
 		t->bits = bits;
 	return t;
 }
 
-int stk_init(void)
+int stacktab_init(void)
 {
 	if (atomic_load(&ntables) > 0)
 		return 0;
-	stk_table *t = table_new(STK_FIRST_BITS);
+	stacktab_table *t = table_new(STACKTAB_FIRST_BITS);
 	if (!t)
 		return -1;
 	atomic_store(&tables[0], t);
@@ -49,36 +49,36 @@ int stk_init(void)
 	return 0;
 }
 
-void stk_atfork_child(void)
+void stacktab_atfork_child(void)
 {
-	for (int i = 0; i < STK_TABLES; i++)
+	for (int i = 0; i < STACKTAB_TABLES; i++)
 		atomic_store(&tables[i], NULL);
 	atomic_store(&ntables, 0);
 	atomic_store(&next_id, 1);
 	atomic_store(&new_head, NULL);
-	stk_init();
+	stacktab_init();
 }
 
 static uint64_t hash_frames(const uint64_t *f, uint32_t n, uint64_t epoch)
 {
-	uint64_t h = STK_HASH_SEED;
+	uint64_t h = STACKTAB_HASH_SEED;
 	for (uint32_t i = n; i-- > 0;)
-		h = stk_hash_fold(h, f[i]);
-	return stk_hash_final(h, n, epoch);
+		h = stacktab_hash_fold(h, f[i]);
+	return stacktab_hash_final(h, n, epoch);
 }
 
-static int node_eq(const stk_node *nd, uint64_t h, const uint64_t *f, uint32_t n, uint64_t epoch)
+static int node_eq(const stacktab_node *nd, uint64_t h, const uint64_t *f, uint32_t n, uint64_t epoch)
 {
 	return nd->hash == h && nd->n == n && nd->epoch == epoch &&
 	       memcmp(nd->frames, f, n * sizeof(*f)) == 0;
 }
 
 /* Looks in table t: returns the matching node, or NULL after finding an empty slot (*empty). */
-static stk_node *probe(stk_table *t, uint64_t h, const uint64_t *f, uint32_t n, uint64_t epoch)
+static stacktab_node *probe(stacktab_table *t, uint64_t h, const uint64_t *f, uint32_t n, uint64_t epoch)
 {
 	uint32_t mask = (1u << t->bits) - 1;
 	for (uint32_t i = (uint32_t)h & mask, k = 0; k <= mask; i = (i + 1) & mask, k++) {
-		stk_node *nd = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+		stacktab_node *nd = atomic_load_explicit(&t->slot[i], memory_order_acquire);
 		if (!nd)
 			return NULL;
 		if (node_eq(nd, h, f, n, epoch))
@@ -87,30 +87,30 @@ static stk_node *probe(stk_table *t, uint64_t h, const uint64_t *f, uint32_t n, 
 	return NULL;
 }
 
-static void queue_new(stk_node *nd)
+static void queue_new(stacktab_node *nd)
 {
-	stk_node *head = atomic_load_explicit(&new_head, memory_order_relaxed);
+	stacktab_node *head = atomic_load_explicit(&new_head, memory_order_relaxed);
 	do
 		nd->next_new = head;
 	while (!atomic_compare_exchange_weak_explicit(&new_head, &head, nd, memory_order_release,
 						      memory_order_relaxed));
 }
 
-uint32_t stk_intern(const uint64_t *frames, uint32_t n, uint64_t epoch)
+uint32_t stacktab_intern(const uint64_t *frames, uint32_t n, uint64_t epoch)
 {
-	return stk_intern_hashed(frames, n, epoch, hash_frames(frames, n, epoch));
+	return stacktab_intern_hashed(frames, n, epoch, hash_frames(frames, n, epoch));
 }
 
-uint32_t stk_intern_hashed(const uint64_t *frames, uint32_t n, uint64_t epoch, uint64_t h)
+uint32_t stacktab_intern_hashed(const uint64_t *frames, uint32_t n, uint64_t epoch, uint64_t h)
 {
 	int nt = atomic_load_explicit(&ntables, memory_order_acquire);
 	for (int k = 0; k < nt; k++) {
-		stk_node *nd = probe(atomic_load_explicit(&tables[k], memory_order_acquire), h, frames,
+		stacktab_node *nd = probe(atomic_load_explicit(&tables[k], memory_order_acquire), h, frames,
 				     n, epoch);
 		if (nd)
 			return nd->id;
 	}
-	stk_node *mine = prim_arena_alloc(sizeof(stk_node) + n * sizeof(uint64_t));
+	stacktab_node *mine = prim_arena_alloc(sizeof(stacktab_node) + n * sizeof(uint64_t));
 	if (!mine)
 		return 0;
 	mine->hash = h;
@@ -119,19 +119,19 @@ uint32_t stk_intern_hashed(const uint64_t *frames, uint32_t n, uint64_t epoch, u
 	memcpy(mine->frames, frames, n * sizeof(uint64_t));
 	for (;;) {
 		nt = atomic_load_explicit(&ntables, memory_order_acquire);
-		stk_table *t = atomic_load_explicit(&tables[nt - 1], memory_order_acquire);
+		stacktab_table *t = atomic_load_explicit(&tables[nt - 1], memory_order_acquire);
 		uint32_t mask = (1u << t->bits) - 1;
-		if (atomic_load_explicit(&t->used, memory_order_relaxed) > mask / 2 && nt < STK_TABLES) {
+		if (atomic_load_explicit(&t->used, memory_order_relaxed) > mask / 2 && nt < STACKTAB_TABLES) {
 			/* Grow: whoever wins the race installs the next table. */
-			stk_table *nt_tab = table_new(t->bits + 1);
+			stacktab_table *nt_tab = table_new(t->bits + 1);
 			if (!nt_tab)
 				return 0;
-			stk_table *expect = NULL;
+			stacktab_table *expect = NULL;
 			if (atomic_compare_exchange_strong(&tables[nt], &expect, nt_tab)) {
 				atomic_store(&ntables, nt + 1);
 			} else {
-				prim_unmap(nt_tab, sizeof(stk_table) + ((size_t)1 << nt_tab->bits) *
-									  sizeof(stk_node *));
+				prim_unmap(nt_tab, sizeof(stacktab_table) + ((size_t)1 << nt_tab->bits) *
+									  sizeof(stacktab_node *));
 				/* Wait until the winner publishes the count. */
 				while (atomic_load(&ntables) == nt)
 					;
@@ -139,7 +139,7 @@ uint32_t stk_intern_hashed(const uint64_t *frames, uint32_t n, uint64_t epoch, u
 			continue;
 		}
 		for (uint32_t i = (uint32_t)h & mask, k = 0; k <= mask; i = (i + 1) & mask, k++) {
-			stk_node *nd = atomic_load_explicit(&t->slot[i], memory_order_acquire);
+			stacktab_node *nd = atomic_load_explicit(&t->slot[i], memory_order_acquire);
 			if (!nd) {
 				if (!mine->id)
 					mine->id = atomic_fetch_add(&next_id, 1);
@@ -158,12 +158,12 @@ uint32_t stk_intern_hashed(const uint64_t *frames, uint32_t n, uint64_t epoch, u
 	}
 }
 
-stk_node *stk_take_new(void)
+stacktab_node *stacktab_take_new(void)
 {
-	stk_node *lst = atomic_exchange_explicit(&new_head, NULL, memory_order_acquire);
-	stk_node *rev = NULL;
+	stacktab_node *lst = atomic_exchange_explicit(&new_head, NULL, memory_order_acquire);
+	stacktab_node *rev = NULL;
 	while (lst) {
-		stk_node *next = lst->next_new;
+		stacktab_node *next = lst->next_new;
 		lst->next_new = rev;
 		rev = lst;
 		lst = next;
@@ -171,4 +171,4 @@ stk_node *stk_take_new(void)
 	return rev;
 }
 
-uint32_t stk_count(void) { return atomic_load(&next_id) - 1; }
+uint32_t stacktab_count(void) { return atomic_load(&next_id) - 1; }

@@ -1,7 +1,7 @@
 /*
  * unwind.c: the fast stack walker (see unwind.h).
  *
- * A walk starts from the registers of the malloc hook's caller (UW_CALLER_REGS) and steps from
+ * A walk starts from the registers of the malloc hook's caller (UNWIND_CALLER_REGS) and steps from
  * frame to frame with
  *   CFA = RSP or RBP + offset;  return address = *(CFA - 8);  RBP = *(CFA + n) or unchanged;
  *   RSP = CFA
@@ -58,32 +58,32 @@ typedef struct cfa_state {
 
 /* ---- the shared table of rules ---- */
 
-#define UW_BITS 14
-#define UW_SLOTS (1u << UW_BITS)
-#define UW_PROBES 4
+#define UNWIND_BITS 14
+#define UNWIND_SLOTS (1u << UNWIND_BITS)
+#define UNWIND_PROBES 4
 
-typedef struct uw_slot {
+typedef struct unwind_slot {
 	_Atomic uint32_t seq; /* odd while a writer fills the slot */
 	_Atomic uint32_t rule;
 	_Atomic uint64_t key; /* pc << 16 | low 16 bits of the epoch; 0 = empty */
 	_Atomic uint64_t ehi; /* the epoch's other bits */
-} uw_slot;
+} unwind_slot;
 
-static uw_slot *table;
+static unwind_slot *table;
 
 static inline uint64_t key_of(uint64_t pc, uint64_t epoch) { return pc << 16 | (epoch & 0xffff); }
 
 static inline uint32_t slot_of(uint64_t key)
 {
-	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - UW_BITS));
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - UNWIND_BITS));
 }
 
 /* The rule of (key, ehi), or -1 when the table does not hold it. */
 static inline int64_t table_get(uint64_t key, uint64_t ehi)
 {
 	uint32_t i = slot_of(key);
-	for (int p = 0; p < UW_PROBES; p++, i = (i + 1) & (UW_SLOTS - 1)) {
-		uw_slot *s = &table[i];
+	for (int p = 0; p < UNWIND_PROBES; p++, i = (i + 1) & (UNWIND_SLOTS - 1)) {
+		unwind_slot *s = &table[i];
 		uint32_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
 		uint64_t k = atomic_load_explicit(&s->key, memory_order_relaxed);
 		uint32_t r = atomic_load_explicit(&s->rule, memory_order_relaxed);
@@ -102,13 +102,13 @@ static inline int64_t table_get(uint64_t key, uint64_t ehi)
 static void table_put(uint64_t key, uint64_t ehi, uint32_t rule)
 {
 	uint32_t i = slot_of(key), victim = i;
-	for (int p = 0; p < UW_PROBES; p++, i = (i + 1) & (UW_SLOTS - 1)) {
+	for (int p = 0; p < UNWIND_PROBES; p++, i = (i + 1) & (UNWIND_SLOTS - 1)) {
 		if (atomic_load_explicit(&table[i].key, memory_order_relaxed) == 0) {
 			victim = i;
 			break;
 		}
 	}
-	uw_slot *s = &table[victim];
+	unwind_slot *s = &table[victim];
 	uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
 	if ((seq & 1) || !atomic_compare_exchange_strong(&s->seq, &seq, seq + 1))
 		return; /* another thread is writing it: drop ours, it is only a cache */
@@ -494,7 +494,7 @@ static uint32_t find_rule(uint64_t pc)
 }
 
 /* Each thread keeps the rules it used last in a small direct-mapped table of its own (in the
- * caller's uw_thread memory, not in TLS: static TLS is carved out of every thread's stack): a
+ * caller's unwind_thread memory, not in TLS: static TLS is carved out of every thread's stack): a
  * frame then costs one plain load and compare instead of a probe of the shared table. */
 #define TL_SLOTS 512
 struct tl_rule {
@@ -502,15 +502,15 @@ struct tl_rule {
 	uint64_t rule; /* the rule, and the epoch's bits above the key's 16 in the upper half */
 };
 
-struct uw_walks;
-struct uw_thread {
+struct unwind_walks;
+struct unwind_thread {
 	struct tl_rule rules[TL_SLOTS];
-	struct uw_walks *walks; /* cache of recent walks, mapped after WC_AFTER captures */
+	struct unwind_walks *walks; /* cache of recent walks, mapped after WC_AFTER captures */
 	uint32_t captures;
 };
-_Static_assert(sizeof(struct uw_thread) <= UW_THREAD_BYTES, "UW_THREAD_BYTES");
+_Static_assert(sizeof(struct unwind_thread) <= UNWIND_THREAD_BYTES, "UNWIND_THREAD_BYTES");
 
-static inline uint32_t rule_for(uw_thread *th, uint64_t pc, uint64_t epoch)
+static inline uint32_t rule_for(unwind_thread *th, uint64_t pc, uint64_t epoch)
 {
 	uint64_t key = key_of(pc, epoch), ehi = epoch >> 16;
 	struct tl_rule *t = &th->rules[(pc ^ (pc >> 9)) & (TL_SLOTS - 1)];
@@ -529,13 +529,13 @@ static inline uint32_t rule_for(uw_thread *th, uint64_t pc, uint64_t epoch)
 	return rule;
 }
 
-int uw_init(void)
+int unwind_init(void)
 {
 	if (table)
 		return 0;
 	if (!_dl_find_object)
 		return -1;
-	table = prim_map(UW_SLOTS * sizeof(uw_slot));
+	table = prim_map(UNWIND_SLOTS * sizeof(unwind_slot));
 	return table ? 0 : -1;
 }
 
@@ -583,11 +583,11 @@ typedef struct wc_ent {
 	uint32_t w, k;
 } wc_ent;
 
-typedef struct uw_walks {
+typedef struct unwind_walks {
 	uint32_t next; /* the walk slot to fill next (round robin) */
 	wc_ent index[1u << WC_INDEX_BITS][WC_WAYS];
 	wc_walk walk[WC_WALKS];
-} uw_walks;
+} unwind_walks;
 
 static inline uint32_t wc_slot(uint64_t sp, uint64_t pc)
 {
@@ -621,12 +621,12 @@ static int wc_valid(const wc_walk *W, uint32_t k, uint64_t bp)
 
 /* Makes walk W (n frames, filled; sh[] already valid from frame `known` on) usable: suffix
  * hashes, bp needs, then index entries. */
-static void wc_commit(uw_walks *c, wc_walk *W, uint32_t n, uint32_t known, int zero_end,
+static void wc_commit(unwind_walks *c, wc_walk *W, uint32_t n, uint32_t known, int zero_end,
 		      uint64_t end_cfa)
 {
-	uint64_t h = known < n ? W->f[known].sh : STK_HASH_SEED;
+	uint64_t h = known < n ? W->f[known].sh : STACKTAB_HASH_SEED;
 	for (uint32_t j = known; j-- > 0;)
-		W->f[j].sh = h = stk_hash_fold(h, W->f[j].pc - 1);
+		W->f[j].sh = h = stacktab_hash_fold(h, W->f[j].pc - 1);
 	uint8_t need = zero_end ? (W->f[n - 1].rule & R_CFA_RBP) != 0 : 0;
 	W->f[n - 1].need_bp = need;
 	for (uint32_t j = n - 1; j-- > 0;) {
@@ -656,8 +656,8 @@ static void wc_commit(uw_walks *c, wc_walk *W, uint32_t n, uint32_t known, int z
  * walked frames; returns the new total of frames, or -1.  When many frames had to be walked
  * first, the combined walk is cached too (into `filling`), so that the next stack of the same
  * shape finds it early. */
-static inline int wc_try(uw_walks *c, uint64_t sp, uint64_t pc, uint64_t bp, uint64_t epoch,
-			 wc_walk *filling, void **ips, int n, int max, uw_suffix *sfx)
+static inline int wc_try(unwind_walks *c, uint64_t sp, uint64_t pc, uint64_t bp, uint64_t epoch,
+			 wc_walk *filling, void **ips, int n, int max, unwind_suffix *sfx)
 {
 	const wc_ent *b = c->index[wc_slot(sp, pc)];
 	const wc_walk *W = NULL;
@@ -692,24 +692,24 @@ static inline int wc_try(uw_walks *c, uint64_t sp, uint64_t pc, uint64_t bp, uin
 	return total;
 }
 
-void uw_thread_reset(uw_thread *th)
+void unwind_thread_reset(unwind_thread *th)
 {
 	if (th->walks)
-		prim_unmap(th->walks, sizeof(uw_walks));
+		prim_unmap(th->walks, sizeof(unwind_walks));
 	th->walks = NULL;
 	th->captures = 0;
 }
 
-int uw_backtrace(uw_thread *th, const uw_regs *start, void **ips,
-					  int max, uint64_t epoch, uw_suffix *sfx)
+int unwind_backtrace(unwind_thread *th, const unwind_regs *start, void **ips,
+					  int max, uint64_t epoch, unwind_suffix *sfx)
 {
 	sfx->from = -1; /* nothing known (set when a whole suffix is) */
 	if (!table)
 		return -1;
 	uint64_t pc = start->pc, sp = start->sp, bp = start->bp, look = pc - 1;
-	uw_walks *c = th->walks;
+	unwind_walks *c = th->walks;
 	if (__builtin_expect(!c, 0) && ++th->captures == WC_AFTER)
-		c = th->walks = prim_map(sizeof(uw_walks));
+		c = th->walks = prim_map(sizeof(unwind_walks));
 	wc_walk *W = NULL; /* the slot this walk is recorded into */
 	if (c) {
 		W = &c->walk[c->next];
@@ -752,7 +752,7 @@ int uw_backtrace(uw_thread *th, const uw_regs *start, void **ips,
 	}
 	/* Only whole walks are kept: one cut by max would not tell where the stack really ends. */
 	sfx->from = n;
-	sfx->hash = STK_HASH_SEED;
+	sfx->hash = STACKTAB_HASH_SEED;
 	if (W && n > 0 && n <= WC_FRAMES && (n < max || zero_end || (W->f[n - 1].rule & R_LAST))) {
 		wc_commit(c, W, (uint32_t)n, (uint32_t)n, zero_end, cfa);
 		sfx->from = 0; /* the whole walk is known now */
@@ -763,10 +763,10 @@ int uw_backtrace(uw_thread *th, const uw_regs *start, void **ips,
 
 #else /* not x86-64: always libunwind */
 
-int uw_init(void) { return -1; }
-void uw_thread_reset(uw_thread *th) { (void)th; }
-int uw_backtrace(uw_thread *th, const uw_regs *start, void **ips, int max, uint64_t epoch,
-		 uw_suffix *sfx)
+int unwind_init(void) { return -1; }
+void unwind_thread_reset(unwind_thread *th) { (void)th; }
+int unwind_backtrace(unwind_thread *th, const unwind_regs *start, void **ips, int max, uint64_t epoch,
+		 unwind_suffix *sfx)
 {
 	(void)th;
 	(void)sfx;

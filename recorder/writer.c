@@ -20,21 +20,21 @@
 #include <zstd.h>
 
 #include "livemap.h"
-#include "modules.h"
+#include "modmap.h"
 #include "prim.h"
 #include "recorder.h"
 #include "ring.h"
 #include "stacktab.h"
 #include "tf_enc.h"
 
-#define WR_PASS_NS (20u * 1000000u)   /* at most this long between passes */
-#define WR_FRAME_NS (100u * 1000000u) /* a zstd frame ends at least this often */
-#define WR_FRAME_BYTES (8u << 20)     /* ... or after this much input */
-#define WR_ENC_CAP (2u << 20)
-#define WR_ENC_FLUSH (1u << 20)
-#define WR_EVENTS_PER_RECORD 8192
-#define WR_LEVEL 3
-#define WR_TIME_SHIFT 16 /* times in 65.5 us ticks: the order is the file's, time is for charts */
+#define WRITER_PASS_NS (20u * 1000000u)   /* at most this long between passes */
+#define WRITER_FRAME_NS (100u * 1000000u) /* a zstd frame ends at least this often */
+#define WRITER_FRAME_BYTES (8u << 20)     /* ... or after this much input */
+#define WRITER_ENC_CAP (2u << 20)
+#define WRITER_ENC_FLUSH (1u << 20)
+#define WRITER_EVENTS_PER_RECORD 8192
+#define WRITER_LEVEL 3
+#define WRITER_TIME_SHIFT 16 /* times in 65.5 us ticks: the order is the file's, time is for charts */
 
 typedef struct meta_node {
 	struct meta_node *next;
@@ -75,23 +75,23 @@ static struct {
 	pid_t writer_tid;
 } W = {.fd = -1, .rss_fd = -1, .stat_fd = -1};
 
-uint64_t wr_origin(void) { return W.origin; }
-int wr_running(void) { return atomic_load_explicit(&W.running, memory_order_relaxed); }
-void wr_count_dropped(void) { atomic_fetch_add_explicit(&W.dropped, 1, memory_order_relaxed); }
+uint64_t writer_origin(void) { return W.origin; }
+int writer_running(void) { return atomic_load_explicit(&W.running, memory_order_relaxed); }
+void writer_count_dropped(void) { atomic_fetch_add_explicit(&W.dropped, 1, memory_order_relaxed); }
 
-void wr_nudge(void)
+void writer_nudge(void)
 {
 	if (__atomic_load_n(&W.waiting, __ATOMIC_RELAXED))
-		wr_kick();
+		writer_kick();
 }
 
-void wr_kick(void)
+void writer_kick(void)
 {
 	__atomic_fetch_add(&W.kick, 1, __ATOMIC_RELEASE);
 	prim_futex_wake(&W.kick, 1);
 }
 
-void wr_post(const void *rec, size_t len)
+void writer_post(const void *rec, size_t len)
 {
 	meta_node *n = prim_arena_alloc(sizeof(*n) + len);
 	if (!n) {
@@ -158,7 +158,7 @@ static void compress_out(int end_frame)
 /* Makes room for a record of up to `need` bytes. */
 static void reserve(size_t need)
 {
-	if (W.enc.len + need > WR_ENC_FLUSH)
+	if (W.enc.len + need > WRITER_ENC_FLUSH)
 		compress_out(0);
 }
 
@@ -197,7 +197,7 @@ static void drain_meta(void)
 	}
 	for (; rev; rev = rev->next) {
 		reserve(rev->len);
-		if (W.enc.len + rev->len <= WR_ENC_CAP) {
+		if (W.enc.len + rev->len <= WRITER_ENC_CAP) {
 			memcpy(W.enc_buf + W.enc.len, rev->data, rev->len);
 			W.enc.len += rev->len;
 		}
@@ -206,7 +206,7 @@ static void drain_meta(void)
 
 static void drain_stacks(void)
 {
-	for (stk_node *s = stk_take_new(); s; s = s->next_new) {
+	for (stacktab_node *s = stacktab_take_new(); s; s = s->next_new) {
 		reserve(16 + (size_t)s->n * 10 + 32);
 		tf_enc_stack(&W.enc, s->id, s->epoch, s->frames, s->n);
 		W.stacks++;
@@ -267,14 +267,14 @@ static int mh_push(ring *r)
 /* 1 when writing e now would contradict the live map. */
 static int conflicts(const ring_ev *e)
 {
-	int live = lm_has(e->ptr);
+	int live = livemap_has(e->ptr);
 	return (e->kind == TF_EV_FREE || e->kind == TF_EV_RFREE) ? !live : live;
 }
 
 static void emit(const tf_event *ev, uint64_t base, uint32_t shift)
 {
 	if (!rec_open) {
-		reserve(WR_EVENTS_PER_RECORD * 48 + 64);
+		reserve(WRITER_EVENTS_PER_RECORD * 48 + 64);
 		tf_enc_events_begin(&rec_w, &W.enc, base, shift, next_id);
 		rec_open = 1;
 	}
@@ -283,7 +283,7 @@ static void emit(const tf_event *ev, uint64_t base, uint32_t shift)
 		W.allocs++;
 	else
 		W.frees++;
-	if (rec_w.count >= WR_EVENTS_PER_RECORD) {
+	if (rec_w.count >= WRITER_EVENTS_PER_RECORD) {
 		if (tf_enc_events_end(&rec_w) == 0)
 			W.events += rec_w.count;
 		rec_open = 0;
@@ -297,7 +297,7 @@ static void write_event(ring *r, const ring_ev *e, uint64_t base, uint32_t shift
 	tf_event ev = {e->kind, e->func, 0, rel(e->time), (uint64_t)r->tid, 0, e->size, e->stack};
 	uint64_t id;
 	if (e->kind == TF_EV_ALLOC || e->kind == TF_EV_RALLOC) {
-		if (lm_take(e->ptr, &id)) {
+		if (livemap_take(e->ptr, &id)) {
 			/* The allocator reused an address whose free we never saw (a release inside
 			 * the C library): that block is gone, say so explicitly. */
 			tf_event f = {TF_EV_FREE, TF_FN_IMPLICIT, 0, ev.time_ns, ev.tid, id, 0, 0};
@@ -305,7 +305,7 @@ static void write_event(ring *r, const ring_ev *e, uint64_t base, uint32_t shift
 			implicit++;
 		}
 		ev.inplace = e->kind == TF_EV_RALLOC && r->rf_ptr == e->ptr;
-		if (lm_put(e->ptr, next_id) != 0) {
+		if (livemap_put(e->ptr, next_id) != 0) {
 			rec_fail("out of memory for the writer's map of live blocks");
 			return;
 		}
@@ -315,7 +315,7 @@ static void write_event(ring *r, const ring_ev *e, uint64_t base, uint32_t shift
 	} else {
 		if (e->kind == TF_EV_RFREE)
 			r->rf_ptr = e->ptr;
-		if (!lm_take(e->ptr, &id)) {
+		if (!livemap_take(e->ptr, &id)) {
 			unmatched++; /* allocated before recording started, or by a C library internal */
 			return;
 		}
@@ -383,8 +383,8 @@ static uint64_t in_window(const ring *r, uint64_t limit)
 /* One pass: see the file comment.  `final` ends the frame whatever its age. */
 static void pass(int final)
 {
-	if (mod_take_dirty())
-		mod_rescan();
+	if (modmap_take_dirty())
+		modmap_rescan();
 	/* The SYNC promise: every event stamped before `now` is written by the end of this pass.
 	 * After the barrier, a thread that took a stamp before `now` shows `inflight` until it has
 	 * published the event; if any does, the promise is not advanced this pass. */
@@ -414,7 +414,7 @@ static void pass(int final)
 		r->win = atomic_load_explicit(&r->state, memory_order_acquire) == RING_FREE
 				 ? 0
 				 : in_window(r, limit);
-	merge_window(rel(window_start), WR_TIME_SHIFT);
+	merge_window(rel(window_start), WRITER_TIME_SHIFT);
 	for (ring *r = ring_list(); r; r = r->next) {
 		int st = atomic_load_explicit(&r->state, memory_order_acquire);
 		if (st == RING_FREE)
@@ -439,9 +439,9 @@ static void pass(int final)
 	reserve(32);
 	tf_enc_sync(&W.enc, rel(sync));
 	sample_rss(now);
-	if (final || now - W.frame_start_ns >= WR_FRAME_NS || W.frame_in >= WR_FRAME_BYTES)
+	if (final || now - W.frame_start_ns >= WRITER_FRAME_NS || W.frame_in >= WRITER_FRAME_BYTES)
 		compress_out(1);
-	else if (W.enc.len >= WR_ENC_FLUSH / 2)
+	else if (W.enc.len >= WRITER_ENC_FLUSH / 2)
 		compress_out(0);
 }
 
@@ -481,7 +481,7 @@ static void *writer_main(void *arg)
 		uint32_t k = __atomic_load_n(&W.kick, __ATOMIC_ACQUIRE);
 		if (!atomic_load(&W.final_req)) {
 			__atomic_store_n(&W.waiting, 1, __ATOMIC_RELAXED);
-			prim_futex_wait(&W.kick, k, WR_PASS_NS);
+			prim_futex_wait(&W.kick, k, WRITER_PASS_NS);
 			__atomic_store_n(&W.waiting, 0, __ATOMIC_RELAXED);
 		}
 		if (atomic_load(&W.final_req)) {
@@ -499,19 +499,19 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int wr_is_writer_thread(void) { return W.writer_tid && W.writer_tid == prim_gettid(); }
+int writer_is_current(void) { return W.writer_tid && W.writer_tid == prim_gettid(); }
 
-void wr_flush_from_signal(void)
+void writer_flush_from_signal(void)
 {
-	if (!W.thread_started || wr_is_writer_thread() || W.fd < 0)
+	if (!W.thread_started || writer_is_current() || W.fd < 0)
 		return;
 	atomic_store(&W.final_req, 1);
-	wr_kick();
+	writer_kick();
 	for (int i = 0; i < 20 && !__atomic_load_n(&W.final_done, __ATOMIC_ACQUIRE); i++)
 		prim_futex_wait(&W.final_done, 0, 100u * 1000000u);
 }
 
-static void write_header(const wr_config *cfg)
+static void write_header(const writer_config *cfg)
 {
 	static char exe[4096], args[32768];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -547,7 +547,7 @@ static void write_header(const wr_config *cfg)
 	tf_enc_header(&W.enc, &h);
 }
 
-int wr_start(const wr_config *cfg)
+int writer_start(const writer_config *cfg)
 {
 	W.path = cfg->path;
 	W.fd = cfg->fd;
@@ -557,9 +557,9 @@ int wr_start(const wr_config *cfg)
 	W.frame_in = 0;
 	W.frame_start_ns = W.origin;
 	if (!W.zmem) {
-		W.zsize = ZSTD_estimateCStreamSize(WR_LEVEL);
+		W.zsize = ZSTD_estimateCStreamSize(WRITER_LEVEL);
 		W.zmem = prim_map(W.zsize);
-		W.enc_buf = prim_map(WR_ENC_CAP);
+		W.enc_buf = prim_map(WRITER_ENC_CAP);
 		W.out_cap = ZSTD_CStreamOutSize();
 		W.out_buf = prim_map(W.out_cap);
 		if (!W.zmem || !W.enc_buf || !W.out_buf)
@@ -568,9 +568,9 @@ int wr_start(const wr_config *cfg)
 	W.zs = ZSTD_initStaticCStream(W.zmem, W.zsize); /* also resets a forked child's copy */
 	if (!W.zs)
 		return -ENOMEM;
-	ZSTD_CCtx_setParameter(W.zs, ZSTD_c_compressionLevel, WR_LEVEL);
+	ZSTD_CCtx_setParameter(W.zs, ZSTD_c_compressionLevel, WRITER_LEVEL);
 	ZSTD_CCtx_setParameter(W.zs, ZSTD_c_checksumFlag, 1);
-	tf_enc_init(&W.enc, W.enc_buf, WR_ENC_CAP);
+	tf_enc_init(&W.enc, W.enc_buf, WRITER_ENC_CAP);
 	if (W.rss_fd < 0)
 		W.rss_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 	if (W.stat_fd < 0)
@@ -578,7 +578,7 @@ int wr_start(const wr_config *cfg)
 	W.membarrier_ok = prim_membarrier_init() == 0;
 	W.last_sync = W.origin;
 	write_header(cfg);
-	mod_rescan();
+	modmap_rescan();
 	drain_meta();
 	compress_out(1); /* the header goes out at once: even a trace killed now is readable */
 	if (W.failed)
@@ -607,13 +607,13 @@ static uint64_t live_rings(void)
 	return n;
 }
 
-void wr_stop(void)
+void writer_stop(void)
 {
 	if (W.fd < 0)
 		return;
-	if (W.thread_started && !wr_is_writer_thread()) {
+	if (W.thread_started && !writer_is_current()) {
 		atomic_store(&W.stop, 1);
-		wr_kick();
+		writer_kick();
 		pthread_join(W.thread, NULL);
 	}
 	W.thread_started = 0;
@@ -630,7 +630,7 @@ static void write_end(void)
 {
 	if (W.fd < 0)
 		return;
-	if (wr_is_writer_thread()) {
+	if (writer_is_current()) {
 		write_end_locked();
 		return;
 	}
@@ -658,7 +658,7 @@ static void write_end_locked(void)
 		.events = W.events,
 		.dropped = atomic_load(&W.dropped),
 		.stacks = W.stacks,
-		.modules = mod_count(),
+		.modules = modmap_count(),
 		.threads = W.threads + live_rings(),
 		.unmatched_frees = unmatched,
 		.implicit_frees = implicit,
@@ -670,7 +670,7 @@ static void write_end_locked(void)
 	W.fd = -1;
 }
 
-void wr_atfork_child(void)
+void writer_atfork_child(void)
 {
 	/* The writer thread does not exist in the child; the parent's file must not be touched. */
 	W.thread_started = 0;
@@ -686,6 +686,6 @@ void wr_atfork_child(void)
 	W.events = W.allocs = W.frees = W.stacks = W.threads = 0;
 	next_id = unmatched = implicit = 0;
 	rec_open = 0;
-	lm_reset();
+	livemap_reset();
 	atomic_store(&W.dropped, 0);
 }

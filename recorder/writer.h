@@ -1,51 +1,51 @@
 /*
- * wr: the writer thread.  Every pass (at most 20 ms apart, sooner when a ring fills) it takes the
+ * writer: the writer thread.  Every pass (at most 20 ms apart, sooner when a ring fills) it takes the
  * records queued by other threads (modules, marks), the stacks new to the stack table, and every
  * thread's new events; encodes them (tf), compresses them with one static zstd context into
  * independent frames (a frame ends at least every 100 ms) and writes them.  It also samples RSS.
- * Only wr_post and wr_kick are called from the hook path; both are lock-free and allocate only
+ * Only writer_post and writer_kick are called from the hook path; both are lock-free and allocate only
  * from the arena.
  */
-#ifndef LEAKREC_WR_H
-#define LEAKREC_WR_H
+#ifndef LEAKREC_WRITER_H
+#define LEAKREC_WRITER_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct wr_config {
+typedef struct writer_config {
 	int fd;           /* the trace file, open for writing; the writer owns it from now on */
 	const char *path; /* its name, for messages; must stay valid */
 	uint32_t depth;
-} wr_config;
+} writer_config;
 
 /* Writes the header and module map to cfg->fd and starts the writer thread (with every signal
  * blocked, so that signals go to the program's threads and a write beyond `ulimit -f` fails with
  * EFBIG instead of killing the program).  Returns 0, or -errno (nothing is recorded then; the
- * caller says so once).  May be called again in a forked child after wr_atfork_child. */
-int wr_start(const wr_config *cfg);
+ * caller says so once).  May be called again in a forked child after writer_atfork_child. */
+int writer_start(const writer_config *cfg);
 /* From a fatal-signal handler: asks the writer to write everything and the END record, and waits
  * for it (at most about 2 s).  Async-signal-safe. */
-void wr_flush_from_signal(void);
+void writer_flush_from_signal(void);
 /* 1 when called on the writer thread. */
-int wr_is_writer_thread(void);
+int writer_is_current(void);
 /* Queues one encoded record (copied). Lock-free; safe in hooks. */
-void wr_post(const void *rec, size_t len);
+void writer_post(const void *rec, size_t len);
 /* Wakes the writer now (a ring is filling up). */
-void wr_kick(void);
-/* wr_kick only when the writer sleeps (a busy writer takes the events at its next pass anyway,
+void writer_kick(void);
+/* writer_kick only when the writer sleeps (a busy writer takes the events at its next pass anyway,
  * and a wake-up is a system call): for the producers' periodic nudge.  A full ring still calls
- * wr_kick. */
-void wr_nudge(void);
+ * writer_kick. */
+void writer_nudge(void);
 /* 1 while the writer accepts events. */
-int wr_running(void);
+int writer_running(void);
 /* Stops the writer thread, writes every pending event and the END record, closes the file. */
-void wr_stop(void);
+void writer_stop(void);
 /* Counts an event that could not be recorded. */
-void wr_count_dropped(void);
+void writer_count_dropped(void);
 /* Clock origin of the trace (prim_now_ns() at start). */
-uint64_t wr_origin(void);
+uint64_t writer_origin(void);
 /* In a forked child: forget the parent's writer (its thread does not exist here), its file and
- * its pending records; wr_start may then start a new trace. */
-void wr_atfork_child(void);
+ * its pending records; writer_start may then start a new trace. */
+void writer_atfork_child(void);
 
 #endif

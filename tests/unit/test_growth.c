@@ -21,28 +21,28 @@
 static void test_fit(void)
 {
 	double x[64], y[64];
-	gr_fit f;
+	growth_fit f;
 	for (int i = 0; i < 64; i++) {
 		x[i] = i * 0.5;
 		y[i] = 3 * x[i] + 2;
 	}
-	CHECK(gr_fit_line(x, y, 64, &f) == 0, "fit");
+	CHECK(growth_fit_line(x, y, 64, &f) == 0, "fit");
 	CHECK(fabs(f.slope - 3) < 1e-12 && fabs(f.intercept - 2) < 1e-9 && fabs(f.r2 - 1) < 1e-12,
 	      "line: slope %g intercept %g r2 %g", f.slope, f.intercept, f.r2);
 	for (int i = 0; i < 64; i++)
 		y[i] = 7;
-	CHECK(gr_fit_line(x, y, 64, &f) == 0 && f.slope == 0 && f.r2 == 0, "constant: r2 %g", f.r2);
+	CHECK(growth_fit_line(x, y, 64, &f) == 0 && f.slope == 0 && f.r2 == 0, "constant: r2 %g", f.r2);
 	for (int i = 0; i < 64; i++)
 		y[i] = i < 32 ? 0 : 1000;
-	CHECK(gr_fit_line(x, y, 64, &f) == 0 && f.r2 < 0.76 && f.r2 > 0.74,
+	CHECK(growth_fit_line(x, y, 64, &f) == 0 && f.r2 < 0.76 && f.r2 > 0.74,
 	      "step in the middle: r2 %g (3/4 at most)", f.r2);
-	CHECK(gr_fit_line(x, y, 1, &f) == GR_EINVAL, "one point");
+	CHECK(growth_fit_line(x, y, 1, &f) == GROWTH_EINVAL, "one point");
 	for (int i = 0; i < 4; i++)
 		x[i] = 1;
-	CHECK(gr_fit_line(x, y, 4, &f) == GR_EINVAL, "equal x");
+	CHECK(growth_fit_line(x, y, 4, &f) == GROWTH_EINVAL, "equal x");
 	/* exact small case: (0,0) (1,1) (2,0) (3,1): slope 0.2, r2 0.2 */
 	double x4[4] = {0, 1, 2, 3}, y4[4] = {0, 1, 0, 1};
-	CHECK(gr_fit_line(x4, y4, 4, &f) == 0 && fabs(f.slope - 0.2) < 1e-12 &&
+	CHECK(growth_fit_line(x4, y4, 4, &f) == 0 && fabs(f.slope - 0.2) < 1e-12 &&
 		      fabs(f.r2 - 0.2) < 1e-12,
 	      "zigzag: slope %g r2 %g", f.slope, f.r2);
 }
@@ -50,9 +50,9 @@ static void test_fit(void)
 enum { S_RAMP, S_RAMP_FREED, S_SAW, S_POOL, S_STEP, S_EARLY, NSTK };
 
 typedef struct feed {
-	gr_ctx *g;
-	rp_observer obs;
-	gr_source src;
+	growth_ctx *g;
+	replay_observer obs;
+	growth_source src;
 	uint64_t live[NSTK];
 	uint64_t heap, heap_max;
 	uint64_t from;
@@ -60,7 +60,7 @@ typedef struct feed {
 
 static void ev(feed *f, uint64_t t, unsigned stack, int64_t delta)
 {
-	rp_event e;
+	replay_event e;
 	memset(&e, 0, sizeof(e));
 	e.time_ns = t;
 	e.kind = delta >= 0 ? TF_EV_ALLOC : TF_EV_FREE;
@@ -89,11 +89,11 @@ static void run(feed *f, uint64_t from)
 {
 	memset(f, 0, sizeof(*f));
 	f->from = from;
-	CHECK(gr_create(&f->g, from, UINT64_MAX, 100) == 0, "create");
+	CHECK(growth_create(&f->g, from, UINT64_MAX, 100) == 0, "create");
 	f->src.count = src_count;
 	f->src.live = src_live;
 	f->src.ctx = f;
-	gr_observer_source(f->g, &f->src, &f->obs);
+	growth_observer_source(f->g, &f->src, &f->obs);
 	const uint64_t ms = 1000000;
 	ev(f, 0, S_POOL, 65536);
 	for (uint64_t i = 1; i <= 1000; i++) {
@@ -114,18 +114,18 @@ static void run(feed *f, uint64_t from)
 		ev(f, 1001 * ms - 2000, S_RAMP_FREED, -40);
 	if (f->obs.rss)
 		f->obs.rss(f->obs.ctx, 500 * ms, 4 << 20);
-	CHECK(gr_finish_at(f->g, NULL, 1001 * ms) == 0, "finish");
-	CHECK(gr_finish_at(f->g, NULL, 1001 * ms) == GR_EINVAL, "finish twice");
+	CHECK(growth_finish_at(f->g, NULL, 1001 * ms) == 0, "finish");
+	CHECK(growth_finish_at(f->g, NULL, 1001 * ms) == GROWTH_EINVAL, "finish twice");
 }
 
 static void test_suspects(void)
 {
 	feed f;
 	run(&f, 0);
-	size_t n = gr_suspect_count(f.g);
+	size_t n = growth_suspect_count(f.g);
 	CHECK(n == 2, "suspects: %zu (the two ramps)", n);
 	if (n >= 1) {
-		const gr_suspect *s = gr_suspect_at(f.g, 0);
+		const growth_suspect *s = growth_suspect_at(f.g, 0);
 		CHECK(s->stack_id == S_RAMP, "first suspect: stack %llu", (unsigned long long)s->stack_id);
 		CHECK(fabs(s->slope_bytes_per_s - 100000) < 1000, "ramp slope %g B/s (100000)",
 		      s->slope_bytes_per_s);
@@ -134,12 +134,12 @@ static void test_suspects(void)
 		CHECK(s->start_bytes == 0 && s->end_bytes == 100000 && s->max_bytes == 100000,
 		      "start %llu end %llu max %llu", (unsigned long long)s->start_bytes,
 		      (unsigned long long)s->end_bytes, (unsigned long long)s->max_bytes);
-		CHECK(s->nseries >= 32 && s->nseries <= GR_SERIES, "series of %zu", s->nseries);
+		CHECK(s->nseries >= 32 && s->nseries <= GROWTH_SERIES, "series of %zu", s->nseries);
 		CHECK(s->series[s->nseries - 1] == 100000, "last bucket %llu",
 		      (unsigned long long)s->series[s->nseries - 1]);
 	}
 	if (n >= 2) {
-		const gr_suspect *s = gr_suspect_at(f.g, 1);
+		const growth_suspect *s = growth_suspect_at(f.g, 1);
 		CHECK(s->stack_id == S_RAMP_FREED, "second suspect: stack %llu",
 		      (unsigned long long)s->stack_id);
 		CHECK(fabs(s->slope_bytes_per_s - 40000) < 800 && s->end_bytes == 0 &&
@@ -147,10 +147,10 @@ static void test_suspects(void)
 		      "freed ramp: slope %g end %llu", s->slope_bytes_per_s,
 		      (unsigned long long)s->end_bytes);
 	}
-	size_t np = gr_timeline_count(f.g);
+	size_t np = growth_timeline_count(f.g);
 	uint64_t max = 0, rss = 0;
 	for (size_t i = 0; i < np; i++) {
-		const gr_point *p = gr_timeline_at(f.g, i);
+		const growth_point *p = growth_timeline_at(f.g, i);
 		if (p->heap_bytes > max)
 			max = p->heap_bytes;
 		if (p->rss_bytes > rss)
@@ -159,17 +159,17 @@ static void test_suspects(void)
 	CHECK(np >= 50 && np <= 100, "timeline of %zu points", np);
 	CHECK(max == f.heap_max, "timeline max %llu, heap max %llu", (unsigned long long)max,
 	      (unsigned long long)f.heap_max);
-	CHECK(rss == 4 << 20 && gr_timeline_at(f.g, 0)->rss_bytes == 0 &&
-		      gr_timeline_at(f.g, np - 1)->rss_bytes == 4 << 20,
+	CHECK(rss == 4 << 20 && growth_timeline_at(f.g, 0)->rss_bytes == 0 &&
+		      growth_timeline_at(f.g, np - 1)->rss_bytes == 4 << 20,
 	      "rss carried from its sample on");
-	gr_free(f.g);
+	growth_free(f.g);
 
 	/* a window over the second half: the ramp starts at 50000 bytes */
 	run(&f, 500000000);
-	n = gr_suspect_count(f.g);
+	n = growth_suspect_count(f.g);
 	CHECK(n == 2, "window suspects: %zu", n);
 	if (n >= 1) {
-		const gr_suspect *s = gr_suspect_at(f.g, 0);
+		const growth_suspect *s = growth_suspect_at(f.g, 0);
 		CHECK(s->stack_id == S_RAMP && s->start_bytes == 49900 && s->end_bytes == 100000,
 		      "window ramp: stack %llu start %llu", (unsigned long long)s->stack_id,
 		      (unsigned long long)s->start_bytes);
@@ -177,27 +177,27 @@ static void test_suspects(void)
 		      s->slope_bytes_per_s);
 	}
 	max = 0;
-	for (size_t i = 0; i < gr_timeline_count(f.g); i++)
-		if (gr_timeline_at(f.g, i)->heap_bytes > max)
-			max = gr_timeline_at(f.g, i)->heap_bytes;
+	for (size_t i = 0; i < growth_timeline_count(f.g); i++)
+		if (growth_timeline_at(f.g, i)->heap_bytes > max)
+			max = growth_timeline_at(f.g, i)->heap_bytes;
 	CHECK(max == f.heap_max, "window timeline max %llu, want %llu", (unsigned long long)max,
 	      (unsigned long long)f.heap_max);
-	CHECK(gr_timeline_at(f.g, 0)->start_ns == 500000000, "timeline starts at the window");
-	gr_free(f.g);
+	CHECK(growth_timeline_at(f.g, 0)->start_ns == 500000000, "timeline starts at the window");
+	growth_free(f.g);
 }
 
 static void test_args(void)
 {
-	gr_ctx *g;
-	CHECK(gr_create(&g, 0, 10, 1) == GR_EINVAL && !g, "one point refused");
-	CHECK(gr_create(&g, 10, 5, 100) == GR_EINVAL, "from after to refused");
-	gr_free(NULL);
+	growth_ctx *g;
+	CHECK(growth_create(&g, 0, 10, 1) == GROWTH_EINVAL && !g, "one point refused");
+	CHECK(growth_create(&g, 10, 5, 100) == GROWTH_EINVAL, "from after to refused");
+	growth_free(NULL);
 	/* nothing fed: one point, no suspects */
-	CHECK(gr_create(&g, 0, UINT64_MAX, 10) == 0, "create");
-	CHECK(gr_finish_at(g, NULL, 0) == 0 && gr_timeline_count(g) == 1 &&
-		      gr_suspect_count(g) == 0,
-	      "empty: %zu points", gr_timeline_count(g));
-	gr_free(g);
+	CHECK(growth_create(&g, 0, UINT64_MAX, 10) == 0, "create");
+	CHECK(growth_finish_at(g, NULL, 0) == 0 && growth_timeline_count(g) == 1 &&
+		      growth_suspect_count(g) == 0,
+	      "empty: %zu points", growth_timeline_count(g));
+	growth_free(g);
 }
 
 int main(void)

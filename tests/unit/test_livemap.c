@@ -26,10 +26,10 @@ int main(void)
 			if (!ref_id[i])
 				live++;
 			ref_id[i] = ++id;
-			bad += lm_put(key(i), id - 1) != 0;
+			bad += livemap_put(key(i), id - 1) != 0;
 		} else {
 			uint64_t got;
-			int had = lm_take(key(i), &got);
+			int had = livemap_take(key(i), &got);
 			if (had != (ref_id[i] != 0) || (had && got != ref_id[i] - 1))
 				bad++;
 			if (ref_id[i])
@@ -38,16 +38,16 @@ int main(void)
 		}
 	}
 	CHECK(bad == 0, "%d mismatches during the random walk", bad);
-	CHECK(lm_count() == live, "count %llu, want %llu", (unsigned long long)lm_count(),
+	CHECK(livemap_count() == live, "count %llu, want %llu", (unsigned long long)livemap_count(),
 	      (unsigned long long)live);
 	int missing = 0;
 	for (size_t i = 0; i < N; i++)
-		missing += lm_has(key(i)) != (ref_id[i] != 0);
+		missing += livemap_has(key(i)) != (ref_id[i] != 0);
 	CHECK(missing == 0, "%d keys disagree with the reference at the end", missing);
-	CHECK(!lm_has(0x1234560), "a key never put is absent");
-	lm_reset();
-	CHECK(lm_count() == 0 && !lm_has(key(1)), "reset empties the map");
+	CHECK(!livemap_has(0x1234560), "a key never put is absent");
+	livemap_reset();
+	CHECK(livemap_count() == 0 && !livemap_has(key(1)), "reset empties the map");
 	uint64_t got = 0;
-	CHECK(lm_put(0x10, 7) == 0 && lm_take(0x10, &got) == 1 && got == 7, "after reset");
+	CHECK(livemap_put(0x10, 7) == 0 && livemap_take(0x10, &got) == 1 && got == 7, "after reset");
 	return check_summary();
 }

@@ -420,7 +420,7 @@ typedef struct order {
 	seen log[TB_LOG];
 } order;
 
-static void obs_event(void *ctx, const rp_event *ev)
+static void obs_event(void *ctx, const replay_event *ev)
 {
 	order *o = ctx;
 	if (o->n < TB_LOG)
@@ -458,39 +458,39 @@ static uint64_t order_mismatches(const tb *b, const order *o)
 	return bad;
 }
 
-/* Replays `n` bytes; returns rp_run's code, *out the replay (caller frees). */
-static int run_bytes(const uint8_t *p, size_t n, rp_ctx **out, warns *w, order *o)
+/* Replays `n` bytes; returns replay_run's code, *out the replay (caller frees). */
+static int run_bytes(const uint8_t *p, size_t n, replay_ctx **out, warns *w, order *o)
 {
 	write_file(p, n);
-	rp_ctx *rp;
-	if (rp_create(&rp))
+	replay_ctx *rp;
+	if (replay_create(&rp))
 		abort();
 	if (w) {
 		memset(w, 0, sizeof(*w));
-		rp_set_warn(rp, warn_cb, w);
+		replay_set_warn(rp, warn_cb, w);
 	}
 	if (o) {
 		memset(o, 0, sizeof(*o));
-		rp_observer obs = {obs_event, NULL, o};
-		rp_set_observer(rp, &obs);
+		replay_observer obs = {obs_event, NULL, o};
+		replay_set_observer(rp, &obs);
 	}
 	tf_reader *r;
 	if (tf_reader_open(&r, tmp_path)) {
-		rp_free(rp);
+		replay_free(rp);
 		*out = NULL;
 		return -100;
 	}
-	int rc = rp_run(rp, r);
+	int rc = replay_run(rp, r);
 	tf_reader_close(r);
 	*out = rp;
 	return rc;
 }
 
-static void check_stack(const rp_ctx *rp, uint64_t id, uint64_t allocs, uint64_t bytes,
+static void check_stack(const replay_ctx *rp, uint64_t id, uint64_t allocs, uint64_t bytes,
 			uint64_t live, uint64_t live_n, uint64_t temp, uint64_t peak, uint64_t peak_n)
 {
 	char what[96];
-	const rp_stack *s = rp_stack_find(rp, id);
+	const replay_stack *s = replay_stack_find(rp, id);
 	snprintf(what, sizeof(what), "stack %" PRIu64 " exists", id);
 	CHECK_MSG(s != NULL, what, NULL);
 	if (!s)
@@ -512,13 +512,13 @@ static void check_stack(const rp_ctx *rp, uint64_t id, uint64_t allocs, uint64_t
 
 static void test_main_figures(const tb *b)
 {
-	rp_ctx *rp;
+	replay_ctx *rp;
 	warns w;
 	order *o = malloc(sizeof(*o));
 	int rc = run_bytes(b->file, b->len, &rp, &w, o);
-	CHECK_U("main: rp_run", (uint64_t)(int64_t)rc, 0);
-	const rp_summary *s = rp_get_summary(rp);
-	const rp_header *h = rp_get_header(rp);
+	CHECK_U("main: replay_run", (uint64_t)(int64_t)rc, 0);
+	const replay_summary *s = replay_get_summary(rp);
+	const replay_header *h = replay_get_header(rp);
 	CHECK_U("main: pid", h->pid, 4242);
 	CHECK_MSG(strcmp(h->exe, "/usr/bin/prog") == 0, "main: exe", NULL);
 	CHECK_MSG(h->argc == 3 && strcmp(h->argv[2], "a b") == 0, "main: argv", NULL);
@@ -555,23 +555,23 @@ static void test_main_figures(const tb *b)
 	check_stack(rp, S3, 3, 68, 0, 0, 2, 10, 1);
 	check_stack(rp, S4, 4, 1088, 72, 2, 0, 1040, 2);
 	check_stack(rp, S99, 2, 77, 7, 1, 0, 0, 0);
-	const rp_stack *s1 = rp_stack_find(rp, S1), *s99 = rp_stack_find(rp, S99);
+	const replay_stack *s1 = replay_stack_find(rp, S1), *s99 = replay_stack_find(rp, S99);
 	CHECK_MSG(s1 && s1->defined && s1->nframes == 3 && s1->frames[1] == 0x401100,
 	      "main: stack frames kept", NULL);
 	CHECK_MSG(s99 && !s99->defined && s99->nframes == 0, "main: undefined stack", NULL);
-	CHECK_U("main: module records", rp_modrec_count(rp), 1);
-	CHECK_MSG(rp_modrec_count(rp) == 1 && strcmp(rp_modrec_at(rp, 0)->mod.path, "/usr/bin/prog") == 0,
+	CHECK_U("main: module records", replay_modrec_count(rp), 1);
+	CHECK_MSG(replay_modrec_count(rp) == 1 && strcmp(replay_modrec_at(rp, 0)->mod.path, "/usr/bin/prog") == 0,
 	      "main: module path", NULL);
 	CHECK_U("main: observer events", o->n, b->events);
 	CHECK_U("main: observer saw the file order", order_mismatches(b, o), 0);
 	CHECK_U("main: observer time went back", o->decreasing, 1); /* the late free only */
 	CHECK_U("main: observer implicit frees", o->implicit, 1);
-	CHECK_U("main: observer fixups", o->statuses[RP_ST_FIXUP], 1);
-	CHECK_U("main: observer stale", o->statuses[RP_ST_STALE], 1);
-	CHECK_U("main: observer unmatched (none written)", o->statuses[RP_ST_UNMATCHED], 0);
+	CHECK_U("main: observer fixups", o->statuses[REPLAY_ST_FIXUP], 1);
+	CHECK_U("main: observer stale", o->statuses[REPLAY_ST_STALE], 1);
+	CHECK_U("main: observer unmatched (none written)", o->statuses[REPLAY_ST_UNMATCHED], 0);
 	CHECK_U("main: observer temporaries", o->temporary, 4);
 	CHECK_U("main: observer final heap", o->final_heap, 879);
-	rp_free(rp);
+	replay_free(rp);
 	free(o);
 }
 
@@ -589,17 +589,17 @@ static void test_end_mismatch(void)
 		      .unmatched_frees = 3, .implicit_frees = 0};
 	tf_enc_end(&b->e, &end);
 	tb_flush(b);
-	rp_ctx *rp;
+	replay_ctx *rp;
 	warns w;
 	int rc = run_bytes(b->file, b->len, &rp, &w, NULL);
-	CHECK_U("end mismatch: rp_run", (uint64_t)(int64_t)rc, 0);
+	CHECK_U("end mismatch: replay_run", (uint64_t)(int64_t)rc, 0);
 	CHECK_U("end mismatch: warnings", (uint64_t)w.n, 2);
 	CHECK_MSG(strstr(w.text, "counts 5 events but 1 were read") != NULL, "end mismatch: events text", NULL);
 	CHECK_MSG(strstr(w.text, "dropped 2 events") != NULL, "end mismatch: dropped text", NULL);
-	CHECK_U("end mismatch: leaked stays", rp_get_summary(rp)->heap_bytes, 8);
+	CHECK_U("end mismatch: leaked stays", replay_get_summary(rp)->heap_bytes, 8);
 	CHECK_U("end mismatch: unmatched frees from the end record",
-		rp_get_summary(rp)->unmatched_frees, 3);
-	rp_free(rp);
+		replay_get_summary(rp)->unmatched_frees, 3);
+	replay_free(rp);
 	tb_release(b);
 	free(b);
 }
@@ -636,12 +636,12 @@ static void test_file_order(void)
 	tb_end(b);
 	tb_end_record(b, 400, 1, 0, 5);
 	tb_flush(b);
-	rp_ctx *rp;
+	replay_ctx *rp;
 	warns w;
 	order *o = malloc(sizeof(*o));
 	int rc = run_bytes(b->file, b->len, &rp, &w, o);
-	const rp_summary *s = rp_get_summary(rp);
-	CHECK_U("file order: rp_run", (uint64_t)(int64_t)rc, 0);
+	const replay_summary *s = replay_get_summary(rp);
+	CHECK_U("file order: replay_run", (uint64_t)(int64_t)rc, 0);
 	CHECK_U("file order: unmatched frees", s->unmatched_frees, 0);
 	CHECK_U("file order: fixups", s->fixups, 0);
 	CHECK_U("file order: stale frees", s->stale_frees, 0);
@@ -660,7 +660,7 @@ static void test_file_order(void)
 	CHECK_U("file order: observer time went back", o->decreasing, 1);
 	/*                 id  allocs bytes live live_n temp peak peak_n */
 	check_stack(rp, S1, 6, 86, 38, 3, 2, 48, 2);
-	rp_free(rp);
+	replay_free(rp);
 	free(o);
 	tb_release(b);
 	free(b);
@@ -697,12 +697,12 @@ static void test_realloc(void)
 	tb_end_record(b, 100, 2, 0, 2);
 	tb_flush(b);
 	CHECK_U("realloc: implicit frees written", b->implicit, 1);
-	rp_ctx *rp;
+	replay_ctx *rp;
 	warns w;
 	order *o = malloc(sizeof(*o));
 	int rc = run_bytes(b->file, b->len, &rp, &w, o);
-	const rp_summary *s = rp_get_summary(rp);
-	CHECK_U("realloc: rp_run", (uint64_t)(int64_t)rc, 0);
+	const replay_summary *s = replay_get_summary(rp);
+	CHECK_U("realloc: replay_run", (uint64_t)(int64_t)rc, 0);
 	CHECK_U("realloc: warnings", (uint64_t)w.n, 0);
 	CHECK_U("realloc: allocations", s->allocations, 7);
 	CHECK_U("realloc: allocated bytes", s->allocated_bytes, 314);
@@ -715,11 +715,11 @@ static void test_realloc(void)
 	CHECK_U("realloc: peak heap", s->peak_heap_bytes, 100);
 	CHECK_U("realloc: peak time", s->peak_time_ns, 10);
 	CHECK_U("realloc: observer saw the file order", order_mismatches(b, o), 0);
-	CHECK_U("realloc: observer fixups", o->statuses[RP_ST_FIXUP], 1);
+	CHECK_U("realloc: observer fixups", o->statuses[REPLAY_ST_FIXUP], 1);
 	/*                 id  allocs bytes live live_n temp peak peak_n */
 	check_stack(rp, S1, 4, 260, 40, 1, 0, 100, 1);
 	check_stack(rp, S2, 3, 54, 8, 1, 0, 0, 0);
-	rp_free(rp);
+	replay_free(rp);
 	free(o);
 	tb_release(b);
 	free(b);
@@ -728,29 +728,29 @@ static void test_realloc(void)
 /* Not a trace, empty, newer version: nothing read, one line each. */
 static void test_bad_input(void)
 {
-	rp_ctx *rp;
+	replay_ctx *rp;
 	warns w;
 	uint8_t junk[300];
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t)(i * 131 + 7);
 	int rc = run_bytes(junk, sizeof(junk), &rp, &w, NULL);
-	CHECK_U("random bytes: no trace", (uint64_t)(int64_t)rc, (uint64_t)(int64_t)RP_ENOTRACE);
+	CHECK_U("random bytes: no trace", (uint64_t)(int64_t)rc, (uint64_t)(int64_t)REPLAY_ENOTRACE);
 	CHECK_MSG(w.n == 1 && strstr(w.text, "not a leakrec trace"), "random bytes: one message", NULL);
-	rp_free(rp);
+	replay_free(rp);
 
 	rc = run_bytes(junk, 0, &rp, &w, NULL);
-	CHECK_U("empty file: no trace", (uint64_t)(int64_t)rc, (uint64_t)(int64_t)RP_ENOTRACE);
+	CHECK_U("empty file: no trace", (uint64_t)(int64_t)rc, (uint64_t)(int64_t)REPLAY_ENOTRACE);
 	CHECK_MSG(w.n == 1 && strstr(w.text, "empty file"), "empty file: one message", NULL);
-	rp_free(rp);
+	replay_free(rp);
 
 	tb *b = malloc(sizeof(*b));
 	tb_init(b);
 	tb_header(b, TF_VERSION + 1);
 	tb_flush(b);
 	rc = run_bytes(b->file, b->len, &rp, &w, NULL);
-	CHECK_U("newer version: no trace", (uint64_t)(int64_t)rc, (uint64_t)(int64_t)RP_ENOTRACE);
+	CHECK_U("newer version: no trace", (uint64_t)(int64_t)rc, (uint64_t)(int64_t)REPLAY_ENOTRACE);
 	CHECK_MSG(w.n == 1 && strstr(w.text, "newer leakrec"), "newer version: one message", NULL);
-	rp_free(rp);
+	replay_free(rp);
 	tb_release(b);
 	free(b);
 }
@@ -760,7 +760,7 @@ static void test_truncation(const tb *b)
 {
 	unsigned bad_rc = 0, bad_events = 0, bad_msg = 0, runs = 0;
 	for (size_t cut = 0; cut < b->len; cut++) {
-		rp_ctx *rp;
+		replay_ctx *rp;
 		warns w;
 		int rc = run_bytes(b->file, cut, &rp, &w, NULL);
 		runs++;
@@ -769,11 +769,11 @@ static void test_truncation(const tb *b)
 		while (k < b->nframes && b->frame_end[k] <= cut)
 			k++;
 		if (k == 0) {
-			bad_rc += rc != RP_ENOTRACE;
+			bad_rc += rc != REPLAY_ENOTRACE;
 		} else {
 			uint64_t want = k < b->nframes ? b->events_before[k] : b->events;
 			bad_rc += rc != 0;
-			bad_events += rp_get_summary(rp)->events_read != want;
+			bad_events += replay_get_summary(rp)->events_read != want;
 			char expect[96];
 			if (cut == b->frame_end[k - 1])
 				snprintf(expect, sizeof(expect), "no end record");
@@ -786,7 +786,7 @@ static void test_truncation(const tb *b)
 				bad_msg++;
 			}
 		}
-		rp_free(rp);
+		replay_free(rp);
 	}
 	char what[96];
 	snprintf(what, sizeof(what), "truncation: %u cuts, return codes", runs);
@@ -805,7 +805,7 @@ static void test_flips(const tb *b)
 		copy[pos] ^= (uint8_t)(0x5a + pos);
 		if (copy[pos] == b->file[pos])
 			copy[pos] ^= 1;
-		rp_ctx *rp;
+		replay_ctx *rp;
 		warns w;
 		int rc = run_bytes(copy, b->len, &rp, &w, NULL);
 		runs++;
@@ -814,14 +814,14 @@ static void test_flips(const tb *b)
 			k++;
 		if (k > 0) {
 			/* everything before the damaged frame is read */
-			if (rc != 0 || rp_get_summary(rp)->events_read < b->events_before[k]) {
+			if (rc != 0 || replay_get_summary(rp)->events_read < b->events_before[k]) {
 				if (!bad)
 					printf("# flip at %zu: rc %d, %" PRIu64 " events\n", pos, rc,
-					       rp_get_summary(rp)->events_read);
+					       replay_get_summary(rp)->events_read);
 				bad++;
 			}
 		}
-		rp_free(rp);
+		replay_free(rp);
 	}
 	free(copy);
 	char what[96];
@@ -860,11 +860,11 @@ static void test_long(void)
 	}
 	tb_end_record(b, t, 1, 0, 3);
 	tb_flush(b);
-	rp_ctx *rp;
+	replay_ctx *rp;
 	warns w;
 	int rc = run_bytes(b->file, b->len, &rp, &w, NULL);
-	const rp_summary *s = rp_get_summary(rp);
-	CHECK_U("long: rp_run", (uint64_t)(int64_t)rc, 0);
+	const replay_summary *s = replay_get_summary(rp);
+	CHECK_U("long: replay_run", (uint64_t)(int64_t)rc, 0);
 	CHECK_U("long: warnings", (uint64_t)w.n, 0);
 	CHECK_U("long: events read", s->events_read, 120000);
 	CHECK_U("long: allocations", s->allocations, 60000);
@@ -875,7 +875,7 @@ static void test_long(void)
 	CHECK_U("long: late", s->late_events, 0);
 	CHECK_U("long: fixups", s->fixups, 0);
 	CHECK_U("long: unmatched", s->unmatched_frees, 0);
-	rp_free(rp);
+	replay_free(rp);
 	tb_release(b);
 	free(b);
 }

@@ -20,12 +20,12 @@
 
 static void test_strerror(void)
 {
-	CHECK(strcmp(sk_strerror(SK_OK), "success") == 0, "%s", sk_strerror(SK_OK));
-	CHECK(strcmp(sk_strerror(SK_ENOMEM), "out of memory") == 0, "%s", sk_strerror(SK_ENOMEM));
-	CHECK(strcmp(sk_strerror(SK_EINPUT), "unreadable trace") == 0, "%s",
-	      sk_strerror(SK_EINPUT));
-	CHECK(strcmp(sk_strerror(SK_EINVAL), "invalid value") == 0, "%s", sk_strerror(SK_EINVAL));
-	CHECK(strcmp(sk_strerror(42), "unknown error") == 0, "%s", sk_strerror(42));
+	CHECK(strcmp(stackkey_strerror(STACKKEY_OK), "success") == 0, "%s", stackkey_strerror(STACKKEY_OK));
+	CHECK(strcmp(stackkey_strerror(STACKKEY_ENOMEM), "out of memory") == 0, "%s", stackkey_strerror(STACKKEY_ENOMEM));
+	CHECK(strcmp(stackkey_strerror(STACKKEY_EINPUT), "unreadable trace") == 0, "%s",
+	      stackkey_strerror(STACKKEY_EINPUT));
+	CHECK(strcmp(stackkey_strerror(STACKKEY_EINVAL), "invalid value") == 0, "%s", stackkey_strerror(STACKKEY_EINVAL));
+	CHECK(strcmp(stackkey_strerror(42), "unknown error") == 0, "%s", stackkey_strerror(42));
 }
 
 static void test_parse_size(void)
@@ -81,7 +81,7 @@ static void test_parse_size(void)
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		uint64_t v = 12345;
-		int rc = sk_parse_size(good[i].s, &v);
+		int rc = stackkey_parse_size(good[i].s, &v);
 		CHECK(rc == 0, "'%s': rc %d", good[i].s, rc);
 		CHECK(v == good[i].v, "'%s': %" PRIu64 ", expected %" PRIu64, good[i].s, v, good[i].v);
 	}
@@ -94,8 +94,8 @@ static void test_parse_size(void)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint64_t v = 12345;
-		int rc = sk_parse_size(bad[i], &v);
-		CHECK(rc == SK_EINVAL, "'%s': rc %d (value %" PRIu64 "), expected SK_EINVAL", bad[i],
+		int rc = stackkey_parse_size(bad[i], &v);
+		CHECK(rc == STACKKEY_EINVAL, "'%s': rc %d (value %" PRIu64 "), expected STACKKEY_EINVAL", bad[i],
 		      rc, v);
 	}
 }
@@ -111,9 +111,9 @@ static void test_parse_limit(void)
 	};
 	for (int sizes = 0; sizes <= 1; sizes++) {
 		for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++) {
-			sk_limit l;
+			stackkey_limit l;
 			memset(&l, 0xab, sizeof(l));
-			int rc = sk_parse_limit(pct[i].s, sizes, &l);
+			int rc = stackkey_parse_limit(pct[i].s, sizes, &l);
 			CHECK(rc == 0, "'%s' sizes %d: rc %d", pct[i].s, sizes, rc);
 			CHECK(l.percent == 1, "'%s': percent %d", pct[i].s, l.percent);
 			CHECK(l.value == pct[i].value, "'%s': value %g", pct[i].s, l.value);
@@ -127,9 +127,9 @@ static void test_parse_limit(void)
 	} sz[] = {{"10K", 10240}, {"1.5MiB", 1572864}, {"5MB", 5000000}, {"4096", 4096},
 		  {"0", 0}};
 	for (size_t i = 0; i < sizeof(sz) / sizeof(sz[0]); i++) {
-		sk_limit l;
+		stackkey_limit l;
 		memset(&l, 0xab, sizeof(l));
-		int rc = sk_parse_limit(sz[i].s, 1, &l);
+		int rc = stackkey_parse_limit(sz[i].s, 1, &l);
 		CHECK(rc == 0, "'%s': rc %d", sz[i].s, rc);
 		CHECK(l.percent == 0, "'%s': percent %d", sz[i].s, l.percent);
 		CHECK(l.amount == sz[i].amount, "'%s': amount %" PRIu64, sz[i].s, l.amount);
@@ -140,9 +140,9 @@ static void test_parse_limit(void)
 		uint64_t amount;
 	} cnt[] = {{"500", 500}, {"0", 0}, {"18446744073709551615", UINT64_MAX}};
 	for (size_t i = 0; i < sizeof(cnt) / sizeof(cnt[0]); i++) {
-		sk_limit l;
+		stackkey_limit l;
 		memset(&l, 0xab, sizeof(l));
-		int rc = sk_parse_limit(cnt[i].s, 0, &l);
+		int rc = stackkey_parse_limit(cnt[i].s, 0, &l);
 		CHECK(rc == 0, "'%s': rc %d", cnt[i].s, rc);
 		CHECK(l.percent == 0, "'%s': percent %d", cnt[i].s, l.percent);
 		CHECK(l.amount == cnt[i].amount, "'%s': amount %" PRIu64, cnt[i].s, l.amount);
@@ -157,33 +157,33 @@ static void test_parse_limit(void)
 		{"18446744073709551616%", 0},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		sk_limit l;
-		int rc = sk_parse_limit(bad[i].s, bad[i].sizes, &l);
-		CHECK(rc == SK_EINVAL, "'%s' sizes %d: rc %d, expected SK_EINVAL", bad[i].s,
+		stackkey_limit l;
+		int rc = stackkey_parse_limit(bad[i].s, bad[i].sizes, &l);
+		CHECK(rc == STACKKEY_EINVAL, "'%s' sizes %d: rc %d, expected STACKKEY_EINVAL", bad[i].s,
 		      bad[i].sizes, rc);
 	}
 }
 
 static void test_limit_crossed(void)
 {
-	sk_limit zero = {0, 0.0, 0}, hundred = {0, 0.0, 100}, ten_pct = {1, 10.0, 0},
+	stackkey_limit zero = {0, 0.0, 0}, hundred = {0, 0.0, 100}, ten_pct = {1, 10.0, 0},
 		 zero_pct = {1, 0.0, 0};
 	/* more than the amount, never equal */
-	CHECK(sk_limit_crossed(&zero, 10, 10) == 0, "zero: no change");
-	CHECK(sk_limit_crossed(&zero, 10, 11) == 1, "zero: +1");
-	CHECK(sk_limit_crossed(&zero, 10, 9) == 0, "zero: shrink");
-	CHECK(sk_limit_crossed(&hundred, 10, 110) == 0, "hundred: +100");
-	CHECK(sk_limit_crossed(&hundred, 10, 111) == 1, "hundred: +101");
-	CHECK(sk_limit_crossed(&hundred, UINT64_MAX, 0) == 0, "hundred: shrink to 0");
-	CHECK(sk_limit_crossed(&hundred, 0, UINT64_MAX) == 1, "hundred: huge");
+	CHECK(stackkey_limit_crossed(&zero, 10, 10) == 0, "zero: no change");
+	CHECK(stackkey_limit_crossed(&zero, 10, 11) == 1, "zero: +1");
+	CHECK(stackkey_limit_crossed(&zero, 10, 9) == 0, "zero: shrink");
+	CHECK(stackkey_limit_crossed(&hundred, 10, 110) == 0, "hundred: +100");
+	CHECK(stackkey_limit_crossed(&hundred, 10, 111) == 1, "hundred: +101");
+	CHECK(stackkey_limit_crossed(&hundred, UINT64_MAX, 0) == 0, "hundred: shrink to 0");
+	CHECK(stackkey_limit_crossed(&hundred, 0, UINT64_MAX) == 1, "hundred: huge");
 	/* more than the percentage of base */
-	CHECK(sk_limit_crossed(&ten_pct, 1000, 1100) == 0, "10%%: exactly 10%%");
-	CHECK(sk_limit_crossed(&ten_pct, 1000, 1101) == 1, "10%%: 10.1%%");
-	CHECK(sk_limit_crossed(&ten_pct, 1000, 900) == 0, "10%%: shrink");
-	CHECK(sk_limit_crossed(&ten_pct, 0, 1) == 1, "10%%: base 0");
-	CHECK(sk_limit_crossed(&ten_pct, 0, 0) == 0, "10%%: 0 to 0");
-	CHECK(sk_limit_crossed(&zero_pct, 5, 5) == 0, "0%%: no change");
-	CHECK(sk_limit_crossed(&zero_pct, 5, 6) == 1, "0%%: +1");
+	CHECK(stackkey_limit_crossed(&ten_pct, 1000, 1100) == 0, "10%%: exactly 10%%");
+	CHECK(stackkey_limit_crossed(&ten_pct, 1000, 1101) == 1, "10%%: 10.1%%");
+	CHECK(stackkey_limit_crossed(&ten_pct, 1000, 900) == 0, "10%%: shrink");
+	CHECK(stackkey_limit_crossed(&ten_pct, 0, 1) == 1, "10%%: base 0");
+	CHECK(stackkey_limit_crossed(&ten_pct, 0, 0) == 0, "10%%: 0 to 0");
+	CHECK(stackkey_limit_crossed(&zero_pct, 5, 5) == 0, "0%%: no change");
+	CHECK(stackkey_limit_crossed(&zero_pct, 5, 6) == 1, "0%%: +1");
 
 	/* parsed percentages that binary floating point cannot hold exactly: growing by exactly
 	 * the limit passes, one more crosses */
@@ -204,51 +204,51 @@ static void test_limit_crossed(void)
 		{"100%", UINT64_MAX / 2, UINT64_MAX - 1},
 	};
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
-		sk_limit l;
-		int rc = sk_parse_limit(exact[i].pct, 0, &l);
+		stackkey_limit l;
+		int rc = stackkey_parse_limit(exact[i].pct, 0, &l);
 		CHECK(rc == 0, "'%s': rc %d", exact[i].pct, rc);
-		CHECK(sk_limit_crossed(&l, exact[i].base, exact[i].at_limit) == 0,
+		CHECK(stackkey_limit_crossed(&l, exact[i].base, exact[i].at_limit) == 0,
 		      "'%s': %" PRIu64 " -> %" PRIu64 " (exactly the limit) crossed", exact[i].pct,
 		      exact[i].base, exact[i].at_limit);
-		CHECK(sk_limit_crossed(&l, exact[i].base, exact[i].at_limit + 1) == 1,
+		CHECK(stackkey_limit_crossed(&l, exact[i].base, exact[i].at_limit + 1) == 1,
 		      "'%s': %" PRIu64 " -> %" PRIu64 " (over the limit) not crossed",
 		      exact[i].pct, exact[i].base, exact[i].at_limit + 1);
 	}
 	/* an absurd percentage still compares */
-	sk_limit huge = {1, 1e12, 0};
-	CHECK(sk_limit_crossed(&huge, 1, 10000000001ULL) == 0, "1e12%%: at the limit");
-	CHECK(sk_limit_crossed(&huge, 1, 10000000002ULL) == 1, "1e12%%: over the limit");
+	stackkey_limit huge = {1, 1e12, 0};
+	CHECK(stackkey_limit_crossed(&huge, 1, 10000000001ULL) == 0, "1e12%%: at the limit");
+	CHECK(stackkey_limit_crossed(&huge, 1, 10000000002ULL) == 1, "1e12%%: over the limit");
 }
 
 static void test_format(void)
 {
 	char buf[64];
-	sk_limit ten = {1, 10.0, 0}, half = {1, 0.5, 0}, mib = {0, 0.0, 1048576},
+	stackkey_limit ten = {1, 10.0, 0}, half = {1, 0.5, 0}, mib = {0, 0.0, 1048576},
 		 small = {0, 0.0, 500};
-	sk_format_limit(buf, sizeof(buf), &ten, 1);
+	stackkey_format_limit(buf, sizeof(buf), &ten, 1);
 	CHECK(strcmp(buf, "10%") == 0, "'%s'", buf);
-	sk_format_limit(buf, sizeof(buf), &half, 0);
+	stackkey_format_limit(buf, sizeof(buf), &half, 0);
 	CHECK(strcmp(buf, "0.5%") == 0, "'%s'", buf);
-	sk_format_limit(buf, sizeof(buf), &mib, 1);
+	stackkey_format_limit(buf, sizeof(buf), &mib, 1);
 	CHECK(strcmp(buf, "1.0 MiB") == 0, "'%s'", buf);
-	sk_format_limit(buf, sizeof(buf), &small, 1);
+	stackkey_format_limit(buf, sizeof(buf), &small, 1);
 	CHECK(strcmp(buf, "500 B") == 0, "'%s'", buf);
-	sk_format_limit(buf, sizeof(buf), &small, 0);
+	stackkey_format_limit(buf, sizeof(buf), &small, 0);
 	CHECK(strcmp(buf, "500") == 0, "'%s'", buf);
-	sk_format_limit(buf, sizeof(buf), &mib, 0);
+	stackkey_format_limit(buf, sizeof(buf), &mib, 0);
 	CHECK(strcmp(buf, "1048576") == 0, "'%s'", buf);
 
-	sk_format_size_change(buf, sizeof(buf), 0, 1536);
+	stackkey_format_size_change(buf, sizeof(buf), 0, 1536);
 	CHECK(strcmp(buf, "+1.5 KiB") == 0, "'%s'", buf);
-	sk_format_size_change(buf, sizeof(buf), 1024, 512);
+	stackkey_format_size_change(buf, sizeof(buf), 1024, 512);
 	CHECK(strcmp(buf, "-512 B") == 0, "'%s'", buf);
-	sk_format_size_change(buf, sizeof(buf), 5, 5);
+	stackkey_format_size_change(buf, sizeof(buf), 5, 5);
 	CHECK(strcmp(buf, "0 B") == 0, "'%s'", buf);
 
-	CHECK(sk_change(10, 3) == -7, "%" PRId64, sk_change(10, 3));
-	CHECK(sk_change(3, 10) == 7, "%" PRId64, sk_change(3, 10));
-	CHECK(sk_change(0, UINT64_MAX) == INT64_MAX, "%" PRId64, sk_change(0, UINT64_MAX));
-	CHECK(sk_change(UINT64_MAX, 0) == -INT64_MAX, "%" PRId64, sk_change(UINT64_MAX, 0));
+	CHECK(stackkey_change(10, 3) == -7, "%" PRId64, stackkey_change(10, 3));
+	CHECK(stackkey_change(3, 10) == 7, "%" PRId64, stackkey_change(3, 10));
+	CHECK(stackkey_change(0, UINT64_MAX) == INT64_MAX, "%" PRId64, stackkey_change(0, UINT64_MAX));
+	CHECK(stackkey_change(UINT64_MAX, 0) == -INT64_MAX, "%" PRId64, stackkey_change(UINT64_MAX, 0));
 }
 
 /* ---- keys ---- */
@@ -272,12 +272,12 @@ static sym_frame fr(const char *function, const char *file, unsigned line, const
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Checks the key of frames[0..n) and its length. */
-static void check_key_at(int at, const sym_frame *frames, size_t n, enum sk_match match,
+static void check_key_at(int at, const sym_frame *frames, size_t n, enum stackkey_match match,
 			 const char *want)
 {
 	char *key = NULL;
 	size_t len = 999;
-	int rc = sk_key(frames, n, match, &key, &len);
+	int rc = stackkey_key(frames, n, match, &key, &len);
 	CHECK(rc == 0, "line %d: rc %d", at, rc);
 	if (rc)
 		return;
@@ -298,14 +298,14 @@ static void test_key_basic(void)
 		fr("__libc_start_main_impl", "../csu/libc-start.c", 360, LIBC),
 		fr("_start", NULL, 0, APP),
 	};
-	check_key(st, N(st), SK_MATCH_FUNCTIONS, "make_node;build_list;main");
-	CHECK(sk_key_frames(st, N(st)) == 3, "%zu", sk_key_frames(st, N(st)));
+	check_key(st, N(st), STACKKEY_MATCH_FUNCTIONS, "make_node;build_list;main");
+	CHECK(stackkey_key_frames(st, N(st)) == 3, "%zu", stackkey_key_frames(st, N(st)));
 	/* a prefix of the stack */
-	check_key(st, 1, SK_MATCH_FUNCTIONS, "make_node");
+	check_key(st, 1, STACKKEY_MATCH_FUNCTIONS, "make_node");
 	/* no frames: the empty key */
-	check_key(st, 0, SK_MATCH_FUNCTIONS, "");
-	check_key(st, 0, SK_MATCH_LINES, "");
-	CHECK(sk_key_frames(st, 0) == 0, "%zu", sk_key_frames(st, 0));
+	check_key(st, 0, STACKKEY_MATCH_FUNCTIONS, "");
+	check_key(st, 0, STACKKEY_MATCH_LINES, "");
+	CHECK(stackkey_key_frames(st, 0) == 0, "%zu", stackkey_key_frames(st, 0));
 
 	/* the same functions at other addresses, lines, folders and module paths (a rebuild, moved
 	 * code, another checkout): the same key by function names */
@@ -316,14 +316,14 @@ static void test_key_basic(void)
 		fr("_start", NULL, 0, "/opt/app/bin/app2"),
 	};
 	moved[1].inlined = 1;
-	check_key(moved, N(moved), SK_MATCH_FUNCTIONS, "make_node;build_list;main");
+	check_key(moved, N(moved), STACKKEY_MATCH_FUNCTIONS, "make_node;build_list;main");
 	/* inlined frames are part of the key like any other */
 	sym_frame inl[] = {
 		fr("get", "h.h", 3, APP),
 		fr("use", "u.c", 9, APP),
 	};
 	inl[0].inlined = 1;
-	check_key(inl, N(inl), SK_MATCH_FUNCTIONS, "get;use");
+	check_key(inl, N(inl), STACKKEY_MATCH_FUNCTIONS, "get;use");
 }
 
 static void test_key_clone_suffixes(void)
@@ -356,7 +356,7 @@ static void test_key_clone_suffixes(void)
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		sym_frame st[] = {fr(cases[i].function, "x.c", 1, APP)};
-		check_key_at((int)i, st, 1, SK_MATCH_FUNCTIONS, cases[i].name);
+		check_key_at((int)i, st, 1, STACKKEY_MATCH_FUNCTIONS, cases[i].name);
 	}
 	/* a clone and its original next to each other count once */
 	sym_frame st[] = {
@@ -364,9 +364,9 @@ static void test_key_clone_suffixes(void)
 		fr("walk", "w.c", 20, APP),
 		fr("main", "m.c", 1, APP),
 	};
-	check_key(st, N(st), SK_MATCH_FUNCTIONS, "walk;main");
+	check_key(st, N(st), STACKKEY_MATCH_FUNCTIONS, "walk;main");
 	/* with lines, the suffix goes and the file and line stay */
-	check_key(st, N(st), SK_MATCH_LINES, "walk@w.c:10;walk@w.c:20;main@m.c:1");
+	check_key(st, N(st), STACKKEY_MATCH_LINES, "walk@w.c:10;walk@w.c:20;main@m.c:1");
 }
 
 static void test_key_startup(void)
@@ -377,8 +377,8 @@ static void test_key_startup(void)
 		fr("start_thread", "pthread_create.c", 442, LIBC),
 		fr("clone3", NULL, 0, LIBC),
 	};
-	check_key(thr, N(thr), SK_MATCH_FUNCTIONS, "worker");
-	CHECK(sk_key_frames(thr, N(thr)) == 1, "%zu", sk_key_frames(thr, N(thr)));
+	check_key(thr, N(thr), STACKKEY_MATCH_FUNCTIONS, "worker");
+	CHECK(stackkey_key_frames(thr, N(thr)) == 1, "%zu", stackkey_key_frames(thr, N(thr)));
 	/* every start-up name is dropped at the outer end */
 	static const char *const names[] = {
 		"_start", "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main",
@@ -386,8 +386,8 @@ static void test_key_startup(void)
 	};
 	for (size_t i = 0; i < N(names); i++) {
 		sym_frame st[] = {fr("main", "m.c", 1, APP), fr(names[i], NULL, 0, LIBC)};
-		check_key_at((int)i, st, 2, SK_MATCH_FUNCTIONS, "main");
-		check_key_at((int)i, st, 2, SK_MATCH_LINES, "main@m.c:1");
+		check_key_at((int)i, st, 2, STACKKEY_MATCH_FUNCTIONS, "main");
+		check_key_at((int)i, st, 2, STACKKEY_MATCH_LINES, "main@m.c:1");
 	}
 	/* only at the outer end: the same names inside the stack stay */
 	sym_frame mid[] = {
@@ -397,15 +397,15 @@ static void test_key_startup(void)
 		fr("main", "m.c", 1, APP),
 		fr("_start", NULL, 0, APP),
 	};
-	check_key(mid, N(mid), SK_MATCH_FUNCTIONS, "cb;clone;_start;main");
-	CHECK(sk_key_frames(mid, N(mid)) == 4, "%zu", sk_key_frames(mid, N(mid)));
+	check_key(mid, N(mid), STACKKEY_MATCH_FUNCTIONS, "cb;clone;_start;main");
+	CHECK(stackkey_key_frames(mid, N(mid)) == 4, "%zu", stackkey_key_frames(mid, N(mid)));
 	/* nothing but start-up frames: all kept */
 	sym_frame only[] = {
 		fr("start_thread", NULL, 0, LIBC),
 		fr("clone3", NULL, 0, LIBC),
 	};
-	check_key(only, N(only), SK_MATCH_FUNCTIONS, "start_thread;clone3");
-	CHECK(sk_key_frames(only, N(only)) == 2, "%zu", sk_key_frames(only, N(only)));
+	check_key(only, N(only), STACKKEY_MATCH_FUNCTIONS, "start_thread;clone3");
+	CHECK(stackkey_key_frames(only, N(only)) == 2, "%zu", stackkey_key_frames(only, N(only)));
 	/* unnamed frames of libc and the dynamic loader at the outer end are start-up frames */
 	sym_frame unnamed[] = {
 		fr("main", "m.c", 1, APP),
@@ -414,8 +414,8 @@ static void test_key_startup(void)
 		fr(NULL, NULL, 0, "/lib64/ld-linux-x86-64.so.2"),
 		fr(NULL, NULL, 0, "/lib/x86_64-linux-gnu/libpthread.so.0"),
 	};
-	check_key(unnamed, N(unnamed), SK_MATCH_FUNCTIONS, "main");
-	CHECK(sk_key_frames(unnamed, N(unnamed)) == 1, "%zu", sk_key_frames(unnamed, N(unnamed)));
+	check_key(unnamed, N(unnamed), STACKKEY_MATCH_FUNCTIONS, "main");
+	CHECK(stackkey_key_frames(unnamed, N(unnamed)) == 1, "%zu", stackkey_key_frames(unnamed, N(unnamed)));
 	/* ... but not inside the stack, and not other libraries */
 	sym_frame qsort_cb[] = {
 		fr("cmp", "c.c", 2, APP),
@@ -423,9 +423,9 @@ static void test_key_startup(void)
 		fr("main", "m.c", 1, APP),
 		fr(NULL, NULL, 0, "/usr/lib/libcrypto.so.3"),
 	};
-	check_key(qsort_cb, N(qsort_cb), SK_MATCH_FUNCTIONS, "cmp;libc.so.6?;main;libcrypto.so.3?");
-	CHECK(sk_key_frames(qsort_cb, N(qsort_cb)) == 4, "%zu",
-	      sk_key_frames(qsort_cb, N(qsort_cb)));
+	check_key(qsort_cb, N(qsort_cb), STACKKEY_MATCH_FUNCTIONS, "cmp;libc.so.6?;main;libcrypto.so.3?");
+	CHECK(stackkey_key_frames(qsort_cb, N(qsort_cb)) == 4, "%zu",
+	      stackkey_key_frames(qsort_cb, N(qsort_cb)));
 }
 
 static void test_key_recursion(void)
@@ -437,11 +437,11 @@ static void test_key_recursion(void)
 		fr("fib", "fib.c", 7, APP),
 		fr("main", "m.c", 1, APP),
 	};
-	check_key(fib, N(fib), SK_MATCH_FUNCTIONS, "fib;main");
+	check_key(fib, N(fib), STACKKEY_MATCH_FUNCTIONS, "fib;main");
 	/* with lines, only equal lines are repeats */
-	check_key(fib, N(fib), SK_MATCH_LINES, "fib@fib.c:5;fib@fib.c:7;main@m.c:1");
+	check_key(fib, N(fib), STACKKEY_MATCH_LINES, "fib@fib.c:5;fib@fib.c:7;main@m.c:1");
 	/* a deeper recursion has the same key */
-	check_key(fib + 2, N(fib) - 2, SK_MATCH_FUNCTIONS, "fib;main");
+	check_key(fib + 2, N(fib) - 2, STACKKEY_MATCH_FUNCTIONS, "fib;main");
 	/* repeats that are not adjacent are kept */
 	sym_frame mutual[] = {
 		fr("even", "e.c", 1, APP),
@@ -450,7 +450,7 @@ static void test_key_recursion(void)
 		fr("odd", "e.c", 2, APP),
 		fr("main", "m.c", 1, APP),
 	};
-	check_key(mutual, N(mutual), SK_MATCH_FUNCTIONS, "even;odd;even;odd;main");
+	check_key(mutual, N(mutual), STACKKEY_MATCH_FUNCTIONS, "even;odd;even;odd;main");
 	/* unknown frames of one module repeat as well */
 	sym_frame unk[] = {
 		fr(NULL, NULL, 0, "/usr/lib/libfoo.so.1"),
@@ -458,14 +458,14 @@ static void test_key_recursion(void)
 		fr("main", "m.c", 1, APP),
 		fr("main", "m.c", 1, APP),
 	};
-	check_key(unk, N(unk), SK_MATCH_FUNCTIONS, "libfoo.so.1?;main");
+	check_key(unk, N(unk), STACKKEY_MATCH_FUNCTIONS, "libfoo.so.1?;main");
 	/* a repeat is not merged across a dropped start-up frame or with a prefix of a name */
 	sym_frame pre[] = {
 		fr("ab", "a.c", 1, APP),
 		fr("a", "a.c", 1, APP),
 		fr("abc", "a.c", 1, APP),
 	};
-	check_key(pre, N(pre), SK_MATCH_FUNCTIONS, "ab;a;abc");
+	check_key(pre, N(pre), STACKKEY_MATCH_FUNCTIONS, "ab;a;abc");
 }
 
 static void test_key_unknown(void)
@@ -477,18 +477,18 @@ static void test_key_unknown(void)
 		fr(NULL, NULL, 0, NULL),
 		fr("main", "m.c", 1, APP),
 	};
-	check_key(st, N(st), SK_MATCH_FUNCTIONS,
+	check_key(st, N(st), STACKKEY_MATCH_FUNCTIONS,
 		  "libfoo.so.1?;[unknown]?;libbar.so?;[unknown]?;main");
 	/* with lines: frames without a file carry no "@" */
-	check_key(st, N(st), SK_MATCH_LINES,
+	check_key(st, N(st), STACKKEY_MATCH_LINES,
 		  "libfoo.so.1?;[unknown]?;libbar.so?;[unknown]?;main@m.c:1");
 	/* outside every module and no module at all read alike: adjacent, they count once */
-	check_key(st + 3, 1, SK_MATCH_FUNCTIONS, "[unknown]?");
+	check_key(st + 3, 1, STACKKEY_MATCH_FUNCTIONS, "[unknown]?");
 	sym_frame two[] = {fr(NULL, NULL, 0, "[unknown]"), fr(NULL, NULL, 0, NULL)};
-	check_key(two, 2, SK_MATCH_FUNCTIONS, "[unknown]?");
+	check_key(two, 2, STACKKEY_MATCH_FUNCTIONS, "[unknown]?");
 	/* a module without folders is its own base name */
 	sym_frame bare[] = {fr(NULL, NULL, 0, "app")};
-	check_key(bare, 1, SK_MATCH_FUNCTIONS, "app?");
+	check_key(bare, 1, STACKKEY_MATCH_FUNCTIONS, "app?");
 }
 
 static void test_key_lines(void)
@@ -500,9 +500,9 @@ static void test_key_lines(void)
 		fr("main", "main.c", 0, APP),
 		fr("_start", "start.S", 115, APP),
 	};
-	check_key(st, N(st), SK_MATCH_LINES,
+	check_key(st, N(st), STACKKEY_MATCH_LINES,
 		  "make_node@list.c:42;build_list@list.c:30;helper;main@main.c:0");
-	check_key(st, N(st), SK_MATCH_FUNCTIONS, "make_node;build_list;helper;main");
+	check_key(st, N(st), STACKKEY_MATCH_FUNCTIONS, "make_node;build_list;helper;main");
 	/* a moved line is another key with lines, the same key without */
 	sym_frame moved[] = {
 		fr("make_node", "/ci/work/src/list.c", 43, APP),
@@ -510,11 +510,11 @@ static void test_key_lines(void)
 		fr("helper", NULL, 0, APP),
 		fr("main", "main.c", 0, APP),
 	};
-	check_key(moved, N(moved), SK_MATCH_LINES,
+	check_key(moved, N(moved), STACKKEY_MATCH_LINES,
 		  "make_node@list.c:43;build_list@list.c:30;helper;main@main.c:0");
-	check_key(moved, N(moved), SK_MATCH_FUNCTIONS, "make_node;build_list;helper;main");
+	check_key(moved, N(moved), STACKKEY_MATCH_FUNCTIONS, "make_node;build_list;helper;main");
 	sym_frame big[] = {fr("f", "f.c", 4294967295u, APP)};
-	check_key(big, 1, SK_MATCH_LINES, "f@f.c:4294967295");
+	check_key(big, 1, STACKKEY_MATCH_LINES, "f@f.c:4294967295");
 }
 
 static void test_key_escaping(void)
@@ -527,17 +527,17 @@ static void test_key_escaping(void)
 		fr("caf\xc3\xa9", "x.c", 1, APP),
 		fr(NULL, NULL, 0, "/lib/we;ird\n.so"),
 	};
-	check_key(st, N(st), SK_MATCH_FUNCTIONS,
+	check_key(st, N(st), STACKKEY_MATCH_FUNCTIONS,
 		  "a\\;b;back\\\\slash;tab\\x09here;del\\x7f;caf\xc3\xa9;we\\;ird\\x0a.so?");
 	sym_frame file[] = {fr("f", "dir/odd;name\\.c", 3, APP)};
-	check_key(file, 1, SK_MATCH_LINES, "f@odd\\;name\\\\.c:3");
+	check_key(file, 1, STACKKEY_MATCH_LINES, "f@odd\\;name\\\\.c:3");
 	/* an escaped ';' never reads as a frame boundary: two frames differ from one */
 	sym_frame two[] = {fr("a", "x.c", 1, APP), fr("b", "x.c", 1, APP)};
 	sym_frame one[] = {fr("a;b", "x.c", 1, APP)};
 	char *k2 = NULL, *k1 = NULL;
 	size_t l2 = 0, l1 = 0;
-	CHECK(sk_key(two, 2, SK_MATCH_FUNCTIONS, &k2, &l2) == 0, "two");
-	CHECK(sk_key(one, 1, SK_MATCH_FUNCTIONS, &k1, &l1) == 0, "one");
+	CHECK(stackkey_key(two, 2, STACKKEY_MATCH_FUNCTIONS, &k2, &l2) == 0, "two");
+	CHECK(stackkey_key(one, 1, STACKKEY_MATCH_FUNCTIONS, &k1, &l1) == 0, "one");
 	CHECK(k1 && k2 && strcmp(k1, k2) != 0, "'%s' vs '%s'", k1 ? k1 : "", k2 ? k2 : "");
 	free(k1);
 	free(k2);
@@ -566,7 +566,7 @@ static char *md_code(const char *s)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	sk_put_md_code(f, s);
+	stackkey_put_md_code(f, s);
 	fclose(f);
 	return buf;
 }
@@ -588,16 +588,16 @@ static void test_frames_output(void)
 		fr("_start", NULL, 0, APP),
 	};
 	st[1].module_offset = 0x1a2b;
-	check_str(frames_text(sk_write_frames_line, st, N(st), 0),
+	check_str(frames_text(stackkey_write_frames_line, st, N(st), 0),
 		  "make_node <- libfoo.so.1+0x1a2b <- main");
-	check_str(frames_text(sk_write_frames_line, st, N(st), 3),
+	check_str(frames_text(stackkey_write_frames_line, st, N(st), 3),
 		  "make_node <- libfoo.so.1+0x1a2b <- main");
-	check_str(frames_text(sk_write_frames_line, st, N(st), 2),
+	check_str(frames_text(stackkey_write_frames_line, st, N(st), 2),
 		  "make_node <- libfoo.so.1+0x1a2b <- ...");
-	check_str(frames_text(sk_write_frames_line, st, 0, 0), "(no frames)");
-	check_str(frames_text(sk_write_frames_md, st, N(st), 0),
+	check_str(frames_text(stackkey_write_frames_line, st, 0, 0), "(no frames)");
+	check_str(frames_text(stackkey_write_frames_md, st, N(st), 0),
 		  "`make_node` ← `libfoo.so.1`+0x1a2b ← `main`");
-	check_str(frames_text(sk_write_frames_md, st, N(st), 1), "`make_node` ← …");
+	check_str(frames_text(stackkey_write_frames_md, st, N(st), 1), "`make_node` ← …");
 
 	check_str(md_code("plain"), "`plain`");
 	check_str(md_code("a|b"), "`a\\|b`");
@@ -610,8 +610,8 @@ static void test_frames_output(void)
 
 /* ---- suppression files, with their messages ---- */
 
-/* Calls sk_load_suppressions(path) with stderr captured into *msg (caller frees). */
-static int load_sup_captured(const char *path, sup_list **out, char **msg)
+/* Calls stackkey_load_suppressions(path) with stderr captured into *msg (caller frees). */
+static int load_sup_captured(const char *path, suppress_list **out, char **msg)
 {
 	char tmp[] = "/tmp/test_stackkey.err.XXXXXX";
 	*msg = NULL;
@@ -621,7 +621,7 @@ static int load_sup_captured(const char *path, sup_list **out, char **msg)
 	fflush(stderr);
 	int saved = dup(STDERR_FILENO);
 	dup2(fd, STDERR_FILENO);
-	int rc = sk_load_suppressions(path, out);
+	int rc = stackkey_load_suppressions(path, out);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -653,21 +653,21 @@ static void test_load_suppressions(void)
 {
 	char path[64], want[256];
 	char *msg;
-	sup_list *l = NULL;
+	suppress_list *l = NULL;
 
 	if (write_file(path, sizeof(path), "# ok\nleak:libfoo.so\n\nleak:^main$\n") == 0) {
 		int rc = load_sup_captured(path, &l, &msg);
 		CHECK(rc == 0, "rc %d", rc);
 		CHECK(msg && msg[0] == '\0', "message '%s'", msg ? msg : "(null)");
-		CHECK(sup_count(l) == 2, "count %zu", sup_count(l));
+		CHECK(suppress_count(l) == 2, "count %zu", suppress_count(l));
 		free(msg);
-		sup_free(l);
+		suppress_free(l);
 		unlink(path);
 	}
 	if (write_file(path, sizeof(path), "leak:a\n\n# c\nrace:b\n") == 0) {
 		l = NULL;
 		int rc = load_sup_captured(path, &l, &msg);
-		CHECK(rc == SK_EINPUT, "rc %d", rc);
+		CHECK(rc == STACKKEY_EINPUT, "rc %d", rc);
 		snprintf(want, sizeof(want),
 			 "leakanalyze: %s:4: only leak: suppressions are supported\n", path);
 		CHECK(msg && strcmp(msg, want) == 0, "message '%s'", msg ? msg : "(null)");
@@ -678,7 +678,7 @@ static void test_load_suppressions(void)
 	if (write_file(path, sizeof(path), "leak:a\nleak:b\n  leak c\n") == 0) {
 		l = NULL;
 		int rc = load_sup_captured(path, &l, &msg);
-		CHECK(rc == SK_EINPUT, "rc %d", rc);
+		CHECK(rc == STACKKEY_EINPUT, "rc %d", rc);
 		snprintf(want, sizeof(want),
 			 "leakanalyze: %s:3: not a suppression (expected 'leak:PATTERN')\n", path);
 		CHECK(msg && strcmp(msg, want) == 0, "message '%s'", msg ? msg : "(null)");
@@ -687,7 +687,7 @@ static void test_load_suppressions(void)
 	}
 	l = NULL;
 	int rc = load_sup_captured("/nonexistent/supp.txt", &l, &msg);
-	CHECK(rc == SK_EINPUT, "rc %d", rc);
+	CHECK(rc == STACKKEY_EINPUT, "rc %d", rc);
 	CHECK(msg && strcmp(msg, "leakanalyze: cannot read suppressions '/nonexistent/supp.txt': "
 				 "No such file or directory\n") == 0,
 	      "message '%s'", msg ? msg : "(null)");

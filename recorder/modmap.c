@@ -3,7 +3,7 @@
  * from the object's PT_NOTE segments in memory, so nothing is opened or allocated per module but
  * the arena entry that remembers it.
  */
-#include "modules.h"
+#include "modmap.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -17,39 +17,39 @@
 #include "tf_enc.h"
 #include "writer.h"
 
-typedef struct mod_entry {
-	struct mod_entry *next;
+typedef struct modmap_entry {
+	struct modmap_entry *next;
 	uint64_t id;
 	uint64_t bias;
 	uint64_t first_vaddr;
 	int seen;
 	int gone;
 	char name[];
-} mod_entry;
+} modmap_entry;
 
-static pthread_mutex_t mod_lock = PTHREAD_MUTEX_INITIALIZER;
-static mod_entry *mods;
+static pthread_mutex_t modmap_lock = PTHREAD_MUTEX_INITIALIZER;
+static modmap_entry *mods;
 static uint64_t next_mod_id;
 static _Atomic uint64_t epoch;
 static _Atomic int dirty;
 static uint64_t self_lo, self_hi;
 
-uint64_t mod_epoch(void) { return atomic_load_explicit(&epoch, memory_order_acquire); }
-void mod_mark_dirty(void) { atomic_store_explicit(&dirty, 1, memory_order_release); }
-int mod_take_dirty(void) { return atomic_exchange(&dirty, 0); }
-uint64_t mod_count(void) { return next_mod_id; }
+uint64_t modmap_epoch(void) { return atomic_load_explicit(&epoch, memory_order_acquire); }
+void modmap_mark_dirty(void) { atomic_store_explicit(&dirty, 1, memory_order_release); }
+int modmap_take_dirty(void) { return atomic_exchange(&dirty, 0); }
+uint64_t modmap_count(void) { return next_mod_id; }
 
-void mod_atfork_child(void)
+void modmap_atfork_child(void)
 {
 	pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-	mod_lock = fresh;
+	modmap_lock = fresh;
 	mods = NULL; /* the child's trace lists every module again */
 	next_mod_id = 0;
 	atomic_store(&epoch, 0);
 	atomic_store(&dirty, 0);
 }
 
-int mod_is_self(uint64_t addr) { return addr >= self_lo && addr < self_hi; }
+int modmap_is_self(uint64_t addr) { return addr >= self_lo && addr < self_hi; }
 
 static int self_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -80,9 +80,9 @@ static int self_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
-void mod_init_self(void)
+void modmap_init_self(void)
 {
-	dl_iterate_phdr(self_cb, (void *)(uintptr_t)&mod_init_self);
+	dl_iterate_phdr(self_cb, (void *)(uintptr_t)&modmap_init_self);
 }
 
 static size_t read_build_id(const struct dl_phdr_info *info, uint8_t *out)
@@ -130,7 +130,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		name = exe;
 	}
 	uint64_t fv = first_vaddr(info);
-	for (mod_entry *m = mods; m; m = m->next) {
+	for (modmap_entry *m = mods; m; m = m->next) {
 		if (!m->gone && m->bias == info->dlpi_addr && m->first_vaddr == fv &&
 		    strcmp(m->name, name) == 0) {
 			m->seen = 1;
@@ -140,7 +140,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	if (!insert)
 		return 0;
 	size_t nlen = strlen(name);
-	mod_entry *m = prim_arena_alloc(sizeof(*m) + nlen + 1);
+	modmap_entry *m = prim_arena_alloc(sizeof(*m) + nlen + 1);
 	if (!m)
 		return 0;
 	memcpy(m->name, name, nlen + 1);
@@ -151,10 +151,10 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	m->next = mods;
 	mods = m;
 
-	static tf_module rec; /* large; protected by mod_lock */
+	static tf_module rec; /* large; protected by modmap_lock */
 	memset(&rec, 0, sizeof(rec));
 	rec.id = m->id;
-	rec.epoch = mod_epoch();
+	rec.epoch = modmap_epoch();
 	rec.bias = info->dlpi_addr;
 	rec.path = m->name;
 	rec.path_len = nlen;
@@ -173,20 +173,20 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	tf_enc e;
 	tf_enc_init(&e, buf, sizeof(buf));
 	tf_enc_module(&e, &rec);
-	wr_post(buf, e.len);
+	writer_post(buf, e.len);
 	return 0;
 }
 
-void mod_rescan(void)
+void modmap_rescan(void)
 {
-	pthread_mutex_lock(&mod_lock);
-	for (mod_entry *m = mods; m; m = m->next)
+	pthread_mutex_lock(&modmap_lock);
+	for (modmap_entry *m = mods; m; m = m->next)
 		m->seen = 0;
 	/* First find what is gone and advance the epoch, then add what is new, so that a library
 	 * that took the place of an unloaded one is recorded in the new epoch. */
 	dl_iterate_phdr(scan_cb, NULL);
 	int bumped = 0;
-	for (mod_entry *m = mods; m; m = m->next) {
+	for (modmap_entry *m = mods; m; m = m->next) {
 		if (m->gone || m->seen)
 			continue;
 		if (!bumped) {
@@ -197,9 +197,9 @@ void mod_rescan(void)
 		uint8_t buf[32];
 		tf_enc e;
 		tf_enc_init(&e, buf, sizeof(buf));
-		tf_enc_module_unload(&e, m->id, mod_epoch());
-		wr_post(buf, e.len);
+		tf_enc_module_unload(&e, m->id, modmap_epoch());
+		writer_post(buf, e.len);
 	}
 	dl_iterate_phdr(scan_cb, &mods);
-	pthread_mutex_unlock(&mod_lock);
+	pthread_mutex_unlock(&modmap_lock);
 }
