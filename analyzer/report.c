@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frameclass.h"
 #include "json.h"
 #include "util.h"
 
@@ -112,13 +113,13 @@ static const rstack *resolve(report_ctx *rc, size_t idx)
 			*f = fr[k];
 			if (!f->module)
 				f->module = "[unknown]";
-			if (rc->sym && sym_is_runtime_frame(f))
+			if (rc->sym && frameclass_is_runtime(f))
 				r->runtime = 1;
 		}
 	}
 	if (!rc->opt.show_alloc_frames && rc->sym) {
 		size_t k = 0;
-		while (k < r->nframes && sym_is_alloc_frame(&r->frames[k]))
+		while (k < r->nframes && frameclass_is_alloc(&r->frames[k]))
 			k++;
 		r->first = k < r->nframes ? k : 0; /* a stack of nothing but allocator frames */
 	}
@@ -256,12 +257,6 @@ static long build_list(report_ctx *rc, enum list_kind k, sort_item **items, size
 
 /* ---- text ---- */
 
-static const char *basename_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s && s[1] ? s + 1 : path;
-}
-
 /* Writes n bytes of untrusted text: control characters and bytes that are not UTF-8 become
  * \xHH; with `quote`, single quotes are written shell-style ('\''). */
 static void put_safe_n(FILE *f, const char *s, size_t n, int quote)
@@ -323,7 +318,7 @@ void report_write_frames_text(FILE *f, const sym_frame *frames, size_t n, const 
 			report_put_text(f, fr->function);
 		} else if (!unknown_mod) {
 			fprintf(f, "%s[unknown]%s in ", dim, off);
-			report_put_text(f, basename_of(fr->module));
+			report_put_text(f, util_base_name(fr->module));
 			fprintf(f, "+0x%" PRIx64, fr->module_offset);
 		} else {
 			fprintf(f, "%s[unknown]%s at 0x%" PRIx64, dim, off, fr->address);
@@ -336,7 +331,7 @@ void report_write_frames_text(FILE *f, const sym_frame *frames, size_t n, const 
 		}
 		if (fr->function && !unknown_mod) {
 			fputs("  (", f);
-			report_put_text(f, basename_of(fr->module));
+			report_put_text(f, util_base_name(fr->module));
 			fputc(')', f);
 		}
 		if (fr->inlined)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "frameclass.h"
 #include "util.h"
 
 const char *stackkey_strerror(int err)
@@ -25,12 +26,6 @@ const char *stackkey_strerror(int err)
 	case STACKKEY_EINVAL: return "invalid value";
 	}
 	return "unknown error";
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s && s[1] ? s + 1 : path;
 }
 
 /* ---- keys ---- */
@@ -114,38 +109,19 @@ static size_t name_len(const char *name)
 	return n;
 }
 
-/* Start-up frames of the C runtime, dropped from the outer end of a key. */
-static int is_startup_frame(const sym_frame *f)
-{
-	static const char *const names[] = {
-		"_start", "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main",
-		"__libc_start_main_alias_2", "start_thread", "clone", "clone3", "__clone",
-		"__clone3", "__clone_internal", "libc_start_main_stage2", "__libc_start_main_stage2",
-	};
-	if (!f->function) {
-		const char *b = f->module ? base_name(f->module) : "";
-		return strncmp(b, "libc.so", 7) == 0 || strncmp(b, "libc-", 5) == 0 ||
-		       strncmp(b, "ld-linux", 8) == 0 || strncmp(b, "libpthread", 10) == 0;
-	}
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(f->function, names[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* Appends the key component of frame f to b. */
 static void add_component(sbuf *b, const sym_frame *f, enum stackkey_match match)
 {
 	if (f->function && *f->function) {
 		sb_add_escaped(b, f->function, name_len(f->function));
 	} else {
-		const char *m = f->module ? base_name(f->module) : "[unknown]";
+		const char *m = f->module ? util_base_name(f->module) : "[unknown]";
 		sb_add_escaped(b, m, strlen(m));
 		sb_add(b, "?");
 	}
 	if (match == STACKKEY_MATCH_LINES && f->file) {
 		char line[16];
-		const char *fb = base_name(f->file);
+		const char *fb = util_base_name(f->file);
 		sb_add(b, "@");
 		sb_add_escaped(b, fb, strlen(fb));
 		snprintf(line, sizeof(line), ":%u", f->line);
@@ -153,19 +129,11 @@ static void add_component(sbuf *b, const sym_frame *f, enum stackkey_match match
 	}
 }
 
-size_t stackkey_key_frames(const sym_frame *frames, size_t n)
-{
-	size_t end = n;
-	while (end > 0 && is_startup_frame(&frames[end - 1]))
-		end--;
-	return end ? end : n; /* nothing but start-up frames: keep them */
-}
-
 int stackkey_key(const sym_frame *frames, size_t n, enum stackkey_match match, char **key, size_t *len)
 {
 	sbuf b = {NULL, 0, 0, 0};
 	sbuf c = {NULL, 0, 0, 0}; /* the current component */
-	size_t end = stackkey_key_frames(frames, n);
+	size_t end = frameclass_trim_startup(frames, n);
 	size_t prev_off = 0, prev_len = 0;
 	int have_prev = 0;
 	sb_add(&b, "");
@@ -205,21 +173,11 @@ struct stackkey_set {
 	size_t nrules;
 };
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* Finds the group of key: returns 1 and *idx when present; else 0 and *slot, the hash under
  * which the key is to be inserted. */
 static int find_group(const stackkey_set *s, const char *key, uint32_t *idx, uint64_t *slot)
 {
-	uint64_t h = fnv1a(key);
+	uint64_t h = util_fnv1a(key);
 	for (;;) {
 		uint32_t v;
 		if (!util_map_get(&s->index, h, &v)) {
@@ -652,7 +610,7 @@ static void write_frames_joined(FILE *f, const sym_frame *frames, size_t n, size
 		fputs("(no frames)", f);
 		return;
 	}
-	n = stackkey_key_frames(frames, n);
+	n = frameclass_trim_startup(frames, n);
 	size_t shown = max && n > max ? max : n;
 	for (size_t i = 0; i < shown; i++) {
 		if (i)
@@ -660,7 +618,7 @@ static void write_frames_joined(FILE *f, const sym_frame *frames, size_t n, size
 		if (frames[i].function) {
 			put(f, frames[i].function);
 		} else {
-			put(f, frames[i].module ? base_name(frames[i].module) : "[unknown]");
+			put(f, frames[i].module ? util_base_name(frames[i].module) : "[unknown]");
 			fprintf(f, "+0x%" PRIx64, frames[i].module_offset);
 		}
 	}

@@ -53,10 +53,6 @@ enum stackkey_match {
  * NUL-terminated string the caller frees (its length in *len), or STACKKEY_ENOMEM. */
 int stackkey_key(const sym_frame *frames, size_t n, enum stackkey_match match, char **key, size_t *len);
 
-/* Returns how many of the n frames (innermost first) the key names: all but the C runtime's
- * start-up frames at the outer end (all of them when there is nothing else). */
-size_t stackkey_key_frames(const sym_frame *frames, size_t n);
-
 /* ---- key sets ---- */
 
 /* Figures of one key (or of a whole trace).  Leaked figures count what the stacks still held at
@@ -165,10 +161,10 @@ int64_t stackkey_change(uint64_t base, uint64_t cur);
  * bytes escaped); NULL writes "?". */
 void stackkey_put_md_code(FILE *f, const char *s);
 
-/* Writes at most max (0: all) of the frames that stackkey_key_frames counts, as markdown code spans
+/* Writes at most max (0: all) of the frames that frameclass_trim_startup leaves, as markdown code spans
  * of their function names joined by " ← ". */
 void stackkey_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max);
-/* Writes at most max (0: all) of the frames that stackkey_key_frames counts, as plain function names
+/* Writes at most max (0: all) of the frames that frameclass_trim_startup leaves, as plain function names
  * joined by " <- " (untrusted bytes escaped), for one-line summaries. */
 void stackkey_write_frames_line(FILE *f, const sym_frame *frames, size_t n, size_t max);
 

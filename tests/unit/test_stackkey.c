@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "frameclass.h"
 #include "stackkey.h"
 
 /* ---- sizes and limits ---- */
@@ -299,13 +300,13 @@ static void test_key_basic(void)
 		fr("_start", NULL, 0, APP),
 	};
 	check_key(st, N(st), STACKKEY_MATCH_FUNCTIONS, "make_node;build_list;main");
-	CHECK(stackkey_key_frames(st, N(st)) == 3, "%zu", stackkey_key_frames(st, N(st)));
+	CHECK(frameclass_trim_startup(st, N(st)) == 3, "%zu", frameclass_trim_startup(st, N(st)));
 	/* a prefix of the stack */
 	check_key(st, 1, STACKKEY_MATCH_FUNCTIONS, "make_node");
 	/* no frames: the empty key */
 	check_key(st, 0, STACKKEY_MATCH_FUNCTIONS, "");
 	check_key(st, 0, STACKKEY_MATCH_LINES, "");
-	CHECK(stackkey_key_frames(st, 0) == 0, "%zu", stackkey_key_frames(st, 0));
+	CHECK(frameclass_trim_startup(st, 0) == 0, "%zu", frameclass_trim_startup(st, 0));
 
 	/* the same functions at other addresses, lines, folders and module paths (a rebuild, moved
 	 * code, another checkout): the same key by function names */
@@ -378,7 +379,7 @@ static void test_key_startup(void)
 		fr("clone3", NULL, 0, LIBC),
 	};
 	check_key(thr, N(thr), STACKKEY_MATCH_FUNCTIONS, "worker");
-	CHECK(stackkey_key_frames(thr, N(thr)) == 1, "%zu", stackkey_key_frames(thr, N(thr)));
+	CHECK(frameclass_trim_startup(thr, N(thr)) == 1, "%zu", frameclass_trim_startup(thr, N(thr)));
 	/* every start-up name is dropped at the outer end */
 	static const char *const names[] = {
 		"_start", "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main",
@@ -398,14 +399,14 @@ static void test_key_startup(void)
 		fr("_start", NULL, 0, APP),
 	};
 	check_key(mid, N(mid), STACKKEY_MATCH_FUNCTIONS, "cb;clone;_start;main");
-	CHECK(stackkey_key_frames(mid, N(mid)) == 4, "%zu", stackkey_key_frames(mid, N(mid)));
+	CHECK(frameclass_trim_startup(mid, N(mid)) == 4, "%zu", frameclass_trim_startup(mid, N(mid)));
 	/* nothing but start-up frames: all kept */
 	sym_frame only[] = {
 		fr("start_thread", NULL, 0, LIBC),
 		fr("clone3", NULL, 0, LIBC),
 	};
 	check_key(only, N(only), STACKKEY_MATCH_FUNCTIONS, "start_thread;clone3");
-	CHECK(stackkey_key_frames(only, N(only)) == 2, "%zu", stackkey_key_frames(only, N(only)));
+	CHECK(frameclass_trim_startup(only, N(only)) == 2, "%zu", frameclass_trim_startup(only, N(only)));
 	/* unnamed frames of libc and the dynamic loader at the outer end are start-up frames */
 	sym_frame unnamed[] = {
 		fr("main", "m.c", 1, APP),
@@ -415,7 +416,7 @@ static void test_key_startup(void)
 		fr(NULL, NULL, 0, "/lib/x86_64-linux-gnu/libpthread.so.0"),
 	};
 	check_key(unnamed, N(unnamed), STACKKEY_MATCH_FUNCTIONS, "main");
-	CHECK(stackkey_key_frames(unnamed, N(unnamed)) == 1, "%zu", stackkey_key_frames(unnamed, N(unnamed)));
+	CHECK(frameclass_trim_startup(unnamed, N(unnamed)) == 1, "%zu", frameclass_trim_startup(unnamed, N(unnamed)));
 	/* ... but not inside the stack, and not other libraries */
 	sym_frame qsort_cb[] = {
 		fr("cmp", "c.c", 2, APP),
@@ -424,8 +425,8 @@ static void test_key_startup(void)
 		fr(NULL, NULL, 0, "/usr/lib/libcrypto.so.3"),
 	};
 	check_key(qsort_cb, N(qsort_cb), STACKKEY_MATCH_FUNCTIONS, "cmp;libc.so.6?;main;libcrypto.so.3?");
-	CHECK(stackkey_key_frames(qsort_cb, N(qsort_cb)) == 4, "%zu",
-	      stackkey_key_frames(qsort_cb, N(qsort_cb)));
+	CHECK(frameclass_trim_startup(qsort_cb, N(qsort_cb)) == 4, "%zu",
+	      frameclass_trim_startup(qsort_cb, N(qsort_cb)));
 }
 
 static void test_key_recursion(void)
