@@ -165,21 +165,37 @@ int cli_replay_new(replay_ctx **out, const char *path, const replay_observer *ob
 	return 0;
 }
 
-int cli_symbolize(const replay_ctx *rp, const char *path, const report_options *opt, sym_ctx **sym,
-		  report_ctx **rep)
+/* Feeds the module records of a replay into a symbolizer, in file order.  Returns 0 or a
+ * negative SYM_E* code (the first failure; the other records are still fed). */
+static int load_modules(sym_ctx *sym, const replay_ctx *rp)
 {
-	*rep = NULL;
+	int first = 0;
+	for (size_t i = 0; i < replay_modrec_count(rp); i++) {
+		const replay_modrec *m = replay_modrec_at(rp, i);
+		int rc = m->unload ? sym_unload_module(sym, m->mod.id, m->mod.epoch)
+				   : sym_add_module(sym, &m->mod);
+		if (rc < 0 && !first)
+			first = rc;
+	}
+	return first;
+}
+
+int cli_symbolize(const replay_ctx *rp, const char *path, int show_alloc_frames, sym_ctx **sym,
+		  symstack_set **stacks)
+{
+	*stacks = NULL;
 	int rc = sym_create(sym);
 	if (rc) {
 		cli_error("%s", sym_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
-	rc = report_load_modules(*sym, rp);
+	rc = load_modules(*sym, rp);
 	if (rc)
 		cli_error("%s: module records: %s", path, sym_strerror(rc));
-	rc = report_create(rep, rp, *sym, opt);
+	symstack_resolver res = symstack_sym_resolver(*sym);
+	rc = symstack_create(stacks, rp, &res, show_alloc_frames);
 	if (rc) {
-		cli_error("%s", report_strerror(rc));
+		cli_error("%s", "out of memory");
 		return CLI_EXIT_ERROR;
 	}
 	return 0;

@@ -12,8 +12,8 @@
 #include <stdio.h>
 
 #include "replay.h"
-#include "report.h"
 #include "sym.h"
+#include "symstack.h"
 #include "tf_reader.h"
 
 /* Exit statuses. */
@@ -69,11 +69,11 @@ int cli_replay_new(replay_ctx **out, const char *path, const replay_observer *ob
 
 /* Symbolizes the finished replay rp of the trace at path: creates *sym, feeds it rp's module
  * records (a failure there is only reported, as "PATH: module records: reason") and prepares
- * *rep with opt (copied).  rp and path are borrowed; rp must outlive *rep.  *sym and *rep are
- * the caller's to free (sym_free after report_free), also after a failure.  Returns 0, or
+ * the stack model *stacks.  rp and path are borrowed; rp must outlive *stacks.  *sym and *stacks
+ * are the caller's to free (sym_free after symstack_free), also after a failure.  Returns 0, or
  * CLI_EXIT_ERROR after saying why. */
-int cli_symbolize(const replay_ctx *rp, const char *path, const report_options *opt, sym_ctx **sym,
-		  report_ctx **rep);
+int cli_symbolize(const replay_ctx *rp, const char *path, int show_alloc_frames, sym_ctx **sym,
+		  symstack_set **stacks);
 
 /* ---- what the gating commands (check, diff) share ---- */
 

@@ -14,9 +14,10 @@
 
 #include "cli.h"
 #include "json.h"
-#include "report.h"
+#include "report_json.h"
 #include "stackkey.h"
 #include "suppress.h"
+#include "text.h"
 
 enum { OPT_MAX_LEAKED = CLI_OPT_OWN, OPT_MAX_PEAK };
 
@@ -121,8 +122,8 @@ static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
 static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
 {
 	char lim[32], val[32];
-	report_format_size(lim, sizeof(lim), gt->limit);
-	report_format_size(val, sizeof(val), gt->value);
+	text_format_size(lim, sizeof(lim), gt->limit);
+	text_format_size(val, sizeof(val), gt->value);
 	if (markdown)
 		fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
 			gt->crossed ? "❌ crossed" : "✅ ok");
@@ -142,30 +143,30 @@ static void write_text(const check *c, FILE *f)
 	char a[32];
 
 	fputs("trace         ", f);
-	report_put_text(f, stackkey_trace_path(c->t));
+	text_put(f, stackkey_trace_path(c->t));
 	fputs("  (", f);
-	report_put_text(f, h->argc ? h->argv[0] : h->exe);
+	text_put(f, h->argc ? h->argv[0] : h->exe);
 	fprintf(f, ", pid %u)\n", h->pid);
-	report_format_size(a, sizeof(a), sum->peak_heap_bytes);
+	text_format_size(a, sizeof(a), sum->peak_heap_bytes);
 	fprintf(f, "peak heap     %s\n", a);
-	report_format_size(a, sizeof(a), t->leaked_bytes);
+	text_format_size(a, sizeof(a), t->leaked_bytes);
 	fprintf(f, "leaked        %s in %" PRIu64 " allocation%s\n", a, t->leaked_allocations,
 		plural(t->leaked_allocations));
-	report_format_size(a, sizeof(a), t->runtime_bytes);
+	text_format_size(a, sizeof(a), t->runtime_bytes);
 	fprintf(f, "runtime-owned %s (not counted as leaked)\n", a);
-	report_format_size(a, sizeof(a), sum->allocated_bytes);
+	text_format_size(a, sizeof(a), sum->allocated_bytes);
 	fprintf(f, "allocations   %" PRIu64 " (%s allocated)\n", sum->allocations, a);
 	if (c->sup) {
-		report_format_size(a, sizeof(a), t->suppressed_bytes);
+		text_format_size(a, sizeof(a), t->suppressed_bytes);
 		fprintf(f, "suppressed    %s in %" PRIu64 " allocation%s from %" PRIu64
 			   " stack%s (not counted as leaked)\n",
 			a, t->suppressed_allocations, plural(t->suppressed_allocations),
 			stackkey_set_suppressed_stacks(s), plural(stackkey_set_suppressed_stacks(s)));
 		for (size_t i = 0; i < suppress_count(c->sup); i++) {
 			const stackkey_rule_use *u = stackkey_set_rule_use(s, i);
-			report_format_size(a, sizeof(a), u->bytes);
+			text_format_size(a, sizeof(a), u->bytes);
 			fputs("  leak:", f);
-			report_put_text(f, suppress_pattern(c->sup, i));
+			text_put(f, suppress_pattern(c->sup, i));
 			fprintf(f, "  (line %u): %s in %" PRIu64 " allocation%s\n",
 				suppress_line(c->sup, i), a, u->allocations, plural(u->allocations));
 		}
@@ -181,10 +182,10 @@ static void write_text(const check *c, FILE *f)
 		fprintf(f, " (%zu stack%s)\n", c->nleaks, plural(c->nleaks));
 	for (size_t i = 0; i < n; i++) {
 		const stackkey_group *g = c->leaks[i];
-		report_format_size(a, sizeof(a), g->fig.leaked_bytes);
+		text_format_size(a, sizeof(a), g->fig.leaked_bytes);
 		fprintf(f, "\n  %s in %" PRIu64 " allocation%s\n", a, g->fig.leaked_allocations,
 			plural(g->fig.leaked_allocations));
-		report_write_frames_text(f, g->frames, g->nframes, "      ", 0);
+		text_write_frames(f, g->frames, g->nframes, "      ", 0);
 	}
 
 	if (!c->ngates)
@@ -198,9 +199,9 @@ static void write_text(const check *c, FILE *f)
 		size_t k = shown_count(c, gt->nculprits);
 		for (size_t i = 0; i < k; i++) {
 			const stackkey_group *sg = gt->culprits[i];
-			report_format_size(a, sizeof(a), culprit_amount((enum gate_id)g, sg));
+			text_format_size(a, sizeof(a), culprit_amount((enum gate_id)g, sg));
 			fprintf(f, "        %s  ", a);
-			stackkey_write_frames_line(f, sg->frames, sg->nframes, 5);
+			text_write_frames_line(f, sg->frames, sg->nframes, 5);
 			fputc('\n', f);
 		}
 		if (k < gt->nculprits)
@@ -228,16 +229,16 @@ static void write_markdown(const check *c, FILE *f)
 	else
 		fputs("\n\n", f);
 	fputs("| | |\n|:--|--:|\n", f);
-	report_format_size(a, sizeof(a), sum->peak_heap_bytes);
+	text_format_size(a, sizeof(a), sum->peak_heap_bytes);
 	fprintf(f, "| peak heap | %s |\n", a);
-	report_format_size(a, sizeof(a), t->leaked_bytes);
+	text_format_size(a, sizeof(a), t->leaked_bytes);
 	fprintf(f, "| leaked | %s in %" PRIu64 " allocation%s |\n", a, t->leaked_allocations,
 		plural(t->leaked_allocations));
-	report_format_size(a, sizeof(a), t->runtime_bytes);
+	text_format_size(a, sizeof(a), t->runtime_bytes);
 	fprintf(f, "| runtime-owned | %s |\n", a);
 	fprintf(f, "| allocations | %" PRIu64 " |\n", sum->allocations);
 	if (c->sup) {
-		report_format_size(a, sizeof(a), t->suppressed_bytes);
+		text_format_size(a, sizeof(a), t->suppressed_bytes);
 		fprintf(f, "| suppressed leaks | %s in %" PRIu64 " allocation%s from %" PRIu64
 			   " stack%s |\n",
 			a, t->suppressed_allocations, plural(t->suppressed_allocations),
@@ -259,9 +260,9 @@ static void write_markdown(const check *c, FILE *f)
 	fputs("| leaked | allocations | stack |\n|--:|--:|:--|\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const stackkey_group *g = c->leaks[i];
-		report_format_size(a, sizeof(a), g->fig.leaked_bytes);
+		text_format_size(a, sizeof(a), g->fig.leaked_bytes);
 		fprintf(f, "| %s | %" PRIu64 " | ", a, g->fig.leaked_allocations);
-		stackkey_write_frames_md(f, g->frames, g->nframes, 6);
+		text_write_frames_md(f, g->frames, g->nframes, 6);
 		fputs(" |\n", f);
 	}
 }
@@ -284,11 +285,11 @@ static int write_json(const check *c, FILE *out, int status)
 	const stackkey_figures *t = stackkey_set_totals(s);
 	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
 	json_writer *w;
-	if (stackkey_json_begin(&w, out, "check"))
+	if (report_json_begin_command(&w, out, "check"))
 		return JSON_ENOMEM;
 	json_key(w, "trace");
 	json_str(w, stackkey_trace_path(c->t));
-	report_write_program_json(w, "program", replay_get_header(stackkey_trace_replay(c->t)), NULL, 0);
+	report_json_program(w, "program", replay_get_header(stackkey_trace_replay(c->t)), NULL, 0);
 
 	json_key(w, "summary");
 	json_begin_object(w, 0);
@@ -339,7 +340,7 @@ static int write_json(const check *c, FILE *out, int status)
 		json_uint(w, g->fig.leaked_allocations);
 		json_key(w, "key");
 		json_str(w, g->key);
-		report_write_frames_json(w, g->frames, g->nframes);
+		report_json_frames(w, g->frames, g->nframes);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -370,7 +371,7 @@ static int write_json(const check *c, FILE *out, int status)
 		json_end_object(w);
 	}
 	json_end_array(w);
-	return stackkey_json_end(w, status);
+	return report_json_end_command(w, status);
 }
 
 /* ---- the command ---- */

@@ -16,9 +16,10 @@
 
 #include "cli.h"
 #include "json.h"
-#include "report.h"
+#include "report_json.h"
 #include "stackkey.h"
 #include "suppress.h"
+#include "text.h"
 
 enum {
 	OPT_MATCH = CLI_OPT_OWN,
@@ -295,7 +296,7 @@ static void gate_value_text(char *buf, size_t n, enum gate_id g, const gate *gt)
 		return;
 	}
 	if (gate_info[g].sizes)
-		stackkey_format_size_change(a, sizeof(a), gt->base, gt->cur);
+		text_format_size_change(a, sizeof(a), gt->base, gt->cur);
 	else if (gt->base == gt->cur)
 		snprintf(a, sizeof(a), "0");
 	else
@@ -321,13 +322,13 @@ static void culprit_text(char *buf, size_t n, enum gate_id g, const entry *e)
 	char a[32];
 	switch (g) {
 	case G_NEW_LEAKS:
-		report_format_size(a, sizeof(a), e->fn.leaked_bytes);
+		text_format_size(a, sizeof(a), e->fn.leaked_bytes);
 		snprintf(buf, n, "%s in %" PRIu64 " allocation%s", a, e->fn.leaked_allocations,
 			 e->fn.leaked_allocations == 1 ? "" : "s");
 		break;
 	case G_LEAK_INC:
 	case G_PEAK_INC:
-		stackkey_format_size_change(buf, n, 0, v);
+		text_format_size_change(buf, n, 0, v);
 		break;
 	default:
 		snprintf(buf, n, "+%" PRIu64, v);
@@ -349,7 +350,7 @@ static void put_change_cell(char *buf, size_t n, const figure *f)
 {
 	char a[40];
 	if (f->bytes)
-		stackkey_format_size_change(a, sizeof(a), f->b, f->n);
+		text_format_size_change(a, sizeof(a), f->b, f->n);
 	else if (f->b == f->n)
 		snprintf(a, sizeof(a), "0");
 	else
@@ -363,7 +364,7 @@ static void put_change_cell(char *buf, size_t n, const figure *f)
 static void put_value_cell(char *buf, size_t n, const figure *f, uint64_t v)
 {
 	if (f->bytes)
-		report_format_size(buf, n, v);
+		text_format_size(buf, n, v);
 	else
 		snprintf(buf, n, "%" PRIu64, v);
 }
@@ -404,9 +405,9 @@ static void put_program(FILE *f, const char *label, const stackkey_trace *t)
 {
 	const replay_header *h = replay_get_header(stackkey_trace_replay(t));
 	fprintf(f, "%s  ", label);
-	report_put_text(f, stackkey_trace_path(t));
+	text_put(f, stackkey_trace_path(t));
 	fputs("  (", f);
-	report_put_text(f, h->argc ? h->argv[0] : h->exe);
+	text_put(f, h->argc ? h->argv[0] : h->exe);
 	fprintf(f, ", pid %u)\n", h->pid);
 }
 
@@ -417,7 +418,7 @@ static void put_entry_changes(FILE *f, const entry *e)
 	char s[40];
 	int first = 1;
 	if (a->leaked_bytes != b->leaked_bytes || a->leaked_allocations != b->leaked_allocations) {
-		stackkey_format_size_change(s, sizeof(s), a->leaked_bytes, b->leaked_bytes);
+		text_format_size_change(s, sizeof(s), a->leaked_bytes, b->leaked_bytes);
 		fprintf(f, "leaked %s in ", s);
 		put_count_change(f, a->leaked_allocations, b->leaked_allocations);
 		fputs(absdiff(a->leaked_allocations, b->leaked_allocations) == 1 ? " allocation"
@@ -426,14 +427,14 @@ static void put_entry_changes(FILE *f, const entry *e)
 		first = 0;
 	}
 	if (a->peak_bytes != b->peak_bytes || a->peak_allocations != b->peak_allocations) {
-		stackkey_format_size_change(s, sizeof(s), a->peak_bytes, b->peak_bytes);
+		text_format_size_change(s, sizeof(s), a->peak_bytes, b->peak_bytes);
 		fprintf(f, "%sat peak %s", first ? "" : ", ", s);
 		first = 0;
 	}
 	if (a->allocations != b->allocations || a->allocated_bytes != b->allocated_bytes) {
 		fprintf(f, "%sallocations ", first ? "" : ", ");
 		put_count_change(f, a->allocations, b->allocations);
-		stackkey_format_size_change(s, sizeof(s), a->allocated_bytes, b->allocated_bytes);
+		text_format_size_change(s, sizeof(s), a->allocated_bytes, b->allocated_bytes);
 		fprintf(f, " (%s)", s);
 		first = 0;
 	}
@@ -443,7 +444,7 @@ static void put_entry_changes(FILE *f, const entry *e)
 		first = 0;
 	}
 	if (a->suppressed_bytes != b->suppressed_bytes) {
-		stackkey_format_size_change(s, sizeof(s), a->suppressed_bytes, b->suppressed_bytes);
+		text_format_size_change(s, sizeof(s), a->suppressed_bytes, b->suppressed_bytes);
 		fprintf(f, "%ssuppressed leak %s", first ? "" : ", ", s);
 	}
 }
@@ -457,7 +458,7 @@ static void put_suppressed_text(FILE *f, const char *label, const stackkey_set *
 {
 	const stackkey_figures *t = stackkey_set_totals(s);
 	char a[32];
-	report_format_size(a, sizeof(a), t->suppressed_bytes);
+	text_format_size(a, sizeof(a), t->suppressed_bytes);
 	fprintf(f, "  %s: %s in %" PRIu64 " allocation%s from %" PRIu64 " stack%s\n", label, a,
 		t->suppressed_allocations, t->suppressed_allocations == 1 ? "" : "s",
 		stackkey_set_suppressed_stacks(s), stackkey_set_suppressed_stacks(s) == 1 ? "" : "s");
@@ -481,10 +482,10 @@ static void write_text(const diff *d, FILE *f)
 			const stackkey_rule_use *ub = stackkey_set_rule_use(stackkey_trace_set(d->base), i);
 			const stackkey_rule_use *un = stackkey_set_rule_use(stackkey_trace_set(d->new), i);
 			char a[32], b[32];
-			report_format_size(a, sizeof(a), ub->bytes);
-			report_format_size(b, sizeof(b), un->bytes);
+			text_format_size(a, sizeof(a), ub->bytes);
+			text_format_size(b, sizeof(b), un->bytes);
 			fputs("  leak:", f);
-			report_put_text(f, suppress_pattern(d->sup, i));
+			text_put(f, suppress_pattern(d->sup, i));
 			fprintf(f, "  (line %u): base %s, new %s\n", suppress_line(d->sup, i), a, b);
 		}
 	}
@@ -503,7 +504,7 @@ static void write_text(const diff *d, FILE *f)
 		fprintf(f, "\n  %-11s ", status_names[e->status]);
 		put_entry_changes(f, e);
 		fputc('\n', f);
-		report_write_frames_text(f, g->frames, g->nframes, "      ", 0);
+		text_write_frames(f, g->frames, g->nframes, "      ", 0);
 	}
 
 	int ngates = 0;
@@ -525,7 +526,7 @@ static void write_text(const diff *d, FILE *f)
 			const stackkey_group *sg = shown(gt->culprits[i].e);
 			culprit_text(amount, sizeof(amount), (enum gate_id)g, gt->culprits[i].e);
 			fprintf(f, "        %s  ", amount);
-			stackkey_write_frames_line(f, sg->frames, sg->nframes, 5);
+			text_write_frames_line(f, sg->frames, sg->nframes, 5);
 			fputc('\n', f);
 		}
 		if (k < gt->nculprits)
@@ -559,8 +560,8 @@ static void write_markdown(const diff *d, FILE *f)
 		const stackkey_figures *tb = stackkey_set_totals(stackkey_trace_set(d->base));
 		const stackkey_figures *tn = stackkey_set_totals(stackkey_trace_set(d->new));
 		char b[40], n[40];
-		report_format_size(b, sizeof(b), tb->suppressed_bytes);
-		report_format_size(n, sizeof(n), tn->suppressed_bytes);
+		text_format_size(b, sizeof(b), tb->suppressed_bytes);
+		text_format_size(n, sizeof(n), tn->suppressed_bytes);
 		fprintf(f, "| suppressed leaks | %s in %" PRIu64 " | %s in %" PRIu64 " | |\n", b,
 			tb->suppressed_allocations, n, tn->suppressed_allocations);
 	}
@@ -584,11 +585,11 @@ static void write_markdown(const diff *d, FILE *f)
 		const entry *e = &d->entries[i];
 		const stackkey_group *g = shown(e);
 		char l[40], p[40], a[40];
-		stackkey_format_size_change(l, sizeof(l), e->fb.leaked_bytes, e->fn.leaked_bytes);
-		stackkey_format_size_change(p, sizeof(p), e->fb.peak_bytes, e->fn.peak_bytes);
+		text_format_size_change(l, sizeof(l), e->fb.leaked_bytes, e->fn.leaked_bytes);
+		text_format_size_change(p, sizeof(p), e->fb.peak_bytes, e->fn.peak_bytes);
 		snprintf(a, sizeof(a), "%+" PRId64, stackkey_change(e->fb.allocations, e->fn.allocations));
 		fprintf(f, "| %s | %s | %s | %s | ", status_names[e->status], l, p, a);
-		stackkey_write_frames_md(f, g->frames, g->nframes, 6);
+		text_write_frames_md(f, g->frames, g->nframes, 6);
 		fputs(" |\n", f);
 	}
 }
@@ -638,15 +639,15 @@ static void json_rule_use(json_writer *w, const char *key, const stackkey_rule_u
 static int write_json(const diff *d, FILE *out, int status)
 {
 	json_writer *w;
-	if (stackkey_json_begin(&w, out, "diff"))
+	if (report_json_begin_command(&w, out, "diff"))
 		return JSON_ENOMEM;
 	figure fig[F_COUNT];
 	summary_figures(d, fig);
 	json_key(w, "match");
 	json_str(w, d->match == STACKKEY_MATCH_LINES ? "lines" : "functions");
-	report_write_program_json(w, "base", replay_get_header(stackkey_trace_replay(d->base)),
+	report_json_program(w, "base", replay_get_header(stackkey_trace_replay(d->base)),
 			       stackkey_trace_path(d->base), 0);
-	report_write_program_json(w, "new", replay_get_header(stackkey_trace_replay(d->new)),
+	report_json_program(w, "new", replay_get_header(stackkey_trace_replay(d->new)),
 			       stackkey_trace_path(d->new), 0);
 
 	json_key(w, "summary");
@@ -694,7 +695,7 @@ static int write_json(const diff *d, FILE *out, int status)
 		json_change(w, "allocated_bytes", e->fb.allocated_bytes, e->fn.allocated_bytes);
 		json_change(w, "temporary_allocations", e->fb.temporary, e->fn.temporary);
 		json_change(w, "suppressed_bytes", e->fb.suppressed_bytes, e->fn.suppressed_bytes);
-		report_write_frames_json(w, g->frames, g->nframes);
+		report_json_frames(w, g->frames, g->nframes);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -745,7 +746,7 @@ static int write_json(const diff *d, FILE *out, int status)
 		json_end_object(w);
 	}
 	json_end_array(w);
-	return stackkey_json_end(w, status);
+	return report_json_end_command(w, status);
 }
 
 /* ---- the command ---- */

@@ -13,25 +13,19 @@
 
 #include "cli.h"
 #include "replay.h"
+#include "text.h"
+
+/* Strings of the dump: \" \\ \n \t \r, every other byte outside 0x20-0x7e as \xHH. */
+static const text_style dump_style = {
+	.subst = {['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\t'] = "\\t", ['\r'] = "\\r"},
+	.hex = "\\x",
+	.ascii = 1,
+};
 
 static void put_quoted(FILE *f, const char *s, size_t n)
 {
 	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\r': fputs("\\r", f); break;
-		default:
-			if (c < 0x20 || c > 0x7e)
-				fprintf(f, "\\x%02x", c);
-			else
-				fputc(c, f);
-		}
-	}
+	text_put_escaped(f, &dump_style, s, n);
 	fputc('"', f);
 }
 

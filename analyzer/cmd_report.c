@@ -18,7 +18,10 @@
 #include "growth.h"
 #include "replay.h"
 #include "report.h"
+#include "report_json.h"
+#include "report_text.h"
 #include "sym.h"
+#include "symstack.h"
 
 enum { OPT_JSON = 256, OPT_ALLOC_FRAMES, OPT_COLOR, OPT_FROM, OPT_TO, OPT_POINTS };
 
@@ -208,7 +211,8 @@ int cmd_report(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	report_options opt = {10, 0, 0};
+	report_options opt = {10, 0};
+	int show_alloc_frames = 0;
 	int json = 0;
 	int color = -1; /* auto */
 	unsigned points = GROWTH_DEFAULT_POINTS;
@@ -228,7 +232,7 @@ int cmd_report(int argc, char **argv)
 			json = 1;
 			break;
 		case OPT_ALLOC_FRAMES:
-			opt.show_alloc_frames = 1;
+			show_alloc_frames = 1;
 			break;
 		case OPT_FROM:
 			if (parse_tspec("--from", optarg, &from_spec))
@@ -274,6 +278,7 @@ int cmd_report(int argc, char **argv)
 
 	replay_ctx *rp = NULL;
 	sym_ctx *sym = NULL;
+	symstack_set *stacks = NULL;
 	report_ctx *rep = NULL;
 	growth_ctx *gr = NULL;
 	int status = CLI_EXIT_ERROR;
@@ -299,12 +304,17 @@ int cmd_report(int argc, char **argv)
 		cli_error("%s: %s", path, growth_strerror(rc));
 		goto out;
 	}
-	if (cli_symbolize(rp, path, &opt, &sym, &rep))
+	if (cli_symbolize(rp, path, show_alloc_frames, &sym, &stacks))
 		goto out;
+	rc = report_create(&rep, stacks, &opt);
+	if (rc) {
+		cli_error("%s", report_strerror(rc));
+		goto out;
+	}
 	report_set_growth(rep, gr);
 	report_set_window_args(rep, from_spec.kind ? from_spec.arg : NULL,
 			    to_spec.kind ? to_spec.arg : NULL);
-	rc = json ? report_write_json(rep, stdout) : report_write_text(rep, stdout);
+	rc = json ? report_json_write(rep, stdout) : report_text_write(rep, stdout);
 	if (rc) {
 		cli_error("writing the report: %s", report_strerror(rc));
 		goto out;
@@ -313,6 +323,7 @@ int cmd_report(int argc, char **argv)
 out:
 	report_free(rep);
 	growth_free(gr);
+	symstack_free(stacks);
 	sym_free(sym);
 	replay_free(rp);
 	return status;

@@ -15,6 +15,8 @@
 
 #include "cli.h"
 #include "frameclass.h"
+#include "report_json.h"
+#include "text.h"
 #include "util.h"
 
 const char *stackkey_strerror(int err)
@@ -52,23 +54,20 @@ static void sb_addn(sbuf *b, const char *s, size_t n)
 
 static void sb_add(sbuf *b, const char *s) { sb_addn(b, s, strlen(s)); }
 
-/* Appends s[0..n) escaped: '\' and ';' get a backslash, control bytes become \xHH. */
+static void sb_write(void *ctx, const char *s, size_t n) { sb_addn(ctx, s, n); }
+
+/* Key components: '\' and ';' get a backslash, control bytes become \xHH, all else stays. */
+static const text_style key_style = {
+	.subst = {['\\'] = "\\\\", [';'] = "\\;"},
+	.hex = "\\x",
+	.raw_high = 1,
+};
+
+/* Appends s[0..n) escaped as a key component. */
 static void sb_add_escaped(sbuf *b, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char tmp[8];
-		if (c == '\\' || c == ';') {
-			tmp[0] = '\\';
-			tmp[1] = (char)c;
-			sb_addn(b, tmp, 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(tmp, sizeof(tmp), "\\x%02x", c);
-			sb_add(b, tmp);
-		} else {
-			sb_addn(b, s + i, 1);
-		}
-	}
+	text_sink out = {sb_write, b};
+	text_escape(&out, &key_style, s, n);
 }
 
 /* The length of a function name without the compiler's clone suffixes: GCC's ".constprop.0",
@@ -226,9 +225,10 @@ static int holds_more(const replay_stack *a, const replay_stack *b)
 	return a->id < b->id;
 }
 
-int stackkey_set_build(stackkey_set **out, const replay_ctx *rp, report_ctx *rep, enum stackkey_match match,
-		 const suppress_list *sup)
+int stackkey_set_build(stackkey_set **out, symstack_set *stacks, enum stackkey_match match,
+		       const suppress_list *sup)
 {
+	const replay_ctx *rp = symstack_replay(stacks);
 	*out = NULL;
 	stackkey_set *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -243,11 +243,12 @@ int stackkey_set_build(stackkey_set **out, const replay_ctx *rp, report_ctx *rep
 		if (!st->allocations && !st->live_bytes && !st->live_allocations && !st->peak_bytes &&
 		    !st->peak_allocations)
 			continue;
-		const sym_frame *frames = NULL;
-		size_t nf = 0;
-		int runtime = 0;
-		if (report_stack_frames(rep, i, &frames, &nf, &runtime))
+		const symstack *ss = symstack_get(stacks, i);
+		if (!ss)
 			goto nomem;
+		const sym_frame *frames = ss->frames;
+		size_t nf = ss->nframes;
+		int runtime = ss->runtime;
 		char *key;
 		size_t klen;
 		if (st->defined) {
@@ -356,7 +357,7 @@ struct stackkey_trace {
 	const char *path;
 	replay_ctx *rp;
 	sym_ctx *sym;
-	report_ctx *rep;
+	symstack_set *stacks;
 	stackkey_set *set;
 };
 
@@ -367,13 +368,11 @@ int stackkey_trace_load(stackkey_trace **out, const char *path, enum stackkey_ma
 	if (!t)
 		return STACKKEY_ENOMEM;
 	t->path = path;
-	report_options opt = {0, 0, 0};
-	if (cli_replay_new(&t->rp, path, NULL) ||
-	    cli_symbolize(t->rp, path, &opt, &t->sym, &t->rep)) {
+	if (cli_replay_new(&t->rp, path, NULL) || cli_symbolize(t->rp, path, 0, &t->sym, &t->stacks)) {
 		stackkey_trace_free(t);
 		return STACKKEY_EINPUT;
 	}
-	if (stackkey_set_build(&t->set, t->rp, t->rep, match, sup)) {
+	if (stackkey_set_build(&t->set, t->stacks, match, sup)) {
 		stackkey_trace_free(t);
 		return STACKKEY_ENOMEM;
 	}
@@ -386,7 +385,7 @@ void stackkey_trace_free(stackkey_trace *t)
 	if (!t)
 		return;
 	stackkey_set_free(t->set);
-	report_free(t->rep);
+	symstack_free(t->stacks);
 	sym_free(t->sym);
 	replay_free(t->rp);
 	free(t);
@@ -531,7 +530,7 @@ void stackkey_format_limit(char *buf, size_t n, const stackkey_limit *l, int siz
 	if (l->percent)
 		snprintf(buf, n, "%g%%", l->value);
 	else if (sizes)
-		report_format_size(buf, n, l->amount);
+		text_format_size(buf, n, l->amount);
 	else
 		snprintf(buf, n, "%" PRIu64, l->amount);
 }
@@ -545,119 +544,6 @@ int64_t stackkey_change(uint64_t base, uint64_t cur)
 	return base - cur > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)(base - cur);
 }
 
-void stackkey_format_size_change(char *buf, size_t n, uint64_t base, uint64_t cur)
-{
-	char tmp[32];
-	if (cur == base) {
-		snprintf(buf, n, "0 B");
-		return;
-	}
-	report_format_size(tmp, sizeof(tmp), cur > base ? cur - base : base - cur);
-	snprintf(buf, n, "%c%s", cur > base ? '+' : '-', tmp);
-}
-
-void stackkey_put_md_code(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("?", f);
-		return;
-	}
-	/* a fence one backtick longer than the longest run inside, spaced when s touches a
-	 * backtick; '|' is escaped even inside code spans in GFM tables */
-	size_t run = 0, longest = 0;
-	for (const char *p = s; *p; p++) {
-		run = *p == '`' ? run + 1 : 0;
-		if (run > longest)
-			longest = run;
-	}
-	size_t fence = longest + 1 > 8 ? 8 : longest + 1;
-	int pad = longest > 0;
-	for (size_t i = 0; i < fence; i++)
-		fputc('`', f);
-	if (pad)
-		fputc(' ', f);
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0;
-	while (i < n) {
-		size_t len = util_utf8_len(p + i, n - i);
-		if (p[i] == '|') {
-			fputs("\\|", f);
-			i++;
-		} else if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
-			fprintf(f, "\\x%02x", p[i]);
-			i++;
-		} else if (p[i] == '`' && fence == 8) {
-			fputc('\'', f); /* absurd runs of backticks: no fence would hold them */
-			i++;
-		} else {
-			fwrite(p + i, 1, len, f);
-			i += len;
-		}
-	}
-	if (pad)
-		fputc(' ', f);
-	for (size_t k = 0; k < fence; k++)
-		fputc('`', f);
-}
-
-/* The frames that the key counts, at most max (0: all), each written by put (a function name or a
- * module's base name, then "+0xOFFSET"), joined by sep; more ends a list cut short. */
-static void write_frames_joined(FILE *f, const sym_frame *frames, size_t n, size_t max,
-				void (*put)(FILE *, const char *), const char *sep,
-				const char *more)
-{
-	if (n == 0) {
-		fputs("(no frames)", f);
-		return;
-	}
-	n = frameclass_trim_startup(frames, n);
-	size_t shown = max && n > max ? max : n;
-	for (size_t i = 0; i < shown; i++) {
-		if (i)
-			fputs(sep, f);
-		if (frames[i].function) {
-			put(f, frames[i].function);
-		} else {
-			put(f, frames[i].module ? util_base_name(frames[i].module) : "[unknown]");
-			fprintf(f, "+0x%" PRIx64, frames[i].module_offset);
-		}
-	}
-	if (shown < n)
-		fputs(more, f);
-}
-
-void stackkey_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max)
-{
-	write_frames_joined(f, frames, n, max, stackkey_put_md_code, " ← ", " ← …");
-}
-
-void stackkey_write_frames_line(FILE *f, const sym_frame *frames, size_t n, size_t max)
-{
-	write_frames_joined(f, frames, n, max, report_put_text, " <- ", " <- ...");
-}
-
-int stackkey_json_begin(json_writer **w, FILE *out, const char *command)
-{
-	if (json_create(w, out))
-		return JSON_ENOMEM;
-	json_begin_object(*w, 0);
-	json_key(*w, "format");
-	json_uint(*w, 1);
-	json_key(*w, "command");
-	json_str(*w, command);
-	return 0;
-}
-
-int stackkey_json_end(json_writer *w, int status)
-{
-	json_key(w, "exit_status");
-	json_uint(w, (uint64_t)status);
-	json_end_object(w);
-	int rc = json_finish(w);
-	json_free(w);
-	return rc;
-}
-
 void stackkey_write_culprit_json(json_writer *w, const stackkey_group *g, uint64_t amount)
 {
 	json_begin_object(w, 0);
@@ -665,6 +551,6 @@ void stackkey_write_culprit_json(json_writer *w, const stackkey_group *g, uint64
 	json_str(w, g->key);
 	json_key(w, "amount");
 	json_uint(w, amount);
-	report_write_frames_json(w, g->frames, g->nframes);
+	report_json_frames(w, g->frames, g->nframes);
 	json_end_object(w);
 }

@@ -17,8 +17,7 @@
  * A key set (stackkey_set) is one trace's stacks merged by key with their figures summed; leaked
  * figures leave out runtime-owned stacks (as the report) and suppressed ones (suppress.h).
  * stackkey_trace bundles a replayed, symbolized trace with its key set.  The rest are the pieces the
- * two commands print alike: size and percent limits, frames as markdown and as one line (frames
- * as text and JSON come from the report: report_write_frames_text, report_write_frames_json).
+ * two commands print alike: size and percent limits.
  */
 #ifndef LEAKREC_STACKKEY_H
 #define LEAKREC_STACKKEY_H
@@ -29,7 +28,7 @@
 
 #include "json.h"
 #include "replay.h"
-#include "report.h"
+#include "symstack.h"
 #include "suppress.h"
 #include "sym.h"
 
@@ -71,7 +70,7 @@ typedef struct stackkey_group {
 	size_t stacks;            /* replay stacks merged here */
 	size_t rep_idx;           /* replay index of the stack shown for the group: the one holding
 				   * the most (leaked, then peak bytes, then allocations) */
-	const sym_frame *frames;  /* that stack's shown frames, owned by the report_ctx */
+	const sym_frame *frames;  /* that stack's shown frames, owned by the symstack_set */
 	size_t nframes;
 	int defined;              /* the representative's stack record was read */
 	long rule;                /* the suppression rule of its first suppressed stack, or -1 */
@@ -86,11 +85,11 @@ typedef struct stackkey_rule_use {
 
 typedef struct stackkey_set stackkey_set;
 
-/* Groups every stack of a finished replay with a non-zero figure by key.  rp, rep and sup (may be
+/* Groups every stack of a finished replay with a non-zero figure by key.  stacks and sup (may be
  * NULL) are borrowed and must outlive the set.  Returns 0 and *out (free with stackkey_set_free), or
  * STACKKEY_ENOMEM. */
-int stackkey_set_build(stackkey_set **out, const replay_ctx *rp, report_ctx *rep, enum stackkey_match match,
-		 const suppress_list *sup);
+int stackkey_set_build(stackkey_set **out, symstack_set *stacks, enum stackkey_match match,
+		       const suppress_list *sup);
 /* Frees the set.  Accepts NULL. */
 void stackkey_set_free(stackkey_set *s);
 /* The groups, in the order their first stack was seen; pointers valid until stackkey_set_free. */
@@ -152,28 +151,9 @@ void stackkey_format_limit(char *buf, size_t n, const stackkey_limit *l, int siz
 
 /* ---- output ---- */
 
-/* Formats a signed change of a byte count for people ("+1.5 MiB", "-512 B", "0 B"). */
-void stackkey_format_size_change(char *buf, size_t n, uint64_t base, uint64_t cur);
 /* The difference cur - base, saturated to the int64_t range. */
 int64_t stackkey_change(uint64_t base, uint64_t cur);
 
-/* Writes s as a markdown code span fit for a table cell (backticks and '|' handled, control
- * bytes escaped); NULL writes "?". */
-void stackkey_put_md_code(FILE *f, const char *s);
-
-/* Writes at most max (0: all) of the frames that frameclass_trim_startup leaves, as markdown code spans
- * of their function names joined by " ← ". */
-void stackkey_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max);
-/* Writes at most max (0: all) of the frames that frameclass_trim_startup leaves, as plain function names
- * joined by " <- " (untrusted bytes escaped), for one-line summaries. */
-void stackkey_write_frames_line(FILE *f, const sym_frame *frames, size_t n, size_t max);
-
-/* Starts the JSON object of a command's output on out (borrowed): "format": 1 and "command".
- * Returns 0 and *w (end it with stackkey_json_end), or JSON_ENOMEM. */
-int stackkey_json_begin(json_writer **w, FILE *out, const char *command);
-/* Writes "exit_status": status, closes the object and frees w.  Returns what json_finish
- * returned: 0 or a JSON_E* code. */
-int stackkey_json_end(json_writer *w, int status);
 /* Writes one stack a gate blames, as an object: "key", "amount" and its "stack" (g borrowed). */
 void stackkey_write_culprit_json(json_writer *w, const stackkey_group *g, uint64_t amount);
 

@@ -183,6 +183,8 @@ const char *util_base_name(const char *path)
 	return s && s[1] ? s + 1 : path;
 }
 
+size_t util_shown(size_t total, unsigned top) { return top && total > top ? top : total; }
+
 int util_is_ident(int c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

@@ -64,6 +64,9 @@ int util_pairmap_put(util_pairmap *m, uint64_t a, uint64_t b, void *val);
  * no '/' or ends in one. */
 const char *util_base_name(const char *path);
 
+/* Returns how many of total items a list of at most top items (0: no limit) shows. */
+size_t util_shown(size_t total, unsigned top);
+
 /* Returns 1 when c may stand in a C or Rust identifier (letters, digits, '_', '$'). */
 int util_is_ident(int c);
 

@@ -16,6 +16,7 @@
 #include "check.h"
 #include "frameclass.h"
 #include "stackkey.h"
+#include "text.h"
 
 /* ---- sizes and limits ---- */
 
@@ -239,11 +240,11 @@ static void test_format(void)
 	stackkey_format_limit(buf, sizeof(buf), &mib, 0);
 	CHECK(strcmp(buf, "1048576") == 0, "'%s'", buf);
 
-	stackkey_format_size_change(buf, sizeof(buf), 0, 1536);
+	text_format_size_change(buf, sizeof(buf), 0, 1536);
 	CHECK(strcmp(buf, "+1.5 KiB") == 0, "'%s'", buf);
-	stackkey_format_size_change(buf, sizeof(buf), 1024, 512);
+	text_format_size_change(buf, sizeof(buf), 1024, 512);
 	CHECK(strcmp(buf, "-512 B") == 0, "'%s'", buf);
-	stackkey_format_size_change(buf, sizeof(buf), 5, 5);
+	text_format_size_change(buf, sizeof(buf), 5, 5);
 	CHECK(strcmp(buf, "0 B") == 0, "'%s'", buf);
 
 	CHECK(stackkey_change(10, 3) == -7, "%" PRId64, stackkey_change(10, 3));
@@ -567,7 +568,7 @@ static char *md_code(const char *s)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	stackkey_put_md_code(f, s);
+	text_put_md_code(f, s);
 	fclose(f);
 	return buf;
 }
@@ -589,16 +590,16 @@ static void test_frames_output(void)
 		fr("_start", NULL, 0, APP),
 	};
 	st[1].module_offset = 0x1a2b;
-	check_str(frames_text(stackkey_write_frames_line, st, N(st), 0),
+	check_str(frames_text(text_write_frames_line, st, N(st), 0),
 		  "make_node <- libfoo.so.1+0x1a2b <- main");
-	check_str(frames_text(stackkey_write_frames_line, st, N(st), 3),
+	check_str(frames_text(text_write_frames_line, st, N(st), 3),
 		  "make_node <- libfoo.so.1+0x1a2b <- main");
-	check_str(frames_text(stackkey_write_frames_line, st, N(st), 2),
+	check_str(frames_text(text_write_frames_line, st, N(st), 2),
 		  "make_node <- libfoo.so.1+0x1a2b <- ...");
-	check_str(frames_text(stackkey_write_frames_line, st, 0, 0), "(no frames)");
-	check_str(frames_text(stackkey_write_frames_md, st, N(st), 0),
+	check_str(frames_text(text_write_frames_line, st, 0, 0), "(no frames)");
+	check_str(frames_text(text_write_frames_md, st, N(st), 0),
 		  "`make_node` ← `libfoo.so.1`+0x1a2b ← `main`");
-	check_str(frames_text(stackkey_write_frames_md, st, N(st), 1), "`make_node` ← …");
+	check_str(frames_text(text_write_frames_md, st, N(st), 1), "`make_node` ← …");
 
 	check_str(md_code("plain"), "`plain`");
 	check_str(md_code("a|b"), "`a\\|b`");
