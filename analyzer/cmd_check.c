@@ -14,10 +14,13 @@
 
 #include "cli.h"
 #include "json.h"
+#include "keyset.h"
+#include "limit.h"
 #include "report_json.h"
 #include "stackkey.h"
 #include "suppress.h"
 #include "text.h"
+#include "trace.h"
 
 enum { OPT_MAX_LEAKED = CLI_OPT_OWN, OPT_MAX_PEAK };
 
@@ -34,15 +37,15 @@ typedef struct gate {
 	int on;
 	uint64_t limit, value;
 	int crossed;
-	const stackkey_group **culprits; /* largest first */
+	const keyset_group **culprits; /* largest first */
 	size_t nculprits;
 } gate;
 
 typedef struct check {
-	stackkey_trace *t;
+	cli_keyed k;
 	const suppress_list *sup;
 	unsigned top;
-	const stackkey_group **leaks; /* groups holding leaked bytes, largest first */
+	const keyset_group **leaks; /* groups holding leaked bytes, largest first */
 	size_t nleaks;
 	gate gates[G_COUNT];
 	int crossed, ngates;
@@ -50,7 +53,7 @@ typedef struct check {
 
 static int cmp_leaked(const void *pa, const void *pb)
 {
-	const stackkey_group *a = *(const stackkey_group *const *)pa, *b = *(const stackkey_group *const *)pb;
+	const keyset_group *a = *(const keyset_group *const *)pa, *b = *(const keyset_group *const *)pb;
 	if (a->fig.leaked_bytes != b->fig.leaked_bytes)
 		return a->fig.leaked_bytes > b->fig.leaked_bytes ? -1 : 1;
 	if (a->fig.leaked_allocations != b->fig.leaked_allocations)
@@ -60,22 +63,22 @@ static int cmp_leaked(const void *pa, const void *pb)
 
 static int cmp_peak(const void *pa, const void *pb)
 {
-	const stackkey_group *a = *(const stackkey_group *const *)pa, *b = *(const stackkey_group *const *)pb;
+	const keyset_group *a = *(const keyset_group *const *)pa, *b = *(const keyset_group *const *)pb;
 	if (a->fig.peak_bytes != b->fig.peak_bytes)
 		return a->fig.peak_bytes > b->fig.peak_bytes ? -1 : 1;
 	return strcmp(a->key, b->key);
 }
 
 /* Collects the groups with a non-zero leaked (peak) figure, sorted; *out is malloc'ed. */
-static int collect(const stackkey_set *s, int peak, const stackkey_group ***out, size_t *n)
+static int collect(const keyset *s, int peak, const keyset_group ***out, size_t *n)
 {
-	size_t cnt = stackkey_set_count(s);
+	size_t cnt = keyset_count(s);
 	*n = 0;
 	*out = malloc((cnt ? cnt : 1) * sizeof(**out));
 	if (!*out)
-		return STACKKEY_ENOMEM;
+		return KEYSET_ENOMEM;
 	for (size_t i = 0; i < cnt; i++) {
-		const stackkey_group *g = stackkey_set_at(s, i);
+		const keyset_group *g = keyset_at(s, i);
 		if (peak ? g->fig.peak_bytes != 0
 			 : (g->fig.leaked_bytes != 0 || g->fig.leaked_allocations != 0))
 			(*out)[(*n)++] = g;
@@ -86,12 +89,12 @@ static int collect(const stackkey_set *s, int peak, const stackkey_group ***out,
 
 static int evaluate(check *c)
 {
-	const stackkey_set *s = stackkey_trace_set(c->t);
-	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
+	const keyset *s = c->k.set;
+	const replay_summary *sum = replay_get_summary(trace_replay(c->k.t));
 	if (collect(s, 0, &c->leaks, &c->nleaks))
-		return STACKKEY_ENOMEM;
+		return KEYSET_ENOMEM;
 	gate *gl = &c->gates[G_LEAKED], *gp = &c->gates[G_PEAK];
-	gl->value = stackkey_set_totals(s)->leaked_bytes;
+	gl->value = keyset_totals(s)->leaked_bytes;
 	gp->value = sum->peak_heap_bytes;
 	for (int g = 0; g < G_COUNT; g++) {
 		gate *gt = &c->gates[g];
@@ -101,7 +104,7 @@ static int evaluate(check *c)
 		gt->crossed = gt->value > gt->limit;
 		c->crossed += gt->crossed;
 		if (gt->crossed && collect(s, g == G_PEAK, &gt->culprits, &gt->nculprits))
-			return STACKKEY_ENOMEM;
+			return KEYSET_ENOMEM;
 	}
 	return 0;
 }
@@ -111,7 +114,7 @@ static size_t shown_count(const check *c, size_t total)
 	return c->top && total > c->top ? c->top : total;
 }
 
-static uint64_t culprit_amount(enum gate_id g, const stackkey_group *sg)
+static uint64_t culprit_amount(enum gate_id g, const keyset_group *sg)
 {
 	return g == G_PEAK ? sg->fig.peak_bytes : sg->fig.leaked_bytes;
 }
@@ -136,14 +139,14 @@ static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
 
 static void write_text(const check *c, FILE *f)
 {
-	const stackkey_set *s = stackkey_trace_set(c->t);
-	const stackkey_figures *t = stackkey_set_totals(s);
-	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
-	const replay_header *h = replay_get_header(stackkey_trace_replay(c->t));
+	const keyset *s = c->k.set;
+	const keyset_figures *t = keyset_totals(s);
+	const replay_summary *sum = replay_get_summary(trace_replay(c->k.t));
+	const replay_header *h = replay_get_header(trace_replay(c->k.t));
 	char a[32];
 
 	fputs("trace         ", f);
-	text_put(f, stackkey_trace_path(c->t));
+	text_put(f, trace_path(c->k.t));
 	fputs("  (", f);
 	text_put(f, h->argc ? h->argv[0] : h->exe);
 	fprintf(f, ", pid %u)\n", h->pid);
@@ -161,9 +164,9 @@ static void write_text(const check *c, FILE *f)
 		fprintf(f, "suppressed    %s in %" PRIu64 " allocation%s from %" PRIu64
 			   " stack%s (not counted as leaked)\n",
 			a, t->suppressed_allocations, plural(t->suppressed_allocations),
-			stackkey_set_suppressed_stacks(s), plural(stackkey_set_suppressed_stacks(s)));
+			keyset_suppressed_stacks(s), plural(keyset_suppressed_stacks(s)));
 		for (size_t i = 0; i < suppress_count(c->sup); i++) {
-			const stackkey_rule_use *u = stackkey_set_rule_use(s, i);
+			const keyset_rule_use *u = keyset_rule_use_at(s, i);
 			text_format_size(a, sizeof(a), u->bytes);
 			fputs("  leak:", f);
 			text_put(f, suppress_pattern(c->sup, i));
@@ -181,7 +184,7 @@ static void write_text(const check *c, FILE *f)
 	else
 		fprintf(f, " (%zu stack%s)\n", c->nleaks, plural(c->nleaks));
 	for (size_t i = 0; i < n; i++) {
-		const stackkey_group *g = c->leaks[i];
+		const keyset_group *g = c->leaks[i];
 		text_format_size(a, sizeof(a), g->fig.leaked_bytes);
 		fprintf(f, "\n  %s in %" PRIu64 " allocation%s\n", a, g->fig.leaked_allocations,
 			plural(g->fig.leaked_allocations));
@@ -198,7 +201,7 @@ static void write_text(const check *c, FILE *f)
 		put_gate_row(f, (enum gate_id)g, gt, 0);
 		size_t k = shown_count(c, gt->nculprits);
 		for (size_t i = 0; i < k; i++) {
-			const stackkey_group *sg = gt->culprits[i];
+			const keyset_group *sg = gt->culprits[i];
 			text_format_size(a, sizeof(a), culprit_amount((enum gate_id)g, sg));
 			fprintf(f, "        %s  ", a);
 			text_write_frames_line(f, sg->frames, sg->nframes, 5);
@@ -215,9 +218,9 @@ static void write_text(const check *c, FILE *f)
 
 static void write_markdown(const check *c, FILE *f)
 {
-	const stackkey_set *s = stackkey_trace_set(c->t);
-	const stackkey_figures *t = stackkey_set_totals(s);
-	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
+	const keyset *s = c->k.set;
+	const keyset_figures *t = keyset_totals(s);
+	const replay_summary *sum = replay_get_summary(trace_replay(c->k.t));
 	char a[32];
 
 	fputs("### leakrec: heap check", f);
@@ -242,7 +245,7 @@ static void write_markdown(const check *c, FILE *f)
 		fprintf(f, "| suppressed leaks | %s in %" PRIu64 " allocation%s from %" PRIu64
 			   " stack%s |\n",
 			a, t->suppressed_allocations, plural(t->suppressed_allocations),
-			stackkey_set_suppressed_stacks(s), plural(stackkey_set_suppressed_stacks(s)));
+			keyset_suppressed_stacks(s), plural(keyset_suppressed_stacks(s)));
 	}
 	if (c->ngates) {
 		fputs("\n| gate | limit | value | result |\n|:--|--:|--:|:--|\n", f);
@@ -259,7 +262,7 @@ static void write_markdown(const check *c, FILE *f)
 	fprintf(f, "\n#### Leaks (%zu of %zu stacks)\n\n", n, c->nleaks);
 	fputs("| leaked | allocations | stack |\n|--:|--:|:--|\n", f);
 	for (size_t i = 0; i < n; i++) {
-		const stackkey_group *g = c->leaks[i];
+		const keyset_group *g = c->leaks[i];
 		text_format_size(a, sizeof(a), g->fig.leaked_bytes);
 		fprintf(f, "| %s | %" PRIu64 " | ", a, g->fig.leaked_allocations);
 		text_write_frames_md(f, g->frames, g->nframes, 6);
@@ -268,6 +271,18 @@ static void write_markdown(const check *c, FILE *f)
 }
 
 /* ---- JSON ---- */
+
+/* Writes one stack a gate blames, as an object: "key", "amount" and its "stack". */
+static void culprit_json(json_writer *w, const keyset_group *g, uint64_t amount)
+{
+	json_begin_object(w, 0);
+	json_key(w, "key");
+	json_str(w, g->key);
+	json_key(w, "amount");
+	json_uint(w, amount);
+	report_json_frames(w, g->frames, g->nframes);
+	json_end_object(w);
+}
 
 static void json_use(json_writer *w, uint64_t bytes, uint64_t allocs, uint64_t stacks)
 {
@@ -281,15 +296,15 @@ static void json_use(json_writer *w, uint64_t bytes, uint64_t allocs, uint64_t s
 
 static int write_json(const check *c, FILE *out, int status)
 {
-	const stackkey_set *s = stackkey_trace_set(c->t);
-	const stackkey_figures *t = stackkey_set_totals(s);
-	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
+	const keyset *s = c->k.set;
+	const keyset_figures *t = keyset_totals(s);
+	const replay_summary *sum = replay_get_summary(trace_replay(c->k.t));
 	json_writer *w;
 	if (report_json_begin_command(&w, out, "check"))
 		return JSON_ENOMEM;
 	json_key(w, "trace");
-	json_str(w, stackkey_trace_path(c->t));
-	report_json_program(w, "program", replay_get_header(stackkey_trace_replay(c->t)), NULL, 0);
+	json_str(w, trace_path(c->k.t));
+	report_json_program(w, "program", replay_get_header(trace_replay(c->k.t)), NULL, 0);
 
 	json_key(w, "summary");
 	json_begin_object(w, 0);
@@ -313,11 +328,11 @@ static int write_json(const check *c, FILE *out, int status)
 
 	json_key(w, "suppressed");
 	json_begin_object(w, 0);
-	json_use(w, t->suppressed_bytes, t->suppressed_allocations, stackkey_set_suppressed_stacks(s));
+	json_use(w, t->suppressed_bytes, t->suppressed_allocations, keyset_suppressed_stacks(s));
 	json_key(w, "rules");
 	json_begin_array(w, 0);
 	for (size_t i = 0; i < suppress_count(c->sup); i++) {
-		const stackkey_rule_use *u = stackkey_set_rule_use(s, i);
+		const keyset_rule_use *u = keyset_rule_use_at(s, i);
 		json_begin_object(w, 1);
 		json_key(w, "pattern");
 		json_str(w, suppress_pattern(c->sup, i));
@@ -332,7 +347,7 @@ static int write_json(const check *c, FILE *out, int status)
 	json_key(w, "leaks");
 	json_begin_array(w, 0);
 	for (size_t i = 0; i < shown_count(c, c->nleaks); i++) {
-		const stackkey_group *g = c->leaks[i];
+		const keyset_group *g = c->leaks[i];
 		json_begin_object(w, 0);
 		json_key(w, "bytes");
 		json_uint(w, g->fig.leaked_bytes);
@@ -365,7 +380,7 @@ static int write_json(const check *c, FILE *out, int status)
 		json_key(w, "stacks");
 		json_begin_array(w, 0);
 		for (size_t i = 0; i < shown_count(c, gt->nculprits); i++)
-			stackkey_write_culprit_json(w, gt->culprits[i],
+			culprit_json(w, gt->culprits[i],
 					      culprit_amount((enum gate_id)g, gt->culprits[i]));
 		json_end_array(w);
 		json_end_object(w);
@@ -425,7 +440,7 @@ int cmd_check(int argc, char **argv)
 		case OPT_MAX_LEAKED:
 		case OPT_MAX_PEAK:
 			gt = &c.gates[opt == OPT_MAX_LEAKED ? G_LEAKED : G_PEAK];
-			if (stackkey_parse_size(optarg, &gt->limit))
+			if (limit_parse_size(optarg, &gt->limit))
 				return cli_usage_error("invalid size for --%s: '%s'",
 						       gate_info[gt - c.gates].name, optarg);
 			gt->on = 1;
@@ -444,10 +459,10 @@ int cmd_check(int argc, char **argv)
 	int status = CLI_EXIT_ERROR;
 	suppress_list *sup = NULL;
 	rc = 0;
-	if (o.sup_path && (rc = stackkey_load_suppressions(o.sup_path, &sup)))
-		goto out;
+	if (o.sup_path && suppress_load_file(&sup, o.sup_path, &cli_log))
+		goto out; /* said */
 	c.sup = sup;
-	if ((rc = stackkey_trace_load(&c.t, argv[optind], STACKKEY_MATCH_FUNCTIONS, sup)))
+	if ((rc = cli_keyed_load(&c.k, argv[optind], STACKKEY_MATCH_FUNCTIONS, sup)))
 		goto out;
 	if ((rc = evaluate(&c)))
 		goto out;
@@ -462,14 +477,14 @@ int cmd_check(int argc, char **argv)
 	if (cli_finish_output("check", jrc))
 		status = CLI_EXIT_ERROR;
 out:
-	if (rc == STACKKEY_ENOMEM)
-		cli_error("%s", stackkey_strerror(rc));
+	if (rc == KEYSET_ENOMEM)
+		cli_error("%s", keyset_strerror(rc));
 	if (rc)
 		status = CLI_EXIT_ERROR;
 	for (int g = 0; g < G_COUNT; g++)
 		free(c.gates[g].culprits);
 	free(c.leaks);
-	stackkey_trace_free(c.t);
+	cli_keyed_release(&c.k);
 	suppress_free(sup);
 	return status;
 }

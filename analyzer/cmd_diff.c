@@ -16,10 +16,13 @@
 
 #include "cli.h"
 #include "json.h"
+#include "keyset.h"
+#include "limit.h"
 #include "report_json.h"
 #include "stackkey.h"
 #include "suppress.h"
 #include "text.h"
+#include "trace.h"
 
 enum {
 	OPT_MATCH = CLI_OPT_OWN,
@@ -34,8 +37,8 @@ static const char *const status_names[] = {"appeared", "disappeared", "grew", "s
 
 /* One key present on either side. */
 typedef struct entry {
-	const stackkey_group *b, *n; /* NULL when absent on that side */
-	stackkey_figures fb, fn;     /* zero when absent */
+	const keyset_group *b, *n; /* NULL when absent on that side */
+	keyset_figures fb, fn;     /* zero when absent */
 	enum status status;
 	uint64_t sort[4];      /* magnitudes, compared in order */
 } entry;
@@ -51,7 +54,7 @@ enum gate_id { G_NEW_LEAKS, G_LEAK_INC, G_PEAK_INC, G_ALLOCS_INC, G_COUNT };
 
 typedef struct gate {
 	int on;
-	stackkey_limit limit;
+	limit limit;
 	int crossed;
 	uint64_t base, cur;   /* the figure compared (G_NEW_LEAKS: cur = number of keys) */
 	struct culprit *culprits; /* the stacks responsible, largest first */
@@ -69,7 +72,7 @@ static const struct {
 };
 
 typedef struct diff {
-	stackkey_trace *base, *new;
+	cli_keyed base, new;
 	const suppress_list *sup;
 	enum stackkey_match match;
 	unsigned top;
@@ -92,10 +95,10 @@ enum { F_PEAK, F_LEAKED, F_LEAKED_ALLOCS, F_ALLOCS, F_ALLOCATED, F_TEMP, F_RUNTI
 
 static void summary_figures(const diff *d, figure *f)
 {
-	const replay_summary *sb = replay_get_summary(stackkey_trace_replay(d->base));
-	const replay_summary *sn = replay_get_summary(stackkey_trace_replay(d->new));
-	const stackkey_figures *tb = stackkey_set_totals(stackkey_trace_set(d->base));
-	const stackkey_figures *tn = stackkey_set_totals(stackkey_trace_set(d->new));
+	const replay_summary *sb = replay_get_summary(trace_replay(d->base.t));
+	const replay_summary *sn = replay_get_summary(trace_replay(d->new.t));
+	const keyset_figures *tb = keyset_totals(d->base.set);
+	const keyset_figures *tn = keyset_totals(d->new.set);
 	f[F_PEAK] = (figure){"peak_heap_bytes", "peak heap", 1, sb->peak_heap_bytes,
 			     sn->peak_heap_bytes};
 	f[F_LEAKED] = (figure){"leaked_bytes", "leaked", 1, tb->leaked_bytes, tn->leaked_bytes};
@@ -116,7 +119,7 @@ static void summary_figures(const diff *d, figure *f)
 
 static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
-static int figures_differ(const stackkey_figures *a, const stackkey_figures *b)
+static int figures_differ(const keyset_figures *a, const keyset_figures *b)
 {
 	return a->leaked_bytes != b->leaked_bytes || a->leaked_allocations != b->leaked_allocations ||
 	       a->peak_bytes != b->peak_bytes || a->peak_allocations != b->peak_allocations ||
@@ -128,7 +131,7 @@ static int figures_differ(const stackkey_figures *a, const stackkey_figures *b)
  * then allocations, bytes allocated, temporary allocations; its sign says grew or shrank. */
 static void classify(entry *e)
 {
-	const stackkey_figures *a = &e->fb, *b = &e->fn;
+	const keyset_figures *a = &e->fb, *b = &e->fn;
 	uint64_t dl = absdiff(a->leaked_bytes, b->leaked_bytes);
 	uint64_t dp = absdiff(a->peak_bytes, b->peak_bytes);
 	e->sort[0] = dl > dp ? dl : dp;
@@ -174,17 +177,17 @@ static int cmp_entries(const void *pa, const void *pb)
 
 static int build_entries(diff *d)
 {
-	const stackkey_set *sb = stackkey_trace_set(d->base), *sn = stackkey_trace_set(d->new);
-	size_t cap = stackkey_set_count(sb) + stackkey_set_count(sn);
+	const keyset *sb = d->base.set, *sn = d->new.set;
+	size_t cap = keyset_count(sb) + keyset_count(sn);
 	d->entries = calloc(cap ? cap : 1, sizeof(entry));
 	if (!d->entries)
-		return STACKKEY_ENOMEM;
-	for (size_t i = 0; i < stackkey_set_count(sn); i++) {
-		const stackkey_group *g = stackkey_set_at(sn, i);
+		return KEYSET_ENOMEM;
+	for (size_t i = 0; i < keyset_count(sn); i++) {
+		const keyset_group *g = keyset_at(sn, i);
 		entry e = {0};
 		e.n = g;
 		e.fn = g->fig;
-		e.b = stackkey_set_find(sb, g->key);
+		e.b = keyset_find(sb, g->key);
 		if (e.b)
 			e.fb = e.b->fig;
 		if (e.b && !figures_differ(&e.fb, &e.fn))
@@ -192,9 +195,9 @@ static int build_entries(diff *d)
 		classify(&e);
 		d->entries[d->nentries++] = e;
 	}
-	for (size_t i = 0; i < stackkey_set_count(sb); i++) {
-		const stackkey_group *g = stackkey_set_at(sb, i);
-		if (stackkey_set_find(sn, g->key))
+	for (size_t i = 0; i < keyset_count(sb); i++) {
+		const keyset_group *g = keyset_at(sb, i);
+		if (keyset_find(sn, g->key))
 			continue;
 		entry e = {0};
 		e.b = g;
@@ -207,7 +210,7 @@ static int build_entries(diff *d)
 }
 
 /* The stack shown for an entry: NEW's when present, else BASE's. */
-static const stackkey_group *shown(const entry *e) { return e->n ? e->n : e->b; }
+static const keyset_group *shown(const entry *e) { return e->n ? e->n : e->b; }
 
 /* ---- gates ---- */
 
@@ -252,7 +255,7 @@ static int eval_gates(diff *d)
 			continue;
 		gt->culprits = malloc((d->nentries ? d->nentries : 1) * sizeof(struct culprit));
 		if (!gt->culprits)
-			return STACKKEY_ENOMEM;
+			return KEYSET_ENOMEM;
 		for (size_t i = 0; i < d->nentries; i++) {
 			uint64_t v = culprit_amount((enum gate_id)g, &d->entries[i]);
 			if (v)
@@ -281,7 +284,7 @@ static int eval_gates(diff *d)
 			break;
 		}
 		if (g != G_NEW_LEAKS)
-			gt->crossed = stackkey_limit_crossed(&gt->limit, gt->base, gt->cur);
+			gt->crossed = limit_crossed(&gt->limit, gt->base, gt->cur);
 		d->crossed += gt->crossed;
 	}
 	return 0;
@@ -300,10 +303,10 @@ static void gate_value_text(char *buf, size_t n, enum gate_id g, const gate *gt)
 	else if (gt->base == gt->cur)
 		snprintf(a, sizeof(a), "0");
 	else
-		snprintf(a, sizeof(a), "%+" PRId64, stackkey_change(gt->base, gt->cur));
+		snprintf(a, sizeof(a), "%+" PRId64, limit_change(gt->base, gt->cur));
 	if (gt->base && gt->base != gt->cur)
 		snprintf(pct, sizeof(pct), " (%+.1f%%)",
-			 100.0 * (double)stackkey_change(gt->base, gt->cur) / (double)gt->base);
+			 100.0 * (double)limit_change(gt->base, gt->cur) / (double)gt->base);
 	snprintf(buf, n, "%s%s", a, pct);
 }
 
@@ -312,7 +315,7 @@ static void gate_limit_text(char *buf, size_t n, enum gate_id g, const gate *gt)
 	if (g == G_NEW_LEAKS)
 		snprintf(buf, n, "none");
 	else
-		stackkey_format_limit(buf, n, &gt->limit, gate_info[g].sizes);
+		limit_format(buf, n, &gt->limit, gate_info[g].sizes);
 }
 
 /* The amount an entry adds to gate g, for people. */
@@ -343,7 +346,7 @@ static void put_count_change(FILE *f, uint64_t b, uint64_t n)
 	if (n == b)
 		fputs("0", f);
 	else
-		fprintf(f, "%+" PRId64, stackkey_change(b, n));
+		fprintf(f, "%+" PRId64, limit_change(b, n));
 }
 
 static void put_change_cell(char *buf, size_t n, const figure *f)
@@ -354,9 +357,9 @@ static void put_change_cell(char *buf, size_t n, const figure *f)
 	else if (f->b == f->n)
 		snprintf(a, sizeof(a), "0");
 	else
-		snprintf(a, sizeof(a), "%+" PRId64, stackkey_change(f->b, f->n));
+		snprintf(a, sizeof(a), "%+" PRId64, limit_change(f->b, f->n));
 	if (f->b && f->b != f->n)
-		snprintf(buf, n, "%s (%+.1f%%)", a, 100.0 * (double)stackkey_change(f->b, f->n) / (double)f->b);
+		snprintf(buf, n, "%s (%+.1f%%)", a, 100.0 * (double)limit_change(f->b, f->n) / (double)f->b);
 	else
 		snprintf(buf, n, "%s", a);
 }
@@ -401,11 +404,11 @@ static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
 	fprintf(f, ": %s: %s\n", gate_info[g].what, val);
 }
 
-static void put_program(FILE *f, const char *label, const stackkey_trace *t)
+static void put_program(FILE *f, const char *label, const cli_keyed *k)
 {
-	const replay_header *h = replay_get_header(stackkey_trace_replay(t));
+	const replay_header *h = replay_get_header(trace_replay(k->t));
 	fprintf(f, "%s  ", label);
-	text_put(f, stackkey_trace_path(t));
+	text_put(f, trace_path(k->t));
 	fputs("  (", f);
 	text_put(f, h->argc ? h->argv[0] : h->exe);
 	fprintf(f, ", pid %u)\n", h->pid);
@@ -414,7 +417,7 @@ static void put_program(FILE *f, const char *label, const stackkey_trace *t)
 /* One line of what changed in an entry: "leaked +4.2 KiB in +1 allocation, at peak ...". */
 static void put_entry_changes(FILE *f, const entry *e)
 {
-	const stackkey_figures *a = &e->fb, *b = &e->fn;
+	const keyset_figures *a = &e->fb, *b = &e->fn;
 	char s[40];
 	int first = 1;
 	if (a->leaked_bytes != b->leaked_bytes || a->leaked_allocations != b->leaked_allocations) {
@@ -454,33 +457,33 @@ static size_t shown_count(const diff *d, size_t total)
 	return d->top && total > d->top ? d->top : total;
 }
 
-static void put_suppressed_text(FILE *f, const char *label, const stackkey_set *s)
+static void put_suppressed_text(FILE *f, const char *label, const keyset *s)
 {
-	const stackkey_figures *t = stackkey_set_totals(s);
+	const keyset_figures *t = keyset_totals(s);
 	char a[32];
 	text_format_size(a, sizeof(a), t->suppressed_bytes);
 	fprintf(f, "  %s: %s in %" PRIu64 " allocation%s from %" PRIu64 " stack%s\n", label, a,
 		t->suppressed_allocations, t->suppressed_allocations == 1 ? "" : "s",
-		stackkey_set_suppressed_stacks(s), stackkey_set_suppressed_stacks(s) == 1 ? "" : "s");
+		keyset_suppressed_stacks(s), keyset_suppressed_stacks(s) == 1 ? "" : "s");
 }
 
 static void write_text(const diff *d, FILE *f)
 {
 	figure fig[F_COUNT];
 	summary_figures(d, fig);
-	put_program(f, "base", d->base);
-	put_program(f, "new ", d->new);
+	put_program(f, "base", &d->base);
+	put_program(f, "new ", &d->new);
 	fprintf(f, "stacks matched by %s\n\n",
 		d->match == STACKKEY_MATCH_LINES ? "function, file and line" : "function names");
 	fprintf(f, "%-22s %12s %12s   %s\n", "", "base", "new", "change");
 	put_figure_rows(f, fig, 0);
 	if (d->sup) {
 		fputs("\nSuppressed leaks (not counted above)\n", f);
-		put_suppressed_text(f, "base", stackkey_trace_set(d->base));
-		put_suppressed_text(f, "new ", stackkey_trace_set(d->new));
+		put_suppressed_text(f, "base", d->base.set);
+		put_suppressed_text(f, "new ", d->new.set);
 		for (size_t i = 0; i < suppress_count(d->sup); i++) {
-			const stackkey_rule_use *ub = stackkey_set_rule_use(stackkey_trace_set(d->base), i);
-			const stackkey_rule_use *un = stackkey_set_rule_use(stackkey_trace_set(d->new), i);
+			const keyset_rule_use *ub = keyset_rule_use_at(d->base.set, i);
+			const keyset_rule_use *un = keyset_rule_use_at(d->new.set, i);
 			char a[32], b[32];
 			text_format_size(a, sizeof(a), ub->bytes);
 			text_format_size(b, sizeof(b), un->bytes);
@@ -500,7 +503,7 @@ static void write_text(const diff *d, FILE *f)
 		fprintf(f, " (%zu, largest change first)\n", d->nentries);
 	for (size_t i = 0; i < n; i++) {
 		const entry *e = &d->entries[i];
-		const stackkey_group *g = shown(e);
+		const keyset_group *g = shown(e);
 		fprintf(f, "\n  %-11s ", status_names[e->status]);
 		put_entry_changes(f, e);
 		fputc('\n', f);
@@ -523,7 +526,7 @@ static void write_text(const diff *d, FILE *f)
 		size_t k = shown_count(d, gt->nculprits);
 		for (size_t i = 0; i < k; i++) {
 			char amount[64];
-			const stackkey_group *sg = shown(gt->culprits[i].e);
+			const keyset_group *sg = shown(gt->culprits[i].e);
 			culprit_text(amount, sizeof(amount), (enum gate_id)g, gt->culprits[i].e);
 			fprintf(f, "        %s  ", amount);
 			text_write_frames_line(f, sg->frames, sg->nframes, 5);
@@ -557,8 +560,8 @@ static void write_markdown(const diff *d, FILE *f)
 	fputs("| | base | new | change |\n|:--|--:|--:|--:|\n", f);
 	put_figure_rows(f, fig, 1);
 	if (d->sup) {
-		const stackkey_figures *tb = stackkey_set_totals(stackkey_trace_set(d->base));
-		const stackkey_figures *tn = stackkey_set_totals(stackkey_trace_set(d->new));
+		const keyset_figures *tb = keyset_totals(d->base.set);
+		const keyset_figures *tn = keyset_totals(d->new.set);
 		char b[40], n[40];
 		text_format_size(b, sizeof(b), tb->suppressed_bytes);
 		text_format_size(n, sizeof(n), tn->suppressed_bytes);
@@ -583,11 +586,11 @@ static void write_markdown(const diff *d, FILE *f)
 	fputs("| | leaked | at peak | allocations | stack |\n|:--|--:|--:|--:|:--|\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const entry *e = &d->entries[i];
-		const stackkey_group *g = shown(e);
+		const keyset_group *g = shown(e);
 		char l[40], p[40], a[40];
 		text_format_size_change(l, sizeof(l), e->fb.leaked_bytes, e->fn.leaked_bytes);
 		text_format_size_change(p, sizeof(p), e->fb.peak_bytes, e->fn.peak_bytes);
-		snprintf(a, sizeof(a), "%+" PRId64, stackkey_change(e->fb.allocations, e->fn.allocations));
+		snprintf(a, sizeof(a), "%+" PRId64, limit_change(e->fb.allocations, e->fn.allocations));
 		fprintf(f, "| %s | %s | %s | %s | ", status_names[e->status], l, p, a);
 		text_write_frames_md(f, g->frames, g->nframes, 6);
 		fputs(" |\n", f);
@@ -595,6 +598,18 @@ static void write_markdown(const diff *d, FILE *f)
 }
 
 /* ---- JSON ---- */
+
+/* Writes one stack a gate blames, as an object: "key", "amount" and its "stack". */
+static void culprit_json(json_writer *w, const keyset_group *g, uint64_t amount)
+{
+	json_begin_object(w, 0);
+	json_key(w, "key");
+	json_str(w, g->key);
+	json_key(w, "amount");
+	json_uint(w, amount);
+	report_json_frames(w, g->frames, g->nframes);
+	json_end_object(w);
+}
 
 static void json_change(json_writer *w, const char *key, uint64_t b, uint64_t n)
 {
@@ -605,13 +620,13 @@ static void json_change(json_writer *w, const char *key, uint64_t b, uint64_t n)
 	json_key(w, "new");
 	json_uint(w, n);
 	json_key(w, "change");
-	json_int(w, stackkey_change(b, n));
+	json_int(w, limit_change(b, n));
 	json_end_object(w);
 }
 
-static void json_suppressed(json_writer *w, const char *key, const stackkey_set *s)
+static void json_suppressed(json_writer *w, const char *key, const keyset *s)
 {
-	const stackkey_figures *t = stackkey_set_totals(s);
+	const keyset_figures *t = keyset_totals(s);
 	json_key(w, key);
 	json_begin_object(w, 1);
 	json_key(w, "bytes");
@@ -619,11 +634,11 @@ static void json_suppressed(json_writer *w, const char *key, const stackkey_set 
 	json_key(w, "allocations");
 	json_uint(w, t->suppressed_allocations);
 	json_key(w, "stacks");
-	json_uint(w, stackkey_set_suppressed_stacks(s));
+	json_uint(w, keyset_suppressed_stacks(s));
 	json_end_object(w);
 }
 
-static void json_rule_use(json_writer *w, const char *key, const stackkey_rule_use *u)
+static void json_rule_use(json_writer *w, const char *key, const keyset_rule_use *u)
 {
 	json_key(w, key);
 	json_begin_object(w, 1);
@@ -645,10 +660,10 @@ static int write_json(const diff *d, FILE *out, int status)
 	summary_figures(d, fig);
 	json_key(w, "match");
 	json_str(w, d->match == STACKKEY_MATCH_LINES ? "lines" : "functions");
-	report_json_program(w, "base", replay_get_header(stackkey_trace_replay(d->base)),
-			       stackkey_trace_path(d->base), 0);
-	report_json_program(w, "new", replay_get_header(stackkey_trace_replay(d->new)),
-			       stackkey_trace_path(d->new), 0);
+	report_json_program(w, "base", replay_get_header(trace_replay(d->base.t)),
+			       trace_path(d->base.t), 0);
+	report_json_program(w, "new", replay_get_header(trace_replay(d->new.t)),
+			       trace_path(d->new.t), 0);
 
 	json_key(w, "summary");
 	json_begin_object(w, 0);
@@ -658,8 +673,8 @@ static int write_json(const diff *d, FILE *out, int status)
 
 	json_key(w, "suppressed");
 	json_begin_object(w, 0);
-	json_suppressed(w, "base", stackkey_trace_set(d->base));
-	json_suppressed(w, "new", stackkey_trace_set(d->new));
+	json_suppressed(w, "base", d->base.set);
+	json_suppressed(w, "new", d->new.set);
 	json_key(w, "rules");
 	json_begin_array(w, 0);
 	for (size_t i = 0; i < suppress_count(d->sup); i++) {
@@ -668,8 +683,8 @@ static int write_json(const diff *d, FILE *out, int status)
 		json_str(w, suppress_pattern(d->sup, i));
 		json_key(w, "line");
 		json_uint(w, suppress_line(d->sup, i));
-		json_rule_use(w, "base", stackkey_set_rule_use(stackkey_trace_set(d->base), i));
-		json_rule_use(w, "new", stackkey_set_rule_use(stackkey_trace_set(d->new), i));
+		json_rule_use(w, "base", keyset_rule_use_at(d->base.set, i));
+		json_rule_use(w, "new", keyset_rule_use_at(d->new.set, i));
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -681,7 +696,7 @@ static int write_json(const diff *d, FILE *out, int status)
 	json_begin_array(w, 0);
 	for (size_t i = 0; i < shown_count(d, d->nentries); i++) {
 		const entry *e = &d->entries[i];
-		const stackkey_group *g = shown(e);
+		const keyset_group *g = shown(e);
 		json_begin_object(w, 0);
 		json_key(w, "status");
 		json_str(w, status_names[e->status]);
@@ -723,11 +738,11 @@ static int write_json(const diff *d, FILE *out, int status)
 		if (g == G_NEW_LEAKS)
 			json_uint(w, gt->cur);
 		else if (gt->limit.percent)
-			json_double(w, gt->base ? 100.0 * (double)stackkey_change(gt->base, gt->cur) /
+			json_double(w, gt->base ? 100.0 * (double)limit_change(gt->base, gt->cur) /
 							(double)gt->base
 					      : (gt->cur ? INFINITY : 0.0));
 		else
-			json_int(w, stackkey_change(gt->base, gt->cur));
+			json_int(w, limit_change(gt->base, gt->cur));
 		json_key(w, "base");
 		json_uint(w, gt->base);
 		json_key(w, "new");
@@ -738,7 +753,7 @@ static int write_json(const diff *d, FILE *out, int status)
 		json_begin_array(w, 0);
 		for (size_t i = 0; gt->crossed && i < shown_count(d, gt->nculprits); i++) {
 			const entry *e = gt->culprits[i].e;
-			stackkey_write_culprit_json(w, shown(e),
+			culprit_json(w, shown(e),
 					      g == G_NEW_LEAKS ? e->fn.leaked_bytes
 							       : culprit_amount((enum gate_id)g, e));
 		}
@@ -829,7 +844,7 @@ int cmd_diff(int argc, char **argv)
 		case OPT_LEAK_INC:
 			gt = &d.gates[G_LEAK_INC];
 			sizes = 1;
-			if (stackkey_parse_size(optarg, &gt->limit.amount))
+			if (limit_parse_size(optarg, &gt->limit.amount))
 				return cli_usage_error("invalid size for --max-leak-increase: '%s'",
 						       optarg);
 			gt->on = 1;
@@ -841,7 +856,7 @@ int cmd_diff(int argc, char **argv)
 		case OPT_ALLOCS_INC:
 			if (!gt)
 				gt = &d.gates[G_ALLOCS_INC];
-			if (stackkey_parse_limit(optarg, sizes, &gt->limit))
+			if (limit_parse(optarg, sizes, &gt->limit))
 				return cli_usage_error("invalid limit for --%s: '%s' (N%% or %s)",
 						       gate_info[gt - d.gates].name, optarg,
 						       sizes ? "BYTES" : "COUNT");
@@ -863,12 +878,12 @@ int cmd_diff(int argc, char **argv)
 	int status = CLI_EXIT_ERROR;
 	suppress_list *sup = NULL;
 	rc = 0;
-	if (o.sup_path && (rc = stackkey_load_suppressions(o.sup_path, &sup)))
-		goto out;
+	if (o.sup_path && suppress_load_file(&sup, o.sup_path, &cli_log))
+		goto out; /* said */
 	d.sup = sup;
-	if ((rc = stackkey_trace_load(&d.base, argv[optind], d.match, sup)))
+	if ((rc = cli_keyed_load(&d.base, argv[optind], d.match, sup)))
 		goto out;
-	if ((rc = stackkey_trace_load(&d.new, argv[optind + 1], d.match, sup)))
+	if ((rc = cli_keyed_load(&d.new, argv[optind + 1], d.match, sup)))
 		goto out;
 	if ((rc = build_entries(&d)) || (rc = eval_gates(&d)))
 		goto out;
@@ -883,15 +898,15 @@ int cmd_diff(int argc, char **argv)
 	if (cli_finish_output("diff", jrc))
 		status = CLI_EXIT_ERROR;
 out:
-	if (rc == STACKKEY_ENOMEM)
-		cli_error("%s", stackkey_strerror(rc));
+	if (rc == KEYSET_ENOMEM)
+		cli_error("%s", keyset_strerror(rc));
 	if (rc)
 		status = CLI_EXIT_ERROR;
 	for (int g = 0; g < G_COUNT; g++)
 		free(d.gates[g].culprits);
 	free(d.entries);
-	stackkey_trace_free(d.new);
-	stackkey_trace_free(d.base);
+	cli_keyed_release(&d.new);
+	cli_keyed_release(&d.base);
 	suppress_free(sup);
 	return status;
 }

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "replay.h"
 #include "text.h"
+#include "trace.h"
 
 /* Strings of the dump: \" \\ \n \t \r, every other byte outside 0x20-0x7e as \xHH. */
 static const text_style dump_style = {
@@ -159,7 +160,7 @@ static int put_record(FILE *f, tf_record *rec)
 static int dump_file_order(const char *path)
 {
 	tf_reader *r;
-	if (cli_open_trace(path, &r))
+	if (trace_open(&r, path, &cli_log))
 		return CLI_EXIT_ERROR;
 	tf_record *rec = malloc(sizeof(*rec));
 	if (!rec) {
@@ -232,10 +233,13 @@ static void merged_event(void *ctx, const replay_event *ev)
 /* Merged order: the events as the replay processes them. */
 static int dump_merged(const char *path)
 {
-	replay_ctx *rp;
+	trace *t;
+	if (trace_create(&t, path, &cli_log))
+		return CLI_EXIT_ERROR;
 	replay_observer obs = {merged_event, NULL, stdout};
-	int status = cli_replay_new(&rp, path, &obs);
-	replay_free(rp);
+	trace_set_observer(t, &obs);
+	int status = trace_run(t, &cli_log) ? CLI_EXIT_ERROR : 0;
+	trace_free(t);
 	return status;
 }
 

@@ -215,6 +215,19 @@ int suppress_load(suppress_list **out, const char *path, unsigned *errline)
 	return rc;
 }
 
+int suppress_load_file(suppress_list **out, const char *path, const util_log *log)
+{
+	unsigned line;
+	int rc = suppress_load(out, path, &line);
+	if (rc == SUPPRESS_EIO)
+		util_say(log, "cannot read suppressions '%s': %s", path, strerror(errno));
+	else if (rc == SUPPRESS_ENOMEM)
+		util_say(log, "%s", suppress_strerror(rc));
+	else if (rc)
+		util_say(log, "%s:%u: %s", path, line, suppress_strerror(rc));
+	return rc;
+}
+
 void suppress_free(suppress_list *l)
 {
 	if (!l)

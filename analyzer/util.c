@@ -4,6 +4,7 @@
  */
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +182,25 @@ const char *util_base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return s && s[1] ? s + 1 : path;
+}
+
+void util_say(const util_log *log, const char *fmt, ...)
+{
+	if (!log || !log->say)
+		return;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	char *big = NULL;
+	if (n >= (int)sizeof(buf) && (big = malloc((size_t)n + 1)) != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	log->say(log->ctx, big ? big : buf);
+	free(big);
 }
 
 size_t util_shown(size_t total, unsigned top) { return top && total > top ? top : total; }

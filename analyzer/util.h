@@ -9,6 +9,7 @@
 #ifndef LEAKREC_UTIL_H
 #define LEAKREC_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +64,19 @@ int util_pairmap_put(util_pairmap *m, uint64_t a, uint64_t b, void *val);
 /* Returns the part of path after its last '/' (borrowed from path); the whole path when it has
  * no '/' or ends in one. */
 const char *util_base_name(const char *path);
+
+/* Where library code says what went wrong: one line of text per problem, without the tool's
+ * name or a newline (the commands print "leakanalyze: LINE").  say may be NULL: dropped. */
+typedef struct util_log {
+	void (*say)(void *ctx, const char *line);
+	void *ctx;
+} util_log;
+
+/* Formats a line and hands it to log (which may be NULL). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void util_say(const util_log *log, const char *fmt, ...);
 
 /* Returns how many of total items a list of at most top items (0: no limit) shows. */
 size_t util_shown(size_t total, unsigned top);
