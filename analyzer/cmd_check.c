@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "gate.h"
 #include "json.h"
 #include "keyset.h"
 #include "limit.h"
@@ -26,20 +27,10 @@ enum { OPT_MAX_LEAKED = CLI_OPT_OWN, OPT_MAX_PEAK };
 
 enum gate_id { G_LEAKED, G_PEAK, G_COUNT };
 
-static const struct {
-	const char *name, *what;
-} gate_info[G_COUNT] = {
-	{"max-leaked", "leaked"},
-	{"max-peak", "peak heap"},
+static const gate_spec gate_specs[G_COUNT] = {
+	{"max-leaked", "leaked", "bytes", GATE_TOTAL, 1},
+	{"max-peak", "peak heap", "bytes", GATE_TOTAL, 1},
 };
-
-typedef struct gate {
-	int on;
-	uint64_t limit, value;
-	int crossed;
-	const keyset_group **culprits; /* largest first */
-	size_t nculprits;
-} gate;
 
 typedef struct check {
 	cli_keyed k;
@@ -48,7 +39,6 @@ typedef struct check {
 	const keyset_group **leaks; /* groups holding leaked bytes, largest first */
 	size_t nleaks;
 	gate gates[G_COUNT];
-	int crossed, ngates;
 } check;
 
 static int cmp_leaked(const void *pa, const void *pb)
@@ -61,78 +51,44 @@ static int cmp_leaked(const void *pa, const void *pb)
 	return strcmp(a->key, b->key);
 }
 
-static int cmp_peak(const void *pa, const void *pb)
+/* Collects the groups with a non-zero leaked figure, largest first, into c->leaks. */
+static int collect_leaks(check *c)
 {
-	const keyset_group *a = *(const keyset_group *const *)pa, *b = *(const keyset_group *const *)pb;
-	if (a->fig.peak_bytes != b->fig.peak_bytes)
-		return a->fig.peak_bytes > b->fig.peak_bytes ? -1 : 1;
-	return strcmp(a->key, b->key);
-}
-
-/* Collects the groups with a non-zero leaked (peak) figure, sorted; *out is malloc'ed. */
-static int collect(const keyset *s, int peak, const keyset_group ***out, size_t *n)
-{
+	const keyset *s = c->k.set;
 	size_t cnt = keyset_count(s);
-	*n = 0;
-	*out = malloc((cnt ? cnt : 1) * sizeof(**out));
-	if (!*out)
+	c->nleaks = 0;
+	c->leaks = malloc((cnt ? cnt : 1) * sizeof(*c->leaks));
+	if (!c->leaks)
 		return KEYSET_ENOMEM;
 	for (size_t i = 0; i < cnt; i++) {
 		const keyset_group *g = keyset_at(s, i);
-		if (peak ? g->fig.peak_bytes != 0
-			 : (g->fig.leaked_bytes != 0 || g->fig.leaked_allocations != 0))
-			(*out)[(*n)++] = g;
+		if (g->fig.leaked_bytes != 0 || g->fig.leaked_allocations != 0)
+			c->leaks[c->nleaks++] = g;
 	}
-	qsort(*out, *n, sizeof(**out), peak ? cmp_peak : cmp_leaked);
+	qsort(c->leaks, c->nleaks, sizeof(*c->leaks), cmp_leaked);
 	return 0;
 }
 
+/* The leaks and the gates: the leaking stacks blame the leaked bytes, the stacks live at the
+ * peak the peak heap. */
 static int evaluate(check *c)
 {
 	const keyset *s = c->k.set;
-	const replay_summary *sum = replay_get_summary(trace_replay(c->k.t));
-	if (collect(s, 0, &c->leaks, &c->nleaks))
-		return KEYSET_ENOMEM;
 	gate *gl = &c->gates[G_LEAKED], *gp = &c->gates[G_PEAK];
-	gl->value = keyset_totals(s)->leaked_bytes;
-	gp->value = sum->peak_heap_bytes;
-	for (int g = 0; g < G_COUNT; g++) {
-		gate *gt = &c->gates[g];
-		if (!gt->on)
-			continue;
-		c->ngates++;
-		gt->crossed = gt->value > gt->limit;
-		c->crossed += gt->crossed;
-		if (gt->crossed && collect(s, g == G_PEAK, &gt->culprits, &gt->nculprits))
+	if (collect_leaks(c))
+		return KEYSET_ENOMEM;
+	for (size_t i = 0; gl->on && i < c->nleaks; i++)
+		if (gate_add_culprit(gl, c->leaks[i], c->leaks[i]->fig.leaked_bytes, 0))
+			return KEYSET_ENOMEM;
+	for (size_t i = 0; gp->on && i < keyset_count(s); i++) {
+		const keyset_group *g = keyset_at(s, i);
+		if (g->fig.peak_bytes && gate_add_culprit(gp, g, g->fig.peak_bytes, g->fig.peak_bytes))
 			return KEYSET_ENOMEM;
 	}
+	gate_sort_culprits(gp);
+	gate_decide(gl, 0, keyset_totals(s)->leaked_bytes);
+	gate_decide(gp, 0, replay_get_summary(trace_replay(c->k.t))->peak_heap_bytes);
 	return 0;
-}
-
-static size_t shown_count(const check *c, size_t total)
-{
-	return c->top && total > c->top ? c->top : total;
-}
-
-static uint64_t culprit_amount(enum gate_id g, const keyset_group *sg)
-{
-	return g == G_PEAK ? sg->fig.peak_bytes : sg->fig.leaked_bytes;
-}
-
-static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
-
-/* A gate's line: its limit, its value and whether it was crossed, as text or a markdown row. */
-static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
-{
-	char lim[32], val[32];
-	text_format_size(lim, sizeof(lim), gt->limit);
-	text_format_size(val, sizeof(val), gt->value);
-	if (markdown)
-		fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
-			gt->crossed ? "❌ crossed" : "✅ ok");
-	else
-		fprintf(f, "  %s  --%s %s: %s: %s\n", gt->crossed ? "FAIL" : "pass",
-			gate_info[g].name, lim, gate_info[g].what, val);
 }
 
 /* ---- text ---- */
@@ -154,7 +110,7 @@ static void write_text(const check *c, FILE *f)
 	fprintf(f, "peak heap     %s\n", a);
 	text_format_size(a, sizeof(a), t->leaked_bytes);
 	fprintf(f, "leaked        %s in %" PRIu64 " allocation%s\n", a, t->leaked_allocations,
-		plural(t->leaked_allocations));
+		text_plural(t->leaked_allocations));
 	text_format_size(a, sizeof(a), t->runtime_bytes);
 	fprintf(f, "runtime-owned %s (not counted as leaked)\n", a);
 	text_format_size(a, sizeof(a), sum->allocated_bytes);
@@ -163,55 +119,35 @@ static void write_text(const check *c, FILE *f)
 		text_format_size(a, sizeof(a), t->suppressed_bytes);
 		fprintf(f, "suppressed    %s in %" PRIu64 " allocation%s from %" PRIu64
 			   " stack%s (not counted as leaked)\n",
-			a, t->suppressed_allocations, plural(t->suppressed_allocations),
-			keyset_suppressed_stacks(s), plural(keyset_suppressed_stacks(s)));
+			a, t->suppressed_allocations, text_plural(t->suppressed_allocations),
+			keyset_suppressed_stacks(s), text_plural(keyset_suppressed_stacks(s)));
 		for (size_t i = 0; i < suppress_count(c->sup); i++) {
 			const keyset_rule_use *u = keyset_rule_use_at(s, i);
 			text_format_size(a, sizeof(a), u->bytes);
 			fputs("  leak:", f);
 			text_put(f, suppress_pattern(c->sup, i));
 			fprintf(f, "  (line %u): %s in %" PRIu64 " allocation%s\n",
-				suppress_line(c->sup, i), a, u->allocations, plural(u->allocations));
+				suppress_line(c->sup, i), a, u->allocations, text_plural(u->allocations));
 		}
 	}
 
-	size_t n = shown_count(c, c->nleaks);
+	size_t n = util_shown(c->nleaks, c->top);
 	fputs("\nLeaks", f);
 	if (c->nleaks == 0)
 		fputs(": none\n", f);
 	else if (n < c->nleaks)
 		fprintf(f, " (top %zu of %zu stacks)\n", n, c->nleaks);
 	else
-		fprintf(f, " (%zu stack%s)\n", c->nleaks, plural(c->nleaks));
+		fprintf(f, " (%zu stack%s)\n", c->nleaks, text_plural(c->nleaks));
 	for (size_t i = 0; i < n; i++) {
 		const keyset_group *g = c->leaks[i];
 		text_format_size(a, sizeof(a), g->fig.leaked_bytes);
 		fprintf(f, "\n  %s in %" PRIu64 " allocation%s\n", a, g->fig.leaked_allocations,
-			plural(g->fig.leaked_allocations));
+			text_plural(g->fig.leaked_allocations));
 		text_write_frames(f, g->frames, g->nframes, "      ", 0);
 	}
 
-	if (!c->ngates)
-		return;
-	fputs("\nGates\n", f);
-	for (int g = 0; g < G_COUNT; g++) {
-		const gate *gt = &c->gates[g];
-		if (!gt->on)
-			continue;
-		put_gate_row(f, (enum gate_id)g, gt, 0);
-		size_t k = shown_count(c, gt->nculprits);
-		for (size_t i = 0; i < k; i++) {
-			const keyset_group *sg = gt->culprits[i];
-			text_format_size(a, sizeof(a), culprit_amount((enum gate_id)g, sg));
-			fprintf(f, "        %s  ", a);
-			text_write_frames_line(f, sg->frames, sg->nframes, 5);
-			fputc('\n', f);
-		}
-		if (k < gt->nculprits)
-			fprintf(f, "        (%zu more)\n", gt->nculprits - k);
-	}
-	fprintf(f, "\nresult: %s (%d of %d gate%s crossed)\n", c->crossed ? "FAIL" : "pass",
-		c->crossed, c->ngates, plural((uint64_t)c->ngates));
+	gate_write_text(f, c->gates, G_COUNT, c->top);
 }
 
 /* ---- markdown ---- */
@@ -223,20 +159,13 @@ static void write_markdown(const check *c, FILE *f)
 	const replay_summary *sum = replay_get_summary(trace_replay(c->k.t));
 	char a[32];
 
-	fputs("### leakrec: heap check", f);
-	if (c->ngates && c->crossed)
-		fprintf(f, " — ❌ %d of %d gate%s crossed\n\n", c->crossed, c->ngates,
-			plural((uint64_t)c->ngates));
-	else if (c->ngates)
-		fputs(" — ✅ no gate crossed\n\n", f);
-	else
-		fputs("\n\n", f);
+	gate_write_md_title(f, "leakrec: heap check", c->gates, G_COUNT);
 	fputs("| | |\n|:--|--:|\n", f);
 	text_format_size(a, sizeof(a), sum->peak_heap_bytes);
 	fprintf(f, "| peak heap | %s |\n", a);
 	text_format_size(a, sizeof(a), t->leaked_bytes);
 	fprintf(f, "| leaked | %s in %" PRIu64 " allocation%s |\n", a, t->leaked_allocations,
-		plural(t->leaked_allocations));
+		text_plural(t->leaked_allocations));
 	text_format_size(a, sizeof(a), t->runtime_bytes);
 	fprintf(f, "| runtime-owned | %s |\n", a);
 	fprintf(f, "| allocations | %" PRIu64 " |\n", sum->allocations);
@@ -244,21 +173,15 @@ static void write_markdown(const check *c, FILE *f)
 		text_format_size(a, sizeof(a), t->suppressed_bytes);
 		fprintf(f, "| suppressed leaks | %s in %" PRIu64 " allocation%s from %" PRIu64
 			   " stack%s |\n",
-			a, t->suppressed_allocations, plural(t->suppressed_allocations),
-			keyset_suppressed_stacks(s), plural(keyset_suppressed_stacks(s)));
+			a, t->suppressed_allocations, text_plural(t->suppressed_allocations),
+			keyset_suppressed_stacks(s), text_plural(keyset_suppressed_stacks(s)));
 	}
-	if (c->ngates) {
-		fputs("\n| gate | limit | value | result |\n|:--|--:|--:|:--|\n", f);
-		for (int g = 0; g < G_COUNT; g++) {
-			if (c->gates[g].on)
-				put_gate_row(f, (enum gate_id)g, &c->gates[g], 1);
-		}
-	}
+	gate_write_md_table(f, c->gates, G_COUNT);
 	if (c->nleaks == 0) {
 		fputs("\nNo leaks.\n", f);
 		return;
 	}
-	size_t n = shown_count(c, c->nleaks);
+	size_t n = util_shown(c->nleaks, c->top);
 	fprintf(f, "\n#### Leaks (%zu of %zu stacks)\n\n", n, c->nleaks);
 	fputs("| leaked | allocations | stack |\n|--:|--:|:--|\n", f);
 	for (size_t i = 0; i < n; i++) {
@@ -271,18 +194,6 @@ static void write_markdown(const check *c, FILE *f)
 }
 
 /* ---- JSON ---- */
-
-/* Writes one stack a gate blames, as an object: "key", "amount" and its "stack". */
-static void culprit_json(json_writer *w, const keyset_group *g, uint64_t amount)
-{
-	json_begin_object(w, 0);
-	json_key(w, "key");
-	json_str(w, g->key);
-	json_key(w, "amount");
-	json_uint(w, amount);
-	report_json_frames(w, g->frames, g->nframes);
-	json_end_object(w);
-}
 
 static void json_use(json_writer *w, uint64_t bytes, uint64_t allocs, uint64_t stacks)
 {
@@ -346,7 +257,7 @@ static int write_json(const check *c, FILE *out, int status)
 
 	json_key(w, "leaks");
 	json_begin_array(w, 0);
-	for (size_t i = 0; i < shown_count(c, c->nleaks); i++) {
+	for (size_t i = 0; i < util_shown(c->nleaks, c->top); i++) {
 		const keyset_group *g = c->leaks[i];
 		json_begin_object(w, 0);
 		json_key(w, "bytes");
@@ -360,32 +271,7 @@ static int write_json(const check *c, FILE *out, int status)
 	}
 	json_end_array(w);
 
-	json_key(w, "gates");
-	json_begin_array(w, 0);
-	for (int g = 0; g < G_COUNT; g++) {
-		const gate *gt = &c->gates[g];
-		if (!gt->on)
-			continue;
-		json_begin_object(w, 0);
-		json_key(w, "name");
-		json_str(w, gate_info[g].name);
-		json_key(w, "unit");
-		json_str(w, "bytes");
-		json_key(w, "limit");
-		json_uint(w, gt->limit);
-		json_key(w, "value");
-		json_uint(w, gt->value);
-		json_key(w, "crossed");
-		json_bool(w, gt->crossed);
-		json_key(w, "stacks");
-		json_begin_array(w, 0);
-		for (size_t i = 0; i < shown_count(c, gt->nculprits); i++)
-			culprit_json(w, gt->culprits[i],
-					      culprit_amount((enum gate_id)g, gt->culprits[i]));
-		json_end_array(w);
-		json_end_object(w);
-	}
-	json_end_array(w);
+	gate_write_json(w, c->gates, G_COUNT, c->top);
 	return report_json_end_command(w, status);
 }
 
@@ -430,6 +316,8 @@ int cmd_check(int argc, char **argv)
 	};
 	check c;
 	memset(&c, 0, sizeof(c));
+	for (int g = 0; g < G_COUNT; g++)
+		c.gates[g].spec = &gate_specs[g];
 	cli_gate_opts o = {10, 0, 0, NULL};
 	int opt, rc;
 	opterr = 0;
@@ -440,9 +328,9 @@ int cmd_check(int argc, char **argv)
 		case OPT_MAX_LEAKED:
 		case OPT_MAX_PEAK:
 			gt = &c.gates[opt == OPT_MAX_LEAKED ? G_LEAKED : G_PEAK];
-			if (limit_parse_size(optarg, &gt->limit))
-				return cli_usage_error("invalid size for --%s: '%s'",
-						       gate_info[gt - c.gates].name, optarg);
+			if (limit_parse_size(optarg, &gt->lim.amount))
+				return cli_usage_error("invalid size for --%s: '%s'", gt->spec->name,
+						       optarg);
 			gt->on = 1;
 			break;
 		default:
@@ -466,7 +354,7 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	if ((rc = evaluate(&c)))
 		goto out;
-	status = c.crossed ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
+	status = gate_count_crossed(c.gates, G_COUNT) ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
 	int jrc = 0;
 	if (o.json)
 		jrc = write_json(&c, stdout, status);
@@ -482,7 +370,7 @@ out:
 	if (rc)
 		status = CLI_EXIT_ERROR;
 	for (int g = 0; g < G_COUNT; g++)
-		free(c.gates[g].culprits);
+		gate_release(&c.gates[g]);
 	free(c.leaks);
 	cli_keyed_release(&c.k);
 	suppress_free(sup);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "gate.h"
 #include "json.h"
 #include "keyset.h"
 #include "limit.h"
@@ -43,32 +44,14 @@ typedef struct entry {
 	uint64_t sort[4];      /* magnitudes, compared in order */
 } entry;
 
-/* A stack responsible for a gate's figure, and what it adds to it. */
-struct culprit {
-	const entry *e;
-	uint64_t amount;
-};
-
 /* The gates, in the order they are reported. */
 enum gate_id { G_NEW_LEAKS, G_LEAK_INC, G_PEAK_INC, G_ALLOCS_INC, G_COUNT };
 
-typedef struct gate {
-	int on;
-	limit limit;
-	int crossed;
-	uint64_t base, cur;   /* the figure compared (G_NEW_LEAKS: cur = number of keys) */
-	struct culprit *culprits; /* the stacks responsible, largest first */
-	size_t nculprits;
-} gate;
-
-static const struct {
-	const char *name, *unit, *what;
-	int sizes;
-} gate_info[G_COUNT] = {
-	{"fail-on-new-leaks", "stacks", "new leaking stacks", 0},
-	{"max-leak-increase", "bytes", "leaked bytes", 1},
-	{"max-peak-increase", "bytes", "peak heap", 1},
-	{"max-allocations-increase", "allocations", "allocations", 0},
+static const gate_spec gate_specs[G_COUNT] = {
+	{"fail-on-new-leaks", "new leaking stacks", "stacks", GATE_ANY, 0},
+	{"max-leak-increase", "leaked bytes", "bytes", GATE_INCREASE, 1},
+	{"max-peak-increase", "peak heap", "bytes", GATE_INCREASE, 1},
+	{"max-allocations-increase", "allocations", "allocations", GATE_INCREASE, 0},
 };
 
 typedef struct diff {
@@ -79,7 +62,6 @@ typedef struct diff {
 	entry *entries;
 	size_t nentries;
 	gate gates[G_COUNT];
-	int crossed; /* gates crossed */
 } diff;
 
 /* ---- the summary figures ---- */
@@ -237,106 +219,28 @@ static uint64_t culprit_amount(enum gate_id g, const entry *e)
 	return 0;
 }
 
-static int cmp_culprits(const void *pa, const void *pb)
-{
-	const struct culprit *a = pa, *b = pb;
-	if (a->amount != b->amount)
-		return a->amount > b->amount ? -1 : 1;
-	return strcmp(entry_key(a->e), entry_key(b->e));
-}
-
 static int eval_gates(diff *d)
 {
 	figure f[F_COUNT];
 	summary_figures(d, f);
+	/* the figure each gate compares */
+	static const int fig_of[G_COUNT] = {-1, F_LEAKED, F_PEAK, F_ALLOCS};
 	for (int g = 0; g < G_COUNT; g++) {
 		gate *gt = &d->gates[g];
 		if (!gt->on)
 			continue;
-		gt->culprits = malloc((d->nentries ? d->nentries : 1) * sizeof(struct culprit));
-		if (!gt->culprits)
-			return KEYSET_ENOMEM;
 		for (size_t i = 0; i < d->nentries; i++) {
-			uint64_t v = culprit_amount((enum gate_id)g, &d->entries[i]);
-			if (v)
-				gt->culprits[gt->nculprits++] = (struct culprit){&d->entries[i], v};
+			const entry *e = &d->entries[i];
+			uint64_t v = culprit_amount((enum gate_id)g, e);
+			/* a new leak is blamed for its leaked bytes (maybe 0: zero-size blocks) */
+			if (v && gate_add_culprit(gt, shown(e), g == G_NEW_LEAKS ? e->fn.leaked_bytes : v, v))
+				return KEYSET_ENOMEM;
 		}
-		qsort(gt->culprits, gt->nculprits, sizeof(struct culprit), cmp_culprits);
-		switch ((enum gate_id)g) {
-		case G_NEW_LEAKS:
-			gt->base = 0;
-			gt->cur = gt->nculprits;
-			gt->crossed = gt->nculprits > 0;
-			break;
-		case G_LEAK_INC:
-			gt->base = f[F_LEAKED].b;
-			gt->cur = f[F_LEAKED].n;
-			break;
-		case G_PEAK_INC:
-			gt->base = f[F_PEAK].b;
-			gt->cur = f[F_PEAK].n;
-			break;
-		case G_ALLOCS_INC:
-			gt->base = f[F_ALLOCS].b;
-			gt->cur = f[F_ALLOCS].n;
-			break;
-		case G_COUNT:
-			break;
-		}
-		if (g != G_NEW_LEAKS)
-			gt->crossed = limit_crossed(&gt->limit, gt->base, gt->cur);
-		d->crossed += gt->crossed;
+		gate_sort_culprits(gt);
+		int k = fig_of[g];
+		gate_decide(gt, k < 0 ? 0 : f[k].b, k < 0 ? 0 : f[k].n);
 	}
 	return 0;
-}
-
-/* The gate's figure for people: "+4.2 KiB (+3.1%)", "+12 (+0.5%)", "1 stack". */
-static void gate_value_text(char *buf, size_t n, enum gate_id g, const gate *gt)
-{
-	char a[40], pct[32] = "";
-	if (g == G_NEW_LEAKS) {
-		snprintf(buf, n, "%" PRIu64, gt->cur);
-		return;
-	}
-	if (gate_info[g].sizes)
-		text_format_size_change(a, sizeof(a), gt->base, gt->cur);
-	else if (gt->base == gt->cur)
-		snprintf(a, sizeof(a), "0");
-	else
-		snprintf(a, sizeof(a), "%+" PRId64, limit_change(gt->base, gt->cur));
-	if (gt->base && gt->base != gt->cur)
-		snprintf(pct, sizeof(pct), " (%+.1f%%)",
-			 100.0 * (double)limit_change(gt->base, gt->cur) / (double)gt->base);
-	snprintf(buf, n, "%s%s", a, pct);
-}
-
-static void gate_limit_text(char *buf, size_t n, enum gate_id g, const gate *gt)
-{
-	if (g == G_NEW_LEAKS)
-		snprintf(buf, n, "none");
-	else
-		limit_format(buf, n, &gt->limit, gate_info[g].sizes);
-}
-
-/* The amount an entry adds to gate g, for people. */
-static void culprit_text(char *buf, size_t n, enum gate_id g, const entry *e)
-{
-	uint64_t v = culprit_amount(g, e);
-	char a[32];
-	switch (g) {
-	case G_NEW_LEAKS:
-		text_format_size(a, sizeof(a), e->fn.leaked_bytes);
-		snprintf(buf, n, "%s in %" PRIu64 " allocation%s", a, e->fn.leaked_allocations,
-			 e->fn.leaked_allocations == 1 ? "" : "s");
-		break;
-	case G_LEAK_INC:
-	case G_PEAK_INC:
-		text_format_size_change(buf, n, 0, v);
-		break;
-	default:
-		snprintf(buf, n, "+%" PRIu64, v);
-		break;
-	}
 }
 
 /* ---- text ---- */
@@ -346,22 +250,7 @@ static void put_count_change(FILE *f, uint64_t b, uint64_t n)
 	if (n == b)
 		fputs("0", f);
 	else
-		fprintf(f, "%+" PRId64, limit_change(b, n));
-}
-
-static void put_change_cell(char *buf, size_t n, const figure *f)
-{
-	char a[40];
-	if (f->bytes)
-		text_format_size_change(a, sizeof(a), f->b, f->n);
-	else if (f->b == f->n)
-		snprintf(a, sizeof(a), "0");
-	else
-		snprintf(a, sizeof(a), "%+" PRId64, limit_change(f->b, f->n));
-	if (f->b && f->b != f->n)
-		snprintf(buf, n, "%s (%+.1f%%)", a, 100.0 * (double)limit_change(f->b, f->n) / (double)f->b);
-	else
-		snprintf(buf, n, "%s", a);
+		fprintf(f, "%+" PRId64, util_change(b, n));
 }
 
 static void put_value_cell(char *buf, size_t n, const figure *f, uint64_t v)
@@ -379,29 +268,12 @@ static void put_figure_rows(FILE *f, const figure *fig, int markdown)
 		char b[40], n[40], c[64];
 		put_value_cell(b, sizeof(b), &fig[i], fig[i].b);
 		put_value_cell(n, sizeof(n), &fig[i], fig[i].n);
-		put_change_cell(c, sizeof(c), &fig[i]);
+		text_format_change(c, sizeof(c), fig[i].b, fig[i].n, fig[i].bytes);
 		if (markdown)
 			fprintf(f, "| %s | %s | %s | %s |\n", fig[i].label, b, n, c);
 		else
 			fprintf(f, "%-22s %12s %12s   %s\n", fig[i].label, b, n, c);
 	}
-}
-
-/* A gate's line: its limit, its value and whether it was crossed, as text or a markdown row. */
-static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
-{
-	char lim[48], val[96];
-	gate_limit_text(lim, sizeof(lim), g, gt);
-	gate_value_text(val, sizeof(val), g, gt);
-	if (markdown) {
-		fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
-			gt->crossed ? "❌ crossed" : "✅ ok");
-		return;
-	}
-	fprintf(f, "  %s  --%s", gt->crossed ? "FAIL" : "pass", gate_info[g].name);
-	if (g != G_NEW_LEAKS)
-		fprintf(f, " %s", lim);
-	fprintf(f, ": %s: %s\n", gate_info[g].what, val);
 }
 
 static void put_program(FILE *f, const char *label, const cli_keyed *k)
@@ -452,11 +324,6 @@ static void put_entry_changes(FILE *f, const entry *e)
 	}
 }
 
-static size_t shown_count(const diff *d, size_t total)
-{
-	return d->top && total > d->top ? d->top : total;
-}
-
 static void put_suppressed_text(FILE *f, const char *label, const keyset *s)
 {
 	const keyset_figures *t = keyset_totals(s);
@@ -493,7 +360,7 @@ static void write_text(const diff *d, FILE *f)
 		}
 	}
 
-	size_t n = shown_count(d, d->nentries);
+	size_t n = util_shown(d->nentries, d->top);
 	fputs("\nChanged stacks", f);
 	if (d->nentries == 0)
 		fputs(": none\n", f);
@@ -510,33 +377,7 @@ static void write_text(const diff *d, FILE *f)
 		text_write_frames(f, g->frames, g->nframes, "      ", 0);
 	}
 
-	int ngates = 0;
-	for (int g = 0; g < G_COUNT; g++)
-		ngates += d->gates[g].on;
-	if (!ngates)
-		return;
-	fputs("\nGates\n", f);
-	for (int g = 0; g < G_COUNT; g++) {
-		const gate *gt = &d->gates[g];
-		if (!gt->on)
-			continue;
-		put_gate_row(f, (enum gate_id)g, gt, 0);
-		if (!gt->crossed)
-			continue;
-		size_t k = shown_count(d, gt->nculprits);
-		for (size_t i = 0; i < k; i++) {
-			char amount[64];
-			const keyset_group *sg = shown(gt->culprits[i].e);
-			culprit_text(amount, sizeof(amount), (enum gate_id)g, gt->culprits[i].e);
-			fprintf(f, "        %s  ", amount);
-			text_write_frames_line(f, sg->frames, sg->nframes, 5);
-			fputc('\n', f);
-		}
-		if (k < gt->nculprits)
-			fprintf(f, "        (%zu more)\n", gt->nculprits - k);
-	}
-	fprintf(f, "\nresult: %s (%d of %d gate%s crossed)\n", d->crossed ? "FAIL" : "pass",
-		d->crossed, ngates, ngates == 1 ? "" : "s");
+	gate_write_text(f, d->gates, G_COUNT, d->top);
 }
 
 /* ---- markdown ---- */
@@ -545,17 +386,7 @@ static void write_markdown(const diff *d, FILE *f)
 {
 	figure fig[F_COUNT];
 	summary_figures(d, fig);
-	int ngates = 0;
-	for (int g = 0; g < G_COUNT; g++)
-		ngates += d->gates[g].on;
-	fputs("### leakrec: heap diff", f);
-	if (ngates && d->crossed)
-		fprintf(f, " — ❌ %d of %d gate%s crossed\n\n", d->crossed, ngates,
-			ngates == 1 ? "" : "s");
-	else if (ngates)
-		fprintf(f, " — ✅ no gate crossed\n\n");
-	else
-		fputs("\n\n", f);
+	gate_write_md_title(f, "leakrec: heap diff", d->gates, G_COUNT);
 
 	fputs("| | base | new | change |\n|:--|--:|--:|--:|\n", f);
 	put_figure_rows(f, fig, 1);
@@ -569,15 +400,9 @@ static void write_markdown(const diff *d, FILE *f)
 			tb->suppressed_allocations, n, tn->suppressed_allocations);
 	}
 
-	if (ngates) {
-		fputs("\n| gate | limit | value | result |\n|:--|--:|--:|:--|\n", f);
-		for (int g = 0; g < G_COUNT; g++) {
-			if (d->gates[g].on)
-				put_gate_row(f, (enum gate_id)g, &d->gates[g], 1);
-		}
-	}
+	gate_write_md_table(f, d->gates, G_COUNT);
 
-	size_t n = shown_count(d, d->nentries);
+	size_t n = util_shown(d->nentries, d->top);
 	if (d->nentries == 0) {
 		fputs("\nNo stack changed.\n", f);
 		return;
@@ -590,7 +415,7 @@ static void write_markdown(const diff *d, FILE *f)
 		char l[40], p[40], a[40];
 		text_format_size_change(l, sizeof(l), e->fb.leaked_bytes, e->fn.leaked_bytes);
 		text_format_size_change(p, sizeof(p), e->fb.peak_bytes, e->fn.peak_bytes);
-		snprintf(a, sizeof(a), "%+" PRId64, limit_change(e->fb.allocations, e->fn.allocations));
+		snprintf(a, sizeof(a), "%+" PRId64, util_change(e->fb.allocations, e->fn.allocations));
 		fprintf(f, "| %s | %s | %s | %s | ", status_names[e->status], l, p, a);
 		text_write_frames_md(f, g->frames, g->nframes, 6);
 		fputs(" |\n", f);
@@ -598,18 +423,6 @@ static void write_markdown(const diff *d, FILE *f)
 }
 
 /* ---- JSON ---- */
-
-/* Writes one stack a gate blames, as an object: "key", "amount" and its "stack". */
-static void culprit_json(json_writer *w, const keyset_group *g, uint64_t amount)
-{
-	json_begin_object(w, 0);
-	json_key(w, "key");
-	json_str(w, g->key);
-	json_key(w, "amount");
-	json_uint(w, amount);
-	report_json_frames(w, g->frames, g->nframes);
-	json_end_object(w);
-}
 
 static void json_change(json_writer *w, const char *key, uint64_t b, uint64_t n)
 {
@@ -620,7 +433,7 @@ static void json_change(json_writer *w, const char *key, uint64_t b, uint64_t n)
 	json_key(w, "new");
 	json_uint(w, n);
 	json_key(w, "change");
-	json_int(w, limit_change(b, n));
+	json_int(w, util_change(b, n));
 	json_end_object(w);
 }
 
@@ -694,7 +507,7 @@ static int write_json(const diff *d, FILE *out, int status)
 	json_uint(w, d->nentries);
 	json_key(w, "stacks");
 	json_begin_array(w, 0);
-	for (size_t i = 0; i < shown_count(d, d->nentries); i++) {
+	for (size_t i = 0; i < util_shown(d->nentries, d->top); i++) {
 		const entry *e = &d->entries[i];
 		const keyset_group *g = shown(e);
 		json_begin_object(w, 0);
@@ -715,52 +528,7 @@ static int write_json(const diff *d, FILE *out, int status)
 	}
 	json_end_array(w);
 
-	json_key(w, "gates");
-	json_begin_array(w, 0);
-	for (int g = 0; g < G_COUNT; g++) {
-		const gate *gt = &d->gates[g];
-		if (!gt->on)
-			continue;
-		json_begin_object(w, 0);
-		json_key(w, "name");
-		json_str(w, gate_info[g].name);
-		json_key(w, "unit");
-		json_str(w, g == G_NEW_LEAKS ? "stacks" : gt->limit.percent ? "percent"
-									  : gate_info[g].unit);
-		json_key(w, "limit");
-		if (g == G_NEW_LEAKS)
-			json_uint(w, 0);
-		else if (gt->limit.percent)
-			json_double(w, gt->limit.value);
-		else
-			json_uint(w, gt->limit.amount);
-		json_key(w, "value");
-		if (g == G_NEW_LEAKS)
-			json_uint(w, gt->cur);
-		else if (gt->limit.percent)
-			json_double(w, gt->base ? 100.0 * (double)limit_change(gt->base, gt->cur) /
-							(double)gt->base
-					      : (gt->cur ? INFINITY : 0.0));
-		else
-			json_int(w, limit_change(gt->base, gt->cur));
-		json_key(w, "base");
-		json_uint(w, gt->base);
-		json_key(w, "new");
-		json_uint(w, gt->cur);
-		json_key(w, "crossed");
-		json_bool(w, gt->crossed);
-		json_key(w, "stacks");
-		json_begin_array(w, 0);
-		for (size_t i = 0; gt->crossed && i < shown_count(d, gt->nculprits); i++) {
-			const entry *e = gt->culprits[i].e;
-			culprit_json(w, shown(e),
-					      g == G_NEW_LEAKS ? e->fn.leaked_bytes
-							       : culprit_amount((enum gate_id)g, e));
-		}
-		json_end_array(w);
-		json_end_object(w);
-	}
-	json_end_array(w);
+	gate_write_json(w, d->gates, G_COUNT, d->top);
 	return report_json_end_command(w, status);
 }
 
@@ -820,6 +588,8 @@ int cmd_diff(int argc, char **argv)
 	};
 	diff d;
 	memset(&d, 0, sizeof(d));
+	for (int g = 0; g < G_COUNT; g++)
+		d.gates[g].spec = &gate_specs[g];
 	cli_gate_opts o = {10, 0, 0, NULL};
 	int c, rc;
 	opterr = 0;
@@ -844,7 +614,7 @@ int cmd_diff(int argc, char **argv)
 		case OPT_LEAK_INC:
 			gt = &d.gates[G_LEAK_INC];
 			sizes = 1;
-			if (limit_parse_size(optarg, &gt->limit.amount))
+			if (limit_parse_size(optarg, &gt->lim.amount))
 				return cli_usage_error("invalid size for --max-leak-increase: '%s'",
 						       optarg);
 			gt->on = 1;
@@ -856,9 +626,9 @@ int cmd_diff(int argc, char **argv)
 		case OPT_ALLOCS_INC:
 			if (!gt)
 				gt = &d.gates[G_ALLOCS_INC];
-			if (limit_parse(optarg, sizes, &gt->limit))
+			if (limit_parse(optarg, sizes, &gt->lim))
 				return cli_usage_error("invalid limit for --%s: '%s' (N%% or %s)",
-						       gate_info[gt - d.gates].name, optarg,
+						       gt->spec->name, optarg,
 						       sizes ? "BYTES" : "COUNT");
 			gt->on = 1;
 			break;
@@ -887,7 +657,7 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	if ((rc = build_entries(&d)) || (rc = eval_gates(&d)))
 		goto out;
-	status = d.crossed ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
+	status = gate_count_crossed(d.gates, G_COUNT) ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
 	int jrc = 0;
 	if (o.json)
 		jrc = write_json(&d, stdout, status);
@@ -903,7 +673,7 @@ out:
 	if (rc)
 		status = CLI_EXIT_ERROR;
 	for (int g = 0; g < G_COUNT; g++)
-		free(d.gates[g].culprits);
+		gate_release(&d.gates[g]);
 	free(d.entries);
 	cli_keyed_release(&d.new);
 	cli_keyed_release(&d.base);

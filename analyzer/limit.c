@@ -143,11 +143,3 @@ void limit_format(char *buf, size_t n, const limit *l, int sizes)
 	else
 		snprintf(buf, n, "%" PRIu64, l->amount);
 }
-
-int64_t limit_change(uint64_t base, uint64_t cur)
-{
-	if (cur >= base)
-		return cur - base > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)(cur - base);
-	return base - cur > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)(base - cur);
-}
-

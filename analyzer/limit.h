@@ -40,7 +40,4 @@ int limit_crossed(const limit *l, uint64_t base, uint64_t cur);
 /* Formats a limit for people ("10%", "1.0 MiB", "500") into buf. */
 void limit_format(char *buf, size_t n, const limit *l, int sizes);
 
-/* The difference cur - base, saturated to the int64_t range. */
-int64_t limit_change(uint64_t base, uint64_t cur);
-
 #endif

@@ -104,6 +104,21 @@ void text_format_size_change(char *buf, size_t n, uint64_t base, uint64_t cur)
 	snprintf(buf, n, "%c%s", cur > base ? '+' : '-', tmp);
 }
 
+void text_format_change(char *buf, size_t n, uint64_t base, uint64_t cur, int sizes)
+{
+	char a[40];
+	if (sizes)
+		text_format_size_change(a, sizeof(a), base, cur);
+	else if (base == cur)
+		snprintf(a, sizeof(a), "0");
+	else
+		snprintf(a, sizeof(a), "%+" PRId64, util_change(base, cur));
+	if (base && base != cur)
+		snprintf(buf, n, "%s (%+.1f%%)", a, 100.0 * (double)util_change(base, cur) / (double)base);
+	else
+		snprintf(buf, n, "%s", a);
+}
+
 void text_format_pow2(char *buf, size_t n, uint64_t v)
 {
 	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};

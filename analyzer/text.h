@@ -46,6 +46,9 @@ void text_put(FILE *f, const char *s);
 void text_format_size(char *buf, size_t n, uint64_t bytes);
 /* Formats a signed change of a byte count ("+1.5 MiB", "-512 B", "0 B") into buf. */
 void text_format_size_change(char *buf, size_t n, uint64_t base, uint64_t cur);
+/* Formats the change from base to cur of a byte count (sizes) or a count, with its percentage of
+ * a non-zero base: "+4.2 KiB (+3.1%)", "-12 (-0.5%)", "0 B", "+3" into buf. */
+void text_format_change(char *buf, size_t n, uint64_t base, uint64_t cur, int sizes);
 /* Formats a power of two exactly ("16 B", "4 KiB", "2 MiB") into buf. */
 void text_format_pow2(char *buf, size_t n, uint64_t v);
 /* Formats a duration or a moment in nanoseconds ("850 us", "12.345 ms", "3.210 s") into buf. */

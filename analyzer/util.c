@@ -203,6 +203,13 @@ void util_say(const util_log *log, const char *fmt, ...)
 	free(big);
 }
 
+int64_t util_change(uint64_t base, uint64_t cur)
+{
+	if (cur >= base)
+		return cur - base > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)(cur - base);
+	return base - cur > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)(base - cur);
+}
+
 size_t util_shown(size_t total, unsigned top) { return top && total > top ? top : total; }
 
 int util_is_ident(int c)

@@ -78,6 +78,9 @@ __attribute__((format(printf, 2, 3)))
 #endif
 void util_say(const util_log *log, const char *fmt, ...);
 
+/* The difference cur - base, saturated to the int64_t range. */
+int64_t util_change(uint64_t base, uint64_t cur);
+
 /* Returns how many of total items a list of at most top items (0: no limit) shows. */
 size_t util_shown(size_t total, unsigned top);
 

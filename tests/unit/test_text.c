@@ -1,8 +1,9 @@
 /*
  * test_text: the shared text helpers (analyzer/text.c): the escaper and its styles (control
- * bytes, DEL, invalid UTF-8, substitutions, ASCII-only and raw high bytes), sizes, times,
- * plurals, colours, markdown code spans, and frames as text lines, as one line and as markdown.
+ * bytes, DEL, invalid UTF-8, substitutions, ASCII-only and raw high bytes), sizes, changes,
+ * times, plurals, colours, markdown code spans, and frames as text lines, as one line and as markdown.
  */
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "check.h"
 #include "text.h"
+#include "util.h"
 
 /* Escapes s[0..n) with style st into a string (caller frees). */
 static char *escaped(const text_style *st, const char *s, size_t n)
@@ -167,6 +169,23 @@ static void test_numbers(void)
 	CHECK(strcmp(buf, "-512 B") == 0, "'%s'", buf);
 	text_format_size_change(buf, sizeof(buf), 5, 5);
 	CHECK(strcmp(buf, "0 B") == 0, "'%s'", buf);
+	CHECK(util_change(10, 3) == -7, "%" PRId64, util_change(10, 3));
+	CHECK(util_change(3, 10) == 7, "%" PRId64, util_change(3, 10));
+	CHECK(util_change(0, UINT64_MAX) == INT64_MAX, "%" PRId64, util_change(0, UINT64_MAX));
+	CHECK(util_change(UINT64_MAX, 0) == -INT64_MAX, "%" PRId64, util_change(UINT64_MAX, 0));
+	static const struct {
+		uint64_t base, cur;
+		int sizes;
+		const char *want;
+	} changes[] = {
+		{1000, 1031, 0, "+31 (+3.1%)"}, {1000, 988, 0, "-12 (-1.2%)"}, {7, 7, 0, "0"},
+		{0, 3, 0, "+3"}, {4096, 8192, 1, "+4.0 KiB (+100.0%)"}, {5, 5, 1, "0 B"},
+		{0, 1536, 1, "+1.5 KiB"}, {2048, 0, 1, "-2.0 KiB (-100.0%)"},
+	};
+	for (size_t i = 0; i < N(changes); i++) {
+		text_format_change(buf, sizeof(buf), changes[i].base, changes[i].cur, changes[i].sizes);
+		CHECK(strcmp(buf, changes[i].want) == 0, "%s, expected %s", buf, changes[i].want);
+	}
 	static const struct {
 		uint64_t v;
 		const char *want;

@@ -27,7 +27,8 @@ UNITS += $(T)/test_livemap
 # Each test links the sanitized analyzer library (build/san/libleakanalyze.a, the commands left
 # out), plus the sources in ANA_UNIT_SRCS_<name>.
 
-ANA_UNITS := test_sym test_replay test_growth test_suppress test_stackkey test_limit test_text
+ANA_UNITS := test_sym test_replay test_growth test_suppress test_stackkey test_limit test_text \
+             test_gate
 ANA_UNIT_SRCS_test_replay := common/tf_enc.c
 
 $(T)/libsym_inline.so: tests/progs/sym_inline.c
