@@ -28,8 +28,9 @@ UNITS += $(T)/test_livemap
 # out), plus the sources in ANA_UNIT_SRCS_<name>.
 
 ANA_UNITS := test_sym test_replay test_growth test_suppress test_stackkey test_limit test_text \
-             test_gate
+             test_gate test_json test_symstack
 ANA_UNIT_SRCS_test_replay := common/tf_enc.c
+ANA_UNIT_SRCS_test_symstack := common/tf_enc.c
 
 $(T)/libsym_inline.so: tests/progs/sym_inline.c
 	@mkdir -p $(T)
