@@ -164,6 +164,20 @@ int cli_gate_option(cli_gate_opts *o, int opt, char **argv, void (*usage)(FILE *
 	return cli_option_other(opt, argv, usage);
 }
 
+void cli_json_use(json_writer *w, const char *key, uint64_t bytes, uint64_t allocations,
+		  uint64_t stacks)
+{
+	if (key) {
+		json_key(w, key);
+		json_begin_object(w, 1);
+	}
+	json_key_uint(w, "bytes", bytes);
+	json_key_uint(w, "allocations", allocations);
+	json_key_uint(w, "stacks", stacks);
+	if (key)
+		json_end_object(w);
+}
+
 int cli_finish_output(const char *what, int jrc)
 {
 	if (jrc) {

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "json.h"
 #include "keyset.h"
 #include "stackkey.h"
 #include "suppress.h"
@@ -87,6 +88,11 @@ typedef struct cli_keyed {
 int cli_keyed_load(cli_keyed *k, const char *path, enum stackkey_match match,
 		   const suppress_list *sup);
 void cli_keyed_release(cli_keyed *k);
+
+/* Writes what suppressions removed as the members "bytes", "allocations" and "stacks"; with a
+ * key, as a one-line object under that key. */
+void cli_json_use(json_writer *w, const char *key, uint64_t bytes, uint64_t allocations,
+		  uint64_t stacks);
 
 /* Ends a gating command's output on stdout: jrc is what writing the JSON returned (0 for the other
  * formats).  Flushes stdout; on failure prints "writing the WHAT: reason".  Returns 0 or

@@ -195,16 +195,6 @@ static void write_markdown(const check *c, FILE *f)
 
 /* ---- JSON ---- */
 
-static void json_use(json_writer *w, uint64_t bytes, uint64_t allocs, uint64_t stacks)
-{
-	json_key(w, "bytes");
-	json_uint(w, bytes);
-	json_key(w, "allocations");
-	json_uint(w, allocs);
-	json_key(w, "stacks");
-	json_uint(w, stacks);
-}
-
 static int write_json(const check *c, FILE *out, int status)
 {
 	const keyset *s = c->k.set;
@@ -213,43 +203,33 @@ static int write_json(const check *c, FILE *out, int status)
 	json_writer *w;
 	if (report_json_begin_command(&w, out, "check"))
 		return JSON_ENOMEM;
-	json_key(w, "trace");
-	json_str(w, trace_path(c->k.t));
+	json_key_str(w, "trace", trace_path(c->k.t));
 	report_json_program(w, "program", replay_get_header(trace_replay(c->k.t)), NULL, 0);
 
 	json_key(w, "summary");
 	json_begin_object(w, 0);
-	json_key(w, "peak_heap_bytes");
-	json_uint(w, sum->peak_heap_bytes);
-	json_key(w, "leaked_bytes");
-	json_uint(w, t->leaked_bytes);
-	json_key(w, "leaked_allocations");
-	json_uint(w, t->leaked_allocations);
-	json_key(w, "runtime_leaked_bytes");
-	json_uint(w, t->runtime_bytes);
-	json_key(w, "allocations");
-	json_uint(w, sum->allocations);
-	json_key(w, "allocated_bytes");
-	json_uint(w, sum->allocated_bytes);
-	json_key(w, "temporary_allocations");
-	json_uint(w, sum->temporary);
-	json_key(w, "peak_rss_bytes");
-	json_uint(w, sum->peak_rss_bytes);
+	json_key_uint(w, "peak_heap_bytes", sum->peak_heap_bytes);
+	json_key_uint(w, "leaked_bytes", t->leaked_bytes);
+	json_key_uint(w, "leaked_allocations", t->leaked_allocations);
+	json_key_uint(w, "runtime_leaked_bytes", t->runtime_bytes);
+	json_key_uint(w, "allocations", sum->allocations);
+	json_key_uint(w, "allocated_bytes", sum->allocated_bytes);
+	json_key_uint(w, "temporary_allocations", sum->temporary);
+	json_key_uint(w, "peak_rss_bytes", sum->peak_rss_bytes);
 	json_end_object(w);
 
 	json_key(w, "suppressed");
 	json_begin_object(w, 0);
-	json_use(w, t->suppressed_bytes, t->suppressed_allocations, keyset_suppressed_stacks(s));
+	cli_json_use(w, NULL, t->suppressed_bytes, t->suppressed_allocations,
+		     keyset_suppressed_stacks(s));
 	json_key(w, "rules");
 	json_begin_array(w, 0);
 	for (size_t i = 0; i < suppress_count(c->sup); i++) {
 		const keyset_rule_use *u = keyset_rule_use_at(s, i);
 		json_begin_object(w, 1);
-		json_key(w, "pattern");
-		json_str(w, suppress_pattern(c->sup, i));
-		json_key(w, "line");
-		json_uint(w, suppress_line(c->sup, i));
-		json_use(w, u->bytes, u->allocations, u->stacks);
+		json_key_str(w, "pattern", suppress_pattern(c->sup, i));
+		json_key_uint(w, "line", suppress_line(c->sup, i));
+		cli_json_use(w, NULL, u->bytes, u->allocations, u->stacks);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -260,12 +240,9 @@ static int write_json(const check *c, FILE *out, int status)
 	for (size_t i = 0; i < util_shown(c->nleaks, c->top); i++) {
 		const keyset_group *g = c->leaks[i];
 		json_begin_object(w, 0);
-		json_key(w, "bytes");
-		json_uint(w, g->fig.leaked_bytes);
-		json_key(w, "allocations");
-		json_uint(w, g->fig.leaked_allocations);
-		json_key(w, "key");
-		json_str(w, g->key);
+		json_key_uint(w, "bytes", g->fig.leaked_bytes);
+		json_key_uint(w, "allocations", g->fig.leaked_allocations);
+		json_key_str(w, "key", g->key);
 		report_json_frames(w, g->frames, g->nframes);
 		json_end_object(w);
 	}

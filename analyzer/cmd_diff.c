@@ -428,40 +428,18 @@ static void json_change(json_writer *w, const char *key, uint64_t b, uint64_t n)
 {
 	json_key(w, key);
 	json_begin_object(w, 1);
-	json_key(w, "base");
-	json_uint(w, b);
-	json_key(w, "new");
-	json_uint(w, n);
-	json_key(w, "change");
-	json_int(w, util_change(b, n));
+	json_key_uint(w, "base", b);
+	json_key_uint(w, "new", n);
+	json_key_int(w, "change", util_change(b, n));
 	json_end_object(w);
 }
 
+/* The suppressed leaks of a set as "key": {"bytes", "allocations", "stacks"}. */
 static void json_suppressed(json_writer *w, const char *key, const keyset *s)
 {
 	const keyset_figures *t = keyset_totals(s);
-	json_key(w, key);
-	json_begin_object(w, 1);
-	json_key(w, "bytes");
-	json_uint(w, t->suppressed_bytes);
-	json_key(w, "allocations");
-	json_uint(w, t->suppressed_allocations);
-	json_key(w, "stacks");
-	json_uint(w, keyset_suppressed_stacks(s));
-	json_end_object(w);
-}
-
-static void json_rule_use(json_writer *w, const char *key, const keyset_rule_use *u)
-{
-	json_key(w, key);
-	json_begin_object(w, 1);
-	json_key(w, "bytes");
-	json_uint(w, u->bytes);
-	json_key(w, "allocations");
-	json_uint(w, u->allocations);
-	json_key(w, "stacks");
-	json_uint(w, u->stacks);
-	json_end_object(w);
+	cli_json_use(w, key, t->suppressed_bytes, t->suppressed_allocations,
+		     keyset_suppressed_stacks(s));
 }
 
 static int write_json(const diff *d, FILE *out, int status)
@@ -471,8 +449,7 @@ static int write_json(const diff *d, FILE *out, int status)
 		return JSON_ENOMEM;
 	figure fig[F_COUNT];
 	summary_figures(d, fig);
-	json_key(w, "match");
-	json_str(w, d->match == STACKKEY_MATCH_LINES ? "lines" : "functions");
+	json_key_str(w, "match", d->match == STACKKEY_MATCH_LINES ? "lines" : "functions");
 	report_json_program(w, "base", replay_get_header(trace_replay(d->base.t)),
 			       trace_path(d->base.t), 0);
 	report_json_program(w, "new", replay_get_header(trace_replay(d->new.t)),
@@ -492,29 +469,26 @@ static int write_json(const diff *d, FILE *out, int status)
 	json_begin_array(w, 0);
 	for (size_t i = 0; i < suppress_count(d->sup); i++) {
 		json_begin_object(w, 0);
-		json_key(w, "pattern");
-		json_str(w, suppress_pattern(d->sup, i));
-		json_key(w, "line");
-		json_uint(w, suppress_line(d->sup, i));
-		json_rule_use(w, "base", keyset_rule_use_at(d->base.set, i));
-		json_rule_use(w, "new", keyset_rule_use_at(d->new.set, i));
+		json_key_str(w, "pattern", suppress_pattern(d->sup, i));
+		json_key_uint(w, "line", suppress_line(d->sup, i));
+		const keyset_rule_use *ub = keyset_rule_use_at(d->base.set, i);
+		const keyset_rule_use *un = keyset_rule_use_at(d->new.set, i);
+		cli_json_use(w, "base", ub->bytes, ub->allocations, ub->stacks);
+		cli_json_use(w, "new", un->bytes, un->allocations, un->stacks);
 		json_end_object(w);
 	}
 	json_end_array(w);
 	json_end_object(w);
 
-	json_key(w, "stacks_changed");
-	json_uint(w, d->nentries);
+	json_key_uint(w, "stacks_changed", d->nentries);
 	json_key(w, "stacks");
 	json_begin_array(w, 0);
 	for (size_t i = 0; i < util_shown(d->nentries, d->top); i++) {
 		const entry *e = &d->entries[i];
 		const keyset_group *g = shown(e);
 		json_begin_object(w, 0);
-		json_key(w, "status");
-		json_str(w, status_names[e->status]);
-		json_key(w, "key");
-		json_str(w, g->key);
+		json_key_str(w, "status", status_names[e->status]);
+		json_key_str(w, "key", g->key);
 		json_change(w, "leaked_bytes", e->fb.leaked_bytes, e->fn.leaked_bytes);
 		json_change(w, "leaked_allocations", e->fb.leaked_allocations, e->fn.leaked_allocations);
 		json_change(w, "peak_bytes", e->fb.peak_bytes, e->fn.peak_bytes);

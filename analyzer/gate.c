@@ -204,10 +204,8 @@ void gate_write_json(json_writer *w, const gate *gates, size_t n, unsigned top)
 		if (!g->on)
 			continue;
 		json_begin_object(w, 0);
-		json_key(w, "name");
-		json_str(w, g->spec->name);
-		json_key(w, "unit");
-		json_str(w, pct ? "percent" : g->spec->unit);
+		json_key_str(w, "name", g->spec->name);
+		json_key_str(w, "unit", pct ? "percent" : g->spec->unit);
 		json_key(w, "limit");
 		if (kind == GATE_ANY)
 			json_uint(w, 0);
@@ -225,22 +223,17 @@ void gate_write_json(json_writer *w, const gate *gates, size_t n, unsigned top)
 		else
 			json_int(w, util_change(g->base, g->cur));
 		if (kind != GATE_TOTAL) {
-			json_key(w, "base");
-			json_uint(w, g->base);
-			json_key(w, "new");
-			json_uint(w, g->cur);
+			json_key_uint(w, "base", g->base);
+			json_key_uint(w, "new", g->cur);
 		}
-		json_key(w, "crossed");
-		json_bool(w, g->crossed);
+		json_key_bool(w, "crossed", g->crossed);
 		json_key(w, "stacks");
 		json_begin_array(w, 0);
 		for (size_t j = 0; g->crossed && j < util_shown(g->nculprits, top); j++) {
 			const gate_culprit *c = &g->culprits[j];
 			json_begin_object(w, 0);
-			json_key(w, "key");
-			json_str(w, c->group->key);
-			json_key(w, "amount");
-			json_uint(w, c->amount);
+			json_key_str(w, "key", c->group->key);
+			json_key_uint(w, "amount", c->amount);
 			report_json_frames(w, c->group->frames, c->group->nframes);
 			json_end_object(w);
 		}

@@ -224,3 +224,17 @@ void json_null(json_writer *w)
 	fputs("null", w->f);
 	after_value(w);
 }
+
+/* The members: the key, then the value. */
+#define JSON_MEMBER(name, type)                                                                    \
+	void json_key_##name(json_writer *w, const char *key, type v)                              \
+	{                                                                                          \
+		json_key(w, key);                                                                  \
+		json_##name(w, v);                                                                 \
+	}
+JSON_MEMBER(str, const char *)
+JSON_MEMBER(uint, uint64_t)
+JSON_MEMBER(int, int64_t)
+JSON_MEMBER(double, double)
+JSON_MEMBER(seconds, uint64_t)
+JSON_MEMBER(bool, int)

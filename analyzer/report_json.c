@@ -18,21 +18,16 @@ void report_json_frames(json_writer *w, const sym_frame *frames, size_t n)
 		char addr[32];
 		snprintf(addr, sizeof(addr), "0x%" PRIx64, fr->address);
 		json_begin_object(w, 1);
-		json_key(w, "function");
-		json_str(w, fr->function);
-		json_key(w, "file");
-		json_str(w, fr->file);
+		json_key_str(w, "function", fr->function);
+		json_key_str(w, "file", fr->file);
 		json_key(w, "line");
 		if (fr->line)
 			json_uint(w, fr->line);
 		else
 			json_null(w);
-		json_key(w, "module");
-		json_str(w, fr->module);
-		json_key(w, "address");
-		json_str(w, addr);
-		json_key(w, "inlined");
-		json_bool(w, fr->inlined);
+		json_key_str(w, "module", fr->module);
+		json_key_str(w, "address", addr);
+		json_key_bool(w, "inlined", fr->inlined);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -43,18 +38,12 @@ void report_json_program(json_writer *w, const char *key, const replay_header *h
 {
 	json_key(w, key);
 	json_begin_object(w, 0);
-	if (trace) {
-		json_key(w, "trace");
-		json_str(w, trace);
-	}
-	json_key(w, "exe");
-	json_str(w, h->exe);
-	json_key(w, "pid");
-	json_uint(w, h->pid);
-	if (ppid) {
-		json_key(w, "ppid");
-		json_uint(w, h->ppid);
-	}
+	if (trace)
+		json_key_str(w, "trace", trace);
+	json_key_str(w, "exe", h->exe);
+	json_key_uint(w, "pid", h->pid);
+	if (ppid)
+		json_key_uint(w, "ppid", h->ppid);
 	json_key(w, "argv");
 	json_begin_array(w, 1);
 	for (uint32_t i = 0; i < h->argc; i++)
@@ -108,12 +97,10 @@ static int json_list(report_ctx *rc, json_writer *w, enum report_list k, const c
 			json_counts(w, "allocations", st->allocations, "bytes", st->allocated_bytes);
 			break;
 		case REPORT_TEMP:
-			json_key(w, "allocations");
-			json_uint(w, st->temporary);
+			json_key_uint(w, "allocations", st->temporary);
 			break;
 		}
-		json_key(w, "stack_id");
-		json_uint(w, st->id);
+		json_key_uint(w, "stack_id", st->id);
 		err = json_stack(rc, w, idx[i]);
 		json_end_object(w);
 	}
@@ -145,25 +132,18 @@ static int json_growth(report_ctx *rc, json_writer *w)
 	for (size_t i = 0; i < n; i++) {
 		const growth_suspect *sp = growth_suspect_at(g, i);
 		json_begin_object(w, 0);
-		json_key(w, "live_bytes_start");
-		json_uint(w, sp->start_bytes);
-		json_key(w, "live_bytes_end");
-		json_uint(w, sp->end_bytes);
-		json_key(w, "max_bytes");
-		json_uint(w, sp->max_bytes);
-		json_key(w, "slope_bytes_per_s");
-		json_double(w, sp->slope_bytes_per_s);
-		json_key(w, "r2");
-		json_double(w, sp->r2);
-		json_key(w, "score");
-		json_double(w, sp->score);
+		json_key_uint(w, "live_bytes_start", sp->start_bytes);
+		json_key_uint(w, "live_bytes_end", sp->end_bytes);
+		json_key_uint(w, "max_bytes", sp->max_bytes);
+		json_key_double(w, "slope_bytes_per_s", sp->slope_bytes_per_s);
+		json_key_double(w, "r2", sp->r2);
+		json_key_double(w, "score", sp->score);
 		json_key(w, "series");
 		json_begin_array(w, 1);
 		for (size_t k = 0; k < sp->nseries; k++)
 			json_uint(w, sp->series[k]);
 		json_end_array(w);
-		json_key(w, "stack_id");
-		json_uint(w, sp->stack_id);
+		json_key_uint(w, "stack_id", sp->stack_id);
 		int err = json_stack(rc, w, sp->stack_index);
 		json_end_object(w);
 		if (err)
@@ -171,10 +151,8 @@ static int json_growth(report_ctx *rc, json_writer *w)
 	}
 	json_end_array(w);
 	if (g) {
-		json_key(w, "timeline_step_s");
-		json_seconds(w, growth_timeline_step_ns(g));
-		json_key(w, "series_step_s");
-		json_seconds(w, growth_series_step_ns(g));
+		json_key_seconds(w, "timeline_step_s", growth_timeline_step_ns(g));
+		json_key_seconds(w, "series_step_s", growth_series_step_ns(g));
 	}
 	json_end_object(w);
 	return 0;
@@ -185,16 +163,11 @@ static void json_window(report_ctx *rc, json_writer *w)
 	const replay_summary *s = replay_get_summary(report_replay(rc));
 	json_key(w, "window");
 	json_begin_object(w, 0);
-	json_key(w, "from_s");
-	json_seconds(w, s->window_from_ns);
-	json_key(w, "to_s");
-	json_seconds(w, s->window_to_ns);
-	json_key(w, "from");
-	json_str(w, report_window_from(rc));
-	json_key(w, "to");
-	json_str(w, report_window_to(rc));
-	json_key(w, "run_duration_s");
-	json_seconds(w, s->duration_ns);
+	json_key_seconds(w, "from_s", s->window_from_ns);
+	json_key_seconds(w, "to_s", s->window_to_ns);
+	json_key_str(w, "from", report_window_from(rc));
+	json_key_str(w, "to", report_window_to(rc));
+	json_key_seconds(w, "run_duration_s", s->duration_ns);
 	json_end_object(w);
 }
 
@@ -207,17 +180,14 @@ static void json_histogram(report_ctx *rc, json_writer *w)
 	json_begin_array(w, 0);
 	for (unsigned k = lo; k <= hi; k++) {
 		json_begin_object(w, 1);
-		json_key(w, "min");
-		json_uint(w, replay_size_class_min(k));
+		json_key_uint(w, "min", replay_size_class_min(k));
 		json_key(w, "max");
 		if (k + 1 < REPLAY_SIZE_CLASSES)
 			json_uint(w, replay_size_class_min(k + 1));
 		else
 			json_double(w, 18446744073709551616.0);
-		json_key(w, "allocations");
-		json_uint(w, s->sizes[k].allocations);
-		json_key(w, "bytes");
-		json_uint(w, s->sizes[k].bytes);
+		json_key_uint(w, "allocations", s->sizes[k].allocations);
+		json_key_uint(w, "bytes", s->sizes[k].bytes);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -232,35 +202,24 @@ int report_json_write(report_ctx *rc, FILE *f)
 	if (json_create(&w, f))
 		return REPORT_ENOMEM;
 	json_begin_object(w, 0);
-	json_key(w, "format");
-	json_uint(w, 1);
+	json_key_uint(w, "format", 1);
 
 	report_json_program(w, "program", h, NULL, 1);
 
 	json_key(w, "summary");
 	json_begin_object(w, 0);
-	json_key(w, "duration_s");
-	json_seconds(w, s->windowed ? s->window_to_ns - s->window_from_ns : s->duration_ns);
-	json_key(w, "allocations");
-	json_uint(w, s->allocations);
-	json_key(w, "frees");
-	json_uint(w, s->frees);
-	json_key(w, "allocated_bytes");
-	json_uint(w, s->allocated_bytes);
-	json_key(w, "peak_heap_bytes");
-	json_uint(w, s->peak_heap_bytes);
-	json_key(w, "peak_time_s");
-	json_seconds(w, s->peak_time_ns);
-	json_key(w, "peak_rss_bytes");
-	json_uint(w, s->peak_rss_bytes);
-	json_key(w, "leaked_bytes");
-	json_uint(w, report_leaked_bytes(rc));
-	json_key(w, "leaked_allocations");
-	json_uint(w, report_leaked_allocations(rc));
-	json_key(w, "runtime_leaked_bytes");
-	json_uint(w, report_runtime_leaked_bytes(rc));
-	json_key(w, "temporary_allocations");
-	json_uint(w, s->temporary);
+	json_key_seconds(w, "duration_s",
+			 s->windowed ? s->window_to_ns - s->window_from_ns : s->duration_ns);
+	json_key_uint(w, "allocations", s->allocations);
+	json_key_uint(w, "frees", s->frees);
+	json_key_uint(w, "allocated_bytes", s->allocated_bytes);
+	json_key_uint(w, "peak_heap_bytes", s->peak_heap_bytes);
+	json_key_seconds(w, "peak_time_s", s->peak_time_ns);
+	json_key_uint(w, "peak_rss_bytes", s->peak_rss_bytes);
+	json_key_uint(w, "leaked_bytes", report_leaked_bytes(rc));
+	json_key_uint(w, "leaked_allocations", report_leaked_allocations(rc));
+	json_key_uint(w, "runtime_leaked_bytes", report_runtime_leaked_bytes(rc));
+	json_key_uint(w, "temporary_allocations", s->temporary);
 	json_end_object(w);
 
 	int err = json_list(rc, w, REPORT_LEAKS, "leaks");
@@ -287,37 +246,26 @@ int report_json_write(report_ctx *rc, FILE *f)
 	for (size_t i = 0; i < replay_mark_count(rp); i++) {
 		const replay_mark *m = replay_mark_at(rp, i);
 		json_begin_object(w, 1);
-		json_key(w, "t_s");
-		json_seconds(w, m->time_ns);
-		json_key(w, "tid");
-		json_uint(w, m->tid);
-		json_key(w, "label");
-		json_str(w, m->label);
+		json_key_seconds(w, "t_s", m->time_ns);
+		json_key_uint(w, "tid", m->tid);
+		json_key_str(w, "label", m->label);
 		json_end_object(w);
 	}
 	json_end_array(w);
 
 	json_key(w, "diagnostics");
 	json_begin_object(w, 0);
-	json_key(w, "events");
-	json_uint(w, s->events_read);
+	json_key_uint(w, "events", s->events_read);
 	json_key(w, "complete");
 	json_bool(w, s->have_end && !s->damaged && s->end.events == s->events_read &&
 			   s->end.dropped == 0);
-	json_key(w, "dropped_events");
-	json_uint(w, s->have_end ? s->end.dropped : 0);
-	json_key(w, "unmatched_frees");
-	json_uint(w, s->unmatched_frees);
-	json_key(w, "fixups");
-	json_uint(w, s->fixups);
-	json_key(w, "stale_frees");
-	json_uint(w, s->stale_frees);
-	json_key(w, "invalid_events");
-	json_uint(w, s->invalid_events);
-	json_key(w, "late_events");
-	json_uint(w, s->late_events);
-	json_key(w, "undefined_stacks");
-	json_uint(w, s->undefined_stacks);
+	json_key_uint(w, "dropped_events", s->have_end ? s->end.dropped : 0);
+	json_key_uint(w, "unmatched_frees", s->unmatched_frees);
+	json_key_uint(w, "fixups", s->fixups);
+	json_key_uint(w, "stale_frees", s->stale_frees);
+	json_key_uint(w, "invalid_events", s->invalid_events);
+	json_key_uint(w, "late_events", s->late_events);
+	json_key_uint(w, "undefined_stacks", s->undefined_stacks);
 	json_end_object(w);
 
 	json_end_object(w);
@@ -331,17 +279,14 @@ int report_json_begin_command(json_writer **w, FILE *out, const char *command)
 	if (json_create(w, out))
 		return JSON_ENOMEM;
 	json_begin_object(*w, 0);
-	json_key(*w, "format");
-	json_uint(*w, 1);
-	json_key(*w, "command");
-	json_str(*w, command);
+	json_key_uint(*w, "format", 1);
+	json_key_str(*w, "command", command);
 	return 0;
 }
 
 int report_json_end_command(json_writer *w, int status)
 {
-	json_key(w, "exit_status");
-	json_uint(w, (uint64_t)status);
+	json_key_uint(w, "exit_status", (uint64_t)status);
 	json_end_object(w);
 	int rc = json_finish(w);
 	json_free(w);

@@ -9,9 +9,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "frames.h"
 #include "gate.h"
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const gate_spec total = {"max-leaked", "leaked", "bytes", GATE_TOTAL, 1};
 static const gate_spec inc_bytes = {"max-peak-increase", "peak heap", "bytes", GATE_INCREASE, 1};
@@ -34,10 +33,8 @@ static keyset_group group(const char *key, sym_frame *frame, uint64_t bytes, uin
 
 static sym_frame frame(const char *fn)
 {
-	sym_frame f;
-	memset(&f, 0, sizeof(f));
-	f.function = fn;
-	f.module = "/bin/app";
+	sym_frame f = fr(fn, NULL, 0, "/bin/app");
+	f.address = f.module_offset = 0;
 	return f;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "frames.h"
 #include "frameclass.h"
 #include "stackkey.h"
 
@@ -19,24 +20,6 @@ static void test_strerror(void)
 	      stackkey_strerror(STACKKEY_ENOMEM));
 	CHECK(strcmp(stackkey_strerror(42), "unknown error") == 0, "%s", stackkey_strerror(42));
 }
-
-/* A frame: function (NULL: unknown), source file and line, module path. */
-static sym_frame fr(const char *function, const char *file, unsigned line, const char *module)
-{
-	sym_frame f;
-	memset(&f, 0, sizeof(f));
-	f.function = function;
-	f.file = file;
-	f.line = line;
-	f.module = module;
-	f.address = 0x401000 + line;
-	f.module_offset = 0x1000 + line;
-	return f;
-}
-
-#define APP "/usr/bin/app"
-#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Checks the key of frames[0..n) and its length. */
 static void check_key_at(int at, const sym_frame *frames, size_t n, enum stackkey_match match,

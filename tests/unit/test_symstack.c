@@ -15,6 +15,7 @@
 #include <zstd.h>
 
 #include "check.h"
+#include "frames.h"
 #include "report.h"
 #include "symstack.h"
 #include "tf_enc.h"
@@ -116,12 +117,8 @@ typedef struct fake {
 
 static sym_frame frame(const char *fn, const char *module, uint64_t addr, int inlined)
 {
-	sym_frame f;
-	memset(&f, 0, sizeof(f));
-	f.function = fn;
-	f.module = module;
-	f.address = addr;
-	f.module_offset = addr;
+	sym_frame f = fr(fn, NULL, 0, module);
+	f.address = f.module_offset = addr;
 	f.inlined = inlined;
 	return f;
 }

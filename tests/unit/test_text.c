@@ -10,64 +10,59 @@
 #include <string.h>
 
 #include "check.h"
+#include "frames.h"
 #include "text.h"
 #include "util.h"
+
+/* A memory stream: mem_open, write to m.f, then mem_text returns what was written (caller
+ * frees). */
+typedef struct mem {
+	char *buf;
+	size_t len;
+	FILE *f;
+} mem;
+
+static int mem_open(mem *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->f = open_memstream(&m->buf, &m->len);
+	return m->f != NULL;
+}
+
+static char *mem_text(mem *m)
+{
+	fclose(m->f);
+	return m->buf;
+}
 
 /* Escapes s[0..n) with style st into a string (caller frees). */
 static char *escaped(const text_style *st, const char *s, size_t n)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
+	mem m;
+	if (!mem_open(&m))
 		return NULL;
-	text_put_escaped(f, st, s, n);
-	fclose(f);
-	return buf;
+	text_put_escaped(m.f, st, s, n);
+	return mem_text(&m);
 }
-
-/* A frame: function (NULL: unknown), source file and line, module path. */
-static sym_frame fr(const char *function, const char *file, unsigned line, const char *module)
-{
-	sym_frame f;
-	memset(&f, 0, sizeof(f));
-	f.function = function;
-	f.file = file;
-	f.line = line;
-	f.module = module;
-	f.address = 0x401000 + line;
-	f.module_offset = 0x1000 + line;
-	return f;
-}
-
-#define APP "/usr/bin/app"
-#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
-#define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Runs one of the frame writers into a string (caller frees). */
 static char *frames_text(void (*wr)(FILE *, const sym_frame *, size_t, size_t),
 			 const sym_frame *frames, size_t n, size_t max)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
+	mem m;
+	if (!mem_open(&m))
 		return NULL;
-	wr(f, frames, n, max);
-	fclose(f);
-	return buf;
+	wr(m.f, frames, n, max);
+	return mem_text(&m);
 }
 
 static char *md_code(const char *s)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
+	mem m;
+	if (!mem_open(&m))
 		return NULL;
-	text_put_md_code(f, s);
-	fclose(f);
-	return buf;
+	text_put_md_code(m.f, s);
+	return mem_text(&m);
 }
 
 static void check_str_at(int at, char *got, const char *want)
@@ -214,14 +209,11 @@ static void test_numbers(void)
 /* Writes frames as text lines into a string (caller frees). */
 static char *frames_lines(const sym_frame *frames, size_t n, int color)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
+	mem m;
+	if (!mem_open(&m))
 		return NULL;
-	text_write_frames(f, frames, n, "  ", color);
-	fclose(f);
-	return buf;
+	text_write_frames(m.f, frames, n, "  ", color);
+	return mem_text(&m);
 }
 
 static void test_frames_text(void)
