@@ -238,7 +238,7 @@ int report_text_write(report_ctx *rc, FILE *f)
 	fputc('\n', f);
 	if (s->unmatched_frees || s->fixups || s->stale_frees || s->invalid_events)
 		fprintf(f, "%snotes         %" PRIu64 " frees of unknown pointers, %" PRIu64
-			   " out-of-order fixups, %" PRIu64 " stale frees, %" PRIu64
+			   " implicit frees, %" PRIu64 " stale frees, %" PRIu64
 			   " invalid events%s\n",
 			text_color(color, TEXT_DIM), s->unmatched_frees, s->fixups, s->stale_frees,
 			s->invalid_events, text_color(color, TEXT_OFF));
