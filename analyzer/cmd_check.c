@@ -1,9 +1,9 @@
 /*
  * cmd_check.c: `leakanalyze check [OPTIONS] TRACE`, gates on one run for CI.
  *
- * Replays the trace, merges its stacks by symbolic key (stackkey.h), leaves runtime-owned and
+ * Replays the trace, merges its stacks by symbolic key (keyset.h), leaves runtime-owned and
  * suppressed leaks out of the leak figures, and compares the leaked bytes and the peak heap with
- * the limits given.  Prints the figures, the leaking stacks and each gate (with the stacks
+ * the limits given (gate.h).  Prints the figures, the leaking stacks and each gate (with the stacks
  * responsible when crossed).  Exit status 0 when no gate is crossed, 1 when one is, 2 on a usage
  * or input error.
  */

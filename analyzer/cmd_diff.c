@@ -2,7 +2,7 @@
  * cmd_diff.c: `leakanalyze diff [OPTIONS] BASE NEW`, what changed in the heap from one run to
  * another, with gates for CI.
  *
- * Both traces are replayed and their stacks merged by symbolic key (stackkey.h), so the runs may
+ * Both traces are replayed and their stacks merged by symbolic key (keyset.h), so the runs may
  * come from different builds.  The output gives the change in every summary figure, then every
  * key whose figures changed (appeared, disappeared, grew, shrank), largest change first, then
  * the gates: each crossed gate names the stacks responsible.  Exit status 0 when no gate is
