@@ -102,22 +102,22 @@ static void value_text(char *buf, size_t n, const gate *g)
 	text_format_change(buf, n, g->base, g->cur, g->spec->sizes);
 }
 
-/* What a culprit adds, for people: "1.2 KiB", "+1.2 KiB", "+5"; a GATE_ANY culprit by what its
- * stack leaks: "1.2 KiB in 3 allocations". */
+/* What a culprit adds, for people: "1.2 KiB", "5"; to an increase "+1.2 KiB", "+5"; a GATE_ANY
+ * culprit by what its stack leaks: "1.2 KiB in 3 allocations". */
 static void culprit_text(char *buf, size_t n, const gate *g, const gate_culprit *c)
 {
 	char a[32];
+	int inc = g->spec->kind == GATE_INCREASE;
 	if (g->spec->kind == GATE_ANY) {
 		const keyset_figures *f = &c->group->fig;
 		text_format_size(a, sizeof(a), f->leaked_bytes);
 		snprintf(buf, n, "%s in %" PRIu64 " allocation%s", a, f->leaked_allocations,
 			 text_plural(f->leaked_allocations));
-	} else if (!g->spec->sizes) {
-		snprintf(buf, n, "+%" PRIu64, c->amount);
-	} else if (g->spec->kind == GATE_INCREASE) {
-		text_format_size_change(buf, n, 0, c->amount);
+	} else if (g->spec->sizes) {
+		text_format_size(a, sizeof(a), c->amount);
+		snprintf(buf, n, "%s%s", inc ? "+" : "", a);
 	} else {
-		text_format_size(buf, n, c->amount);
+		snprintf(buf, n, "%s%" PRIu64, inc ? "+" : "", c->amount);
 	}
 }
 

@@ -200,6 +200,15 @@ static void test_output(void)
 		  "### T — ✅ no gate crossed\n\n"
 		  "\n| gate | limit | value | result |\n|:--|--:|--:|:--|\n"
 		  "| `--max-leaked` | 10 B | 10 B | ✅ ok |\n");
+	/* a total of a count: no sign, no unit */
+	static const gate_spec count = {"max-allocations", "allocations", "allocations", GATE_TOTAL, 0};
+	gate c = {.spec = &count, .on = 1, .lim = {0, 0, 3}};
+	gate_add_culprit(&c, &ga, 4, 0);
+	gate_decide(&c, 0, 4);
+	check_str(capture_text(&c, 1, 0, 0),
+		  "\nGates\n  FAIL  --max-allocations 3: allocations: 4\n        4  leak_a\n"
+		  "\nresult: FAIL (1 of 1 gate crossed)\n");
+	gate_release(&c);
 	/* no gate asked for: nothing but the title */
 	t.on = 0;
 	check_str(capture_text(&t, 1, 0, 0), "");
