@@ -1,6 +1,6 @@
 /*
- * stackkey.c: symbolic stack keys (see stackkey.h).  A key is built component by component into
- * a growing string; a component equal to the one before is dropped again.
+ * stackkey.c: symbolic stack keys (see stackkey.h).  Each frame's component is built on its own
+ * and appended to the key unless it equals the one before.
  */
 #include "stackkey.h"
 
