@@ -1,6 +1,6 @@
 # leakrec: one Makefile, no recursion.
 #
-#   make            build/leakrec, build/libleakrec.so, build/leakanalyze
+#   make            build/leakrec, build/libleakrec.so, build/leakanalyze (on build/libleakanalyze.a)
 #   make demo       record the bundled demo program and analyze it
 #   make test       unit tests, end-to-end tests (analyzer and tests under ASan/UBSan)
 #   make bench      the benchmark against heaptrack (not part of make test)
@@ -36,10 +36,15 @@ SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fn
 ENC_SRCS    := common/tf.c common/tf_enc.c common/proto.c
 COMMON_SRCS := common/tf.c common/tf_dec.c common/tf_reader.c common/proto.c
 LIB_SRCS    := $(filter-out recorder/leakrec.c,$(wildcard recorder/*.c)) $(ENC_SRCS)
-ANA_SRCS    := $(wildcard analyzer/*.c) $(COMMON_SRCS)
+# analyzer/: a library (libleakanalyze.a: everything but the commands) and the commands on top
+# (main.c, cli.c, cmd_*.c), which the unit tests do not link.
+ANA_CMD_SRCS := analyzer/main.c analyzer/cli.c $(wildcard analyzer/cmd_*.c)
+ANA_LIB_SRCS := $(filter-out $(ANA_CMD_SRCS),$(wildcard analyzer/*.c)) $(COMMON_SRCS)
 
-LIB_OBJS := $(patsubst %.c,$(B)/lib/%.o,$(LIB_SRCS))
-ANA_OBJS := $(patsubst %.c,$(B)/ana/%.o,$(ANA_SRCS))
+LIB_OBJS     := $(patsubst %.c,$(B)/lib/%.o,$(LIB_SRCS))
+ANA_LIB_OBJS := $(patsubst %.c,$(B)/ana/%.o,$(ANA_LIB_SRCS))
+ANA_CMD_OBJS := $(patsubst %.c,$(B)/ana/%.o,$(ANA_CMD_SRCS))
+ANA_LIBS      = $(DW_LIBS) $(ZSTD_LIBS) -liberty -lm
 
 all: $(B)/leakrec $(B)/libleakrec.so $(B)/leakanalyze
 
@@ -90,8 +95,12 @@ $(B)/ana/common/%.o: common/%.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ANA_BASE) $(DEPFLAGS) -c $< -o $@
 
-$(B)/leakanalyze: $(ANA_OBJS)
-	$(CC) $(SAN_FLAGS) -pthread -o $@ $(ANA_OBJS) $(DW_LIBS) $(ZSTD_LIBS) -liberty -lm
+$(B)/libleakanalyze.a: $(ANA_LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(ANA_LIB_OBJS)
+
+$(B)/leakanalyze: $(ANA_CMD_OBJS) $(B)/libleakanalyze.a
+	$(CC) $(SAN_FLAGS) -pthread -o $@ $(ANA_CMD_OBJS) $(B)/libleakanalyze.a $(ANA_LIBS)
 
 # ---- install ----
 install: all

@@ -1,5 +1,5 @@
 /*
- * cli.c: messages, usage text and trace loading shared by the leakanalyze subcommands
+ * cli.c: messages, usage text and option handling shared by the leakanalyze subcommands
  * (see cli.h).
  */
 #include "cli.h"
@@ -22,6 +22,14 @@ void cli_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+
+static void say(void *ctx, const char *line)
+{
+	(void)ctx;
+	cli_error("%s", line);
+}
+
+const util_log cli_log = {say, NULL};
 
 int cli_usage_error(const char *fmt, ...)
 {
@@ -93,37 +101,6 @@ int cli_parse_count(const char *opt, const char *arg, unsigned *out)
 	return 0;
 }
 
-int cli_open_trace(const char *path, tf_reader **out)
-{
-	int rc = tf_reader_open(out, path);
-	if (rc == 0)
-		return 0;
-	cli_error("cannot open '%s': %s", path, rc == TF_EIO ? strerror(errno) : tf_strerror(rc));
-	return CLI_EXIT_ERROR;
-}
-
-static void warn_cb(void *ctx, const char *msg)
-{
-	cli_error("%s: %s", (const char *)ctx, msg);
-}
-
-int cli_replay(replay_ctx *rp, const char *path)
-{
-	tf_reader *r;
-	if (cli_open_trace(path, &r))
-		return CLI_EXIT_ERROR;
-	replay_set_warn(rp, warn_cb, (void *)(uintptr_t)path);
-	int rc = replay_run(rp, r);
-	tf_reader_close(r);
-	if (rc == REPLAY_ENOTRACE)
-		return CLI_EXIT_ERROR; /* the reason was printed */
-	if (rc) {
-		cli_error("%s: %s", path, replay_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
-	return 0;
-}
-
 int cli_option_other(int opt, char **argv, void (*usage)(FILE *f))
 {
 	switch (opt) {
@@ -149,40 +126,24 @@ int cli_one_trace(int argc, char **argv, int first, const char *prefix)
 	return 0;
 }
 
-int cli_replay_new(replay_ctx **out, const char *path, const replay_observer *obs)
+int cli_keyed_load(cli_keyed *k, const char *path, enum stackkey_match match,
+		   const suppress_list *sup)
 {
-	int rc = replay_create(out);
-	if (rc) {
-		cli_error("%s", replay_strerror(rc));
+	memset(k, 0, sizeof(*k));
+	if (trace_load(&k->t, path, &cli_log))
 		return CLI_EXIT_ERROR;
-	}
-	replay_set_observer(*out, obs);
-	if (cli_replay(*out, path)) {
-		replay_free(*out);
-		*out = NULL;
+	if (keyset_build(&k->set, trace_stacks(k->t), match, sup)) {
+		cli_error("%s", keyset_strerror(KEYSET_ENOMEM));
 		return CLI_EXIT_ERROR;
 	}
 	return 0;
 }
 
-int cli_symbolize(const replay_ctx *rp, const char *path, const report_options *opt, sym_ctx **sym,
-		  report_ctx **rep)
+void cli_keyed_release(cli_keyed *k)
 {
-	*rep = NULL;
-	int rc = sym_create(sym);
-	if (rc) {
-		cli_error("%s", sym_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
-	rc = report_load_modules(*sym, rp);
-	if (rc)
-		cli_error("%s: module records: %s", path, sym_strerror(rc));
-	rc = report_create(rep, rp, *sym, opt);
-	if (rc) {
-		cli_error("%s", report_strerror(rc));
-		return CLI_EXIT_ERROR;
-	}
-	return 0;
+	keyset_free(k->set);
+	trace_free(k->t);
+	memset(k, 0, sizeof(*k));
 }
 
 int cli_gate_option(cli_gate_opts *o, int opt, char **argv, void (*usage)(FILE *f))
@@ -201,6 +162,20 @@ int cli_gate_option(cli_gate_opts *o, int opt, char **argv, void (*usage)(FILE *
 		return -1;
 	}
 	return cli_option_other(opt, argv, usage);
+}
+
+void cli_json_use(json_writer *w, const char *key, uint64_t bytes, uint64_t allocations,
+		  uint64_t stacks)
+{
+	if (key) {
+		json_key(w, key);
+		json_begin_object(w, 1);
+	}
+	json_key_uint(w, "bytes", bytes);
+	json_key_uint(w, "allocations", allocations);
+	json_key_uint(w, "stacks", stacks);
+	if (key)
+		json_end_object(w);
 }
 
 int cli_finish_output(const char *what, int jrc)

@@ -1,7 +1,7 @@
 /*
- * cli: what the leakanalyze subcommands share (prefix cli_): messages in the tool's voice,
- * the usage text, opening and replaying a trace with one stderr line per problem, and the
- * subcommand entry points that main() dispatches to.
+ * cli: what the leakanalyze subcommands share (prefix cli_): messages in the tool's voice (and
+ * the log through which library code says its problems), the usage text, option handling, and
+ * the subcommand entry points that main() dispatches to.
  *
  * Subcommands return the process exit status (0 success, 1 a threshold was crossed, 2 usage or
  * input error); only main() exits.
@@ -11,10 +11,12 @@
 
 #include <stdio.h>
 
-#include "replay.h"
-#include "report.h"
-#include "sym.h"
-#include "tf_reader.h"
+#include "json.h"
+#include "keyset.h"
+#include "stackkey.h"
+#include "suppress.h"
+#include "trace.h"
+#include "util.h"
 
 /* Exit statuses. */
 enum {
@@ -28,6 +30,9 @@ enum {
 __attribute__((format(printf, 1, 2)))
 #endif
 void cli_error(const char *fmt, ...);
+
+/* The log that library code says its problems through: each line printed as cli_error does. */
+extern const util_log cli_log;
 
 /* Prints the usage of every subcommand on f. */
 void cli_usage(FILE *f);
@@ -43,14 +48,6 @@ int cli_usage_error(const char *fmt, ...);
  * error and returns CLI_EXIT_ERROR. */
 int cli_parse_count(const char *opt, const char *arg, unsigned *out);
 
-/* Opens a trace for reading.  Returns 0 and *out (close with tf_reader_close), or prints
- * "cannot open 'PATH': reason" and returns CLI_EXIT_ERROR. */
-int cli_open_trace(const char *path, tf_reader **out);
-
-/* Replays the trace at path into rp (problems printed as "leakanalyze: PATH: ...").  Returns 0
- * when a header was read, else CLI_EXIT_ERROR after saying why. */
-int cli_replay(replay_ctx *rp, const char *path);
-
 /* Handles what getopt_long returned (opt) when it is none of the command's own options: -h
  * (prints usage(stdout)), -V (the version), a missing argument (':') or an unknown option (the
  * messages quote argv[optind - 1]).  Returns the status the command returns now: 0 after -h or
@@ -61,19 +58,6 @@ int cli_option_other(int opt, char **argv, void (*usage)(FILE *f));
  * "dump: ", borrowed) opens the messages.  Returns 0, or prints a usage error and returns
  * CLI_EXIT_ERROR. */
 int cli_one_trace(int argc, char **argv, int first, const char *prefix);
-
-/* Creates a replay, installs obs (may be NULL; copied) and replays the trace at path into it as
- * cli_replay does.  Returns 0 and *out (free with replay_free), or CLI_EXIT_ERROR after saying why
- * (*out is then NULL). */
-int cli_replay_new(replay_ctx **out, const char *path, const replay_observer *obs);
-
-/* Symbolizes the finished replay rp of the trace at path: creates *sym, feeds it rp's module
- * records (a failure there is only reported, as "PATH: module records: reason") and prepares
- * *rep with opt (copied).  rp and path are borrowed; rp must outlive *rep.  *sym and *rep are
- * the caller's to free (sym_free after report_free), also after a failure.  Returns 0, or
- * CLI_EXIT_ERROR after saying why. */
-int cli_symbolize(const replay_ctx *rp, const char *path, const report_options *opt, sym_ctx **sym,
-		  report_ctx **rep);
 
 /* ---- what the gating commands (check, diff) share ---- */
 
@@ -91,6 +75,24 @@ typedef struct cli_gate_opts {
  * options: one of the shared options is stored in o, anything else goes to cli_option_other.
  * Returns -1 when parsing goes on, else the status the command returns now. */
 int cli_gate_option(cli_gate_opts *o, int opt, char **argv, void (*usage)(FILE *f));
+
+/* A trace loaded for a gating command: replayed, symbolized and its stacks merged by key. */
+typedef struct cli_keyed {
+	trace *t;
+	keyset *set;
+} cli_keyed;
+
+/* Loads the trace at path (borrowed) into *k, keys made with match, leaks suppressed by sup
+ * (borrowed, may be NULL).  Returns 0, or CLI_EXIT_ERROR after saying why.  Release *k with
+ * cli_keyed_release in either case. */
+int cli_keyed_load(cli_keyed *k, const char *path, enum stackkey_match match,
+		   const suppress_list *sup);
+void cli_keyed_release(cli_keyed *k);
+
+/* Writes what suppressions removed as the members "bytes", "allocations" and "stacks"; with a
+ * key, as a one-line object under that key. */
+void cli_json_use(json_writer *w, const char *key, uint64_t bytes, uint64_t allocations,
+		  uint64_t stacks);
 
 /* Ends a gating command's output on stdout: jrc is what writing the JSON returned (0 for the other
  * formats).  Flushes stdout; on failure prints "writing the WHAT: reason".  Returns 0 or

@@ -1,9 +1,9 @@
 /*
  * cmd_check.c: `leakanalyze check [OPTIONS] TRACE`, gates on one run for CI.
  *
- * Replays the trace, merges its stacks by symbolic key (stackkey.h), leaves runtime-owned and
+ * Replays the trace, merges its stacks by symbolic key (keyset.h), leaves runtime-owned and
  * suppressed leaks out of the leak figures, and compares the leaked bytes and the peak heap with
- * the limits given.  Prints the figures, the leaking stacks and each gate (with the stacks
+ * the limits given (gate.h).  Prints the figures, the leaking stacks and each gate (with the stacks
  * responsible when crossed).  Exit status 0 when no gate is crossed, 1 when one is, 2 on a usage
  * or input error.
  */
@@ -13,43 +13,37 @@
 #include <string.h>
 
 #include "cli.h"
+#include "gate.h"
 #include "json.h"
-#include "report.h"
+#include "keyset.h"
+#include "limit.h"
+#include "report_json.h"
 #include "stackkey.h"
 #include "suppress.h"
+#include "text.h"
+#include "trace.h"
 
 enum { OPT_MAX_LEAKED = CLI_OPT_OWN, OPT_MAX_PEAK };
 
 enum gate_id { G_LEAKED, G_PEAK, G_COUNT };
 
-static const struct {
-	const char *name, *what;
-} gate_info[G_COUNT] = {
-	{"max-leaked", "leaked"},
-	{"max-peak", "peak heap"},
+static const gate_spec gate_specs[G_COUNT] = {
+	{"max-leaked", "leaked", "bytes", GATE_TOTAL, 1},
+	{"max-peak", "peak heap", "bytes", GATE_TOTAL, 1},
 };
 
-typedef struct gate {
-	int on;
-	uint64_t limit, value;
-	int crossed;
-	const stackkey_group **culprits; /* largest first */
-	size_t nculprits;
-} gate;
-
 typedef struct check {
-	stackkey_trace *t;
+	cli_keyed k;
 	const suppress_list *sup;
 	unsigned top;
-	const stackkey_group **leaks; /* groups holding leaked bytes, largest first */
+	const keyset_group **leaks; /* groups holding leaked bytes, largest first */
 	size_t nleaks;
 	gate gates[G_COUNT];
-	int crossed, ngates;
 } check;
 
 static int cmp_leaked(const void *pa, const void *pb)
 {
-	const stackkey_group *a = *(const stackkey_group *const *)pa, *b = *(const stackkey_group *const *)pb;
+	const keyset_group *a = *(const keyset_group *const *)pa, *b = *(const keyset_group *const *)pb;
 	if (a->fig.leaked_bytes != b->fig.leaked_bytes)
 		return a->fig.leaked_bytes > b->fig.leaked_bytes ? -1 : 1;
 	if (a->fig.leaked_allocations != b->fig.leaked_allocations)
@@ -57,272 +51,185 @@ static int cmp_leaked(const void *pa, const void *pb)
 	return strcmp(a->key, b->key);
 }
 
-static int cmp_peak(const void *pa, const void *pb)
+/* Collects the groups with a non-zero leaked figure, largest first, into c->leaks. */
+static int collect_leaks(check *c)
 {
-	const stackkey_group *a = *(const stackkey_group *const *)pa, *b = *(const stackkey_group *const *)pb;
-	if (a->fig.peak_bytes != b->fig.peak_bytes)
-		return a->fig.peak_bytes > b->fig.peak_bytes ? -1 : 1;
-	return strcmp(a->key, b->key);
-}
-
-/* Collects the groups with a non-zero leaked (peak) figure, sorted; *out is malloc'ed. */
-static int collect(const stackkey_set *s, int peak, const stackkey_group ***out, size_t *n)
-{
-	size_t cnt = stackkey_set_count(s);
-	*n = 0;
-	*out = malloc((cnt ? cnt : 1) * sizeof(**out));
-	if (!*out)
-		return STACKKEY_ENOMEM;
+	const keyset *s = c->k.set;
+	size_t cnt = keyset_count(s);
+	c->nleaks = 0;
+	c->leaks = malloc((cnt ? cnt : 1) * sizeof(*c->leaks));
+	if (!c->leaks)
+		return KEYSET_ENOMEM;
 	for (size_t i = 0; i < cnt; i++) {
-		const stackkey_group *g = stackkey_set_at(s, i);
-		if (peak ? g->fig.peak_bytes != 0
-			 : (g->fig.leaked_bytes != 0 || g->fig.leaked_allocations != 0))
-			(*out)[(*n)++] = g;
+		const keyset_group *g = keyset_at(s, i);
+		if (g->fig.leaked_bytes != 0 || g->fig.leaked_allocations != 0)
+			c->leaks[c->nleaks++] = g;
 	}
-	qsort(*out, *n, sizeof(**out), peak ? cmp_peak : cmp_leaked);
+	qsort(c->leaks, c->nleaks, sizeof(*c->leaks), cmp_leaked);
 	return 0;
 }
 
+/* The leaks and the gates: the leaking stacks blame the leaked bytes, the stacks live at the
+ * peak the peak heap. */
 static int evaluate(check *c)
 {
-	const stackkey_set *s = stackkey_trace_set(c->t);
-	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
-	if (collect(s, 0, &c->leaks, &c->nleaks))
-		return STACKKEY_ENOMEM;
+	const keyset *s = c->k.set;
 	gate *gl = &c->gates[G_LEAKED], *gp = &c->gates[G_PEAK];
-	gl->value = stackkey_set_totals(s)->leaked_bytes;
-	gp->value = sum->peak_heap_bytes;
-	for (int g = 0; g < G_COUNT; g++) {
-		gate *gt = &c->gates[g];
-		if (!gt->on)
-			continue;
-		c->ngates++;
-		gt->crossed = gt->value > gt->limit;
-		c->crossed += gt->crossed;
-		if (gt->crossed && collect(s, g == G_PEAK, &gt->culprits, &gt->nculprits))
-			return STACKKEY_ENOMEM;
+	if (collect_leaks(c))
+		return KEYSET_ENOMEM;
+	for (size_t i = 0; gl->on && i < c->nleaks; i++)
+		if (gate_add_culprit(gl, c->leaks[i], c->leaks[i]->fig.leaked_bytes, 0))
+			return KEYSET_ENOMEM;
+	for (size_t i = 0; gp->on && i < keyset_count(s); i++) {
+		const keyset_group *g = keyset_at(s, i);
+		if (g->fig.peak_bytes && gate_add_culprit(gp, g, g->fig.peak_bytes, g->fig.peak_bytes))
+			return KEYSET_ENOMEM;
 	}
+	gate_sort_culprits(gp);
+	gate_decide(gl, 0, keyset_totals(s)->leaked_bytes);
+	gate_decide(gp, 0, replay_get_summary(trace_replay(c->k.t))->peak_heap_bytes);
 	return 0;
-}
-
-static size_t shown_count(const check *c, size_t total)
-{
-	return c->top && total > c->top ? c->top : total;
-}
-
-static uint64_t culprit_amount(enum gate_id g, const stackkey_group *sg)
-{
-	return g == G_PEAK ? sg->fig.peak_bytes : sg->fig.leaked_bytes;
-}
-
-static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
-
-/* A gate's line: its limit, its value and whether it was crossed, as text or a markdown row. */
-static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
-{
-	char lim[32], val[32];
-	report_format_size(lim, sizeof(lim), gt->limit);
-	report_format_size(val, sizeof(val), gt->value);
-	if (markdown)
-		fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
-			gt->crossed ? "❌ crossed" : "✅ ok");
-	else
-		fprintf(f, "  %s  --%s %s: %s: %s\n", gt->crossed ? "FAIL" : "pass",
-			gate_info[g].name, lim, gate_info[g].what, val);
 }
 
 /* ---- text ---- */
 
 static void write_text(const check *c, FILE *f)
 {
-	const stackkey_set *s = stackkey_trace_set(c->t);
-	const stackkey_figures *t = stackkey_set_totals(s);
-	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
-	const replay_header *h = replay_get_header(stackkey_trace_replay(c->t));
+	const keyset *s = c->k.set;
+	const keyset_figures *t = keyset_totals(s);
+	const replay_summary *sum = replay_get_summary(trace_replay(c->k.t));
+	const replay_header *h = replay_get_header(trace_replay(c->k.t));
 	char a[32];
 
 	fputs("trace         ", f);
-	report_put_text(f, stackkey_trace_path(c->t));
+	text_put(f, trace_path(c->k.t));
 	fputs("  (", f);
-	report_put_text(f, h->argc ? h->argv[0] : h->exe);
+	text_put(f, h->argc ? h->argv[0] : h->exe);
 	fprintf(f, ", pid %u)\n", h->pid);
-	report_format_size(a, sizeof(a), sum->peak_heap_bytes);
+	text_format_size(a, sizeof(a), sum->peak_heap_bytes);
 	fprintf(f, "peak heap     %s\n", a);
-	report_format_size(a, sizeof(a), t->leaked_bytes);
+	text_format_size(a, sizeof(a), t->leaked_bytes);
 	fprintf(f, "leaked        %s in %" PRIu64 " allocation%s\n", a, t->leaked_allocations,
-		plural(t->leaked_allocations));
-	report_format_size(a, sizeof(a), t->runtime_bytes);
+		text_plural(t->leaked_allocations));
+	text_format_size(a, sizeof(a), t->runtime_bytes);
 	fprintf(f, "runtime-owned %s (not counted as leaked)\n", a);
-	report_format_size(a, sizeof(a), sum->allocated_bytes);
+	text_format_size(a, sizeof(a), sum->allocated_bytes);
 	fprintf(f, "allocations   %" PRIu64 " (%s allocated)\n", sum->allocations, a);
 	if (c->sup) {
-		report_format_size(a, sizeof(a), t->suppressed_bytes);
+		text_format_size(a, sizeof(a), t->suppressed_bytes);
 		fprintf(f, "suppressed    %s in %" PRIu64 " allocation%s from %" PRIu64
 			   " stack%s (not counted as leaked)\n",
-			a, t->suppressed_allocations, plural(t->suppressed_allocations),
-			stackkey_set_suppressed_stacks(s), plural(stackkey_set_suppressed_stacks(s)));
+			a, t->suppressed_allocations, text_plural(t->suppressed_allocations),
+			keyset_suppressed_stacks(s), text_plural(keyset_suppressed_stacks(s)));
 		for (size_t i = 0; i < suppress_count(c->sup); i++) {
-			const stackkey_rule_use *u = stackkey_set_rule_use(s, i);
-			report_format_size(a, sizeof(a), u->bytes);
+			const keyset_rule_use *u = keyset_rule_use_at(s, i);
+			text_format_size(a, sizeof(a), u->bytes);
 			fputs("  leak:", f);
-			report_put_text(f, suppress_pattern(c->sup, i));
+			text_put(f, suppress_pattern(c->sup, i));
 			fprintf(f, "  (line %u): %s in %" PRIu64 " allocation%s\n",
-				suppress_line(c->sup, i), a, u->allocations, plural(u->allocations));
+				suppress_line(c->sup, i), a, u->allocations, text_plural(u->allocations));
 		}
 	}
 
-	size_t n = shown_count(c, c->nleaks);
+	size_t n = util_shown(c->nleaks, c->top);
 	fputs("\nLeaks", f);
 	if (c->nleaks == 0)
 		fputs(": none\n", f);
 	else if (n < c->nleaks)
 		fprintf(f, " (top %zu of %zu stacks)\n", n, c->nleaks);
 	else
-		fprintf(f, " (%zu stack%s)\n", c->nleaks, plural(c->nleaks));
+		fprintf(f, " (%zu stack%s)\n", c->nleaks, text_plural(c->nleaks));
 	for (size_t i = 0; i < n; i++) {
-		const stackkey_group *g = c->leaks[i];
-		report_format_size(a, sizeof(a), g->fig.leaked_bytes);
+		const keyset_group *g = c->leaks[i];
+		text_format_size(a, sizeof(a), g->fig.leaked_bytes);
 		fprintf(f, "\n  %s in %" PRIu64 " allocation%s\n", a, g->fig.leaked_allocations,
-			plural(g->fig.leaked_allocations));
-		report_write_frames_text(f, g->frames, g->nframes, "      ", 0);
+			text_plural(g->fig.leaked_allocations));
+		text_write_frames(f, g->frames, g->nframes, "      ", 0);
 	}
 
-	if (!c->ngates)
-		return;
-	fputs("\nGates\n", f);
-	for (int g = 0; g < G_COUNT; g++) {
-		const gate *gt = &c->gates[g];
-		if (!gt->on)
-			continue;
-		put_gate_row(f, (enum gate_id)g, gt, 0);
-		size_t k = shown_count(c, gt->nculprits);
-		for (size_t i = 0; i < k; i++) {
-			const stackkey_group *sg = gt->culprits[i];
-			report_format_size(a, sizeof(a), culprit_amount((enum gate_id)g, sg));
-			fprintf(f, "        %s  ", a);
-			stackkey_write_frames_line(f, sg->frames, sg->nframes, 5);
-			fputc('\n', f);
-		}
-		if (k < gt->nculprits)
-			fprintf(f, "        (%zu more)\n", gt->nculprits - k);
-	}
-	fprintf(f, "\nresult: %s (%d of %d gate%s crossed)\n", c->crossed ? "FAIL" : "pass",
-		c->crossed, c->ngates, plural((uint64_t)c->ngates));
+	gate_write_text(f, c->gates, G_COUNT, c->top);
 }
 
 /* ---- markdown ---- */
 
 static void write_markdown(const check *c, FILE *f)
 {
-	const stackkey_set *s = stackkey_trace_set(c->t);
-	const stackkey_figures *t = stackkey_set_totals(s);
-	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
+	const keyset *s = c->k.set;
+	const keyset_figures *t = keyset_totals(s);
+	const replay_summary *sum = replay_get_summary(trace_replay(c->k.t));
 	char a[32];
 
-	fputs("### leakrec: heap check", f);
-	if (c->ngates && c->crossed)
-		fprintf(f, " — ❌ %d of %d gate%s crossed\n\n", c->crossed, c->ngates,
-			plural((uint64_t)c->ngates));
-	else if (c->ngates)
-		fputs(" — ✅ no gate crossed\n\n", f);
-	else
-		fputs("\n\n", f);
+	gate_write_md_title(f, "leakrec: heap check", c->gates, G_COUNT);
 	fputs("| | |\n|:--|--:|\n", f);
-	report_format_size(a, sizeof(a), sum->peak_heap_bytes);
+	text_format_size(a, sizeof(a), sum->peak_heap_bytes);
 	fprintf(f, "| peak heap | %s |\n", a);
-	report_format_size(a, sizeof(a), t->leaked_bytes);
+	text_format_size(a, sizeof(a), t->leaked_bytes);
 	fprintf(f, "| leaked | %s in %" PRIu64 " allocation%s |\n", a, t->leaked_allocations,
-		plural(t->leaked_allocations));
-	report_format_size(a, sizeof(a), t->runtime_bytes);
+		text_plural(t->leaked_allocations));
+	text_format_size(a, sizeof(a), t->runtime_bytes);
 	fprintf(f, "| runtime-owned | %s |\n", a);
 	fprintf(f, "| allocations | %" PRIu64 " |\n", sum->allocations);
 	if (c->sup) {
-		report_format_size(a, sizeof(a), t->suppressed_bytes);
+		text_format_size(a, sizeof(a), t->suppressed_bytes);
 		fprintf(f, "| suppressed leaks | %s in %" PRIu64 " allocation%s from %" PRIu64
 			   " stack%s |\n",
-			a, t->suppressed_allocations, plural(t->suppressed_allocations),
-			stackkey_set_suppressed_stacks(s), plural(stackkey_set_suppressed_stacks(s)));
+			a, t->suppressed_allocations, text_plural(t->suppressed_allocations),
+			keyset_suppressed_stacks(s), text_plural(keyset_suppressed_stacks(s)));
 	}
-	if (c->ngates) {
-		fputs("\n| gate | limit | value | result |\n|:--|--:|--:|:--|\n", f);
-		for (int g = 0; g < G_COUNT; g++) {
-			if (c->gates[g].on)
-				put_gate_row(f, (enum gate_id)g, &c->gates[g], 1);
-		}
-	}
+	gate_write_md_table(f, c->gates, G_COUNT);
 	if (c->nleaks == 0) {
 		fputs("\nNo leaks.\n", f);
 		return;
 	}
-	size_t n = shown_count(c, c->nleaks);
+	size_t n = util_shown(c->nleaks, c->top);
 	fprintf(f, "\n#### Leaks (%zu of %zu stacks)\n\n", n, c->nleaks);
 	fputs("| leaked | allocations | stack |\n|--:|--:|:--|\n", f);
 	for (size_t i = 0; i < n; i++) {
-		const stackkey_group *g = c->leaks[i];
-		report_format_size(a, sizeof(a), g->fig.leaked_bytes);
+		const keyset_group *g = c->leaks[i];
+		text_format_size(a, sizeof(a), g->fig.leaked_bytes);
 		fprintf(f, "| %s | %" PRIu64 " | ", a, g->fig.leaked_allocations);
-		stackkey_write_frames_md(f, g->frames, g->nframes, 6);
+		text_write_frames_md(f, g->frames, g->nframes, 6);
 		fputs(" |\n", f);
 	}
 }
 
 /* ---- JSON ---- */
 
-static void json_use(json_writer *w, uint64_t bytes, uint64_t allocs, uint64_t stacks)
-{
-	json_key(w, "bytes");
-	json_uint(w, bytes);
-	json_key(w, "allocations");
-	json_uint(w, allocs);
-	json_key(w, "stacks");
-	json_uint(w, stacks);
-}
-
 static int write_json(const check *c, FILE *out, int status)
 {
-	const stackkey_set *s = stackkey_trace_set(c->t);
-	const stackkey_figures *t = stackkey_set_totals(s);
-	const replay_summary *sum = replay_get_summary(stackkey_trace_replay(c->t));
+	const keyset *s = c->k.set;
+	const keyset_figures *t = keyset_totals(s);
+	const replay_summary *sum = replay_get_summary(trace_replay(c->k.t));
 	json_writer *w;
-	if (stackkey_json_begin(&w, out, "check"))
+	if (report_json_begin_command(&w, out, "check"))
 		return JSON_ENOMEM;
-	json_key(w, "trace");
-	json_str(w, stackkey_trace_path(c->t));
-	report_write_program_json(w, "program", replay_get_header(stackkey_trace_replay(c->t)), NULL, 0);
+	json_key_str(w, "trace", trace_path(c->k.t));
+	report_json_program(w, "program", replay_get_header(trace_replay(c->k.t)), NULL, 0);
 
 	json_key(w, "summary");
 	json_begin_object(w, 0);
-	json_key(w, "peak_heap_bytes");
-	json_uint(w, sum->peak_heap_bytes);
-	json_key(w, "leaked_bytes");
-	json_uint(w, t->leaked_bytes);
-	json_key(w, "leaked_allocations");
-	json_uint(w, t->leaked_allocations);
-	json_key(w, "runtime_leaked_bytes");
-	json_uint(w, t->runtime_bytes);
-	json_key(w, "allocations");
-	json_uint(w, sum->allocations);
-	json_key(w, "allocated_bytes");
-	json_uint(w, sum->allocated_bytes);
-	json_key(w, "temporary_allocations");
-	json_uint(w, sum->temporary);
-	json_key(w, "peak_rss_bytes");
-	json_uint(w, sum->peak_rss_bytes);
+	json_key_uint(w, "peak_heap_bytes", sum->peak_heap_bytes);
+	json_key_uint(w, "leaked_bytes", t->leaked_bytes);
+	json_key_uint(w, "leaked_allocations", t->leaked_allocations);
+	json_key_uint(w, "runtime_leaked_bytes", t->runtime_bytes);
+	json_key_uint(w, "allocations", sum->allocations);
+	json_key_uint(w, "allocated_bytes", sum->allocated_bytes);
+	json_key_uint(w, "temporary_allocations", sum->temporary);
+	json_key_uint(w, "peak_rss_bytes", sum->peak_rss_bytes);
 	json_end_object(w);
 
 	json_key(w, "suppressed");
 	json_begin_object(w, 0);
-	json_use(w, t->suppressed_bytes, t->suppressed_allocations, stackkey_set_suppressed_stacks(s));
+	cli_json_use(w, NULL, t->suppressed_bytes, t->suppressed_allocations,
+		     keyset_suppressed_stacks(s));
 	json_key(w, "rules");
 	json_begin_array(w, 0);
 	for (size_t i = 0; i < suppress_count(c->sup); i++) {
-		const stackkey_rule_use *u = stackkey_set_rule_use(s, i);
+		const keyset_rule_use *u = keyset_rule_use_at(s, i);
 		json_begin_object(w, 1);
-		json_key(w, "pattern");
-		json_str(w, suppress_pattern(c->sup, i));
-		json_key(w, "line");
-		json_uint(w, suppress_line(c->sup, i));
-		json_use(w, u->bytes, u->allocations, u->stacks);
+		json_key_str(w, "pattern", suppress_pattern(c->sup, i));
+		json_key_uint(w, "line", suppress_line(c->sup, i));
+		cli_json_use(w, NULL, u->bytes, u->allocations, u->stacks);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -330,47 +237,19 @@ static int write_json(const check *c, FILE *out, int status)
 
 	json_key(w, "leaks");
 	json_begin_array(w, 0);
-	for (size_t i = 0; i < shown_count(c, c->nleaks); i++) {
-		const stackkey_group *g = c->leaks[i];
+	for (size_t i = 0; i < util_shown(c->nleaks, c->top); i++) {
+		const keyset_group *g = c->leaks[i];
 		json_begin_object(w, 0);
-		json_key(w, "bytes");
-		json_uint(w, g->fig.leaked_bytes);
-		json_key(w, "allocations");
-		json_uint(w, g->fig.leaked_allocations);
-		json_key(w, "key");
-		json_str(w, g->key);
-		report_write_frames_json(w, g->frames, g->nframes);
+		json_key_uint(w, "bytes", g->fig.leaked_bytes);
+		json_key_uint(w, "allocations", g->fig.leaked_allocations);
+		json_key_str(w, "key", g->key);
+		report_json_frames(w, g->frames, g->nframes);
 		json_end_object(w);
 	}
 	json_end_array(w);
 
-	json_key(w, "gates");
-	json_begin_array(w, 0);
-	for (int g = 0; g < G_COUNT; g++) {
-		const gate *gt = &c->gates[g];
-		if (!gt->on)
-			continue;
-		json_begin_object(w, 0);
-		json_key(w, "name");
-		json_str(w, gate_info[g].name);
-		json_key(w, "unit");
-		json_str(w, "bytes");
-		json_key(w, "limit");
-		json_uint(w, gt->limit);
-		json_key(w, "value");
-		json_uint(w, gt->value);
-		json_key(w, "crossed");
-		json_bool(w, gt->crossed);
-		json_key(w, "stacks");
-		json_begin_array(w, 0);
-		for (size_t i = 0; i < shown_count(c, gt->nculprits); i++)
-			stackkey_write_culprit_json(w, gt->culprits[i],
-					      culprit_amount((enum gate_id)g, gt->culprits[i]));
-		json_end_array(w);
-		json_end_object(w);
-	}
-	json_end_array(w);
-	return stackkey_json_end(w, status);
+	gate_write_json(w, c->gates, G_COUNT, c->top);
+	return report_json_end_command(w, status);
 }
 
 /* ---- the command ---- */
@@ -414,6 +293,8 @@ int cmd_check(int argc, char **argv)
 	};
 	check c;
 	memset(&c, 0, sizeof(c));
+	for (int g = 0; g < G_COUNT; g++)
+		c.gates[g].spec = &gate_specs[g];
 	cli_gate_opts o = {10, 0, 0, NULL};
 	int opt, rc;
 	opterr = 0;
@@ -424,9 +305,9 @@ int cmd_check(int argc, char **argv)
 		case OPT_MAX_LEAKED:
 		case OPT_MAX_PEAK:
 			gt = &c.gates[opt == OPT_MAX_LEAKED ? G_LEAKED : G_PEAK];
-			if (stackkey_parse_size(optarg, &gt->limit))
-				return cli_usage_error("invalid size for --%s: '%s'",
-						       gate_info[gt - c.gates].name, optarg);
+			if (limit_parse_size(optarg, &gt->lim.amount))
+				return cli_usage_error("invalid size for --%s: '%s'", gt->spec->name,
+						       optarg);
 			gt->on = 1;
 			break;
 		default:
@@ -443,14 +324,14 @@ int cmd_check(int argc, char **argv)
 	int status = CLI_EXIT_ERROR;
 	suppress_list *sup = NULL;
 	rc = 0;
-	if (o.sup_path && (rc = stackkey_load_suppressions(o.sup_path, &sup)))
-		goto out;
+	if (o.sup_path && suppress_load_file(&sup, o.sup_path, &cli_log))
+		goto out; /* said */
 	c.sup = sup;
-	if ((rc = stackkey_trace_load(&c.t, argv[optind], STACKKEY_MATCH_FUNCTIONS, sup)))
+	if ((rc = cli_keyed_load(&c.k, argv[optind], STACKKEY_MATCH_FUNCTIONS, sup)))
 		goto out;
 	if ((rc = evaluate(&c)))
 		goto out;
-	status = c.crossed ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
+	status = gate_count_crossed(c.gates, G_COUNT) ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
 	int jrc = 0;
 	if (o.json)
 		jrc = write_json(&c, stdout, status);
@@ -461,14 +342,14 @@ int cmd_check(int argc, char **argv)
 	if (cli_finish_output("check", jrc))
 		status = CLI_EXIT_ERROR;
 out:
-	if (rc == STACKKEY_ENOMEM)
-		cli_error("%s", stackkey_strerror(rc));
+	if (rc == KEYSET_ENOMEM)
+		cli_error("%s", keyset_strerror(rc));
 	if (rc)
 		status = CLI_EXIT_ERROR;
 	for (int g = 0; g < G_COUNT; g++)
-		free(c.gates[g].culprits);
+		gate_release(&c.gates[g]);
 	free(c.leaks);
-	stackkey_trace_free(c.t);
+	cli_keyed_release(&c.k);
 	suppress_free(sup);
 	return status;
 }

@@ -2,7 +2,7 @@
  * cmd_diff.c: `leakanalyze diff [OPTIONS] BASE NEW`, what changed in the heap from one run to
  * another, with gates for CI.
  *
- * Both traces are replayed and their stacks merged by symbolic key (stackkey.h), so the runs may
+ * Both traces are replayed and their stacks merged by symbolic key (keyset.h), so the runs may
  * come from different builds.  The output gives the change in every summary figure, then every
  * key whose figures changed (appeared, disappeared, grew, shrank), largest change first, then
  * the gates: each crossed gate names the stacks responsible.  Exit status 0 when no gate is
@@ -15,10 +15,15 @@
 #include <string.h>
 
 #include "cli.h"
+#include "gate.h"
 #include "json.h"
-#include "report.h"
+#include "keyset.h"
+#include "limit.h"
+#include "report_json.h"
 #include "stackkey.h"
 #include "suppress.h"
+#include "text.h"
+#include "trace.h"
 
 enum {
 	OPT_MATCH = CLI_OPT_OWN,
@@ -33,49 +38,30 @@ static const char *const status_names[] = {"appeared", "disappeared", "grew", "s
 
 /* One key present on either side. */
 typedef struct entry {
-	const stackkey_group *b, *n; /* NULL when absent on that side */
-	stackkey_figures fb, fn;     /* zero when absent */
+	const keyset_group *b, *n; /* NULL when absent on that side */
+	keyset_figures fb, fn;     /* zero when absent */
 	enum status status;
 	uint64_t sort[4];      /* magnitudes, compared in order */
 } entry;
 
-/* A stack responsible for a gate's figure, and what it adds to it. */
-struct culprit {
-	const entry *e;
-	uint64_t amount;
-};
-
 /* The gates, in the order they are reported. */
 enum gate_id { G_NEW_LEAKS, G_LEAK_INC, G_PEAK_INC, G_ALLOCS_INC, G_COUNT };
 
-typedef struct gate {
-	int on;
-	stackkey_limit limit;
-	int crossed;
-	uint64_t base, cur;   /* the figure compared (G_NEW_LEAKS: cur = number of keys) */
-	struct culprit *culprits; /* the stacks responsible, largest first */
-	size_t nculprits;
-} gate;
-
-static const struct {
-	const char *name, *unit, *what;
-	int sizes;
-} gate_info[G_COUNT] = {
-	{"fail-on-new-leaks", "stacks", "new leaking stacks", 0},
-	{"max-leak-increase", "bytes", "leaked bytes", 1},
-	{"max-peak-increase", "bytes", "peak heap", 1},
-	{"max-allocations-increase", "allocations", "allocations", 0},
+static const gate_spec gate_specs[G_COUNT] = {
+	{"fail-on-new-leaks", "new leaking stacks", "stacks", GATE_ANY, 0},
+	{"max-leak-increase", "leaked bytes", "bytes", GATE_INCREASE, 1},
+	{"max-peak-increase", "peak heap", "bytes", GATE_INCREASE, 1},
+	{"max-allocations-increase", "allocations", "allocations", GATE_INCREASE, 0},
 };
 
 typedef struct diff {
-	stackkey_trace *base, *new;
+	cli_keyed base, new;
 	const suppress_list *sup;
 	enum stackkey_match match;
 	unsigned top;
 	entry *entries;
 	size_t nentries;
 	gate gates[G_COUNT];
-	int crossed; /* gates crossed */
 } diff;
 
 /* ---- the summary figures ---- */
@@ -91,10 +77,10 @@ enum { F_PEAK, F_LEAKED, F_LEAKED_ALLOCS, F_ALLOCS, F_ALLOCATED, F_TEMP, F_RUNTI
 
 static void summary_figures(const diff *d, figure *f)
 {
-	const replay_summary *sb = replay_get_summary(stackkey_trace_replay(d->base));
-	const replay_summary *sn = replay_get_summary(stackkey_trace_replay(d->new));
-	const stackkey_figures *tb = stackkey_set_totals(stackkey_trace_set(d->base));
-	const stackkey_figures *tn = stackkey_set_totals(stackkey_trace_set(d->new));
+	const replay_summary *sb = replay_get_summary(trace_replay(d->base.t));
+	const replay_summary *sn = replay_get_summary(trace_replay(d->new.t));
+	const keyset_figures *tb = keyset_totals(d->base.set);
+	const keyset_figures *tn = keyset_totals(d->new.set);
 	f[F_PEAK] = (figure){"peak_heap_bytes", "peak heap", 1, sb->peak_heap_bytes,
 			     sn->peak_heap_bytes};
 	f[F_LEAKED] = (figure){"leaked_bytes", "leaked", 1, tb->leaked_bytes, tn->leaked_bytes};
@@ -115,7 +101,7 @@ static void summary_figures(const diff *d, figure *f)
 
 static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
-static int figures_differ(const stackkey_figures *a, const stackkey_figures *b)
+static int figures_differ(const keyset_figures *a, const keyset_figures *b)
 {
 	return a->leaked_bytes != b->leaked_bytes || a->leaked_allocations != b->leaked_allocations ||
 	       a->peak_bytes != b->peak_bytes || a->peak_allocations != b->peak_allocations ||
@@ -127,7 +113,7 @@ static int figures_differ(const stackkey_figures *a, const stackkey_figures *b)
  * then allocations, bytes allocated, temporary allocations; its sign says grew or shrank. */
 static void classify(entry *e)
 {
-	const stackkey_figures *a = &e->fb, *b = &e->fn;
+	const keyset_figures *a = &e->fb, *b = &e->fn;
 	uint64_t dl = absdiff(a->leaked_bytes, b->leaked_bytes);
 	uint64_t dp = absdiff(a->peak_bytes, b->peak_bytes);
 	e->sort[0] = dl > dp ? dl : dp;
@@ -173,17 +159,17 @@ static int cmp_entries(const void *pa, const void *pb)
 
 static int build_entries(diff *d)
 {
-	const stackkey_set *sb = stackkey_trace_set(d->base), *sn = stackkey_trace_set(d->new);
-	size_t cap = stackkey_set_count(sb) + stackkey_set_count(sn);
+	const keyset *sb = d->base.set, *sn = d->new.set;
+	size_t cap = keyset_count(sb) + keyset_count(sn);
 	d->entries = calloc(cap ? cap : 1, sizeof(entry));
 	if (!d->entries)
-		return STACKKEY_ENOMEM;
-	for (size_t i = 0; i < stackkey_set_count(sn); i++) {
-		const stackkey_group *g = stackkey_set_at(sn, i);
+		return KEYSET_ENOMEM;
+	for (size_t i = 0; i < keyset_count(sn); i++) {
+		const keyset_group *g = keyset_at(sn, i);
 		entry e = {0};
 		e.n = g;
 		e.fn = g->fig;
-		e.b = stackkey_set_find(sb, g->key);
+		e.b = keyset_find(sb, g->key);
 		if (e.b)
 			e.fb = e.b->fig;
 		if (e.b && !figures_differ(&e.fb, &e.fn))
@@ -191,9 +177,9 @@ static int build_entries(diff *d)
 		classify(&e);
 		d->entries[d->nentries++] = e;
 	}
-	for (size_t i = 0; i < stackkey_set_count(sb); i++) {
-		const stackkey_group *g = stackkey_set_at(sb, i);
-		if (stackkey_set_find(sn, g->key))
+	for (size_t i = 0; i < keyset_count(sb); i++) {
+		const keyset_group *g = keyset_at(sb, i);
+		if (keyset_find(sn, g->key))
 			continue;
 		entry e = {0};
 		e.b = g;
@@ -206,7 +192,7 @@ static int build_entries(diff *d)
 }
 
 /* The stack shown for an entry: NEW's when present, else BASE's. */
-static const stackkey_group *shown(const entry *e) { return e->n ? e->n : e->b; }
+static const keyset_group *shown(const entry *e) { return e->n ? e->n : e->b; }
 
 /* ---- gates ---- */
 
@@ -233,106 +219,28 @@ static uint64_t culprit_amount(enum gate_id g, const entry *e)
 	return 0;
 }
 
-static int cmp_culprits(const void *pa, const void *pb)
-{
-	const struct culprit *a = pa, *b = pb;
-	if (a->amount != b->amount)
-		return a->amount > b->amount ? -1 : 1;
-	return strcmp(entry_key(a->e), entry_key(b->e));
-}
-
 static int eval_gates(diff *d)
 {
 	figure f[F_COUNT];
 	summary_figures(d, f);
+	/* the figure each gate compares */
+	static const int fig_of[G_COUNT] = {-1, F_LEAKED, F_PEAK, F_ALLOCS};
 	for (int g = 0; g < G_COUNT; g++) {
 		gate *gt = &d->gates[g];
 		if (!gt->on)
 			continue;
-		gt->culprits = malloc((d->nentries ? d->nentries : 1) * sizeof(struct culprit));
-		if (!gt->culprits)
-			return STACKKEY_ENOMEM;
 		for (size_t i = 0; i < d->nentries; i++) {
-			uint64_t v = culprit_amount((enum gate_id)g, &d->entries[i]);
-			if (v)
-				gt->culprits[gt->nculprits++] = (struct culprit){&d->entries[i], v};
+			const entry *e = &d->entries[i];
+			uint64_t v = culprit_amount((enum gate_id)g, e);
+			/* a new leak is blamed for its leaked bytes (maybe 0: zero-size blocks) */
+			if (v && gate_add_culprit(gt, shown(e), g == G_NEW_LEAKS ? e->fn.leaked_bytes : v, v))
+				return KEYSET_ENOMEM;
 		}
-		qsort(gt->culprits, gt->nculprits, sizeof(struct culprit), cmp_culprits);
-		switch ((enum gate_id)g) {
-		case G_NEW_LEAKS:
-			gt->base = 0;
-			gt->cur = gt->nculprits;
-			gt->crossed = gt->nculprits > 0;
-			break;
-		case G_LEAK_INC:
-			gt->base = f[F_LEAKED].b;
-			gt->cur = f[F_LEAKED].n;
-			break;
-		case G_PEAK_INC:
-			gt->base = f[F_PEAK].b;
-			gt->cur = f[F_PEAK].n;
-			break;
-		case G_ALLOCS_INC:
-			gt->base = f[F_ALLOCS].b;
-			gt->cur = f[F_ALLOCS].n;
-			break;
-		case G_COUNT:
-			break;
-		}
-		if (g != G_NEW_LEAKS)
-			gt->crossed = stackkey_limit_crossed(&gt->limit, gt->base, gt->cur);
-		d->crossed += gt->crossed;
+		gate_sort_culprits(gt);
+		int k = fig_of[g];
+		gate_decide(gt, k < 0 ? 0 : f[k].b, k < 0 ? 0 : f[k].n);
 	}
 	return 0;
-}
-
-/* The gate's figure for people: "+4.2 KiB (+3.1%)", "+12 (+0.5%)", "1 stack". */
-static void gate_value_text(char *buf, size_t n, enum gate_id g, const gate *gt)
-{
-	char a[40], pct[32] = "";
-	if (g == G_NEW_LEAKS) {
-		snprintf(buf, n, "%" PRIu64, gt->cur);
-		return;
-	}
-	if (gate_info[g].sizes)
-		stackkey_format_size_change(a, sizeof(a), gt->base, gt->cur);
-	else if (gt->base == gt->cur)
-		snprintf(a, sizeof(a), "0");
-	else
-		snprintf(a, sizeof(a), "%+" PRId64, stackkey_change(gt->base, gt->cur));
-	if (gt->base && gt->base != gt->cur)
-		snprintf(pct, sizeof(pct), " (%+.1f%%)",
-			 100.0 * (double)stackkey_change(gt->base, gt->cur) / (double)gt->base);
-	snprintf(buf, n, "%s%s", a, pct);
-}
-
-static void gate_limit_text(char *buf, size_t n, enum gate_id g, const gate *gt)
-{
-	if (g == G_NEW_LEAKS)
-		snprintf(buf, n, "none");
-	else
-		stackkey_format_limit(buf, n, &gt->limit, gate_info[g].sizes);
-}
-
-/* The amount an entry adds to gate g, for people. */
-static void culprit_text(char *buf, size_t n, enum gate_id g, const entry *e)
-{
-	uint64_t v = culprit_amount(g, e);
-	char a[32];
-	switch (g) {
-	case G_NEW_LEAKS:
-		report_format_size(a, sizeof(a), e->fn.leaked_bytes);
-		snprintf(buf, n, "%s in %" PRIu64 " allocation%s", a, e->fn.leaked_allocations,
-			 e->fn.leaked_allocations == 1 ? "" : "s");
-		break;
-	case G_LEAK_INC:
-	case G_PEAK_INC:
-		stackkey_format_size_change(buf, n, 0, v);
-		break;
-	default:
-		snprintf(buf, n, "+%" PRIu64, v);
-		break;
-	}
 }
 
 /* ---- text ---- */
@@ -342,28 +250,13 @@ static void put_count_change(FILE *f, uint64_t b, uint64_t n)
 	if (n == b)
 		fputs("0", f);
 	else
-		fprintf(f, "%+" PRId64, stackkey_change(b, n));
-}
-
-static void put_change_cell(char *buf, size_t n, const figure *f)
-{
-	char a[40];
-	if (f->bytes)
-		stackkey_format_size_change(a, sizeof(a), f->b, f->n);
-	else if (f->b == f->n)
-		snprintf(a, sizeof(a), "0");
-	else
-		snprintf(a, sizeof(a), "%+" PRId64, stackkey_change(f->b, f->n));
-	if (f->b && f->b != f->n)
-		snprintf(buf, n, "%s (%+.1f%%)", a, 100.0 * (double)stackkey_change(f->b, f->n) / (double)f->b);
-	else
-		snprintf(buf, n, "%s", a);
+		fprintf(f, "%+" PRId64, util_change(b, n));
 }
 
 static void put_value_cell(char *buf, size_t n, const figure *f, uint64_t v)
 {
 	if (f->bytes)
-		report_format_size(buf, n, v);
+		text_format_size(buf, n, v);
 	else
 		snprintf(buf, n, "%" PRIu64, v);
 }
@@ -375,7 +268,7 @@ static void put_figure_rows(FILE *f, const figure *fig, int markdown)
 		char b[40], n[40], c[64];
 		put_value_cell(b, sizeof(b), &fig[i], fig[i].b);
 		put_value_cell(n, sizeof(n), &fig[i], fig[i].n);
-		put_change_cell(c, sizeof(c), &fig[i]);
+		text_format_change(c, sizeof(c), fig[i].b, fig[i].n, fig[i].bytes);
 		if (markdown)
 			fprintf(f, "| %s | %s | %s | %s |\n", fig[i].label, b, n, c);
 		else
@@ -383,41 +276,24 @@ static void put_figure_rows(FILE *f, const figure *fig, int markdown)
 	}
 }
 
-/* A gate's line: its limit, its value and whether it was crossed, as text or a markdown row. */
-static void put_gate_row(FILE *f, enum gate_id g, const gate *gt, int markdown)
+static void put_program(FILE *f, const char *label, const cli_keyed *k)
 {
-	char lim[48], val[96];
-	gate_limit_text(lim, sizeof(lim), g, gt);
-	gate_value_text(val, sizeof(val), g, gt);
-	if (markdown) {
-		fprintf(f, "| `--%s` | %s | %s | %s |\n", gate_info[g].name, lim, val,
-			gt->crossed ? "❌ crossed" : "✅ ok");
-		return;
-	}
-	fprintf(f, "  %s  --%s", gt->crossed ? "FAIL" : "pass", gate_info[g].name);
-	if (g != G_NEW_LEAKS)
-		fprintf(f, " %s", lim);
-	fprintf(f, ": %s: %s\n", gate_info[g].what, val);
-}
-
-static void put_program(FILE *f, const char *label, const stackkey_trace *t)
-{
-	const replay_header *h = replay_get_header(stackkey_trace_replay(t));
+	const replay_header *h = replay_get_header(trace_replay(k->t));
 	fprintf(f, "%s  ", label);
-	report_put_text(f, stackkey_trace_path(t));
+	text_put(f, trace_path(k->t));
 	fputs("  (", f);
-	report_put_text(f, h->argc ? h->argv[0] : h->exe);
+	text_put(f, h->argc ? h->argv[0] : h->exe);
 	fprintf(f, ", pid %u)\n", h->pid);
 }
 
 /* One line of what changed in an entry: "leaked +4.2 KiB in +1 allocation, at peak ...". */
 static void put_entry_changes(FILE *f, const entry *e)
 {
-	const stackkey_figures *a = &e->fb, *b = &e->fn;
+	const keyset_figures *a = &e->fb, *b = &e->fn;
 	char s[40];
 	int first = 1;
 	if (a->leaked_bytes != b->leaked_bytes || a->leaked_allocations != b->leaked_allocations) {
-		stackkey_format_size_change(s, sizeof(s), a->leaked_bytes, b->leaked_bytes);
+		text_format_size_change(s, sizeof(s), a->leaked_bytes, b->leaked_bytes);
 		fprintf(f, "leaked %s in ", s);
 		put_count_change(f, a->leaked_allocations, b->leaked_allocations);
 		fputs(absdiff(a->leaked_allocations, b->leaked_allocations) == 1 ? " allocation"
@@ -426,14 +302,14 @@ static void put_entry_changes(FILE *f, const entry *e)
 		first = 0;
 	}
 	if (a->peak_bytes != b->peak_bytes || a->peak_allocations != b->peak_allocations) {
-		stackkey_format_size_change(s, sizeof(s), a->peak_bytes, b->peak_bytes);
+		text_format_size_change(s, sizeof(s), a->peak_bytes, b->peak_bytes);
 		fprintf(f, "%sat peak %s", first ? "" : ", ", s);
 		first = 0;
 	}
 	if (a->allocations != b->allocations || a->allocated_bytes != b->allocated_bytes) {
 		fprintf(f, "%sallocations ", first ? "" : ", ");
 		put_count_change(f, a->allocations, b->allocations);
-		stackkey_format_size_change(s, sizeof(s), a->allocated_bytes, b->allocated_bytes);
+		text_format_size_change(s, sizeof(s), a->allocated_bytes, b->allocated_bytes);
 		fprintf(f, " (%s)", s);
 		first = 0;
 	}
@@ -443,53 +319,48 @@ static void put_entry_changes(FILE *f, const entry *e)
 		first = 0;
 	}
 	if (a->suppressed_bytes != b->suppressed_bytes) {
-		stackkey_format_size_change(s, sizeof(s), a->suppressed_bytes, b->suppressed_bytes);
+		text_format_size_change(s, sizeof(s), a->suppressed_bytes, b->suppressed_bytes);
 		fprintf(f, "%ssuppressed leak %s", first ? "" : ", ", s);
 	}
 }
 
-static size_t shown_count(const diff *d, size_t total)
+static void put_suppressed_text(FILE *f, const char *label, const keyset *s)
 {
-	return d->top && total > d->top ? d->top : total;
-}
-
-static void put_suppressed_text(FILE *f, const char *label, const stackkey_set *s)
-{
-	const stackkey_figures *t = stackkey_set_totals(s);
+	const keyset_figures *t = keyset_totals(s);
 	char a[32];
-	report_format_size(a, sizeof(a), t->suppressed_bytes);
+	text_format_size(a, sizeof(a), t->suppressed_bytes);
 	fprintf(f, "  %s: %s in %" PRIu64 " allocation%s from %" PRIu64 " stack%s\n", label, a,
 		t->suppressed_allocations, t->suppressed_allocations == 1 ? "" : "s",
-		stackkey_set_suppressed_stacks(s), stackkey_set_suppressed_stacks(s) == 1 ? "" : "s");
+		keyset_suppressed_stacks(s), keyset_suppressed_stacks(s) == 1 ? "" : "s");
 }
 
 static void write_text(const diff *d, FILE *f)
 {
 	figure fig[F_COUNT];
 	summary_figures(d, fig);
-	put_program(f, "base", d->base);
-	put_program(f, "new ", d->new);
+	put_program(f, "base", &d->base);
+	put_program(f, "new ", &d->new);
 	fprintf(f, "stacks matched by %s\n\n",
 		d->match == STACKKEY_MATCH_LINES ? "function, file and line" : "function names");
 	fprintf(f, "%-22s %12s %12s   %s\n", "", "base", "new", "change");
 	put_figure_rows(f, fig, 0);
 	if (d->sup) {
 		fputs("\nSuppressed leaks (not counted above)\n", f);
-		put_suppressed_text(f, "base", stackkey_trace_set(d->base));
-		put_suppressed_text(f, "new ", stackkey_trace_set(d->new));
+		put_suppressed_text(f, "base", d->base.set);
+		put_suppressed_text(f, "new ", d->new.set);
 		for (size_t i = 0; i < suppress_count(d->sup); i++) {
-			const stackkey_rule_use *ub = stackkey_set_rule_use(stackkey_trace_set(d->base), i);
-			const stackkey_rule_use *un = stackkey_set_rule_use(stackkey_trace_set(d->new), i);
+			const keyset_rule_use *ub = keyset_rule_use_at(d->base.set, i);
+			const keyset_rule_use *un = keyset_rule_use_at(d->new.set, i);
 			char a[32], b[32];
-			report_format_size(a, sizeof(a), ub->bytes);
-			report_format_size(b, sizeof(b), un->bytes);
+			text_format_size(a, sizeof(a), ub->bytes);
+			text_format_size(b, sizeof(b), un->bytes);
 			fputs("  leak:", f);
-			report_put_text(f, suppress_pattern(d->sup, i));
+			text_put(f, suppress_pattern(d->sup, i));
 			fprintf(f, "  (line %u): base %s, new %s\n", suppress_line(d->sup, i), a, b);
 		}
 	}
 
-	size_t n = shown_count(d, d->nentries);
+	size_t n = util_shown(d->nentries, d->top);
 	fputs("\nChanged stacks", f);
 	if (d->nentries == 0)
 		fputs(": none\n", f);
@@ -499,40 +370,14 @@ static void write_text(const diff *d, FILE *f)
 		fprintf(f, " (%zu, largest change first)\n", d->nentries);
 	for (size_t i = 0; i < n; i++) {
 		const entry *e = &d->entries[i];
-		const stackkey_group *g = shown(e);
+		const keyset_group *g = shown(e);
 		fprintf(f, "\n  %-11s ", status_names[e->status]);
 		put_entry_changes(f, e);
 		fputc('\n', f);
-		report_write_frames_text(f, g->frames, g->nframes, "      ", 0);
+		text_write_frames(f, g->frames, g->nframes, "      ", 0);
 	}
 
-	int ngates = 0;
-	for (int g = 0; g < G_COUNT; g++)
-		ngates += d->gates[g].on;
-	if (!ngates)
-		return;
-	fputs("\nGates\n", f);
-	for (int g = 0; g < G_COUNT; g++) {
-		const gate *gt = &d->gates[g];
-		if (!gt->on)
-			continue;
-		put_gate_row(f, (enum gate_id)g, gt, 0);
-		if (!gt->crossed)
-			continue;
-		size_t k = shown_count(d, gt->nculprits);
-		for (size_t i = 0; i < k; i++) {
-			char amount[64];
-			const stackkey_group *sg = shown(gt->culprits[i].e);
-			culprit_text(amount, sizeof(amount), (enum gate_id)g, gt->culprits[i].e);
-			fprintf(f, "        %s  ", amount);
-			stackkey_write_frames_line(f, sg->frames, sg->nframes, 5);
-			fputc('\n', f);
-		}
-		if (k < gt->nculprits)
-			fprintf(f, "        (%zu more)\n", gt->nculprits - k);
-	}
-	fprintf(f, "\nresult: %s (%d of %d gate%s crossed)\n", d->crossed ? "FAIL" : "pass",
-		d->crossed, ngates, ngates == 1 ? "" : "s");
+	gate_write_text(f, d->gates, G_COUNT, d->top);
 }
 
 /* ---- markdown ---- */
@@ -541,39 +386,23 @@ static void write_markdown(const diff *d, FILE *f)
 {
 	figure fig[F_COUNT];
 	summary_figures(d, fig);
-	int ngates = 0;
-	for (int g = 0; g < G_COUNT; g++)
-		ngates += d->gates[g].on;
-	fputs("### leakrec: heap diff", f);
-	if (ngates && d->crossed)
-		fprintf(f, " — ❌ %d of %d gate%s crossed\n\n", d->crossed, ngates,
-			ngates == 1 ? "" : "s");
-	else if (ngates)
-		fprintf(f, " — ✅ no gate crossed\n\n");
-	else
-		fputs("\n\n", f);
+	gate_write_md_title(f, "leakrec: heap diff", d->gates, G_COUNT);
 
 	fputs("| | base | new | change |\n|:--|--:|--:|--:|\n", f);
 	put_figure_rows(f, fig, 1);
 	if (d->sup) {
-		const stackkey_figures *tb = stackkey_set_totals(stackkey_trace_set(d->base));
-		const stackkey_figures *tn = stackkey_set_totals(stackkey_trace_set(d->new));
+		const keyset_figures *tb = keyset_totals(d->base.set);
+		const keyset_figures *tn = keyset_totals(d->new.set);
 		char b[40], n[40];
-		report_format_size(b, sizeof(b), tb->suppressed_bytes);
-		report_format_size(n, sizeof(n), tn->suppressed_bytes);
+		text_format_size(b, sizeof(b), tb->suppressed_bytes);
+		text_format_size(n, sizeof(n), tn->suppressed_bytes);
 		fprintf(f, "| suppressed leaks | %s in %" PRIu64 " | %s in %" PRIu64 " | |\n", b,
 			tb->suppressed_allocations, n, tn->suppressed_allocations);
 	}
 
-	if (ngates) {
-		fputs("\n| gate | limit | value | result |\n|:--|--:|--:|:--|\n", f);
-		for (int g = 0; g < G_COUNT; g++) {
-			if (d->gates[g].on)
-				put_gate_row(f, (enum gate_id)g, &d->gates[g], 1);
-		}
-	}
+	gate_write_md_table(f, d->gates, G_COUNT);
 
-	size_t n = shown_count(d, d->nentries);
+	size_t n = util_shown(d->nentries, d->top);
 	if (d->nentries == 0) {
 		fputs("\nNo stack changed.\n", f);
 		return;
@@ -582,13 +411,13 @@ static void write_markdown(const diff *d, FILE *f)
 	fputs("| | leaked | at peak | allocations | stack |\n|:--|--:|--:|--:|:--|\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const entry *e = &d->entries[i];
-		const stackkey_group *g = shown(e);
+		const keyset_group *g = shown(e);
 		char l[40], p[40], a[40];
-		stackkey_format_size_change(l, sizeof(l), e->fb.leaked_bytes, e->fn.leaked_bytes);
-		stackkey_format_size_change(p, sizeof(p), e->fb.peak_bytes, e->fn.peak_bytes);
-		snprintf(a, sizeof(a), "%+" PRId64, stackkey_change(e->fb.allocations, e->fn.allocations));
+		text_format_size_change(l, sizeof(l), e->fb.leaked_bytes, e->fn.leaked_bytes);
+		text_format_size_change(p, sizeof(p), e->fb.peak_bytes, e->fn.peak_bytes);
+		snprintf(a, sizeof(a), "%+" PRId64, util_change(e->fb.allocations, e->fn.allocations));
 		fprintf(f, "| %s | %s | %s | %s | ", status_names[e->status], l, p, a);
-		stackkey_write_frames_md(f, g->frames, g->nframes, 6);
+		text_write_frames_md(f, g->frames, g->nframes, 6);
 		fputs(" |\n", f);
 	}
 }
@@ -599,55 +428,32 @@ static void json_change(json_writer *w, const char *key, uint64_t b, uint64_t n)
 {
 	json_key(w, key);
 	json_begin_object(w, 1);
-	json_key(w, "base");
-	json_uint(w, b);
-	json_key(w, "new");
-	json_uint(w, n);
-	json_key(w, "change");
-	json_int(w, stackkey_change(b, n));
+	json_key_uint(w, "base", b);
+	json_key_uint(w, "new", n);
+	json_key_int(w, "change", util_change(b, n));
 	json_end_object(w);
 }
 
-static void json_suppressed(json_writer *w, const char *key, const stackkey_set *s)
+/* The suppressed leaks of a set as "key": {"bytes", "allocations", "stacks"}. */
+static void json_suppressed(json_writer *w, const char *key, const keyset *s)
 {
-	const stackkey_figures *t = stackkey_set_totals(s);
-	json_key(w, key);
-	json_begin_object(w, 1);
-	json_key(w, "bytes");
-	json_uint(w, t->suppressed_bytes);
-	json_key(w, "allocations");
-	json_uint(w, t->suppressed_allocations);
-	json_key(w, "stacks");
-	json_uint(w, stackkey_set_suppressed_stacks(s));
-	json_end_object(w);
-}
-
-static void json_rule_use(json_writer *w, const char *key, const stackkey_rule_use *u)
-{
-	json_key(w, key);
-	json_begin_object(w, 1);
-	json_key(w, "bytes");
-	json_uint(w, u->bytes);
-	json_key(w, "allocations");
-	json_uint(w, u->allocations);
-	json_key(w, "stacks");
-	json_uint(w, u->stacks);
-	json_end_object(w);
+	const keyset_figures *t = keyset_totals(s);
+	cli_json_use(w, key, t->suppressed_bytes, t->suppressed_allocations,
+		     keyset_suppressed_stacks(s));
 }
 
 static int write_json(const diff *d, FILE *out, int status)
 {
 	json_writer *w;
-	if (stackkey_json_begin(&w, out, "diff"))
+	if (report_json_begin_command(&w, out, "diff"))
 		return JSON_ENOMEM;
 	figure fig[F_COUNT];
 	summary_figures(d, fig);
-	json_key(w, "match");
-	json_str(w, d->match == STACKKEY_MATCH_LINES ? "lines" : "functions");
-	report_write_program_json(w, "base", replay_get_header(stackkey_trace_replay(d->base)),
-			       stackkey_trace_path(d->base), 0);
-	report_write_program_json(w, "new", replay_get_header(stackkey_trace_replay(d->new)),
-			       stackkey_trace_path(d->new), 0);
+	json_key_str(w, "match", d->match == STACKKEY_MATCH_LINES ? "lines" : "functions");
+	report_json_program(w, "base", replay_get_header(trace_replay(d->base.t)),
+			       trace_path(d->base.t), 0);
+	report_json_program(w, "new", replay_get_header(trace_replay(d->new.t)),
+			       trace_path(d->new.t), 0);
 
 	json_key(w, "summary");
 	json_begin_object(w, 0);
@@ -657,35 +463,32 @@ static int write_json(const diff *d, FILE *out, int status)
 
 	json_key(w, "suppressed");
 	json_begin_object(w, 0);
-	json_suppressed(w, "base", stackkey_trace_set(d->base));
-	json_suppressed(w, "new", stackkey_trace_set(d->new));
+	json_suppressed(w, "base", d->base.set);
+	json_suppressed(w, "new", d->new.set);
 	json_key(w, "rules");
 	json_begin_array(w, 0);
 	for (size_t i = 0; i < suppress_count(d->sup); i++) {
 		json_begin_object(w, 0);
-		json_key(w, "pattern");
-		json_str(w, suppress_pattern(d->sup, i));
-		json_key(w, "line");
-		json_uint(w, suppress_line(d->sup, i));
-		json_rule_use(w, "base", stackkey_set_rule_use(stackkey_trace_set(d->base), i));
-		json_rule_use(w, "new", stackkey_set_rule_use(stackkey_trace_set(d->new), i));
+		json_key_str(w, "pattern", suppress_pattern(d->sup, i));
+		json_key_uint(w, "line", suppress_line(d->sup, i));
+		const keyset_rule_use *ub = keyset_rule_use_at(d->base.set, i);
+		const keyset_rule_use *un = keyset_rule_use_at(d->new.set, i);
+		cli_json_use(w, "base", ub->bytes, ub->allocations, ub->stacks);
+		cli_json_use(w, "new", un->bytes, un->allocations, un->stacks);
 		json_end_object(w);
 	}
 	json_end_array(w);
 	json_end_object(w);
 
-	json_key(w, "stacks_changed");
-	json_uint(w, d->nentries);
+	json_key_uint(w, "stacks_changed", d->nentries);
 	json_key(w, "stacks");
 	json_begin_array(w, 0);
-	for (size_t i = 0; i < shown_count(d, d->nentries); i++) {
+	for (size_t i = 0; i < util_shown(d->nentries, d->top); i++) {
 		const entry *e = &d->entries[i];
-		const stackkey_group *g = shown(e);
+		const keyset_group *g = shown(e);
 		json_begin_object(w, 0);
-		json_key(w, "status");
-		json_str(w, status_names[e->status]);
-		json_key(w, "key");
-		json_str(w, g->key);
+		json_key_str(w, "status", status_names[e->status]);
+		json_key_str(w, "key", g->key);
 		json_change(w, "leaked_bytes", e->fb.leaked_bytes, e->fn.leaked_bytes);
 		json_change(w, "leaked_allocations", e->fb.leaked_allocations, e->fn.leaked_allocations);
 		json_change(w, "peak_bytes", e->fb.peak_bytes, e->fn.peak_bytes);
@@ -694,58 +497,13 @@ static int write_json(const diff *d, FILE *out, int status)
 		json_change(w, "allocated_bytes", e->fb.allocated_bytes, e->fn.allocated_bytes);
 		json_change(w, "temporary_allocations", e->fb.temporary, e->fn.temporary);
 		json_change(w, "suppressed_bytes", e->fb.suppressed_bytes, e->fn.suppressed_bytes);
-		report_write_frames_json(w, g->frames, g->nframes);
+		report_json_frames(w, g->frames, g->nframes);
 		json_end_object(w);
 	}
 	json_end_array(w);
 
-	json_key(w, "gates");
-	json_begin_array(w, 0);
-	for (int g = 0; g < G_COUNT; g++) {
-		const gate *gt = &d->gates[g];
-		if (!gt->on)
-			continue;
-		json_begin_object(w, 0);
-		json_key(w, "name");
-		json_str(w, gate_info[g].name);
-		json_key(w, "unit");
-		json_str(w, g == G_NEW_LEAKS ? "stacks" : gt->limit.percent ? "percent"
-									  : gate_info[g].unit);
-		json_key(w, "limit");
-		if (g == G_NEW_LEAKS)
-			json_uint(w, 0);
-		else if (gt->limit.percent)
-			json_double(w, gt->limit.value);
-		else
-			json_uint(w, gt->limit.amount);
-		json_key(w, "value");
-		if (g == G_NEW_LEAKS)
-			json_uint(w, gt->cur);
-		else if (gt->limit.percent)
-			json_double(w, gt->base ? 100.0 * (double)stackkey_change(gt->base, gt->cur) /
-							(double)gt->base
-					      : (gt->cur ? INFINITY : 0.0));
-		else
-			json_int(w, stackkey_change(gt->base, gt->cur));
-		json_key(w, "base");
-		json_uint(w, gt->base);
-		json_key(w, "new");
-		json_uint(w, gt->cur);
-		json_key(w, "crossed");
-		json_bool(w, gt->crossed);
-		json_key(w, "stacks");
-		json_begin_array(w, 0);
-		for (size_t i = 0; gt->crossed && i < shown_count(d, gt->nculprits); i++) {
-			const entry *e = gt->culprits[i].e;
-			stackkey_write_culprit_json(w, shown(e),
-					      g == G_NEW_LEAKS ? e->fn.leaked_bytes
-							       : culprit_amount((enum gate_id)g, e));
-		}
-		json_end_array(w);
-		json_end_object(w);
-	}
-	json_end_array(w);
-	return stackkey_json_end(w, status);
+	gate_write_json(w, d->gates, G_COUNT, d->top);
+	return report_json_end_command(w, status);
 }
 
 /* ---- the command ---- */
@@ -804,6 +562,8 @@ int cmd_diff(int argc, char **argv)
 	};
 	diff d;
 	memset(&d, 0, sizeof(d));
+	for (int g = 0; g < G_COUNT; g++)
+		d.gates[g].spec = &gate_specs[g];
 	cli_gate_opts o = {10, 0, 0, NULL};
 	int c, rc;
 	opterr = 0;
@@ -828,7 +588,7 @@ int cmd_diff(int argc, char **argv)
 		case OPT_LEAK_INC:
 			gt = &d.gates[G_LEAK_INC];
 			sizes = 1;
-			if (stackkey_parse_size(optarg, &gt->limit.amount))
+			if (limit_parse_size(optarg, &gt->lim.amount))
 				return cli_usage_error("invalid size for --max-leak-increase: '%s'",
 						       optarg);
 			gt->on = 1;
@@ -840,9 +600,9 @@ int cmd_diff(int argc, char **argv)
 		case OPT_ALLOCS_INC:
 			if (!gt)
 				gt = &d.gates[G_ALLOCS_INC];
-			if (stackkey_parse_limit(optarg, sizes, &gt->limit))
+			if (limit_parse(optarg, sizes, &gt->lim))
 				return cli_usage_error("invalid limit for --%s: '%s' (N%% or %s)",
-						       gate_info[gt - d.gates].name, optarg,
+						       gt->spec->name, optarg,
 						       sizes ? "BYTES" : "COUNT");
 			gt->on = 1;
 			break;
@@ -862,16 +622,16 @@ int cmd_diff(int argc, char **argv)
 	int status = CLI_EXIT_ERROR;
 	suppress_list *sup = NULL;
 	rc = 0;
-	if (o.sup_path && (rc = stackkey_load_suppressions(o.sup_path, &sup)))
-		goto out;
+	if (o.sup_path && suppress_load_file(&sup, o.sup_path, &cli_log))
+		goto out; /* said */
 	d.sup = sup;
-	if ((rc = stackkey_trace_load(&d.base, argv[optind], d.match, sup)))
+	if ((rc = cli_keyed_load(&d.base, argv[optind], d.match, sup)))
 		goto out;
-	if ((rc = stackkey_trace_load(&d.new, argv[optind + 1], d.match, sup)))
+	if ((rc = cli_keyed_load(&d.new, argv[optind + 1], d.match, sup)))
 		goto out;
 	if ((rc = build_entries(&d)) || (rc = eval_gates(&d)))
 		goto out;
-	status = d.crossed ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
+	status = gate_count_crossed(d.gates, G_COUNT) ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
 	int jrc = 0;
 	if (o.json)
 		jrc = write_json(&d, stdout, status);
@@ -882,15 +642,15 @@ int cmd_diff(int argc, char **argv)
 	if (cli_finish_output("diff", jrc))
 		status = CLI_EXIT_ERROR;
 out:
-	if (rc == STACKKEY_ENOMEM)
-		cli_error("%s", stackkey_strerror(rc));
+	if (rc == KEYSET_ENOMEM)
+		cli_error("%s", keyset_strerror(rc));
 	if (rc)
 		status = CLI_EXIT_ERROR;
 	for (int g = 0; g < G_COUNT; g++)
-		free(d.gates[g].culprits);
+		gate_release(&d.gates[g]);
 	free(d.entries);
-	stackkey_trace_free(d.new);
-	stackkey_trace_free(d.base);
+	cli_keyed_release(&d.new);
+	cli_keyed_release(&d.base);
 	suppress_free(sup);
 	return status;
 }

@@ -13,25 +13,20 @@
 
 #include "cli.h"
 #include "replay.h"
+#include "text.h"
+#include "trace.h"
+
+/* Strings of the dump: \" \\ \n \t \r, every other byte outside 0x20-0x7e as \xHH. */
+static const text_style dump_style = {
+	.subst = {['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\t'] = "\\t", ['\r'] = "\\r"},
+	.hex = "\\x",
+	.ascii = 1,
+};
 
 static void put_quoted(FILE *f, const char *s, size_t n)
 {
 	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\r': fputs("\\r", f); break;
-		default:
-			if (c < 0x20 || c > 0x7e)
-				fprintf(f, "\\x%02x", c);
-			else
-				fputc(c, f);
-		}
-	}
+	text_put_escaped(f, &dump_style, s, n);
 	fputc('"', f);
 }
 
@@ -161,57 +156,48 @@ static int put_record(FILE *f, tf_record *rec)
 	return 0;
 }
 
+/* The state of a dump in file order. */
+typedef struct file_dump {
+	const char *path;
+	int have_header;
+} file_dump;
+
+static int dump_record(void *ctx, tf_record *rec)
+{
+	file_dump *d = ctx;
+	if (rec->type == TF_REC_HEADER)
+		d->have_header = 1;
+	if (put_record(stdout, rec) < 0) {
+		fflush(stdout);
+		cli_error("%s: corrupt events record at byte %" PRIu64 " (rest of the record skipped)",
+			  d->path, rec->offset);
+	}
+	return 0;
+}
+
+static void dump_error(void *ctx, int rc, uint64_t offset)
+{
+	const file_dump *d = ctx;
+	char msg[256];
+	replay_format_read_error(msg, sizeof(msg), rc, offset, d->have_header);
+	fflush(stdout);
+	cli_error("%s: %s", d->path, msg);
+}
+
 /* File order: every record as read. */
 static int dump_file_order(const char *path)
 {
 	tf_reader *r;
-	if (cli_open_trace(path, &r))
+	if (trace_open(&r, path, &cli_log))
 		return CLI_EXIT_ERROR;
-	tf_record *rec = malloc(sizeof(*rec));
-	if (!rec) {
-		tf_reader_close(r);
-		cli_error("%s", tf_strerror(TF_ENOMEM));
-		return CLI_EXIT_ERROR;
-	}
-	int have_header = 0, last_err = 0, nomem = 0;
-	for (;;) {
-		int rc = tf_reader_next(r, rec);
-		if (rc == 0)
-			break;
-		if (rc < 0) {
-			if (rc == TF_ENOMEM) {
-				nomem = 1;
-				break;
-			}
-			if (!(rc == TF_ECORRUPT && last_err == TF_ECORRUPT)) {
-				char msg[256];
-				replay_format_read_error(msg, sizeof(msg), rc, tf_reader_error_offset(r),
-						     have_header);
-				fflush(stdout);
-				cli_error("%s: %s", path, msg);
-			}
-			last_err = rc;
-			if (rc == TF_EEMPTY)
-				break;
-			continue;
-		}
-		last_err = 0;
-		if (rec->type == TF_REC_HEADER)
-			have_header = 1;
-		if (put_record(stdout, rec) < 0) {
-			fflush(stdout);
-			cli_error("%s: corrupt events record at byte %" PRIu64
-				  " (rest of the record skipped)",
-				  path, rec->offset);
-		}
-	}
-	free(rec);
+	file_dump d = {path, 0};
+	int rc = replay_read_records(r, dump_record, dump_error, &d);
 	tf_reader_close(r);
-	if (nomem) {
+	if (rc) {
 		cli_error("%s: %s", path, tf_strerror(TF_ENOMEM));
 		return CLI_EXIT_ERROR;
 	}
-	return have_header ? 0 : CLI_EXIT_ERROR;
+	return d.have_header ? 0 : CLI_EXIT_ERROR;
 }
 
 static const char *status_name(unsigned st)
@@ -228,8 +214,7 @@ static const char *status_name(unsigned st)
 static void merged_event(void *ctx, const replay_event *ev)
 {
 	FILE *f = ctx;
-	/* replay keys blocks by allocation number + 1 */
-	put_event(f, ev->tid, ev->kind, ev->func, ev->time_ns, ev->ptr - 1, ev->size, ev->stack, -1);
+	put_event(f, ev->tid, ev->kind, ev->func, ev->time_ns, ev->id, ev->size, ev->stack, -1);
 	if (ev->status != REPLAY_ST_OK)
 		fprintf(f, " status=%s", status_name(ev->status));
 	fputc('\n', f);
@@ -238,10 +223,13 @@ static void merged_event(void *ctx, const replay_event *ev)
 /* Merged order: the events as the replay processes them. */
 static int dump_merged(const char *path)
 {
-	replay_ctx *rp;
+	trace *t;
+	if (trace_create(&t, path, &cli_log))
+		return CLI_EXIT_ERROR;
 	replay_observer obs = {merged_event, NULL, stdout};
-	int status = cli_replay_new(&rp, path, &obs);
-	replay_free(rp);
+	trace_set_observer(t, &obs);
+	int status = trace_run(t, &cli_log) ? CLI_EXIT_ERROR : 0;
+	trace_free(t);
 	return status;
 }
 

@@ -1,7 +1,7 @@
 /*
  * cmd_report.c: `leakanalyze [report] [OPTIONS] TRACE`, the text or JSON report of a trace.
- * Replays the trace with the growth analysis as observer, symbolizes through sym and writes
- * through report.c.
+ * Loads the trace (trace.h) with the growth analysis as the replay's observer and writes the
+ * report model (report.h) as text or JSON.
  *
  * --from/--to take seconds from the start ("1.5", "1.5s", "250ms"), a percent of the run ("50%")
  * or a mark's label ("warmup done"; "mark:LABEL" when the label looks like a time).  Percent and
@@ -18,7 +18,9 @@
 #include "growth.h"
 #include "replay.h"
 #include "report.h"
-#include "sym.h"
+#include "report_json.h"
+#include "report_text.h"
+#include "trace.h"
 
 enum { OPT_JSON = 256, OPT_ALLOC_FRAMES, OPT_COLOR, OPT_FROM, OPT_TO, OPT_POINTS };
 
@@ -162,7 +164,7 @@ static int resolve_window(const tspec *f, const tspec *t, const char *path, uint
 		   t->kind == T_MARK;
 	if (need) {
 		tf_reader *r;
-		if (cli_open_trace(path, &r))
+		if (trace_open(&r, path, &cli_log))
 			return CLI_EXIT_ERROR;
 		int rc = replay_scan_times(&times, r);
 		tf_reader_close(r);
@@ -173,7 +175,7 @@ static int resolve_window(const tspec *f, const tspec *t, const char *path, uint
 			return CLI_EXIT_ERROR;
 		}
 		if (!times)
-			return 0; /* nothing readable: cli_replay reports it */
+			return 0; /* nothing readable: the replay says so */
 	}
 	int status = resolve_tspec(f, "--from", times, 0, path, from);
 	if (!status)
@@ -208,7 +210,8 @@ int cmd_report(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	report_options opt = {10, 0, 0};
+	report_options opt = {10, 0};
+	int show_alloc_frames = 0;
 	int json = 0;
 	int color = -1; /* auto */
 	unsigned points = GROWTH_DEFAULT_POINTS;
@@ -228,7 +231,7 @@ int cmd_report(int argc, char **argv)
 			json = 1;
 			break;
 		case OPT_ALLOC_FRAMES:
-			opt.show_alloc_frames = 1;
+			show_alloc_frames = 1;
 			break;
 		case OPT_FROM:
 			if (parse_tspec("--from", optarg, &from_spec))
@@ -272,17 +275,13 @@ int cmd_report(int argc, char **argv)
 	if (resolve_window(&from_spec, &to_spec, path, &from, &to))
 		return CLI_EXIT_ERROR;
 
-	replay_ctx *rp = NULL;
-	sym_ctx *sym = NULL;
+	trace *t = NULL;
 	report_ctx *rep = NULL;
 	growth_ctx *gr = NULL;
 	int status = CLI_EXIT_ERROR;
-	int rc = replay_create(&rp);
-	if (rc) {
-		cli_error("%s", replay_strerror(rc));
+	if (trace_create(&t, path, &cli_log))
 		goto out;
-	}
-	rc = replay_set_window(rp, from, to);
+	int rc = trace_set_window(t, from, to);
 	if (!rc)
 		rc = growth_create(&gr, from, to, points);
 	if (rc) {
@@ -290,21 +289,26 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	replay_observer obs;
-	growth_observer(gr, rp, &obs);
-	replay_set_observer(rp, &obs);
-	if (cli_replay(rp, path))
+	growth_observer(gr, trace_replay(t), &obs);
+	trace_set_observer(t, &obs);
+	if (trace_run(t, &cli_log))
 		goto out;
-	rc = growth_finish(gr, rp);
+	rc = growth_finish(gr, trace_replay(t));
 	if (rc) {
 		cli_error("%s: %s", path, growth_strerror(rc));
 		goto out;
 	}
-	if (cli_symbolize(rp, path, &opt, &sym, &rep))
+	if (trace_symbolize(t, show_alloc_frames, &cli_log))
 		goto out;
+	rc = report_create(&rep, trace_stacks(t), &opt);
+	if (rc) {
+		cli_error("%s", report_strerror(rc));
+		goto out;
+	}
 	report_set_growth(rep, gr);
 	report_set_window_args(rep, from_spec.kind ? from_spec.arg : NULL,
 			    to_spec.kind ? to_spec.arg : NULL);
-	rc = json ? report_write_json(rep, stdout) : report_write_text(rep, stdout);
+	rc = json ? report_json_write(rep, stdout) : report_text_write(rep, stdout);
 	if (rc) {
 		cli_error("writing the report: %s", report_strerror(rc));
 		goto out;
@@ -313,7 +317,6 @@ int cmd_report(int argc, char **argv)
 out:
 	report_free(rep);
 	growth_free(gr);
-	sym_free(sym);
-	replay_free(rp);
+	trace_free(t);
 	return status;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "text.h"
 
 #define JSON_MAX_DEPTH 32
 
@@ -129,41 +129,19 @@ void json_end_object(json_writer *w) { end(w, 1); }
 void json_begin_array(json_writer *w, int compact) { begin(w, compact, 0); }
 void json_end_array(json_writer *w) { end(w, 0); }
 
+/* Strings: quotes, backslashes and control characters escaped, bytes that are not UTF-8 as
+ * U+FFFD. */
+static const text_style json_style = {
+	.subst = {['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\t'] = "\\t", ['\r'] = "\\r",
+		  ['\b'] = "\\b", ['\f'] = "\\f"},
+	.hex = "\\u00",
+	.invalid = "\\ufffd",
+};
+
 static void put_escaped(json_writer *w, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	fputc('"', w->f);
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = p[i];
-		if (c == '"' || c == '\\') {
-			fputc('\\', w->f);
-			fputc((int)c, w->f);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			switch (c) {
-			case '\n': fputs("\\n", w->f); break;
-			case '\t': fputs("\\t", w->f); break;
-			case '\r': fputs("\\r", w->f); break;
-			case '\b': fputs("\\b", w->f); break;
-			case '\f': fputs("\\f", w->f); break;
-			default: fprintf(w->f, "\\u%04x", c); break;
-			}
-			i++;
-		} else if (c < 0x80) {
-			fputc((int)c, w->f);
-			i++;
-		} else {
-			size_t len = util_utf8_len(p + i, n - i);
-			if (len == 0) {
-				fputs("\\ufffd", w->f);
-				i++;
-			} else {
-				fwrite(p + i, 1, len, w->f);
-				i += len;
-			}
-		}
-	}
+	text_put_escaped(w->f, &json_style, s, n);
 	fputc('"', w->f);
 }
 
@@ -246,3 +224,17 @@ void json_null(json_writer *w)
 	fputs("null", w->f);
 	after_value(w);
 }
+
+/* The members: the key, then the value. */
+#define JSON_MEMBER(name, type)                                                                    \
+	void json_key_##name(json_writer *w, const char *key, type v)                              \
+	{                                                                                          \
+		json_key(w, key);                                                                  \
+		json_##name(w, v);                                                                 \
+	}
+JSON_MEMBER(str, const char *)
+JSON_MEMBER(uint, uint64_t)
+JSON_MEMBER(int, int64_t)
+JSON_MEMBER(double, double)
+JSON_MEMBER(seconds, uint64_t)
+JSON_MEMBER(bool, int)

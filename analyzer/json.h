@@ -50,4 +50,13 @@ void json_seconds(json_writer *w, uint64_t ns);
 void json_bool(json_writer *w, int v);
 void json_null(json_writer *w);
 
+/* An object member: json_key(w, key), then the value as the function of the same name writes
+ * it. */
+void json_key_str(json_writer *w, const char *key, const char *s);
+void json_key_uint(json_writer *w, const char *key, uint64_t v);
+void json_key_int(json_writer *w, const char *key, int64_t v);
+void json_key_double(json_writer *w, const char *key, double v);
+void json_key_seconds(json_writer *w, const char *key, uint64_t ns);
+void json_key_bool(json_writer *w, const char *key, int v);
+
 #endif

@@ -47,7 +47,7 @@ typedef struct stk {
  * working set and is probed at random, so its size decides how often a probe misses the caches.
  * The thread is an index into thrs (a bijection with thread ids) rather than the id. */
 typedef struct blk {
-	uint64_t ptr; /* 0: empty slot */
+	uint64_t key; /* allocation number + 1; 0: empty slot */
 	uint64_t size, time;
 	uint32_t stack; /* index into stks */
 	uint32_t thr;   /* index into thrs */
@@ -65,10 +65,10 @@ typedef struct thr {
 	 * unique among live blocks, and a later block at the same key with this thread would have come
 	 * from a later allocation of this thread (which resets this field), so a live block with this
 	 * thread and this key is that very block. */
-	uint64_t last_ptr;
+	uint64_t last_key;
 	int rf_active, rf_known; /* an RFREE waits for its RALLOC */
 	int rf_in;               /* that RFREE was processed in the window */
-	uint64_t rf_ptr, rf_size;
+	uint64_t rf_size;        /* the size of the block it released (rf_known) */
 } thr;
 
 struct replay_ctx {
@@ -365,30 +365,28 @@ static void touch(replay_ctx *rp, stk *s)
  * The array is large (2^18 blocks: 8 MiB of address space, allocated on first use, resident only
  * as far as the trace's allocations reach) because a block that reaches the hash table costs an
  * insert, a probe and a delete at random places, with probe lengths no branch predictor guesses,
- * where the array costs a store in sequence and one load.  With 256 slots, as before, most frees
- * of the churn benchmarks (blocks that live a few thousand allocations) and a quarter of those
- * of the cxx one went through the hash table, and that was the largest part of the replay's
- * time; with 2^18 slots they are under 3%.  (With 2^17 slots the cxx analysis took 5% longer;
- * 2^19 were no faster.)  The layout of the map is never observable: only the blocks in it are.
+ * where the array costs a store in sequence and one load: blocks that live a few thousand
+ * allocations (most of those of churning programs) never reach the table.  The layout of the
+ * map is never observable: only the blocks in it are.
  */
 #define REPLAY_RECENT ((size_t)1 << 18) /* a power of two */
 
-static inline size_t live_slot(const replay_ctx *rp, uint64_t ptr)
+static inline size_t live_slot(const replay_ctx *rp, uint64_t key)
 {
 	/* keys are allocation numbers + 1, mostly consecutive: Fibonacci hashing (the top bits of
 	 * the product) spreads them */
-	return (size_t)((ptr * 0x9e3779b97f4a7c15ull) >> rp->liveshift);
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> rp->liveshift);
 }
 
-static blk *hash_find(replay_ctx *rp, uint64_t ptr)
+static blk *hash_find(replay_ctx *rp, uint64_t key)
 {
 	if (!rp->livecap)
 		return NULL;
 	size_t mask = rp->livecap - 1;
-	for (size_t i = live_slot(rp, ptr);; i = (i + 1) & mask) {
-		if (rp->live[i].ptr == 0)
+	for (size_t i = live_slot(rp, key);; i = (i + 1) & mask) {
+		if (rp->live[i].key == 0)
 			return NULL;
-		if (rp->live[i].ptr == ptr)
+		if (rp->live[i].key == key)
 			return &rp->live[i];
 	}
 }
@@ -410,9 +408,9 @@ static int hash_grow(replay_ctx *rp)
 	for (size_t c = ncap; c > 1; c >>= 1)
 		rp->liveshift--;
 	for (size_t i = 0; i < ocap; i++) {
-		if (old[i].ptr) {
-			size_t j = live_slot(rp, old[i].ptr);
-			while (nt[j].ptr)
+		if (old[i].key) {
+			size_t j = live_slot(rp, old[i].key);
+			while (nt[j].key)
 				j = (j + 1) & (ncap - 1);
 			nt[j] = old[i];
 		}
@@ -427,8 +425,8 @@ static int hash_insert(replay_ctx *rp, const blk *b)
 	if ((rp->livecount + 1) * 2 > rp->livecap && hash_grow(rp))
 		return REPLAY_ENOMEM;
 	size_t mask = rp->livecap - 1;
-	size_t i = live_slot(rp, b->ptr);
-	while (rp->live[i].ptr)
+	size_t i = live_slot(rp, b->key);
+	while (rp->live[i].key)
 		i = (i + 1) & mask;
 	rp->live[i] = *b;
 	rp->livecount++;
@@ -442,9 +440,9 @@ static void hash_delete(replay_ctx *rp, blk *b)
 	size_t j = i;
 	for (;;) {
 		j = (j + 1) & mask;
-		if (rp->live[j].ptr == 0)
+		if (rp->live[j].key == 0)
 			break;
-		size_t home = live_slot(rp, rp->live[j].ptr);
+		size_t home = live_slot(rp, rp->live[j].key);
 		/* move j into the hole at i unless its home lies cyclically in (i, j] */
 		int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
 		if (!stays) {
@@ -452,7 +450,7 @@ static void hash_delete(replay_ctx *rp, blk *b)
 			i = j;
 		}
 	}
-	rp->live[i].ptr = 0;
+	rp->live[i].key = 0;
 	rp->livecount--;
 }
 
@@ -461,7 +459,7 @@ static inline blk *live_find(replay_ctx *rp, uint64_t key)
 {
 	if (rp->recent) {
 		blk *r = &rp->recent[key & (REPLAY_RECENT - 1)];
-		if (r->ptr == key)
+		if (r->key == key)
 			return r;
 	}
 	return hash_find(rp, key);
@@ -475,8 +473,8 @@ static inline int live_insert(replay_ctx *rp, const blk *b)
 		if (!rp->recent)
 			return REPLAY_ENOMEM;
 	}
-	blk *r = &rp->recent[b->ptr & (REPLAY_RECENT - 1)];
-	if (r->ptr && hash_insert(rp, r))
+	blk *r = &rp->recent[b->key & (REPLAY_RECENT - 1)];
+	if (r->key && hash_insert(rp, r))
 		return REPLAY_ENOMEM;
 	*r = *b;
 	return 0;
@@ -486,7 +484,7 @@ static inline int live_insert(replay_ctx *rp, const blk *b)
 static inline void live_delete(replay_ctx *rp, blk *b)
 {
 	if (b >= rp->recent && b < rp->recent + REPLAY_RECENT)
-		b->ptr = 0;
+		b->key = 0;
 	else
 		hash_delete(rp, b);
 }
@@ -525,7 +523,7 @@ static inline void end_rfree(replay_ctx *rp, thr *t)
 }
 
 /* Applies an ALLOC or RALLOC of block `key` by thread `ti` (out->status and the figures).
- * Inlined into both callers: a call per allocation cost as much as the work. */
+ * Inlined into both callers: a call per allocation would cost about as much as the work. */
 static REPLAY_INLINE void do_alloc(replay_ctx *rp, uint32_t ti, uint64_t key, uint64_t size, uint64_t time,
 			    uint32_t si, int counted, replay_event *out)
 {
@@ -694,7 +692,7 @@ static inline int event_apply(replay_ctx *rp, const tf_event *ev, uint32_t ti, r
 	if (window_gate(rp, time))
 		return 1;
 	*out = (replay_event){.time_ns = time, .tid = rp->thrs[ti].tid, .kind = ev->kind,
-			  .func = ev->func, .ptr = ev->id + 1, .in_window = (uint8_t)rp->win_open};
+			  .func = ev->func, .id = ev->id, .in_window = (uint8_t)rp->win_open};
 	event_order(rp, time);
 	return 0;
 }
@@ -726,7 +724,7 @@ static inline int apply_alloc(replay_ctx *rp, const tf_event *ev)
 	end_rfree(rp, t);
 	do_alloc(rp, ti, key, ev->size, time, (uint32_t)si, 1, &out);
 	if (out.status != REPLAY_ST_INVALID)
-		t->last_ptr = key;
+		t->last_key = key;
 	event_done(rp, &out);
 	return rp->nomem ? REPLAY_ENOMEM : 0;
 }
@@ -745,8 +743,8 @@ static inline int apply_free(replay_ctx *rp, const tf_event *ev)
 	end_rfree(rp, t);
 	blk *b = free_target(rp, key, time, &out);
 	if (b) {
-		/* b->ptr == key: temporary when it is the block of this thread's latest ALLOC */
-		if (rp->win_open && b->thr == ti && key == t->last_ptr && b->time >= rp->win_from) {
+		/* temporary when it is the block of this thread's latest ALLOC */
+		if (rp->win_open && b->thr == ti && key == t->last_key && b->time >= rp->win_from) {
 			rp->stks[b->stack].pub.temporary++;
 			rp->sum.temporary++;
 			out.temporary = 1;
@@ -788,7 +786,7 @@ static int apply_other(replay_ctx *rp, const tf_event *ev)
 		int known = t->rf_active && t->rf_known;
 		int counted = !known || !ev->inplace || ev->size > t->rf_size;
 		t->rf_active = 0;
-		t->last_ptr = 0;
+		t->last_key = 0;
 		do_alloc(rp, ti, key, ev->size, time, si, counted, &out);
 		break;
 	}
@@ -807,13 +805,12 @@ static int apply_other(replay_ctx *rp, const tf_event *ev)
 	}
 	case TF_EV_RFREE: {
 		end_rfree(rp, t);
-		t->last_ptr = 0;
+		t->last_key = 0;
 		blk *b = free_target(rp, key, time, &out);
 		t->rf_active = 1;
 		t->rf_known = b != NULL;
 		t->rf_in = rp->win_open;
 		if (b) {
-			t->rf_ptr = b->ptr;
 			t->rf_size = b->size;
 			release_block(rp, b);
 			out.stack_live_bytes = rp->stks[b->stack].pub.live_bytes;
@@ -1015,47 +1012,60 @@ static void check_end(replay_ctx *rp)
 		warnf(rp, "%" PRIu64 " events are out of time order in the file", sum->late_events);
 }
 
+int replay_read_records(tf_reader *r, int (*on_record)(void *ctx, tf_record *rec),
+			void (*on_error)(void *ctx, int rc, uint64_t offset), void *ctx)
+{
+	tf_record *rec = malloc(sizeof(*rec));
+	if (!rec)
+		return REPLAY_ENOMEM;
+	int last_err = 0, ret = 0;
+	for (;;) {
+		int rc = tf_reader_next(r, rec);
+		if (rc == 0)
+			break;
+		if (rc == TF_ENOMEM) {
+			ret = REPLAY_ENOMEM;
+			break;
+		}
+		if (rc < 0) {
+			/* a corrupt stretch that yields several errors in a row (false frame magics
+			 * inside it) is one problem */
+			if (on_error && !(rc == TF_ECORRUPT && last_err == TF_ECORRUPT))
+				on_error(ctx, rc, tf_reader_error_offset(r));
+			last_err = rc;
+			if (rc == TF_EEMPTY)
+				break;
+			continue;
+		}
+		last_err = 0;
+		ret = on_record(ctx, rec);
+		if (ret)
+			break;
+	}
+	free(rec);
+	return ret;
+}
+
+static int run_record(void *ctx, tf_record *rec) { return handle(ctx, rec); }
+
+/* A read error: one line to the warn callback; after the header, the trace is damaged. */
+static void run_error(void *ctx, int rc, uint64_t offset)
+{
+	replay_ctx *rp = ctx;
+	char msg[256];
+	replay_format_read_error(msg, sizeof(msg), rc, offset, rp->sum.have_header);
+	if (rp->warn)
+		rp->warn(rp->warn_ctx, msg);
+	if (rc != TF_EEMPTY && rp->sum.have_header)
+		rp->sum.damaged = 1;
+}
+
 int replay_run(replay_ctx *rp, tf_reader *r)
 {
 	if (rp->ran)
 		return REPLAY_EINVAL;
 	rp->ran = 1;
-	tf_record *rec = malloc(sizeof(*rec));
-	if (!rec)
-		return REPLAY_ENOMEM;
-	int last_err = 0;
-	int ret = 0;
-	for (;;) {
-		int rc = tf_reader_next(r, rec);
-		if (rc == 0)
-			break;
-		if (rc < 0) {
-			if (rc == TF_ENOMEM) {
-				ret = REPLAY_ENOMEM;
-				break;
-			}
-			/* One line per problem: a corrupt stretch that yields several errors in a
-			 * row (false frame magics inside it) is one problem. */
-			if (!(rc == TF_ECORRUPT && last_err == TF_ECORRUPT)) {
-				char msg[256];
-				replay_format_read_error(msg, sizeof(msg), rc,
-						     tf_reader_error_offset(r), rp->sum.have_header);
-				if (rp->warn)
-					rp->warn(rp->warn_ctx, msg);
-			}
-			last_err = rc;
-			if (rc == TF_EEMPTY)
-				break;
-			if (rp->sum.have_header)
-				rp->sum.damaged = 1;
-			continue;
-		}
-		last_err = 0;
-		ret = handle(rp, rec);
-		if (ret)
-			break;
-	}
-	free(rec);
+	int ret = replay_read_records(r, run_record, run_error, rp);
 	if (ret == 0 && rp->nomem)
 		ret = REPLAY_ENOMEM;
 	if (ret)
@@ -1092,76 +1102,66 @@ const replay_mark *replay_mark_at(const replay_ctx *rp, size_t i) { return &rp->
 struct replay_times {
 	uint64_t duration_ns;
 	markset marks;
+	uint64_t max_time, end_time; /* while scanning */
+	int have_header, have_end;
 };
+
+/* Takes the times of one record (damage is skipped: the replay reports it). */
+static int scan_record(void *ctx, tf_record *rec)
+{
+	replay_times *t = ctx;
+	uint64_t time = 0;
+	switch (rec->type) {
+	case TF_REC_HEADER:
+		t->have_header = 1;
+		break;
+	case TF_REC_EVENTS: {
+		tf_event evs[REPLAY_BATCH];
+		size_t n;
+		int erc;
+		do {
+			/* the events before a damaged one count (erc < 0, n > 0) */
+			erc = tf_dec_events_read(&rec->u.events, evs, REPLAY_BATCH, &n);
+			for (size_t i = 0; i < n; i++)
+				if (evs[i].time_ns > t->max_time)
+					t->max_time = evs[i].time_ns;
+		} while (erc == 0 && n);
+		break;
+	}
+	case TF_REC_RSS:
+		time = rec->u.rss.time_ns;
+		break;
+	case TF_REC_MARK:
+		time = rec->u.mark.time_ns;
+		if (markset_add(&t->marks, time, rec->u.mark.tid, rec->u.mark.label,
+				rec->u.mark.label_len))
+			return REPLAY_ENOMEM;
+		break;
+	case TF_REC_END:
+		if (!t->have_end)
+			t->end_time = rec->u.end.time_ns;
+		t->have_end = 1;
+		break;
+	}
+	if (time > t->max_time)
+		t->max_time = time;
+	return 0;
+}
 
 int replay_scan_times(replay_times **out, tf_reader *r)
 {
 	*out = NULL;
 	replay_times *t = calloc(1, sizeof(*t));
-	tf_record *rec = malloc(sizeof(*rec));
-	if (!t || !rec) {
-		free(t);
-		free(rec);
+	if (!t)
 		return REPLAY_ENOMEM;
-	}
-	uint64_t max_time = 0, end_time = 0;
-	int have_header = 0, have_end = 0, ret = 0;
-	for (;;) {
-		int rc = tf_reader_next(r, rec);
-		if (rc == 0 || rc == TF_EEMPTY)
-			break;
-		if (rc == TF_ENOMEM) {
-			ret = REPLAY_ENOMEM;
-			break;
-		}
-		if (rc < 0)
-			continue; /* the replay reports damage */
-		uint64_t time = 0;
-		switch (rec->type) {
-		case TF_REC_HEADER:
-			have_header = 1;
-			break;
-		case TF_REC_EVENTS: {
-			tf_event evs[REPLAY_BATCH];
-			size_t n;
-			int erc;
-			do {
-				/* the events before a damaged one count (erc < 0, n > 0) */
-				erc = tf_dec_events_read(&rec->u.events, evs, REPLAY_BATCH, &n);
-				for (size_t i = 0; i < n; i++)
-					if (evs[i].time_ns > max_time)
-						max_time = evs[i].time_ns;
-			} while (erc == 0 && n);
-			break;
-		}
-		case TF_REC_RSS:
-			time = rec->u.rss.time_ns;
-			break;
-		case TF_REC_MARK:
-			time = rec->u.mark.time_ns;
-			if (markset_add(&t->marks, time, rec->u.mark.tid, rec->u.mark.label,
-					rec->u.mark.label_len))
-				ret = REPLAY_ENOMEM;
-			break;
-		case TF_REC_END:
-			if (!have_end)
-				end_time = rec->u.end.time_ns;
-			have_end = 1;
-			break;
-		}
-		if (ret)
-			break;
-		if (time > max_time)
-			max_time = time;
-	}
-	free(rec);
-	if (!ret && !have_header)
+	int ret = replay_read_records(r, scan_record, NULL, t);
+	if (!ret && !t->have_header)
 		ret = REPLAY_ENOTRACE;
 	if (ret) {
 		replay_times_free(t);
 		return ret;
 	}
-	t->duration_ns = end_time > max_time ? end_time : max_time;
+	t->duration_ns = t->end_time > t->max_time ? t->end_time : t->max_time;
 	*out = t;
 	return 0;
 }

@@ -45,10 +45,12 @@ typedef struct replay_ctx replay_ctx;
 /* How replay booked an event (replay_event.status). */
 enum replay_status {
 	REPLAY_ST_OK = 0,        /* applied normally */
-	REPLAY_ST_FIXUP,         /* ALLOC/RALLOC of a pointer still live: the older block was freed */
-	REPLAY_ST_STALE,         /* FREE/RFREE older than the live block at that pointer: ignored */
-	REPLAY_ST_UNMATCHED,     /* FREE/RFREE of a pointer that is not live: ignored */
-	REPLAY_ST_INVALID,       /* ALLOC/RALLOC of pointer 0: ignored */
+	REPLAY_ST_FIXUP,         /* an implicit FREE (the recorder saw the address handed out again
+				  * without a recorded free), or an ALLOC/RALLOC whose number is
+				  * still live (a damaged trace): the older block was freed */
+	REPLAY_ST_STALE,         /* FREE/RFREE older than the block it names: ignored */
+	REPLAY_ST_UNMATCHED,     /* FREE/RFREE of an allocation that is not live: ignored */
+	REPLAY_ST_INVALID,       /* ALLOC/RALLOC numbered 2^64-1 (it has no key): ignored */
 };
 
 /* One processed event, as handed to observers (valid during the callback only). */
@@ -60,7 +62,7 @@ typedef struct replay_event {
 	uint8_t status;   /* REPLAY_ST_* */
 	uint8_t temporary; /* FREE of a temporary allocation */
 	uint8_t counted;  /* ALLOC/RALLOC counted as an allocation */
-	uint64_t ptr;
+	uint64_t id;      /* the allocation's number; FREE/RFREE: the number of the one released */
 	uint64_t size;    /* ALLOC/RALLOC: requested size; FREE/RFREE: size of the freed block */
 	uint64_t stack;   /* ALLOC/RALLOC: stack id; FREE/RFREE: stack id of the freed block */
 	uint64_t heap_bytes; /* live heap bytes after the event */
@@ -151,10 +153,12 @@ typedef struct replay_summary {
 	uint64_t peak_heap_bytes, peak_time_ns, peak_allocations;
 	uint64_t peak_rss_bytes, peak_rss_time_ns, rss_samples;
 	uint64_t records, events_read, syncs;
-	uint64_t fixups;           /* allocations of a still-live pointer (older block freed) */
-	uint64_t stale_frees;      /* frees older than the live block at their pointer (ignored) */
-	uint64_t unmatched_frees;  /* frees of pointers that were not live (ignored) */
-	uint64_t invalid_events;   /* allocations of pointer 0 (ignored) */
+	uint64_t fixups;           /* implicit frees, and allocations of a still-live number (the
+				    * older block freed): REPLAY_ST_FIXUP */
+	uint64_t stale_frees;      /* frees older than the block they name (ignored) */
+	uint64_t unmatched_frees;  /* frees of allocations that were not live (ignored), and the
+				    * frees of unknown pointers the recorder counted (END record) */
+	uint64_t invalid_events;   /* allocations numbered 2^64-1 (ignored) */
 	uint64_t late_events;      /* events whose time is before an earlier event's (0 in a sane trace) */
 	uint64_t undefined_stacks; /* stack ids referenced by events but never defined */
 	int damaged;               /* a truncation or corruption was reported */
@@ -184,6 +188,15 @@ int replay_set_window(replay_ctx *rp, uint64_t from_ns, uint64_t to_ns);
  * (the figures then describe everything before the damage), REPLAY_ENOTRACE when nothing could be
  * read, REPLAY_ENOMEM, or REPLAY_EINVAL on a second call. */
 int replay_run(replay_ctx *rp, tf_reader *r);
+
+/* Reads every record of r (borrowed, left open) in file order: each record goes to on_record,
+ * whose non-zero return stops the reading and is returned; each read error goes to on_error (may
+ * be NULL) with the byte offset where it was found, once for a corrupt stretch that yields
+ * several errors in a row.  The loop of replay_run, replay_scan_times and the dump command.
+ * Returns 0 at the end of the file (an empty file included), REPLAY_ENOMEM, or what on_record
+ * returned. */
+int replay_read_records(tf_reader *r, int (*on_record)(void *ctx, tf_record *rec),
+			void (*on_error)(void *ctx, int rc, uint64_t offset), void *ctx);
 
 /* Formats the message for a tf_reader_next error (rc < 0 at byte offset `off`) into buf;
  * `after_header` says whether a header had been read.  Shared by the dump command. */

@@ -215,6 +215,19 @@ int suppress_load(suppress_list **out, const char *path, unsigned *errline)
 	return rc;
 }
 
+int suppress_load_file(suppress_list **out, const char *path, const util_log *log)
+{
+	unsigned line;
+	int rc = suppress_load(out, path, &line);
+	if (rc == SUPPRESS_EIO)
+		util_say(log, "cannot read suppressions '%s': %s", path, strerror(errno));
+	else if (rc == SUPPRESS_ENOMEM)
+		util_say(log, "%s", suppress_strerror(rc));
+	else if (rc)
+		util_say(log, "%s:%u: %s", path, line, suppress_strerror(rc));
+	return rc;
+}
+
 void suppress_free(suppress_list *l)
 {
 	if (!l)
@@ -231,12 +244,6 @@ size_t suppress_count(const suppress_list *l) { return l ? l->n : 0; }
 const char *suppress_pattern(const suppress_list *l, size_t i) { return l->rules[i].pattern; }
 unsigned suppress_line(const suppress_list *l, size_t i) { return l->rules[i].line; }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 static int frame_matches(const suppress_rule *r, const sym_frame *f)
 {
 	if (f->function && *f->function && glob_match(r->glob, f->function))
@@ -244,7 +251,7 @@ static int frame_matches(const suppress_rule *r, const sym_frame *f)
 	if (f->file && *f->file && glob_match(r->glob, f->file))
 		return 1;
 	if (f->module && strcmp(f->module, "[unknown]") != 0) {
-		const char *b = base_name(f->module);
+		const char *b = util_base_name(f->module);
 		if (*b && glob_match(r->glob, b))
 			return 1;
 	}

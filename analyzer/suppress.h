@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "sym.h"
+#include "util.h"
 
 enum {
 	SUPPRESS_OK = 0,
@@ -39,6 +40,11 @@ int suppress_parse(suppress_list **out, const char *text, size_t len, unsigned *
 /* Reads and parses the suppression file at path, as suppress_parse.  Files over 16 MiB are refused
  * (SUPPRESS_EIO with errno EFBIG). */
 int suppress_load(suppress_list **out, const char *path, unsigned *errline);
+
+/* Loads the suppression file at path as suppress_load, saying what went wrong through log:
+ * "cannot read suppressions 'PATH': reason", "PATH:LINE: reason" or "out of memory".  Returns 0
+ * and *out, or the negative SUPPRESS_E* code after saying it. */
+int suppress_load_file(suppress_list **out, const char *path, const util_log *log);
 
 /* Frees the list and its patterns.  Accepts NULL. */
 void suppress_free(suppress_list *l);

@@ -7,7 +7,8 @@
  * libelf): function, source file and line, and the chain of inlined functions at that address.
  * A module whose file is missing or whose build-id differs from the recorded one is never
  * symbolized: its frames read "[unknown]" with the module name and offset.  Names are demangled
- * (C++, Rust legacy and v0).  Results are cached per (epoch, address).
+ * (C++, Rust legacy and v0: demangle.h).  Results are cached per (epoch, address).  Which frames
+ * are allocator plumbing or runtime-owned is frameclass.h's business.
  */
 #ifndef LEAKREC_SYM_H
 #define LEAKREC_SYM_H
@@ -54,20 +55,5 @@ int sym_unload_module(sym_ctx *s, uint64_t id, uint64_t epoch);
  * Returns the number of frames (>= 1) and points *frames at an array owned by the context, valid
  * until sym_free; or a negative SYM_E* code. */
 int sym_resolve(sym_ctx *s, uint64_t epoch, uint64_t addr, const sym_frame **frames);
-
-/* Demangles a C++ or Rust (legacy or v0) symbol.  Returns a malloc'ed string the caller frees, or
- * NULL when `name` is not mangled.  Rust legacy hash suffixes (::h0123456789abcdef) are removed. */
-char *sym_demangle(const char *name);
-
-/* Frame classification used by the reports. */
-
-/* 1 when the frame is allocator plumbing above the user's call (operator new, __rust_alloc,
- * alloc::alloc::*, alloc::raw_vec::*, std::allocator<...>::allocate, the malloc family itself,
- * ...): such frames are folded out of a stack unless --show-alloc-frames. */
-int sym_is_alloc_frame(const sym_frame *f);
-/* 1 when an allocation made with this frame on its stack is memory the C, C++ or Rust runtime
- * owns and keeps for the life of the process (the dynamic loader's TLS blocks, stdio buffers, the
- * C++ emergency exception pool, Rust std's thread and I/O internals, ...). */
-int sym_is_runtime_frame(const sym_frame *f);
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * util.c: growable arrays and a 64-bit-key hash map (see util.h).  Open addressing with linear
- * probing, load factor at most 1/2.
+ * util.c: growable arrays, hash maps and string helpers (see util.h).  The maps use open
+ * addressing with linear probing, load factor at most 1/2.
  */
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,14 @@ uint64_t util_hash64(uint64_t x)
 	x *= 0x94d049bb133111ebULL;
 	x ^= x >> 31;
 	return x;
+}
+
+uint64_t util_fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
 }
 
 void util_map_init(util_map *m) { memset(m, 0, sizeof(*m)); }
@@ -109,6 +118,104 @@ int util_map_put(util_map *m, uint64_t key, uint32_t val)
 		m->count++;
 	map_insert(m->keys, m->vals, m->cap, key, val);
 	return 0;
+}
+
+struct util_pair_slot {
+	uint64_t a, b;
+	void *val; /* NULL: empty */
+};
+
+static size_t pair_home(uint64_t a, uint64_t b, size_t cap)
+{
+	return (size_t)util_hash64(a * 0x9e3779b97f4a7c15ULL ^ util_hash64(b)) & (cap - 1);
+}
+
+void util_pairmap_release(util_pairmap *m)
+{
+	free(m->slot);
+	memset(m, 0, sizeof(*m));
+}
+
+void *util_pairmap_get(const util_pairmap *m, uint64_t a, uint64_t b)
+{
+	if (!m->cap)
+		return NULL;
+	size_t mask = m->cap - 1;
+	for (size_t i = pair_home(a, b, m->cap);; i = (i + 1) & mask) {
+		const struct util_pair_slot *s = &m->slot[i];
+		if (!s->val)
+			return NULL;
+		if (s->a == a && s->b == b)
+			return s->val;
+	}
+}
+
+/* Places a slot known to be absent into slot[0..cap). */
+static void pair_place(struct util_pair_slot *slot, size_t cap, const struct util_pair_slot *s)
+{
+	size_t i = pair_home(s->a, s->b, cap);
+	while (slot[i].val)
+		i = (i + 1) & (cap - 1);
+	slot[i] = *s;
+}
+
+int util_pairmap_put(util_pairmap *m, uint64_t a, uint64_t b, void *val)
+{
+	if ((m->len + 1) * 2 > m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		struct util_pair_slot *slot = calloc(cap, sizeof(*slot));
+		if (!slot)
+			return UTIL_ENOMEM;
+		for (size_t j = 0; j < m->cap; j++)
+			if (m->slot[j].val)
+				pair_place(slot, cap, &m->slot[j]);
+		free(m->slot);
+		m->slot = slot;
+		m->cap = cap;
+	}
+	pair_place(m->slot, m->cap, &(struct util_pair_slot){a, b, val});
+	m->len++;
+	return 0;
+}
+
+const char *util_base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s && s[1] ? s + 1 : path;
+}
+
+void util_say(const util_log *log, const char *fmt, ...)
+{
+	if (!log || !log->say)
+		return;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	char *big = NULL;
+	if (n >= (int)sizeof(buf) && (big = malloc((size_t)n + 1)) != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	log->say(log->ctx, big ? big : buf);
+	free(big);
+}
+
+int64_t util_change(uint64_t base, uint64_t cur)
+{
+	if (cur >= base)
+		return cur - base > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)(cur - base);
+	return base - cur > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)(base - cur);
+}
+
+size_t util_shown(size_t total, unsigned top) { return top && total > top ? top : total; }
+
+int util_is_ident(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '_' || c == '$';
 }
 
 size_t util_utf8_len(const unsigned char *p, size_t n)

@@ -10,16 +10,21 @@ T         := $(B)/tests
 PROGS     :=
 UNITS     :=
 
-# ---- sanitized analyzer ----
-ANA_SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(ANA_SRCS))
+# ---- sanitized analyzer: its library (which the unit tests link) and the commands ----
+ANA_SAN_LIB_OBJS := $(patsubst %.c,$(B)/san/%.o,$(ANA_LIB_SRCS))
+ANA_SAN_CMD_OBJS := $(patsubst %.c,$(B)/san/%.o,$(ANA_CMD_SRCS))
+ANA_SAN_LIB      := $(B)/san/libleakanalyze.a
 $(B)/san/analyzer/%.o: analyzer/%.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN_CFLAGS) $(PKG_CFLAGS) -Icommon -Ianalyzer $(DEPFLAGS) -c $< -o $@
 $(B)/san/common/%.o: common/%.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN_CFLAGS) $(PKG_CFLAGS) -Icommon $(DEPFLAGS) -c $< -o $@
-$(B)/san/leakanalyze: $(ANA_SAN_OBJS)
-	$(CC) $(SAN_CFLAGS) -o $@ $(ANA_SAN_OBJS) $(DW_LIBS) $(ZSTD_LIBS) -liberty -lm
+$(ANA_SAN_LIB): $(ANA_SAN_LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(ANA_SAN_LIB_OBJS)
+$(B)/san/leakanalyze: $(ANA_SAN_CMD_OBJS) $(ANA_SAN_LIB)
+	$(CC) $(SAN_CFLAGS) -o $@ $(ANA_SAN_CMD_OBJS) $(ANA_SAN_LIB) $(ANA_LIBS)
 
 include tests/progs/progs.mk
 include tests/unit/unit.mk

@@ -406,9 +406,9 @@ static void warn_cb(void *ctx, const char *msg)
 	snprintf(w->text + len, sizeof(w->text) - len, "%s\n", msg);
 }
 
-/* What an observer saw: the first TB_LOG events as (time, tid, ptr, kind, func), and counts. */
+/* What an observer saw: the first TB_LOG events as (time, tid, allocation number, kind, func), and counts. */
 typedef struct seen {
-	uint64_t time, tid, ptr;
+	uint64_t time, tid, id;
 	uint8_t kind, func;
 } seen;
 
@@ -424,7 +424,7 @@ static void obs_event(void *ctx, const replay_event *ev)
 {
 	order *o = ctx;
 	if (o->n < TB_LOG)
-		o->log[o->n] = (seen){ev->time_ns, ev->tid, ev->ptr, ev->kind, ev->func};
+		o->log[o->n] = (seen){ev->time_ns, ev->tid, ev->id, ev->kind, ev->func};
 	o->n++;
 	if (ev->time_ns < o->last_t)
 		o->decreasing++;
@@ -437,20 +437,20 @@ static void obs_event(void *ctx, const replay_event *ev)
 }
 
 /* Number of observed events that differ from the written ones (order, time, thread, kind,
- * function, and ptr = allocation number + 1), over the first TB_LOG. */
+ * function, allocation number), over the first TB_LOG. */
 static uint64_t order_mismatches(const tb *b, const order *o)
 {
 	uint64_t bad = o->n != b->events;
 	for (uint64_t i = 0; i < o->n && i < b->events && i < TB_LOG; i++) {
 		const tb_written *x = &b->log[i];
 		const seen *y = &o->log[i];
-		if (x->time != y->time || x->tid != y->tid || x->id + 1 != y->ptr ||
+		if (x->time != y->time || x->tid != y->tid || x->id != y->id ||
 		    x->kind != y->kind || x->func != y->func) {
 			if (!bad)
 				printf("# event %" PRIu64 ": wrote t=%" PRIu64 " tid=%" PRIu64
 				       " id=%" PRIu64 " kind=%u, saw t=%" PRIu64 " tid=%" PRIu64
-				       " ptr=%" PRIu64 " kind=%u\n",
-				       i, x->time, x->tid, x->id, x->kind, y->time, y->tid, y->ptr,
+				       " id=%" PRIu64 " kind=%u\n",
+				       i, x->time, x->tid, x->id, x->kind, y->time, y->tid, y->id,
 				       y->kind);
 			bad++;
 		}

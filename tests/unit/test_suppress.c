@@ -2,7 +2,7 @@
  * test_suppress: LeakSanitizer-format suppression files (analyzer/suppress.c): parsing (rules,
  * comments, blank lines, trimming, errors with their line), pattern matching (anywhere, `*`,
  * `^`, `$`), frames matched by function, source file or module base name, stacks matched by
- * any frame, and loading from a file.
+ * any frame, loading from a file, and what suppress_load_file says about a bad one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -429,6 +429,75 @@ static void test_load(void)
 	}
 }
 
+/* ---- suppress_load_file: what it says ---- */
+
+/* The lines a log was given, each followed by a newline. */
+typedef struct said {
+	char text[1024];
+} said;
+
+static void say(void *ctx, const char *line)
+{
+	said *s = ctx;
+	size_t len = strlen(s->text);
+	snprintf(s->text + len, sizeof(s->text) - len, "%s\n", line);
+}
+
+/* Loads path with suppress_load_file; *msg what it said. */
+static int load_said(const char *path, suppress_list **out, said *msg)
+{
+	memset(msg, 0, sizeof(*msg));
+	util_log log = {say, msg};
+	return suppress_load_file(out, path, &log);
+}
+
+static void test_load_file(void)
+{
+	char path[64], want[256];
+	said msg;
+	suppress_list *l = NULL;
+	const char *ok = "# ok\nleak:libfoo.so\n\nleak:^main$\n";
+	if (write_temp(path, sizeof(path), ok, strlen(ok)) == 0) {
+		int rc = load_said(path, &l, &msg);
+		CHECK(rc == 0, "rc %d", rc);
+		CHECK(msg.text[0] == '\0', "said '%s'", msg.text);
+		CHECK(suppress_count(l) == 2, "count %zu", suppress_count(l));
+		suppress_free(l);
+		unlink(path);
+	}
+	const char *type = "leak:a\n\n# c\nrace:b\n";
+	if (write_temp(path, sizeof(path), type, strlen(type)) == 0) {
+		l = NULL;
+		int rc = load_said(path, &l, &msg);
+		CHECK(rc == SUPPRESS_ETYPE, "rc %d", rc);
+		snprintf(want, sizeof(want), "%s:4: only leak: suppressions are supported\n", path);
+		CHECK(strcmp(msg.text, want) == 0, "said '%s'", msg.text);
+		CHECK(l == NULL, "list set");
+		unlink(path);
+	}
+	const char *syntax = "leak:a\nleak:b\n  leak c\n";
+	if (write_temp(path, sizeof(path), syntax, strlen(syntax)) == 0) {
+		l = NULL;
+		int rc = load_said(path, &l, &msg);
+		CHECK(rc == SUPPRESS_ESYNTAX, "rc %d", rc);
+		snprintf(want, sizeof(want), "%s:3: not a suppression (expected 'leak:PATTERN')\n",
+			 path);
+		CHECK(strcmp(msg.text, want) == 0, "said '%s'", msg.text);
+		unlink(path);
+	}
+	l = NULL;
+	int rc = load_said("/nonexistent/supp.txt", &l, &msg);
+	CHECK(rc == SUPPRESS_EIO, "rc %d", rc);
+	CHECK(strcmp(msg.text, "cannot read suppressions '/nonexistent/supp.txt': "
+			       "No such file or directory\n") == 0,
+	      "said '%s'", msg.text);
+	CHECK(l == NULL, "list set");
+	/* without a log nothing is said, and the code is the same */
+	l = NULL;
+	rc = suppress_load_file(&l, "/nonexistent/supp.txt", NULL);
+	CHECK(rc == SUPPRESS_EIO && l == NULL, "rc %d", rc);
+}
+
 int main(void)
 {
 	test_strerror();
@@ -440,5 +509,6 @@ int main(void)
 	test_match_frame();
 	test_match_stack();
 	test_load();
+	test_load_file();
 	return check_summary();
 }

@@ -1,16 +1,9 @@
 /*
- * test_sym: unit test of the symbolizer (analyzer/sym.c).
+ * test_sym: unit test of the symbolizer (analyzer/sym.c), its demangling (demangle.c) and the
+ * frame classification (frameclass.c).
  *
- * Build and run (from the repository root; CC is gcc or clang, B the build directory):
- *
- *   B=build; mkdir -p $B/tests
- *   W="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
- *      -Wmissing-prototypes -Wformat=2 -Wvla -Wpointer-arith -Wcast-qual -Wundef"
- *   SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
- *   $CC $W -O2 -g -fPIC -shared tests/progs/sym_inline.c -o $B/tests/libsym_inline.so
- *   $CC $W $SAN -g -Icommon -Ianalyzer tests/unit/test_sym.c analyzer/sym.c common/tf.c \
- *      $(pkg-config --cflags --libs libdw libelf) -liberty -o $B/tests/test_sym
- *   $B/tests/test_sym $B/tests/libsym_inline.so
+ * Built and run by `make test` (tests/unit/unit.mk), which links it with the sanitized analyzer
+ * library; by hand: make build/tests/test_sym && build/tests/test_sym build/tests/libsym_inline.so
  *
  * The helper library must be built with -O2 -g (the inlining is the point).  test_sym itself
  * may be built with or without optimisation; it needs -g.
@@ -21,6 +14,8 @@
  * "N passed, M failed"; the exit status is 1 when anything failed.
  */
 #include "check.h"
+#include "demangle.h"
+#include "frameclass.h"
 #include "sym.h"
 
 #include <dlfcn.h>
@@ -411,28 +406,28 @@ static void test_demangle(void)
 		  "std::rt::lang_start_internal::{closure#0}::{closure#0}::{closure#1}" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *got = sym_demangle(cases[i].in);
+		char *got = demangle_symbol(cases[i].in);
 		char what[512];
 		snprintf(what, sizeof(what), "demangle %s", cases[i].in);
 		CHECK_MSG(streq(got, cases[i].want), what, got ? got : "(null)");
 		free(got);
 	}
-	char *plain = sym_demangle("main");
+	char *plain = demangle_symbol("main");
 	EXPECT(plain == NULL);
 	free(plain);
-	EXPECT(sym_demangle(NULL) == NULL);
+	EXPECT(demangle_symbol(NULL) == NULL);
 }
 
 static int alloc_fn(const char *fn)
 {
 	sym_frame f = { .function = fn, .module = "/usr/lib/x86_64-linux-gnu/libstdc++.so.6" };
-	return sym_is_alloc_frame(&f);
+	return frameclass_is_alloc(&f);
 }
 
 static int runtime_fn(const char *fn, const char *module)
 {
 	sym_frame f = { .function = fn, .module = module ? module : "/lib/x86_64-linux-gnu/libc.so.6" };
-	return sym_is_runtime_frame(&f);
+	return frameclass_is_runtime(&f);
 }
 
 static void test_classify(void)
@@ -490,7 +485,7 @@ static void test_classify(void)
 		CHECK_MSG(alloc_fn(alloc_no[i]) == 0, what, NULL);
 	}
 	sym_frame nul = { .function = NULL, .module = "x" };
-	EXPECT(sym_is_alloc_frame(&nul) == 0);
+	EXPECT(frameclass_is_alloc(&nul) == 0);
 
 	static const char ld[] = "/lib64/ld-linux-x86-64.so.2";
 	EXPECT(runtime_fn("_dl_allocate_tls", NULL) == 1);

@@ -24,42 +24,22 @@ $(T)/test_livemap: tests/unit/test_livemap.c recorder/livemap.c recorder/prim.c 
 UNITS += $(T)/test_livemap
 
 # ---- analyzer/ ----
+# Each test links the sanitized analyzer library (build/san/libleakanalyze.a, the commands left
+# out), plus the sources in ANA_UNIT_SRCS_<name>.
+
+ANA_UNITS := test_sym test_replay test_growth test_suppress test_stackkey test_limit test_text \
+             test_gate test_json test_symstack
+ANA_UNIT_SRCS_test_replay := common/tf_enc.c
+ANA_UNIT_SRCS_test_symstack := common/tf_enc.c
 
 $(T)/libsym_inline.so: tests/progs/sym_inline.c
 	@mkdir -p $(T)
 	$(CC) $(CSTD) $(WARN) -O2 -g -fPIC -shared $< -o $@
-$(T)/test_sym: tests/unit/test_sym.c analyzer/sym.c analyzer/sym.h common/tf.c $(T)/libsym_inline.so \
-		$(UNIT_DEPS)
-	@mkdir -p $(T)
-	$(CC) $(UNIT_CFLAGS) -Ianalyzer tests/unit/test_sym.c analyzer/sym.c common/tf.c -o $@ $(DW_LIBS) -liberty
-UNITS += $(T)/test_sym
+$(T)/test_sym: $(T)/libsym_inline.so
 UNIT_ARGS_test_sym := $(T)/libsym_inline.so
 
-$(T)/test_replay: tests/unit/test_replay.c analyzer/replay.c analyzer/util.c $(COMMON_SRCS) \
-		common/tf_enc.c analyzer/replay.h analyzer/util.h $(UNIT_DEPS)
+$(ANA_UNITS:%=$(T)/%): $(T)/%: tests/unit/%.c $(ANA_SAN_LIB) $(wildcard analyzer/*.h) \
+		tests/unit/frames.h $(UNIT_DEPS)
 	@mkdir -p $(T)
-	$(CC) $(UNIT_CFLAGS) -Ianalyzer tests/unit/test_replay.c analyzer/replay.c analyzer/util.c \
-	  $(COMMON_SRCS) common/tf_enc.c -o $@ $(ZSTD_LIBS)
-UNITS += $(T)/test_replay
-
-$(T)/test_growth: tests/unit/test_growth.c analyzer/growth.c analyzer/replay.c analyzer/util.c \
-		$(COMMON_SRCS) analyzer/growth.h analyzer/replay.h analyzer/util.h $(UNIT_DEPS)
-	@mkdir -p $(T)
-	$(CC) $(UNIT_CFLAGS) -Ianalyzer tests/unit/test_growth.c analyzer/growth.c analyzer/replay.c \
-	  analyzer/util.c $(COMMON_SRCS) -o $@ $(ZSTD_LIBS) -lm
-UNITS += $(T)/test_growth
-
-$(T)/test_suppress: tests/unit/test_suppress.c analyzer/suppress.c analyzer/util.c \
-		analyzer/suppress.h analyzer/util.h analyzer/sym.h $(UNIT_DEPS)
-	@mkdir -p $(T)
-	$(CC) $(UNIT_CFLAGS) -Ianalyzer tests/unit/test_suppress.c analyzer/suppress.c analyzer/util.c -o $@
-UNITS += $(T)/test_suppress
-
-# stackkey.c calls into cli.c (trace loading), report.c and json.c, which need the rest of the
-# analyzer: everything but main.c.
-UNIT_ANA_SRCS := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(COMMON_SRCS)
-$(T)/test_stackkey: tests/unit/test_stackkey.c $(UNIT_ANA_SRCS) $(wildcard analyzer/*.h) $(UNIT_DEPS)
-	@mkdir -p $(T)
-	$(CC) $(UNIT_CFLAGS) -Ianalyzer tests/unit/test_stackkey.c $(UNIT_ANA_SRCS) -o $@ \
-	  $(DW_LIBS) $(ZSTD_LIBS) -liberty -lm
-UNITS += $(T)/test_stackkey
+	$(CC) $(UNIT_CFLAGS) -Ianalyzer $< $(ANA_UNIT_SRCS_$*) $(ANA_SAN_LIB) -o $@ $(ANA_LIBS)
+UNITS += $(ANA_UNITS:%=$(T)/%)

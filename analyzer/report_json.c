@@ -1,0 +1,294 @@
+/*
+ * report_json.c: the JSON report of the output contract, and the JSON shapes the commands
+ * share (see report_json.h).
+ */
+#include "report_json.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "util.h"
+
+void report_json_frames(json_writer *w, const sym_frame *frames, size_t n)
+{
+	json_key(w, "stack");
+	json_begin_array(w, 0);
+	for (size_t i = 0; i < n; i++) {
+		const sym_frame *fr = &frames[i];
+		char addr[32];
+		snprintf(addr, sizeof(addr), "0x%" PRIx64, fr->address);
+		json_begin_object(w, 1);
+		json_key_str(w, "function", fr->function);
+		json_key_str(w, "file", fr->file);
+		json_key(w, "line");
+		if (fr->line)
+			json_uint(w, fr->line);
+		else
+			json_null(w);
+		json_key_str(w, "module", fr->module);
+		json_key_str(w, "address", addr);
+		json_key_bool(w, "inlined", fr->inlined);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+void report_json_program(json_writer *w, const char *key, const replay_header *h, const char *trace,
+			 int ppid)
+{
+	json_key(w, key);
+	json_begin_object(w, 0);
+	if (trace)
+		json_key_str(w, "trace", trace);
+	json_key_str(w, "exe", h->exe);
+	json_key_uint(w, "pid", h->pid);
+	if (ppid)
+		json_key_uint(w, "ppid", h->ppid);
+	json_key(w, "argv");
+	json_begin_array(w, 1);
+	for (uint32_t i = 0; i < h->argc; i++)
+		json_str(w, h->argv[i]);
+	json_end_array(w);
+	json_end_object(w);
+}
+
+/* The "stack" of replay stack idx: its shown frames, none when its record was not read.
+ * Returns 0 or REPORT_ENOMEM. */
+static int json_stack(report_ctx *rc, json_writer *w, size_t idx)
+{
+	const symstack *s = symstack_get(report_stacks(rc), idx);
+	if (!s)
+		return REPORT_ENOMEM;
+	report_json_frames(w, s->frames, s->nframes);
+	return 0;
+}
+
+/* Writes two count members: "k1": v1, "k2": v2. */
+static void json_counts(json_writer *w, const char *k1, uint64_t v1, const char *k2, uint64_t v2)
+{
+	json_key(w, k1);
+	json_uint(w, v1);
+	json_key(w, k2);
+	json_uint(w, v2);
+}
+
+static int json_list(report_ctx *rc, json_writer *w, enum report_list k, const char *key)
+{
+	size_t *idx, total;
+	long n = report_list(rc, k, &idx, &total);
+	if (n < 0) {
+		free(idx);
+		return REPORT_ENOMEM;
+	}
+	int err = 0;
+	json_key(w, key);
+	json_begin_array(w, 0);
+	for (long i = 0; i < n && !err; i++) {
+		const replay_stack *st = replay_stack_at(report_replay(rc), idx[i]);
+		json_begin_object(w, 0);
+		switch (k) {
+		case REPORT_LEAKS:
+			json_counts(w, "bytes", st->live_bytes, "allocations", st->live_allocations);
+			break;
+		case REPORT_PEAK:
+			json_counts(w, "bytes", st->peak_bytes, "allocations", st->peak_allocations);
+			break;
+		case REPORT_ALLOCS:
+			json_counts(w, "allocations", st->allocations, "bytes", st->allocated_bytes);
+			break;
+		case REPORT_TEMP:
+			json_key_uint(w, "allocations", st->temporary);
+			break;
+		}
+		json_key_uint(w, "stack_id", st->id);
+		err = json_stack(rc, w, idx[i]);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	free(idx);
+	return err;
+}
+
+static int json_growth(report_ctx *rc, json_writer *w)
+{
+	const growth_ctx *g = report_growth(rc);
+	json_key(w, "growth");
+	json_begin_object(w, 0);
+	json_key(w, "timeline");
+	json_begin_array(w, 0);
+	for (size_t i = 0; g && i < growth_timeline_count(g); i++) {
+		const growth_point *p = growth_timeline_at(g, i);
+		json_begin_array(w, 1);
+		json_seconds(w, p->time_ns);
+		json_uint(w, p->heap_bytes);
+		json_uint(w, p->rss_bytes);
+		json_end_array(w);
+	}
+	json_end_array(w);
+	json_key(w, "suspects");
+	json_begin_array(w, 0);
+	size_t total = g ? growth_suspect_count(g) : 0;
+	size_t n = util_shown(total, report_opts(rc)->top);
+	for (size_t i = 0; i < n; i++) {
+		const growth_suspect *sp = growth_suspect_at(g, i);
+		json_begin_object(w, 0);
+		json_key_uint(w, "live_bytes_start", sp->start_bytes);
+		json_key_uint(w, "live_bytes_end", sp->end_bytes);
+		json_key_uint(w, "max_bytes", sp->max_bytes);
+		json_key_double(w, "slope_bytes_per_s", sp->slope_bytes_per_s);
+		json_key_double(w, "r2", sp->r2);
+		json_key_double(w, "score", sp->score);
+		json_key(w, "series");
+		json_begin_array(w, 1);
+		for (size_t k = 0; k < sp->nseries; k++)
+			json_uint(w, sp->series[k]);
+		json_end_array(w);
+		json_key_uint(w, "stack_id", sp->stack_id);
+		int err = json_stack(rc, w, sp->stack_index);
+		json_end_object(w);
+		if (err)
+			return err;
+	}
+	json_end_array(w);
+	if (g) {
+		json_key_seconds(w, "timeline_step_s", growth_timeline_step_ns(g));
+		json_key_seconds(w, "series_step_s", growth_series_step_ns(g));
+	}
+	json_end_object(w);
+	return 0;
+}
+
+static void json_window(report_ctx *rc, json_writer *w)
+{
+	const replay_summary *s = replay_get_summary(report_replay(rc));
+	json_key(w, "window");
+	json_begin_object(w, 0);
+	json_key_seconds(w, "from_s", s->window_from_ns);
+	json_key_seconds(w, "to_s", s->window_to_ns);
+	json_key_str(w, "from", report_window_from(rc));
+	json_key_str(w, "to", report_window_to(rc));
+	json_key_seconds(w, "run_duration_s", s->duration_ns);
+	json_end_object(w);
+}
+
+static void json_histogram(report_ctx *rc, json_writer *w)
+{
+	const replay_summary *s = replay_get_summary(report_replay(rc));
+	unsigned lo, hi;
+	report_histogram_range(s, &lo, &hi);
+	json_key(w, "histogram");
+	json_begin_array(w, 0);
+	for (unsigned k = lo; k <= hi; k++) {
+		json_begin_object(w, 1);
+		json_key_uint(w, "min", replay_size_class_min(k));
+		json_key(w, "max");
+		if (k + 1 < REPLAY_SIZE_CLASSES)
+			json_uint(w, replay_size_class_min(k + 1));
+		else
+			json_double(w, 18446744073709551616.0);
+		json_key_uint(w, "allocations", s->sizes[k].allocations);
+		json_key_uint(w, "bytes", s->sizes[k].bytes);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+int report_json_write(report_ctx *rc, FILE *f)
+{
+	const replay_ctx *rp = report_replay(rc);
+	const replay_summary *s = replay_get_summary(rp);
+	const replay_header *h = replay_get_header(rp);
+	json_writer *w;
+	if (json_create(&w, f))
+		return REPORT_ENOMEM;
+	json_begin_object(w, 0);
+	json_key_uint(w, "format", 1);
+
+	report_json_program(w, "program", h, NULL, 1);
+
+	json_key(w, "summary");
+	json_begin_object(w, 0);
+	json_key_seconds(w, "duration_s",
+			 s->windowed ? s->window_to_ns - s->window_from_ns : s->duration_ns);
+	json_key_uint(w, "allocations", s->allocations);
+	json_key_uint(w, "frees", s->frees);
+	json_key_uint(w, "allocated_bytes", s->allocated_bytes);
+	json_key_uint(w, "peak_heap_bytes", s->peak_heap_bytes);
+	json_key_seconds(w, "peak_time_s", s->peak_time_ns);
+	json_key_uint(w, "peak_rss_bytes", s->peak_rss_bytes);
+	json_key_uint(w, "leaked_bytes", report_leaked_bytes(rc));
+	json_key_uint(w, "leaked_allocations", report_leaked_allocations(rc));
+	json_key_uint(w, "runtime_leaked_bytes", report_runtime_leaked_bytes(rc));
+	json_key_uint(w, "temporary_allocations", s->temporary);
+	json_end_object(w);
+
+	int err = json_list(rc, w, REPORT_LEAKS, "leaks");
+	if (!err)
+		err = json_list(rc, w, REPORT_PEAK, "peak");
+	if (!err)
+		err = json_list(rc, w, REPORT_ALLOCS, "allocators");
+	if (!err)
+		err = json_list(rc, w, REPORT_TEMP, "temporary");
+	if (err) {
+		json_free(w);
+		return err;
+	}
+
+	err = json_growth(rc, w);
+	if (err) {
+		json_free(w);
+		return err;
+	}
+	json_window(rc, w);
+	json_histogram(rc, w);
+	json_key(w, "marks");
+	json_begin_array(w, 0);
+	for (size_t i = 0; i < replay_mark_count(rp); i++) {
+		const replay_mark *m = replay_mark_at(rp, i);
+		json_begin_object(w, 1);
+		json_key_seconds(w, "t_s", m->time_ns);
+		json_key_uint(w, "tid", m->tid);
+		json_key_str(w, "label", m->label);
+		json_end_object(w);
+	}
+	json_end_array(w);
+
+	json_key(w, "diagnostics");
+	json_begin_object(w, 0);
+	json_key_uint(w, "events", s->events_read);
+	json_key(w, "complete");
+	json_bool(w, s->have_end && !s->damaged && s->end.events == s->events_read &&
+			   s->end.dropped == 0);
+	json_key_uint(w, "dropped_events", s->have_end ? s->end.dropped : 0);
+	json_key_uint(w, "unmatched_frees", s->unmatched_frees);
+	json_key_uint(w, "fixups", s->fixups);
+	json_key_uint(w, "stale_frees", s->stale_frees);
+	json_key_uint(w, "invalid_events", s->invalid_events);
+	json_key_uint(w, "late_events", s->late_events);
+	json_key_uint(w, "undefined_stacks", s->undefined_stacks);
+	json_end_object(w);
+
+	json_end_object(w);
+	err = json_finish(w);
+	json_free(w);
+	return err ? REPORT_EIO : 0;
+}
+
+int report_json_begin_command(json_writer **w, FILE *out, const char *command)
+{
+	if (json_create(w, out))
+		return JSON_ENOMEM;
+	json_begin_object(*w, 0);
+	json_key_uint(*w, "format", 1);
+	json_key_str(*w, "command", command);
+	return 0;
+}
+
+int report_json_end_command(json_writer *w, int status)
+{
+	json_key_uint(w, "exit_status", (uint64_t)status);
+	json_end_object(w);
+	int rc = json_finish(w);
+	json_free(w);
+	return rc;
+}

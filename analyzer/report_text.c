@@ -1,0 +1,267 @@
+/*
+ * report_text.c: the text report (see report_text.h): the summary, the timeline chart (with a
+ * growth analysis), the four lists, the growth suspects and the allocation size histogram.
+ */
+#include "report_text.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chart.h"
+#include "text.h"
+#include "util.h"
+
+/* An argument of the traced program, single-quoted shell-style when it needs quotes. */
+static const text_style shell_style = {.subst = {['\''] = "'\\''"}, .hex = "\\x"};
+
+/* Writes an argument, single-quoted when it holds anything but plain characters. */
+static void put_arg(FILE *f, const char *s)
+{
+	int plain = *s != '\0';
+	for (const char *p = s; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+%@",
+			    *p))
+			plain = 0;
+	if (plain) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	text_put_escaped(f, &shell_style, s, strlen(s));
+	fputc('\'', f);
+}
+
+/* Writes the shown frames of replay stack idx.  Returns 0 or REPORT_ENOMEM. */
+static int put_stack_text(report_ctx *rc, FILE *f, size_t idx)
+{
+	const replay_stack *st = replay_stack_at(report_replay(rc), idx);
+	if (!st->defined) {
+		fprintf(f, "      [stack not recorded] (stack id %" PRIu64 ")\n", st->id);
+		return 0;
+	}
+	const symstack *s = symstack_get(report_stacks(rc), idx);
+	if (!s)
+		return REPORT_ENOMEM;
+	if (s->nframes == 0)
+		fputs("      [empty stack]\n", f);
+	else
+		text_write_frames(f, s->frames, s->nframes, "      ", report_opts(rc)->color);
+	return 0;
+}
+
+static void put_entry_line(FILE *f, const replay_stack *st, enum report_list k, int color)
+{
+	char a[32], b[32];
+	switch (k) {
+	case REPORT_LEAKS:
+		text_format_size(a, sizeof(a), st->live_bytes);
+		fprintf(f, "  %s%s%s in %" PRIu64 " allocation%s\n", text_color(color, TEXT_BOLD), a,
+			text_color(color, TEXT_OFF), st->live_allocations, text_plural(st->live_allocations));
+		break;
+	case REPORT_PEAK:
+		text_format_size(a, sizeof(a), st->peak_bytes);
+		fprintf(f, "  %s%s%s in %" PRIu64 " allocation%s at the peak\n", text_color(color, TEXT_BOLD), a,
+			text_color(color, TEXT_OFF), st->peak_allocations, text_plural(st->peak_allocations));
+		break;
+	case REPORT_ALLOCS:
+		text_format_size(b, sizeof(b), st->allocated_bytes);
+		fprintf(f, "  %s%" PRIu64 "%s allocation%s, %s in total\n", text_color(color, TEXT_BOLD),
+			st->allocations, text_color(color, TEXT_OFF), text_plural(st->allocations), b);
+		break;
+	case REPORT_TEMP:
+		fprintf(f, "  %s%" PRIu64 "%s temporary of %" PRIu64 " allocation%s\n",
+			text_color(color, TEXT_BOLD), st->temporary, text_color(color, TEXT_OFF), st->allocations,
+			text_plural(st->allocations));
+		break;
+	}
+}
+
+static int text_section(report_ctx *rc, FILE *f, enum report_list k, const char *title)
+{
+	int color = report_opts(rc)->color;
+	size_t *idx, total;
+	long n = report_list(rc, k, &idx, &total);
+	if (n < 0) {
+		free(idx);
+		return REPORT_ENOMEM;
+	}
+	fprintf(f, "\n%s%s%s", text_color(color, TEXT_BOLD), title, text_color(color, TEXT_OFF));
+	if (total == 0)
+		fputs(": none\n", f);
+	else if ((size_t)n < total)
+		fprintf(f, " (top %ld of %zu stacks)\n", n, total);
+	else
+		fprintf(f, " (%zu stack%s)\n", total, text_plural(total));
+	int err = 0;
+	for (long i = 0; i < n && !err; i++) {
+		const replay_stack *st = replay_stack_at(report_replay(rc), idx[i]);
+		fputc('\n', f);
+		put_entry_line(f, st, k, color);
+		err = put_stack_text(rc, f, idx[i]);
+	}
+	free(idx);
+	return err;
+}
+
+/* Formats a duration or a moment: "850 us", "12.345 ms", "3.210 s". */
+static int text_suspects(report_ctx *rc, FILE *f)
+{
+	const growth_ctx *g = report_growth(rc);
+	int color = report_opts(rc)->color;
+	size_t total = growth_suspect_count(g);
+	size_t n = util_shown(total, report_opts(rc)->top);
+	fprintf(f, "\n%sGrowth suspects: live bytes that grew steadily%s", text_color(color, TEXT_BOLD),
+		text_color(color, TEXT_OFF));
+	if (total == 0)
+		fputs(": none\n", f);
+	else if (n < total)
+		fprintf(f, " (top %zu of %zu stacks)\n", n, total);
+	else
+		fprintf(f, " (%zu stack%s)\n", total, text_plural(total));
+	for (size_t i = 0; i < n; i++) {
+		const growth_suspect *sp = growth_suspect_at(g, i);
+		char a[32], b[32], c[32], r[32];
+		text_format_size(r, sizeof(r), (uint64_t)(sp->slope_bytes_per_s + 0.5));
+		text_format_size(a, sizeof(a), sp->start_bytes);
+		text_format_size(b, sizeof(b), sp->end_bytes);
+		text_format_size(c, sizeof(c), sp->max_bytes);
+		fprintf(f, "\n  %s+%s/s%s (fit R\u00b2 %.2f)  %s -> %s, max %s  ", text_color(color, TEXT_BOLD), r,
+			text_color(color, TEXT_OFF), sp->r2, a, b, c);
+		chart_sparkline(f, sp->series, sp->nseries);
+		fputc('\n', f);
+		if (put_stack_text(rc, f, sp->stack_index))
+			return REPORT_ENOMEM;
+	}
+	return 0;
+}
+
+/* The classes shown: from the smallest to the largest non-empty one; *lo > *hi when none. */
+static void text_histogram(report_ctx *rc, FILE *f)
+{
+	const replay_summary *s = replay_get_summary(report_replay(rc));
+	int color = report_opts(rc)->color;
+	unsigned lo, hi;
+	report_histogram_range(s, &lo, &hi);
+	fprintf(f, "\n%sAllocation sizes%s", text_color(color, TEXT_BOLD), text_color(color, TEXT_OFF));
+	if (lo > hi) {
+		fputs(": none\n", f);
+		return;
+	}
+	fputs(" (requested bytes: allocations per size class, bytes)\n\n", f);
+	uint64_t top = 0;
+	for (unsigned k = lo; k <= hi; k++)
+		if (s->sizes[k].allocations > top)
+			top = s->sizes[k].allocations;
+	for (unsigned k = lo; k <= hi; k++) {
+		char a[32], b[32], c[32];
+		text_format_pow2(a, sizeof(a), replay_size_class_min(k));
+		if (k + 1 < REPLAY_SIZE_CLASSES)
+			text_format_pow2(b, sizeof(b), replay_size_class_min(k + 1));
+		else
+			snprintf(b, sizeof(b), "16 EiB");
+		text_format_size(c, sizeof(c), s->sizes[k].bytes);
+		fprintf(f, "  %8s - %-8s %10" PRIu64 "  ", a, b, s->sizes[k].allocations);
+		chart_bar(f, s->sizes[k].allocations, top, 24);
+		fprintf(f, "  %s\n", c);
+	}
+}
+
+int report_text_write(report_ctx *rc, FILE *f)
+{
+	const replay_ctx *rp = report_replay(rc);
+	const replay_summary *s = replay_get_summary(rp);
+	const replay_header *h = replay_get_header(rp);
+	const growth_ctx *gr = report_growth(rc);
+	const char *win_from = report_window_from(rc), *win_to = report_window_to(rc);
+	int color = report_opts(rc)->color;
+	uint64_t leaked_bytes = report_leaked_bytes(rc), leaked_allocs = report_leaked_allocations(rc);
+	char a[32], b[32];
+
+	fprintf(f, "%sprogram%s       ", text_color(color, TEXT_BOLD), text_color(color, TEXT_OFF));
+	if (h->argc) {
+		for (uint32_t i = 0; i < h->argc; i++) {
+			if (i)
+				fputc(' ', f);
+			put_arg(f, h->argv[i]);
+		}
+	} else {
+		text_put(f, h->exe);
+	}
+	fprintf(f, "  (pid %u", h->pid);
+	if (h->argc && h->exe[0]) {
+		fputs(", ", f);
+		text_put(f, h->exe);
+	}
+	fputs(")\n", f);
+	fputs("duration      ", f);
+	text_put_time(f, s->duration_ns);
+	fputc('\n', f);
+	if (s->windowed) {
+		fputs("window        ", f);
+		text_put_time(f, s->window_from_ns);
+		fputs(" to ", f);
+		text_put_time(f, s->window_to_ns);
+		fputs(" (", f);
+		text_put_time(f, s->window_to_ns - s->window_from_ns);
+		fputs(")", f);
+		if (win_from || win_to) {
+			fputs(": --from ", f);
+			text_put(f, win_from ? win_from : "start");
+			fputs(" --to ", f);
+			text_put(f, win_to ? win_to : "end");
+		}
+		fputs("; figures below are for the window\n", f);
+	}
+	text_format_size(a, sizeof(a), s->allocated_bytes);
+	fprintf(f, "allocations   %" PRIu64 " (%s allocated)\n", s->allocations, a);
+	fprintf(f, "frees         %" PRIu64 "\n", s->frees);
+	text_format_size(a, sizeof(a), s->peak_heap_bytes);
+	fprintf(f, "peak heap     %s in %" PRIu64 " allocation%s at ", a, s->peak_allocations,
+		text_plural(s->peak_allocations));
+	text_put_time(f, s->peak_time_ns);
+	fputc('\n', f);
+	if (s->rss_samples) {
+		text_format_size(a, sizeof(a), s->peak_rss_bytes);
+		fprintf(f, "peak RSS      %s\n", a);
+	} else {
+		fputs("peak RSS      not sampled\n", f);
+	}
+	text_format_size(a, sizeof(a), leaked_bytes);
+	fprintf(f, "%sleaked        %s in %" PRIu64 " allocation%s%s\n", text_color(color, TEXT_BOLD), a,
+		leaked_allocs, text_plural(leaked_allocs), text_color(color, TEXT_OFF));
+	text_format_size(b, sizeof(b), report_runtime_leaked_bytes(rc));
+	fprintf(f, "runtime-owned %s kept by the C/C++/Rust runtime (not counted as leaked)\n", b);
+	fprintf(f, "temporary     %" PRIu64 " allocation%s", s->temporary, text_plural(s->temporary));
+	if (s->allocations)
+		fprintf(f, " (%.1f%%)", 100.0 * (double)s->temporary / (double)s->allocations);
+	fputc('\n', f);
+	if (s->unmatched_frees || s->fixups || s->stale_frees || s->invalid_events)
+		fprintf(f, "%snotes         %" PRIu64 " frees of unknown pointers, %" PRIu64
+			   " implicit frees, %" PRIu64 " stale frees, %" PRIu64
+			   " invalid events%s\n",
+			text_color(color, TEXT_DIM), s->unmatched_frees, s->fixups, s->stale_frees,
+			s->invalid_events, text_color(color, TEXT_OFF));
+
+	if (gr)
+		chart_timeline(f, gr, rp, color);
+	int err = text_section(rc, f, REPORT_LEAKS,
+				   s->windowed ? "Leaks: bytes allocated in the window still live at "
+						 "its end"
+					       : "Leaks: bytes still allocated at the end");
+	if (!err)
+		err = text_section(rc, f, REPORT_PEAK, "Peak consumers: bytes live at the heap peak");
+	if (!err)
+		err = text_section(rc, f, REPORT_ALLOCS, "Most allocations");
+	if (!err)
+		err = text_section(rc, f, REPORT_TEMP, "Most temporary allocations");
+	if (!err && gr)
+		err = text_suspects(rc, f);
+	if (err)
+		return err;
+	text_histogram(rc, f);
+	if (fflush(f) != 0 || ferror(f))
+		return REPORT_EIO;
+	return 0;
+}
+

@@ -1,0 +1,61 @@
+/*
+ * trace: a trace file loaded for analysis (prefix trace_): opened, replayed and symbolized into
+ * the stack model.
+ *
+ * Every problem is said through a util_log, one line each, in the words the commands print:
+ * "cannot open 'PATH': reason", "PATH: truncated at byte N ...", "PATH: module records: reason",
+ * "out of memory".  Nothing here prints or exits.
+ */
+#ifndef LEAKREC_TRACE_H
+#define LEAKREC_TRACE_H
+
+#include <stdint.h>
+
+#include "replay.h"
+#include "sym.h"
+#include "symstack.h"
+#include "tf_reader.h"
+#include "util.h"
+
+enum {
+	TRACE_OK = 0,
+	TRACE_EFAILED = -1, /* the trace could not be read or symbolized: the log says why */
+};
+
+/* Opens the trace at path for reading.  Returns 0 and *out (close with tf_reader_close), or
+ * TRACE_EFAILED after saying "cannot open 'PATH': reason". */
+int trace_open(tf_reader **out, const char *path, const util_log *log);
+
+typedef struct trace trace;
+
+/* Creates the analysis of the trace at path (borrowed: it must outlive the trace), with an empty
+ * replay to configure before trace_run.  Returns 0 and *out (free with trace_free), or
+ * TRACE_EFAILED. */
+int trace_create(trace **out, const char *path, const util_log *log);
+/* Frees everything the trace holds.  Accepts NULL. */
+void trace_free(trace *t);
+
+/* Restrict the replay to a window, as replay_set_window, or install an observer (copied; NULL
+ * removes it), as replay_set_observer; before trace_run. */
+int trace_set_window(trace *t, uint64_t from_ns, uint64_t to_ns);
+void trace_set_observer(trace *t, const replay_observer *obs);
+
+/* Replays the file (problems said as "PATH: ...").  Returns 0 when a header was read, else
+ * TRACE_EFAILED. */
+int trace_run(trace *t, const util_log *log);
+/* Symbolizes the replayed trace: feeds its module records to a symbolizer (a failure there is
+ * only said: "PATH: module records: reason") and prepares the stack model (allocator frames
+ * folded unless show_alloc_frames).  Returns 0 or TRACE_EFAILED. */
+int trace_symbolize(trace *t, int show_alloc_frames, const util_log *log);
+
+/* trace_create, trace_run and trace_symbolize with allocator frames folded.  Returns 0 and *out
+ * (free with trace_free), or TRACE_EFAILED (*out is then NULL). */
+int trace_load(trace **out, const char *path, const util_log *log);
+
+/* Accessors; the pointers are owned by the trace.  trace_stacks is NULL before
+ * trace_symbolize. */
+const char *trace_path(const trace *t);
+const replay_ctx *trace_replay(const trace *t);
+symstack_set *trace_stacks(const trace *t);
+
+#endif
