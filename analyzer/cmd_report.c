@@ -291,18 +291,20 @@ int cmd_report(int argc, char **argv)
 	replay_observer obs;
 	growth_observer(gr, trace_replay(t), &obs);
 	trace_set_observer(t, &obs);
-	if (trace_run(t, &cli_log))
-		goto out;
-	rc = growth_finish(gr, trace_replay(t));
-	if (rc) {
-		cli_error("%s: %s", path, growth_strerror(rc));
-		goto out;
-	}
-	if (trace_symbolize(t, show_alloc_frames, &cli_log))
+	if (trace_run(t, &cli_log) || trace_symbolize(t, show_alloc_frames, &cli_log))
 		goto out;
 	rc = report_create(&rep, trace_stacks(t), &opt);
 	if (rc) {
 		cli_error("%s", report_strerror(rc));
+		goto out;
+	}
+	/* the growth suspects are entries, as every other list */
+	rc = growth_set_groups(gr, symstack_entry_map(trace_stacks(t)), symstack_count(trace_stacks(t)),
+			       symstack_entry_count(trace_stacks(t)));
+	if (!rc)
+		rc = growth_finish(gr, trace_replay(t));
+	if (rc) {
+		cli_error("%s: %s", path, growth_strerror(rc));
 		goto out;
 	}
 	report_set_growth(rep, gr);

@@ -49,6 +49,7 @@ struct growth_ctx {
 
 	growth_source src;
 	int opened;      /* the window's first event was seen (start[] taken) */
+	uint64_t ev_first, ev_last; /* rel times of the window's first and last events */
 	uint64_t *start; /* per stack: live bytes as the window opened */
 	uint64_t *sv;    /* per stack: GROWTH_SERIES bucket-end values */
 	size_t nstk, capstk; /* stacks with room in start[] and sv[] */
@@ -61,6 +62,10 @@ struct growth_ctx {
 	size_t npts;
 	growth_suspect *sus;
 	size_t nsus, capsus;
+	/* groups (growth_set_groups): stack i belongs to group group_of[i] */
+	size_t *group_of;
+	size_t ngrouped, ngroups;
+	uint64_t *gsv, *gstart, *gid; /* the groups' series, starts and smallest stack ids */
 };
 
 const char *growth_strerror(int err)
@@ -137,6 +142,10 @@ void growth_free(growth_ctx *g)
 	free(g->sv);
 	free(g->pts);
 	free(g->sus);
+	free(g->group_of);
+	free(g->gsv);
+	free(g->gstart);
+	free(g->gid);
 	free(g);
 }
 
@@ -279,6 +288,8 @@ GROWTH_COLD static void series_advance(growth_ctx *g, uint64_t rel, const replay
 GROWTH_COLD static void window_opens(growth_ctx *g, const replay_event *ev)
 {
 	g->opened = 1;
+	if (ev)
+		g->ev_first = ev->time_ns > g->from ? ev->time_ns - g->from : 0;
 	if (stacks_room(g, source_count(g)))
 		return;
 	for (size_t i = 0; i < g->nstk; i++)
@@ -299,6 +310,7 @@ static void on_event(void *ctx, const replay_event *ev)
 	if (__builtin_expect(!g->opened, 0))
 		window_opens(g, ev);
 	uint64_t rel = ev->time_ns > g->from ? ev->time_ns - g->from : 0;
+	g->ev_last = rel;
 	size_t b = rel < g->t_lim ? (size_t)(rel >> g->tshift) : tl_bucket(g, rel);
 	if ((long)b > g->tl_last)
 		tl_fill(g, b, heap_before);
@@ -393,6 +405,83 @@ static int cmp_suspects(const void *pa, const void *pb)
 	return 0;
 }
 
+/* The growth segment of series v[0..ns): from the last bucket at its lowest value before its
+ * first maximum to that maximum, *s..*m.  Returns 0 when the series never rises. */
+static int growth_segment(const uint64_t *v, unsigned ns, unsigned *s, unsigned *m)
+{
+	unsigned mi = 0;
+	for (unsigned i = 1; i < ns; i++)
+		if (v[i] > v[mi])
+			mi = i;
+	unsigned si = 0;
+	for (unsigned i = 1; i <= mi; i++)
+		if (v[i] <= v[si])
+			si = i;
+	*s = si;
+	*m = mi;
+	return v[mi] > v[si];
+}
+
+/* Adds the suspect of series v (ns buckets, x their ends in seconds) when it qualifies (see
+ * growth.h).  Returns 0 or GROWTH_ENOMEM. */
+static int consider(growth_ctx *g, size_t idx, uint64_t id, uint64_t start, const uint64_t *v,
+		    unsigned ns, const double *x)
+{
+	unsigned s, m;
+	if (!growth_segment(v, ns, &s, &m) || m - s + 1 < GROWTH_MIN_BUCKETS)
+		return 0;
+	/* the segment against the part of the window in which the program allocated or freed
+	 * anything (a short run's start-up and shut-down around it do not count) */
+	double from = s ? x[s - 1] : 0, to = x[m];
+	double active = (double)(g->ev_last > g->ev_first ? g->ev_last - g->ev_first : 0) / 1e9;
+	if ((to - from) * GROWTH_MIN_SPAN_DIV < active * GROWTH_MIN_SPAN_MUL)
+		return 0; /* a ramp too short: a fill or a burst, no growth */
+	double y[GROWTH_SERIES];
+	for (unsigned i = s; i <= m; i++)
+		y[i] = (double)v[i];
+	growth_fit fit;
+	if (growth_fit_line(x + s, y + s, m - s + 1, &fit) || !(fit.slope > 0) ||
+	    fit.r2 < GROWTH_MIN_R2)
+		return 0;
+	if (util_grow((void **)&g->sus, &g->capsus, g->nsus + 1, sizeof(growth_suspect)))
+		return GROWTH_ENOMEM;
+	growth_suspect *o = &g->sus[g->nsus++];
+	o->stack_index = idx;
+	o->stack_id = id;
+	o->start_bytes = start;
+	o->end_bytes = v[ns - 1];
+	o->max_bytes = v[m];
+	o->slope_bytes_per_s = fit.slope;
+	o->r2 = fit.r2;
+	o->score = fit.slope * fit.r2;
+	o->nseries = ns;
+	o->series = v;
+	return 0;
+}
+
+/* Sums the stacks' series (and starts) into the groups' (g->gsv, g->gstart, g->gid). */
+static int merge_groups(growth_ctx *g, const replay_ctx *rp)
+{
+	size_t ng = g->ngroups;
+	g->gsv = calloc(ng ? ng * GROWTH_SERIES : 1, sizeof(uint64_t));
+	g->gstart = calloc(ng ? ng : 1, sizeof(uint64_t));
+	g->gid = malloc((ng ? ng : 1) * sizeof(uint64_t));
+	if (!g->gsv || !g->gstart || !g->gid)
+		return GROWTH_ENOMEM;
+	for (size_t k = 0; k < ng; k++)
+		g->gid[k] = UINT64_MAX;
+	for (size_t i = 0; i < g->nstk && i < g->ngrouped; i++) {
+		size_t k = g->group_of[i];
+		uint64_t id = rp ? replay_stack_at(rp, i)->id : i;
+		if (id < g->gid[k])
+			g->gid[k] = id;
+		g->gstart[k] += g->start[i];
+		for (unsigned b = 0; b < GROWTH_SERIES; b++)
+			g->gsv[k * GROWTH_SERIES + b] += g->sv[i * GROWTH_SERIES + b];
+	}
+	return 0;
+}
+
 static int build_suspects(growth_ctx *g, const replay_ctx *rp, uint64_t span)
 {
 	if (!g->opened) /* nothing happened in the window: every stack as it opened */
@@ -412,45 +501,43 @@ static int build_suspects(growth_ctx *g, const replay_ctx *rp, uint64_t span)
 			g->sv[i * GROWTH_SERIES + k] = v;
 	}
 	g->s_filled = ns;
-	double x[GROWTH_SERIES], y[GROWTH_SERIES];
+	double x[GROWTH_SERIES];
 	for (unsigned i = 0; i < ns; i++) {
 		uint64_t end = (uint64_t)(i + 1) << g->sshift;
 		x[i] = (double)(end < span ? end : span) / 1e9;
 	}
-	for (size_t idx = 0; idx < g->nstk; idx++) {
-		const uint64_t *v = g->sv + idx * GROWTH_SERIES;
-		/* the fit runs up to the last bucket holding the stack's maximum, which must lie in
-		 * the window's last eighth: memory released at shutdown does not hide growth */
-		uint64_t max = 0;
-		unsigned p = 0;
-		for (unsigned i = 0; i < ns; i++) {
-			y[i] = (double)v[i];
-			if (v[i] >= max) {
-				max = v[i];
-				p = i;
-			}
-		}
-		if (p + 1 < GROWTH_MIN_BUCKETS || p + 1 + ns / 8 < ns || v[p] <= v[0])
-			continue;
-		growth_fit fit;
-		if (growth_fit_line(x, y, p + 1, &fit) || !(fit.slope > 0) || fit.r2 < GROWTH_MIN_R2)
-			continue;
-		if (util_grow((void **)&g->sus, &g->capsus, g->nsus + 1, sizeof(growth_suspect)))
-			return GROWTH_ENOMEM;
-		growth_suspect *o = &g->sus[g->nsus++];
-		o->stack_index = idx;
-		o->stack_id = rp ? replay_stack_at(rp, idx)->id : idx;
-		o->start_bytes = g->start[idx];
-		o->end_bytes = v[ns - 1];
-		o->max_bytes = max;
-		o->slope_bytes_per_s = fit.slope;
-		o->r2 = fit.r2;
-		o->score = fit.slope * fit.r2;
-		o->nseries = ns;
-		o->series = v;
+	int rc = 0;
+	if (g->group_of) {
+		rc = merge_groups(g, rp);
+		for (size_t k = 0; !rc && k < g->ngroups; k++)
+			if (g->gid[k] != UINT64_MAX)
+				rc = consider(g, k, g->gid[k], g->gstart[k], g->gsv + k * GROWTH_SERIES,
+					      ns, x);
+	} else {
+		for (size_t i = 0; !rc && i < g->nstk; i++)
+			rc = consider(g, i, rp ? replay_stack_at(rp, i)->id : i, g->start[i],
+				      g->sv + i * GROWTH_SERIES, ns, x);
 	}
+	if (rc)
+		return rc;
 	if (g->nsus)
 		qsort(g->sus, g->nsus, sizeof(growth_suspect), cmp_suspects);
+	return 0;
+}
+
+int growth_set_groups(growth_ctx *g, const size_t *group_of, size_t nstacks, size_t ngroups)
+{
+	if (g->finished || g->group_of)
+		return GROWTH_EINVAL;
+	for (size_t i = 0; i < nstacks; i++)
+		if (group_of[i] >= ngroups)
+			return GROWTH_EINVAL;
+	g->group_of = malloc((nstacks ? nstacks : 1) * sizeof(size_t));
+	if (!g->group_of)
+		return GROWTH_ENOMEM;
+	memcpy(g->group_of, group_of, nstacks * sizeof(size_t));
+	g->ngrouped = nstacks;
+	g->ngroups = ngroups;
 	return 0;
 }
 

@@ -14,14 +14,19 @@
  * bucket.  An event costs O(1) (the timeline); reading the stacks costs O(stacks) about
  * GROWTH_SERIES/2 times per doubling.
  *
- * Growth suspects (growth_finish): a straight line is fitted by least squares to each stack's series
- * (x: the end of each bucket, clipped to the window; y: the bucket's value), from the window's
- * start to the last bucket where the series reaches its maximum; that bucket must lie in the last
- * eighth of the window (so a stack that kept growing and was released at shutdown still counts,
- * one that peaked earlier does not).  A stack is a suspect when the fitted slope is positive, the
- * fit explains at least GROWTH_MIN_R2 of the variance (R^2 >= 0.8: a single step, wherever it is,
- * never exceeds 0.75; a sawtooth or noise stays far below; a flat series has R^2 = 0), its
- * maximum is above its first bucket's value, and the fit covers at least GROWTH_MIN_BUCKETS buckets.
+ * Growth suspects (growth_finish): each stack's series (or each group's, the sum of its stacks'
+ * series, after growth_set_groups) has a growth segment: from the last bucket at its lowest value
+ * before its first maximum up to that maximum.  Whatever comes after the maximum (a teardown
+ * that frees the memory again, an idle tail, another phase of the program) does not count, and
+ * neither does a start below the minimum.  A straight line is fitted by least squares to the
+ * segment (x: the end of each bucket, clipped to the window; y: the bucket's value).  A series
+ * is a suspect when the segment rises, spans at least GROWTH_MIN_BUCKETS buckets and at least
+ * GROWTH_MIN_SPAN_MUL/GROWTH_MIN_SPAN_DIV of the window's active part (from its first event to
+ * its last: the start-up and shut-down of a short run around it do not count; a pool filled at
+ * start-up or a burst is no growth, a teardown up to half the run leaves more than that), the
+ * fitted slope is positive and the fit
+ * explains at least GROWTH_MIN_R2 of the variance (R^2 >= 0.8: a single step never exceeds 0.75;
+ * a sawtooth or noise stays far below).  The slope is then the rate of the growth itself.
  * score = slope (bytes/s) x R^2; suspects are sorted by score.
  */
 #ifndef LEAKREC_GROWTH_H
@@ -40,7 +45,9 @@ enum {
 
 #define GROWTH_SERIES 64          /* buckets of a stack's series */
 #define GROWTH_MIN_R2 0.8         /* least fit quality of a suspect */
-#define GROWTH_MIN_BUCKETS 4      /* a window with fewer series buckets has no suspects */
+#define GROWTH_MIN_BUCKETS 4      /* a growth segment spans at least this many buckets */
+#define GROWTH_MIN_SPAN_MUL 2     /* ... and at least 2/5 of the window's active part */
+#define GROWTH_MIN_SPAN_DIV 5
 #define GROWTH_DEFAULT_POINTS 300 /* timeline buckets by default */
 #define GROWTH_MAX_POINTS 1000000
 
@@ -62,11 +69,11 @@ typedef struct growth_point {
 
 /* A growth suspect. */
 typedef struct growth_suspect {
-	size_t stack_index; /* for replay_stack_at */
-	uint64_t stack_id;
+	size_t stack_index; /* for replay_stack_at; the group's index after growth_set_groups */
+	uint64_t stack_id;  /* the stack's id; the smallest id of the group's stacks */
 	uint64_t start_bytes;  /* live bytes of the stack when the window opened */
 	uint64_t end_bytes;    /* live bytes at the window's end */
-	uint64_t max_bytes;    /* largest value of its series */
+	uint64_t max_bytes;    /* largest value of its series (the end of the growth segment) */
 	double slope_bytes_per_s; /* slope of the fitted line */
 	double r2;                /* its coefficient of determination */
 	double score;             /* slope x r2 */
@@ -104,6 +111,12 @@ void growth_observer(growth_ctx *g, const replay_ctx *rp, replay_observer *obs);
 /* The same with another source of stack figures (the source is copied, its ctx borrowed); the
  * events must carry stack_index like the replay's. */
 void growth_observer_source(growth_ctx *g, const growth_source *src, replay_observer *obs);
+
+/* Groups the stacks before growth_finish (the stacks of one symstack entry, say): stack i (a
+ * replay index < nstacks) belongs to group group_of[i] (< ngroups; the array is copied).  The
+ * suspects then describe groups.  Returns 0, GROWTH_ENOMEM, or GROWTH_EINVAL (an index out of
+ * range, groups set already, or after growth_finish). */
+int growth_set_groups(growth_ctx *g, const size_t *group_of, size_t nstacks, size_t ngroups);
 
 /* After replay_run returned 0: closes the series at the window's end (from rp's summary), builds the
  * timeline and ranks the suspects.  rp is only read.  Returns 0, GROWTH_ENOMEM (also when memory ran

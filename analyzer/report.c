@@ -1,6 +1,6 @@
 /*
- * report.c: the report model (see report.h): leak figures over the stacks still holding memory,
- * and the sorted lists.
+ * report.c: the report model (see report.h): leak figures over the entries still holding memory,
+ * and the sorted lists of entries.
  */
 #include "report.h"
 
@@ -36,20 +36,17 @@ int report_create(report_ctx **out, symstack_set *stacks, const report_options *
 	rc->rp = symstack_replay(stacks);
 	rc->stacks = stacks;
 	rc->opt = *opt;
-	for (size_t i = 0; i < symstack_count(stacks); i++) {
-		const replay_stack *st = replay_stack_at(rc->rp, i);
-		if (!st->live_bytes && !st->live_allocations)
-			continue;
-		const symstack *s = symstack_get(stacks, i);
-		if (!s) {
-			report_free(rc);
-			return REPORT_ENOMEM;
-		}
-		if (s->runtime) {
-			rc->runtime_bytes += st->live_bytes;
+	if (symstack_merge(stacks)) {
+		report_free(rc);
+		return REPORT_ENOMEM;
+	}
+	for (size_t i = 0; i < symstack_entry_count(stacks); i++) {
+		const symstack_entry *e = symstack_entry_at(stacks, i);
+		if (e->stack->runtime) {
+			rc->runtime_bytes += e->fig.live_bytes;
 		} else {
-			rc->leaked_bytes += st->live_bytes;
-			rc->leaked_allocs += st->live_allocations;
+			rc->leaked_bytes += e->fig.live_bytes;
+			rc->leaked_allocs += e->fig.live_allocations;
 		}
 	}
 	*out = rc;
@@ -90,7 +87,7 @@ static uint64_t figure(const replay_stack *st, enum report_list k)
 	return 0;
 }
 
-/* A stack in a list: its figure, its id (tie-break) and its index in the replay. */
+/* An entry in a list: its figure, its id (tie-break) and its index. */
 typedef struct sort_item {
 	uint64_t key, id;
 	size_t idx;
@@ -108,7 +105,7 @@ static int cmp_items(const void *pa, const void *pb)
 
 long report_list(report_ctx *rc, enum report_list k, size_t **idx, size_t *total)
 {
-	size_t cnt = symstack_count(rc->stacks), n = 0;
+	size_t cnt = symstack_entry_count(rc->stacks), n = 0;
 	sort_item *items = malloc((cnt ? cnt : 1) * sizeof(sort_item));
 	*idx = malloc((cnt ? cnt : 1) * sizeof(size_t));
 	if (!items || !*idx) {
@@ -116,20 +113,11 @@ long report_list(report_ctx *rc, enum report_list k, size_t **idx, size_t *total
 		return -1;
 	}
 	for (size_t i = 0; i < cnt; i++) {
-		const replay_stack *st = replay_stack_at(rc->rp, i);
-		uint64_t v = figure(st, k);
-		if (!v)
+		const symstack_entry *e = symstack_entry_at(rc->stacks, i);
+		uint64_t v = figure(&e->fig, k);
+		if (!v || (k == REPORT_LEAKS && e->stack->runtime))
 			continue;
-		if (k == REPORT_LEAKS) {
-			const symstack *s = symstack_get(rc->stacks, i);
-			if (!s) {
-				free(items);
-				return -1;
-			}
-			if (s->runtime)
-				continue;
-		}
-		items[n++] = (sort_item){v, st->id, i};
+		items[n++] = (sort_item){v, e->fig.id, i};
 	}
 	qsort(items, n, sizeof(sort_item), cmp_items);
 	for (size_t i = 0; i < n; i++)

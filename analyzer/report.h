@@ -2,11 +2,12 @@
  * report: the model of the report of a replayed trace (prefix report_): its lists and leak
  * figures, which report_text.h and report_json.h write.
  *
- * Stacks come from the stack model (symstack.h): allocator frames folded unless asked otherwise,
- * and a stack with a runtime frame anywhere is runtime-owned: its bytes still live at the end
- * count as runtime_leaked_bytes, not as leaks.  The lists (leaks, peak, allocators, temporary)
- * are the stacks sorted by their figure, descending, ties by stack id; stacks whose figure is
- * zero are never listed, nor runtime-owned stacks among the leaks.
+ * Stacks come from the stack model (symstack.h) as its entries: stacks that print the same are
+ * one entry, allocator frames are folded unless asked otherwise, and a runtime-owned entry's
+ * bytes still live at the end count as runtime_leaked_bytes, not as leaks.  The lists (leaks,
+ * peak, allocators, temporary) are the entries sorted by their figure, descending, ties by
+ * stack id; entries whose figure is zero are never listed, nor runtime-owned ones among the
+ * leaks.
  *
  * With a window (replay_set_window) every section describes the window (see replay.h); with a
  * growth analysis attached (report_set_growth) the reports gain the heap/RSS timeline and the
@@ -39,8 +40,8 @@ typedef struct report_options {
 typedef struct report_ctx report_ctx;
 
 /* Prepares the report of the stacks of a finished replay (borrowed: they must outlive the
- * report_ctx); opt is copied.  Symbolizes the stacks still holding memory (to tell runtime-owned
- * ones).  Returns 0 and *out, or REPORT_ENOMEM.  Free with report_free. */
+ * report_ctx); opt is copied.  Merges the stacks into entries (symstack_merge).  Returns 0 and
+ * *out, or REPORT_ENOMEM.  Free with report_free. */
 int report_create(report_ctx **out, symstack_set *stacks, const report_options *opt);
 /* Frees the report state.  Accepts NULL. */
 void report_free(report_ctx *rc);
@@ -73,9 +74,9 @@ enum report_list {
 	REPORT_TEMP,   /* temporary allocations */
 };
 
-/* Builds list k: *idx (malloc'ed, the caller frees it, also after a failure) receives the replay
- * indices of the listed stacks in order, *total how many stacks the list has.  Returns how many
- * of them to show (at most opt.top), or -1 when out of memory. */
+/* Builds list k: *idx (malloc'ed, the caller frees it, also after a failure) receives the entry
+ * indices (symstack_entry_at) of the listed entries in order, *total how many the list has.
+ * Returns how many of them to show (at most opt.top), or -1 when out of memory. */
 long report_list(report_ctx *rc, enum report_list k, size_t **idx, size_t *total);
 
 /* The size classes the histogram shows: from the smallest to the largest non-empty one of the

@@ -52,15 +52,19 @@ void report_json_program(json_writer *w, const char *key, const replay_header *h
 	json_end_object(w);
 }
 
-/* The "stack" of replay stack idx: its shown frames, none when its record was not read.
- * Returns 0 or REPORT_ENOMEM. */
-static int json_stack(report_ctx *rc, json_writer *w, size_t idx)
+/* The "stack_id" (the smallest), "stack_ids" (every stack merged into the entry, ascending) and
+ * the "stack" of entry ei: its shown frames, none when its record was not read. */
+static void json_entry_stack(report_ctx *rc, json_writer *w, size_t ei)
 {
-	const symstack *s = symstack_get(report_stacks(rc), idx);
-	if (!s)
-		return REPORT_ENOMEM;
-	report_json_frames(w, s->frames, s->nframes);
-	return 0;
+	symstack_set *set = report_stacks(rc);
+	const symstack_entry *e = symstack_entry_at(set, ei);
+	json_key_uint(w, "stack_id", e->fig.id);
+	json_key(w, "stack_ids");
+	json_begin_array(w, 1);
+	for (size_t i = 0; i < e->nmembers; i++)
+		json_uint(w, replay_stack_at(report_replay(rc), e->members[i])->id);
+	json_end_array(w);
+	report_json_frames(w, e->stack->frames, e->stack->nframes);
 }
 
 /* Writes two count members: "k1": v1, "k2": v2. */
@@ -80,11 +84,10 @@ static int json_list(report_ctx *rc, json_writer *w, enum report_list k, const c
 		free(idx);
 		return REPORT_ENOMEM;
 	}
-	int err = 0;
 	json_key(w, key);
 	json_begin_array(w, 0);
-	for (long i = 0; i < n && !err; i++) {
-		const replay_stack *st = replay_stack_at(report_replay(rc), idx[i]);
+	for (long i = 0; i < n; i++) {
+		const replay_stack *st = &symstack_entry_at(report_stacks(rc), idx[i])->fig;
 		json_begin_object(w, 0);
 		switch (k) {
 		case REPORT_LEAKS:
@@ -100,13 +103,12 @@ static int json_list(report_ctx *rc, json_writer *w, enum report_list k, const c
 			json_key_uint(w, "allocations", st->temporary);
 			break;
 		}
-		json_key_uint(w, "stack_id", st->id);
-		err = json_stack(rc, w, idx[i]);
+		json_entry_stack(rc, w, idx[i]);
 		json_end_object(w);
 	}
 	json_end_array(w);
 	free(idx);
-	return err;
+	return 0;
 }
 
 static int json_growth(report_ctx *rc, json_writer *w)
@@ -143,11 +145,8 @@ static int json_growth(report_ctx *rc, json_writer *w)
 		for (size_t k = 0; k < sp->nseries; k++)
 			json_uint(w, sp->series[k]);
 		json_end_array(w);
-		json_key_uint(w, "stack_id", sp->stack_id);
-		int err = json_stack(rc, w, sp->stack_index);
+		json_entry_stack(rc, w, sp->stack_index);
 		json_end_object(w);
-		if (err)
-			return err;
 	}
 	json_end_array(w);
 	if (g) {

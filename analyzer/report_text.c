@@ -32,17 +32,15 @@ static void put_arg(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-/* Writes the shown frames of replay stack idx.  Returns 0 or REPORT_ENOMEM. */
-static int put_stack_text(report_ctx *rc, FILE *f, size_t idx)
+/* Writes the shown frames of entry ei.  Returns 0. */
+static int put_stack_text(report_ctx *rc, FILE *f, size_t ei)
 {
-	const replay_stack *st = replay_stack_at(report_replay(rc), idx);
-	if (!st->defined) {
-		fprintf(f, "      [stack not recorded] (stack id %" PRIu64 ")\n", st->id);
+	const symstack_entry *e = symstack_entry_at(report_stacks(rc), ei);
+	const symstack *s = e->stack;
+	if (!s->recorded) {
+		fprintf(f, "      [stack not recorded] (stack id %" PRIu64 ")\n", e->fig.id);
 		return 0;
 	}
-	const symstack *s = symstack_get(report_stacks(rc), idx);
-	if (!s)
-		return REPORT_ENOMEM;
 	if (s->nframes == 0)
 		fputs("      [empty stack]\n", f);
 	else
@@ -95,7 +93,7 @@ static int text_section(report_ctx *rc, FILE *f, enum report_list k, const char 
 		fprintf(f, " (%zu stack%s)\n", total, text_plural(total));
 	int err = 0;
 	for (long i = 0; i < n && !err; i++) {
-		const replay_stack *st = replay_stack_at(report_replay(rc), idx[i]);
+		const replay_stack *st = &symstack_entry_at(report_stacks(rc), idx[i])->fig;
 		fputc('\n', f);
 		put_entry_line(f, st, k, color);
 		err = put_stack_text(rc, f, idx[i]);

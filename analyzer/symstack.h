@@ -63,4 +63,31 @@ size_t symstack_count(const symstack_set *s);
  * when memory ran out (then and on every later call). */
 const symstack *symstack_get(symstack_set *s, size_t idx);
 
+/* ---- entries: the stacks as every output lists them ----
+ *
+ * Replay stacks whose shown frames are equal are one entry: every frame the same function, file,
+ * line, inlined flag and module (a frame without a function: the same module and offset), after
+ * folding.
+ * A compiler that unrolls a loop or a macro expanded several times on one line gives several
+ * recorded stacks that print the same; the outputs show them as one, with their figures summed.
+ * A stack whose STACK record was never read is an entry of its own. */
+typedef struct symstack_entry {
+	const symstack *stack;   /* the frames, the runtime flag: those of the first member */
+	replay_stack fig;        /* the members' figures summed; id, epoch and the recorded frames
+				  * are the first member's (the smallest id) */
+	size_t nmembers;
+	const size_t *members;   /* replay indices of the members, by stack id ascending */
+} symstack_entry;
+
+/* Symbolizes every stack and groups them into entries (once; later calls return at once).
+ * Returns 0 or SYMSTACK_ENOMEM. */
+int symstack_merge(symstack_set *s);
+/* After symstack_merge: the entries, in the order of their smallest member id, and the entry of
+ * replay stack idx.  Pointers are owned by the set. */
+size_t symstack_entry_count(const symstack_set *s);
+const symstack_entry *symstack_entry_at(const symstack_set *s, size_t i);
+size_t symstack_entry_of(const symstack_set *s, size_t idx);
+/* The entry of every replay stack, as an array of symstack_count indices (owned by the set). */
+const size_t *symstack_entry_map(const symstack_set *s);
+
 #endif

@@ -47,7 +47,7 @@ static void test_fit(void)
 	      "zigzag: slope %g r2 %g", f.slope, f.r2);
 }
 
-enum { S_RAMP, S_RAMP_FREED, S_SAW, S_POOL, S_STEP, S_EARLY, NSTK };
+enum { S_RAMP, S_RAMP_FREED, S_SAW, S_POOL, S_STEP, S_EARLY, S_TEAR, NSTK };
 
 typedef struct feed {
 	growth_ctx *g;
@@ -84,8 +84,9 @@ static size_t src_count(const void *ctx)
 
 static uint64_t src_live(const void *ctx, size_t i) { return ((const feed *)ctx)->live[i]; }
 
-/* One second of events, one step per millisecond. */
-static void run(feed *f, uint64_t from)
+/* One second of events, one step per millisecond; groups (NSTK entries, or NULL) are set before
+ * the end. */
+static void run_grouped(feed *f, uint64_t from, const size_t *groups, size_t ngroups)
 {
 	memset(f, 0, sizeof(*f));
 	f->from = from;
@@ -108,25 +109,45 @@ static void run(feed *f, uint64_t from)
 			ev(f, t + 4, S_EARLY, 10);
 		if (i == 310)
 			ev(f, t + 4, S_EARLY, -3000);
+		/* grows for 60 % of the run, then a teardown frees it again */
+		if (i <= 600)
+			ev(f, t + 5, S_TEAR, 200);
+		else if (f->live[S_TEAR] >= 300)
+			ev(f, t + 5, S_TEAR, -300);
 	}
 	/* released at shutdown, 2 us before the end */
 	for (int i = 0; i < 1000; i++)
 		ev(f, 1001 * ms - 2000, S_RAMP_FREED, -40);
 	if (f->obs.rss)
 		f->obs.rss(f->obs.ctx, 500 * ms, 4 << 20);
+	if (groups)
+		CHECK(growth_set_groups(f->g, groups, NSTK, ngroups) == 0, "groups");
 	CHECK(growth_finish_at(f->g, NULL, 1001 * ms) == 0, "finish");
 	CHECK(growth_finish_at(f->g, NULL, 1001 * ms) == GROWTH_EINVAL, "finish twice");
 }
+
+static void run(feed *f, uint64_t from) { run_grouped(f, from, NULL, 0); }
 
 static void test_suspects(void)
 {
 	feed f;
 	run(&f, 0);
 	size_t n = growth_suspect_count(f.g);
-	CHECK(n == 2, "suspects: %zu (the two ramps)", n);
+	CHECK(n == 3, "suspects: %zu (the ramps and the one torn down)", n);
 	if (n >= 1) {
+		/* torn down after 60 % of the run: its slope is the growth's, 200 B/ms; the series'
+		 * maximum is its value at the end of the last bucket before the teardown */
 		const growth_suspect *s = growth_suspect_at(f.g, 0);
-		CHECK(s->stack_id == S_RAMP, "first suspect: stack %llu", (unsigned long long)s->stack_id);
+		CHECK(s->stack_id == S_TEAR && fabs(s->slope_bytes_per_s - 200000) < 4000 &&
+			      s->max_bytes > 110000 && s->max_bytes <= 120000 && s->end_bytes < 300,
+		      "first suspect: stack %llu slope %g max %llu end %llu",
+		      (unsigned long long)s->stack_id, s->slope_bytes_per_s,
+		      (unsigned long long)s->max_bytes, (unsigned long long)s->end_bytes);
+	}
+	if (n >= 2) {
+		const growth_suspect *s = growth_suspect_at(f.g, 1);
+		CHECK(s->stack_id == S_RAMP, "second suspect: stack %llu",
+		      (unsigned long long)s->stack_id);
 		CHECK(fabs(s->slope_bytes_per_s - 100000) < 1000, "ramp slope %g B/s (100000)",
 		      s->slope_bytes_per_s);
 		CHECK(s->r2 > 0.99 && fabs(s->score - s->slope_bytes_per_s * s->r2) < 1e-6,
@@ -138,9 +159,9 @@ static void test_suspects(void)
 		CHECK(s->series[s->nseries - 1] == 100000, "last bucket %llu",
 		      (unsigned long long)s->series[s->nseries - 1]);
 	}
-	if (n >= 2) {
-		const growth_suspect *s = growth_suspect_at(f.g, 1);
-		CHECK(s->stack_id == S_RAMP_FREED, "second suspect: stack %llu",
+	if (n >= 3) {
+		const growth_suspect *s = growth_suspect_at(f.g, 2);
+		CHECK(s->stack_id == S_RAMP_FREED, "third suspect: stack %llu",
 		      (unsigned long long)s->stack_id);
 		CHECK(fabs(s->slope_bytes_per_s - 40000) < 800 && s->end_bytes == 0 &&
 			      s->max_bytes > 39000 && s->max_bytes <= 40000,
@@ -164,7 +185,8 @@ static void test_suspects(void)
 	      "rss carried from its sample on");
 	growth_free(f.g);
 
-	/* a window over the second half: the ramp starts at 50000 bytes */
+	/* a window over the second half: the ramp starts at 50000 bytes (the torn-down stack only
+	 * shrinks there after 600 ms) */
 	run(&f, 500000000);
 	n = growth_suspect_count(f.g);
 	CHECK(n == 2, "window suspects: %zu", n);
@@ -186,6 +208,37 @@ static void test_suspects(void)
 	growth_free(f.g);
 }
 
+/* Stacks grouped (the stacks of one entry): a group's series is the sum of its stacks'. */
+static void test_groups(void)
+{
+	feed f;
+	/* group 0: the ramp and the freed ramp (140 B/ms together); 1: the torn-down stack; the
+	 * rest together in 2 */
+	static const size_t groups[NSTK] = {0, 0, 2, 2, 2, 2, 1};
+	run_grouped(&f, 0, groups, 3);
+	size_t n = growth_suspect_count(f.g);
+	CHECK(n == 2, "grouped suspects: %zu", n);
+	if (n >= 1) {
+		const growth_suspect *s = growth_suspect_at(f.g, 0);
+		CHECK(s->stack_index == 1 && s->stack_id == S_TEAR, "first group %zu (id %llu)",
+		      s->stack_index, (unsigned long long)s->stack_id);
+	}
+	if (n >= 2) {
+		const growth_suspect *s = growth_suspect_at(f.g, 1);
+		CHECK(s->stack_index == 0 && s->stack_id == S_RAMP &&
+			      fabs(s->slope_bytes_per_s - 140000) < 2800 && s->max_bytes >= 135000,
+		      "ramps summed: group %zu slope %g max %llu", s->stack_index,
+		      s->slope_bytes_per_s, (unsigned long long)s->max_bytes);
+	}
+	CHECK(growth_set_groups(f.g, groups, NSTK, 3) == GROWTH_EINVAL, "groups after the end");
+	growth_free(f.g);
+	growth_ctx *g;
+	static const size_t bad[2] = {0, 5};
+	CHECK(growth_create(&g, 0, UINT64_MAX, 10) == 0, "create");
+	CHECK(growth_set_groups(g, bad, 2, 3) == GROWTH_EINVAL, "a group out of range");
+	growth_free(g);
+}
+
 static void test_args(void)
 {
 	growth_ctx *g;
@@ -204,6 +257,7 @@ int main(void)
 {
 	test_fit();
 	test_suspects();
+	test_groups();
 	test_args();
 	return check_summary();
 }

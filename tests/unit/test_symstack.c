@@ -36,15 +36,29 @@
  * at the end, just after the heap peaked. */
 
 enum { A_NEW = 0x10, A_INL = 0x20, A_MAIN = 0x30, A_STDIO = 0x40, A_UNKNOWN = 0x50,
-       A_MALLOC = 0x60, A_NOMOD = 0x70 };
+       A_MALLOC = 0x60, A_NOMOD = 0x70, A_MAIN2 = 0x80, A_MAIN3 = 0x90 };
 
 static char trace_path[] = "/tmp/test_symstack.XXXXXX";
+static char merge_path[] = "/tmp/test_symstack_merge.XXXXXX";
 
-static int write_trace(void)
+/* Compresses raw[0..len) into one frame and writes it to a new file named after the template
+ * path.  Returns 0 or -1. */
+static int save(const uint8_t *raw, size_t len, char *path)
 {
-	static uint8_t raw[1 << 16];
-	tf_enc e;
-	tf_enc_init(&e, raw, sizeof(raw));
+	size_t bound = ZSTD_compressBound(len);
+	void *z = malloc(bound);
+	size_t n = z ? ZSTD_compress(z, bound, raw, len, 3) : 0;
+	int fd = mkstemp(path);
+	int ok = fd >= 0 && z && !ZSTD_isError(n) && write(fd, z, n) == (ssize_t)n;
+	if (fd >= 0)
+		close(fd);
+	free(z);
+	return ok ? 0 : -1;
+}
+
+/* The header of both traces. */
+static void put_header(tf_enc *e)
+{
 	static const char argv[] = "./prog\0";
 	tf_header h;
 	memset(&h, 0, sizeof(h));
@@ -54,7 +68,15 @@ static int write_trace(void)
 	h.argv = argv;
 	h.argv_len = sizeof(argv) - 1;
 	h.argc = 1;
-	tf_enc_header(&e, &h);
+	tf_enc_header(e, &h);
+}
+
+static int write_trace(void)
+{
+	static uint8_t raw[1 << 16];
+	tf_enc e;
+	tf_enc_init(&e, raw, sizeof(raw));
+	put_header(&e);
 	const uint64_t s1[] = {A_NEW, A_INL, A_MAIN}, s2[] = {A_MALLOC, A_NEW},
 		       s3[] = {A_STDIO, A_MAIN}, s4[] = {A_UNKNOWN, A_MAIN}, s6[] = {A_NOMOD};
 	tf_enc_stack(&e, 1, 3, s1, 3);
@@ -83,15 +105,7 @@ static int write_trace(void)
 	}
 	if (tf_enc_events_end(&w))
 		return -1;
-	size_t bound = ZSTD_compressBound(e.len);
-	void *z = malloc(bound);
-	size_t n = z ? ZSTD_compress(z, bound, raw, e.len, 3) : 0;
-	int fd = mkstemp(trace_path);
-	int ok = fd >= 0 && z && !ZSTD_isError(n) && write(fd, z, n) == (ssize_t)n;
-	if (fd >= 0)
-		close(fd);
-	free(z);
-	return ok ? 0 : -1;
+	return save(raw, e.len, trace_path);
 }
 
 static replay_ctx *replay_trace(void)
@@ -118,7 +132,7 @@ static replay_ctx *replay_trace(void)
 typedef struct fake {
 	int calls;
 	uint64_t last_epoch;
-	sym_frame f[8];
+	sym_frame f[9];
 } fake;
 
 static sym_frame frame(const char *fn, const char *module, uint64_t addr, int inlined)
@@ -139,6 +153,8 @@ static void fake_init(fake *fk)
 	fk->f[4] = frame("_IO_file_doallocate", "/lib/libc.so.6", A_STDIO, 0);
 	fk->f[5] = frame("malloc", "/lib/libc.so.6", A_MALLOC, 0);
 	fk->f[6] = frame("nomodule", NULL, A_NOMOD, 0);
+	fk->f[7] = frame("main", "/usr/bin/prog", A_MAIN, 0);       /* prints as A_MAIN's frame */
+	fk->f[8] = frame("main", "/usr/lib/libother.so", A_MAIN, 0); /* the same in another module */
 }
 
 static int fake_resolve(void *ctx, uint64_t epoch, uint64_t addr, const sym_frame **frames)
@@ -153,6 +169,8 @@ static int fake_resolve(void *ctx, uint64_t epoch, uint64_t addr, const sym_fram
 	case A_STDIO: *frames = &fk->f[4]; return 1;
 	case A_MALLOC: *frames = &fk->f[5]; return 1;
 	case A_NOMOD: *frames = &fk->f[6]; return 1;
+	case A_MAIN2: *frames = &fk->f[7]; return 1;
+	case A_MAIN3: *frames = &fk->f[8]; return 1;
 	}
 	return -1;
 }
@@ -246,16 +264,17 @@ static void test_model(const replay_ctx *rp)
 	symstack_free(NULL);
 }
 
-/* Checks list k: its total and its stack ids in order. */
-static void check_list(report_ctx *rc, const replay_ctx *rp, enum report_list k, long shown,
-		       size_t total, const uint64_t *ids)
+/* Checks list k: its total and its entries' stack ids in order. */
+static void check_list(report_ctx *rc, enum report_list k, long shown, size_t total,
+		       const uint64_t *ids)
 {
 	size_t *idx = NULL, tot = 0;
 	long n = report_list(rc, k, &idx, &tot);
 	CHECK(n == shown && tot == total, "list %d: %ld of %zu", (int)k, n, tot);
-	for (long i = 0; i < n && i < shown; i++)
-		CHECK(replay_stack_at(rp, idx[i])->id == ids[i], "list %d [%ld]: stack %" PRIu64, (int)k,
-		      i, replay_stack_at(rp, idx[i])->id);
+	for (long i = 0; i < n && i < shown; i++) {
+		uint64_t id = symstack_entry_at(report_stacks(rc), idx[i])->fig.id;
+		CHECK(id == ids[i], "list %d [%ld]: stack %" PRIu64, (int)k, i, id);
+	}
 	free(idx);
 }
 
@@ -279,10 +298,10 @@ static void test_report(const replay_ctx *rp)
 	      "accessors");
 	static const uint64_t leaks[] = {1, 4, 5}, peak[] = {1, 4, 3, 5, 6},
 			      allocs[] = {1, 2, 3, 4, 5, 6}, temp[] = {2};
-	check_list(rc, rp, REPORT_LEAKS, 3, 3, leaks);
-	check_list(rc, rp, REPORT_PEAK, 5, 5, peak);
-	check_list(rc, rp, REPORT_ALLOCS, 6, 6, allocs);
-	check_list(rc, rp, REPORT_TEMP, 1, 1, temp);
+	check_list(rc, REPORT_LEAKS, 3, 3, leaks);
+	check_list(rc, REPORT_PEAK, 5, 5, peak);
+	check_list(rc, REPORT_ALLOCS, 6, 6, allocs);
+	check_list(rc, REPORT_TEMP, 1, 1, temp);
 	/* the text report's notes line names the implicit free */
 	char *buf = NULL;
 	size_t len = 0;
@@ -301,8 +320,8 @@ static void test_report(const replay_ctx *rp)
 
 	opt.top = 2;
 	CHECK(report_create(&rc, set, &opt) == 0, "create");
-	check_list(rc, rp, REPORT_LEAKS, 2, 3, leaks);
-	check_list(rc, rp, REPORT_TEMP, 1, 1, temp);
+	check_list(rc, REPORT_LEAKS, 2, 3, leaks);
+	check_list(rc, REPORT_TEMP, 1, 1, temp);
 	CHECK(report_opts(rc)->top == 2, "options copied");
 	report_free(rc);
 	report_free(NULL);
@@ -318,6 +337,107 @@ static void test_report(const replay_ctx *rp)
 	CHECK(lo > hi, "empty histogram");
 }
 
+/* ---- entries ----
+ *
+ * Stacks 10 {main}, 11 {main at another address, same frame}, 13 {new, main at that address}
+ * print the same once new is folded: one entry.  12 {main of another module} and the two stacks
+ * without a record (14, 15) are entries of their own.  Events: 0 (11, 10 B), 1 (10, 20 B),
+ * 2 (12, 40 B), 3 (13, 80 B), free of 1, 4 (14, 1 B), 5 (15, 2 B). */
+static int write_merge_trace(void)
+{
+	static uint8_t raw[1 << 14];
+	tf_enc e;
+	tf_enc_init(&e, raw, sizeof(raw));
+	put_header(&e);
+	const uint64_t s10[] = {A_MAIN}, s11[] = {A_MAIN2}, s12[] = {A_MAIN3},
+		       s13[] = {A_NEW, A_MAIN2};
+	tf_enc_stack(&e, 10, 3, s10, 1);
+	tf_enc_stack(&e, 11, 3, s11, 1);
+	tf_enc_stack(&e, 12, 3, s12, 1);
+	tf_enc_stack(&e, 13, 3, s13, 2);
+	tf_enc_events w;
+	tf_enc_events_begin(&w, &e, 1000, 0, 0);
+	static const struct {
+		uint8_t kind;
+		uint64_t id, size, stack;
+	} evs[] = {
+		{TF_EV_ALLOC, 0, 10, 11}, {TF_EV_ALLOC, 1, 20, 10}, {TF_EV_ALLOC, 2, 40, 12},
+		{TF_EV_ALLOC, 3, 80, 13}, {TF_EV_FREE, 1, 0, 0},    {TF_EV_ALLOC, 4, 1, 14},
+		{TF_EV_ALLOC, 5, 2, 15},
+	};
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		tf_event ev = {evs[i].kind, evs[i].kind == TF_EV_FREE ? TF_FN_FREE : TF_FN_MALLOC, 0,
+			       1000 + 10 * i, 1, evs[i].id, evs[i].size, evs[i].stack};
+		tf_enc_events_add(&w, &ev);
+	}
+	if (tf_enc_events_end(&w))
+		return -1;
+	return save(raw, e.len, merge_path);
+}
+
+static void test_entries(void)
+{
+	replay_ctx *rp;
+	tf_reader *r;
+	if (write_merge_trace() || replay_create(&rp)) {
+		CHECK(0, "merge trace");
+		return;
+	}
+	if (tf_reader_open(&r, merge_path) == 0) {
+		CHECK(replay_run(rp, r) == 0, "replay");
+		tf_reader_close(r);
+	}
+	fake fk;
+	fake_init(&fk);
+	symstack_resolver res = {fake_resolve, &fk};
+	symstack_set *set;
+	if (symstack_create(&set, rp, &res, 0)) {
+		replay_free(rp);
+		return;
+	}
+	CHECK(symstack_merge(set) == 0 && symstack_merge(set) == 0, "merge (twice)");
+	CHECK_U("entries", symstack_entry_count(set), 4);
+	static const uint64_t first_ids[] = {10, 12, 14, 15}, nmembers[] = {3, 1, 1, 1};
+	for (size_t i = 0; i < 4 && i < symstack_entry_count(set); i++) {
+		const symstack_entry *en = symstack_entry_at(set, i);
+		CHECK(en->fig.id == first_ids[i] && en->nmembers == nmembers[i],
+		      "entry %zu: id %" PRIu64 ", %zu members", i, en->fig.id, en->nmembers);
+		for (size_t m = 0; m < en->nmembers; m++)
+			CHECK(symstack_entry_of(set, en->members[m]) == i &&
+				      symstack_entry_map(set)[en->members[m]] == i,
+			      "entry %zu member %zu", i, m);
+	}
+	const symstack_entry *main_e = symstack_entry_at(set, 0);
+	CHECK(main_e->nmembers == 3 &&
+		      replay_stack_at(rp, main_e->members[0])->id == 10 &&
+		      replay_stack_at(rp, main_e->members[1])->id == 11 &&
+		      replay_stack_at(rp, main_e->members[2])->id == 13,
+	      "members in id order");
+	CHECK(main_e->fig.allocations == 3 && main_e->fig.allocated_bytes == 110 &&
+		      main_e->fig.live_bytes == 90 && main_e->fig.live_allocations == 2 &&
+		      main_e->fig.peak_bytes == 110,
+	      "summed figures: %" PRIu64 " allocations, %" PRIu64 " B, live %" PRIu64 " in %" PRIu64
+	      ", peak %" PRIu64,
+	      main_e->fig.allocations, main_e->fig.allocated_bytes, main_e->fig.live_bytes,
+	      main_e->fig.live_allocations, main_e->fig.peak_bytes);
+	CHECK(strcmp(names(main_e->stack), "main") == 0, "entry frames %s", names(main_e->stack));
+	CHECK(!symstack_entry_at(set, 2)->stack->recorded &&
+		      !symstack_entry_at(set, 3)->stack->recorded,
+	      "stacks without a record stay apart");
+	/* the report lists entries */
+	report_options opt = {0, 0};
+	report_ctx *rc;
+	if (report_create(&rc, set, &opt) == 0) {
+		static const uint64_t leaks[] = {10, 12, 15, 14};
+		check_list(rc, REPORT_LEAKS, 4, 4, leaks);
+		CHECK_U("leaked bytes", report_leaked_bytes(rc), 10 + 80 + 40 + 1 + 2);
+		report_free(rc);
+	}
+	symstack_free(set);
+	replay_free(rp);
+	unlink(merge_path);
+}
+
 int main(void)
 {
 	if (write_trace()) {
@@ -329,6 +449,7 @@ int main(void)
 	if (rp) {
 		test_model(rp);
 		test_report(rp);
+		test_entries();
 	}
 	replay_free(rp);
 	unlink(trace_path);
