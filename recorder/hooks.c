@@ -34,9 +34,11 @@
 
 #include "leakrec.h"
 #include "modmap.h"
+#include "pool.h"
 #include "prim.h"
 #include "proto.h"
-#include "recorder.h"
+#include "real.h"
+#include "rec.h"
 #include "ring.h"
 #include "stacktab.h"
 #include "tf_enc.h"
@@ -52,140 +54,24 @@ _Static_assert(4 * SCRATCH_PART * 8 + UNWIND_THREAD_BYTES <= RING_SCRATCH_WORDS 
 	       "ring scratch holds four frame arrays and the unwinder's thread state");
 #define SCRATCH_UW(r) ((unwind_thread *)(void *)((r)->scratch + 4 * SCRATCH_PART))
 
-/* ---- real functions ---- */
-
-static struct {
-	void *(*malloc)(size_t);
-	void (*free)(void *);
-	void *(*calloc)(size_t, size_t);
-	void *(*realloc)(void *, size_t);
-	int (*posix_memalign)(void **, size_t, size_t);
-	void *(*aligned_alloc)(size_t, size_t);
-	void *(*memalign)(size_t, size_t);
-	void *(*valloc)(size_t);
-	void *(*pvalloc)(size_t);
-	size_t (*malloc_usable_size)(void *);
-	void *(*dlopen)(const char *, int);
-	int (*dlclose)(void *);
-} real;
-
 /* ---- state ---- */
 
-enum { ST_UNINIT, ST_RESOLVING, ST_READY };
-static _Atomic int resolve_state;
-/* REC_ON while events are recorded; REC_CHILD in a forked child until its first event starts the
- * child's own trace (a child that only execs never writes one). */
-enum { REC_OFF = 0, REC_ON = 1, REC_CHILD = 2 };
-static _Atomic int recording;
-static _Atomic int failed_once;
 static uint32_t depth = DEFAULT_DEPTH;
-static pthread_key_t ring_key;
 static pid_t main_pid;
-
-typedef struct tstate {
-	int guard;  /* >0: inside the recorder, or a thread that is never recorded */
-	pid_t tid;
-	ring *r;
-} tstate;
-
-static __thread tstate ts;
-
-void rec_thread_ignore(void) { ts.guard++; }
-void rec_thread_unignore(void) { ts.guard--; }
-void rec_disable(void) { atomic_store(&recording, 0); }
-
-void rec_fail(const char *why)
-{
-	atomic_store(&recording, 0);
-	if (!atomic_exchange(&failed_once, 1))
-		prim_log(why, "; recording stopped, the program continues", NULL);
-}
-
-/* ---- bootstrap pool (for dlsym's own allocations) ---- */
-
-static _Alignas(16) unsigned char pool[64 * 1024];
-static _Atomic size_t pool_used;
-
-static int in_pool(const void *p)
-{
-	return (const unsigned char *)p >= pool && (const unsigned char *)p < pool + sizeof(pool);
-}
-
-static void *pool_alloc(size_t n)
-{
-	/* 16-byte header holding the size, then the block. */
-	size_t need = ((n + 15) & ~(size_t)15) + 16;
-	size_t off = atomic_fetch_add(&pool_used, need);
-	if (off + need > sizeof(pool))
-		return NULL;
-	memcpy(pool + off, &n, sizeof(n));
-	return pool + off + 16; /* zeroed: static storage, never reused */
-}
-
-static size_t pool_size(const void *p)
-{
-	size_t n;
-	memcpy(&n, (const unsigned char *)p - 16, sizeof(n));
-	return n;
-}
-
-static void resolve(void)
-{
-	int expect = ST_UNINIT;
-	if (!atomic_compare_exchange_strong(&resolve_state, &expect, ST_RESOLVING)) {
-		while (atomic_load(&resolve_state) != ST_READY)
-			sched_yield(); /* another thread resolves; its dlsym calls use the pool */
-		return;
-	}
-#define R(name) real.name = (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
-	R(malloc);
-	R(free);
-	R(calloc);
-	R(realloc);
-	R(posix_memalign);
-	R(aligned_alloc);
-	R(memalign);
-	R(valloc);
-	R(pvalloc);
-	R(malloc_usable_size);
-	R(dlopen);
-	R(dlclose);
-#undef R
-	atomic_store(&resolve_state, ST_READY);
-}
-
-static inline int ready(void)
-{
-	if (__builtin_expect(atomic_load_explicit(&resolve_state, memory_order_acquire) == ST_READY, 1))
-		return 1;
-	if (atomic_load(&resolve_state) == ST_RESOLVING)
-		return 0; /* dlsym is running (maybe on this thread): use the pool */
-	resolve();
-	return 1;
-}
 
 /* ---- recording ---- */
 
-static void thread_end(void *arg)
-{
-	ring_release(arg);
-	ts.r = NULL;
-}
-
 static ring *my_ring(void)
 {
-	if (__builtin_expect(ts.r != NULL, 1))
-		return ts.r;
-	if (!ts.tid)
-		ts.tid = prim_gettid();
-	ring *r = ring_acquire(ts.tid);
+	if (__builtin_expect(rec_self()->ring != NULL, 1))
+		return rec_self()->ring;
+	ring *r = ring_acquire(rec_tid());
 	if (!r) {
 		rec_fail("cannot map memory for a thread's event buffer");
 		return NULL;
 	}
 	unwind_thread_reset(SCRATCH_UW(r)); /* the walks of the ring's previous thread */
-	ts.r = r;
-	pthread_setspecific(ring_key, r); /* runs thread_end when the thread exits */
+	rec_set_ring(r);
 	return r;
 }
 
@@ -324,15 +210,15 @@ static int start_child_trace(void);
 
 static inline int should_record(void)
 {
-	int st = atomic_load_explicit(&recording, memory_order_relaxed);
+	int st = rec_state_relaxed();
 	if (__builtin_expect(st == REC_ON, 1))
-		return ts.guard == 0;
-	return st == REC_CHILD && ts.guard == 0 && start_child_trace();
+		return rec_self()->guard == 0;
+	return st == REC_CHILD && rec_self()->guard == 0 && start_child_trace();
 }
 
 static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *start)
 {
-	ts.guard++;
+	rec_enter();
 	uint32_t stack = capture_stack(start);
 	ring *r = stack ? ring_ready() : NULL;
 	if (r) {
@@ -340,26 +226,26 @@ static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *
 		push(r, TF_EV_ALLOC, func, p, size, stack, prim_now_ns()); /* after the real allocator */
 		ring_end(r);
 	}
-	ts.guard--;
+	rec_leave();
 }
 
 static void record_free(uint8_t func, void *p)
 {
-	ts.guard++;
+	rec_enter();
 	ring *r = ring_ready();
 	if (r) {
 		ring_begin(r);
 		push(r, TF_EV_FREE, func, p, 0, 0, prim_now_ns()); /* published before the real free */
 		ring_end(r);
 	}
-	ts.guard--;
+	rec_leave();
 }
 
 /* ---- the malloc family ---- */
 
 EXPORT void *malloc(size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return pool_alloc(n);
 	void *p = real.malloc(n);
 	if (p && should_record()) {
@@ -371,7 +257,7 @@ EXPORT void *malloc(size_t n)
 
 EXPORT void free(void *p)
 {
-	if (!p || in_pool(p))
+	if (!p || pool_has(p))
 		return;
 	if (should_record())
 		record_free(TF_FN_FREE, p);
@@ -380,7 +266,7 @@ EXPORT void free(void *p)
 
 EXPORT void *calloc(size_t a, size_t b)
 {
-	if (!ready()) {
+	if (!real_ready()) {
 		size_t n;
 		return __builtin_mul_overflow(a, b, &n) ? NULL : pool_alloc(n);
 	}
@@ -403,10 +289,10 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 			record_alloc(func, q, n, start);
 		return q;
 	}
-	ts.guard++;
+	rec_enter();
 	ring *r = ring_ready();
 	if (!r) {
-		ts.guard--;
+		rec_leave();
 		return real.realloc(p, n);
 	}
 	ring_begin(r); /* both stamps stay in flight until both events are published */
@@ -422,7 +308,7 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 		push(r, TF_EV_FREE, func, p, 0, 0, t0); /* glibc's realloc(p, 0) frees p */
 	}
 	ring_end(r);
-	ts.guard--;
+	rec_leave();
 	return q;
 }
 
@@ -438,13 +324,13 @@ static void *realloc_from_pool(void *p, size_t n)
 
 EXPORT void *realloc(void *p, size_t n)
 {
-	if (!ready()) {
+	if (!real_ready()) {
 		void *q = pool_alloc(n);
 		if (q && p)
 			memcpy(q, p, pool_size(p) < n ? pool_size(p) : n);
 		return q;
 	}
-	if (p && in_pool(p))
+	if (p && pool_has(p))
 		return realloc_from_pool(p, n);
 	unwind_regs o = UNWIND_CALLER_REGS();
 	return realloc_common(TF_FN_REALLOC, p, n, &o);
@@ -457,7 +343,7 @@ EXPORT void *reallocarray(void *p, size_t a, size_t b)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (!ready() || (p && in_pool(p)))
+	if (!real_ready() || (p && pool_has(p)))
 		return realloc(p, n);
 	unwind_regs o = UNWIND_CALLER_REGS();
 	return realloc_common(TF_FN_REALLOCARRAY, p, n, &o);
@@ -465,7 +351,7 @@ EXPORT void *reallocarray(void *p, size_t a, size_t b)
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return ENOMEM;
 	int rc = real.posix_memalign(out, align, n);
 	if (rc == 0 && should_record()) {
@@ -477,7 +363,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return NULL;
 	void *p = real.aligned_alloc(align, n);
 	if (p && should_record()) {
@@ -489,7 +375,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 
 EXPORT void *memalign(size_t align, size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return NULL;
 	void *p = real.memalign(align, n);
 	if (p && should_record()) {
@@ -501,7 +387,7 @@ EXPORT void *memalign(size_t align, size_t n)
 
 EXPORT void *valloc(size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return NULL;
 	void *p = real.valloc(n);
 	if (p && should_record()) {
@@ -513,7 +399,7 @@ EXPORT void *valloc(size_t n)
 
 EXPORT void *pvalloc(size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return NULL;
 	void *p = real.pvalloc(n);
 	if (p && should_record()) {
@@ -527,9 +413,9 @@ EXPORT size_t malloc_usable_size(void *p)
 {
 	if (!p)
 		return 0;
-	if (in_pool(p))
+	if (pool_has(p))
 		return pool_size(p);
-	if (!ready())
+	if (!real_ready())
 		return 0;
 	return real.malloc_usable_size(p);
 }
@@ -541,23 +427,23 @@ EXPORT size_t malloc_usable_size(void *p)
  * return address in place.  The new module is picked up by the writer's next pass. */
 EXPORT void *dlopen(const char *file, int flags)
 {
-	if (!ready())
-		resolve();
+	if (!real_ready())
+		real_resolve();
 	modmap_mark_dirty();
 	return real.dlopen(file, flags);
 }
 
 EXPORT int dlclose(void *h)
 {
-	if (!ready())
-		resolve();
-	if (!atomic_load(&recording))
+	if (!real_ready())
+		real_resolve();
+	if (rec_state() == REC_OFF)
 		return real.dlclose(h);
-	ts.guard++;
+	rec_enter();
 	modmap_rescan(); /* record any module loaded since the last pass while it is still there */
 	int rc = real.dlclose(h);
 	modmap_rescan(); /* what is gone now: epoch advances */
-	ts.guard--;
+	rec_leave();
 	return rc;
 }
 
@@ -565,19 +451,18 @@ EXPORT int dlclose(void *h)
 
 EXPORT void leakrec_record_mark(const char *label)
 {
-	if (!atomic_load(&recording) || !label)
+	if (rec_state() == REC_OFF || !label)
 		return;
-	ts.guard++;
-	if (!ts.tid)
-		ts.tid = prim_gettid();
+	rec_enter();
+	pid_t tid = rec_tid();
 	uint8_t buf[320];
 	tf_enc e;
 	tf_enc_init(&e, buf, sizeof(buf));
 	size_t n = strnlen(label, 255);
 	uint64_t now = prim_now_ns();
-	tf_enc_mark(&e, now > writer_origin() ? now - writer_origin() : 0, (uint64_t)ts.tid, label, n);
+	tf_enc_mark(&e, now > writer_origin() ? now - writer_origin() : 0, (uint64_t)tid, label, n);
 	writer_post(buf, e.len);
-	ts.guard--;
+	rec_leave();
 }
 
 /* ---- start and end ---- */
@@ -649,7 +534,7 @@ static int start_trace(const char *want, int exact)
 		return fd;
 	}
 	main_pid = getpid();
-	ts.tid = prim_gettid();
+	rec_self()->tid = prim_gettid();
 	writer_config cfg = {fd, trace_path, depth};
 	int rc = writer_start(&cfg);
 	if (rc) {
@@ -658,7 +543,7 @@ static int start_trace(const char *want, int exact)
 		return rc;
 	}
 	install_signal_handlers();
-	atomic_store(&recording, REC_ON);
+	rec_set_state(REC_ON);
 	return 0;
 }
 
@@ -667,13 +552,13 @@ static int start_child_trace(void)
 {
 	if (atomic_exchange(&child_starting, 1))
 		return 0; /* another thread of the child is starting it; this event goes unrecorded */
-	ts.guard++;
+	rec_enter();
 	static char parent[4096];
 	memcpy(parent, trace_path, sizeof(parent));
 	if (start_trace(parent, 0) != 0)
-		atomic_store(&recording, REC_OFF);
-	ts.guard--;
-	return atomic_load(&recording) == REC_ON;
+		rec_set_state(REC_OFF);
+	rec_leave();
+	return rec_state() == REC_ON;
 }
 
 static void atfork_child(void)
@@ -681,16 +566,16 @@ static void atfork_child(void)
 	/* Only the forking thread exists in the child, and the parent's writer does not.  The
 	 * parent's pending events are dropped here (the parent writes them); the child's own trace
 	 * starts at its first event. */
-	int was = atomic_load(&recording);
-	atomic_store(&recording, REC_OFF);
-	ts.tid = prim_gettid();
+	int was = rec_state();
+	rec_set_state(REC_OFF);
+	rec_self()->tid = prim_gettid();
 	modmap_atfork_child();
 	writer_atfork_child();
-	ring_atfork_child(ts.r);
+	ring_atfork_child(rec_self()->ring);
 	stacktab_atfork_child();
 	atomic_store(&child_starting, 0);
 	if (was == REC_ON && strcmp(env_or(PROTO_ENV_CHILDREN, "1"), "0") != 0)
-		atomic_store(&recording, REC_CHILD);
+		rec_set_state(REC_CHILD);
 }
 
 /* ---- endings ---- */
@@ -699,8 +584,8 @@ static void finish(void)
 {
 	if (getpid() != main_pid)
 		return;
-	ts.guard++;
-	atomic_store(&recording, REC_OFF);
+	rec_enter();
+	rec_set_state(REC_OFF);
 	writer_stop();
 	if (unwinder == UNWIND_CHECK) {
 		char a[24], b[24], c[24];
@@ -708,7 +593,7 @@ static void finish(void)
 			 " stacks compared, ", prim_utoa(atomic_load(&check_differ), b), " differ, ",
 			 prim_utoa(atomic_load(&check_declined), c), " by libunwind", NULL);
 	}
-	ts.guard--;
+	rec_leave();
 }
 
 static void finish(void);
@@ -725,9 +610,9 @@ static int (*real_execvpe)(const char *, char *const[], char *const[]);
 
 static int before_exec(void)
 {
-	if (!ready())
-		resolve();
-	if (getpid() != main_pid || atomic_load(&recording) != REC_ON)
+	if (!real_ready())
+		real_resolve();
+	if (getpid() != main_pid || rec_state() != REC_ON)
 		return 0;
 	finish();
 	return 1;
@@ -845,8 +730,8 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	int saved = errno;
-	if (getpid() == main_pid && atomic_load(&recording) == REC_ON) {
-		atomic_store(&recording, REC_OFF);
+	if (getpid() == main_pid && rec_state() == REC_ON) {
+		rec_set_state(REC_OFF);
 		writer_flush_from_signal();
 	}
 	struct sigaction dfl;
@@ -876,9 +761,9 @@ static void install_signal_handlers(void)
 
 __attribute__((constructor(101))) static void leakrec_init(void)
 {
-	if (!ready())
+	if (!real_ready())
 		return;
-	ts.guard++;
+	rec_enter();
 	/* The process the launcher started writes the trace it asked for; every other process
 	 * (exec'd by it, or the same process after an exec) writes one named after its pid. */
 	const char *want_pid = getenv(PROTO_ENV_PID);
@@ -887,7 +772,7 @@ __attribute__((constructor(101))) static void leakrec_init(void)
 	int is_root = !want_pid || strcmp(want_pid, mypid) == 0;
 	int children = strcmp(env_or(PROTO_ENV_CHILDREN, "1"), "0") != 0;
 	if (!is_root && !children) {
-		ts.guard--;
+		rec_leave();
 		return;
 	}
 	proto_expand_pid(env_or(PROTO_ENV_OUTPUT, PROTO_DEFAULT_OUTPUT), (uint64_t)getpid(), root_path,
@@ -903,14 +788,14 @@ __attribute__((constructor(101))) static void leakrec_init(void)
 	if (strcmp(env_or(PROTO_ENV_UNWIND_CHECK, "0"), "0") != 0 && unwinder == UNWIND_FAST)
 		unwinder = UNWIND_CHECK;
 	modmap_init_self();
-	if (stacktab_init() != 0 || pthread_key_create(&ring_key, thread_end) != 0) {
+	if (stacktab_init() != 0 || rec_init() != 0) {
 		rec_fail("cannot initialise");
-		ts.guard--;
+		rec_leave();
 		return;
 	}
 	pthread_atfork(NULL, NULL, atfork_child);
 	start_trace(root_path, is_root);
-	ts.guard--;
+	rec_leave();
 }
 
 __attribute__((destructor(101))) static void leakrec_fini(void) { finish(); }

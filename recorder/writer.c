@@ -22,7 +22,7 @@
 #include "livemap.h"
 #include "modmap.h"
 #include "prim.h"
-#include "recorder.h"
+#include "rec.h"
 #include "ring.h"
 #include "stacktab.h"
 #include "tf_enc.h"
@@ -475,7 +475,7 @@ static int writer_alone(void)
 static void *writer_main(void *arg)
 {
 	(void)arg;
-	rec_thread_ignore(); /* the writer's own calls are never recorded */
+	rec_enter(); /* the writer's own calls are never recorded */
 	W.writer_tid = prim_gettid();
 	while (!atomic_load(&W.stop)) {
 		uint32_t k = __atomic_load_n(&W.kick, __ATOMIC_ACQUIRE);
@@ -587,9 +587,9 @@ int writer_start(const writer_config *cfg)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rec_thread_ignore();
+	rec_enter();
 	int rc = pthread_create(&W.thread, NULL, writer_main, NULL);
-	rec_thread_unignore();
+	rec_leave();
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		atomic_store(&W.running, 0);
