@@ -37,6 +37,7 @@
 #include "pool.h"
 #include "prim.h"
 #include "proto.h"
+#include "queue.h"
 #include "real.h"
 #include "rec.h"
 #include "ring.h"
@@ -461,7 +462,7 @@ EXPORT void leakrec_record_mark(const char *label)
 	size_t n = strnlen(label, 255);
 	uint64_t now = prim_now_ns();
 	tf_enc_mark(&e, now > writer_origin() ? now - writer_origin() : 0, (uint64_t)tid, label, n);
-	writer_post(buf, e.len);
+	queue_post(buf, e.len);
 	rec_leave();
 }
 
@@ -571,6 +572,7 @@ static void atfork_child(void)
 	rec_self()->tid = prim_gettid();
 	modmap_atfork_child();
 	writer_atfork_child();
+	queue_atfork_child();
 	ring_atfork_child(rec_self()->ring);
 	stacktab_atfork_child();
 	atomic_store(&child_starting, 0);

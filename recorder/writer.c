@@ -22,6 +22,7 @@
 #include "livemap.h"
 #include "modmap.h"
 #include "prim.h"
+#include "queue.h"
 #include "rec.h"
 #include "ring.h"
 #include "stacktab.h"
@@ -35,12 +36,6 @@
 #define WRITER_EVENTS_PER_RECORD 8192
 #define WRITER_LEVEL 3
 #define WRITER_TIME_SHIFT 16 /* times in 65.5 us ticks: the order is the file's, time is for charts */
-
-typedef struct meta_node {
-	struct meta_node *next;
-	size_t len;
-	uint8_t data[];
-} meta_node;
 
 static struct {
 	int fd;
@@ -59,7 +54,6 @@ static struct {
 	_Atomic int stop;
 	uint32_t kick; /* futex word: bumped to wake the writer (accessed with __atomic builtins) */
 	int waiting;   /* 1 while the writer sleeps on kick (__atomic builtins) */
-	_Atomic(meta_node *) meta;
 	_Atomic uint64_t dropped;
 	uint64_t events, allocs, frees, stacks, threads;
 	int rss_fd;
@@ -89,21 +83,6 @@ void writer_kick(void)
 {
 	__atomic_fetch_add(&W.kick, 1, __ATOMIC_RELEASE);
 	prim_futex_wake(&W.kick, 1);
-}
-
-void writer_post(const void *rec, size_t len)
-{
-	meta_node *n = prim_arena_alloc(sizeof(*n) + len);
-	if (!n) {
-		rec_fail("out of memory for a module or mark record");
-		return;
-	}
-	n->len = len;
-	memcpy(n->data, rec, len);
-	meta_node *head = atomic_load(&W.meta);
-	do
-		n->next = head;
-	while (!atomic_compare_exchange_weak(&W.meta, &head, n));
 }
 
 /* ---- output ---- */
@@ -186,20 +165,14 @@ static void sample_rss(uint64_t now)
 	tf_enc_rss(&W.enc, rel(now), pages * (uint64_t)sysconf(_SC_PAGESIZE));
 }
 
-static void drain_meta(void)
+/* Writes the records other threads queued (modules, marks). */
+static void drain_queue(void)
 {
-	meta_node *lst = atomic_exchange(&W.meta, NULL), *rev = NULL;
-	while (lst) {
-		meta_node *nx = lst->next;
-		lst->next = rev;
-		rev = lst;
-		lst = nx;
-	}
-	for (; rev; rev = rev->next) {
-		reserve(rev->len);
-		if (W.enc.len + rev->len <= WRITER_ENC_CAP) {
-			memcpy(W.enc_buf + W.enc.len, rev->data, rev->len);
-			W.enc.len += rev->len;
+	for (queue_node *n = queue_take(); n; n = n->next) {
+		reserve(n->len);
+		if (W.enc.len + n->len <= WRITER_ENC_CAP) {
+			memcpy(W.enc_buf + W.enc.len, n->data, n->len);
+			W.enc.len += n->len;
 		}
 	}
 }
@@ -408,7 +381,7 @@ static void pass(int final)
 	 * that uses it is published, so all stacks of these events are in the queue now. */
 	for (ring *r = ring_list(); r; r = r->next)
 		r->snap = atomic_load_explicit(&r->head, memory_order_acquire);
-	drain_meta();
+	drain_queue();
 	drain_stacks();
 	for (ring *r = ring_list(); r; r = r->next)
 		r->win = atomic_load_explicit(&r->state, memory_order_acquire) == RING_FREE
@@ -579,7 +552,7 @@ int writer_start(const writer_config *cfg)
 	W.last_sync = W.origin;
 	write_header(cfg);
 	modmap_rescan();
-	drain_meta();
+	drain_queue();
 	compress_out(1); /* the header goes out at once: even a trace killed now is readable */
 	if (W.failed)
 		return -EIO;
@@ -678,7 +651,6 @@ void writer_atfork_child(void)
 	if (W.fd >= 0)
 		close(W.fd); /* the parent's file description stays open in the parent */
 	W.fd = -1;
-	atomic_store(&W.meta, NULL);
 	atomic_store(&W.stop, 0);
 	atomic_store(&W.final_req, 0);
 	W.final_done = 0;
