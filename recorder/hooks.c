@@ -17,8 +17,6 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#define UNW_LOCAL_ONLY /* the fast local-only unwinder, in libunwind.so */
-#include <libunwind.h>
 #include <malloc.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -32,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "leakrec.h"
 #include "modmap.h"
 #include "pool.h"
@@ -47,17 +46,10 @@
 #include "writer.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define DEFAULT_DEPTH 128
-#define MAX_DEPTH 1024
-#define SELF_FRAMES 8 /* extra frames asked of libunwind to cover the recorder's own */
-#define SCRATCH_PART (MAX_DEPTH + SELF_FRAMES) /* words per array in a ring's scratch */
-_Static_assert(4 * SCRATCH_PART * 8 + UNWIND_THREAD_BYTES <= RING_SCRATCH_WORDS * 8,
-	       "ring scratch holds four frame arrays and the unwinder's thread state");
-#define SCRATCH_UW(r) ((unwind_thread *)(void *)((r)->scratch + 4 * SCRATCH_PART))
 
 /* ---- state ---- */
 
-static uint32_t depth = DEFAULT_DEPTH;
+static uint32_t depth = CAPTURE_DEFAULT_DEPTH;
 static pid_t main_pid;
 
 /* ---- recording ---- */
@@ -71,7 +63,7 @@ static ring *my_ring(void)
 		rec_fail("cannot map memory for a thread's event buffer");
 		return NULL;
 	}
-	unwind_thread_reset(SCRATCH_UW(r)); /* the walks of the ring's previous thread */
+	capture_thread_start(r);
 	rec_set_ring(r);
 	return r;
 }
@@ -122,91 +114,6 @@ static void push(ring *r, uint8_t kind, uint8_t func, void *p, size_t size, uint
 		writer_nudge();
 }
 
-/* Which unwinder captures stacks (LEAKREC_UNWIND=libunwind, LEAKREC_UNWIND_CHECK=1). */
-enum { UNWIND_FAST, UNWIND_LIBUNWIND, UNWIND_CHECK };
-static int unwinder = UNWIND_FAST;
-static _Atomic uint64_t check_stacks, check_differ, check_declined;
-
-/* ips[0..n) without the recorder's own frames, as call sites, at most `depth` of them. */
-static uint32_t keep_frames(void **ips, int n, uint64_t *frames)
-{
-	int i = 0;
-	while (i < n && modmap_is_self((uint64_t)(uintptr_t)ips[i]))
-		i++;
-	uint32_t m = 0;
-	for (; i < n && m < depth; i++)
-		frames[m++] = (uint64_t)(uintptr_t)ips[i] - 1; /* return address -> call site */
-	return m;
-}
-
-/* LEAKREC_UNWIND_CHECK: both unwinders, libunwind's stack kept; the first difference is shown. */
-static uint32_t check_unwinders(ring *r, const unwind_regs *start, void **ips, int n,
-				uint64_t *frames, uint64_t epoch)
-{
-	void **fast_ips = (void **)(r->scratch + 2 * SCRATCH_PART);
-	uint64_t *fast = r->scratch + 3 * SCRATCH_PART;
-	unwind_suffix sfx;
-	int fn = unwind_backtrace(SCRATCH_UW(r), start, fast_ips, (int)depth + SELF_FRAMES, epoch, &sfx);
-	uint32_t m = keep_frames(ips, n, frames);
-	atomic_fetch_add_explicit(&check_stacks, 1, memory_order_relaxed);
-	if (fn < 0) {
-		atomic_fetch_add_explicit(&check_declined, 1, memory_order_relaxed);
-		return m;
-	}
-	uint32_t fm = keep_frames(fast_ips, fn, fast);
-	if (fm == m && memcmp(fast, frames, m * sizeof(*frames)) == 0)
-		return m;
-	if (atomic_fetch_add_explicit(&check_differ, 1, memory_order_relaxed) == 0) {
-		char a[24], b[24], c[24];
-		uint32_t i = 0;
-		while (i < m && i < fm && fast[i] == frames[i])
-			i++;
-		prim_log("unwind check: first difference at frame ", prim_utoa(i, a), " of ",
-			 prim_utoa(m, b), " (libunwind) / ", prim_utoa(fm, c), " (fast)", NULL);
-		for (uint32_t k = i; k < i + 3 && (k < m || k < fm); k++) {
-			char x[24], y[24];
-			prim_log("  libunwind ", k < m ? prim_utoa(frames[k], x) : "-", "  fast ",
-				 k < fm ? prim_utoa(fast[k], y) : "-", NULL);
-		}
-	}
-	return m;
-}
-
-/* The stack of the hook's caller (start: that frame, see UNWIND_CALLER_REGS). */
-static uint32_t capture_stack(const unwind_regs *start)
-{
-	ring *r = my_ring();
-	if (!r)
-		return 0;
-	/* In the thread's ring, not on its stack: that may be only a few KiB. */
-	void **ips = (void **)r->scratch;
-	uint64_t *frames = r->scratch + SCRATCH_PART;
-	uint64_t epoch = modmap_epoch();
-	int max = (int)depth + SELF_FRAMES;
-	unwind_suffix sfx;
-	int n = unwinder == UNWIND_FAST ? unwind_backtrace(SCRATCH_UW(r), start, ips, max, epoch, &sfx) : -1;
-	if (n < 0) {
-		n = unw_backtrace(ips, max);
-		sfx.from = -1;
-	}
-	uint32_t m = unwinder == UNWIND_CHECK ? check_unwinders(r, start, ips, n, frames, epoch)
-					   : keep_frames(ips, n, frames);
-	uint32_t id;
-	if (sfx.from >= 0 && m == (uint32_t)n) {
-		/* Every frame kept (no recorder frame, no depth cut): the walker knows the hash of the
-		 * outer part; only the inner frames are folded in. */
-		uint64_t h = sfx.hash;
-		for (int i = sfx.from; i-- > 0;)
-			h = stacktab_hash_fold(h, frames[i]);
-		id = stacktab_intern_hashed(frames, m, epoch, stacktab_hash_final(h, m, epoch));
-	} else {
-		id = stacktab_intern(frames, m, epoch);
-	}
-	if (!id)
-		rec_fail("cannot map memory for the stack table");
-	return id;
-}
-
 static int start_child_trace(void);
 
 static inline int should_record(void)
@@ -220,8 +127,9 @@ static inline int should_record(void)
 static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *start)
 {
 	rec_enter();
-	uint32_t stack = capture_stack(start);
-	ring *r = stack ? ring_ready() : NULL;
+	ring *r = my_ring();
+	uint32_t stack = r ? capture_stack(r, start) : 0;
+	r = stack ? ring_ready() : NULL;
 	if (r) {
 		ring_begin(r);
 		push(r, TF_EV_ALLOC, func, p, size, stack, prim_now_ns()); /* after the real allocator */
@@ -300,7 +208,7 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 	uint64_t t0 = prim_now_ns();
 	void *q = real.realloc(p, n);
 	if (q) {
-		uint32_t stack = capture_stack(start);
+		uint32_t stack = capture_stack(r, start);
 		if (stack) {
 			push(r, TF_EV_RFREE, func, p, 0, 0, t0);
 			push(r, TF_EV_RALLOC, func, q, n, stack, prim_now_ns());
@@ -589,12 +497,7 @@ static void finish(void)
 	rec_enter();
 	rec_set_state(REC_OFF);
 	writer_stop();
-	if (unwinder == UNWIND_CHECK) {
-		char a[24], b[24], c[24];
-		prim_log("unwind check: ", prim_utoa(atomic_load(&check_stacks), a),
-			 " stacks compared, ", prim_utoa(atomic_load(&check_differ), b), " differ, ",
-			 prim_utoa(atomic_load(&check_declined), c), " by libunwind", NULL);
-	}
+	capture_report();
 	rec_leave();
 }
 
@@ -782,13 +685,11 @@ __attribute__((constructor(101))) static void leakrec_init(void)
 	const char *d = getenv(PROTO_ENV_DEPTH);
 	if (d && *d) {
 		long v = strtol(d, NULL, 10);
-		depth = v < 1 ? 1 : v > MAX_DEPTH ? MAX_DEPTH : (uint32_t)v;
+		depth = v < 1 ? 1 : v > CAPTURE_MAX_DEPTH ? CAPTURE_MAX_DEPTH : (uint32_t)v;
 	}
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	if (strcmp(env_or(PROTO_ENV_UNWIND, ""), "libunwind") == 0 || unwind_init() != 0)
-		unwinder = UNWIND_LIBUNWIND;
-	if (strcmp(env_or(PROTO_ENV_UNWIND_CHECK, "0"), "0") != 0 && unwinder == UNWIND_FAST)
-		unwinder = UNWIND_CHECK;
+	capture_init(depth, strcmp(env_or(PROTO_ENV_UNWIND, ""), "libunwind") == 0 ? CAPTURE_LIBUNWIND
+			    : strcmp(env_or(PROTO_ENV_UNWIND_CHECK, "0"), "0") != 0 ? CAPTURE_CHECK
+										    : CAPTURE_FAST);
 	modmap_init_self();
 	if (stacktab_init() != 0 || rec_init() != 0) {
 		rec_fail("cannot initialise");

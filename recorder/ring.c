@@ -9,6 +9,9 @@
 #include "prim.h"
 
 static _Atomic(ring *) rings;
+static size_t scratch_bytes;
+
+void ring_init(size_t bytes) { scratch_bytes = bytes; }
 
 ring *ring_list(void) { return atomic_load_explicit(&rings, memory_order_acquire); }
 
@@ -29,12 +32,12 @@ ring *ring_acquire(pid_t tid)
 	if (!r)
 		return NULL;
 	r->ev = prim_map(RING_CAP * sizeof(ring_ev));
-	r->scratch = prim_map(RING_SCRATCH_WORDS * sizeof(uint64_t));
+	r->scratch = prim_map(scratch_bytes);
 	if (!r->ev || !r->scratch) {
 		if (r->ev)
 			prim_unmap(r->ev, RING_CAP * sizeof(ring_ev));
 		if (r->scratch)
-			prim_unmap(r->scratch, RING_SCRATCH_WORDS * sizeof(uint64_t));
+			prim_unmap(r->scratch, scratch_bytes);
 		prim_unmap(r, sizeof(ring));
 		return NULL;
 	}
