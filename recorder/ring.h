@@ -41,12 +41,9 @@ typedef struct ring {
 	/* consumer side */
 	_Alignas(64) _Atomic uint64_t tail;
 	_Atomic int state;
-	pid_t tid;
-	uint32_t idle_passes; /* writer: passes without events, to check whether the thread lives */
-	uint64_t snap;        /* writer: head as read at the start of the pass */
-	uint64_t win;         /* writer: events of this pass's time window */
-	uint64_t cur, end;    /* writer: merge cursor over the window's events */
-	uint64_t rf_ptr;      /* writer: pointer of this thread's last RFREE */
+	pid_t tid;            /* the owner */
+	uint32_t index;       /* 0, 1, 2 ... in the order the rings were made: the key of what the
+			       * consumer keeps of each ring */
 	struct ring *next;    /* list of all rings */
 	ring_ev *ev;
 } ring;
