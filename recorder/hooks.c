@@ -38,6 +38,8 @@
 
 /* ---- recording ---- */
 
+/* The calling thread's ring (acquired at its first event), or NULL when none can be mapped
+ * (recording is then stopped). */
 static ring *my_ring(void)
 {
 	if (__builtin_expect(rec_self()->ring != NULL, 1))
@@ -55,7 +57,7 @@ static ring *my_ring(void)
 /* The calling thread's ring with room for two more events (a realloc writes two), or NULL when
  * the event cannot be recorded.  Called before stamping: a thread's first event maps its ring and
  * a full ring waits for the writer, and neither may sit between a stamp and its publication. */
-static ring *ring_with_room(void)
+static ring *ready_ring(void)
 {
 	ring *r = my_ring();
 	if (!r)
@@ -111,7 +113,7 @@ static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *
 	rec_enter();
 	ring *r = my_ring();
 	uint32_t stack = r ? capture_stack(r, start) : 0;
-	r = stack ? ring_with_room() : NULL;
+	r = stack ? ready_ring() : NULL;
 	if (r) {
 		ring_begin(r);
 		push(r, TF_EV_ALLOC, func, p, size, stack, prim_now_ns()); /* after the real allocator */
@@ -123,7 +125,7 @@ static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *
 static void record_free(uint8_t func, void *p)
 {
 	rec_enter();
-	ring *r = ring_with_room();
+	ring *r = ready_ring();
 	if (r) {
 		ring_begin(r);
 		push(r, TF_EV_FREE, func, p, 0, 0, prim_now_ns()); /* published before the real free */
@@ -181,7 +183,7 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 		return q;
 	}
 	rec_enter();
-	ring *r = ring_with_room();
+	ring *r = ready_ring();
 	if (!r) {
 		rec_leave();
 		return real.realloc(p, n);

@@ -230,8 +230,7 @@ static void reserve_for_merge(void *ctx, size_t need)
 	reserve(need);
 }
 
-/* Writes the window's events of every ring in one time order (merge.h), then advances the rings'
- * tails. */
+/* Writes the windows of every ring in one time order (merge.h), then advances the rings' tails. */
 static void write_windows(uint64_t base, uint32_t shift)
 {
 	for (ring *r = ring_list(); r; r = r->next) {
@@ -266,15 +265,11 @@ static uint64_t in_window(const ring *r, uint64_t snap, uint64_t limit)
 	return i - tail;
 }
 
-/* One pass: see the file comment.  `final` ends the frame whatever its age. */
-static void pass(int final)
+/* The SYNC promise: every event stamped before `now` is written by the end of this pass.  After
+ * the barrier, a thread that took a stamp before `now` shows `inflight` until it has published the
+ * event; if any does, the promise is not advanced this pass.  Returns the time promised. */
+static uint64_t sync_point(uint64_t now)
 {
-	if (modmap_take_dirty())
-		modmap_rescan();
-	/* The SYNC promise: every event stamped before `now` is written by the end of this pass.
-	 * After the barrier, a thread that took a stamp before `now` shows `inflight` until it has
-	 * published the event; if any does, the promise is not advanced this pass. */
-	uint64_t now = prim_now_ns();
 	/* One producer thread cannot race another one: the barrier (an interrupt on every CPU
 	 * running the program) is needed only when several rings are in use. */
 	int producers = 0;
@@ -282,31 +277,17 @@ static void pass(int final)
 		producers += atomic_load_explicit(&r->state, memory_order_relaxed) != RING_FREE;
 	if (producers > 1 && W.membarrier_ok && prim_membarrier() != 0)
 		W.membarrier_ok = 0;
-	uint64_t sync = now, window_start = W.last_sync;
+	uint64_t sync = now;
 	for (ring *r = ring_list(); r; r = r->next)
 		if (atomic_load_explicit(&r->inflight, memory_order_acquire))
 			sync = W.last_sync;
-	W.last_sync = sync;
-	/* This pass writes the events stamped in [window_start, sync): exactly the events between
-	 * the previous SYNC record and this one, merged into one time order. */
-	uint64_t limit = final ? UINT64_MAX : sync;
-	/* Read every ring's head before taking the new stacks: a stack is queued before the event
-	 * that uses it is published, so all stacks of these events are in the queue now. */
-	for (ring *r = ring_list(); r; r = r->next) {
-		consumer *c = cons_of(r);
-		if (c)
-			c->snap = atomic_load_explicit(&r->head, memory_order_acquire);
-	}
-	drain_queue();
-	drain_stacks();
-	for (ring *r = ring_list(); r; r = r->next) {
-		consumer *c = cons_of(r);
-		if (c)
-			c->win = atomic_load_explicit(&r->state, memory_order_acquire) == RING_FREE
-					 ? 0
-					 : in_window(r, c->snap, limit);
-	}
-	write_windows(rel(window_start), WRITER_TIME_SHIFT);
+	return sync;
+}
+
+/* After a pass's merge: a ring whose thread is gone (found so every 50 idle passes when its key
+ * destructor did not run) and whose events are all written is handed back for reuse. */
+static void retire_rings(void)
+{
 	for (ring *r = ring_list(); r; r = r->next) {
 		int st = atomic_load_explicit(&r->state, memory_order_acquire);
 		consumer *c = st == RING_FREE ? NULL : cons_of(r);
@@ -330,6 +311,37 @@ static void pass(int final)
 			W.threads++;
 		}
 	}
+}
+
+/* One pass: see the file comment.  `final` ends the frame whatever its age. */
+static void pass(int final)
+{
+	if (modmap_take_dirty())
+		modmap_rescan();
+	uint64_t now = prim_now_ns();
+	uint64_t window_start = W.last_sync, sync = sync_point(now);
+	W.last_sync = sync;
+	/* This pass writes the events stamped in [window_start, sync): exactly the events between
+	 * the previous SYNC record and this one, merged into one time order. */
+	uint64_t limit = final ? UINT64_MAX : sync;
+	/* Read every ring's head before taking the new stacks: a stack is queued before the event
+	 * that uses it is published, so all stacks of these events are in the queue now. */
+	for (ring *r = ring_list(); r; r = r->next) {
+		consumer *c = cons_of(r);
+		if (c)
+			c->snap = atomic_load_explicit(&r->head, memory_order_acquire);
+	}
+	drain_queue();
+	drain_stacks();
+	for (ring *r = ring_list(); r; r = r->next) {
+		consumer *c = cons_of(r);
+		if (c)
+			c->win = atomic_load_explicit(&r->state, memory_order_acquire) == RING_FREE
+					 ? 0
+					 : in_window(r, c->snap, limit);
+	}
+	write_windows(rel(window_start), WRITER_TIME_SHIFT);
+	retire_rings();
 	reserve(32);
 	tf_enc_sync(&W.enc, rel(sync));
 	sample_rss(now);
