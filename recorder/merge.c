@@ -7,52 +7,60 @@
 #include "livemap.h"
 #include "prim.h"
 
+static merge_out out;
+static merge_counts C;
+static merge_src **heap; /* sources with events left, a binary min-heap on their next stamp */
+static size_t len, cap;
+static int failed, rec_open;
+static uint64_t rec_base; /* the window's time base and shift, for its records */
+static uint32_t rec_shift;
+static tf_enc_events rec; /* the EVENTS record being filled */
+
 static uint64_t cur_time(const merge_src *s) { return s->ev[s->cur & s->mask].time; }
 
 static const ring_ev *cur_ev(const merge_src *s) { return &s->ev[s->cur & s->mask]; }
 
-static uint64_t rel(const merge *m, uint64_t t) { return t > m->out.origin ? t - m->out.origin : 0; }
+static uint64_t rel(uint64_t t) { return t > out.origin ? t - out.origin : 0; }
 
-static void heap_sift(merge *m, size_t i)
+static void heap_sift(size_t i)
 {
-	merge_src **h = m->heap, *x = h[i];
-	while (i > 0 && cur_time(x) < cur_time(h[(i - 1) / 2])) {
-		h[i] = h[(i - 1) / 2];
+	merge_src *x = heap[i];
+	while (i > 0 && cur_time(x) < cur_time(heap[(i - 1) / 2])) {
+		heap[i] = heap[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
 	for (;;) {
 		size_t c = 2 * i + 1;
-		if (c >= m->len)
+		if (c >= len)
 			break;
-		if (c + 1 < m->len && cur_time(h[c + 1]) < cur_time(h[c]))
+		if (c + 1 < len && cur_time(heap[c + 1]) < cur_time(heap[c]))
 			c++;
-		if (cur_time(h[c]) >= cur_time(x))
+		if (cur_time(heap[c]) >= cur_time(x))
 			break;
-		h[i] = h[c];
+		heap[i] = heap[c];
 		i = c;
 	}
-	h[i] = x;
+	heap[i] = x;
 }
 
-void merge_init(merge *m, const merge_out *out) { m->out = *out; }
+void merge_init(const merge_out *o) { out = *o; }
 
-int merge_add(merge *m, merge_src *src)
+const merge_counts *merge_totals(void) { return &C; }
+
+int merge_add(merge_src *src)
 {
-	if (m->len == m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 256;
-		merge_src **n = prim_map(ncap * sizeof(*n));
+	if (len == cap) {
+		size_t ncap = cap ? cap * 2 : 256;
+		merge_src **n = prim_grow(heap, cap * sizeof(*heap), ncap * sizeof(*n));
 		if (!n) {
-			m->len = 0;
+			len = 0;
 			return MERGE_ENOMEM;
 		}
-		for (size_t i = 0; i < m->len; i++)
-			n[i] = m->heap[i];
-		prim_unmap(m->heap, m->cap * sizeof(*m->heap));
-		m->heap = n;
-		m->cap = ncap;
+		heap = n;
+		cap = ncap;
 	}
-	m->heap[m->len++] = src;
-	heap_sift(m, m->len - 1);
+	heap[len++] = src;
+	heap_sift(len - 1);
 	return 0;
 }
 
@@ -63,97 +71,99 @@ static int conflicts(const ring_ev *e)
 	return (e->kind == TF_EV_FREE || e->kind == TF_EV_RFREE) ? !live : live;
 }
 
-static void end_record(merge *m)
+static void end_record(void)
 {
-	if (tf_enc_events_end(&m->rec) == 0)
-		m->events += m->rec.count;
-	m->rec_open = 0;
+	if (tf_enc_events_end(&rec) == 0)
+		C.events += rec.count;
+	rec_open = 0;
 }
 
-static void emit(merge *m, const tf_event *ev, uint64_t base, uint32_t shift)
+static void emit(const tf_event *ev)
 {
-	if (!m->rec_open) {
-		m->out.reserve(m->out.ctx, MERGE_EVENTS_PER_RECORD * 48 + 64);
-		tf_enc_events_begin(&m->rec, m->out.enc, base, shift, m->next_id);
-		m->rec_open = 1;
+	if (!rec_open) {
+		out.reserve(out.ctx, MERGE_EVENTS_PER_RECORD * 48 + 64);
+		tf_enc_events_begin(&rec, out.enc, rec_base, rec_shift, C.next_id);
+		rec_open = 1;
 	}
-	tf_enc_events_add(&m->rec, ev);
+	tf_enc_events_add(&rec, ev);
 	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC)
-		m->allocs++;
+		C.allocs++;
 	else
-		m->frees++;
-	if (m->rec.count >= MERGE_EVENTS_PER_RECORD)
-		end_record(m);
+		C.frees++;
+	if (rec.count >= MERGE_EVENTS_PER_RECORD)
+		end_record();
 }
 
 /* Writes one raw event of source s: frees name their allocation's number (the live map turns the
  * pointer into it), allocations get the next number. */
-static void write_event(merge *m, merge_src *s, const ring_ev *e, uint64_t base, uint32_t shift)
+static void write_event(merge_src *s, const ring_ev *e)
 {
-	tf_event ev = {e->kind, e->func, 0, rel(m, e->time), s->tid, 0, e->size, e->stack};
+	tf_event ev = {e->kind, e->func, 0, rel(e->time), s->tid, 0, e->size, e->stack};
 	uint64_t id;
 	if (e->kind == TF_EV_ALLOC || e->kind == TF_EV_RALLOC) {
 		if (livemap_take(e->ptr, &id)) {
 			/* The allocator reused an address whose free we never saw (a release inside
 			 * the C library): that block is gone, say so explicitly. */
 			tf_event f = {TF_EV_FREE, TF_FN_IMPLICIT, 0, ev.time_ns, ev.tid, id, 0, 0};
-			emit(m, &f, base, shift);
-			m->implicit++;
+			emit(&f);
+			C.implicit++;
 		}
 		ev.inplace = e->kind == TF_EV_RALLOC && s->rf_ptr == e->ptr;
-		if (livemap_put(e->ptr, m->next_id) != 0) {
-			m->failed = 1;
+		if (livemap_put(e->ptr, C.next_id) != 0) {
+			failed = 1;
 			return;
 		}
-		ev.id = m->next_id;
-		emit(m, &ev, base, shift); /* may open a record: its first number is this one */
-		m->next_id++;
+		ev.id = C.next_id;
+		emit(&ev); /* may open a record: its first number is this one */
+		C.next_id++;
 	} else {
 		if (e->kind == TF_EV_RFREE)
 			s->rf_ptr = e->ptr;
 		if (!livemap_take(e->ptr, &id)) {
-			m->unmatched++; /* allocated before recording started, or by a C library internal */
+			C.unmatched++; /* allocated before recording started, or by a C library internal */
 			return;
 		}
 		ev.id = id;
-		emit(m, &ev, base, shift);
+		emit(&ev);
 	}
 }
 
-int merge_window(merge *m, uint64_t base, uint32_t shift)
+int merge_window(uint64_t base, uint32_t shift)
 {
-	m->failed = 0;
-	while (m->len) {
+	failed = 0;
+	rec_base = base;
+	rec_shift = shift;
+	while (len) {
 		size_t pick = 0;
-		const ring_ev *e0 = cur_ev(m->heap[0]);
-		if (m->len > 1 && conflicts(e0)) {
-			for (size_t k = 1; k < m->len; k++) {
-				const ring_ev *ek = cur_ev(m->heap[k]);
+		const ring_ev *e0 = cur_ev(heap[0]);
+		if (len > 1 && conflicts(e0)) {
+			for (size_t k = 1; k < len; k++) {
+				const ring_ev *ek = cur_ev(heap[k]);
 				if (ek->time == e0->time && !conflicts(ek)) {
 					pick = k;
 					break;
 				}
 			}
 		}
-		merge_src *s = m->heap[pick];
-		write_event(m, s, cur_ev(s), base, shift);
+		merge_src *s = heap[pick];
+		write_event(s, cur_ev(s));
 		if (++s->cur == s->end) {
-			m->heap[pick] = m->heap[--m->len];
-			if (pick < m->len)
-				heap_sift(m, pick);
+			heap[pick] = heap[--len];
+			if (pick < len)
+				heap_sift(pick);
 		} else {
-			heap_sift(m, pick);
+			heap_sift(pick);
 		}
 	}
-	if (m->rec_open)
-		end_record(m);
-	return m->failed ? MERGE_ENOMEM : 0;
+	if (rec_open)
+		end_record();
+	return failed ? MERGE_ENOMEM : 0;
 }
 
-void merge_reset(merge *m)
+void merge_reset(void)
 {
-	m->next_id = m->allocs = m->frees = m->events = m->unmatched = m->implicit = 0;
-	m->rec_open = 0;
-	m->len = 0; /* a fork may have copied a merge in progress */
+	C = (merge_counts){0};
+	rec_open = 0;
+	len = 0; /* a fork may have copied a merge in progress */
 	livemap_reset();
 }

@@ -13,7 +13,8 @@
  * an address that is not live (allocated before recording started) is counted and dropped.  A
  * realloc's RALLOC at the address of its thread's last RFREE is marked in place.
  *
- * One merge at a time (the writer's); the live map is the module's (livemap.h).
+ * There is one merge (the writer's), as there is one live map (livemap.h): its state is the
+ * module's, used by one thread at a time.
  */
 #ifndef LEAKREC_MERGE_H
 #define LEAKREC_MERGE_H
@@ -46,38 +47,33 @@ typedef struct merge_out {
 	uint64_t origin; /* clock origin: events are written with times relative to it */
 } merge_out;
 
-typedef struct merge {
-	merge_out out;
-	/* what was written (the END record's counters) */
+/* What the merge has written since the last merge_reset (the END record's counters). */
+typedef struct merge_counts {
 	uint64_t next_id;   /* the next allocation's number */
 	uint64_t allocs;    /* ALLOC and RALLOC events written */
 	uint64_t frees;     /* FREE and RFREE events written, implicit ones included */
 	uint64_t events;    /* events in complete EVENTS records */
 	uint64_t unmatched; /* frees of addresses that were not live: dropped */
 	uint64_t implicit;  /* implicit frees written */
-	/* private */
-	merge_src **heap; /* sources with events left, a binary min-heap on their next stamp */
-	size_t len, cap;
-	int failed;
-	int rec_open;
-	tf_enc_events rec; /* the EVENTS record being filled (large: keep merge off small stacks) */
-} merge;
+} merge_counts;
 
-/* Sets m up to write to `out` (copied).  The counters and numbering are kept (merge_reset
- * clears them); m must be zeroed before its first merge_init. */
-void merge_init(merge *m, const merge_out *out);
+/* Makes the merge write to `out` (copied).  The counters and numbering are kept (merge_reset
+ * clears them). */
+void merge_init(const merge_out *out);
 /* Adds a source with a non-empty window to the next merge_window (src stays the caller's and
  * must stay valid until then).  Returns 0, or MERGE_ENOMEM: then every source added for this
  * window is dropped again. */
-int merge_add(merge *m, merge_src *src);
+int merge_add(merge_src *src);
 /* Writes the events of the sources added since the last merge_window in one time order, as
  * EVENTS records whose times are ticks of 2^shift ns after `base` (relative to the origin), and
  * closes the last record; each source's cur is then its end.  Returns 0, or MERGE_ENOMEM when the
  * live map could not grow (those allocations are not written, and the trace is no longer
  * exact). */
-int merge_window(merge *m, uint64_t base, uint32_t shift);
+int merge_window(uint64_t base, uint32_t shift);
+/* The counters (the merge's own; valid until the next merge call). */
+const merge_counts *merge_totals(void);
 /* Forgets the numbering, the counters, the live map and any sources added (a forked child's trace
  * starts anew, and the fork may have caught the parent's writer inside a merge). */
-void merge_reset(merge *m);
+void merge_reset(void);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * queue.c: a lock-free stack of records (see queue.h), turned around when taken.
+ * queue.c: the record queue (see queue.h), a lifo of copies.
  */
 #include "queue.h"
 
@@ -9,7 +9,7 @@
 #include "prim.h"
 #include "rec.h"
 
-static _Atomic(queue_node *) head;
+static lifo records;
 
 int queue_post(const void *rec, size_t len)
 {
@@ -20,23 +20,10 @@ int queue_post(const void *rec, size_t len)
 	}
 	n->len = len;
 	memcpy(n->data, rec, len);
-	queue_node *h = atomic_load(&head);
-	do
-		n->next = h;
-	while (!atomic_compare_exchange_weak(&head, &h, n));
+	lifo_push(&records, n);
 	return 0;
 }
 
-queue_node *queue_take(void)
-{
-	queue_node *lst = atomic_exchange(&head, NULL), *rev = NULL;
-	while (lst) {
-		queue_node *nx = lst->next;
-		lst->next = rev;
-		rev = lst;
-		lst = nx;
-	}
-	return rev;
-}
+queue_node *queue_take(void) { return lifo_take(&records); }
 
-void queue_atfork_child(void) { atomic_store(&head, NULL); }
+void queue_atfork_child(void) { atomic_store(&records, NULL); }

@@ -197,7 +197,6 @@ typedef struct consumer {
 
 static consumer *cons;
 static size_t ncons;
-static merge M;
 
 /* The writer's record of ring r (the array grows at the first sight of a new ring), or NULL when
  * out of memory (recording is then stopped).  Not while a merge holds records (cons_at). */
@@ -207,14 +206,11 @@ static consumer *cons_of(const ring *r)
 		size_t n = ncons ? ncons : 64;
 		while (n <= r->index)
 			n *= 2;
-		consumer *c = prim_map(n * sizeof(*c));
+		consumer *c = prim_grow(cons, ncons * sizeof(*cons), n * sizeof(*c));
 		if (!c) {
 			rec_fail("out of memory in the writer");
 			return NULL;
 		}
-		for (size_t i = 0; i < ncons; i++)
-			c[i] = cons[i];
-		prim_unmap(cons, ncons * sizeof(*cons));
 		cons = c;
 		ncons = n;
 	}
@@ -242,12 +238,12 @@ static void write_windows(uint64_t base, uint32_t shift)
 		c->src.tid = (uint64_t)r->tid;
 		c->src.cur = atomic_load_explicit(&r->tail, memory_order_relaxed);
 		c->src.end = c->src.cur + c->win;
-		if (merge_add(&M, &c->src) != 0) {
+		if (merge_add(&c->src) != 0) {
 			rec_fail("out of memory in the writer");
 			return;
 		}
 	}
-	if (merge_window(&M, base, shift) != 0)
+	if (merge_window(base, shift) != 0)
 		rec_fail("out of memory for the writer's map of live blocks");
 	for (ring *r = ring_list(); r; r = r->next) {
 		consumer *c = cons_at(r);
@@ -482,7 +478,7 @@ int writer_start(const writer_config *cfg)
 	if (W.stat_fd < 0)
 		W.stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 	merge_out mo = {&W.enc, reserve_for_merge, NULL, W.origin};
-	merge_init(&M, &mo);
+	merge_init(&mo);
 	W.membarrier_ok = prim_membarrier_init() == 0;
 	W.last_sync = W.origin;
 	write_header(cfg);
@@ -559,17 +555,18 @@ static void write_end(void)
 static void write_end_locked(void)
 {
 	pass(1); /* every event in the rings, whatever its stamp */
+	const merge_counts *mc = merge_totals();
 	tf_end end = {
 		.time_ns = rel(prim_now_ns()),
-		.allocs = M.allocs,
-		.frees = M.frees,
-		.events = M.events,
+		.allocs = mc->allocs,
+		.frees = mc->frees,
+		.events = mc->events,
 		.dropped = atomic_load(&W.dropped),
 		.stacks = W.stacks,
 		.modules = modmap_count(),
 		.threads = W.threads + live_rings(),
-		.unmatched_frees = M.unmatched,
-		.implicit_frees = M.implicit,
+		.unmatched_frees = mc->unmatched,
+		.implicit_frees = mc->implicit,
 	};
 	reserve(128);
 	tf_enc_end(&W.enc, &end);
@@ -591,7 +588,7 @@ void writer_atfork_child(void)
 	W.final_done = 0;
 	W.writer_tid = 0;
 	W.stacks = W.threads = 0;
-	merge_reset(&M);
+	merge_reset();
 	for (size_t i = 0; i < ncons; i++)
 		cons[i].idle_passes = 0; /* ring_atfork_child freed the parent's other rings */
 	atomic_store(&W.dropped, 0);

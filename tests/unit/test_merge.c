@@ -65,14 +65,13 @@ static void reserve(void *ctx, size_t need)
 		decode_all();
 }
 
-static merge M;
 
 static void start(void)
 {
-	merge_reset(&M);
+	merge_reset();
 	tf_enc_init(&out_enc, out_buf, sizeof(out_buf));
 	merge_out o = {&out_enc, reserve, NULL, ORIGIN};
-	merge_init(&M, &o);
+	merge_init(&o);
 	ngot = nrec = reserves = 0;
 	decode_errors = 0;
 }
@@ -111,9 +110,9 @@ static int run(src **s, int n)
 			continue;
 		s[i]->m.cur = s[i]->m.end;
 		s[i]->m.end = s[i]->n;
-		rc |= merge_add(&M, &s[i]->m);
+		rc |= merge_add(&s[i]->m);
 	}
-	rc |= merge_window(&M, 0, 0);
+	rc |= merge_window(0, 0);
 	decode_all();
 	return rc;
 }
@@ -168,10 +167,10 @@ static void test_order_across_rings(void)
 		    {TF_EV_ALLOC, 3, 70, 1}};
 	expect_events("three rings", w, sizeof(w) / sizeof(w[0]));
 	CHECK(A.m.cur == A.m.end && B.m.cur == B.m.end && C.m.cur == C.m.end, "every window consumed");
-	CHECK_U("allocs", M.allocs, 4);
-	CHECK_U("frees", M.frees, 3);
-	CHECK_U("events", M.events, 7);
-	CHECK_U("next number", M.next_id, 4);
+	CHECK_U("allocs", merge_totals()->allocs, 4);
+	CHECK_U("frees", merge_totals()->frees, 3);
+	CHECK_U("events", merge_totals()->events, 7);
+	CHECK_U("next number", merge_totals()->next_id, 4);
 	CHECK_U("one live block left", livemap_count(), 1);
 	CHECK(got[0].size == 16 && got[0].stack == 9 && got[0].func == TF_FN_MALLOC,
 	      "an allocation keeps its size, stack and function");
@@ -199,8 +198,8 @@ static void test_equal_stamps(void)
 			    {TF_EV_FREE, 1, 30, 2}};
 		expect_events(order ? "equal stamps, free offered first" : "equal stamps, reuse offered first",
 			      w, 4);
-		CHECK_U("no implicit free", M.implicit, 0);
-		CHECK_U("no unmatched free", M.unmatched, 0);
+		CHECK_U("no implicit free", merge_totals()->implicit, 0);
+		CHECK_U("no unmatched free", merge_totals()->unmatched, 0);
 	}
 	/* An allocation and a free of its address at the same stamp on two threads, the block not
 	 * live before: the allocation goes first. */
@@ -214,7 +213,7 @@ static void test_equal_stamps(void)
 		EXPECT(run(s, 2) == 0);
 		want w[] = {{TF_EV_ALLOC, 0, 20, 2}, {TF_EV_FREE, 0, 20, 1}};
 		expect_events("free of a block allocated at the same stamp", w, 2);
-		CHECK_U("no unmatched free", M.unmatched, 0);
+		CHECK_U("no unmatched free", merge_totals()->unmatched, 0);
 	}
 }
 
@@ -232,9 +231,9 @@ static void test_implicit_frees(void)
 	expect_events("implicit free", w, 4);
 	CHECK(ngot > 1 && got[1].func == TF_FN_IMPLICIT, "the inserted free says it is implicit (func %u)",
 	      ngot > 1 ? got[1].func : 0);
-	CHECK_U("implicit frees", M.implicit, 1);
-	CHECK_U("frees count it", M.frees, 2);
-	CHECK_U("allocs", M.allocs, 2);
+	CHECK_U("implicit frees", merge_totals()->implicit, 1);
+	CHECK_U("frees count it", merge_totals()->frees, 2);
+	CHECK_U("allocs", merge_totals()->allocs, 2);
 }
 
 static void test_unmatched_frees(void)
@@ -249,9 +248,9 @@ static void test_unmatched_frees(void)
 	EXPECT(run(s, 1) == 0);
 	want w[] = {{TF_EV_ALLOC, 0, 20, 1}, {TF_EV_RALLOC, 1, 30, 1}};
 	expect_events("unmatched frees dropped", w, 2);
-	CHECK_U("unmatched", M.unmatched, 2);
-	CHECK_U("frees", M.frees, 0);
-	CHECK_U("events", M.events, 2);
+	CHECK_U("unmatched", merge_totals()->unmatched, 2);
+	CHECK_U("frees", merge_totals()->frees, 0);
+	CHECK_U("events", merge_totals()->events, 2);
 }
 
 static void test_inplace_realloc(void)
@@ -311,13 +310,13 @@ static void test_record_boundaries(void)
 		ring_ev e = {ORIGIN + 4 * i + 1, 0x10000 + 2 * i * 32, 0, 0, TF_EV_FREE, TF_FN_FREE, 0};
 		fr[i & 16383] = e;
 	}
-	EXPECT(merge_add(&M, &a) == 0);
-	EXPECT(merge_add(&M, &f) == 0);
-	EXPECT(merge_window(&M, 0, 0) == 0);
+	EXPECT(merge_add(&a) == 0);
+	EXPECT(merge_add(&f) == 0);
+	EXPECT(merge_window(0, 0) == 0);
 	decode_all();
 	uint64_t total = N + N / 2;
 	CHECK_U("events written", ngot, total);
-	CHECK_U("events counted", M.events, total);
+	CHECK_U("events counted", merge_totals()->events, total);
 	size_t want_recs = (total + MERGE_EVENTS_PER_RECORD - 1) / MERGE_EVENTS_PER_RECORD;
 	CHECK_U("records", nrec, want_recs);
 	CHECK_U("one reserve per record", reserves, want_recs);
@@ -359,14 +358,14 @@ static void test_reset_and_times(void)
 	ring_ev early = {ORIGIN - 5, 0x200, 1, 1, TF_EV_ALLOC, TF_FN_MALLOC, 0};
 	merge_src e = {&early, 0, 0, 1, 7, 0};
 	ngot = 0;
-	EXPECT(merge_add(&M, &e) == 0);
-	EXPECT(merge_window(&M, 0, 0) == 0);
+	EXPECT(merge_add(&e) == 0);
+	EXPECT(merge_window(0, 0) == 0);
 	decode_all();
 	CHECK(ngot == 1 && got[0].time_ns == 0 && got[0].id == 1, "an early stamp is written at 0");
-	merge_reset(&M);
-	CHECK(M.next_id == 0 && M.allocs == 0 && M.events == 0 && livemap_count() == 0,
+	merge_reset();
+	CHECK(merge_totals()->next_id == 0 && merge_totals()->allocs == 0 && merge_totals()->events == 0 && livemap_count() == 0,
 	      "reset forgets numbers, counters and live blocks");
-	CHECK_U("merging nothing writes nothing", merge_window(&M, 0, 0), 0);
+	CHECK_U("merging nothing writes nothing", merge_window(0, 0), 0);
 }
 
 int main(void)
