@@ -1,198 +1,63 @@
 /*
- * hooks.c: the interposed malloc family, dlopen/dlclose, start-up and shut-down of the recorder.
+ * hooks.c: the interposed malloc family.
  *
- * Per event the hook path does: the real call, a clock read, a stack walk (unwind.c; libunwind
- * when that declines), a lock-free stack table look-up, and a store into the calling thread's
- * ring.  It never calls the intercepted malloc (a thread-local guard sends the recorder's own and
- * libunwind's allocations straight to the real allocator, unrecorded), never uses stdio, takes no
- * lock, and never exits.
+ * Per event the hook path does: the real call, a clock read, a stack capture (capture.h), and a
+ * store into the calling thread's ring.  It never calls the intercepted malloc (a thread-local
+ * guard, rec.h, sends the recorder's own and libunwind's allocations straight to the real
+ * allocator, unrecorded), never uses stdio, takes no lock, and never exits.
  *
  * Ordering: a free is stamped and published before the real free (so its address cannot be handed
  * out again before the free is in the ring); an allocation is stamped after the real allocator
  * returns.  A realloc takes one stamp before the call (release of the old block) and one after
  * (the new block).
  *
- * Start-up: dlsym, used to find the real functions, itself calls calloc; until the real functions
- * are known, requests are served from a small static pool that free() recognises.
+ * Start-up: dlsym, used to find the real functions (real.h), itself calls calloc; until the real
+ * functions are known, requests are served from a small static pool that free() recognises
+ * (pool.h).
  */
-#include <dlfcn.h>
 #include <errno.h>
-#define UNW_LOCAL_ONLY /* the fast local-only unwinder, in libunwind.so */
-#include <libunwind.h>
 #include <malloc.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "leakrec.h"
-#include "modmap.h"
+#include "capture.h"
+#include "pool.h"
 #include "prim.h"
-#include "proto.h"
-#include "recorder.h"
+#include "real.h"
+#include "rec.h"
 #include "ring.h"
-#include "stacktab.h"
-#include "tf_enc.h"
+#include "session.h"
+#include "tf.h"
 #include "unwind.h"
 #include "writer.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define DEFAULT_DEPTH 128
-#define MAX_DEPTH 1024
-#define SELF_FRAMES 8 /* extra frames asked of libunwind to cover the recorder's own */
-#define SCRATCH_PART (MAX_DEPTH + SELF_FRAMES) /* words per array in a ring's scratch */
-_Static_assert(4 * SCRATCH_PART * 8 + UNWIND_THREAD_BYTES <= RING_SCRATCH_WORDS * 8,
-	       "ring scratch holds four frame arrays and the unwinder's thread state");
-#define SCRATCH_UW(r) ((unwind_thread *)(void *)((r)->scratch + 4 * SCRATCH_PART))
-
-/* ---- real functions ---- */
-
-static struct {
-	void *(*malloc)(size_t);
-	void (*free)(void *);
-	void *(*calloc)(size_t, size_t);
-	void *(*realloc)(void *, size_t);
-	int (*posix_memalign)(void **, size_t, size_t);
-	void *(*aligned_alloc)(size_t, size_t);
-	void *(*memalign)(size_t, size_t);
-	void *(*valloc)(size_t);
-	void *(*pvalloc)(size_t);
-	size_t (*malloc_usable_size)(void *);
-	void *(*dlopen)(const char *, int);
-	int (*dlclose)(void *);
-} real;
-
-/* ---- state ---- */
-
-enum { ST_UNINIT, ST_RESOLVING, ST_READY };
-static _Atomic int resolve_state;
-/* REC_ON while events are recorded; REC_CHILD in a forked child until its first event starts the
- * child's own trace (a child that only execs never writes one). */
-enum { REC_OFF = 0, REC_ON = 1, REC_CHILD = 2 };
-static _Atomic int recording;
-static _Atomic int failed_once;
-static uint32_t depth = DEFAULT_DEPTH;
-static pthread_key_t ring_key;
-static pid_t main_pid;
-
-typedef struct tstate {
-	int guard;  /* >0: inside the recorder, or a thread that is never recorded */
-	pid_t tid;
-	ring *r;
-} tstate;
-
-static __thread tstate ts;
-
-void rec_thread_ignore(void) { ts.guard++; }
-void rec_thread_unignore(void) { ts.guard--; }
-void rec_disable(void) { atomic_store(&recording, 0); }
-
-void rec_fail(const char *why)
-{
-	atomic_store(&recording, 0);
-	if (!atomic_exchange(&failed_once, 1))
-		prim_log(why, "; recording stopped, the program continues", NULL);
-}
-
-/* ---- bootstrap pool (for dlsym's own allocations) ---- */
-
-static _Alignas(16) unsigned char pool[64 * 1024];
-static _Atomic size_t pool_used;
-
-static int in_pool(const void *p)
-{
-	return (const unsigned char *)p >= pool && (const unsigned char *)p < pool + sizeof(pool);
-}
-
-static void *pool_alloc(size_t n)
-{
-	/* 16-byte header holding the size, then the block. */
-	size_t need = ((n + 15) & ~(size_t)15) + 16;
-	size_t off = atomic_fetch_add(&pool_used, need);
-	if (off + need > sizeof(pool))
-		return NULL;
-	memcpy(pool + off, &n, sizeof(n));
-	return pool + off + 16; /* zeroed: static storage, never reused */
-}
-
-static size_t pool_size(const void *p)
-{
-	size_t n;
-	memcpy(&n, (const unsigned char *)p - 16, sizeof(n));
-	return n;
-}
-
-static void resolve(void)
-{
-	int expect = ST_UNINIT;
-	if (!atomic_compare_exchange_strong(&resolve_state, &expect, ST_RESOLVING)) {
-		while (atomic_load(&resolve_state) != ST_READY)
-			sched_yield(); /* another thread resolves; its dlsym calls use the pool */
-		return;
-	}
-#define R(name) real.name = (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
-	R(malloc);
-	R(free);
-	R(calloc);
-	R(realloc);
-	R(posix_memalign);
-	R(aligned_alloc);
-	R(memalign);
-	R(valloc);
-	R(pvalloc);
-	R(malloc_usable_size);
-	R(dlopen);
-	R(dlclose);
-#undef R
-	atomic_store(&resolve_state, ST_READY);
-}
-
-static inline int ready(void)
-{
-	if (__builtin_expect(atomic_load_explicit(&resolve_state, memory_order_acquire) == ST_READY, 1))
-		return 1;
-	if (atomic_load(&resolve_state) == ST_RESOLVING)
-		return 0; /* dlsym is running (maybe on this thread): use the pool */
-	resolve();
-	return 1;
-}
 
 /* ---- recording ---- */
 
-static void thread_end(void *arg)
-{
-	ring_release(arg);
-	ts.r = NULL;
-}
-
+/* The calling thread's ring (acquired at its first event), or NULL when none can be mapped
+ * (recording is then stopped). */
 static ring *my_ring(void)
 {
-	if (__builtin_expect(ts.r != NULL, 1))
-		return ts.r;
-	if (!ts.tid)
-		ts.tid = prim_gettid();
-	ring *r = ring_acquire(ts.tid);
+	if (__builtin_expect(rec_self()->ring != NULL, 1))
+		return rec_self()->ring;
+	ring *r = ring_acquire(rec_tid());
 	if (!r) {
 		rec_fail("cannot map memory for a thread's event buffer");
 		return NULL;
 	}
-	unwind_thread_reset(SCRATCH_UW(r)); /* the walks of the ring's previous thread */
-	ts.r = r;
-	pthread_setspecific(ring_key, r); /* runs thread_end when the thread exits */
+	capture_thread_start(r);
+	rec_set_ring(r);
 	return r;
 }
 
 /* The calling thread's ring with room for two more events (a realloc writes two), or NULL when
  * the event cannot be recorded.  Called before stamping: a thread's first event maps its ring and
  * a full ring waits for the writer, and neither may sit between a stamp and its publication. */
-static ring *ring_ready(void)
+static ring *ready_ring(void)
 {
 	ring *r = my_ring();
 	if (!r)
@@ -235,131 +100,45 @@ static void push(ring *r, uint8_t kind, uint8_t func, void *p, size_t size, uint
 		writer_nudge();
 }
 
-/* Which unwinder captures stacks (LEAKREC_UNWIND=libunwind, LEAKREC_UNWIND_CHECK=1). */
-enum { UNWIND_FAST, UNWIND_LIBUNWIND, UNWIND_CHECK };
-static int unwinder = UNWIND_FAST;
-static _Atomic uint64_t check_stacks, check_differ, check_declined;
-
-/* ips[0..n) without the recorder's own frames, as call sites, at most `depth` of them. */
-static uint32_t keep_frames(void **ips, int n, uint64_t *frames)
-{
-	int i = 0;
-	while (i < n && modmap_is_self((uint64_t)(uintptr_t)ips[i]))
-		i++;
-	uint32_t m = 0;
-	for (; i < n && m < depth; i++)
-		frames[m++] = (uint64_t)(uintptr_t)ips[i] - 1; /* return address -> call site */
-	return m;
-}
-
-/* LEAKREC_UNWIND_CHECK: both unwinders, libunwind's stack kept; the first difference is shown. */
-static uint32_t check_unwinders(ring *r, const unwind_regs *start, void **ips, int n,
-				uint64_t *frames, uint64_t epoch)
-{
-	void **fast_ips = (void **)(r->scratch + 2 * SCRATCH_PART);
-	uint64_t *fast = r->scratch + 3 * SCRATCH_PART;
-	unwind_suffix sfx;
-	int fn = unwind_backtrace(SCRATCH_UW(r), start, fast_ips, (int)depth + SELF_FRAMES, epoch, &sfx);
-	uint32_t m = keep_frames(ips, n, frames);
-	atomic_fetch_add_explicit(&check_stacks, 1, memory_order_relaxed);
-	if (fn < 0) {
-		atomic_fetch_add_explicit(&check_declined, 1, memory_order_relaxed);
-		return m;
-	}
-	uint32_t fm = keep_frames(fast_ips, fn, fast);
-	if (fm == m && memcmp(fast, frames, m * sizeof(*frames)) == 0)
-		return m;
-	if (atomic_fetch_add_explicit(&check_differ, 1, memory_order_relaxed) == 0) {
-		char a[24], b[24], c[24];
-		uint32_t i = 0;
-		while (i < m && i < fm && fast[i] == frames[i])
-			i++;
-		prim_log("unwind check: first difference at frame ", prim_utoa(i, a), " of ",
-			 prim_utoa(m, b), " (libunwind) / ", prim_utoa(fm, c), " (fast)", NULL);
-		for (uint32_t k = i; k < i + 3 && (k < m || k < fm); k++) {
-			char x[24], y[24];
-			prim_log("  libunwind ", k < m ? prim_utoa(frames[k], x) : "-", "  fast ",
-				 k < fm ? prim_utoa(fast[k], y) : "-", NULL);
-		}
-	}
-	return m;
-}
-
-/* The stack of the hook's caller (start: that frame, see UNWIND_CALLER_REGS). */
-static uint32_t capture_stack(const unwind_regs *start)
-{
-	ring *r = my_ring();
-	if (!r)
-		return 0;
-	/* In the thread's ring, not on its stack: that may be only a few KiB. */
-	void **ips = (void **)r->scratch;
-	uint64_t *frames = r->scratch + SCRATCH_PART;
-	uint64_t epoch = modmap_epoch();
-	int max = (int)depth + SELF_FRAMES;
-	unwind_suffix sfx;
-	int n = unwinder == UNWIND_FAST ? unwind_backtrace(SCRATCH_UW(r), start, ips, max, epoch, &sfx) : -1;
-	if (n < 0) {
-		n = unw_backtrace(ips, max);
-		sfx.from = -1;
-	}
-	uint32_t m = unwinder == UNWIND_CHECK ? check_unwinders(r, start, ips, n, frames, epoch)
-					   : keep_frames(ips, n, frames);
-	uint32_t id;
-	if (sfx.from >= 0 && m == (uint32_t)n) {
-		/* Every frame kept (no recorder frame, no depth cut): the walker knows the hash of the
-		 * outer part; only the inner frames are folded in. */
-		uint64_t h = sfx.hash;
-		for (int i = sfx.from; i-- > 0;)
-			h = stacktab_hash_fold(h, frames[i]);
-		id = stacktab_intern_hashed(frames, m, epoch, stacktab_hash_final(h, m, epoch));
-	} else {
-		id = stacktab_intern(frames, m, epoch);
-	}
-	if (!id)
-		rec_fail("cannot map memory for the stack table");
-	return id;
-}
-
-static int start_child_trace(void);
-
 static inline int should_record(void)
 {
-	int st = atomic_load_explicit(&recording, memory_order_relaxed);
+	int st = rec_state_relaxed();
 	if (__builtin_expect(st == REC_ON, 1))
-		return ts.guard == 0;
-	return st == REC_CHILD && ts.guard == 0 && start_child_trace();
+		return rec_self()->guard == 0;
+	return st == REC_CHILD && rec_self()->guard == 0 && session_start_child();
 }
 
 static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *start)
 {
-	ts.guard++;
-	uint32_t stack = capture_stack(start);
-	ring *r = stack ? ring_ready() : NULL;
+	rec_enter();
+	ring *r = my_ring();
+	uint32_t stack = r ? capture_stack(r, start) : 0;
+	r = stack ? ready_ring() : NULL;
 	if (r) {
 		ring_begin(r);
 		push(r, TF_EV_ALLOC, func, p, size, stack, prim_now_ns()); /* after the real allocator */
 		ring_end(r);
 	}
-	ts.guard--;
+	rec_leave();
 }
 
 static void record_free(uint8_t func, void *p)
 {
-	ts.guard++;
-	ring *r = ring_ready();
+	rec_enter();
+	ring *r = ready_ring();
 	if (r) {
 		ring_begin(r);
 		push(r, TF_EV_FREE, func, p, 0, 0, prim_now_ns()); /* published before the real free */
 		ring_end(r);
 	}
-	ts.guard--;
+	rec_leave();
 }
 
 /* ---- the malloc family ---- */
 
 EXPORT void *malloc(size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return pool_alloc(n);
 	void *p = real.malloc(n);
 	if (p && should_record()) {
@@ -371,7 +150,7 @@ EXPORT void *malloc(size_t n)
 
 EXPORT void free(void *p)
 {
-	if (!p || in_pool(p))
+	if (!p || pool_has(p))
 		return;
 	if (should_record())
 		record_free(TF_FN_FREE, p);
@@ -380,7 +159,7 @@ EXPORT void free(void *p)
 
 EXPORT void *calloc(size_t a, size_t b)
 {
-	if (!ready()) {
+	if (!real_ready()) {
 		size_t n;
 		return __builtin_mul_overflow(a, b, &n) ? NULL : pool_alloc(n);
 	}
@@ -403,17 +182,17 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 			record_alloc(func, q, n, start);
 		return q;
 	}
-	ts.guard++;
-	ring *r = ring_ready();
+	rec_enter();
+	ring *r = ready_ring();
 	if (!r) {
-		ts.guard--;
+		rec_leave();
 		return real.realloc(p, n);
 	}
 	ring_begin(r); /* both stamps stay in flight until both events are published */
 	uint64_t t0 = prim_now_ns();
 	void *q = real.realloc(p, n);
 	if (q) {
-		uint32_t stack = capture_stack(start);
+		uint32_t stack = capture_stack(r, start);
 		if (stack) {
 			push(r, TF_EV_RFREE, func, p, 0, 0, t0);
 			push(r, TF_EV_RALLOC, func, q, n, stack, prim_now_ns());
@@ -422,7 +201,7 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 		push(r, TF_EV_FREE, func, p, 0, 0, t0); /* glibc's realloc(p, 0) frees p */
 	}
 	ring_end(r);
-	ts.guard--;
+	rec_leave();
 	return q;
 }
 
@@ -438,13 +217,13 @@ static void *realloc_from_pool(void *p, size_t n)
 
 EXPORT void *realloc(void *p, size_t n)
 {
-	if (!ready()) {
+	if (!real_ready()) {
 		void *q = pool_alloc(n);
 		if (q && p)
 			memcpy(q, p, pool_size(p) < n ? pool_size(p) : n);
 		return q;
 	}
-	if (p && in_pool(p))
+	if (p && pool_has(p))
 		return realloc_from_pool(p, n);
 	unwind_regs o = UNWIND_CALLER_REGS();
 	return realloc_common(TF_FN_REALLOC, p, n, &o);
@@ -457,7 +236,7 @@ EXPORT void *reallocarray(void *p, size_t a, size_t b)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (!ready() || (p && in_pool(p)))
+	if (!real_ready() || (p && pool_has(p)))
 		return realloc(p, n);
 	unwind_regs o = UNWIND_CALLER_REGS();
 	return realloc_common(TF_FN_REALLOCARRAY, p, n, &o);
@@ -465,7 +244,7 @@ EXPORT void *reallocarray(void *p, size_t a, size_t b)
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return ENOMEM;
 	int rc = real.posix_memalign(out, align, n);
 	if (rc == 0 && should_record()) {
@@ -477,7 +256,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 
 EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return NULL;
 	void *p = real.aligned_alloc(align, n);
 	if (p && should_record()) {
@@ -489,7 +268,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 
 EXPORT void *memalign(size_t align, size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return NULL;
 	void *p = real.memalign(align, n);
 	if (p && should_record()) {
@@ -501,7 +280,7 @@ EXPORT void *memalign(size_t align, size_t n)
 
 EXPORT void *valloc(size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return NULL;
 	void *p = real.valloc(n);
 	if (p && should_record()) {
@@ -513,7 +292,7 @@ EXPORT void *valloc(size_t n)
 
 EXPORT void *pvalloc(size_t n)
 {
-	if (!ready())
+	if (!real_ready())
 		return NULL;
 	void *p = real.pvalloc(n);
 	if (p && should_record()) {
@@ -527,390 +306,9 @@ EXPORT size_t malloc_usable_size(void *p)
 {
 	if (!p)
 		return 0;
-	if (in_pool(p))
+	if (pool_has(p))
 		return pool_size(p);
-	if (!ready())
+	if (!real_ready())
 		return 0;
 	return real.malloc_usable_size(p);
 }
-
-/* ---- dynamic loading ---- */
-
-/* The call to the real dlopen must stay a tail call: glibc takes the caller's address to choose
- * the search path (RUNPATH of the calling object), and a tail call leaves the program's own
- * return address in place.  The new module is picked up by the writer's next pass. */
-EXPORT void *dlopen(const char *file, int flags)
-{
-	if (!ready())
-		resolve();
-	modmap_mark_dirty();
-	return real.dlopen(file, flags);
-}
-
-EXPORT int dlclose(void *h)
-{
-	if (!ready())
-		resolve();
-	if (!atomic_load(&recording))
-		return real.dlclose(h);
-	ts.guard++;
-	modmap_rescan(); /* record any module loaded since the last pass while it is still there */
-	int rc = real.dlclose(h);
-	modmap_rescan(); /* what is gone now: epoch advances */
-	ts.guard--;
-	return rc;
-}
-
-/* ---- marks ---- */
-
-EXPORT void leakrec_record_mark(const char *label)
-{
-	if (!atomic_load(&recording) || !label)
-		return;
-	ts.guard++;
-	if (!ts.tid)
-		ts.tid = prim_gettid();
-	uint8_t buf[320];
-	tf_enc e;
-	tf_enc_init(&e, buf, sizeof(buf));
-	size_t n = strnlen(label, 255);
-	uint64_t now = prim_now_ns();
-	tf_enc_mark(&e, now > writer_origin() ? now - writer_origin() : 0, (uint64_t)ts.tid, label, n);
-	writer_post(buf, e.len);
-	ts.guard--;
-}
-
-/* ---- start and end ---- */
-
-static char trace_path[4096];   /* this process's trace */
-static char root_path[4096];    /* the trace the launcher asked for (children derive theirs) */
-static _Atomic int child_starting;
-
-static const char *env_or(const char *name, const char *dflt)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : dflt;
-}
-
-static void append(char *out, size_t cap, size_t *o, const char *s)
-{
-	while (*s && *o + 1 < cap)
-		out[(*o)++] = *s++;
-	out[*o] = '\0';
-}
-
-/* Creates the trace file: `want` itself when `exact`, else want's name without ".zst" plus
- * ".PID.zst" (".PID.2.zst", ... when taken: a program that execs keeps its pid).  Never
- * overwrites a trace.  Returns the fd and fills trace_path, or -errno. */
-static int create_trace(const char *want, int exact)
-{
-	if (exact) {
-		int fd = open(want, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd >= 0 || errno != EEXIST) {
-			size_t o = 0;
-			append(trace_path, sizeof(trace_path), &o, want);
-			return fd >= 0 ? fd : -errno;
-		}
-	}
-	size_t blen = strlen(want);
-	if (blen > 4 && strcmp(want + blen - 4, ".zst") == 0)
-		blen -= 4;
-	char pid[24], num[24];
-	prim_utoa((uint64_t)getpid(), pid);
-	for (unsigned k = 1; k < 1000; k++) {
-		size_t o = 0;
-		trace_path[0] = '\0';
-		for (size_t i = 0; i < blen && o + 1 < sizeof(trace_path); i++)
-			trace_path[o++] = want[i];
-		trace_path[o] = '\0';
-		append(trace_path, sizeof(trace_path), &o, ".");
-		append(trace_path, sizeof(trace_path), &o, pid);
-		if (k > 1) {
-			append(trace_path, sizeof(trace_path), &o, ".");
-			append(trace_path, sizeof(trace_path), &o, prim_utoa(k, num));
-		}
-		append(trace_path, sizeof(trace_path), &o, ".zst");
-		int fd = open(trace_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-		if (fd >= 0 || errno != EEXIST)
-			return fd >= 0 ? fd : -errno;
-	}
-	return -EEXIST;
-}
-
-static void install_signal_handlers(void);
-
-/* Opens this process's trace and starts the writer; recording is on when it returns 0. */
-static int start_trace(const char *want, int exact)
-{
-	int fd = create_trace(want, exact);
-	if (fd < 0) {
-		prim_log("cannot create trace '", trace_path, "': ", strerror(-fd),
-			 "; the program runs unrecorded", NULL);
-		return fd;
-	}
-	main_pid = getpid();
-	ts.tid = prim_gettid();
-	writer_config cfg = {fd, trace_path, depth};
-	int rc = writer_start(&cfg);
-	if (rc) {
-		prim_log("cannot record to '", trace_path, "': ", strerror(-rc),
-			 "; the program runs unrecorded", NULL);
-		return rc;
-	}
-	install_signal_handlers();
-	atomic_store(&recording, REC_ON);
-	return 0;
-}
-
-/* First event of a forked child: its trace is the parent's name with the child's pid. */
-static int start_child_trace(void)
-{
-	if (atomic_exchange(&child_starting, 1))
-		return 0; /* another thread of the child is starting it; this event goes unrecorded */
-	ts.guard++;
-	static char parent[4096];
-	memcpy(parent, trace_path, sizeof(parent));
-	if (start_trace(parent, 0) != 0)
-		atomic_store(&recording, REC_OFF);
-	ts.guard--;
-	return atomic_load(&recording) == REC_ON;
-}
-
-static void atfork_child(void)
-{
-	/* Only the forking thread exists in the child, and the parent's writer does not.  The
-	 * parent's pending events are dropped here (the parent writes them); the child's own trace
-	 * starts at its first event. */
-	int was = atomic_load(&recording);
-	atomic_store(&recording, REC_OFF);
-	ts.tid = prim_gettid();
-	modmap_atfork_child();
-	writer_atfork_child();
-	ring_atfork_child(ts.r);
-	stacktab_atfork_child();
-	atomic_store(&child_starting, 0);
-	if (was == REC_ON && strcmp(env_or(PROTO_ENV_CHILDREN, "1"), "0") != 0)
-		atomic_store(&recording, REC_CHILD);
-}
-
-/* ---- endings ---- */
-
-static void finish(void)
-{
-	if (getpid() != main_pid)
-		return;
-	ts.guard++;
-	atomic_store(&recording, REC_OFF);
-	writer_stop();
-	if (unwinder == UNWIND_CHECK) {
-		char a[24], b[24], c[24];
-		prim_log("unwind check: ", prim_utoa(atomic_load(&check_stacks), a),
-			 " stacks compared, ", prim_utoa(atomic_load(&check_differ), b), " differ, ",
-			 prim_utoa(atomic_load(&check_declined), c), " by libunwind", NULL);
-	}
-	ts.guard--;
-}
-
-static void finish(void);
-
-/* ---- exec ---- */
-
-/* A successful exec discards the process image with everything the writer has not written yet:
- * the trace is finished first.  The exec'd program (if it is dynamically linked and LD_PRELOAD
- * still names us) starts a trace of its own.  When the exec fails, this process goes on
- * unrecorded: its trace already ends at the exec (said once on stderr). */
-extern char **environ;
-static int (*real_execve)(const char *, char *const[], char *const[]);
-static int (*real_execvpe)(const char *, char *const[], char *const[]);
-
-static int before_exec(void)
-{
-	if (!ready())
-		resolve();
-	if (getpid() != main_pid || atomic_load(&recording) != REC_ON)
-		return 0;
-	finish();
-	return 1;
-}
-
-static void after_failed_exec(int finished, const char *what)
-{
-	if (finished)
-		prim_log("exec of '", what ? what : "?", "' failed: the rest of this process is not recorded",
-			 NULL);
-}
-
-EXPORT int execve(const char *path, char *const argv[], char *const envp[])
-{
-	int fin = before_exec();
-	if (!real_execve)
-		real_execve = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execve");
-	int rc = real_execve(path, argv, envp);
-	int e = errno;
-	after_failed_exec(fin, path);
-	errno = e;
-	return rc;
-}
-
-EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
-{
-	int fin = before_exec();
-	if (!real_execvpe)
-		real_execvpe = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execvpe");
-	int rc = real_execvpe(file, argv, envp);
-	int e = errno;
-	after_failed_exec(fin, file);
-	errno = e;
-	return rc;
-}
-
-EXPORT int execv(const char *path, char *const argv[]) { return execve(path, argv, environ); }
-EXPORT int execvp(const char *file, char *const argv[]) { return execvpe(file, argv, environ); }
-
-#define EXEC_MAX_ARGS 4096
-
-/* Copies a list form's arguments, from `first` up to and with the NULL, into args (EXEC_MAX_ARGS
- * slots); *ap is left just after the NULL (execle's envp follows).  Returns 0, or -1 with errno
- * E2BIG when the list is longer. */
-static int collect_args(char **args, const char *first, va_list *ap)
-{
-	size_t n = 0;
-	args[n++] = (char *)(uintptr_t)first;
-	while (args[n - 1] && n < EXEC_MAX_ARGS)
-		args[n++] = va_arg(*ap, char *);
-	if (args[n - 1]) {
-		errno = E2BIG;
-		return -1;
-	}
-	return 0;
-}
-
-/* The list forms build an argv (32 KiB of stack, only on the way to exec) and call the vector
- * forms above, which finish the trace. */
-EXPORT int execl(const char *path, const char *arg, ...)
-{
-	char *args[EXEC_MAX_ARGS];
-	va_list ap;
-	va_start(ap, arg);
-	int rc = collect_args(args, arg, &ap);
-	va_end(ap);
-	return rc ? rc : execve(path, args, environ);
-}
-
-EXPORT int execlp(const char *file, const char *arg, ...)
-{
-	char *args[EXEC_MAX_ARGS];
-	va_list ap;
-	va_start(ap, arg);
-	int rc = collect_args(args, arg, &ap);
-	va_end(ap);
-	return rc ? rc : execvpe(file, args, environ);
-}
-
-EXPORT int execle(const char *path, const char *arg, ...)
-{
-	char *args[EXEC_MAX_ARGS];
-	va_list ap;
-	va_start(ap, arg);
-	int rc = collect_args(args, arg, &ap);
-	char *const *envp = rc ? NULL : va_arg(ap, char *const *);
-	va_end(ap);
-	return rc ? rc : execve(path, args, envp);
-}
-
-static void (*real_exit)(int);
-
-/* _exit and _Exit skip destructors: flush here first.  (exit() reaches glibc's internal _exit,
- * not this one, after the destructor below has run.) */
-EXPORT __attribute__((noreturn)) void _exit(int status)
-{
-	finish();
-	if (!real_exit)
-		real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
-	if (real_exit)
-		real_exit(status);
-	for (;;)
-		syscall(SYS_exit_group, status); /* not reached */
-}
-
-EXPORT __attribute__((noreturn)) void _Exit(int status) { _exit(status); }
-
-/* Signals whose default action ends the process and that a program rarely inspects: on these
- * the trace is finished before the default action runs.  (SIGINT and the like are left alone:
- * programs such as Python install their own handler only when they find SIG_DFL.) */
-static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS,
-				    SIGTERM};
-
-static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	int saved = errno;
-	if (getpid() == main_pid && atomic_load(&recording) == REC_ON) {
-		atomic_store(&recording, REC_OFF);
-		writer_flush_from_signal();
-	}
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	sigaction(sig, &dfl, NULL);
-	/* A signal sent by kill/raise is sent again; a fault re-occurs when the handler returns. */
-	if (si->si_code <= 0 || sig == SIGABRT || sig == SIGTERM)
-		raise(sig);
-	errno = saved;
-}
-
-static void install_signal_handlers(void)
-{
-	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
-		struct sigaction old, sa;
-		if (sigaction(fatal_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
-		    (old.sa_flags & SA_SIGINFO))
-			continue; /* the program (or its parent) chose something: keep it */
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = on_fatal_signal;
-		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
-		sigemptyset(&sa.sa_mask);
-		sigaction(fatal_signals[i], &sa, NULL);
-	}
-}
-
-__attribute__((constructor(101))) static void leakrec_init(void)
-{
-	if (!ready())
-		return;
-	ts.guard++;
-	/* The process the launcher started writes the trace it asked for; every other process
-	 * (exec'd by it, or the same process after an exec) writes one named after its pid. */
-	const char *want_pid = getenv(PROTO_ENV_PID);
-	char mypid[24];
-	prim_utoa((uint64_t)getpid(), mypid);
-	int is_root = !want_pid || strcmp(want_pid, mypid) == 0;
-	int children = strcmp(env_or(PROTO_ENV_CHILDREN, "1"), "0") != 0;
-	if (!is_root && !children) {
-		ts.guard--;
-		return;
-	}
-	proto_expand_pid(env_or(PROTO_ENV_OUTPUT, PROTO_DEFAULT_OUTPUT), (uint64_t)getpid(), root_path,
-			 sizeof(root_path));
-	const char *d = getenv(PROTO_ENV_DEPTH);
-	if (d && *d) {
-		long v = strtol(d, NULL, 10);
-		depth = v < 1 ? 1 : v > MAX_DEPTH ? MAX_DEPTH : (uint32_t)v;
-	}
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	if (strcmp(env_or(PROTO_ENV_UNWIND, ""), "libunwind") == 0 || unwind_init() != 0)
-		unwinder = UNWIND_LIBUNWIND;
-	if (strcmp(env_or(PROTO_ENV_UNWIND_CHECK, "0"), "0") != 0 && unwinder == UNWIND_FAST)
-		unwinder = UNWIND_CHECK;
-	modmap_init_self();
-	if (stacktab_init() != 0 || pthread_key_create(&ring_key, thread_end) != 0) {
-		rec_fail("cannot initialise");
-		ts.guard--;
-		return;
-	}
-	pthread_atfork(NULL, NULL, atfork_child);
-	start_trace(root_path, is_root);
-	ts.guard--;
-}
-
-__attribute__((destructor(101))) static void leakrec_fini(void) { finish(); }

@@ -103,8 +103,11 @@ static void trace_path(const char *pattern, const char *prog, pid_t pid, char *o
 		snprintf(out, cap, "%.*s", (int)cap - 1, tmp);
 }
 
-/* Counts events in the trace: from the END record, or by reading every EVENTS record when the
- * program ended without one (killed). */
+/* What summarize finds in a trace: it decodes every EVENTS record up to the END record and counts
+ * the allocations (with their requested bytes) and frees itself (the END record's own counters are
+ * not read); `complete` says whether the END record was reached (not when the program was killed);
+ * first_rss and peak_rss are the first and the highest RSS samples.  A damaged record is skipped,
+ * any other read error ends the count. */
 typedef struct trace_counts {
 	uint64_t allocs, frees, bytes, peak_rss, first_rss;
 	int complete;

@@ -1,5 +1,5 @@
 /*
- * modules.c: module map snapshots with dl_iterate_phdr (see modules.h).  The build-id is read
+ * modmap.c: module map snapshots with dl_iterate_phdr (see modmap.h).  The build-id is read
  * from the object's PT_NOTE segments in memory, so nothing is opened or allocated per module but
  * the arena entry that remembers it.
  */
@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "prim.h"
+#include "queue.h"
 #include "tf_enc.h"
-#include "writer.h"
 
 typedef struct modmap_entry {
 	struct modmap_entry *next;
@@ -173,7 +173,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	tf_enc e;
 	tf_enc_init(&e, buf, sizeof(buf));
 	tf_enc_module(&e, &rec);
-	writer_post(buf, e.len);
+	queue_post(buf, e.len);
 	return 0;
 }
 
@@ -198,7 +198,7 @@ void modmap_rescan(void)
 		tf_enc e;
 		tf_enc_init(&e, buf, sizeof(buf));
 		tf_enc_module_unload(&e, m->id, modmap_epoch());
-		writer_post(buf, e.len);
+		queue_post(buf, e.len);
 	}
 	dl_iterate_phdr(scan_cb, &mods);
 	pthread_mutex_unlock(&modmap_lock);

@@ -12,7 +12,7 @@
 /* Current stack epoch (starts at 0). */
 uint64_t modmap_epoch(void);
 /* Compares the loaded objects with the known ones and queues records for the changes (through
- * writer_post).  Takes the module lock; not for the malloc hook path. */
+ * queue_post).  Takes the module lock; not for the malloc hook path. */
 void modmap_rescan(void);
 /* Asks the writer to rescan at its next pass (async-signal-safe, lock-free). */
 void modmap_mark_dirty(void);

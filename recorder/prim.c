@@ -45,6 +45,17 @@ void prim_unmap(void *p, size_t n)
 		munmap(p, n);
 }
 
+void *prim_grow(void *p, size_t old_n, size_t new_n)
+{
+	void *q = prim_map(new_n);
+	if (!q)
+		return NULL;
+	if (old_n)
+		memcpy(q, p, old_n);
+	prim_unmap(p, old_n);
+	return q;
+}
+
 int prim_write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;

@@ -20,6 +20,10 @@ pid_t prim_gettid(void);
 /* Anonymous private mapping of n bytes (zeroed), or NULL.  Release with prim_unmap. */
 void *prim_map(size_t n);
 void prim_unmap(void *p, size_t n);
+/* Grows the mapping of old_n bytes at p (NULL when old_n is 0) to a new zeroed mapping of new_n
+ * bytes that starts with the old bytes, and unmaps p.  Returns the new mapping, or NULL (p is then
+ * left as it was). */
+void *prim_grow(void *p, size_t old_n, size_t new_n);
 
 /* Writes all n bytes to fd, retrying on EINTR and short writes.  Returns 0 or -errno. */
 int prim_write_all(int fd, const void *p, size_t n);

@@ -9,6 +9,10 @@
 #include "prim.h"
 
 static _Atomic(ring *) rings;
+static size_t scratch_bytes;
+static _Atomic uint32_t nrings;
+
+void ring_init(size_t bytes) { scratch_bytes = bytes; }
 
 ring *ring_list(void) { return atomic_load_explicit(&rings, memory_order_acquire); }
 
@@ -19,7 +23,6 @@ ring *ring_acquire(pid_t tid)
 		if (atomic_load_explicit(&r->state, memory_order_relaxed) == RING_FREE &&
 		    atomic_compare_exchange_strong(&r->state, &expect, RING_OWNED)) {
 			r->tid = tid;
-			r->idle_passes = 0;
 			r->head_local = atomic_load(&r->head);
 			r->tail_seen = 0; /* <= tail: reread at the first full-looking check */
 			return r;
@@ -29,16 +32,17 @@ ring *ring_acquire(pid_t tid)
 	if (!r)
 		return NULL;
 	r->ev = prim_map(RING_CAP * sizeof(ring_ev));
-	r->scratch = prim_map(RING_SCRATCH_WORDS * sizeof(uint64_t));
+	r->scratch = prim_map(scratch_bytes);
 	if (!r->ev || !r->scratch) {
 		if (r->ev)
 			prim_unmap(r->ev, RING_CAP * sizeof(ring_ev));
 		if (r->scratch)
-			prim_unmap(r->scratch, RING_SCRATCH_WORDS * sizeof(uint64_t));
+			prim_unmap(r->scratch, scratch_bytes);
 		prim_unmap(r, sizeof(ring));
 		return NULL;
 	}
 	r->tid = tid;
+	r->index = atomic_fetch_add(&nrings, 1);
 	atomic_store(&r->state, RING_OWNED);
 	ring *head = atomic_load(&rings);
 	do
@@ -61,7 +65,6 @@ void ring_atfork_child(ring *mine)
 		r->tail_seen = h;
 		atomic_store(&r->tail, h);
 		atomic_store(&r->inflight, 0);
-		r->idle_passes = 0;
 		if (r != mine && atomic_load(&r->state) != RING_FREE)
 			atomic_store(&r->state, RING_FREE);
 	}

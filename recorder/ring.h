@@ -11,6 +11,7 @@
 #define LEAKREC_RING_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -27,7 +28,6 @@ typedef struct ring_ev {
 enum { RING_FREE = 0, RING_OWNED = 1, RING_DEAD = 2 };
 
 #define RING_CAP_BITS 14 /* 16384 events, 512 KiB */
-#define RING_SCRATCH_WORDS 5240 /* four frame arrays, then the unwinder's per-thread state */
 
 typedef struct ring {
 	/* producer side */
@@ -36,17 +36,14 @@ typedef struct ring {
 	uint64_t tail_seen; /* tail as last read by the producer: reread only when the ring looks full,
 			     * so that the producer does not pull the writer's cache line per event */
 	_Atomic uint32_t inflight; /* 1 from before a stamp is taken until its event is published */
-	uint64_t *scratch; /* RING_SCRATCH_WORDS words for the owner's stack captures: a program
-			    * thread's own stack may be far too small for a 1024-frame stack */
+	uint64_t *scratch; /* memory for the owner's own use (stack captures), of the size
+			    * given to ring_init, zeroed when the ring is made */
 	/* consumer side */
 	_Alignas(64) _Atomic uint64_t tail;
 	_Atomic int state;
-	pid_t tid;
-	uint32_t idle_passes; /* writer: passes without events, to check whether the thread lives */
-	uint64_t snap;        /* writer: head as read at the start of the pass */
-	uint64_t win;         /* writer: events of this pass's time window */
-	uint64_t cur, end;    /* writer: merge cursor over the window's events */
-	uint64_t rf_ptr;      /* writer: pointer of this thread's last RFREE */
+	pid_t tid;            /* the owner */
+	uint32_t index;       /* 0, 1, 2 ... in the order the rings were made: the key of what the
+			       * consumer keeps of each ring */
 	struct ring *next;    /* list of all rings */
 	ring_ev *ev;
 } ring;
@@ -54,6 +51,8 @@ typedef struct ring {
 #define RING_CAP (1u << RING_CAP_BITS)
 #define RING_MASK (RING_CAP - 1)
 
+/* Sets the size of every ring's scratch memory (call once, before the first ring_acquire). */
+void ring_init(size_t scratch_bytes);
 /* Gives the calling thread a ring (a free one or a new one).  NULL when out of memory. */
 ring *ring_acquire(pid_t tid);
 /* Marks the ring of an ended thread; the writer drains and frees it. */

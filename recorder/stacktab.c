@@ -27,7 +27,7 @@ typedef struct stacktab_table {
 static _Atomic(stacktab_table *) tables[STACKTAB_TABLES];
 static _Atomic int ntables;
 static _Atomic uint32_t next_id = 1;
-static _Atomic(stacktab_node *) new_head;
+static lifo new_stacks;
 
 static stacktab_table *table_new(uint32_t bits)
 {
@@ -55,7 +55,7 @@ void stacktab_atfork_child(void)
 		atomic_store(&tables[i], NULL);
 	atomic_store(&ntables, 0);
 	atomic_store(&next_id, 1);
-	atomic_store(&new_head, NULL);
+	atomic_store(&new_stacks, NULL);
 	stacktab_init();
 }
 
@@ -85,15 +85,6 @@ static stacktab_node *probe(stacktab_table *t, uint64_t h, const uint64_t *f, ui
 			return nd;
 	}
 	return NULL;
-}
-
-static void queue_new(stacktab_node *nd)
-{
-	stacktab_node *head = atomic_load_explicit(&new_head, memory_order_relaxed);
-	do
-		nd->next_new = head;
-	while (!atomic_compare_exchange_weak_explicit(&new_head, &head, nd, memory_order_release,
-						      memory_order_relaxed));
 }
 
 uint32_t stacktab_intern(const uint64_t *frames, uint32_t n, uint64_t epoch)
@@ -147,7 +138,7 @@ uint32_t stacktab_intern_hashed(const uint64_t *frames, uint32_t n, uint64_t epo
 					    &t->slot[i], &nd, mine, memory_order_acq_rel,
 					    memory_order_acquire)) {
 					atomic_fetch_add_explicit(&t->used, 1, memory_order_relaxed);
-					queue_new(mine);
+					lifo_push(&new_stacks, mine);
 					return mine->id;
 				}
 			}
@@ -158,17 +149,6 @@ uint32_t stacktab_intern_hashed(const uint64_t *frames, uint32_t n, uint64_t epo
 	}
 }
 
-stacktab_node *stacktab_take_new(void)
-{
-	stacktab_node *lst = atomic_exchange_explicit(&new_head, NULL, memory_order_acquire);
-	stacktab_node *rev = NULL;
-	while (lst) {
-		stacktab_node *next = lst->next_new;
-		lst->next_new = rev;
-		rev = lst;
-		lst = next;
-	}
-	return rev;
-}
+stacktab_node *stacktab_take_new(void) { return lifo_take(&new_stacks); }
 
 uint32_t stacktab_count(void) { return atomic_load(&next_id) - 1; }

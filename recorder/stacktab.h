@@ -9,8 +9,10 @@
 
 #include <stdint.h>
 
+#include "lifo.h"
+
 typedef struct stacktab_node {
-	struct stacktab_node *next_new; /* writer queue link */
+	void *next_new; /* the next newer stack in a stacktab_take_new list (a lifo link) */
 	uint64_t hash;
 	uint64_t epoch;
 	uint32_t id;
@@ -43,8 +45,8 @@ static inline uint64_t stacktab_hash_final(uint64_t h, uint32_t n, uint64_t epoc
 uint32_t stacktab_intern(const uint64_t *frames, uint32_t n, uint64_t epoch);
 /* The same with the hash already computed (stacktab_hash_final); frames are still compared whole. */
 uint32_t stacktab_intern_hashed(const uint64_t *frames, uint32_t n, uint64_t epoch, uint64_t hash);
-/* Takes every stack inserted since the last call, oldest first.  The nodes stay owned by the
- * table (arena memory). Writer thread only. */
+/* Takes every stack inserted since the last call, oldest first, linked by next_new.  The nodes
+ * stay owned by the table (arena memory). Writer thread only. */
 stacktab_node *stacktab_take_new(void);
 /* Number of distinct stacks. */
 uint32_t stacktab_count(void);

@@ -46,9 +46,10 @@ typedef struct unwind_suffix {
 } unwind_suffix;
 
 /* Fills ips[0..max) with the return addresses of the calling thread's stack (th: its state),
- * innermost first, from frame `start` on (see UNWIND_CALLER_REGS).  `epoch` is the module epoch (see modules.h): rules learnt under another epoch
- * are not used.  Returns the number of frames and fills *sfx, or returns -1 when it declines (the
- * caller falls back to libunwind).  Async-signal-safe, no malloc, no lock. */
+ * innermost first, from frame `start` on (see UNWIND_CALLER_REGS).  `epoch` is the module epoch
+ * (see modmap.h): rules learnt under another epoch are not used.  Returns the number of frames and
+ * fills *sfx, or returns -1 when it declines (the caller falls back to libunwind).
+ * Async-signal-safe, no malloc, no lock. */
 int unwind_backtrace(unwind_thread *th, const unwind_regs *start, void **ips, int max, uint64_t epoch,
 		 unwind_suffix *sfx);
 

@@ -19,10 +19,11 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "livemap.h"
+#include "merge.h"
 #include "modmap.h"
 #include "prim.h"
-#include "recorder.h"
+#include "queue.h"
+#include "rec.h"
 #include "ring.h"
 #include "stacktab.h"
 #include "tf_enc.h"
@@ -32,15 +33,8 @@
 #define WRITER_FRAME_BYTES (8u << 20)     /* ... or after this much input */
 #define WRITER_ENC_CAP (2u << 20)
 #define WRITER_ENC_FLUSH (1u << 20)
-#define WRITER_EVENTS_PER_RECORD 8192
 #define WRITER_LEVEL 3
 #define WRITER_TIME_SHIFT 16 /* times in 65.5 us ticks: the order is the file's, time is for charts */
-
-typedef struct meta_node {
-	struct meta_node *next;
-	size_t len;
-	uint8_t data[];
-} meta_node;
 
 static struct {
 	int fd;
@@ -59,9 +53,8 @@ static struct {
 	_Atomic int stop;
 	uint32_t kick; /* futex word: bumped to wake the writer (accessed with __atomic builtins) */
 	int waiting;   /* 1 while the writer sleeps on kick (__atomic builtins) */
-	_Atomic(meta_node *) meta;
 	_Atomic uint64_t dropped;
-	uint64_t events, allocs, frees, stacks, threads;
+	uint64_t stacks, threads;
 	int rss_fd;
 	int stat_fd;
 	uint64_t passes;
@@ -89,21 +82,6 @@ void writer_kick(void)
 {
 	__atomic_fetch_add(&W.kick, 1, __ATOMIC_RELEASE);
 	prim_futex_wake(&W.kick, 1);
-}
-
-void writer_post(const void *rec, size_t len)
-{
-	meta_node *n = prim_arena_alloc(sizeof(*n) + len);
-	if (!n) {
-		rec_fail("out of memory for a module or mark record");
-		return;
-	}
-	n->len = len;
-	memcpy(n->data, rec, len);
-	meta_node *head = atomic_load(&W.meta);
-	do
-		n->next = head;
-	while (!atomic_compare_exchange_weak(&W.meta, &head, n));
 }
 
 /* ---- output ---- */
@@ -186,20 +164,14 @@ static void sample_rss(uint64_t now)
 	tf_enc_rss(&W.enc, rel(now), pages * (uint64_t)sysconf(_SC_PAGESIZE));
 }
 
-static void drain_meta(void)
+/* Writes the records other threads queued (modules, marks). */
+static void drain_queue(void)
 {
-	meta_node *lst = atomic_exchange(&W.meta, NULL), *rev = NULL;
-	while (lst) {
-		meta_node *nx = lst->next;
-		lst->next = rev;
-		rev = lst;
-		lst = nx;
-	}
-	for (; rev; rev = rev->next) {
-		reserve(rev->len);
-		if (W.enc.len + rev->len <= WRITER_ENC_CAP) {
-			memcpy(W.enc_buf + W.enc.len, rev->data, rev->len);
-			W.enc.len += rev->len;
+	for (queue_node *n = queue_take(); n; n = n->next) {
+		reserve(n->len);
+		if (W.enc.len + n->len <= WRITER_ENC_CAP) {
+			memcpy(W.enc_buf + W.enc.len, n->data, n->len);
+			W.enc.len += n->len;
 		}
 	}
 }
@@ -213,182 +185,87 @@ static void drain_stacks(void)
 	}
 }
 
-/* ---- merging the window's events ---- */
+/* ---- the rings' windows ---- */
 
-/* Rings with events left in the window, as a binary min-heap on the time of their next event. */
-static ring **mh;
-static size_t mh_len, mh_cap;
-/* The EVENTS record being filled. */
-static tf_enc_events rec_w;
-static int rec_open;
-static uint64_t next_id, unmatched, implicit;
+/* What the writer keeps of each ring (by the ring's index): its window in the merge. */
+typedef struct consumer {
+	merge_src src;        /* the window; src.rf_ptr lives on from pass to pass */
+	uint64_t snap;        /* head as read at the start of the pass */
+	uint64_t win;         /* events of this pass's window */
+	uint32_t idle_passes; /* passes without events, to check whether the thread lives */
+} consumer;
 
-static uint64_t cur_time(const ring *r) { return r->ev[r->cur & RING_MASK].time; }
+static consumer *cons;
+static size_t ncons;
 
-static void mh_sift(size_t i)
+/* The writer's record of ring r (the array grows at the first sight of a new ring), or NULL when
+ * out of memory (recording is then stopped).  Not while a merge holds records (cons_at). */
+static consumer *cons_of(const ring *r)
 {
-	ring *x = mh[i];
-	while (i > 0 && cur_time(x) < cur_time(mh[(i - 1) / 2])) {
-		mh[i] = mh[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= mh_len)
-			break;
-		if (c + 1 < mh_len && cur_time(mh[c + 1]) < cur_time(mh[c]))
-			c++;
-		if (cur_time(mh[c]) >= cur_time(x))
-			break;
-		mh[i] = mh[c];
-		i = c;
-	}
-	mh[i] = x;
-}
-
-static int mh_push(ring *r)
-{
-	if (mh_len == mh_cap) {
-		size_t ncap = mh_cap ? mh_cap * 2 : 256;
-		ring **n = prim_map(ncap * sizeof(*n));
-		if (!n)
-			return -1;
-		for (size_t i = 0; i < mh_len; i++)
-			n[i] = mh[i];
-		prim_unmap(mh, mh_cap * sizeof(*mh));
-		mh = n;
-		mh_cap = ncap;
-	}
-	mh[mh_len++] = r;
-	mh_sift(mh_len - 1);
-	return 0;
-}
-
-/* 1 when writing e now would contradict the live map. */
-static int conflicts(const ring_ev *e)
-{
-	int live = livemap_has(e->ptr);
-	return (e->kind == TF_EV_FREE || e->kind == TF_EV_RFREE) ? !live : live;
-}
-
-static void emit(const tf_event *ev, uint64_t base, uint32_t shift)
-{
-	if (!rec_open) {
-		reserve(WRITER_EVENTS_PER_RECORD * 48 + 64);
-		tf_enc_events_begin(&rec_w, &W.enc, base, shift, next_id);
-		rec_open = 1;
-	}
-	tf_enc_events_add(&rec_w, ev);
-	if (ev->kind == TF_EV_ALLOC || ev->kind == TF_EV_RALLOC)
-		W.allocs++;
-	else
-		W.frees++;
-	if (rec_w.count >= WRITER_EVENTS_PER_RECORD) {
-		if (tf_enc_events_end(&rec_w) == 0)
-			W.events += rec_w.count;
-		rec_open = 0;
-	}
-}
-
-/* Writes one raw event of ring r: frees name their allocation's number (the live map turns the
- * pointer into it), allocations get the next number. */
-static void write_event(ring *r, const ring_ev *e, uint64_t base, uint32_t shift)
-{
-	tf_event ev = {e->kind, e->func, 0, rel(e->time), (uint64_t)r->tid, 0, e->size, e->stack};
-	uint64_t id;
-	if (e->kind == TF_EV_ALLOC || e->kind == TF_EV_RALLOC) {
-		if (livemap_take(e->ptr, &id)) {
-			/* The allocator reused an address whose free we never saw (a release inside
-			 * the C library): that block is gone, say so explicitly. */
-			tf_event f = {TF_EV_FREE, TF_FN_IMPLICIT, 0, ev.time_ns, ev.tid, id, 0, 0};
-			emit(&f, base, shift);
-			implicit++;
+	if (r->index >= ncons) {
+		size_t n = ncons ? ncons : 64;
+		while (n <= r->index)
+			n *= 2;
+		consumer *c = prim_grow(cons, ncons * sizeof(*cons), n * sizeof(*c));
+		if (!c) {
+			rec_fail("out of memory in the writer");
+			return NULL;
 		}
-		ev.inplace = e->kind == TF_EV_RALLOC && r->rf_ptr == e->ptr;
-		if (livemap_put(e->ptr, next_id) != 0) {
-			rec_fail("out of memory for the writer's map of live blocks");
-			return;
-		}
-		ev.id = next_id;
-		emit(&ev, base, shift); /* may open a record: its first number is this one */
-		next_id++;
-	} else {
-		if (e->kind == TF_EV_RFREE)
-			r->rf_ptr = e->ptr;
-		if (!livemap_take(e->ptr, &id)) {
-			unmatched++; /* allocated before recording started, or by a C library internal */
-			return;
-		}
-		ev.id = id;
-		emit(&ev, base, shift);
+		cons = c;
+		ncons = n;
 	}
+	return &cons[r->index];
 }
 
-/* Writes the window's events of every ring in one time order (the order of their stamps; at equal
- * stamps, an order that agrees with the live map), then advances the rings' tails. */
-static void merge_window(uint64_t base, uint32_t shift)
+/* The record of ring r if it has one yet, or NULL. */
+static consumer *cons_at(const ring *r) { return r->index < ncons ? &cons[r->index] : NULL; }
+
+static void reserve_for_merge(void *ctx, size_t need)
 {
-	mh_len = 0;
+	(void)ctx;
+	reserve(need);
+}
+
+/* Writes the windows of every ring in one time order (merge.h), then advances the rings' tails. */
+static void write_windows(uint64_t base, uint32_t shift)
+{
 	for (ring *r = ring_list(); r; r = r->next) {
-		if (!r->win)
+		consumer *c = cons_at(r); /* a ring without one is newer than the window */
+		if (!c || !c->win)
 			continue;
-		r->cur = atomic_load_explicit(&r->tail, memory_order_relaxed);
-		r->end = r->cur + r->win;
-		if (mh_push(r) != 0) {
+		c->src.ev = r->ev;
+		c->src.mask = RING_MASK;
+		c->src.tid = (uint64_t)r->tid;
+		c->src.cur = atomic_load_explicit(&r->tail, memory_order_relaxed);
+		c->src.end = c->src.cur + c->win;
+		if (merge_add(&c->src) != 0) {
 			rec_fail("out of memory in the writer");
 			return;
 		}
 	}
-	while (mh_len) {
-		size_t pick = 0;
-		const ring_ev *e0 = &mh[0]->ev[mh[0]->cur & RING_MASK];
-		if (mh_len > 1 && conflicts(e0)) {
-			for (size_t k = 1; k < mh_len; k++) {
-				const ring_ev *ek = &mh[k]->ev[mh[k]->cur & RING_MASK];
-				if (ek->time == e0->time && !conflicts(ek)) {
-					pick = k;
-					break;
-				}
-			}
-		}
-		ring *r = mh[pick];
-		write_event(r, &r->ev[r->cur & RING_MASK], base, shift);
-		if (++r->cur == r->end) {
-			mh[pick] = mh[--mh_len];
-			if (pick < mh_len)
-				mh_sift(pick);
-		} else {
-			mh_sift(pick);
-		}
+	if (merge_window(base, shift) != 0)
+		rec_fail("out of memory for the writer's map of live blocks");
+	for (ring *r = ring_list(); r; r = r->next) {
+		consumer *c = cons_at(r);
+		if (c && c->win)
+			atomic_store_explicit(&r->tail, c->src.end, memory_order_release);
 	}
-	if (rec_open) {
-		if (tf_enc_events_end(&rec_w) == 0)
-			W.events += rec_w.count;
-		rec_open = 0;
-	}
-	for (ring *r = ring_list(); r; r = r->next)
-		if (r->win)
-			atomic_store_explicit(&r->tail, r->end, memory_order_release);
 }
 
-/* Number of events of r, from its tail up to its snapped head, stamped before `limit`. */
-static uint64_t in_window(const ring *r, uint64_t limit)
+/* Number of events of r, from its tail up to its head as snapped, stamped before `limit`. */
+static uint64_t in_window(const ring *r, uint64_t snap, uint64_t limit)
 {
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed), i = tail;
-	while (i < r->snap && r->ev[i & RING_MASK].time < limit)
+	while (i < snap && r->ev[i & RING_MASK].time < limit)
 		i++;
 	return i - tail;
 }
 
-/* One pass: see the file comment.  `final` ends the frame whatever its age. */
-static void pass(int final)
+/* The SYNC promise: every event stamped before `now` is written by the end of this pass.  After
+ * the barrier, a thread that took a stamp before `now` shows `inflight` until it has published the
+ * event; if any does, the promise is not advanced this pass.  Returns the time promised. */
+static uint64_t sync_point(uint64_t now)
 {
-	if (modmap_take_dirty())
-		modmap_rescan();
-	/* The SYNC promise: every event stamped before `now` is written by the end of this pass.
-	 * After the barrier, a thread that took a stamp before `now` shows `inflight` until it has
-	 * published the event; if any does, the promise is not advanced this pass. */
-	uint64_t now = prim_now_ns();
 	/* One producer thread cannot race another one: the barrier (an interrupt on every CPU
 	 * running the program) is needed only when several rings are in use. */
 	int producers = 0;
@@ -396,46 +273,71 @@ static void pass(int final)
 		producers += atomic_load_explicit(&r->state, memory_order_relaxed) != RING_FREE;
 	if (producers > 1 && W.membarrier_ok && prim_membarrier() != 0)
 		W.membarrier_ok = 0;
-	uint64_t sync = now, window_start = W.last_sync;
+	uint64_t sync = now;
 	for (ring *r = ring_list(); r; r = r->next)
 		if (atomic_load_explicit(&r->inflight, memory_order_acquire))
 			sync = W.last_sync;
-	W.last_sync = sync;
-	/* This pass writes the events stamped in [window_start, sync): exactly the events between
-	 * the previous SYNC record and this one, merged into one time order. */
-	uint64_t limit = final ? UINT64_MAX : sync;
-	/* Read every ring's head before taking the new stacks: a stack is queued before the event
-	 * that uses it is published, so all stacks of these events are in the queue now. */
-	for (ring *r = ring_list(); r; r = r->next)
-		r->snap = atomic_load_explicit(&r->head, memory_order_acquire);
-	drain_meta();
-	drain_stacks();
-	for (ring *r = ring_list(); r; r = r->next)
-		r->win = atomic_load_explicit(&r->state, memory_order_acquire) == RING_FREE
-				 ? 0
-				 : in_window(r, limit);
-	merge_window(rel(window_start), WRITER_TIME_SHIFT);
+	return sync;
+}
+
+/* After a pass's merge: a ring whose thread is gone (found so every 50 idle passes when its key
+ * destructor did not run) and whose events are all written is handed back for reuse. */
+static void retire_rings(void)
+{
 	for (ring *r = ring_list(); r; r = r->next) {
 		int st = atomic_load_explicit(&r->state, memory_order_acquire);
-		if (st == RING_FREE)
+		consumer *c = st == RING_FREE ? NULL : cons_of(r);
+		if (!c)
 			continue;
-		if (r->win) {
-			r->idle_passes = 0;
-		} else if (st == RING_OWNED && ++r->idle_passes >= 50) {
+		if (c->win) {
+			c->idle_passes = 0;
+		} else if (st == RING_OWNED && ++c->idle_passes >= 50) {
 			/* A thread that ended without its key destructor (killed, or after fork). */
-			r->idle_passes = 0;
+			c->idle_passes = 0;
 			if (!prim_thread_alive(r->tid)) {
 				int expect = RING_OWNED;
 				atomic_compare_exchange_strong(&r->state, &expect, RING_DEAD);
 				st = RING_DEAD;
 			}
 		}
-		if (st == RING_DEAD && atomic_load_explicit(&r->tail, memory_order_relaxed) == r->snap &&
-		    atomic_load_explicit(&r->head, memory_order_acquire) == r->snap) {
+		if (st == RING_DEAD && atomic_load_explicit(&r->tail, memory_order_relaxed) == c->snap &&
+		    atomic_load_explicit(&r->head, memory_order_acquire) == c->snap) {
+			c->idle_passes = 0; /* for the ring's next thread */
 			atomic_store_explicit(&r->state, RING_FREE, memory_order_release);
 			W.threads++;
 		}
 	}
+}
+
+/* One pass: see the file comment.  `final` ends the frame whatever its age. */
+static void pass(int final)
+{
+	if (modmap_take_dirty())
+		modmap_rescan();
+	uint64_t now = prim_now_ns();
+	uint64_t window_start = W.last_sync, sync = sync_point(now);
+	W.last_sync = sync;
+	/* This pass writes the events stamped in [window_start, sync): exactly the events between
+	 * the previous SYNC record and this one, merged into one time order. */
+	uint64_t limit = final ? UINT64_MAX : sync;
+	/* Read every ring's head before taking the new stacks: a stack is queued before the event
+	 * that uses it is published, so all stacks of these events are in the queue now. */
+	for (ring *r = ring_list(); r; r = r->next) {
+		consumer *c = cons_of(r);
+		if (c)
+			c->snap = atomic_load_explicit(&r->head, memory_order_acquire);
+	}
+	drain_queue();
+	drain_stacks();
+	for (ring *r = ring_list(); r; r = r->next) {
+		consumer *c = cons_of(r);
+		if (c)
+			c->win = atomic_load_explicit(&r->state, memory_order_acquire) == RING_FREE
+					 ? 0
+					 : in_window(r, c->snap, limit);
+	}
+	write_windows(rel(window_start), WRITER_TIME_SHIFT);
+	retire_rings();
 	reserve(32);
 	tf_enc_sync(&W.enc, rel(sync));
 	sample_rss(now);
@@ -475,7 +377,7 @@ static int writer_alone(void)
 static void *writer_main(void *arg)
 {
 	(void)arg;
-	rec_thread_ignore(); /* the writer's own calls are never recorded */
+	rec_enter(); /* the writer's own calls are never recorded */
 	W.writer_tid = prim_gettid();
 	while (!atomic_load(&W.stop)) {
 		uint32_t k = __atomic_load_n(&W.kick, __ATOMIC_ACQUIRE);
@@ -575,11 +477,13 @@ int writer_start(const writer_config *cfg)
 		W.rss_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 	if (W.stat_fd < 0)
 		W.stat_fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	merge_out mo = {&W.enc, reserve_for_merge, NULL, W.origin};
+	merge_init(&mo);
 	W.membarrier_ok = prim_membarrier_init() == 0;
 	W.last_sync = W.origin;
 	write_header(cfg);
 	modmap_rescan();
-	drain_meta();
+	drain_queue();
 	compress_out(1); /* the header goes out at once: even a trace killed now is readable */
 	if (W.failed)
 		return -EIO;
@@ -587,9 +491,9 @@ int writer_start(const writer_config *cfg)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rec_thread_ignore();
+	rec_enter();
 	int rc = pthread_create(&W.thread, NULL, writer_main, NULL);
-	rec_thread_unignore();
+	rec_leave();
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		atomic_store(&W.running, 0);
@@ -651,17 +555,18 @@ static void write_end(void)
 static void write_end_locked(void)
 {
 	pass(1); /* every event in the rings, whatever its stamp */
+	const merge_counts *mc = merge_totals();
 	tf_end end = {
 		.time_ns = rel(prim_now_ns()),
-		.allocs = W.allocs,
-		.frees = W.frees,
-		.events = W.events,
+		.allocs = mc->allocs,
+		.frees = mc->frees,
+		.events = mc->events,
 		.dropped = atomic_load(&W.dropped),
 		.stacks = W.stacks,
 		.modules = modmap_count(),
 		.threads = W.threads + live_rings(),
-		.unmatched_frees = unmatched,
-		.implicit_frees = implicit,
+		.unmatched_frees = mc->unmatched,
+		.implicit_frees = mc->implicit,
 	};
 	reserve(128);
 	tf_enc_end(&W.enc, &end);
@@ -678,14 +583,13 @@ void writer_atfork_child(void)
 	if (W.fd >= 0)
 		close(W.fd); /* the parent's file description stays open in the parent */
 	W.fd = -1;
-	atomic_store(&W.meta, NULL);
 	atomic_store(&W.stop, 0);
 	atomic_store(&W.final_req, 0);
 	W.final_done = 0;
 	W.writer_tid = 0;
-	W.events = W.allocs = W.frees = W.stacks = W.threads = 0;
-	next_id = unmatched = implicit = 0;
-	rec_open = 0;
-	livemap_reset();
+	W.stacks = W.threads = 0;
+	merge_reset();
+	for (size_t i = 0; i < ncons; i++)
+		cons[i].idle_passes = 0; /* ring_atfork_child freed the parent's other rings */
 	atomic_store(&W.dropped, 0);
 }

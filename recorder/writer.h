@@ -1,10 +1,10 @@
 /*
- * writer: the writer thread.  Every pass (at most 20 ms apart, sooner when a ring fills) it takes the
- * records queued by other threads (modules, marks), the stacks new to the stack table, and every
- * thread's new events; encodes them (tf), compresses them with one static zstd context into
- * independent frames (a frame ends at least every 100 ms) and writes them.  It also samples RSS.
- * Only writer_post and writer_kick are called from the hook path; both are lock-free and allocate only
- * from the arena.
+ * writer: the writer thread.  Every pass (at most 20 ms apart, sooner when a ring fills) it takes
+ * the records queued by other threads (modules, marks: queue.h), the stacks new to the stack
+ * table, and every thread's new events; encodes them (tf), compresses them with one static zstd
+ * context into independent frames (a frame ends at least every 100 ms) and writes them.  It also
+ * samples RSS.  Only writer_kick, writer_nudge, writer_running and writer_count_dropped are called
+ * from the hook path; none of them allocates or takes a lock.
  */
 #ifndef LEAKREC_WRITER_H
 #define LEAKREC_WRITER_H
@@ -28,8 +28,6 @@ int writer_start(const writer_config *cfg);
 void writer_flush_from_signal(void);
 /* 1 when called on the writer thread. */
 int writer_is_current(void);
-/* Queues one encoded record (copied). Lock-free; safe in hooks. */
-void writer_post(const void *rec, size_t len);
 /* Wakes the writer now (a ring is filling up). */
 void writer_kick(void);
 /* writer_kick only when the writer sleeps (a busy writer takes the events at its next pass anyway,

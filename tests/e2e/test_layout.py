@@ -32,9 +32,6 @@ INTERPOSED = {"malloc", "free", "calloc", "realloc", "reallocarray", "posix_mema
               "execlp", "execle", "leakrec_record_mark", "leakrec_mark"}
 # Programs: their file defines main() and is no module.
 PROGRAMS = {"analyzer/main.c", "recorder/leakrec.c"}
-# Files still being reorganized (issue 11): their naming and include problems are reported but do
-# not fail.  This set only shrinks; it is empty when the reorganization is done.
-PENDING = {"recorder/hooks.c", "recorder/modmap.c<->writer.c"}
 
 
 def _sources(folder):
@@ -118,8 +115,6 @@ def test_layout_recorder_and_analyzer_apart():
 
 def test_layout_recorder_include_graph_acyclic():
     c = _cycle(_graph("recorder")[0])
-    if c and set(c) == {"modmap", "writer"} and "recorder/modmap.c<->writer.c" in PENDING:
-        return
     expect(c is None, f"recorder/ modules include each other in a circle: {' -> '.join(c or [])}")
 
 
@@ -133,7 +128,7 @@ def test_layout_analyzer_library_includes_no_command():
         if _is_command(f):
             continue
         bad = [n for n in names if _is_command(os.path.basename(n))]
-        expect(not bad or f"analyzer/{f}" in PENDING, f"analyzer/{f} is library code and includes command files {bad}")
+        expect(not bad, f"analyzer/{f} is library code and includes command files {bad}")
 
 
 ATTRIBUTE = re.compile(r"__attribute__\s*\(\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)\)")
@@ -155,8 +150,6 @@ def test_layout_one_header_per_module_and_prefix():
         files = set(_sources(folder))
         for f in sorted(x for x in files if x.endswith(".c")):
             path = f"{folder}/{f}"
-            if path in PENDING:
-                continue
             mod = _module(f)
             funcs = [fn for fn in _defined_functions(folder, f)
                      if fn not in INTERPOSED and not (folder == "analyzer" and fn.startswith("cmd_"))]

@@ -15,13 +15,33 @@ UNITS += $(T)/test_tf
 
 # ---- recorder/ ----
 # Plain C modules of the recorder with no sanitizer conflict are tested under ASan/UBSan here
-# (the preload library itself is never sanitized).
+# (the preload library itself is never sanitized).  Each test links only the modules it tests:
+# the recorder's .c prerequisites of its rule (and the common/ encoder and decoder it names).
+
+define REC_UNIT
+	@mkdir -p $(T)
+	$(CC) $(UNIT_CFLAGS) -Irecorder $(filter %.c,$^) -o $@
+endef
 
 $(T)/test_livemap: tests/unit/test_livemap.c recorder/livemap.c recorder/prim.c recorder/livemap.h \
 		$(UNIT_DEPS)
-	@mkdir -p $(T)
-	$(CC) $(UNIT_CFLAGS) -Irecorder tests/unit/test_livemap.c recorder/livemap.c recorder/prim.c -o $@
+	$(REC_UNIT)
 UNITS += $(T)/test_livemap
+
+$(T)/test_stacktab: tests/unit/test_stacktab.c recorder/stacktab.c recorder/prim.c recorder/stacktab.h \
+		$(UNIT_DEPS)
+	$(REC_UNIT)
+UNITS += $(T)/test_stacktab
+
+$(T)/test_ring: tests/unit/test_ring.c recorder/ring.c recorder/prim.c recorder/ring.h $(UNIT_DEPS)
+	$(REC_UNIT)
+UNITS += $(T)/test_ring
+
+$(T)/test_merge: tests/unit/test_merge.c recorder/merge.c recorder/livemap.c recorder/prim.c \
+		common/tf.c common/tf_enc.c common/tf_dec.c recorder/merge.h recorder/livemap.h \
+		recorder/ring.h $(UNIT_DEPS)
+	$(REC_UNIT)
+UNITS += $(T)/test_merge
 
 # ---- analyzer/ ----
 # Each test links the sanitized analyzer library (build/san/libleakanalyze.a, the commands left

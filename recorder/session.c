@@ -1,0 +1,261 @@
+/*
+ * session.c: start-up, trace files, fork, the end of the trace (see session.h).
+ */
+#include "session.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "leakrec.h"
+#include "modmap.h"
+#include "prim.h"
+#include "proto.h"
+#include "queue.h"
+#include "real.h"
+#include "rec.h"
+#include "ring.h"
+#include "signals.h"
+#include "stacktab.h"
+#include "tf_enc.h"
+#include "writer.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* ---- configuration ---- */
+
+/* What the launcher asked for (the environment, read once at start-up). */
+typedef struct config {
+	char output[4096]; /* the trace it asked for, %p expanded (children derive theirs) */
+	int is_root;       /* this is the process it started: it writes `output` itself */
+	int children;      /* forked and exec'd processes record too */
+	uint32_t depth;    /* frames per stack */
+	int unwind;        /* CAPTURE_* */
+} config;
+
+static config cfg = {.depth = CAPTURE_DEFAULT_DEPTH};
+
+static const char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : dflt;
+}
+
+static void config_read(config *c)
+{
+	/* The process the launcher started writes the trace it asked for; every other process
+	 * (exec'd by it, or the same process after an exec) writes one named after its pid. */
+	const char *want_pid = getenv(PROTO_ENV_PID);
+	char mypid[24];
+	prim_utoa((uint64_t)getpid(), mypid);
+	c->is_root = !want_pid || strcmp(want_pid, mypid) == 0;
+	c->children = strcmp(env_or(PROTO_ENV_CHILDREN, "1"), "0") != 0;
+	proto_expand_pid(env_or(PROTO_ENV_OUTPUT, PROTO_DEFAULT_OUTPUT), (uint64_t)getpid(), c->output,
+			 sizeof(c->output));
+	const char *d = getenv(PROTO_ENV_DEPTH);
+	if (d && *d) {
+		long v = strtol(d, NULL, 10);
+		c->depth = v < 1 ? 1 : v > CAPTURE_MAX_DEPTH ? CAPTURE_MAX_DEPTH : (uint32_t)v;
+	}
+	c->unwind = strcmp(env_or(PROTO_ENV_UNWIND, ""), "libunwind") == 0 ? CAPTURE_LIBUNWIND
+		    : strcmp(env_or(PROTO_ENV_UNWIND_CHECK, "0"), "0") != 0 ? CAPTURE_CHECK
+									    : CAPTURE_FAST;
+}
+
+/* ---- the trace file ---- */
+
+static char trace_path[4096]; /* this process's trace */
+static pid_t main_pid;        /* the process that started it */
+static _Atomic int child_starting;
+
+static void append(char *out, size_t cap, size_t *o, const char *s)
+{
+	while (*s && *o + 1 < cap)
+		out[(*o)++] = *s++;
+	out[*o] = '\0';
+}
+
+/* Creates the trace file: `want` itself when `exact`, else want's name without ".zst" plus
+ * ".PID.zst" (".PID.2.zst", ... when taken: a program that execs keeps its pid).  Never
+ * overwrites a trace.  Returns the fd and fills trace_path, or -errno. */
+static int create_trace(const char *want, int exact)
+{
+	if (exact) {
+		int fd = open(want, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST) {
+			size_t o = 0;
+			append(trace_path, sizeof(trace_path), &o, want);
+			return fd >= 0 ? fd : -errno;
+		}
+	}
+	size_t blen = strlen(want);
+	if (blen > 4 && strcmp(want + blen - 4, ".zst") == 0)
+		blen -= 4;
+	char pid[24], num[24];
+	prim_utoa((uint64_t)getpid(), pid);
+	for (unsigned k = 1; k < 1000; k++) {
+		size_t o = 0;
+		trace_path[0] = '\0';
+		for (size_t i = 0; i < blen && o + 1 < sizeof(trace_path); i++)
+			trace_path[o++] = want[i];
+		trace_path[o] = '\0';
+		append(trace_path, sizeof(trace_path), &o, ".");
+		append(trace_path, sizeof(trace_path), &o, pid);
+		if (k > 1) {
+			append(trace_path, sizeof(trace_path), &o, ".");
+			append(trace_path, sizeof(trace_path), &o, prim_utoa(k, num));
+		}
+		append(trace_path, sizeof(trace_path), &o, ".zst");
+		int fd = open(trace_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
+/* Opens this process's trace and starts the writer; recording is on when it returns 0. */
+static int start_trace(const char *want, int exact)
+{
+	int fd = create_trace(want, exact);
+	if (fd < 0) {
+		prim_log("cannot create trace '", trace_path, "': ", strerror(-fd),
+			 "; the program runs unrecorded", NULL);
+		return fd;
+	}
+	main_pid = getpid();
+	rec_self()->tid = prim_gettid();
+	writer_config wc = {fd, trace_path, cfg.depth};
+	int rc = writer_start(&wc);
+	if (rc) {
+		prim_log("cannot record to '", trace_path, "': ", strerror(-rc),
+			 "; the program runs unrecorded", NULL);
+		return rc;
+	}
+	signals_install(main_pid);
+	rec_set_state(REC_ON);
+	return 0;
+}
+
+int session_start_child(void)
+{
+	if (atomic_exchange(&child_starting, 1))
+		return 0; /* another thread of the child is starting it; this event goes unrecorded */
+	rec_enter();
+	static char parent[4096];
+	memcpy(parent, trace_path, sizeof(parent));
+	if (start_trace(parent, 0) != 0)
+		rec_set_state(REC_OFF);
+	rec_leave();
+	return rec_state() == REC_ON;
+}
+
+static void atfork_child(void)
+{
+	/* Only the forking thread exists in the child, and the parent's writer does not.  The
+	 * parent's pending events are dropped here (the parent writes them); the child's own trace
+	 * starts at its first event. */
+	int was = rec_state();
+	rec_set_state(REC_OFF);
+	rec_self()->tid = prim_gettid();
+	modmap_atfork_child();
+	writer_atfork_child();
+	queue_atfork_child();
+	ring_atfork_child(rec_self()->ring);
+	stacktab_atfork_child();
+	atomic_store(&child_starting, 0);
+	if (was == REC_ON && cfg.children)
+		rec_set_state(REC_CHILD);
+}
+
+/* ---- the end ---- */
+
+int session_active(void) { return getpid() == main_pid && rec_state() == REC_ON; }
+
+void session_finish(void)
+{
+	if (getpid() != main_pid)
+		return;
+	rec_enter();
+	rec_set_state(REC_OFF);
+	writer_stop();
+	capture_report();
+	rec_leave();
+}
+
+/* ---- dynamic loading ---- */
+
+/* The call to the real dlopen must stay a tail call: glibc takes the caller's address to choose
+ * the search path (RUNPATH of the calling object), and a tail call leaves the program's own
+ * return address in place.  The new module is picked up by the writer's next pass. */
+EXPORT void *dlopen(const char *file, int flags)
+{
+	if (!real_ready())
+		real_resolve();
+	modmap_mark_dirty();
+	return real.dlopen(file, flags);
+}
+
+EXPORT int dlclose(void *h)
+{
+	if (!real_ready())
+		real_resolve();
+	if (rec_state() == REC_OFF)
+		return real.dlclose(h);
+	rec_enter();
+	modmap_rescan(); /* record any module loaded since the last pass while it is still there */
+	int rc = real.dlclose(h);
+	modmap_rescan(); /* what is gone now: epoch advances */
+	rec_leave();
+	return rc;
+}
+
+/* ---- marks ---- */
+
+EXPORT void leakrec_record_mark(const char *label)
+{
+	if (rec_state() == REC_OFF || !label)
+		return;
+	rec_enter();
+	pid_t tid = rec_tid();
+	uint8_t buf[320];
+	tf_enc e;
+	tf_enc_init(&e, buf, sizeof(buf));
+	size_t n = strnlen(label, 255);
+	uint64_t now = prim_now_ns();
+	tf_enc_mark(&e, now > writer_origin() ? now - writer_origin() : 0, (uint64_t)tid, label, n);
+	queue_post(buf, e.len);
+	rec_leave();
+}
+
+/* ---- start-up ---- */
+
+__attribute__((constructor(101))) static void leakrec_init(void)
+{
+	if (!real_ready())
+		return;
+	rec_enter();
+	config_read(&cfg);
+	if (!cfg.is_root && !cfg.children) {
+		rec_leave();
+		return;
+	}
+	capture_init(cfg.depth, cfg.unwind);
+	modmap_init_self();
+	if (stacktab_init() != 0 || rec_init() != 0) {
+		rec_fail("cannot initialise");
+		rec_leave();
+		return;
+	}
+	pthread_atfork(NULL, NULL, atfork_child);
+	start_trace(cfg.output, cfg.is_root);
+	rec_leave();
+}
+
+__attribute__((destructor(101))) static void leakrec_fini(void) { session_finish(); }
