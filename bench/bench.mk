@@ -1,4 +1,4 @@
-# bench/bench.mk: the benchmark against heaptrack (issue 4, docs/bench.md); included by the Makefile.
+# bench/bench.mk: the benchmark against heaptrack (docs/bench.md); included by the Makefile.
 #
 #   make bench         builds everything and the workloads, runs bench/run.py (several minutes)
 #   make bench-smoke   the same with one round of tiny runs: checks that every workload records

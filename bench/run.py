@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Benchmark of leakrec against heaptrack (issue 4; docs/bench.md).
+"""Benchmark of leakrec against heaptrack (docs/bench.md).
 
 For each workload of bench/ (built into BUILD/bench by bench/bench.mk) it runs the program natively,
 under `leakrec -q -o T.zst` and under `heaptrack -o H`, interleaved (native, leakrec, heaptrack,
 native, ...), one warm-up round and then --runs measured rounds.  After each measured round it reads
 that round's traces with `leakanalyze --json` and `heaptrack_print`, timing both and taking their
 peak RSS from os.wait4.  It prints the machine, a table of medians [min-max] with the ratios
-leakrec/heaptrack, and one line per target of issue 4 saying met / NOT met.
+leakrec/heaptrack, and one line per target (docs/bench.md) saying met / NOT met.
 
     python3 bench/run.py --build build [--runs 5] [--only churn1,cxx] [--json FILE] [--keep DIR]
     python3 bench/run.py --build build --smoke     # 1 round, tiny sizes, no warm-up
@@ -522,7 +522,7 @@ def print_tables(results, sums, have_ht):
 
 
 def targets(sums, have_ht):
-    """[(met or None, text)] for the figures of issue 4 (None: could not be measured)."""
+    """[(met or None, text)] for the targets of docs/bench.md (None: could not be measured)."""
     out = []
 
     def add(ok, text):

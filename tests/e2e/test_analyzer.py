@@ -1,4 +1,4 @@
-"""Analyzer tests (issue 3): exact leaked bytes and allocations per known function in C, C++ and
+"""Analyzer tests: exact leaked bytes and allocations per known function in C, C++ and
 Rust, the peak and who held it, inlined frames, runtime-owned memory, bad input."""
 import os
 import re

@@ -1,4 +1,4 @@
-"""The benchmark's smoke run (issue 4): one round of tiny runs of every workload, native, under
+"""The benchmark's smoke run: one round of tiny runs of every workload, native, under
 leakrec and (when installed) under heaptrack; it fails when a run crashes, a checksum changes or a
 trace is unreadable or incomplete.  The figures themselves are checked by `make bench`."""
 import os

@@ -1,4 +1,4 @@
-"""`leakanalyze diff` and `leakanalyze check` (issue 7): builds of tests/progs/diffprog.c
+"""`leakanalyze diff` and `leakanalyze check`: builds of tests/progs/diffprog.c
 (tests/diff.mk) compared with exact known figures.
 
     diffprog        -O2, frame pointers                       leaks 10,960 bytes in 24 blocks

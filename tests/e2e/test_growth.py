@@ -1,4 +1,4 @@
-"""Growth tests (issue 6): growth suspects ranked against the true rate a program prints, windows
+"""Growth tests: growth suspects ranked against the true rate a program prints, windows
 by percent and by mark checked against the merged dump's exact event times, the timeline's
 maximum, the allocation size histogram, usage errors.
 

@@ -1,4 +1,4 @@
-"""Recorder tests (issue 2): exact event counts per hooked function, thread ordering, realloc
+"""Recorder tests: exact event counts per hooked function, thread ordering, realloc
 races, transparency of output and exit status, the export list, truncated traces."""
 import collections
 import os

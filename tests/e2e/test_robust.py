@@ -1,4 +1,4 @@
-"""Robustness tests (issue 5): the recorder across fork and exec, refused programs, every way a
+"""Robustness tests: the recorder across fork and exec, refused programs, every way a
 program ends, write errors, 10,000 threads, dlopen/dlclose, signals, and real Debian programs.
 
 Every run has a timeout (a hang is a failure, not a stuck test run; the whole group is killed).
