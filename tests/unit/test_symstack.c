@@ -56,6 +56,29 @@ static int save(const uint8_t *raw, size_t len, char *path)
 	return ok ? 0 : -1;
 }
 
+/* An event of a test trace: kind, allocation number, size and stack (allocations). */
+typedef struct tev {
+	uint8_t kind;
+	uint64_t id, size, stack;
+} tev;
+
+/* One EVENTS record of n events of one thread, 10 ns apart from 1000 ns; with last_implicit the
+ * last event is an implicit free.  Returns 0 or -1. */
+static int put_events(tf_enc *e, const tev *evs, size_t n, int last_implicit)
+{
+	tf_enc_events w;
+	tf_enc_events_begin(&w, e, 1000, 0, 0);
+	for (size_t i = 0; i < n; i++) {
+		unsigned func = evs[i].kind != TF_EV_FREE     ? TF_FN_MALLOC
+			       : last_implicit && i + 1 == n ? TF_FN_IMPLICIT
+							       : TF_FN_FREE;
+		tf_event ev = {evs[i].kind, (uint8_t)func, 0, 1000 + 10 * i, 1, evs[i].id, evs[i].size,
+			       evs[i].stack};
+		tf_enc_events_add(&w, &ev);
+	}
+	return tf_enc_events_end(&w) ? -1 : 0;
+}
+
 /* The header of both traces. */
 static void put_header(tf_enc *e)
 {
@@ -84,26 +107,13 @@ static int write_trace(void)
 	tf_enc_stack(&e, 3, 3, s3, 2);
 	tf_enc_stack(&e, 4, 3, s4, 2);
 	tf_enc_stack(&e, 6, 3, s6, 1);
-	tf_enc_events w;
-	tf_enc_events_begin(&w, &e, 1000, 0, 0);
-	static const struct {
-		uint8_t kind;
-		uint64_t id, size, stack;
-	} evs[] = {
+	static const tev evs[] = {
 		{TF_EV_ALLOC, 0, 100, 1}, {TF_EV_ALLOC, 1, 50, 3}, {TF_EV_ALLOC, 2, 30, 2},
 		{TF_EV_FREE, 2, 0, 0},    {TF_EV_ALLOC, 3, 100, 4}, {TF_EV_ALLOC, 4, 7, 5},
 		{TF_EV_ALLOC, 5, 1, 6},   {TF_EV_FREE, 5, 0, 0},
 	};
-	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
-		/* the last free is an implicit one */
-		unsigned func = evs[i].kind != TF_EV_FREE ? TF_FN_MALLOC
-			       : i + 1 < sizeof(evs) / sizeof(evs[0]) ? TF_FN_FREE
-								       : TF_FN_IMPLICIT;
-		tf_event ev = {evs[i].kind, (uint8_t)func, 0, 1000 + 10 * i, 1, evs[i].id, evs[i].size,
-			       evs[i].stack};
-		tf_enc_events_add(&w, &ev);
-	}
-	if (tf_enc_events_end(&w))
+	/* the last free is an implicit one */
+	if (put_events(&e, evs, sizeof(evs) / sizeof(evs[0]), 1))
 		return -1;
 	return save(raw, e.len, trace_path);
 }
@@ -355,22 +365,12 @@ static int write_merge_trace(void)
 	tf_enc_stack(&e, 11, 3, s11, 1);
 	tf_enc_stack(&e, 12, 3, s12, 1);
 	tf_enc_stack(&e, 13, 3, s13, 2);
-	tf_enc_events w;
-	tf_enc_events_begin(&w, &e, 1000, 0, 0);
-	static const struct {
-		uint8_t kind;
-		uint64_t id, size, stack;
-	} evs[] = {
+	static const tev evs[] = {
 		{TF_EV_ALLOC, 0, 10, 11}, {TF_EV_ALLOC, 1, 20, 10}, {TF_EV_ALLOC, 2, 40, 12},
 		{TF_EV_ALLOC, 3, 80, 13}, {TF_EV_FREE, 1, 0, 0},    {TF_EV_ALLOC, 4, 1, 14},
 		{TF_EV_ALLOC, 5, 2, 15},
 	};
-	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
-		tf_event ev = {evs[i].kind, evs[i].kind == TF_EV_FREE ? TF_FN_FREE : TF_FN_MALLOC, 0,
-			       1000 + 10 * i, 1, evs[i].id, evs[i].size, evs[i].stack};
-		tf_enc_events_add(&w, &ev);
-	}
-	if (tf_enc_events_end(&w))
+	if (put_events(&e, evs, sizeof(evs) / sizeof(evs[0]), 0))
 		return -1;
 	return save(raw, e.len, merge_path);
 }
