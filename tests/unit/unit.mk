@@ -48,9 +48,10 @@ UNITS += $(T)/test_merge
 # out), plus the sources in ANA_UNIT_SRCS_<name>.
 
 ANA_UNITS := test_sym test_replay test_growth test_suppress test_stackkey test_limit test_text \
-             test_gate test_json test_symstack
+             test_gate test_json test_symstack test_profile
 ANA_UNIT_SRCS_test_replay := common/tf_enc.c
 ANA_UNIT_SRCS_test_symstack := common/tf_enc.c
+ANA_UNIT_SRCS_test_profile := common/tf_enc.c
 
 $(T)/libsym_inline.so: tests/progs/sym_inline.c
 	@mkdir -p $(T)
@@ -59,7 +60,7 @@ $(T)/test_sym: $(T)/libsym_inline.so
 UNIT_ARGS_test_sym := $(T)/libsym_inline.so
 
 $(ANA_UNITS:%=$(T)/%): $(T)/%: tests/unit/%.c $(ANA_SAN_LIB) $(wildcard analyzer/*.h) \
-		tests/unit/frames.h $(UNIT_DEPS)
+		tests/unit/frames.h tests/unit/minitrace.h $(UNIT_DEPS)
 	@mkdir -p $(T)
 	$(CC) $(UNIT_CFLAGS) -Ianalyzer $< $(ANA_UNIT_SRCS_$*) $(ANA_SAN_LIB) -o $@ $(ANA_LIBS)
 UNITS += $(ANA_UNITS:%=$(T)/%)
