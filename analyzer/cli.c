@@ -12,6 +12,7 @@
 
 #include "json.h"
 #include "proto.h"
+#include "text.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -70,6 +71,8 @@ void cli_usage(FILE *f)
 	      "      --from T, --to T   restrict every section to a window: seconds from the start\n"
 	      "                         (1.5, 250ms), percent of the run (50%), or a mark's label\n"
 	      "      --points N         at most N points in the heap timeline (default 300)\n"
+	      "      --frames N         show N frames of each stack (default: up to and with the\n"
+	      "                         program's own frames; 0 shows all); JSON has every frame\n"
 	      "\n"
 	      "Dump options:\n"
 	      "      --merged           print only the events, in the replay's merged time order\n"
@@ -160,8 +163,54 @@ int cli_gate_option(cli_gate_opts *o, int opt, char **argv, void (*usage)(FILE *
 	case CLI_OPT_SUPPRESSIONS:
 		o->sup_path = optarg;
 		return -1;
+	case CLI_OPT_ALLOW_INCOMPLETE:
+		o->allow_incomplete = 1;
+		return -1;
 	}
 	return cli_option_other(opt, argv, usage);
+}
+
+int cli_gate_complete(const trace *t, int allow)
+{
+	const char *why = replay_get_summary(trace_replay(t))->incomplete;
+	if (!why[0])
+		return 0;
+	if (allow) {
+		cli_error("%s: incomplete trace (%s): gated anyway (--allow-incomplete)", trace_path(t),
+			  why);
+		return 0;
+	}
+	cli_error("%s: incomplete trace (%s): its live blocks are what was live when recording "
+		  "stopped, not what leaked; --allow-incomplete gates it anyway",
+		  trace_path(t), why);
+	return CLI_EXIT_ERROR;
+}
+
+void cli_json_complete(json_writer *w, const char *prefix, const trace *t)
+{
+	const char *why = replay_get_summary(trace_replay(t))->incomplete;
+	char key[64];
+	snprintf(key, sizeof(key), "%scomplete", prefix);
+	json_key(w, key);
+	json_bool(w, !why[0]);
+	snprintf(key, sizeof(key), "%sincomplete_reason", prefix);
+	json_key(w, key);
+	json_str(w, why[0] ? why : NULL);
+}
+
+void cli_put_incomplete(FILE *f, const char *label, const trace *t, int markdown)
+{
+	const char *why = replay_get_summary(trace_replay(t))->incomplete;
+	if (!why[0])
+		return;
+	fputs(markdown ? "> **Incomplete trace** (" : "INCOMPLETE    ", f);
+	fputs(label, f);
+	fputs(markdown ? "): " : ": ", f);
+	text_put(f, why);
+	fputs(markdown ? "; live blocks are what was live when recording stopped, not what "
+			 "leaked.\n\n"
+		       : "; live blocks are what was live when recording stopped, not what leaked\n",
+	      f);
 }
 
 void cli_json_use(json_writer *w, const char *key, uint64_t bytes, uint64_t allocations,

@@ -62,14 +62,35 @@ int cli_one_trace(int argc, char **argv, int first, const char *prefix);
 /* ---- what the gating commands (check, diff) share ---- */
 
 /* getopt_long values of their shared long options; a command numbers its own from CLI_OPT_OWN. */
-enum { CLI_OPT_JSON = 256, CLI_OPT_MARKDOWN, CLI_OPT_SUPPRESSIONS, CLI_OPT_OWN };
+enum { CLI_OPT_JSON = 256, CLI_OPT_MARKDOWN, CLI_OPT_SUPPRESSIONS, CLI_OPT_ALLOW_INCOMPLETE,
+       CLI_OPT_OWN };
 
-/* Their shared options: -n N, --json, --markdown, --suppressions FILE. */
+/* Their shared options: -n N, --json, --markdown, --suppressions FILE, --allow-incomplete. */
 typedef struct cli_gate_opts {
 	unsigned top;         /* stacks listed (0: all); the caller sets the default */
 	int json, markdown;   /* the output format (text when neither) */
 	const char *sup_path; /* borrowed from argv, or NULL */
+	int allow_incomplete; /* gate an incomplete trace instead of refusing it */
 } cli_gate_opts;
+
+/* The long options of cli_gate_opts, for a command's getopt_long table. */
+#define CLI_GATE_LONGOPTS                                                                          \
+	{"top", required_argument, NULL, 'n'}, {"json", no_argument, NULL, CLI_OPT_JSON},          \
+		{"markdown", no_argument, NULL, CLI_OPT_MARKDOWN},                                 \
+		{"suppressions", required_argument, NULL, CLI_OPT_SUPPRESSIONS},                   \
+		{"allow-incomplete", no_argument, NULL, CLI_OPT_ALLOW_INCOMPLETE}
+
+/* An incomplete trace (one without its END record, damaged, or with events dropped) holds only
+ * part of the run: what was live when recording stopped is not what leaked.  Refuses it with
+ * "PATH: incomplete trace (reason) ..." (returns CLI_EXIT_ERROR) unless allow, when it says it
+ * gates it anyway (returns 0). */
+int cli_gate_complete(const trace *t, int allow);
+/* The completeness of a loaded trace as JSON members "<prefix>complete" and
+ * "<prefix>incomplete_reason" (prefix "" or "base_", "new_"). */
+void cli_json_complete(json_writer *w, const char *prefix, const trace *t);
+/* A text or markdown line saying that the trace (its label: "trace", "base", "new") is
+ * incomplete and why; nothing when it is complete. */
+void cli_put_incomplete(FILE *f, const char *label, const trace *t, int markdown);
 
 /* Handles what getopt_long returned (opt, with optarg) when it is none of the command's own
  * options: one of the shared options is stored in o, anything else goes to cli_option_other.

@@ -340,6 +340,8 @@ static void write_text(const diff *d, FILE *f)
 	summary_figures(d, fig);
 	put_program(f, "base", &d->base);
 	put_program(f, "new ", &d->new);
+	cli_put_incomplete(f, "base", d->base.t, 0);
+	cli_put_incomplete(f, "new", d->new.t, 0);
 	fprintf(f, "stacks matched by %s\n\n",
 		d->match == STACKKEY_MATCH_LINES ? "function, file and line" : "function names");
 	fprintf(f, "%-22s %12s %12s   %s\n", "", "base", "new", "change");
@@ -387,6 +389,8 @@ static void write_markdown(const diff *d, FILE *f)
 	figure fig[F_COUNT];
 	summary_figures(d, fig);
 	gate_write_md_title(f, "leakrec: heap diff", d->gates, G_COUNT);
+	cli_put_incomplete(f, "base", d->base.t, 1);
+	cli_put_incomplete(f, "new", d->new.t, 1);
 
 	fputs("| | base | new | change |\n|:--|--:|--:|--:|\n", f);
 	put_figure_rows(f, fig, 1);
@@ -454,6 +458,8 @@ static int write_json(const diff *d, FILE *out, int status)
 			       trace_path(d->base.t), 0);
 	report_json_program(w, "new", replay_get_header(trace_replay(d->new.t)),
 			       trace_path(d->new.t), 0);
+	cli_json_complete(w, "base_", d->base.t);
+	cli_json_complete(w, "new_", d->new.t);
 
 	json_key(w, "summary");
 	json_begin_object(w, 0);
@@ -523,6 +529,8 @@ static void usage(FILE *f)
 	      "      --suppressions FILE\n"
 	      "                         leave out leaks matched by FILE (LeakSanitizer format,\n"
 	      "                         leak:PATTERN lines) from leak figures and gates\n"
+	      "      --allow-incomplete gate a trace that ended without its END record or is\n"
+	      "                         damaged (by default that is an input error, exit 2)\n"
 	      "      --json             print one JSON object instead of text\n"
 	      "      --markdown         print markdown tables (pull-request comment, job summary)\n"
 	      "\n"
@@ -547,11 +555,8 @@ static void usage(FILE *f)
 int cmd_diff(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"top", required_argument, NULL, 'n'},
-		{"json", no_argument, NULL, CLI_OPT_JSON},
-		{"markdown", no_argument, NULL, CLI_OPT_MARKDOWN},
+		CLI_GATE_LONGOPTS,
 		{"match", required_argument, NULL, OPT_MATCH},
-		{"suppressions", required_argument, NULL, CLI_OPT_SUPPRESSIONS},
 		{"fail-on-new-leaks", no_argument, NULL, OPT_NEW_LEAKS},
 		{"max-leak-increase", required_argument, NULL, OPT_LEAK_INC},
 		{"max-peak-increase", required_argument, NULL, OPT_PEAK_INC},
@@ -564,7 +569,7 @@ int cmd_diff(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	for (int g = 0; g < G_COUNT; g++)
 		d.gates[g].spec = &gate_specs[g];
-	cli_gate_opts o = {10, 0, 0, NULL};
+	cli_gate_opts o = {10, 0, 0, NULL, 0};
 	int c, rc;
 	opterr = 0;
 	optind = 1;
@@ -628,6 +633,9 @@ int cmd_diff(int argc, char **argv)
 	if ((rc = cli_keyed_load(&d.base, argv[optind], d.match, sup)))
 		goto out;
 	if ((rc = cli_keyed_load(&d.new, argv[optind + 1], d.match, sup)))
+		goto out;
+	if ((rc = cli_gate_complete(d.base.t, o.allow_incomplete)) ||
+	    (rc = cli_gate_complete(d.new.t, o.allow_incomplete)))
 		goto out;
 	if ((rc = build_entries(&d)) || (rc = eval_gates(&d)))
 		goto out;

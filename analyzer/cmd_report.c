@@ -22,7 +22,7 @@
 #include "report_text.h"
 #include "trace.h"
 
-enum { OPT_JSON = 256, OPT_ALLOC_FRAMES, OPT_COLOR, OPT_FROM, OPT_TO, OPT_POINTS };
+enum { OPT_JSON = 256, OPT_ALLOC_FRAMES, OPT_COLOR, OPT_FROM, OPT_TO, OPT_POINTS, OPT_FRAMES };
 
 /* A window bound as given on the command line. */
 typedef struct tspec {
@@ -206,11 +206,12 @@ int cmd_report(int argc, char **argv)
 		{"from", required_argument, NULL, OPT_FROM},
 		{"to", required_argument, NULL, OPT_TO},
 		{"points", required_argument, NULL, OPT_POINTS},
+		{"frames", required_argument, NULL, OPT_FRAMES},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	report_options opt = {10, 0};
+	report_options opt = {10, 0, -1};
 	int show_alloc_frames = 0;
 	int json = 0;
 	int color = -1; /* auto */
@@ -241,6 +242,13 @@ int cmd_report(int argc, char **argv)
 			if (parse_tspec("--to", optarg, &to_spec))
 				return CLI_EXIT_ERROR;
 			break;
+		case OPT_FRAMES: {
+			unsigned nf;
+			if (cli_parse_count("--frames", optarg, &nf))
+				return CLI_EXIT_ERROR;
+			opt.frames = (long)nf;
+			break;
+		}
 		case OPT_POINTS:
 			if (cli_parse_count("--points", optarg, &points))
 				return CLI_EXIT_ERROR;

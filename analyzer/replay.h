@@ -162,6 +162,9 @@ typedef struct replay_summary {
 	uint64_t late_events;      /* events whose time is before an earlier event's (0 in a sane trace) */
 	uint64_t undefined_stacks; /* stack ids referenced by events but never defined */
 	int damaged;               /* a truncation or corruption was reported */
+	/* Why the trace is incomplete (the first reason found), "" when it is complete: an END
+	 * record that agrees with what was read, no damage, nothing dropped. */
+	char incomplete[192];
 	/* The window the figures describe: [window_from_ns, window_to_ns), window_to_ns clamped to
 	 * duration_ns; without a window [0, duration_ns).  duration_ns stays the whole run's. */
 	int windowed;

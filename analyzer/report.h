@@ -35,6 +35,8 @@ const char *report_strerror(int err);
 typedef struct report_options {
 	unsigned top; /* stacks per list; 0 = every stack with a non-zero figure */
 	int color;    /* ANSI colour in the text report */
+	long frames;  /* frames per stack in the text report (text_frames_shown: -1 up to the
+		       * program's own, 0 all, N at most N); JSON always has every frame */
 } report_options;
 
 typedef struct report_ctx report_ctx;

@@ -102,10 +102,9 @@ static int resolve(symstack_set *s, entry *e, const replay_stack *st)
 			*f = fr[j];
 			if (!f->module)
 				f->module = "[unknown]";
-			if (frameclass_is_runtime(f))
-				e->pub.runtime = 1;
 		}
 	}
+	e->pub.runtime = frameclass_stack_is_runtime(e->all, n);
 	size_t first = 0;
 	if (!s->show_alloc_frames) {
 		while (first < n && frameclass_is_alloc(&e->all[first]))

@@ -248,6 +248,22 @@ static void write_frames_joined(FILE *f, const sym_frame *frames, size_t n, size
 		fputs(more, f);
 }
 
+size_t text_frames_shown(const sym_frame *frames, size_t n, long limit)
+{
+	if (limit > 0)
+		return (size_t)limit < n ? (size_t)limit : n;
+	if (limit == 0)
+		return n;
+	size_t i = 0;
+	while (i < n && !frameclass_is_program(&frames[i]))
+		i++;
+	if (i == n) /* nothing of the program's own: the first frames only */
+		return n < TEXT_FRAMES_NO_PROGRAM ? n : TEXT_FRAMES_NO_PROGRAM;
+	while (i < n && frameclass_is_program(&frames[i]))
+		i++;
+	return i;
+}
+
 void text_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max)
 {
 	write_frames_joined(f, frames, n, max, text_put_md_code, " ← ", " ← …");

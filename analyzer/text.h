@@ -72,6 +72,12 @@ void text_put_md_code(FILE *f, const char *s);
  * file:line  (module)  [inlined]"; "[no frames]" when n is 0.  With color, the "[unknown]" and
  * "[inlined]" markers are dimmed. */
 void text_write_frames(FILE *f, const sym_frame *frames, size_t n, const char *indent, int color);
+/* How many of the n frames (innermost first) a text listing shows: with limit > 0 at most limit;
+ * with 0 all of them; with a negative limit (the default) the frames up to and with the first run
+ * of the program's own frames (frameclass_is_program), or the first TEXT_FRAMES_NO_PROGRAM when
+ * the stack has none. */
+#define TEXT_FRAMES_NO_PROGRAM 10
+size_t text_frames_shown(const sym_frame *frames, size_t n, long limit);
 /* Writes at most max (0: all) of the frames that frameclass_trim_startup leaves, as plain
  * function names joined by " <- " (untrusted bytes escaped), for one-line summaries; a frame
  * without a function reads "module+0xOFFSET"; "(no frames)" when n is 0. */
