@@ -65,6 +65,8 @@ static void json_entry_stack(report_ctx *rc, json_writer *w, size_t ei)
 		json_uint(w, replay_stack_at(report_replay(rc), e->members[i])->id);
 	json_end_array(w);
 	report_json_frames(w, e->stack->frames, e->stack->nframes);
+	json_key(w, "truncated");
+	json_bool(w, e->stack->truncated);
 }
 
 /* Writes two count members: "k1": v1, "k2": v2. */

@@ -47,10 +47,15 @@ static int put_stack_text(report_ctx *rc, FILE *f, size_t ei)
 	}
 	size_t shown = text_frames_shown(s->frames, s->nframes, report_opts(rc)->frames);
 	text_write_frames(f, s->frames, shown, "      ", report_opts(rc)->color);
+	int color = report_opts(rc)->color;
 	if (shown < s->nframes)
 		fprintf(f, "      %s... %zu more frame%s (--frames 0 shows all)%s\n",
-			text_color(report_opts(rc)->color, TEXT_DIM), s->nframes - shown,
-			text_plural(s->nframes - shown), text_color(report_opts(rc)->color, TEXT_OFF));
+			text_color(color, TEXT_DIM), s->nframes - shown, text_plural(s->nframes - shown),
+			text_color(color, TEXT_OFF));
+	if (s->truncated)
+		fprintf(f, "      %s[more frames not recorded: leakrec --depth %u cut the stack]%s\n",
+			text_color(color, TEXT_DIM), replay_get_header(report_replay(rc))->max_depth,
+			text_color(color, TEXT_OFF));
 	return 0;
 }
 

@@ -180,6 +180,8 @@ static void atfork_child(void)
 
 /* ---- the end ---- */
 
+int session_records_children(void) { return cfg.children; }
+
 int session_active(void) { return getpid() == main_pid && rec_state() == REC_ON; }
 
 void session_finish(void)

@@ -20,6 +20,8 @@
  * (another thread is starting, it is too early in the process's start-up to read the
  * environment, or nothing is to be recorded). */
 int session_start(int st);
+/* 1 when processes this one starts are recorded (LEAKREC_CHILDREN is not 0). */
+int session_records_children(void);
 /* 1 when this process is the one that started the current trace and recording is on. */
 int session_active(void);
 /* Finishes the trace (recording off, the writer's last pass, END record, file closed) when called
