@@ -20,6 +20,7 @@
 #include "report.h"
 #include "report_json.h"
 #include "report_text.h"
+#include "text.h"
 #include "trace.h"
 
 enum { OPT_JSON = 256, OPT_ALLOC_FRAMES, OPT_COLOR, OPT_FROM, OPT_TO, OPT_POINTS, OPT_FRAMES };
@@ -87,6 +88,15 @@ static int parse_tspec(const char *opt, const char *arg, tspec *out)
 	} else if (strcmp(end, "ms") == 0) {
 		out->kind = T_NS;
 		out->ns = nano / 1000u;
+	} else if (strcmp(end, "us") == 0) {
+		out->kind = T_NS;
+		out->ns = nano / 1000000u;
+	} else if (strcmp(end, "min") == 0 || strcmp(end, "h") == 0) {
+		uint64_t mul = end[0] == 'h' ? 3600 : 60;
+		if (nano > UINT64_MAX / mul)
+			return cli_usage_error("invalid time for %s: '%s' (too long)", opt, arg);
+		out->kind = T_NS;
+		out->ns = nano * mul;
 	} else if (strcmp(end, "%") == 0 && nano <= 100 * (uint64_t)1000000000u) {
 		out->kind = T_PERCENT;
 		out->pct_nano = nano;
@@ -299,7 +309,17 @@ int cmd_report(int argc, char **argv)
 	replay_observer obs;
 	growth_observer(gr, trace_replay(t), &obs);
 	trace_set_observer(t, &obs);
-	if (trace_run(t, &cli_log) || trace_symbolize(t, show_alloc_frames, &cli_log))
+	if (trace_run(t, &cli_log))
+		goto out;
+	const replay_summary *sum = replay_get_summary(trace_replay(t));
+	if (from_spec.kind && from > sum->duration_ns) {
+		char a[48];
+		text_format_time(a, sizeof(a), sum->duration_ns);
+		status = cli_usage_error("--from '%s' is after the end of the run (%s)", from_spec.arg,
+					 a);
+		goto out;
+	}
+	if (trace_symbolize(t, show_alloc_frames, &cli_log))
 		goto out;
 	rc = report_create(&rep, trace_stacks(t), &opt);
 	if (rc) {
