@@ -51,6 +51,8 @@ void cli_usage(FILE *f)
 	      "       leakanalyze dump [--merged] TRACE\n"
 	      "       leakanalyze diff [OPTIONS] BASE NEW\n"
 	      "       leakanalyze check [OPTIONS] TRACE\n"
+	      "       leakanalyze html [OPTIONS] TRACE|BASE NEW [-o FILE]\n"
+	      "       leakanalyze flamegraph [--kind K] [OPTIONS] TRACE|BASE NEW [-o FILE.svg]\n"
 	      "\n"
 	      "Analyze a heap trace recorded by leakrec.\n"
 	      "\n"
@@ -60,6 +62,10 @@ void cli_usage(FILE *f)
 	      "  dump     print every record of the trace as one line of text, in file order\n"
 	      "  diff     compare two traces stack by stack; gates for CI (leakanalyze diff --help)\n"
 	      "  check    gate one trace on leaked bytes and peak heap (leakanalyze check --help)\n"
+	      "  html     the report as one HTML file that opens offline: charts, flamegraphs,\n"
+	      "           tables; of two traces, the comparison (leakanalyze html --help)\n"
+	      "  flamegraph\n"
+	      "           one flamegraph as a standalone SVG file (leakanalyze flamegraph --help)\n"
 	      "\n"
 	      "Report options:\n"
 	      "  -n, --top N            show N stacks per list (default 10); 0 shows every stack\n"
@@ -85,7 +91,7 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "Exit status: 0 success (problems in the trace are reported on stderr), 1 a diff or\n"
 	      "check gate was crossed, 2 usage error or nothing readable in the trace.\n"
-	      "See leakanalyze(1), leakanalyze-diff(1), leakanalyze-check(1).\n",
+	      "See leakanalyze(1), leakanalyze-diff(1), leakanalyze-check(1), leakanalyze-html(1).\n",
 	      f);
 }
 
