@@ -457,19 +457,10 @@ static void write_timeline(json_writer *w, frames *t, report_ctx *rc)
 	const growth_ctx *g = report_growth(rc);
 	json_key(w, "timeline");
 	json_begin_object(w, 0);
-	json_key(w, "points");
-	json_begin_array(w, 0);
+	report_json_timeline(rc, w, "points");
 	int rss = 0;
-	for (size_t i = 0; g && i < growth_timeline_count(g); i++) {
-		const growth_point *p = growth_timeline_at(g, i);
-		json_begin_array(w, 1);
-		json_seconds(w, p->time_ns);
-		json_uint(w, p->heap_bytes);
-		json_uint(w, p->rss_bytes);
-		json_end_array(w);
-		rss |= p->rss_sampled;
-	}
-	json_end_array(w);
+	for (size_t i = 0; g && i < growth_timeline_count(g); i++)
+		rss |= growth_timeline_at(g, i)->rss_sampled;
 	json_key_bool(w, "rss_sampled", rss);
 	json_key(w, "series");
 	json_begin_array(w, 0);
@@ -490,10 +481,7 @@ static void write_timeline(json_writer *w, frames *t, report_ctx *rc)
 		json_end_object(w);
 	}
 	json_end_array(w);
-	if (g) {
-		json_key_seconds(w, "timeline_step_s", growth_timeline_step_ns(g));
-		json_key_seconds(w, "series_step_s", growth_series_step_ns(g));
-	}
+	report_json_steps(rc, w);
 	json_end_object(w);
 }
 
@@ -526,16 +514,24 @@ static void begin_page(FILE *f, const char *title_a, const char *title_b)
 	      f);
 }
 
-static int end_page(FILE *f, json_writer *w)
+/* Writes the frame table, ends the data object and the page, frees w and t's memory.  Returns
+ * err (what writing the data gave) when set, else 0, HTML_ENOMEM or HTML_EIO. */
+static int end_page(FILE *f, json_writer *w, frames *t, int err)
 {
-	int err = json_finish(w);
+	write_frames(w, t);
+	json_end_object(w);
+	int jerr = json_finish(w);
 	json_free(w);
 	fputs("</script>\n<script>\n", f);
 	fputs(assets_report_js, f);
 	fputs("</script>\n</body>\n</html>\n", f);
-	if (err == JSON_ENOMEM)
+	free(t->v);
+	util_map_release(&t->index);
+	if (err)
+		return err;
+	if (t->nomem || jerr == JSON_ENOMEM)
 		return HTML_ENOMEM;
-	return err || fflush(f) != 0 || ferror(f) ? HTML_EIO : 0;
+	return jerr || fflush(f) != 0 || ferror(f) ? HTML_EIO : 0;
 }
 
 /* The program's name for the title: argv[0] or the executable. */
@@ -600,14 +596,7 @@ int html_write_report(FILE *f, report_ctx *rc, const html_source *src)
 		write_timeline(w, &t, rc);
 		err = write_flames(w, &t, rc, NULL);
 	}
-	write_frames(w, &t);
-	json_end_object(w);
-	int end = end_page(f, w);
-	free(t.v);
-	util_map_release(&t.index);
-	if (!err && t.nomem)
-		err = HTML_ENOMEM;
-	return err ? err : end;
+	return end_page(f, w, &t, err);
 }
 
 /* ---- the comparison ---- */
@@ -715,12 +704,5 @@ int html_write_diff(FILE *f, const keydiff *d, const html_run *base, const html_
 	write_changes(w, &t, d, top);
 	json_end_array(w);
 	int err = write_flames(w, &t, new->rep, base->rep);
-	write_frames(w, &t);
-	json_end_object(w);
-	int end = end_page(f, w);
-	free(t.v);
-	util_map_release(&t.index);
-	if (!err && t.nomem)
-		err = HTML_ENOMEM;
-	return err ? err : end;
+	return end_page(f, w, &t, err);
 }

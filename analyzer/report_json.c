@@ -116,17 +116,7 @@ static int json_growth(report_ctx *rc, json_writer *w)
 	const growth_ctx *g = report_growth(rc);
 	json_key(w, "growth");
 	json_begin_object(w, 0);
-	json_key(w, "timeline");
-	json_begin_array(w, 0);
-	for (size_t i = 0; g && i < growth_timeline_count(g); i++) {
-		const growth_point *p = growth_timeline_at(g, i);
-		json_begin_array(w, 1);
-		json_seconds(w, p->time_ns);
-		json_uint(w, p->heap_bytes);
-		json_uint(w, p->rss_bytes);
-		json_end_array(w);
-	}
-	json_end_array(w);
+	report_json_timeline(rc, w, "timeline");
 	json_key(w, "suspects");
 	json_begin_array(w, 0);
 	size_t total = g ? growth_suspect_count(g) : 0;
@@ -149,12 +139,34 @@ static int json_growth(report_ctx *rc, json_writer *w)
 		json_end_object(w);
 	}
 	json_end_array(w);
+	report_json_steps(rc, w);
+	json_end_object(w);
+	return 0;
+}
+
+void report_json_timeline(report_ctx *rc, json_writer *w, const char *key)
+{
+	const growth_ctx *g = report_growth(rc);
+	json_key(w, key);
+	json_begin_array(w, 0);
+	for (size_t i = 0; g && i < growth_timeline_count(g); i++) {
+		const growth_point *p = growth_timeline_at(g, i);
+		json_begin_array(w, 1);
+		json_seconds(w, p->time_ns);
+		json_uint(w, p->heap_bytes);
+		json_uint(w, p->rss_bytes);
+		json_end_array(w);
+	}
+	json_end_array(w);
+}
+
+void report_json_steps(report_ctx *rc, json_writer *w)
+{
+	const growth_ctx *g = report_growth(rc);
 	if (g) {
 		json_key_seconds(w, "timeline_step_s", growth_timeline_step_ns(g));
 		json_key_seconds(w, "series_step_s", growth_series_step_ns(g));
 	}
-	json_end_object(w);
-	return 0;
 }
 
 void report_json_window(report_ctx *rc, json_writer *w)

@@ -25,6 +25,10 @@ void report_json_window(report_ctx *rc, json_writer *w);
 void report_json_histogram(report_ctx *rc, json_writer *w);
 void report_json_marks(report_ctx *rc, json_writer *w);
 void report_json_diagnostics(report_ctx *rc, json_writer *w);
+/* The growth timeline as "growth" holds it: the key `key` and the array of [t_s, heap_bytes,
+ * rss_bytes]; then "timeline_step_s" and "series_step_s" (nothing without a growth analysis). */
+void report_json_timeline(report_ctx *rc, json_writer *w, const char *key);
+void report_json_steps(report_ctx *rc, json_writer *w);
 
 /* Writes the key "suppressed" and the object of what the report's suppressions removed: "bytes",
  * "allocations", "stacks" (entries) and "rules" (per rule: "pattern", "line" and the same
