@@ -95,6 +95,10 @@ $(B)/ana/common/%.o: common/%.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ANA_BASE) $(DEPFLAGS) -c $< -o $@
 
+# The browser code of the HTML report and the SVG flamegraphs is built into assets.o (.incbin).
+WEB_ASSETS := $(wildcard analyzer/web/*)
+$(B)/ana/analyzer/assets.o $(B)/san/analyzer/assets.o: $(WEB_ASSETS)
+
 $(B)/libleakanalyze.a: $(ANA_LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $(ANA_LIB_OBJS)

@@ -6,11 +6,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json.h"
+#include "limit.h"
 #include "proto.h"
 #include "text.h"
 
@@ -49,6 +52,8 @@ void cli_usage(FILE *f)
 	      "       leakanalyze dump [--merged] TRACE\n"
 	      "       leakanalyze diff [OPTIONS] BASE NEW\n"
 	      "       leakanalyze check [OPTIONS] TRACE\n"
+	      "       leakanalyze html [OPTIONS] TRACE|BASE NEW [-o FILE]\n"
+	      "       leakanalyze flamegraph [--kind K] [OPTIONS] TRACE|BASE NEW [-o FILE.svg]\n"
 	      "\n"
 	      "Analyze a heap trace recorded by leakrec.\n"
 	      "\n"
@@ -58,6 +63,10 @@ void cli_usage(FILE *f)
 	      "  dump     print every record of the trace as one line of text, in file order\n"
 	      "  diff     compare two traces stack by stack; gates for CI (leakanalyze diff --help)\n"
 	      "  check    gate one trace on leaked bytes and peak heap (leakanalyze check --help)\n"
+	      "  html     the report as one HTML file that opens offline: charts, flamegraphs,\n"
+	      "           tables; of two traces, the comparison (leakanalyze html --help)\n"
+	      "  flamegraph\n"
+	      "           one flamegraph as a standalone SVG file (leakanalyze flamegraph --help)\n"
 	      "\n"
 	      "Report options:\n"
 	      "  -n, --top N            show N stacks per list (default 10); 0 shows every stack\n"
@@ -73,6 +82,9 @@ void cli_usage(FILE *f)
 	      "      --points N         at most N points in the heap timeline (default 300)\n"
 	      "      --frames N         show N frames of each stack (default: up to and with the\n"
 	      "                         program's own frames; 0 shows all); JSON has every frame\n"
+	      "      --suppressions FILE\n"
+	      "                         leave leaks matched by FILE (leak:PATTERN lines) out of\n"
+	      "                         the leak figures\n"
 	      "\n"
 	      "Dump options:\n"
 	      "      --merged           print only the events, in the replay's merged time order\n"
@@ -82,7 +94,7 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "Exit status: 0 success (problems in the trace are reported on stderr), 1 a diff or\n"
 	      "check gate was crossed, 2 usage error or nothing readable in the trace.\n"
-	      "See leakanalyze(1), leakanalyze-diff(1), leakanalyze-check(1).\n",
+	      "See leakanalyze(1), leakanalyze-diff(1), leakanalyze-check(1), leakanalyze-html(1).\n",
 	      f);
 }
 
@@ -213,6 +225,76 @@ void cli_put_incomplete(FILE *f, const char *label, const trace *t, int markdown
 	      f);
 }
 
+int cli_diff_option(keydiff *d, enum stackkey_match *match, int opt)
+{
+	gate *gt = NULL;
+	int sizes = 0;
+	switch (opt) {
+	case CLI_OPT_MATCH:
+		if (strcmp(optarg, "functions") == 0)
+			*match = STACKKEY_MATCH_FUNCTIONS;
+		else if (strcmp(optarg, "lines") == 0)
+			*match = STACKKEY_MATCH_LINES;
+		else
+			return cli_usage_error("invalid argument for --match: '%s' (functions or lines)",
+					       optarg);
+		return 0;
+	case CLI_OPT_NEW_LEAKS:
+		d->gates[KEYDIFF_G_NEW_LEAKS].on = 1;
+		return 0;
+	case CLI_OPT_LEAK_INC:
+		gt = &d->gates[KEYDIFF_G_LEAK_INC];
+		if (limit_parse_size(optarg, &gt->lim.amount))
+			return cli_usage_error("invalid size for --max-leak-increase: '%s'", optarg);
+		gt->on = 1;
+		return 0;
+	case CLI_OPT_PEAK_INC:
+		gt = &d->gates[KEYDIFF_G_PEAK_INC];
+		sizes = 1;
+		break;
+	case CLI_OPT_ALLOCS_INC:
+		gt = &d->gates[KEYDIFF_G_ALLOCS_INC];
+		break;
+	default:
+		return -1;
+	}
+	if (limit_parse(optarg, sizes, &gt->lim))
+		return cli_usage_error("invalid limit for --%s: '%s' (N%% or %s)", gt->spec->name,
+				       optarg, sizes ? "BYTES" : "COUNT");
+	gt->on = 1;
+	return 0;
+}
+
+int cli_two_traces(int argc, char **argv, int first, const char *cmd)
+{
+	if (argc - first < 2)
+		return cli_usage_error("%s needs two traces: BASE and NEW", cmd);
+	if (argc - first > 2)
+		return cli_usage_error("%s takes two traces ('%s' is extra)", cmd, argv[first + 2]);
+	return 0;
+}
+
+int cli_diff_load(cli_diff *x, const char *base, const char *new, enum stackkey_match match,
+		  const suppress_list *sup)
+{
+	if (cli_keyed_load(&x->base, base, match, sup) || cli_keyed_load(&x->new, new, match, sup))
+		return CLI_EXIT_ERROR;
+	int rc = keydiff_build(&x->kd, x->base.set, replay_get_summary(trace_replay(x->base.t)),
+			       x->new.set, replay_get_summary(trace_replay(x->new.t)));
+	if (rc) {
+		cli_error("out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}
+
+void cli_diff_release(cli_diff *x)
+{
+	keydiff_release(&x->kd);
+	cli_keyed_release(&x->new);
+	cli_keyed_release(&x->base);
+}
+
 void cli_json_use(json_writer *w, const char *key, uint64_t bytes, uint64_t allocations,
 		  uint64_t stacks)
 {
@@ -238,4 +320,346 @@ int cli_finish_output(const char *what, int jrc)
 		return CLI_EXIT_ERROR;
 	}
 	return 0;
+}
+
+/* ---- the report commands ---- */
+
+/* Parses "D[.D]" (at most 9 integer and 9 fractional digits) into value x 1e9; returns the end,
+ * or NULL when s does not start with such a number. */
+static const char *parse_decimal(const char *s, uint64_t *nano)
+{
+	uint64_t ip = 0, fp = 0;
+	int nint = 0, nfrac = 0;
+	const char *p = s;
+	while (*p >= '0' && *p <= '9') {
+		if (++nint > 9)
+			return NULL;
+		ip = ip * 10 + (uint64_t)(*p++ - '0');
+	}
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			if (++nfrac > 9)
+				return NULL;
+			fp = fp * 10 + (uint64_t)(*p++ - '0');
+		}
+	}
+	if (!nint && !nfrac)
+		return NULL;
+	for (int i = nfrac; i < 9; i++)
+		fp *= 10;
+	*nano = ip * 1000000000u + fp;
+	return p;
+}
+
+static int parse_tspec(const char *opt, const char *arg, cli_tspec *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->arg = arg;
+	if (strncmp(arg, "mark:", 5) == 0) {
+		out->kind = CLI_T_MARK;
+		out->label = arg + 5;
+		return 0;
+	}
+	uint64_t nano;
+	const char *end = parse_decimal(arg, &nano);
+	if (!end) {
+		if (!*arg)
+			return cli_usage_error("invalid time for %s: '' (seconds, percent of the run "
+					       "or a mark's label)",
+					       opt);
+		out->kind = CLI_T_MARK;
+		out->label = arg;
+		return 0;
+	}
+	if (strcmp(end, "") == 0 || strcmp(end, "s") == 0) {
+		out->kind = CLI_T_NS;
+		out->ns = nano;
+	} else if (strcmp(end, "ms") == 0) {
+		out->kind = CLI_T_NS;
+		out->ns = nano / 1000u;
+	} else if (strcmp(end, "us") == 0) {
+		out->kind = CLI_T_NS;
+		out->ns = nano / 1000000u;
+	} else if (strcmp(end, "min") == 0 || strcmp(end, "h") == 0) {
+		uint64_t mul = end[0] == 'h' ? 3600 : 60;
+		if (nano > UINT64_MAX / mul)
+			return cli_usage_error("invalid time for %s: '%s' (too long)", opt, arg);
+		out->kind = CLI_T_NS;
+		out->ns = nano * mul;
+	} else if (strcmp(end, "%") == 0 && nano <= 100 * (uint64_t)1000000000u) {
+		out->kind = CLI_T_PERCENT;
+		out->pct_nano = nano;
+	} else if (strcmp(end, "%") == 0) {
+		return cli_usage_error("invalid time for %s: '%s' (a percent of the run is at most "
+				       "100%%)",
+				       opt, arg);
+	} else {
+		out->kind = CLI_T_MARK; /* "2 requests", "v1.2-started": a label */
+		out->label = arg;
+	}
+	return 0;
+}
+
+/* Resolves a bound against the first pass (t may be NULL when no bound needs it); marks for
+ * --to are searched at or after `after` first.  Returns 0 and *ns, or prints a usage error. */
+static int resolve_tspec(const cli_tspec *ts, const char *opt, const replay_times *t, uint64_t after,
+			 const char *path, uint64_t *ns)
+{
+	switch (ts->kind) {
+	case CLI_T_NONE:
+		return 0;
+	case CLI_T_NS:
+		*ns = ts->ns;
+		return 0;
+	case CLI_T_PERCENT:
+		*ns = (uint64_t)((unsigned __int128)replay_times_duration(t) * ts->pct_nano /
+				 (100 * (uint64_t)1000000000u));
+		return 0;
+	case CLI_T_MARK: {
+		const replay_mark *found = NULL;
+		for (size_t i = 0; i < replay_times_mark_count(t); i++) {
+			const replay_mark *m = replay_times_mark_at(t, i);
+			if (strcmp(m->label, ts->label) != 0)
+				continue;
+			if (!found || (found->time_ns < after && m->time_ns >= after))
+				found = m;
+		}
+		if (found) {
+			*ns = found->time_ns;
+			return 0;
+		}
+		size_t n = replay_times_mark_count(t);
+		if (!n)
+			return cli_usage_error("%s: no mark labelled '%s' in '%s' (the trace has no "
+					       "marks)",
+					       opt, ts->label, path);
+		char list[512];
+		size_t len = 0;
+		list[0] = '\0';
+		for (size_t i = 0; i < n && len + 8 < sizeof(list); i++) {
+			int w = snprintf(list + len, sizeof(list) - len, "%s'%s'", i ? ", " : "",
+					 replay_times_mark_at(t, i)->label);
+			if (w < 0 || (size_t)w >= sizeof(list) - len) {
+				snprintf(list + len, sizeof(list) - len, ", ...");
+				break;
+			}
+			len += (size_t)w;
+		}
+		return cli_usage_error("%s: no mark labelled '%s' in '%s' (marks: %s)", opt,
+				       ts->label, path, list);
+	}
+	}
+	return 0;
+}
+
+/* Works out the window [*from, *to) of the command line; *to = UINT64_MAX: to the end. */
+static int resolve_window(const cli_tspec *f, const cli_tspec *t, const char *path, uint64_t *from,
+			  uint64_t *to)
+{
+	*from = 0;
+	*to = UINT64_MAX;
+	replay_times *times = NULL;
+	int need = f->kind == CLI_T_PERCENT || f->kind == CLI_T_MARK || t->kind == CLI_T_PERCENT ||
+		   t->kind == CLI_T_MARK;
+	if (need) {
+		tf_reader *r;
+		if (trace_open(&r, path, &cli_log))
+			return CLI_EXIT_ERROR;
+		int rc = replay_scan_times(&times, r);
+		tf_reader_close(r);
+		if (rc == REPLAY_ENOTRACE) {
+			/* the replay says why */
+		} else if (rc) {
+			cli_error("%s: %s", path, replay_strerror(rc));
+			return CLI_EXIT_ERROR;
+		}
+		if (!times)
+			return 0; /* nothing readable: the replay says so */
+	}
+	int status = resolve_tspec(f, "--from", times, 0, path, from);
+	if (!status)
+		status = resolve_tspec(t, "--to", times, *from, path, to);
+	if (!status && times && t->kind != CLI_T_NONE && *to >= replay_times_duration(times))
+		*to = UINT64_MAX; /* the end of the run: events at its very last nanosecond too */
+	if (!status && *from > *to) {
+		char a[32], b[32];
+		snprintf(a, sizeof(a), "%" PRIu64 ".%09" PRIu64 " s", *from / 1000000000u,
+			 *from % 1000000000u);
+		snprintf(b, sizeof(b), "%" PRIu64 ".%09" PRIu64 " s", *to / 1000000000u,
+			 *to % 1000000000u);
+		status = cli_usage_error("--from '%s' (%s) is after --to '%s' (%s)", f->arg, a,
+					 t->arg, b);
+	}
+	replay_times_free(times);
+	return status;
+}
+
+void cli_report_opts_init(cli_report_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->top = 10;
+	o->points = GROWTH_DEFAULT_POINTS;
+	o->frames = -1;
+}
+
+int cli_report_option(cli_report_opts *o, int opt, char **argv, void (*usage)(FILE *f))
+{
+	switch (opt) {
+	case 'n':
+		return cli_parse_count("-n", optarg, &o->top) ? CLI_EXIT_ERROR : -1;
+	case CLI_OPT_ALLOC_FRAMES:
+		o->show_alloc_frames = 1;
+		return -1;
+	case CLI_OPT_FROM:
+		return parse_tspec("--from", optarg, &o->from) ? CLI_EXIT_ERROR : -1;
+	case CLI_OPT_TO:
+		return parse_tspec("--to", optarg, &o->to) ? CLI_EXIT_ERROR : -1;
+	case CLI_OPT_POINTS:
+		if (cli_parse_count("--points", optarg, &o->points))
+			return CLI_EXIT_ERROR;
+		if (o->points < 2 || o->points > GROWTH_MAX_POINTS)
+			return cli_usage_error("invalid count for --points: '%s' (2 to %d)", optarg,
+					       GROWTH_MAX_POINTS);
+		return -1;
+	case CLI_OPT_SUPPRESSIONS:
+		o->sup_path = optarg;
+		return -1;
+	case CLI_OPT_FRAMES: {
+		unsigned nf;
+		if (cli_parse_count("--frames", optarg, &nf))
+			return CLI_EXIT_ERROR;
+		o->frames = (long)nf;
+		return -1;
+	}
+	}
+	return cli_option_other(opt, argv, usage);
+}
+
+int cli_report_one_trace_only(const cli_report_opts *o, const char **name)
+{
+	*name = o->from.kind ? "--from"
+		: o->to.kind ? "--to"
+		: o->points != GROWTH_DEFAULT_POINTS ? "--points"
+		: o->show_alloc_frames ? "--show-alloc-frames"
+		: NULL;
+	return *name != NULL;
+}
+
+int cli_report_load(cli_report *r, const char *path, const cli_report_opts *o)
+{
+	memset(r, 0, sizeof(*r));
+	uint64_t from = 0, to = UINT64_MAX;
+	if (resolve_window(&o->from, &o->to, path, &from, &to))
+		return CLI_EXIT_ERROR;
+	if (o->sup_path && suppress_load_file(&r->sup, o->sup_path, &cli_log))
+		return CLI_EXIT_ERROR; /* said */
+	if (trace_create(&r->t, path, &cli_log))
+		return CLI_EXIT_ERROR;
+	int rc = trace_set_window(r->t, from, to);
+	if (!rc)
+		rc = growth_create(&r->gr, from, to, o->points);
+	if (rc) {
+		cli_error("%s", rc == GROWTH_ENOMEM ? growth_strerror(rc) : replay_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	replay_observer obs;
+	growth_observer(r->gr, trace_replay(r->t), &obs);
+	trace_set_observer(r->t, &obs);
+	if (trace_run(r->t, &cli_log))
+		return CLI_EXIT_ERROR;
+	const replay_summary *sum = replay_get_summary(trace_replay(r->t));
+	if (o->from.kind && from > sum->duration_ns) {
+		char a[48];
+		text_format_time(a, sizeof(a), sum->duration_ns);
+		return cli_usage_error("--from '%s' is after the end of the run (%s)", o->from.arg, a);
+	}
+	if (trace_symbolize(r->t, o->show_alloc_frames, &cli_log))
+		return CLI_EXIT_ERROR;
+	report_options opt = {o->top, 0, o->frames, r->sup};
+	rc = report_create(&r->rep, trace_stacks(r->t), &opt);
+	if (rc) {
+		cli_error("%s", report_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	/* the growth suspects are entries, as every other list */
+	symstack_set *st = trace_stacks(r->t);
+	rc = growth_set_groups(r->gr, symstack_entry_map(st), symstack_count(st),
+			       symstack_entry_count(st));
+	if (!rc)
+		rc = growth_finish(r->gr, trace_replay(r->t));
+	if (rc) {
+		cli_error("%s: %s", path, growth_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	report_set_growth(r->rep, r->gr);
+	report_set_window_args(r->rep, o->from.kind ? o->from.arg : NULL,
+			       o->to.kind ? o->to.arg : NULL);
+	return 0;
+}
+
+void cli_report_release(cli_report *r)
+{
+	report_free(r->rep);
+	growth_free(r->gr);
+	trace_free(r->t);
+	suppress_free(r->sup);
+	memset(r, 0, sizeof(*r));
+}
+
+int cli_write_output(const char *path, int (*write)(void *ctx, FILE *f), void *ctx,
+		     const char *(*describe)(int code))
+{
+	int to_stdout = strcmp(path, "-") == 0;
+	char *tmp = NULL;
+	FILE *f = stdout;
+	int status = CLI_EXIT_ERROR;
+	if (!to_stdout) {
+		size_t n = strlen(path) + 5;
+		tmp = malloc(n);
+		if (!tmp) {
+			cli_error("out of memory");
+			return CLI_EXIT_ERROR;
+		}
+		snprintf(tmp, n, "%s.tmp", path);
+		f = fopen(tmp, "w");
+		if (!f) {
+			cli_error("cannot create '%s': %s", tmp, strerror(errno));
+			free(tmp);
+			return CLI_EXIT_ERROR;
+		}
+	}
+	errno = 0;
+	int rc = write(ctx, f);
+	int failed = fflush(f) != 0 || ferror(f);
+	int saved = errno;
+	if (!to_stdout && fclose(f) != 0 && !failed) {
+		failed = 1;
+		saved = errno;
+	}
+	if (failed || rc) {
+		cli_error("writing '%s': %s", to_stdout ? "standard output" : path,
+			  failed ? strerror(saved) : describe(rc));
+	} else if (!to_stdout && rename(tmp, path) != 0) {
+		cli_error("cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+	} else {
+		status = 0;
+	}
+	if (status && tmp)
+		unlink(tmp);
+	free(tmp);
+	return status;
+}
+
+char *cli_output_path(const char *trace_path, const char *ext)
+{
+	size_t n = strlen(trace_path);
+	if (n > 4 && strcmp(trace_path + n - 4, ".zst") == 0)
+		n -= 4;
+	char *out = malloc(n + strlen(ext) + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, trace_path, n);
+	strcpy(out + n, ext);
+	return out;
 }

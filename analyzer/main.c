@@ -17,6 +17,8 @@ static const command commands[] = {
 	{"dump", cmd_dump},
 	{"diff", cmd_diff},
 	{"check", cmd_check},
+	{"html", cmd_html},
+	{"flamegraph", cmd_flamegraph},
 };
 
 int main(int argc, char **argv)

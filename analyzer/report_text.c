@@ -252,6 +252,13 @@ int report_text_write(report_ctx *rc, FILE *f)
 		text_color(color, TEXT_OFF));
 	text_format_size(b, sizeof(b), report_runtime_leaked_bytes(rc));
 	fprintf(f, "runtime-owned %s kept by the C/C++/Rust runtime (not counted as leaked)\n", b);
+	if (report_opts(rc)->sup) {
+		const suppress_use *u = report_suppressed(rc);
+		text_format_size(b, sizeof(b), u->bytes);
+		fprintf(f, "suppressed    %s in %" PRIu64 " allocation%s from %" PRIu64
+			   " stack%s (--suppressions; not counted as leaked)\n",
+			b, u->allocations, text_plural(u->allocations), u->stacks, text_plural(u->stacks));
+	}
 	fprintf(f, "temporary     %" PRIu64 " allocation%s", s->temporary, text_plural(s->temporary));
 	if (s->allocations)
 		fprintf(f, " (%.1f%%)", 100.0 * (double)s->temporary / (double)s->allocations);

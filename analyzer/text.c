@@ -13,6 +13,11 @@
 #include "util.h"
 
 const text_style text_plain = {.hex = "\\x"};
+const text_style text_markup = {
+	.subst = {['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;", ['\''] = "&#39;"},
+	.hex = "\\x",
+	.invalid = "\xef\xbf\xbd",
+};
 
 /* Markdown code spans: '|' is escaped even inside them in GFM tables. */
 static const text_style md_style = {.subst = {['|'] = "\\|"}, .hex = "\\x"};
@@ -74,6 +79,12 @@ void text_put_escaped(FILE *f, const text_style *st, const char *s, size_t n)
 }
 
 void text_put(FILE *f, const char *s) { text_put_escaped(f, &text_plain, s, strlen(s)); }
+
+void text_put_markup(FILE *f, const char *s)
+{
+	if (s)
+		text_put_escaped(f, &text_markup, s, strlen(s));
+}
 
 /* ---- numbers ---- */
 
