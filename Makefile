@@ -114,6 +114,9 @@ install: all
 	install -m 755 $(B)/libleakrec.so $(DESTDIR)$(PREFIX)/lib/leakrec/
 	install -m 644 recorder/leakrec.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/leakrec/img
+	install -m 644 $(wildcard docs/*.md) README.md $(DESTDIR)$(PREFIX)/share/doc/leakrec/
+	install -m 644 $(wildcard docs/img/*.png) $(DESTDIR)$(PREFIX)/share/doc/leakrec/img/
 
 # ---- demo ----
 demo: all $(B)/tests/demo
