@@ -188,3 +188,39 @@ UNWIND_PROGS += $(T)/unwind_rs $(T)/unwind_rs_O0
 endif
 
 PROGS += $(UNWIND_PROGS)
+
+# ---- programs we did not tune for: start-up, daemons, signals, merged stacks, runtime memory,
+# library plumbing, teardowns (tests/e2e/test_programs.py) ----
+
+# libstartup.so allocates from its constructor and a static initializer; startup links it.
+$(T)/libstartup.so: tests/progs/startup_lib.cc
+	@mkdir -p $(T)
+	$(CXX) -std=c++17 -g -O0 -fno-omit-frame-pointer -fPIC -shared $< -o $@
+$(T)/startup: tests/progs/startup.cc $(T)/libstartup.so
+	@mkdir -p $(T)
+	$(CXX) -std=c++17 -g -O0 -fno-omit-frame-pointer $< -o $@ -L$(T) -lstartup -Wl,-rpath,'$$ORIGIN'
+# plumbing_cpp at -O0 and -O2 (one source, the diff keys must match)
+$(T)/plumbing_cpp_O0: tests/progs/plumbing_cpp.cc
+	@mkdir -p $(T)
+	$(CXX) -std=c++17 -g -O0 $< -o $@
+$(T)/plumbing_cpp_O2: tests/progs/plumbing_cpp.cc
+	@mkdir -p $(T)
+	$(CXX) -std=c++17 -g -O2 $< -o $@
+PROGRAMS_PROGS := $(T)/startup $(T)/libstartup.so $(T)/plumbing_cpp_O0 $(T)/plumbing_cpp_O2
+# Rust: only where rustc is installed (the tests fail, saying so, otherwise)
+ifneq ($(shell command -v $(RUSTC) 2>/dev/null),)
+$(T)/owned_rs: tests/progs/owned_rs.rs
+	@mkdir -p $(T)
+	env -u MAKEFLAGS -u MFLAGS $(RUSTC) -g -C opt-level=0 -o $@ $<
+$(T)/samesite_rs: tests/progs/samesite_rs.rs | $(T)/owned_rs
+	@mkdir -p $(T)
+	env -u MAKEFLAGS -u MFLAGS $(RUSTC) -g -C opt-level=3 -o $@ $<
+$(T)/plumbing_rs_O0: tests/progs/plumbing_rs.rs | $(T)/samesite_rs
+	@mkdir -p $(T)
+	env -u MAKEFLAGS -u MFLAGS $(RUSTC) -g -C opt-level=0 -o $@ $<
+$(T)/plumbing_rs_O3: tests/progs/plumbing_rs.rs | $(T)/plumbing_rs_O0
+	@mkdir -p $(T)
+	env -u MAKEFLAGS -u MFLAGS $(RUSTC) -g -C opt-level=3 -o $@ $<
+PROGRAMS_PROGS += $(T)/owned_rs $(T)/samesite_rs $(T)/plumbing_rs_O0 $(T)/plumbing_rs_O3
+endif
+PROGS += $(PROGRAMS_PROGS)
