@@ -284,16 +284,65 @@ static const char *cannot_preload(const char *prog)
 	return why;
 }
 
-/* Prints every trace of this run: the root one and the children's (same name + ".PID...zst");
- * killed_by is the signal that ended the program (0: none). */
+/* One trace of this run, as list_traces found it. */
+typedef struct found_trace {
+	char path[PATH_MAX];
+	trace_counts tc;
+	int readable;
+} found_trace;
+
+/* Orders trace names with their numbers compared as numbers ("x.9.zst" before "x.10.zst"). */
+static int name_cmp(const void *pa, const void *pb)
+{
+	const char *a = ((const found_trace *)pa)->path, *b = ((const found_trace *)pb)->path;
+	while (*a && *b) {
+		if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+			char *ea, *eb;
+			unsigned long long x = strtoull(a, &ea, 10), y = strtoull(b, &eb, 10);
+			if (x != y)
+				return x < y ? -1 : 1;
+			a = ea;
+			b = eb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a - (unsigned char)*b;
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+static uint64_t trace_allocs(const trace_counts *tc)
+{
+	return tc->have_calls ? tc->allocs : tc->alloc_events;
+}
+
+/* The generation of an exec image of the root process in a child trace's name: "PID.zst" is 1,
+ * "PID.N.zst" is N; 0 when the name (after the prefix) is not one of the root pid's images. */
+static unsigned long exec_generation(const char *rest, pid_t root)
+{
+	char *end;
+	unsigned long pid = strtoul(rest, &end, 10);
+	if (pid != (unsigned long)root || *end != '.')
+		return 0;
+	if (strcmp(end, ".zst") == 0)
+		return 1;
+	unsigned long gen = strtoul(end + 1, &end, 10);
+	return strcmp(end, ".zst") == 0 && gen >= 2 ? gen : 0;
+}
+
+/* How many traces are listed one per line before the rest are summed up in one line. */
+#define LIST_MAX 16
+
+/* Prints the traces of this run: the root one and the children's and exec images' (same name +
+ * ".PID...zst"), then the command to run next on the trace of the program as it finally ran
+ * (the root process's last exec image: a shell script or wrapper usually execs the program).
+ * With more than LIST_MAX traces, the root, that final image, incomplete traces and the ones with
+ * the most allocations are listed and the others counted.  killed_by is the signal that ended
+ * the program (0: none); it belongs to the final image. */
 static void list_traces(const char *root, int killed_by)
 {
-	struct stat st;
-	int readable = 0;
-	if (stat(root, &st) != 0)
-		fprintf(stderr, "leakrec: no trace was written to %s\n", root);
-	else
-		readable = report_trace(root, killed_by);
 	char dir[PATH_MAX], prefix[PATH_MAX];
 	const char *slash = strrchr(root, '/');
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - root) : 1, slash ? root : ".");
@@ -302,25 +351,105 @@ static void list_traces(const char *root, int killed_by)
 	if (blen > 4 && strcmp(base + blen - 4, ".zst") == 0)
 		blen -= 4;
 	snprintf(prefix, sizeof(prefix), "%.*s.", (int)blen, base);
+	size_t pl = strlen(prefix);
+
+	found_trace *all = NULL;
+	size_t n = 0, cap = 0;
+	size_t final = 0; /* index of the root process's last image (0: the root trace) */
+	unsigned long final_gen = 0;
+	struct stat st;
+	int have_root = stat(root, &st) == 0;
 	DIR *d = opendir(dir[0] ? dir : "/");
-	if (!d)
-		return;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		size_t n = strlen(de->d_name), pl = strlen(prefix);
-		if (n <= pl + 4 || strncmp(de->d_name, prefix, pl) != 0 ||
-		    strcmp(de->d_name + n - 4, ".zst") != 0 || de->d_name[pl] < '0' || de->d_name[pl] > '9')
+	for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
+		size_t len = strlen(de->d_name);
+		if (len <= pl + 4 || strncmp(de->d_name, prefix, pl) != 0 ||
+		    strcmp(de->d_name + len - 4, ".zst") != 0 || de->d_name[pl] < '0' ||
+		    de->d_name[pl] > '9')
 			continue;
 		char cpath[PATH_MAX * 2];
 		snprintf(cpath, sizeof(cpath), "%s/%s", dir, de->d_name);
 		struct stat cs;
-		if (stat(cpath, &cs) != 0 || cs.st_mtime < started)
+		if (strlen(cpath) >= PATH_MAX || stat(cpath, &cs) != 0 || cs.st_mtime < started)
 			continue;
-		readable |= report_trace(cpath, 0);
+		if (n + 1 >= cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			found_trace *m = realloc(all, ncap * sizeof(*m));
+			if (!m)
+				break;
+			all = m;
+			cap = ncap;
+		}
+		found_trace *t = &all[1 + n++]; /* all[0] is the root */
+		snprintf(t->path, sizeof(t->path), "%s", cpath);
 	}
-	closedir(d);
-	if (readable)
+	if (d)
+		closedir(d);
+	if (!all && !(all = calloc(1, sizeof(*all))))
+		return;
+	qsort(all + 1, n, sizeof(*all), name_cmp);
+	snprintf(all[0].path, sizeof(all[0].path), "%s", root);
+	size_t total = n + 1;
+	for (size_t i = 1; i < total; i++) {
+		unsigned long g = exec_generation(all[i].path + strlen(dir) + 1 + pl, child);
+		if (g > final_gen) {
+			final_gen = g;
+			final = i;
+		}
+	}
+	for (size_t i = have_root ? 0 : 1; i < total; i++)
+		all[i].readable = summarize(all[i].path, &all[i].tc) == 0;
+
+	/* which ones get a line of their own */
+	char *shown = calloc(total, 1);
+	if (!shown) {
+		free(all);
+		return;
+	}
+	size_t nshown = 0;
+	shown[0] = 1;
+	if (!shown[final])
+		shown[final] = 1;
+	nshown = final ? 2 : 1;
+	for (size_t i = 1; i < total && total > LIST_MAX; i++)
+		if (!shown[i] && (!all[i].readable || !all[i].tc.complete) && nshown < LIST_MAX)
+			shown[i] = 1, nshown++;
+	while (nshown < LIST_MAX) {
+		size_t best = 0;
+		for (size_t i = 1; i < total; i++)
+			if (!shown[i] && (!best || trace_allocs(&all[i].tc) > trace_allocs(&all[best].tc)))
+				best = i;
+		if (!best)
+			break;
+		shown[best] = 1;
+		nshown++;
+	}
+
+	int readable = 0;
+	uint64_t rest_allocs = 0;
+	size_t rest = 0;
+	if (!have_root)
+		fprintf(stderr, "leakrec: no trace was written to %s\n", root);
+	for (size_t i = have_root ? 0 : 1; i < total; i++) {
+		if (!shown[i]) {
+			rest++;
+			rest_allocs += trace_allocs(&all[i].tc);
+			readable |= all[i].readable;
+			continue;
+		}
+		readable |= report_trace(all[i].path, i == final ? killed_by : 0);
+	}
+	if (rest)
+		fprintf(stderr, "leakrec: ... and %zu more trace%s of child processes (%llu allocation%s "
+			"in all): %s/%s*.zst\n", rest, rest == 1 ? "" : "s",
+			(unsigned long long)rest_allocs, plural(rest_allocs), dir, prefix);
+	if (readable && final)
+		fprintf(stderr, "leakrec: next: leakanalyze %s   (the program as it ran after %lu "
+			"exec%s; the first image's trace is %s)\n", all[final].path, final_gen,
+			final_gen == 1 ? "" : "s", root);
+	else if (readable)
 		fprintf(stderr, "leakrec: next: leakanalyze %s\n", root);
+	free(shown);
+	free(all);
 }
 
 static void set_preload(const char *lib)

@@ -550,3 +550,41 @@ def test_programs_setuid_child_named():
     p = _run([lib.LEAKREC, "-o", os.path.join(d, "t.zst"), "/bin/sh", "-c", target], cwd=d)
     expect(f"not recording '{target}'" in p.stderr.decode() and "setuid" in p.stderr.decode(),
            p.stderr)
+
+
+# ---- a wrapper script: many traces, the program at the end of an exec chain ----
+
+def test_programs_wrapper_script_lists_and_points_at_the_program():
+    d = _dir("wrapper")
+    trace = os.path.join(d, "w.zst")
+    runs = 20
+    script = (f'for i in $(seq {runs}); do "$1" >/dev/null; done; '
+              f'exec env LEAKREC_TEST=1 "$1"')
+    p = subprocess.run([lib.LEAKREC, "-o", trace, "--", "/bin/sh", "-c", script, "sh", prog("samesite")],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    expect(p.returncode == 0, f"status {p.returncode}: {p.stderr[-2000:]}")
+    lines = p.stderr.splitlines()
+    listed = [l for l in lines if l.startswith("leakrec: trace ")]
+    files = [f for f in os.listdir(d) if f.endswith(".zst")]
+    # sh's trace, env's and samesite's after the two execs, and the 20 children's (each samesite)
+    expect(len(files) >= runs + 2, f"{len(files)} traces: {sorted(files)}")
+    expect(len(listed) == 16, f"{len(listed)} traces listed, want 16:\n{p.stderr}")
+    more = [l for l in lines if l.startswith("leakrec: ... and ")]
+    m = re.match(r"leakrec: \.\.\. and (\d+) more traces of child processes \((\d+) allocations in all\): "
+                 + re.escape(os.path.join(d, "w.")) + r"\*\.zst$", more[0] if more else "")
+    expect(m and int(m.group(1)) == len(files) - 16, f"summary line {more}, {len(files)} traces")
+    # the program as it finally ran: samesite (41 allocations) in the root pid's last exec image
+    nxt = [l for l in lines if l.startswith("leakrec: next: ")]
+    expect(len(nxt) == 1, f"next: {nxt}")
+    m = re.match(r"leakrec: next: leakanalyze (\S+)   \(the program as it ran after 2 execs; "
+                 r"the first image's trace is " + re.escape(trace) + r"\)$", nxt[0])
+    expect(m, f"next line {nxt[0]!r}")
+    final = m.group(1)
+    expect(f"leakrec: trace {final}: 41 allocations, 1 free" in listed, f"{final} not listed: {listed}")
+    j = report_json(final)
+    expect(j["summary"]["allocations"] == 41 and j["summary"]["leaked_bytes"] == 40 * 1000,
+           f"final image summary {j['summary']}")
+    expect(listed[0].startswith(f"leakrec: trace {trace}: "), f"root first: {listed[0]}")
+    # every listed line names a distinct file of this run
+    names = [l.split()[2].rstrip(":") for l in listed]
+    expect(len(set(names)) == len(names) and all(os.path.exists(n) for n in names), f"{names}")
