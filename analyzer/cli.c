@@ -6,12 +6,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
 #include "proto.h"
+#include "replay.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -48,6 +50,7 @@ void cli_usage(FILE *f)
 	      "       leakanalyze dump [--merged] TRACE\n"
 	      "       leakanalyze diff [OPTIONS] BASE NEW\n"
 	      "       leakanalyze check [OPTIONS] TRACE\n"
+	      "       leakanalyze export --format FORMAT [OPTIONS] TRACE\n"
 	      "\n"
 	      "Analyze a heap trace recorded by leakrec.\n"
 	      "\n"
@@ -57,6 +60,8 @@ void cli_usage(FILE *f)
 	      "  dump     print every record of the trace as one line of text, in file order\n"
 	      "  diff     compare two traces stack by stack; gates for CI (leakanalyze diff --help)\n"
 	      "  check    gate one trace on leaked bytes and peak heap (leakanalyze check --help)\n"
+	      "  export   write the trace for other tools: pprof, collapsed stacks, massif,\n"
+	      "           speedscope (leakanalyze export --help)\n"
 	      "\n"
 	      "Report options:\n"
 	      "  -n, --top N            show N stacks per list (default 10); 0 shows every stack\n"
@@ -79,7 +84,7 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "Exit status: 0 success (problems in the trace are reported on stderr), 1 a diff or\n"
 	      "check gate was crossed, 2 usage error or nothing readable in the trace.\n"
-	      "See leakanalyze(1), leakanalyze-diff(1), leakanalyze-check(1).\n",
+	      "See leakanalyze(1), leakanalyze-diff(1), leakanalyze-check(1), leakanalyze-export(1).\n",
 	      f);
 }
 
@@ -189,4 +194,178 @@ int cli_finish_output(const char *what, int jrc)
 		return CLI_EXIT_ERROR;
 	}
 	return 0;
+}
+
+/* ---- the window options ---- */
+
+/* Parses "D[.D]" (at most 9 integer and 9 fractional digits) into value x 1e9; returns the end,
+ * or NULL when s does not start with such a number. */
+static const char *parse_decimal(const char *s, uint64_t *nano)
+{
+	uint64_t ip = 0, fp = 0;
+	int nint = 0, nfrac = 0;
+	const char *p = s;
+	while (*p >= '0' && *p <= '9') {
+		if (++nint > 9)
+			return NULL;
+		ip = ip * 10 + (uint64_t)(*p++ - '0');
+	}
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			if (++nfrac > 9)
+				return NULL;
+			fp = fp * 10 + (uint64_t)(*p++ - '0');
+		}
+	}
+	if (!nint && !nfrac)
+		return NULL;
+	for (int i = nfrac; i < 9; i++)
+		fp *= 10;
+	*nano = ip * 1000000000u + fp;
+	return p;
+}
+
+static int parse_tspec(const char *opt, const char *arg, cli_tspec *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->arg = arg;
+	if (strncmp(arg, "mark:", 5) == 0) {
+		out->kind = CLI_T_MARK;
+		out->label = arg + 5;
+		return 0;
+	}
+	uint64_t nano;
+	const char *end = parse_decimal(arg, &nano);
+	if (!end) {
+		if (!*arg)
+			return cli_usage_error("invalid time for %s: '' (seconds, percent of the run "
+					       "or a mark's label)",
+					       opt);
+		out->kind = CLI_T_MARK;
+		out->label = arg;
+		return 0;
+	}
+	if (strcmp(end, "") == 0 || strcmp(end, "s") == 0) {
+		out->kind = CLI_T_NS;
+		out->ns = nano;
+	} else if (strcmp(end, "ms") == 0) {
+		out->kind = CLI_T_NS;
+		out->ns = nano / 1000u;
+	} else if (strcmp(end, "%") == 0 && nano <= 100 * (uint64_t)1000000000u) {
+		out->kind = CLI_T_PERCENT;
+		out->pct_nano = nano;
+	} else if (strcmp(end, "%") == 0) {
+		return cli_usage_error("invalid time for %s: '%s' (a percent of the run is at most "
+				       "100%%)",
+				       opt, arg);
+	} else {
+		out->kind = CLI_T_MARK; /* "2 requests", "v1.2-started": a label */
+		out->label = arg;
+	}
+	return 0;
+}
+
+/* Resolves a bound against the first pass (t may be NULL when no bound needs it); marks for
+ * --to are searched at or after `after` first.  Returns 0 and *ns, or prints a usage error. */
+static int resolve_tspec(const cli_tspec *ts, const char *opt, const replay_times *t, uint64_t after,
+			 const char *path, uint64_t *ns)
+{
+	switch (ts->kind) {
+	case CLI_T_NONE:
+		return 0;
+	case CLI_T_NS:
+		*ns = ts->ns;
+		return 0;
+	case CLI_T_PERCENT:
+		*ns = (uint64_t)((unsigned __int128)replay_times_duration(t) * ts->pct_nano /
+				 (100 * (uint64_t)1000000000u));
+		return 0;
+	case CLI_T_MARK: {
+		const replay_mark *found = NULL;
+		for (size_t i = 0; i < replay_times_mark_count(t); i++) {
+			const replay_mark *m = replay_times_mark_at(t, i);
+			if (strcmp(m->label, ts->label) != 0)
+				continue;
+			if (!found || (found->time_ns < after && m->time_ns >= after))
+				found = m;
+		}
+		if (found) {
+			*ns = found->time_ns;
+			return 0;
+		}
+		size_t n = replay_times_mark_count(t);
+		if (!n)
+			return cli_usage_error("%s: no mark labelled '%s' in '%s' (the trace has no "
+					       "marks)",
+					       opt, ts->label, path);
+		char list[512];
+		size_t len = 0;
+		list[0] = '\0';
+		for (size_t i = 0; i < n && len + 8 < sizeof(list); i++) {
+			int w = snprintf(list + len, sizeof(list) - len, "%s'%s'", i ? ", " : "",
+					 replay_times_mark_at(t, i)->label);
+			if (w < 0 || (size_t)w >= sizeof(list) - len) {
+				snprintf(list + len, sizeof(list) - len, ", ...");
+				break;
+			}
+			len += (size_t)w;
+		}
+		return cli_usage_error("%s: no mark labelled '%s' in '%s' (marks: %s)", opt,
+				       ts->label, path, list);
+	}
+	}
+	return 0;
+}
+
+int cli_window_option(cli_window *w, int to, const char *arg)
+{
+	return parse_tspec(to ? "--to" : "--from", arg, to ? &w->to : &w->from);
+}
+
+const char *cli_window_arg(const cli_window *w, int to)
+{
+	const cli_tspec *ts = to ? &w->to : &w->from;
+	return ts->kind != CLI_T_NONE ? ts->arg : NULL;
+}
+
+int cli_window_resolve(const cli_window *w, const char *path, uint64_t *from, uint64_t *to)
+{
+	const cli_tspec *f = &w->from, *t = &w->to;
+	*from = 0;
+	*to = UINT64_MAX;
+	replay_times *times = NULL;
+	int need = f->kind == CLI_T_PERCENT || f->kind == CLI_T_MARK || t->kind == CLI_T_PERCENT ||
+		   t->kind == CLI_T_MARK;
+	if (need) {
+		tf_reader *r;
+		if (trace_open(&r, path, &cli_log))
+			return CLI_EXIT_ERROR;
+		int rc = replay_scan_times(&times, r);
+		tf_reader_close(r);
+		if (rc == REPLAY_ENOTRACE) {
+			/* the replay says why */
+		} else if (rc) {
+			cli_error("%s: %s", path, replay_strerror(rc));
+			return CLI_EXIT_ERROR;
+		}
+		if (!times)
+			return 0; /* nothing readable: the replay says so */
+	}
+	int status = resolve_tspec(f, "--from", times, 0, path, from);
+	if (!status)
+		status = resolve_tspec(t, "--to", times, *from, path, to);
+	if (!status && times && t->kind != CLI_T_NONE && *to >= replay_times_duration(times))
+		*to = UINT64_MAX; /* the end of the run: events at its very last nanosecond too */
+	if (!status && *from > *to) {
+		char a[32], b[32];
+		snprintf(a, sizeof(a), "%" PRIu64 ".%09" PRIu64 " s", *from / 1000000000u,
+			 *from % 1000000000u);
+		snprintf(b, sizeof(b), "%" PRIu64 ".%09" PRIu64 " s", *to / 1000000000u,
+			 *to % 1000000000u);
+		status = cli_usage_error("--from '%s' (%s) is after --to '%s' (%s)", f->arg, a,
+					 t->arg, b);
+	}
+	replay_times_free(times);
+	return status;
 }

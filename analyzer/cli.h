@@ -9,6 +9,7 @@
 #ifndef LEAKREC_CLI_H
 #define LEAKREC_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "json.h"
@@ -59,6 +60,35 @@ int cli_option_other(int opt, char **argv, void (*usage)(FILE *f));
  * CLI_EXIT_ERROR. */
 int cli_one_trace(int argc, char **argv, int first, const char *prefix);
 
+/* ---- the window of the commands that replay one trace (--from, --to) ---- */
+
+/* A window bound as given on the command line: seconds from the start ("1.5", "1.5s", "250ms"),
+ * a percent of the run ("50%") or a mark's label ("warmup done"; "mark:LABEL" when the label
+ * looks like a time). */
+typedef struct cli_tspec {
+	enum { CLI_T_NONE, CLI_T_NS, CLI_T_PERCENT, CLI_T_MARK } kind;
+	uint64_t ns;        /* CLI_T_NS */
+	uint64_t pct_nano;  /* CLI_T_PERCENT: the percentage x 1e9 */
+	const char *label;  /* CLI_T_MARK (borrowed from argv) */
+	const char *arg;    /* as given (borrowed from argv) */
+} cli_tspec;
+
+/* --from and --to; zero it before the options are parsed. */
+typedef struct cli_window {
+	cli_tspec from, to;
+} cli_window;
+
+/* Parses the argument (borrowed: it must outlive w) of --from (to = 0) or --to (to = 1) into w.
+ * Returns 0, or prints a usage error and returns CLI_EXIT_ERROR. */
+int cli_window_option(cli_window *w, int to, const char *arg);
+/* The argument of --from (to = 0) or --to as given, or NULL when the option was not given. */
+const char *cli_window_arg(const cli_window *w, int to);
+/* Works out the window [*from, *to) of the trace at path (*to = UINT64_MAX: to the end).  Percent
+ * and labels need the run's duration and marks before the replay starts: only then a first pass
+ * reads the trace (replay_scan_times).  Returns 0, or CLI_EXIT_ERROR after saying why (a label no
+ * mark has, --from after --to, a trace that cannot be opened). */
+int cli_window_resolve(const cli_window *w, const char *path, uint64_t *from, uint64_t *to);
+
 /* ---- what the gating commands (check, diff) share ---- */
 
 /* getopt_long values of their shared long options; a command numbers its own from CLI_OPT_OWN. */
@@ -104,5 +134,6 @@ int cmd_report(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -2,14 +2,9 @@
  * cmd_report.c: `leakanalyze [report] [OPTIONS] TRACE`, the text or JSON report of a trace.
  * Loads the trace (trace.h) with the growth analysis as the replay's observer and writes the
  * report model (report.h) as text or JSON.
- *
- * --from/--to take seconds from the start ("1.5", "1.5s", "250ms"), a percent of the run ("50%")
- * or a mark's label ("warmup done"; "mark:LABEL" when the label looks like a time).  Percent and
- * labels need the run's duration and marks before the replay starts: a first pass over the trace
- * (replay_scan_times: decompression and event times only, nothing replayed) is made only then.
+ * --from/--to restrict it to a window of the run (cli_window_resolve).
  */
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,177 +18,6 @@
 #include "trace.h"
 
 enum { OPT_JSON = 256, OPT_ALLOC_FRAMES, OPT_COLOR, OPT_FROM, OPT_TO, OPT_POINTS };
-
-/* A window bound as given on the command line. */
-typedef struct tspec {
-	enum { T_NONE, T_NS, T_PERCENT, T_MARK } kind;
-	uint64_t ns;        /* T_NS */
-	uint64_t pct_nano;  /* T_PERCENT: the percentage x 1e9 */
-	const char *label;  /* T_MARK */
-	const char *arg;    /* as given */
-} tspec;
-
-/* Parses "D[.D]" (at most 9 integer and 9 fractional digits) into value x 1e9; returns the end,
- * or NULL when s does not start with such a number. */
-static const char *parse_decimal(const char *s, uint64_t *nano)
-{
-	uint64_t ip = 0, fp = 0;
-	int nint = 0, nfrac = 0;
-	const char *p = s;
-	while (*p >= '0' && *p <= '9') {
-		if (++nint > 9)
-			return NULL;
-		ip = ip * 10 + (uint64_t)(*p++ - '0');
-	}
-	if (*p == '.') {
-		p++;
-		while (*p >= '0' && *p <= '9') {
-			if (++nfrac > 9)
-				return NULL;
-			fp = fp * 10 + (uint64_t)(*p++ - '0');
-		}
-	}
-	if (!nint && !nfrac)
-		return NULL;
-	for (int i = nfrac; i < 9; i++)
-		fp *= 10;
-	*nano = ip * 1000000000u + fp;
-	return p;
-}
-
-static int parse_tspec(const char *opt, const char *arg, tspec *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->arg = arg;
-	if (strncmp(arg, "mark:", 5) == 0) {
-		out->kind = T_MARK;
-		out->label = arg + 5;
-		return 0;
-	}
-	uint64_t nano;
-	const char *end = parse_decimal(arg, &nano);
-	if (!end) {
-		if (!*arg)
-			return cli_usage_error("invalid time for %s: '' (seconds, percent of the run "
-					       "or a mark's label)",
-					       opt);
-		out->kind = T_MARK;
-		out->label = arg;
-		return 0;
-	}
-	if (strcmp(end, "") == 0 || strcmp(end, "s") == 0) {
-		out->kind = T_NS;
-		out->ns = nano;
-	} else if (strcmp(end, "ms") == 0) {
-		out->kind = T_NS;
-		out->ns = nano / 1000u;
-	} else if (strcmp(end, "%") == 0 && nano <= 100 * (uint64_t)1000000000u) {
-		out->kind = T_PERCENT;
-		out->pct_nano = nano;
-	} else if (strcmp(end, "%") == 0) {
-		return cli_usage_error("invalid time for %s: '%s' (a percent of the run is at most "
-				       "100%%)",
-				       opt, arg);
-	} else {
-		out->kind = T_MARK; /* "2 requests", "v1.2-started": a label */
-		out->label = arg;
-	}
-	return 0;
-}
-
-/* Resolves a bound against the first pass (t may be NULL when no bound needs it); marks for
- * --to are searched at or after `after` first.  Returns 0 and *ns, or prints a usage error. */
-static int resolve_tspec(const tspec *ts, const char *opt, const replay_times *t, uint64_t after,
-			 const char *path, uint64_t *ns)
-{
-	switch (ts->kind) {
-	case T_NONE:
-		return 0;
-	case T_NS:
-		*ns = ts->ns;
-		return 0;
-	case T_PERCENT:
-		*ns = (uint64_t)((unsigned __int128)replay_times_duration(t) * ts->pct_nano /
-				 (100 * (uint64_t)1000000000u));
-		return 0;
-	case T_MARK: {
-		const replay_mark *found = NULL;
-		for (size_t i = 0; i < replay_times_mark_count(t); i++) {
-			const replay_mark *m = replay_times_mark_at(t, i);
-			if (strcmp(m->label, ts->label) != 0)
-				continue;
-			if (!found || (found->time_ns < after && m->time_ns >= after))
-				found = m;
-		}
-		if (found) {
-			*ns = found->time_ns;
-			return 0;
-		}
-		size_t n = replay_times_mark_count(t);
-		if (!n)
-			return cli_usage_error("%s: no mark labelled '%s' in '%s' (the trace has no "
-					       "marks)",
-					       opt, ts->label, path);
-		char list[512];
-		size_t len = 0;
-		list[0] = '\0';
-		for (size_t i = 0; i < n && len + 8 < sizeof(list); i++) {
-			int w = snprintf(list + len, sizeof(list) - len, "%s'%s'", i ? ", " : "",
-					 replay_times_mark_at(t, i)->label);
-			if (w < 0 || (size_t)w >= sizeof(list) - len) {
-				snprintf(list + len, sizeof(list) - len, ", ...");
-				break;
-			}
-			len += (size_t)w;
-		}
-		return cli_usage_error("%s: no mark labelled '%s' in '%s' (marks: %s)", opt,
-				       ts->label, path, list);
-	}
-	}
-	return 0;
-}
-
-/* Works out the window [*from, *to) of the command line; *to = UINT64_MAX: to the end. */
-static int resolve_window(const tspec *f, const tspec *t, const char *path, uint64_t *from,
-			  uint64_t *to)
-{
-	*from = 0;
-	*to = UINT64_MAX;
-	replay_times *times = NULL;
-	int need = f->kind == T_PERCENT || f->kind == T_MARK || t->kind == T_PERCENT ||
-		   t->kind == T_MARK;
-	if (need) {
-		tf_reader *r;
-		if (trace_open(&r, path, &cli_log))
-			return CLI_EXIT_ERROR;
-		int rc = replay_scan_times(&times, r);
-		tf_reader_close(r);
-		if (rc == REPLAY_ENOTRACE) {
-			/* the replay says why */
-		} else if (rc) {
-			cli_error("%s: %s", path, replay_strerror(rc));
-			return CLI_EXIT_ERROR;
-		}
-		if (!times)
-			return 0; /* nothing readable: the replay says so */
-	}
-	int status = resolve_tspec(f, "--from", times, 0, path, from);
-	if (!status)
-		status = resolve_tspec(t, "--to", times, *from, path, to);
-	if (!status && times && t->kind != T_NONE && *to >= replay_times_duration(times))
-		*to = UINT64_MAX; /* the end of the run: events at its very last nanosecond too */
-	if (!status && *from > *to) {
-		char a[32], b[32];
-		snprintf(a, sizeof(a), "%" PRIu64 ".%09" PRIu64 " s", *from / 1000000000u,
-			 *from % 1000000000u);
-		snprintf(b, sizeof(b), "%" PRIu64 ".%09" PRIu64 " s", *to / 1000000000u,
-			 *to % 1000000000u);
-		status = cli_usage_error("--from '%s' (%s) is after --to '%s' (%s)", f->arg, a,
-					 t->arg, b);
-	}
-	replay_times_free(times);
-	return status;
-}
 
 int cmd_report(int argc, char **argv)
 {
@@ -215,9 +39,8 @@ int cmd_report(int argc, char **argv)
 	int json = 0;
 	int color = -1; /* auto */
 	unsigned points = GROWTH_DEFAULT_POINTS;
-	tspec from_spec, to_spec;
-	memset(&from_spec, 0, sizeof(from_spec));
-	memset(&to_spec, 0, sizeof(to_spec));
+	cli_window win;
+	memset(&win, 0, sizeof(win));
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -234,11 +57,11 @@ int cmd_report(int argc, char **argv)
 			show_alloc_frames = 1;
 			break;
 		case OPT_FROM:
-			if (parse_tspec("--from", optarg, &from_spec))
+			if (cli_window_option(&win, 0, optarg))
 				return CLI_EXIT_ERROR;
 			break;
 		case OPT_TO:
-			if (parse_tspec("--to", optarg, &to_spec))
+			if (cli_window_option(&win, 1, optarg))
 				return CLI_EXIT_ERROR;
 			break;
 		case OPT_POINTS:
@@ -272,7 +95,7 @@ int cmd_report(int argc, char **argv)
 	opt.color = json ? 0 : color;
 
 	uint64_t from = 0, to = UINT64_MAX;
-	if (resolve_window(&from_spec, &to_spec, path, &from, &to))
+	if (cli_window_resolve(&win, path, &from, &to))
 		return CLI_EXIT_ERROR;
 
 	trace *t = NULL;
@@ -308,8 +131,7 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	report_set_growth(rep, gr);
-	report_set_window_args(rep, from_spec.kind ? from_spec.arg : NULL,
-			    to_spec.kind ? to_spec.arg : NULL);
+	report_set_window_args(rep, cli_window_arg(&win, 0), cli_window_arg(&win, 1));
 	rc = json ? report_json_write(rep, stdout) : report_text_write(rep, stdout);
 	if (rc) {
 		cli_error("writing the report: %s", report_strerror(rc));

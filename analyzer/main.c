@@ -17,6 +17,7 @@ static const command commands[] = {
 	{"dump", cmd_dump},
 	{"diff", cmd_diff},
 	{"check", cmd_check},
+	{"export", cmd_export},
 };
 
 int main(int argc, char **argv)

@@ -71,6 +71,19 @@ uint64_t profile_value(const symstack_entry *e, enum profile_kind k)
 	return 0;
 }
 
+uint64_t profile_count(const symstack_entry *e, enum profile_kind k)
+{
+	switch (k) {
+	case PROFILE_LEAKED: return e->stack->runtime ? 0 : e->fig.live_allocations;
+	case PROFILE_PEAK: return e->fig.peak_allocations;
+	case PROFILE_ALLOCATIONS:
+	case PROFILE_ALLOCATED: return e->fig.allocations;
+	case PROFILE_TEMPORARY: return e->fig.temporary;
+	case PROFILE_KINDS: break;
+	}
+	return 0;
+}
+
 /* ---- the tree ---- */
 
 static profile_node *node_at(const profile_tree *t, size_t i)
@@ -183,6 +196,20 @@ static int link_children(profile_tree *t)
 int profile_tree_build(profile_tree **out, symstack_set *s, enum profile_kind k, int inverted)
 {
 	*out = NULL;
+	size_t n = symstack_entry_count(s);
+	uint64_t *w = malloc((n ? n : 1) * sizeof(*w));
+	if (!w)
+		return PROFILE_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		w[i] = profile_value(symstack_entry_at(s, i), k);
+	int rc = profile_tree_build_weights(out, s, w, inverted);
+	free(w);
+	return rc;
+}
+
+int profile_tree_build_weights(profile_tree **out, symstack_set *s, const uint64_t *w, int inverted)
+{
+	*out = NULL;
 	profile_tree *t = calloc(1, sizeof(*t));
 	if (!t)
 		return PROFILE_ENOMEM;
@@ -191,7 +218,7 @@ int profile_tree_build(profile_tree **out, symstack_set *s, enum profile_kind k,
 		goto nomem;
 	for (size_t i = 0; i < symstack_entry_count(s); i++) {
 		const symstack_entry *e = symstack_entry_at(s, i);
-		uint64_t v = profile_value(e, k);
+		uint64_t v = w[i];
 		if (!v)
 			continue;
 		const symstack *st = e->stack;

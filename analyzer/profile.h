@@ -51,6 +51,10 @@ int profile_kind_parse(const char *name, enum profile_kind *k);
 
 /* The weight of entry e under kind k (0 for a runtime-owned entry under PROFILE_LEAKED). */
 uint64_t profile_value(const symstack_entry *e, enum profile_kind k);
+/* The allocations behind that weight: live at the end (PROFILE_LEAKED, 0 for a runtime-owned
+ * entry), live at the peak (PROFILE_PEAK), allocations (PROFILE_ALLOCATIONS, PROFILE_ALLOCATED),
+ * temporary allocations (PROFILE_TEMPORARY). */
+uint64_t profile_count(const symstack_entry *e, enum profile_kind k);
 
 /* ---- the call tree ---- */
 
@@ -74,6 +78,9 @@ typedef struct profile_tree profile_tree;
  * innermost frame (the allocating function) outwards (a bottom-up view).  Returns 0 and *out
  * (free with profile_tree_free), or PROFILE_ENOMEM. */
 int profile_tree_build(profile_tree **out, symstack_set *s, enum profile_kind k, int inverted);
+/* The same with a weight of its own per entry: w[i] (0 leaves it out) for entry i
+ * (symstack_entry_at), symstack_entry_count(s) values (borrowed, read during the call only). */
+int profile_tree_build_weights(profile_tree **out, symstack_set *s, const uint64_t *w, int inverted);
 /* Frees the tree.  Accepts NULL. */
 void profile_tree_free(profile_tree *t);
 /* The root: a node without a frame whose value is the total weight.  Owned by the tree. */

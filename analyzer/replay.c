@@ -149,6 +149,11 @@ static void markset_release(markset *m)
 	memset(m, 0, sizeof(*m));
 }
 
+int replay_summary_complete(const replay_summary *s)
+{
+	return s->have_end && !s->damaged && s->end.events == s->events_read && s->end.dropped == 0;
+}
+
 int replay_create(replay_ctx **out)
 {
 	*out = NULL;

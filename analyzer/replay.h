@@ -169,6 +169,10 @@ typedef struct replay_summary {
 	replay_size_class sizes[REPLAY_SIZE_CLASSES]; /* the histogram of allocation sizes */
 } replay_summary;
 
+/* Returns 1 when the trace the summary describes is complete: it has an end record, no damage was
+ * found, and the end record's counters match what was read (none dropped). */
+int replay_summary_complete(const replay_summary *s);
+
 /* Creates an empty replay.  Returns 0 and *out, or REPLAY_ENOMEM.  Free with replay_free. */
 int replay_create(replay_ctx **out);
 /* Frees the replay and everything it handed out.  Accepts NULL. */

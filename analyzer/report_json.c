@@ -256,8 +256,7 @@ int report_json_write(report_ctx *rc, FILE *f)
 	json_begin_object(w, 0);
 	json_key_uint(w, "events", s->events_read);
 	json_key(w, "complete");
-	json_bool(w, s->have_end && !s->damaged && s->end.events == s->events_read &&
-			   s->end.dropped == 0);
+	json_bool(w, replay_summary_complete(s));
 	json_key_uint(w, "dropped_events", s->have_end ? s->end.dropped : 0);
 	json_key_uint(w, "unmatched_frees", s->unmatched_frees);
 	json_key_uint(w, "fixups", s->fixups);
