@@ -59,25 +59,13 @@ static void walk(FILE *f, const profile_node *nd, const profile_node **path)
 		walk(f, nd->children[i], path);
 }
 
-/* The depth of the deepest node under nd. */
-static size_t max_depth(const profile_node *nd)
-{
-	size_t d = nd->depth;
-	for (size_t i = 0; i < nd->nchildren; i++) {
-		size_t c = max_depth(nd->children[i]);
-		if (c > d)
-			d = c;
-	}
-	return d;
-}
-
 int export_collapsed_write(const export_input *in, enum profile_kind k, FILE *f)
 {
 	profile_tree *t;
 	if (export_tree(&t, in, k, 0))
 		return EXPORT_ENOMEM;
 	const profile_node *root = profile_tree_root(t);
-	const profile_node **path = malloc((max_depth(root) + 1) * sizeof(*path));
+	const profile_node **path = malloc((profile_node_depth(root) + 1) * sizeof(*path));
 	if (!path) {
 		profile_tree_free(t);
 		return EXPORT_ENOMEM;

@@ -1,7 +1,7 @@
 /*
  * export_speedscope.c: speedscope's JSON (see export_speedscope.h), written with json.h.  The
- * frames of every kind's tree are interned first (a hash of function, module and inlined flag,
- * as the tree tells nodes apart), then each profile lists its samples as frame indices.
+ * frames of every kind's tree are interned first (as the tree tells nodes apart:
+ * profile_same_frame), then each profile lists its samples as frame indices.
  */
 #include "export_speedscope.h"
 
@@ -20,30 +20,15 @@ typedef struct frames {
 	int nomem;
 } frames;
 
-static int same_frame(const sym_frame *a, const sym_frame *b)
-{
-	if (a->inlined != b->inlined || strcmp(a->module, b->module) != 0)
-		return 0;
-	if (!a->function || !b->function)
-		return !a->function && !b->function && a->module_offset == b->module_offset;
-	return strcmp(a->function, b->function) == 0;
-}
-
-static uint64_t frame_hash(const sym_frame *f)
-{
-	uint64_t h = util_hash64(util_fnv1a(f->module) ^ (uint64_t)(f->inlined != 0));
-	return util_hash64(h ^ (f->function ? util_fnv1a(f->function) : util_hash64(f->module_offset)));
-}
-
 /* The index of f's frame, added when new. */
 static uint32_t frame_index(frames *fs, const sym_frame *f)
 {
-	uint64_t h = frame_hash(f);
+	uint64_t h = profile_frame_hash(f);
 	for (;;) {
 		uint32_t v;
 		if (!util_map_get(&fs->index, h, &v))
 			break;
-		if (same_frame(fs->v[v], f))
+		if (profile_same_frame(fs->v[v], f))
 			return v;
 		h = util_hash64(h + 1);
 	}
@@ -87,17 +72,6 @@ static void put_weights(json_writer *w, const profile_node *nd)
 		put_weights(w, nd->children[i]);
 }
 
-static size_t max_depth(const profile_node *nd)
-{
-	size_t d = nd->depth;
-	for (size_t i = 0; i < nd->nchildren; i++) {
-		size_t c = max_depth(nd->children[i]);
-		if (c > d)
-			d = c;
-	}
-	return d;
-}
-
 static const char *const titles[PROFILE_KINDS] = {
 	"leaked bytes (live at the end)", "bytes live at the heap peak", "allocations",
 	"bytes allocated", "temporary allocations",
@@ -134,7 +108,7 @@ int export_speedscope_write(const export_input *in, enum profile_kind active, FI
 		if (export_tree(&trees[k], in, (enum profile_kind)k, 0))
 			goto out;
 		intern_tree(&fs, profile_tree_root(trees[k]));
-		size_t d = max_depth(profile_tree_root(trees[k]));
+		size_t d = profile_node_depth(profile_tree_root(trees[k]));
 		if (d > depth)
 			depth = d;
 	}
@@ -197,9 +171,8 @@ int export_speedscope_write(const export_input *in, enum profile_kind active, FI
 	}
 	json_end_array(w);
 	json_end_object(w);
-	rc = json_finish(w) ? EXPORT_EIO : 0;
-	if (fs.nomem)
-		rc = EXPORT_ENOMEM;
+	int jr = json_finish(w);
+	rc = jr == JSON_EIO ? EXPORT_EIO : jr || fs.nomem ? EXPORT_ENOMEM : 0;
 out:
 	json_free(w);
 	free(path);

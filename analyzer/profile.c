@@ -117,8 +117,7 @@ static int same_str(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Frames that are one node (see profile.h). */
-static int same_node(const sym_frame *a, const sym_frame *b)
+int profile_same_frame(const sym_frame *a, const sym_frame *b)
 {
 	if (!same_str(a->module, b->module) || !a->inlined != !b->inlined)
 		return 0;
@@ -127,7 +126,7 @@ static int same_node(const sym_frame *a, const sym_frame *b)
 	return strcmp(a->function, b->function) == 0;
 }
 
-static uint64_t frame_hash(const sym_frame *f)
+uint64_t profile_frame_hash(const sym_frame *f)
 {
 	uint64_t h = util_hash64((f->module ? util_fnv1a(f->module) : 1) ^ (uint64_t)(f->inlined != 0));
 	return util_hash64(h ^ (f->function ? util_fnv1a(f->function) : util_hash64(f->module_offset)));
@@ -136,7 +135,7 @@ static uint64_t frame_hash(const sym_frame *f)
 /* The child of parent for frame f, made when new.  NULL when out of memory. */
 static profile_node *child(profile_tree *t, profile_node *parent, const sym_frame *f)
 {
-	uint64_t p = parent->id, h = frame_hash(f);
+	uint64_t p = parent->id, h = profile_frame_hash(f);
 	for (;;) {
 		profile_node *nd = util_pairmap_get(&t->children, p, h);
 		if (!nd) {
@@ -145,7 +144,7 @@ static profile_node *child(profile_tree *t, profile_node *parent, const sym_fram
 				return NULL;
 			return nd;
 		}
-		if (same_node(nd->frame, f)) {
+		if (profile_same_frame(nd->frame, f)) {
 			if (!same_str(nd->frame->file, f->file) || nd->frame->line != f->line)
 				nd->line_varies = 1;
 			return nd;
@@ -262,3 +261,14 @@ void profile_tree_free(profile_tree *t)
 
 const profile_node *profile_tree_root(const profile_tree *t) { return node_at(t, 0); }
 size_t profile_tree_size(const profile_tree *t) { return t->n; }
+
+size_t profile_node_depth(const profile_node *nd)
+{
+	size_t d = nd->depth;
+	for (size_t i = 0; i < nd->nchildren; i++) {
+		size_t c = profile_node_depth(nd->children[i]);
+		if (c > d)
+			d = c;
+	}
+	return d;
+}

@@ -58,6 +58,12 @@ uint64_t profile_count(const symstack_entry *e, enum profile_kind k);
 
 /* ---- the call tree ---- */
 
+/* 1 when frames a and b (borrowed) are one node of the tree: the same function and module (a
+ * frame without a function: the same module and offset) and the same inlined flag.
+ * profile_frame_hash agrees with it: equal frames hash alike. */
+int profile_same_frame(const sym_frame *a, const sym_frame *b);
+uint64_t profile_frame_hash(const sym_frame *f);
+
 typedef struct profile_node {
 	const sym_frame *frame;   /* the frame (of the first entry through the node); NULL: root */
 	int line_varies;          /* the merged frames have different files or lines */
@@ -87,5 +93,7 @@ void profile_tree_free(profile_tree *t);
 const profile_node *profile_tree_root(const profile_tree *t);
 /* Nodes in the tree, the root included. */
 size_t profile_tree_size(const profile_tree *t);
+/* The depth of the deepest node under nd (borrowed), nd's own depth when it has no children. */
+size_t profile_node_depth(const profile_node *nd);
 
 #endif
