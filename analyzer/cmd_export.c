@@ -204,7 +204,7 @@ int cmd_export(int argc, char **argv)
 	}
 	if (o.format == F_MASSIF) {
 		replay_observer obs;
-		if (export_massif_create(&ms, from, to)) {
+		if (export_massif_create(&ms, from)) {
 			cli_error("%s", export_strerror(EXPORT_ENOMEM));
 			goto done;
 		}

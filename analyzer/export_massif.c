@@ -24,7 +24,7 @@ typedef struct snapshot {
 
 struct export_massif {
 	const replay_ctx *rp;
-	uint64_t from, to;
+	uint64_t from;
 	uint64_t step;
 	uint64_t heap_before; /* the heap before the window opened */
 	int started;
@@ -37,13 +37,12 @@ struct export_massif {
 /* '#' starts a comment for ms_print; control bytes and bytes that are not UTF-8 as \xHH. */
 static const text_style massif_style = {.subst = {['#'] = "\\x23"}, .hex = "\\x"};
 
-int export_massif_create(export_massif **out, uint64_t from_ns, uint64_t to_ns)
+int export_massif_create(export_massif **out, uint64_t from_ns)
 {
 	*out = calloc(1, sizeof(**out));
 	if (!*out)
 		return EXPORT_ENOMEM;
 	(*out)->from = from_ns;
-	(*out)->to = to_ns;
 	(*out)->step = FIRST_STEP_NS;
 	return 0;
 }

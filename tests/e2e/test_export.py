@@ -137,6 +137,11 @@ def test_export_suppressions_leave_leaks_out():
     lines = _collapsed(_export(trace, "collapsed", "--suppressions", sup)[0])
     expect(sum(c for _, c in lines) == 12288 + 5000, f"suppressed total: {lines}")
     expect(not any("leak_small" in fr for fr, _ in lines), f"leak_small still there: {lines}")
+    out, _ = _export(trace, "pprof", "--suppressions", sup)
+    _, samples, _ = _raw(out)
+    expect(sum(v[3] for v, _ in samples) == 12288 + 5000, "pprof inuse_space with suppressions")
+    expect(sum(v[1] for v, _ in samples) == report_json(trace)["summary"]["allocated_bytes"],
+           "pprof alloc_space with suppressions")
     # the other kinds are not leaks: untouched
     lines = _collapsed(_export(trace, "collapsed", "--suppressions", sup, "--kind", "allocations")[0])
     expect(sum(c for _, c in lines) == 118, f"allocations with suppressions: {lines}")
@@ -268,6 +273,14 @@ def test_export_pprof_at_peak_and_window():
     expect(sum(v[1] for v, _ in samples) == report["summary"]["allocated_bytes"], "window: alloc")
 
 
+def test_export_pprof_location_holds_the_inlined_chain():
+    out, _ = _export(_trace("inline"), "pprof")
+    _, samples, locs = _raw(out)
+    leaf = [locs[ids[0]] for v, ids in samples if v[3]]
+    expect(leaf and leaf[0][:2] == ["make_buffer", "build_record"],
+           f"the leak's first location: {leaf} (make_buffer inlined into build_record)")
+
+
 def test_export_pprof_diff_base_shows_the_new_leak():
     base, _ = _export(_trace("diffprog"), "pprof")
     new, _ = _export(_trace("diffprog_extra"), "pprof")
@@ -367,6 +380,17 @@ def test_export_massif_snapshots_over_the_run():
     expect(int(peak["mem_heap_B"]) == report["summary"]["peak_heap_bytes"], "peak")
     expect(max(int(s["mem_heap_B"]) for s in snaps) == report["summary"]["peak_heap_bytes"],
            "a snapshot above the peak")
+
+
+def test_export_massif_escapes_what_ms_print_would_cut():
+    trace = _trace("leaks_rs")
+    out, _ = _export(trace, "massif")
+    _ms_print(out)
+    with open(out, encoding="utf-8") as f:
+        text = f.read()
+    tree = [ln for ln in text.splitlines() if re.match(r"\s*n\d+:", ln)]
+    expect(not any("#" in ln for ln in tree), "a '#' in a heap tree line: ms_print cuts it there")
+    expect(any("{closure\\x230}" in ln for ln in tree), "Rust's {closure#0} not written escaped")
 
 
 # ---- speedscope ----
