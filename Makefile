@@ -97,6 +97,10 @@ $(B)/ana/common/%.o: common/%.c $(B)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(ANA_BASE) $(DEPFLAGS) -c $< -o $@
 
+# The browser code of the HTML report and the SVG flamegraphs is built into assets.o (.incbin).
+WEB_ASSETS := $(wildcard analyzer/web/*)
+$(B)/ana/analyzer/assets.o $(B)/san/analyzer/assets.o: $(WEB_ASSETS)
+
 $(B)/libleakanalyze.a: $(ANA_LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $(ANA_LIB_OBJS)
@@ -112,6 +116,9 @@ install: all
 	install -m 755 $(B)/libleakrec.so $(DESTDIR)$(PREFIX)/lib/leakrec/
 	install -m 644 recorder/leakrec.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/leakrec/img
+	install -m 644 $(wildcard docs/*.md) README.md $(DESTDIR)$(PREFIX)/share/doc/leakrec/
+	install -m 644 $(wildcard docs/img/*.png) $(DESTDIR)$(PREFIX)/share/doc/leakrec/img/
 
 # ---- demo ----
 demo: all $(B)/tests/demo

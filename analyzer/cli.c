@@ -10,10 +10,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json.h"
+#include "limit.h"
 #include "proto.h"
-#include "replay.h"
+#include "text.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -50,18 +52,25 @@ void cli_usage(FILE *f)
 	      "       leakanalyze dump [--merged] TRACE\n"
 	      "       leakanalyze diff [OPTIONS] BASE NEW\n"
 	      "       leakanalyze check [OPTIONS] TRACE\n"
+	      "       leakanalyze html [OPTIONS] TRACE|BASE NEW [-o FILE]\n"
+	      "       leakanalyze flamegraph [--kind K] [OPTIONS] TRACE|BASE NEW [-o FILE.svg]\n"
 	      "       leakanalyze export --format FORMAT [OPTIONS] TRACE\n"
 	      "\n"
 	      "Analyze a heap trace recorded by leakrec.\n"
 	      "\n"
 	      "Commands:\n"
-	      "  report   (default) summary, then the top stacks by leaked bytes, bytes live at\n"
-	      "           the heap peak, number of allocations and temporary allocations\n"
+	      "  report   (default) summary, heap and RSS over time, then the top stacks by leaked\n"
+	      "           bytes, bytes live at the heap peak, number of allocations and temporary\n"
+	      "           allocations, the growth suspects and the allocation size histogram\n"
 	      "  dump     print every record of the trace as one line of text, in file order\n"
 	      "  diff     compare two traces stack by stack; gates for CI (leakanalyze diff --help)\n"
 	      "  check    gate one trace on leaked bytes and peak heap (leakanalyze check --help)\n"
-	      "  export   write the trace for other tools: pprof, collapsed stacks, massif,\n"
-	      "           speedscope (leakanalyze export --help)\n"
+	      "  html     the report as one HTML file that opens offline: charts, flamegraphs,\n"
+	      "           tables; of two traces, the comparison (leakanalyze html --help)\n"
+	      "  flamegraph\n"
+	      "           one flamegraph as a standalone SVG file (leakanalyze flamegraph --help)\n"
+	      "  export   the trace for other tools: pprof, collapsed stacks, massif, speedscope\n"
+	      "           (leakanalyze export --help)\n"
 	      "\n"
 	      "Report options:\n"
 	      "  -n, --top N            show N stacks per list (default 10); 0 shows every stack\n"
@@ -75,6 +84,11 @@ void cli_usage(FILE *f)
 	      "      --from T, --to T   restrict every section to a window: seconds from the start\n"
 	      "                         (1.5, 250ms), percent of the run (50%), or a mark's label\n"
 	      "      --points N         at most N points in the heap timeline (default 300)\n"
+	      "      --frames N         show N frames of each stack (default: up to and with the\n"
+	      "                         program's own frames; 0 shows all); JSON has every frame\n"
+	      "      --suppressions FILE\n"
+	      "                         leave leaks matched by FILE (leak:PATTERN lines) out of\n"
+	      "                         the leak figures\n"
 	      "\n"
 	      "Dump options:\n"
 	      "      --merged           print only the events, in the replay's merged time order\n"
@@ -84,7 +98,8 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "Exit status: 0 success (problems in the trace are reported on stderr), 1 a diff or\n"
 	      "check gate was crossed, 2 usage error or nothing readable in the trace.\n"
-	      "See leakanalyze(1), leakanalyze-diff(1), leakanalyze-check(1), leakanalyze-export(1).\n",
+	      "See leakanalyze(1), leakanalyze-diff(1), leakanalyze-check(1), leakanalyze-html(1),\n"
+	      "leakanalyze-export(1).\n",
 	      f);
 }
 
@@ -165,8 +180,124 @@ int cli_gate_option(cli_gate_opts *o, int opt, char **argv, void (*usage)(FILE *
 	case CLI_OPT_SUPPRESSIONS:
 		o->sup_path = optarg;
 		return -1;
+	case CLI_OPT_ALLOW_INCOMPLETE:
+		o->allow_incomplete = 1;
+		return -1;
 	}
 	return cli_option_other(opt, argv, usage);
+}
+
+int cli_gate_complete(const trace *t, int allow)
+{
+	const char *why = replay_get_summary(trace_replay(t))->incomplete;
+	if (!why[0])
+		return 0;
+	if (allow) {
+		cli_error("%s: incomplete trace (%s): gated anyway (--allow-incomplete)", trace_path(t),
+			  why);
+		return 0;
+	}
+	cli_error("%s: incomplete trace (%s): its live blocks are what was live when recording "
+		  "stopped, not what leaked; --allow-incomplete gates it anyway",
+		  trace_path(t), why);
+	return CLI_EXIT_ERROR;
+}
+
+void cli_json_complete(json_writer *w, const char *prefix, const trace *t)
+{
+	const char *why = replay_get_summary(trace_replay(t))->incomplete;
+	char key[64];
+	snprintf(key, sizeof(key), "%scomplete", prefix);
+	json_key(w, key);
+	json_bool(w, !why[0]);
+	snprintf(key, sizeof(key), "%sincomplete_reason", prefix);
+	json_key(w, key);
+	json_str(w, why[0] ? why : NULL);
+}
+
+void cli_put_incomplete(FILE *f, const char *label, const trace *t, int markdown)
+{
+	const char *why = replay_get_summary(trace_replay(t))->incomplete;
+	if (!why[0])
+		return;
+	fputs(markdown ? "> **Incomplete trace** (" : "INCOMPLETE    ", f);
+	fputs(label, f);
+	fputs(markdown ? "): " : ": ", f);
+	text_put(f, why);
+	fputs(markdown ? "; live blocks are what was live when recording stopped, not what "
+			 "leaked.\n\n"
+		       : "; live blocks are what was live when recording stopped, not what leaked\n",
+	      f);
+}
+
+int cli_diff_option(keydiff *d, enum stackkey_match *match, int opt)
+{
+	gate *gt = NULL;
+	int sizes = 0;
+	switch (opt) {
+	case CLI_OPT_MATCH:
+		if (strcmp(optarg, "functions") == 0)
+			*match = STACKKEY_MATCH_FUNCTIONS;
+		else if (strcmp(optarg, "lines") == 0)
+			*match = STACKKEY_MATCH_LINES;
+		else
+			return cli_usage_error("invalid argument for --match: '%s' (functions or lines)",
+					       optarg);
+		return 0;
+	case CLI_OPT_NEW_LEAKS:
+		d->gates[KEYDIFF_G_NEW_LEAKS].on = 1;
+		return 0;
+	case CLI_OPT_LEAK_INC:
+		gt = &d->gates[KEYDIFF_G_LEAK_INC];
+		if (limit_parse_size(optarg, &gt->lim.amount))
+			return cli_usage_error("invalid size for --max-leak-increase: '%s'", optarg);
+		gt->on = 1;
+		return 0;
+	case CLI_OPT_PEAK_INC:
+		gt = &d->gates[KEYDIFF_G_PEAK_INC];
+		sizes = 1;
+		break;
+	case CLI_OPT_ALLOCS_INC:
+		gt = &d->gates[KEYDIFF_G_ALLOCS_INC];
+		break;
+	default:
+		return -1;
+	}
+	if (limit_parse(optarg, sizes, &gt->lim))
+		return cli_usage_error("invalid limit for --%s: '%s' (N%% or %s)", gt->spec->name,
+				       optarg, sizes ? "BYTES" : "COUNT");
+	gt->on = 1;
+	return 0;
+}
+
+int cli_two_traces(int argc, char **argv, int first, const char *cmd)
+{
+	if (argc - first < 2)
+		return cli_usage_error("%s needs two traces: BASE and NEW", cmd);
+	if (argc - first > 2)
+		return cli_usage_error("%s takes two traces ('%s' is extra)", cmd, argv[first + 2]);
+	return 0;
+}
+
+int cli_diff_load(cli_diff *x, const char *base, const char *new, enum stackkey_match match,
+		  const suppress_list *sup)
+{
+	if (cli_keyed_load(&x->base, base, match, sup) || cli_keyed_load(&x->new, new, match, sup))
+		return CLI_EXIT_ERROR;
+	int rc = keydiff_build(&x->kd, x->base.set, replay_get_summary(trace_replay(x->base.t)),
+			       x->new.set, replay_get_summary(trace_replay(x->new.t)));
+	if (rc) {
+		cli_error("out of memory");
+		return CLI_EXIT_ERROR;
+	}
+	return 0;
+}
+
+void cli_diff_release(cli_diff *x)
+{
+	keydiff_release(&x->kd);
+	cli_keyed_release(&x->new);
+	cli_keyed_release(&x->base);
 }
 
 void cli_json_use(json_writer *w, const char *key, uint64_t bytes, uint64_t allocations,
@@ -196,7 +327,7 @@ int cli_finish_output(const char *what, int jrc)
 	return 0;
 }
 
-/* ---- the window options ---- */
+/* ---- the report commands ---- */
 
 /* Parses "D[.D]" (at most 9 integer and 9 fractional digits) into value x 1e9; returns the end,
  * or NULL when s does not start with such a number. */
@@ -252,6 +383,15 @@ static int parse_tspec(const char *opt, const char *arg, cli_tspec *out)
 	} else if (strcmp(end, "ms") == 0) {
 		out->kind = CLI_T_NS;
 		out->ns = nano / 1000u;
+	} else if (strcmp(end, "us") == 0) {
+		out->kind = CLI_T_NS;
+		out->ns = nano / 1000000u;
+	} else if (strcmp(end, "min") == 0 || strcmp(end, "h") == 0) {
+		uint64_t mul = end[0] == 'h' ? 3600 : 60;
+		if (nano > UINT64_MAX / mul)
+			return cli_usage_error("invalid time for %s: '%s' (too long)", opt, arg);
+		out->kind = CLI_T_NS;
+		out->ns = nano * mul;
 	} else if (strcmp(end, "%") == 0 && nano <= 100 * (uint64_t)1000000000u) {
 		out->kind = CLI_T_PERCENT;
 		out->pct_nano = nano;
@@ -318,20 +458,10 @@ static int resolve_tspec(const cli_tspec *ts, const char *opt, const replay_time
 	return 0;
 }
 
-int cli_window_option(cli_window *w, int to, const char *arg)
+/* Works out the window [*from, *to) of the command line; *to = UINT64_MAX: to the end. */
+static int resolve_window(const cli_tspec *f, const cli_tspec *t, const char *path, uint64_t *from,
+			  uint64_t *to)
 {
-	return parse_tspec(to ? "--to" : "--from", arg, to ? &w->to : &w->from);
-}
-
-const char *cli_window_arg(const cli_window *w, int to)
-{
-	const cli_tspec *ts = to ? &w->to : &w->from;
-	return ts->kind != CLI_T_NONE ? ts->arg : NULL;
-}
-
-int cli_window_resolve(const cli_window *w, const char *path, uint64_t *from, uint64_t *to)
-{
-	const cli_tspec *f = &w->from, *t = &w->to;
 	*from = 0;
 	*to = UINT64_MAX;
 	replay_times *times = NULL;
@@ -368,4 +498,195 @@ int cli_window_resolve(const cli_window *w, const char *path, uint64_t *from, ui
 	}
 	replay_times_free(times);
 	return status;
+}
+
+void cli_report_opts_init(cli_report_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->top = 10;
+	o->points = GROWTH_DEFAULT_POINTS;
+	o->frames = -1;
+}
+
+int cli_report_option(cli_report_opts *o, int opt, char **argv, void (*usage)(FILE *f))
+{
+	switch (opt) {
+	case 'n':
+		return cli_parse_count("-n", optarg, &o->top) ? CLI_EXIT_ERROR : -1;
+	case CLI_OPT_ALLOC_FRAMES:
+		o->show_alloc_frames = 1;
+		return -1;
+	case CLI_OPT_FROM:
+		return parse_tspec("--from", optarg, &o->from) ? CLI_EXIT_ERROR : -1;
+	case CLI_OPT_TO:
+		return parse_tspec("--to", optarg, &o->to) ? CLI_EXIT_ERROR : -1;
+	case CLI_OPT_POINTS:
+		if (cli_parse_count("--points", optarg, &o->points))
+			return CLI_EXIT_ERROR;
+		if (o->points < 2 || o->points > GROWTH_MAX_POINTS)
+			return cli_usage_error("invalid count for --points: '%s' (2 to %d)", optarg,
+					       GROWTH_MAX_POINTS);
+		return -1;
+	case CLI_OPT_SUPPRESSIONS:
+		o->sup_path = optarg;
+		return -1;
+	case CLI_OPT_FRAMES: {
+		unsigned nf;
+		if (cli_parse_count("--frames", optarg, &nf))
+			return CLI_EXIT_ERROR;
+		o->frames = (long)nf;
+		return -1;
+	}
+	}
+	return cli_option_other(opt, argv, usage);
+}
+
+int cli_report_one_trace_only(const cli_report_opts *o, const char **name)
+{
+	*name = o->from.kind ? "--from"
+		: o->to.kind ? "--to"
+		: o->points != GROWTH_DEFAULT_POINTS ? "--points"
+		: o->show_alloc_frames ? "--show-alloc-frames"
+		: NULL;
+	return *name != NULL;
+}
+
+/* Two observers in turn (cli_report.obs). */
+static void both_event(void *ctx, const replay_event *ev)
+{
+	const replay_observer *o = ctx;
+	for (int i = 0; i < 2; i++)
+		if (o[i].event)
+			o[i].event(o[i].ctx, ev);
+}
+
+static void both_rss(void *ctx, uint64_t time_ns, uint64_t rss_bytes)
+{
+	const replay_observer *o = ctx;
+	for (int i = 0; i < 2; i++)
+		if (o[i].rss)
+			o[i].rss(o[i].ctx, time_ns, rss_bytes);
+}
+
+int cli_report_load(cli_report *r, const char *path, const cli_report_opts *o)
+{
+	memset(r, 0, sizeof(*r));
+	uint64_t from = 0, to = UINT64_MAX;
+	if (resolve_window(&o->from, &o->to, path, &from, &to))
+		return CLI_EXIT_ERROR;
+	if (o->sup_path && suppress_load_file(&r->sup, o->sup_path, &cli_log))
+		return CLI_EXIT_ERROR; /* said */
+	if (trace_create(&r->t, path, &cli_log))
+		return CLI_EXIT_ERROR;
+	int rc = trace_set_window(r->t, from, to);
+	if (!rc)
+		rc = growth_create(&r->gr, from, to, o->points);
+	if (rc) {
+		cli_error("%s", rc == GROWTH_ENOMEM ? growth_strerror(rc) : replay_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	replay_observer obs;
+	growth_observer(r->gr, trace_replay(r->t), &obs);
+	if (o->observer) {
+		r->obs[0] = obs;
+		o->observer(o->observer_ctx, trace_replay(r->t), &r->obs[1]);
+		obs = (replay_observer){both_event, both_rss, r->obs};
+	}
+	trace_set_observer(r->t, &obs);
+	if (trace_run(r->t, &cli_log))
+		return CLI_EXIT_ERROR;
+	const replay_summary *sum = replay_get_summary(trace_replay(r->t));
+	if (o->from.kind && from > sum->duration_ns) {
+		char a[48];
+		text_format_time(a, sizeof(a), sum->duration_ns);
+		return cli_usage_error("--from '%s' is after the end of the run (%s)", o->from.arg, a);
+	}
+	if (trace_symbolize(r->t, o->show_alloc_frames, &cli_log))
+		return CLI_EXIT_ERROR;
+	report_options opt = {o->top, 0, o->frames, r->sup};
+	rc = report_create(&r->rep, trace_stacks(r->t), &opt);
+	if (rc) {
+		cli_error("%s", report_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	/* the growth suspects are entries, as every other list */
+	symstack_set *st = trace_stacks(r->t);
+	rc = growth_set_groups(r->gr, symstack_entry_map(st), symstack_count(st),
+			       symstack_entry_count(st));
+	if (!rc)
+		rc = growth_finish(r->gr, trace_replay(r->t));
+	if (rc) {
+		cli_error("%s: %s", path, growth_strerror(rc));
+		return CLI_EXIT_ERROR;
+	}
+	report_set_growth(r->rep, r->gr);
+	report_set_window_args(r->rep, o->from.kind ? o->from.arg : NULL,
+			       o->to.kind ? o->to.arg : NULL);
+	return 0;
+}
+
+void cli_report_release(cli_report *r)
+{
+	report_free(r->rep);
+	growth_free(r->gr);
+	trace_free(r->t);
+	suppress_free(r->sup);
+	memset(r, 0, sizeof(*r));
+}
+
+int cli_write_output(const char *path, int (*write)(void *ctx, FILE *f), void *ctx,
+		     const char *(*describe)(int code))
+{
+	int to_stdout = strcmp(path, "-") == 0;
+	char *tmp = NULL;
+	FILE *f = stdout;
+	int status = CLI_EXIT_ERROR;
+	if (!to_stdout) {
+		size_t n = strlen(path) + 5;
+		tmp = malloc(n);
+		if (!tmp) {
+			cli_error("out of memory");
+			return CLI_EXIT_ERROR;
+		}
+		snprintf(tmp, n, "%s.tmp", path);
+		f = fopen(tmp, "w");
+		if (!f) {
+			cli_error("cannot create '%s': %s", tmp, strerror(errno));
+			free(tmp);
+			return CLI_EXIT_ERROR;
+		}
+	}
+	errno = 0;
+	int rc = write(ctx, f);
+	int failed = fflush(f) != 0 || ferror(f);
+	int saved = errno;
+	if (!to_stdout && fclose(f) != 0 && !failed) {
+		failed = 1;
+		saved = errno;
+	}
+	if (failed || rc) {
+		cli_error("writing '%s': %s", to_stdout ? "standard output" : path,
+			  failed ? strerror(saved) : describe(rc));
+	} else if (!to_stdout && rename(tmp, path) != 0) {
+		cli_error("cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+	} else {
+		status = 0;
+	}
+	if (status && tmp)
+		unlink(tmp);
+	free(tmp);
+	return status;
+}
+
+char *cli_output_path(const char *trace_path, const char *ext)
+{
+	size_t n = strlen(trace_path);
+	if (n > 4 && strcmp(trace_path + n - 4, ".zst") == 0)
+		n -= 4;
+	char *out = malloc(n + strlen(ext) + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, trace_path, n);
+	strcpy(out + n, ext);
+	return out;
 }

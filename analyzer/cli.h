@@ -9,11 +9,13 @@
 #ifndef LEAKREC_CLI_H
 #define LEAKREC_CLI_H
 
-#include <stdint.h>
 #include <stdio.h>
 
+#include "growth.h"
 #include "json.h"
+#include "keydiff.h"
 #include "keyset.h"
+#include "report.h"
 #include "stackkey.h"
 #include "suppress.h"
 #include "trace.h"
@@ -60,46 +62,54 @@ int cli_option_other(int opt, char **argv, void (*usage)(FILE *f));
  * CLI_EXIT_ERROR. */
 int cli_one_trace(int argc, char **argv, int first, const char *prefix);
 
-/* ---- the window of the commands that replay one trace (--from, --to) ---- */
-
-/* A window bound as given on the command line: seconds from the start ("1.5", "1.5s", "250ms"),
- * a percent of the run ("50%") or a mark's label ("warmup done"; "mark:LABEL" when the label
- * looks like a time). */
-typedef struct cli_tspec {
-	enum { CLI_T_NONE, CLI_T_NS, CLI_T_PERCENT, CLI_T_MARK } kind;
-	uint64_t ns;        /* CLI_T_NS */
-	uint64_t pct_nano;  /* CLI_T_PERCENT: the percentage x 1e9 */
-	const char *label;  /* CLI_T_MARK (borrowed from argv) */
-	const char *arg;    /* as given (borrowed from argv) */
-} cli_tspec;
-
-/* --from and --to; zero it before the options are parsed. */
-typedef struct cli_window {
-	cli_tspec from, to;
-} cli_window;
-
-/* Parses the argument (borrowed: it must outlive w) of --from (to = 0) or --to (to = 1) into w.
- * Returns 0, or prints a usage error and returns CLI_EXIT_ERROR. */
-int cli_window_option(cli_window *w, int to, const char *arg);
-/* The argument of --from (to = 0) or --to as given, or NULL when the option was not given. */
-const char *cli_window_arg(const cli_window *w, int to);
-/* Works out the window [*from, *to) of the trace at path (*to = UINT64_MAX: to the end).  Percent
- * and labels need the run's duration and marks before the replay starts: only then a first pass
- * reads the trace (replay_scan_times).  Returns 0, or CLI_EXIT_ERROR after saying why (a label no
- * mark has, --from after --to, a trace that cannot be opened). */
-int cli_window_resolve(const cli_window *w, const char *path, uint64_t *from, uint64_t *to);
-
 /* ---- what the gating commands (check, diff) share ---- */
 
-/* getopt_long values of their shared long options; a command numbers its own from CLI_OPT_OWN. */
-enum { CLI_OPT_JSON = 256, CLI_OPT_MARKDOWN, CLI_OPT_SUPPRESSIONS, CLI_OPT_OWN };
+/* getopt_long values of the shared long options (gating and report commands); a command numbers
+ * its own from CLI_OPT_OWN. */
+enum {
+	CLI_OPT_JSON = 256,
+	CLI_OPT_MARKDOWN,
+	CLI_OPT_SUPPRESSIONS,
+	CLI_OPT_ALLOW_INCOMPLETE,
+	CLI_OPT_ALLOC_FRAMES,
+	CLI_OPT_FROM,
+	CLI_OPT_TO,
+	CLI_OPT_POINTS,
+	CLI_OPT_MATCH,
+	CLI_OPT_NEW_LEAKS,
+	CLI_OPT_LEAK_INC,
+	CLI_OPT_PEAK_INC,
+	CLI_OPT_ALLOCS_INC,
+	CLI_OPT_FRAMES,
+	CLI_OPT_OWN
+};
 
-/* Their shared options: -n N, --json, --markdown, --suppressions FILE. */
+/* Their shared options: -n N, --json, --markdown, --suppressions FILE, --allow-incomplete. */
 typedef struct cli_gate_opts {
 	unsigned top;         /* stacks listed (0: all); the caller sets the default */
 	int json, markdown;   /* the output format (text when neither) */
 	const char *sup_path; /* borrowed from argv, or NULL */
+	int allow_incomplete; /* gate an incomplete trace instead of refusing it */
 } cli_gate_opts;
+
+/* The long options of cli_gate_opts, for a command's getopt_long table. */
+#define CLI_GATE_LONGOPTS                                                                          \
+	{"top", required_argument, NULL, 'n'}, {"json", no_argument, NULL, CLI_OPT_JSON},          \
+		{"markdown", no_argument, NULL, CLI_OPT_MARKDOWN},                                 \
+		{"suppressions", required_argument, NULL, CLI_OPT_SUPPRESSIONS},                   \
+		{"allow-incomplete", no_argument, NULL, CLI_OPT_ALLOW_INCOMPLETE}
+
+/* An incomplete trace (one without its END record, damaged, or with events dropped) holds only
+ * part of the run: what was live when recording stopped is not what leaked.  Refuses it with
+ * "PATH: incomplete trace (reason) ..." (returns CLI_EXIT_ERROR) unless allow, when it says it
+ * gates it anyway (returns 0). */
+int cli_gate_complete(const trace *t, int allow);
+/* The completeness of a loaded trace as JSON members "<prefix>complete" and
+ * "<prefix>incomplete_reason" (prefix "" or "base_", "new_"). */
+void cli_json_complete(json_writer *w, const char *prefix, const trace *t);
+/* A text or markdown line saying that the trace (its label: "trace", "base", "new") is
+ * incomplete and why; nothing when it is complete. */
+void cli_put_incomplete(FILE *f, const char *label, const trace *t, int markdown);
 
 /* Handles what getopt_long returned (opt, with optarg) when it is none of the command's own
  * options: one of the shared options is stored in o, anything else goes to cli_option_other.
@@ -119,6 +129,37 @@ int cli_keyed_load(cli_keyed *k, const char *path, enum stackkey_match match,
 		   const suppress_list *sup);
 void cli_keyed_release(cli_keyed *k);
 
+/* ---- what the commands that compare two traces share (diff, html BASE NEW) ---- */
+
+/* The getopt_long entries of their options: --match and the gates. */
+#define CLI_DIFF_LONGOPTS                                                                          \
+	{"match", required_argument, NULL, CLI_OPT_MATCH},                                         \
+	{"fail-on-new-leaks", no_argument, NULL, CLI_OPT_NEW_LEAKS},                               \
+	{"max-leak-increase", required_argument, NULL, CLI_OPT_LEAK_INC},                          \
+	{"max-peak-increase", required_argument, NULL, CLI_OPT_PEAK_INC},                          \
+	{"max-allocations-increase", required_argument, NULL, CLI_OPT_ALLOCS_INC}
+
+/* Handles what getopt_long returned (opt, with optarg) when it is one of those options: --match
+ * into *match, a gate into the gates of d (keydiff_init done).  Returns -1 when opt is none of
+ * them, 0 when it was stored, CLI_EXIT_ERROR after a usage error. */
+int cli_diff_option(keydiff *d, enum stackkey_match *match, int opt);
+/* Checks that exactly two operands, BASE and NEW, follow the options at argv[first]; cmd names
+ * the command in the messages.  Returns 0, or prints a usage error and returns CLI_EXIT_ERROR. */
+int cli_two_traces(int argc, char **argv, int first, const char *cmd);
+
+/* Two traces loaded and compared. */
+typedef struct cli_diff {
+	cli_keyed base, new;
+	keydiff kd; /* keydiff_init and the gates set by the caller before cli_diff_load */
+} cli_diff;
+
+/* Loads the traces at base and new (borrowed, they must outlive *x) with keys made with match and
+ * leaks suppressed by sup (borrowed, may be NULL), and compares them into x->kd.  Returns 0, or
+ * CLI_EXIT_ERROR after saying why.  Release *x with cli_diff_release in either case. */
+int cli_diff_load(cli_diff *x, const char *base, const char *new, enum stackkey_match match,
+		  const suppress_list *sup);
+void cli_diff_release(cli_diff *x);
+
 /* Writes what suppressions removed as the members "bytes", "allocations" and "stacks"; with a
  * key, as a one-line object under that key. */
 void cli_json_use(json_writer *w, const char *key, uint64_t bytes, uint64_t allocations,
@@ -129,11 +170,86 @@ void cli_json_use(json_writer *w, const char *key, uint64_t bytes, uint64_t allo
  * CLI_EXIT_ERROR. */
 int cli_finish_output(const char *what, int jrc);
 
+/* ---- what the commands that report one trace share (report, html, flamegraph) ---- */
+
+/* A window bound as given on the command line: seconds from the start ("1.5", "1.5s", "250ms"),
+ * a percent of the run ("50%") or a mark's label ("warmup done"; "mark:LABEL"). */
+typedef struct cli_tspec {
+	enum { CLI_T_NONE, CLI_T_NS, CLI_T_PERCENT, CLI_T_MARK } kind;
+	uint64_t ns;        /* CLI_T_NS */
+	uint64_t pct_nano;  /* CLI_T_PERCENT: the percentage x 1e9 */
+	const char *label;  /* CLI_T_MARK */
+	const char *arg;    /* as given (borrowed from argv) */
+} cli_tspec;
+
+/* Their options: -n N, --show-alloc-frames, --from T, --to T, --points N, --suppressions FILE. */
+typedef struct cli_report_opts {
+	unsigned top;          /* the caller sets the default */
+	int show_alloc_frames;
+	unsigned points;       /* timeline points; the caller sets the default */
+	cli_tspec from, to;
+	const char *sup_path;  /* borrowed from argv, or NULL */
+	long frames;           /* frames per stack in text (report_options.frames) */
+	/* When set, called once the replay exists, before it runs: fills *obs with an observer that
+	 * sees the replay beside the growth analysis (export's massif snapshots); ctx is
+	 * observer_ctx. */
+	void (*observer)(void *ctx, const replay_ctx *rp, replay_observer *obs);
+	void *observer_ctx;
+} cli_report_opts;
+
+/* The getopt_long entries of those options, for a command's option table. */
+#define CLI_REPORT_LONGOPTS                                                                        \
+	{"top", required_argument, NULL, 'n'},                                                     \
+	{"show-alloc-frames", no_argument, NULL, CLI_OPT_ALLOC_FRAMES},                            \
+	{"from", required_argument, NULL, CLI_OPT_FROM},                                           \
+	{"to", required_argument, NULL, CLI_OPT_TO},                                               \
+	{"points", required_argument, NULL, CLI_OPT_POINTS},                                       \
+	{"suppressions", required_argument, NULL, CLI_OPT_SUPPRESSIONS},                           \
+	{"frames", required_argument, NULL, CLI_OPT_FRAMES}
+
+/* Sets the defaults: 10 stacks per list, GROWTH_DEFAULT_POINTS, no window, frames up to the
+ * program's own (-1). */
+void cli_report_opts_init(cli_report_opts *o);
+/* Handles what getopt_long returned (opt, with optarg) when it is none of the command's own
+ * options: one of the options above is stored in o, anything else goes to cli_option_other.
+ * Returns -1 when parsing goes on, else the status the command returns now. */
+int cli_report_option(cli_report_opts *o, int opt, char **argv, void (*usage)(FILE *f));
+/* Returns 1 when o asks for a window, timeline points or allocator frames (what a two-trace
+ * command does not take); *name receives the first such option's name. */
+int cli_report_one_trace_only(const cli_report_opts *o, const char **name);
+
+/* A trace loaded into the report model: replayed in the window with the growth analysis,
+ * symbolized, merged into entries, suppressions applied. */
+typedef struct cli_report {
+	trace *t;
+	growth_ctx *gr;
+	report_ctx *rep;
+	suppress_list *sup;
+	replay_observer obs[2]; /* the growth analysis's and the options' observer, in turn */
+} cli_report;
+
+/* Loads the trace at path (borrowed: it must outlive *r) with the options o (borrowed too).
+ * Returns 0, or CLI_EXIT_ERROR after saying why.  Release *r with cli_report_release in either
+ * case. */
+int cli_report_load(cli_report *r, const char *path, const cli_report_opts *o);
+void cli_report_release(cli_report *r);
+
+/* Writes the output of a command to the file at path ("-": standard output) through write(ctx,
+ * f), which returns 0 or a negative code that describe(code) names.  The file is created at
+ * path.tmp and renamed when complete.  Returns 0, or CLI_EXIT_ERROR after saying why. */
+int cli_write_output(const char *path, int (*write)(void *ctx, FILE *f), void *ctx,
+		     const char *(*describe)(int code));
+/* The output path for a trace when -o is not given: the trace's path with its ".zst" (if any)
+ * replaced by ext (".html", ".svg").  Returns a malloc'ed string, or NULL when out of memory. */
+char *cli_output_path(const char *trace_path, const char *ext);
+
 /* Subcommands: argv[0] is the subcommand name (or the program name for the default report). */
 int cmd_report(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_html(int argc, char **argv);
+int cmd_flamegraph(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 
 #endif

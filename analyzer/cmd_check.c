@@ -106,6 +106,7 @@ static void write_text(const check *c, FILE *f)
 	fputs("  (", f);
 	text_put(f, h->argc ? h->argv[0] : h->exe);
 	fprintf(f, ", pid %u)\n", h->pid);
+	cli_put_incomplete(f, "trace", c->k.t, 0);
 	text_format_size(a, sizeof(a), sum->peak_heap_bytes);
 	fprintf(f, "peak heap     %s\n", a);
 	text_format_size(a, sizeof(a), t->leaked_bytes);
@@ -160,6 +161,7 @@ static void write_markdown(const check *c, FILE *f)
 	char a[32];
 
 	gate_write_md_title(f, "leakrec: heap check", c->gates, G_COUNT);
+	cli_put_incomplete(f, "trace", c->k.t, 1);
 	fputs("| | |\n|:--|--:|\n", f);
 	text_format_size(a, sizeof(a), sum->peak_heap_bytes);
 	fprintf(f, "| peak heap | %s |\n", a);
@@ -204,6 +206,7 @@ static int write_json(const check *c, FILE *out, int status)
 	if (report_json_begin_command(&w, out, "check"))
 		return JSON_ENOMEM;
 	json_key_str(w, "trace", trace_path(c->k.t));
+	cli_json_complete(w, "", c->k.t);
 	report_json_program(w, "program", replay_get_header(trace_replay(c->k.t)), NULL, 0);
 
 	json_key(w, "summary");
@@ -267,6 +270,8 @@ static void usage(FILE *f)
 	      "      --suppressions FILE\n"
 	      "                         leave out leaks matched by FILE (LeakSanitizer format,\n"
 	      "                         leak:PATTERN lines) from leak figures and gates\n"
+	      "      --allow-incomplete gate a trace that ended without its END record or is\n"
+	      "                         damaged (by default that is an input error, exit 2)\n"
 	      "  -n, --top N            list N leaking stacks (default 10); 0 lists all\n"
 	      "      --json             print one JSON object instead of text\n"
 	      "      --markdown         print markdown tables (pull-request comment, job summary)\n"
@@ -281,10 +286,7 @@ static void usage(FILE *f)
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"top", required_argument, NULL, 'n'},
-		{"json", no_argument, NULL, CLI_OPT_JSON},
-		{"markdown", no_argument, NULL, CLI_OPT_MARKDOWN},
-		{"suppressions", required_argument, NULL, CLI_OPT_SUPPRESSIONS},
+		CLI_GATE_LONGOPTS,
 		{"max-leaked", required_argument, NULL, OPT_MAX_LEAKED},
 		{"max-peak", required_argument, NULL, OPT_MAX_PEAK},
 		{"help", no_argument, NULL, 'h'},
@@ -295,7 +297,7 @@ int cmd_check(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	for (int g = 0; g < G_COUNT; g++)
 		c.gates[g].spec = &gate_specs[g];
-	cli_gate_opts o = {10, 0, 0, NULL};
+	cli_gate_opts o = {10, 0, 0, NULL, 0};
 	int opt, rc;
 	opterr = 0;
 	optind = 1;
@@ -328,6 +330,8 @@ int cmd_check(int argc, char **argv)
 		goto out; /* said */
 	c.sup = sup;
 	if ((rc = cli_keyed_load(&c.k, argv[optind], STACKKEY_MATCH_FUNCTIONS, sup)))
+		goto out;
+	if ((rc = cli_gate_complete(c.k.t, o.allow_incomplete)))
 		goto out;
 	if ((rc = evaluate(&c)))
 		goto out;

@@ -144,9 +144,13 @@ static int put_record(FILE *f, tf_record *rec)
 		const tf_end *e = &rec->u.end;
 		fprintf(f, "end t=%" PRIu64 " allocs=%" PRIu64 " frees=%" PRIu64 " events=%" PRIu64
 			   " dropped=%" PRIu64 " stacks=%" PRIu64 " modules=%" PRIu64
-			   " threads=%" PRIu64 " unmatched_frees=%" PRIu64 " implicit_frees=%" PRIu64 "\n",
+			   " threads=%" PRIu64 " unmatched_frees=%" PRIu64 " implicit_frees=%" PRIu64,
 			e->time_ns, e->allocs, e->frees, e->events, e->dropped, e->stacks, e->modules,
 			e->threads, e->unmatched_frees, e->implicit_frees);
+		if (e->have_calls)
+			fprintf(f, " calls_allocs=%" PRIu64 " calls_frees=%" PRIu64, e->calls_allocs,
+				e->calls_frees);
+		fputc('\n', f);
 		break;
 	}
 	default:

@@ -3,13 +3,12 @@
  * tools read: pprof (export_pprof.h), collapsed stacks (export_collapsed.h), massif
  * (export_massif.h) or speedscope (export_speedscope.h).
  *
- * Replays the trace (with the massif snapshot taker as the replay's observer for massif) over
- * the window of --from/--to, symbolizes and merges the stacks into entries as the report does,
- * leaves the leaks that --suppressions match out of the leaked kind, and writes the format to
- * standard output or -o FILE.  The figures are the report's (`leakanalyze --json` with the same
+ * Loads the trace into the report model as the report does (cli_report_load: the window of
+ * --from/--to, folding, --suppressions; for massif the snapshot taker beside the growth analysis)
+ * and writes the format to standard output or -o FILE (cli_write_output: FILE.tmp, renamed when
+ * complete).  The figures are the report's (`leakanalyze --json` with the same
  * window and folding).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +21,10 @@
 #include "export_pprof.h"
 #include "export_speedscope.h"
 #include "profile.h"
-#include "suppress.h"
-#include "trace.h"
 
-enum { OPT_FORMAT = 256, OPT_KIND, OPT_AT_PEAK, OPT_FROM, OPT_TO, OPT_ALLOC_FRAMES, OPT_SUP };
+enum { OPT_AT_PEAK = CLI_OPT_OWN };
 
 enum format { F_NONE, F_PPROF, F_COLLAPSED, F_MASSIF, F_SPEEDSCOPE };
-
 static void usage(FILE *f)
 {
 	fputs("usage: leakanalyze export --format FORMAT [OPTIONS] TRACE\n"
@@ -87,9 +83,9 @@ static int parse_format(const char *arg, enum format *out)
 typedef struct opts {
 	enum format format;
 	enum profile_kind kind;
-	int kind_given, at_peak, show_alloc_frames;
-	const char *output, *sup_path;
-	cli_window win;
+	int kind_given, at_peak;
+	const char *output; /* "-": standard output */
+	cli_report_opts rep; /* the window, folding and suppressions */
 } opts;
 
 /* Parses the command line into o.  Returns -1 when the command goes on, else its status. */
@@ -100,15 +96,15 @@ static int parse(int argc, char **argv, opts *o)
 		{"kind", required_argument, NULL, 'k'},
 		{"at-peak", no_argument, NULL, OPT_AT_PEAK},
 		{"output", required_argument, NULL, 'o'},
-		{"from", required_argument, NULL, OPT_FROM},
-		{"to", required_argument, NULL, OPT_TO},
-		{"show-alloc-frames", no_argument, NULL, OPT_ALLOC_FRAMES},
-		{"suppressions", required_argument, NULL, OPT_SUP},
+		{"from", required_argument, NULL, CLI_OPT_FROM},
+		{"to", required_argument, NULL, CLI_OPT_TO},
+		{"show-alloc-frames", no_argument, NULL, CLI_OPT_ALLOC_FRAMES},
+		{"suppressions", required_argument, NULL, CLI_OPT_SUPPRESSIONS},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, rc;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":f:k:o:hV", longopts, NULL)) != -1) {
@@ -130,19 +126,9 @@ static int parse(int argc, char **argv, opts *o)
 		case 'o':
 			o->output = optarg;
 			break;
-		case OPT_FROM:
-		case OPT_TO:
-			if (cli_window_option(&o->win, c == OPT_TO, optarg))
-				return CLI_EXIT_ERROR;
-			break;
-		case OPT_ALLOC_FRAMES:
-			o->show_alloc_frames = 1;
-			break;
-		case OPT_SUP:
-			o->sup_path = optarg;
-			break;
 		default:
-			return cli_option_other(c, argv, usage);
+			if ((rc = cli_report_option(&o->rep, c, argv, usage)) >= 0)
+				return rc;
 		}
 	}
 	if (cli_one_trace(argc, argv, optind, "export: "))
@@ -155,22 +141,35 @@ static int parse(int argc, char **argv, opts *o)
 				       "holds every figure, massif the heap over time)");
 	if (o->at_peak && o->format != F_PPROF)
 		return cli_usage_error("export: --at-peak applies to pprof only");
-	if (o->format == F_PPROF && !o->output && isatty(STDOUT_FILENO))
+	if (o->format == F_PPROF && strcmp(o->output, "-") == 0 && isatty(STDOUT_FILENO))
 		return cli_usage_error("export: not writing a gzipped profile to a terminal; use -o FILE "
 				       "or a redirection");
 	return -1;
 }
 
-static int write_format(const opts *o, const export_input *in, export_massif *ms, FILE *f)
+/* What the output callback writes. */
+typedef struct job {
+	const opts *o;
+	const export_input *in;
+	export_massif *ms;
+} job;
+
+static int write_format(void *ctx, FILE *f)
 {
-	switch (o->format) {
-	case F_PPROF: return export_pprof_write(in, o->at_peak, f);
-	case F_COLLAPSED: return export_collapsed_write(in, o->kind, f);
-	case F_MASSIF: return export_massif_write(ms, in, f);
-	case F_SPEEDSCOPE: return export_speedscope_write(in, o->kind, f);
+	const job *jb = ctx;
+	switch (jb->o->format) {
+	case F_PPROF: return export_pprof_write(jb->in, jb->o->at_peak, f);
+	case F_COLLAPSED: return export_collapsed_write(jb->in, jb->o->kind, f);
+	case F_MASSIF: return export_massif_write(jb->ms, jb->in, f);
+	case F_SPEEDSCOPE: return export_speedscope_write(jb->in, jb->o->kind, f);
 	case F_NONE: break;
 	}
 	return 0;
+}
+
+static void massif_observer(void *ctx, const replay_ctx *rp, replay_observer *obs)
+{
+	export_massif_observer(ctx, rp, obs);
 }
 
 int cmd_export(int argc, char **argv)
@@ -178,72 +177,34 @@ int cmd_export(int argc, char **argv)
 	opts o;
 	memset(&o, 0, sizeof(o));
 	o.kind = PROFILE_LEAKED;
+	o.output = "-";
+	cli_report_opts_init(&o.rep);
 	int status = parse(argc, argv, &o);
 	if (status >= 0)
 		return status;
 	const char *path = argv[optind];
-	uint64_t from = 0, to = UINT64_MAX;
-	if (cli_window_resolve(&o.win, path, &from, &to))
-		return CLI_EXIT_ERROR;
-
-	status = CLI_EXIT_ERROR;
-	suppress_list *sup = NULL;
-	trace *t = NULL;
 	export_massif *ms = NULL;
-	export_input in;
-	memset(&in, 0, sizeof(in));
-	FILE *out = NULL;
-	if (o.sup_path && suppress_load_file(&sup, o.sup_path, &cli_log))
-		goto done;
-	if (trace_create(&t, path, &cli_log))
-		goto done;
-	int rc = trace_set_window(t, from, to);
-	if (rc) {
-		cli_error("%s", replay_strerror(rc));
-		goto done;
-	}
 	if (o.format == F_MASSIF) {
-		replay_observer obs;
-		if (export_massif_create(&ms, from)) {
+		if (export_massif_create(&ms)) {
 			cli_error("%s", export_strerror(EXPORT_ENOMEM));
-			goto done;
+			return CLI_EXIT_ERROR;
 		}
-		export_massif_observer(ms, trace_replay(t), &obs);
-		trace_set_observer(t, &obs);
+		o.rep.observer = massif_observer;
+		o.rep.observer_ctx = ms;
 	}
-	if (trace_run(t, &cli_log) || trace_symbolize(t, o.show_alloc_frames, &cli_log))
-		goto done;
-	if (export_input_init(&in, path, trace_stacks(t), sup)) {
-		cli_error("%s", export_strerror(EXPORT_ENOMEM));
-		goto done;
+	cli_report r;
+	status = cli_report_load(&r, path, &o.rep);
+	if (!status) {
+		export_input in;
+		export_input_init(&in, path, r.rep);
+		if (!export_complete(&in))
+			cli_error("%s: incomplete trace (%s): the export covers what was recorded, and "
+				  "says so",
+				  path, replay_get_summary(in.rp)->incomplete);
+		job jb = {&o, &in, ms};
+		status = cli_write_output(o.output, write_format, &jb, export_strerror);
 	}
-	in.window_from = cli_window_arg(&o.win, 0);
-	in.window_to = cli_window_arg(&o.win, 1);
-	if (!export_complete(&in))
-		cli_error("%s: incomplete trace: the export covers what was recorded, and says so", path);
-	out = o.output ? fopen(o.output, "wb") : stdout;
-	if (!out) {
-		cli_error("cannot open '%s': %s", o.output, strerror(errno));
-		goto done;
-	}
-	rc = write_format(&o, &in, ms, out);
-	if (!rc && (fflush(out) != 0 || ferror(out)))
-		rc = EXPORT_EIO;
-	if (o.output && fclose(out) != 0 && !rc)
-		rc = EXPORT_EIO;
-	out = NULL;
-	if (rc) {
-		cli_error("writing '%s': %s", o.output ? o.output : "standard output",
-			  rc == EXPORT_EIO ? strerror(errno) : export_strerror(rc));
-		goto done;
-	}
-	status = 0;
-done:
-	if (out && out != stdout)
-		fclose(out);
-	export_input_release(&in);
+	cli_report_release(&r);
 	export_massif_free(ms);
-	trace_free(t);
-	suppress_free(sup);
 	return status;
 }

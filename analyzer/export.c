@@ -21,39 +21,16 @@ const char *export_strerror(int err)
 	return "unknown error";
 }
 
-int export_input_init(export_input *in, const char *trace, symstack_set *stacks,
-		      const suppress_list *sup)
+void export_input_init(export_input *in, const char *trace, const report_ctx *rep)
 {
 	memset(in, 0, sizeof(*in));
 	in->trace = trace;
-	in->stacks = stacks;
-	in->rp = symstack_replay(stacks);
-	if (symstack_merge(stacks))
-		return EXPORT_ENOMEM;
-	size_t n = symstack_entry_count(stacks);
-	if (!suppress_count(sup) || !n)
-		return 0;
-	in->suppressed = calloc(n, 1);
-	if (!in->suppressed)
-		return EXPORT_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const symstack_entry *e = symstack_entry_at(stacks, i);
-		if (e->stack->runtime || (!e->fig.live_bytes && !e->fig.live_allocations))
-			continue;
-		if (suppress_match_stack(sup, e->stack->frames, e->stack->nframes) < 0)
-			continue;
-		in->suppressed[i] = 1;
-		in->suppressed_bytes += e->fig.live_bytes;
-		in->suppressed_allocations += e->fig.live_allocations;
-		in->suppressed_entries++;
-	}
-	return 0;
-}
-
-void export_input_release(export_input *in)
-{
-	free(in->suppressed);
-	in->suppressed = NULL;
+	in->stacks = report_stacks(rep);
+	in->rp = report_replay(rep);
+	in->suppressed = report_suppressed_map(rep);
+	in->suppressed_use = *report_suppressed(rep);
+	in->window_from = report_window_from(rep);
+	in->window_to = report_window_to(rep);
 }
 
 static int left_out(const export_input *in, size_t i, enum profile_kind k)
@@ -95,7 +72,7 @@ int export_tree(profile_tree **out, const export_input *in, enum profile_kind k,
 
 int export_complete(const export_input *in)
 {
-	return replay_summary_complete(replay_get_summary(in->rp));
+	return !replay_get_summary(in->rp)->incomplete[0];
 }
 
 /* Writes ns as seconds with up to 9 decimals, trailing zeros dropped. */
@@ -130,15 +107,14 @@ char *export_describe(const export_input *in)
 		if (in->window_to)
 			fprintf(f, " --to %s", in->window_to);
 	}
-	if (in->suppressed_entries)
+	const suppress_use *u = &in->suppressed_use;
+	if (u->bytes || u->allocations)
 		fprintf(f, ", suppressions removed %" PRIu64 " leaked bytes in %" PRIu64
-			   " allocations (%zu stack%s)",
-			in->suppressed_bytes, in->suppressed_allocations, in->suppressed_entries,
-			in->suppressed_entries == 1 ? "" : "s");
+			   " allocations (%" PRIu64 " stack%s)",
+			u->bytes, u->allocations, u->stacks, u->stacks == 1 ? "" : "s");
 	if (!export_complete(in))
-		fputs(", incomplete trace (no end record, damaged or events lost): the figures cover "
-		      "what was recorded",
-		      f);
+		fprintf(f, ", incomplete trace (%s): the figures cover what was recorded",
+			replay_get_summary(in->rp)->incomplete);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

@@ -18,7 +18,7 @@
 
 #include "profile.h"
 #include "replay.h"
-#include "suppress.h"
+#include "report.h"
 #include "sym.h"
 #include "symstack.h"
 
@@ -31,26 +31,20 @@ enum {
 /* Returns a static description of an EXPORT_E* code. */
 const char *export_strerror(int err);
 
-/* What an export reads (export_input_init fills it; the pointers are borrowed). */
+/* What an export reads (export_input_init fills it; every pointer is borrowed). */
 typedef struct export_input {
 	const char *trace;        /* the trace's path as given */
 	symstack_set *stacks;     /* the replay's stacks, merged into entries */
 	const replay_ctx *rp;     /* symstack_replay(stacks) */
-	unsigned char *suppressed; /* per entry: 1 when a suppression removes its leaked bytes
-				    * (owned: export_input_release frees it); NULL: none */
-	uint64_t suppressed_bytes, suppressed_allocations;
-	size_t suppressed_entries;
+	const unsigned char *suppressed; /* per entry: 1 when a suppression removes its leaked
+					  * bytes (report_suppressed_map) */
+	suppress_use suppressed_use;     /* what the suppressions removed in all */
 	const char *window_from, *window_to; /* --from and --to as given, or NULL */
 } export_input;
 
-/* Fills in from the stacks of a finished replay (borrowed: they must outlive in), merging them
- * into entries, and marks the entries whose leaked bytes the suppressions sup (borrowed, read
- * during the call only; NULL: none) remove: entries that are not runtime-owned, still hold
- * memory at the end, and have a frame a rule matches (suppress.h).  Returns 0 or EXPORT_ENOMEM;
- * release in with export_input_release either way. */
-int export_input_init(export_input *in, const char *trace, symstack_set *stacks,
-		      const suppress_list *sup);
-void export_input_release(export_input *in);
+/* Fills in from the report model of a trace (borrowed: it must outlive in): its entries, its
+ * suppressions, its window arguments. */
+void export_input_init(export_input *in, const char *trace, const report_ctx *rep);
 
 /* The weight of entry i (symstack_entry_at) under kind k: profile_value, and 0 under
  * PROFILE_LEAKED for a suppressed entry.  export_count: the allocations behind it
@@ -63,12 +57,12 @@ uint64_t export_total(const export_input *in, enum profile_kind k);
  * profile_tree_free), or EXPORT_ENOMEM. */
 int export_tree(profile_tree **out, const export_input *in, enum profile_kind k, int inverted);
 
-/* 1 when the trace is complete (replay_summary_complete). */
+/* 1 when the trace is complete (replay_summary.incomplete is empty). */
 int export_complete(const export_input *in);
 
 /* A one-line description of the trace as raw text from the trace (escape it for the format):
  * "leakrec trace 'PATH' of EXE (pid N)", the window when one was given, what suppressions
- * removed, and "incomplete trace" when the trace is not complete.  Returns a string to free(),
+ * removed, and "incomplete trace (REASON)" when the trace is not complete.  Returns a string to free(),
  * or NULL when out of memory. */
 char *export_describe(const export_input *in);
 

@@ -24,7 +24,6 @@ typedef struct snapshot {
 
 struct export_massif {
 	const replay_ctx *rp;
-	uint64_t from;
 	uint64_t step;
 	uint64_t heap_before; /* the heap before the window opened */
 	int started;
@@ -37,12 +36,11 @@ struct export_massif {
 /* '#' starts a comment for ms_print; control bytes and bytes that are not UTF-8 as \xHH. */
 static const text_style massif_style = {.subst = {['#'] = "\\x23"}, .hex = "\\x"};
 
-int export_massif_create(export_massif **out, uint64_t from_ns)
+int export_massif_create(export_massif **out)
 {
 	*out = calloc(1, sizeof(**out));
 	if (!*out)
 		return EXPORT_ENOMEM;
-	(*out)->from = from_ns;
 	(*out)->step = FIRST_STEP_NS;
 	return 0;
 }
@@ -100,8 +98,9 @@ static void on_event(void *ctx, const replay_event *ev)
 		return;
 	}
 	if (!m->started) {
+		/* the heap as the window opens; its time, the window's start, is set when writing */
 		m->started = 1;
-		take(m, m->from, m->heap_before, 0);
+		take(m, ev->time_ns, m->heap_before, 0);
 	}
 	if (ev->time_ns < m->snaps[m->n - 1].time_ns + m->step)
 		return;
@@ -244,13 +243,15 @@ int export_massif_write(export_massif *m, const export_input *in, FILE *f)
 		goto out;
 	for (size_t i = 0; i < nstk; i++)
 		end_live[i] = replay_stack_at(rp, i)->heap_bytes;
-	snapshot first = {.time_ns = m->from, .heap = m->heap_before};
+	snapshot first = {.time_ns = sum->window_from_ns, .heap = m->heap_before};
 	snapshot peak = {.time_ns = sum->peak_time_ns, .heap = sum->peak_heap_bytes, .peak = 1};
 	snapshot last = {.time_ns = sum->window_to_ns, .heap = sum->heap_bytes, .live = end_live,
 			 .nlive = nstk};
 	size_t k = 0;
 	if (!m->started)
 		all[k++] = first;
+	else
+		m->snaps[0].time_ns = sum->window_from_ns;
 	int peak_done = 0;
 	for (size_t i = 0; i < m->n; i++) {
 		if (!peak_done && m->snaps[i].time_ns > peak.time_ns) {

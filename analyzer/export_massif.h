@@ -35,10 +35,9 @@
 
 typedef struct export_massif export_massif;
 
-/* Creates the snapshot taker for a window that opens at from_ns (as given to replay_set_window; 0
- * without a window; it ends where the replay does).  Returns 0 and *out (free with
- * export_massif_free), or EXPORT_ENOMEM. */
-int export_massif_create(export_massif **out, uint64_t from_ns);
+/* Creates the snapshot taker (for the replay's window, or the whole run).  Returns 0 and *out
+ * (free with export_massif_free), or EXPORT_ENOMEM. */
+int export_massif_create(export_massif **out);
 /* Frees it.  Accepts NULL. */
 void export_massif_free(export_massif *m);
 

@@ -185,8 +185,16 @@ static int match_any(const char *name, const char *const *pats, size_t npats)
  *    alloc::boxed::Box::new / new_uninit / new_zeroed / pin / try_new*, alloc::boxed::box_new*,
  *    alloc::rc::Rc::new, alloc::sync::Arc::new; and the internals of vec![x; n] and
  *    Vec::with_capacity (alloc::vec::from_elem, SpecFromElem::from_elem,
- *    alloc::vec::Vec::with_capacity_in).  Container methods the program calls itself
- *    (Vec::push, String::push_str, std::vector::push_back ...) are not plumbing and stay.
+ *    alloc::vec::Vec::with_capacity_in);
+ *  - library plumbing between the program's call and the allocator: hashbrown (std's HashMap),
+ *    the Vec and String growth and copy paths (with_capacity, reserve*, extend*, push_str, the
+ *    SpecExtend / SpecFromIter / FromIterator / ConvertVec / to_vec / to_owned / to_string
+ *    chains), formatting (alloc::fmt::format*, core::fmt::*, the String writer, Display of
+ *    primitives and references); libstdc++'s container internals (std::vector::_M_*,
+ *    basic_string::_M_*, _Hashtable, the __detail node helpers, _Rb_tree, deque and list bases).
+ * The public methods the program calls (Vec::push, HashMap::insert, std::vector::push_back,
+ * std::map::operator[], a string constructor ...) are not listed: once the plumbing above them
+ * is folded, the first frame is what the program called, or the program's own function.
  */
 static const char *const alloc_patterns[] = {
 	"malloc", "calloc", "realloc", "reallocarray", "posix_memalign",
@@ -222,6 +230,33 @@ static const char *const alloc_patterns[] = {
 	"alloc::rc::Rc::new", "alloc::sync::Arc::new",
 	"alloc::vec::Vec::with_capacity_in", "alloc::vec::from_elem",
 	"<* as alloc::vec::spec_from_elem::SpecFromElem>::from_elem",
+	/* library plumbing between the program's call and the allocator (see above) */
+	"hashbrown::*", "alloc::vec::Vec::with_capacity", "alloc::vec::Vec::reserve*",
+	"alloc::vec::Vec::try_reserve*", "alloc::vec::Vec::push_mut", "alloc::vec::Vec::append_elements",
+	"alloc::vec::Vec::extend_from_slice", "alloc::vec::Vec::extend_desugared",
+	"alloc::vec::Vec::extend_trusted", "alloc::vec::Vec::extend_with",
+	"<alloc::vec::Vec as alloc::vec::*>::*",
+	"<alloc::vec::Vec as core::iter::traits::collect::FromIterator>::from_iter",
+	"<alloc::vec::Vec as core::iter::traits::collect::Extend>::extend",
+	"<alloc::vec::Vec as core::clone::Clone>::clone",
+	"alloc::vec::Vec::shrink*", "alloc::slice::*to_vec*", "\\[*\\]::to_vec*",
+	"*ConvertVec>::to_vec*", "alloc::string::String as core::fmt::*",
+	"core::option::Option::map_or_else",
+	"alloc::string::String::with_capacity", "alloc::string::String::push_str",
+	"alloc::string::String::push", "alloc::string::String::reserve*",
+	"alloc::string::String::try_reserve*", "alloc::string::String::extend_from_within",
+	"<alloc::string::String as core::fmt::Write>::*",
+	"<alloc::string::String as core::clone::Clone>::clone",
+	"alloc::fmt::format::format_inner", "alloc::fmt::format", "alloc::fmt::format::*",
+	"core::fmt::*", "<&* as core::fmt::*>::fmt", "<[a-z]* as core::fmt::*>::fmt",
+	"<str as alloc::string::ToString>::to_string", "<* as alloc::string::SpecToString>::*",
+	"<str as alloc::borrow::ToOwned>::to_owned", "alloc::str::*::to_owned",
+	"std::vector::_M_*", "std::_Vector_base::*", "std::__cxx11::basic_string::_M_*",
+	"std::basic_string::_M_*", "std::_Hashtable::*", "std::__detail::_Hashtable_alloc::*",
+	"std::__detail::_Map_base::*", "std::__detail::_Insert_base::*",
+	"std::__detail::_ReuseOrAllocNode::*", "std::__detail::_AllocNode::*", "std::_Rb_tree::*",
+	"std::_Deque_base::*", "std::deque::_M_*", "std::_List_base::*", "std::list::_M_*",
+	"std::__cxx11::list::_M_*", "std::__cxx11::_List_base::*",
 };
 
 int frameclass_is_alloc(const sym_frame *f)
@@ -262,9 +297,13 @@ static const char *const boundary_patterns[] = {
  *    ((anonymous namespace)::pool::pool, __gnu_cxx::__freeres), std::locale initialisation
  *    (std::locale::_S_initialize*, std::locale::classic, std::locale::locale,
  *    std::locale::_Impl::_Impl), std::ios_base::Init::Init;
- *  - Rust std: std::rt::* (but not lang_start*), std::thread::Thread::new*,
- *    std::thread::current*, std::sys::*thread_local*, std::sys::thread_local::*,
- *    std::io::stdio::*, std::sys::pal::* (but not thread_start).
+ *  - Rust std: std::rt::* (but not lang_start*), a thread's bookkeeping (Thread::new, the
+ *    spawn path, std::sys's Thread::new and its boxed start closure, std::thread::current*),
+ *    thread locals (std::sys::*thread_local*), stdio (std::io::stdio::*), the exit guard.
+ * Only what the runtime keeps for itself is listed: a std function that returns memory to the
+ * program (std::env::current_dir, std::env::var, std::fs::read_to_string, format!) is no
+ * runtime frame, whichever std::sys helper allocates under it (frameclass_stack_is_runtime
+ * looks only at the frames before the program's own).
  * Allocator plumbing (frameclass_is_alloc) is never a runtime frame: the System allocator lives
  * under std::sys::pal in some toolchains.
  */
@@ -278,8 +317,9 @@ static const char *const runtime_patterns[] = {
 	"__cxa_get_globals", "__cxa_get_globals_fast", "(anonymous namespace)::pool::pool",
 	"__gnu_cxx::__freeres", "std::locale::_S_initialize*", "std::locale::classic",
 	"std::locale::locale", "std::locale::_Impl::_Impl", "std::ios_base::Init::Init",
-	"std::rt::*", "std::thread::Thread::new*", "std::thread::current*",
-	"std::sys::*thread_local*", "std::io::stdio::*", "std::sys::pal::*",
+	"std::rt::*", "std::thread::Thread::new*", "std::thread::thread::Thread::new*",
+	"std::thread::current*", "std::thread::*spawn_unchecked*", "std::sys::*::Thread::new",
+	"std::sys::*thread_local*", "std::io::stdio::*", "std::sys::exit_guard::*",
 };
 
 static int in_dynamic_loader(const char *module)
@@ -303,11 +343,96 @@ int frameclass_is_runtime(const sym_frame *f)
 	return match_any(f->function, runtime_patterns, COUNT(runtime_patterns));
 }
 
+/* ---- the program's own frames ---- */
+
+/* Folders of the system's libraries (the C, C++ and Rust runtimes live there). */
+static int in_system_folder(const char *path)
+{
+	static const char *const dirs[] = {"/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/",
+					   "/usr/libexec/"};
+	for (size_t i = 0; i < COUNT(dirs); i++)
+		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* Source files of libraries: system headers, the Rust standard library and crates. */
+static int library_source(const char *file)
+{
+	static const char *const prefixes[] = {"/usr/include/", "/rustc/", "library/", "/rust/deps/",
+					       "../sysdeps/", "../csu/", "./", "../nptl/"};
+	static const char *const parts[] = {"/.cargo/registry/", "/cargo/registry/",
+					    "/usr/share/cargo/", "/libstdc++-v3/"};
+	for (size_t i = 0; i < COUNT(prefixes); i++)
+		if (strncmp(file, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	for (size_t i = 0; i < COUNT(parts); i++)
+		if (strstr(file, parts[i]))
+			return 1;
+	return 0;
+}
+
+/* Library namespaces (demangled names), whatever module their code was inlined into. */
+static int library_function(const char *fn)
+{
+	static const char *const prefixes[] = {"std::", "core::", "alloc::", "<std::", "<core::",
+					       "<alloc::", "<&std::", "<&core::", "<&alloc::",
+					       "hashbrown::", "<hashbrown::", "__gnu_cxx::",
+					       "__cxxabiv1::", "__cxa_", "__rust", "__rg_", "__rdl_"};
+	for (size_t i = 0; i < COUNT(prefixes); i++)
+		if (strncmp(fn, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
+int frameclass_is_program(const sym_frame *f)
+{
+	if (!f->module || strcmp(f->module, "[unknown]") == 0 || in_system_folder(f->module))
+		return 0;
+	if (!f->function)
+		return 1; /* the program's own module without symbols */
+	if (library_function(f->function) || frameclass_is_alloc(f) || frameclass_is_startup(f))
+		return 0;
+	return !f->file || !library_source(f->file);
+}
+
+int frameclass_stack_is_runtime(const sym_frame *frames, size_t n)
+{
+	int system = 0;
+	for (size_t i = 0; i < n; i++) {
+		const sym_frame *f = &frames[i];
+		if (frameclass_is_alloc(f))
+			continue;
+		if (frameclass_is_program(f))
+			return 0; /* the program's own code asked for it */
+		if (frameclass_is_runtime(f))
+			return 1;
+		system |= f->module && in_system_folder(f->module);
+	}
+	/* No frame of the program's own: the runtimes' start-up (libstdc++'s emergency pool is
+	 * allocated by its own initializer, with no symbol to tell it by) */
+	return system;
+}
+
 /* Start-up frames of the C runtime, cut from the outer end of keys and one-line stacks. */
 static const char *const startup_names[] = {
 	"_start", "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main",
 	"__libc_start_main_alias_2", "start_thread", "clone", "clone3", "__clone",
 	"__clone3", "__clone_internal", "libc_start_main_stage2", "__libc_start_main_stage2",
+};
+
+/* The Rust runtime's start-up and thread start, and the closure shims between it and the
+ * program's main or a thread's closure (skeletons): debug builds show them as calls, optimized
+ * ones inline them; either way they are no part of what the program did. */
+static const char *const rust_startup_patterns[] = {
+	"std::rt::lang_start*", "std::rt::lang_start_internal*", "std::panicking::*catch_unwind*",
+	"std::panicking::try*", "std::panic::catch_unwind*", "std::panicking::*do_call*",
+	"core::ops::function::FnOnce::call_once*", "core::ops::function::impls::*",
+	"<* as core::ops::function::FnOnce>::call_once*", "<* as core::ops::function::Fn>::call*",
+	"std::sys::*__rust_begin_short_backtrace*", "std::sys_common::backtrace::*",
+	"std::sys::*thread_start*", "std::thread::*spawn_unchecked*", "std::thread::Builder::*",
+	"core::panic::unwind_safe::*", "<core::panic::unwind_safe::AssertUnwindSafe as *>::*",
+	"std::thread::lifecycle::*",
 };
 
 int frameclass_is_startup(const sym_frame *f)
@@ -320,7 +445,10 @@ int frameclass_is_startup(const sym_frame *f)
 	for (size_t i = 0; i < COUNT(startup_names); i++)
 		if (strcmp(f->function, startup_names[i]) == 0)
 			return 1;
-	return 0;
+	/* the C main a Rust program's compiler makes (no source file) */
+	if (!f->file && strcmp(f->function, "main") == 0)
+		return 1;
+	return match_any(f->function, rust_startup_patterns, COUNT(rust_startup_patterns));
 }
 
 size_t frameclass_trim_startup(const sym_frame *frames, size_t n)

@@ -566,3 +566,9 @@ uint64_t growth_timeline_step_ns(const growth_ctx *g) { return (uint64_t)1 << g-
 size_t growth_suspect_count(const growth_ctx *g) { return g->nsus; }
 const growth_suspect *growth_suspect_at(const growth_ctx *g, size_t i) { return &g->sus[i]; }
 uint64_t growth_series_step_ns(const growth_ctx *g) { return (uint64_t)1 << g->sshift; }
+size_t growth_series_count(const growth_ctx *g) { return g->s_filled; }
+
+const uint64_t *growth_group_series(const growth_ctx *g, size_t k)
+{
+	return g->gsv && k < g->ngroups ? g->gsv + k * GROWTH_SERIES : NULL;
+}

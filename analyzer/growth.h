@@ -135,5 +135,9 @@ uint64_t growth_timeline_step_ns(const growth_ctx *g); /* bucket width */
 size_t growth_suspect_count(const growth_ctx *g);
 const growth_suspect *growth_suspect_at(const growth_ctx *g, size_t i);
 uint64_t growth_series_step_ns(const growth_ctx *g); /* bucket width of the suspects' series */
+/* Buckets in every series (at most GROWTH_SERIES), and the series of group k (< ngroups of
+ * growth_set_groups; owned by g), or NULL without groups. */
+size_t growth_series_count(const growth_ctx *g);
+const uint64_t *growth_group_series(const growth_ctx *g, size_t k);
 
 #endif

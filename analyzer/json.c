@@ -26,6 +26,24 @@ struct json_writer {
 	int after_key;
 	int err;
 	int done; /* a complete top-level value was written */
+	const text_style *style; /* how strings are escaped */
+};
+
+/* Strings: quotes, backslashes and control characters escaped, bytes that are not UTF-8 as
+ * U+FFFD. */
+static const text_style json_style = {
+	.subst = {['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\t'] = "\\t", ['\r'] = "\\r",
+		  ['\b'] = "\\b", ['\f'] = "\\f"},
+	.hex = "\\u00",
+	.invalid = "\\ufffd",
+};
+
+/* The same inside a <script> element. */
+static const text_style json_script_style = {
+	.subst = {['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\t'] = "\\t", ['\r'] = "\\r",
+		  ['\b'] = "\\b", ['\f'] = "\\f", ['<'] = "\\u003c", ['>'] = "\\u003e", ['&'] = "\\u0026"},
+	.hex = "\\u00",
+	.invalid = "\\ufffd",
 };
 
 const char *json_strerror(int err)
@@ -46,11 +64,14 @@ int json_create(json_writer **out, FILE *f)
 	if (!w)
 		return JSON_ENOMEM;
 	w->f = f;
+	w->style = &json_style;
 	*out = w;
 	return 0;
 }
 
 void json_free(json_writer *w) { free(w); }
+
+void json_set_script_safe(json_writer *w) { w->style = &json_script_style; }
 
 int json_finish(json_writer *w)
 {
@@ -129,19 +150,11 @@ void json_end_object(json_writer *w) { end(w, 1); }
 void json_begin_array(json_writer *w, int compact) { begin(w, compact, 0); }
 void json_end_array(json_writer *w) { end(w, 0); }
 
-/* Strings: quotes, backslashes and control characters escaped, bytes that are not UTF-8 as
- * U+FFFD. */
-static const text_style json_style = {
-	.subst = {['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\t'] = "\\t", ['\r'] = "\\r",
-		  ['\b'] = "\\b", ['\f'] = "\\f"},
-	.hex = "\\u00",
-	.invalid = "\\ufffd",
-};
 
 static void put_escaped(json_writer *w, const char *s, size_t n)
 {
 	fputc('"', w->f);
-	text_put_escaped(w->f, &json_style, s, n);
+	text_put_escaped(w->f, w->style, s, n);
 	fputc('"', w->f);
 }
 

@@ -30,6 +30,9 @@ typedef struct json_writer json_writer;
 int json_create(json_writer **out, FILE *f);
 /* Frees the writer (does not close the stream).  Accepts NULL. */
 void json_free(json_writer *w);
+/* Makes strings safe inside an HTML <script> element from now on: '<', '>' and '&' are written
+ * as \u003c, \u003e and \u0026, so no "</script>" or "<!--" can appear in them. */
+void json_set_script_safe(json_writer *w);
 /* Returns 0 when everything so far was written well-formed, else the first JSON_E* error; after
  * the last value, also checks the stream and writes the final newline. */
 int json_finish(json_writer *w);

@@ -45,11 +45,9 @@ typedef struct keyset_group {
 	keyset_figures fig;
 } keyset_group;
 
-/* Per suppression rule: what it removed from the leak figures. */
-typedef struct keyset_rule_use {
-	uint64_t bytes, allocations;
-	uint64_t stacks; /* keys whose first suppressed stack this rule matched */
-} keyset_rule_use;
+/* Per suppression rule: what it removed from the leak figures (stacks: keys whose first
+ * suppressed stack this rule matched). */
+typedef suppress_use keyset_rule_use;
 
 typedef struct keyset keyset;
 

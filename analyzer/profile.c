@@ -194,13 +194,21 @@ static int link_children(profile_tree *t)
 
 int profile_tree_build(profile_tree **out, symstack_set *s, enum profile_kind k, int inverted)
 {
+	return profile_tree_build_except(out, s, k, inverted, NULL);
+}
+
+int profile_tree_build_except(profile_tree **out, symstack_set *s, enum profile_kind k,
+			      int inverted, const unsigned char *leave_out)
+{
 	*out = NULL;
 	size_t n = symstack_entry_count(s);
 	uint64_t *w = malloc((n ? n : 1) * sizeof(*w));
 	if (!w)
 		return PROFILE_ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		w[i] = profile_value(symstack_entry_at(s, i), k);
+		w[i] = k == PROFILE_LEAKED && leave_out && leave_out[i]
+			       ? 0
+			       : profile_value(symstack_entry_at(s, i), k);
 	int rc = profile_tree_build_weights(out, s, w, inverted);
 	free(w);
 	return rc;
@@ -261,6 +269,89 @@ void profile_tree_free(profile_tree *t)
 
 const profile_node *profile_tree_root(const profile_tree *t) { return node_at(t, 0); }
 size_t profile_tree_size(const profile_tree *t) { return t->n; }
+
+/* ---- choosing what a picture shows ---- */
+
+static int cmp_desc(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+	return a == b ? 0 : a > b ? -1 : 1;
+}
+
+/* Marks the nodes under n (kept) that qualify, in depth-first order while the budget lasts. */
+static void select_under(const profile_node *n, uint64_t thr, size_t max_nodes, unsigned char *keep,
+			 size_t *kept, uint64_t *left_value)
+{
+	for (size_t i = 0; i < n->nchildren; i++) {
+		const profile_node *c = n->children[i];
+		if (c->value >= thr && c->value && *kept < max_nodes) {
+			keep[c->id] = 1;
+			(*kept)++;
+			select_under(c, thr, max_nodes, keep, kept, left_value);
+		} else {
+			*left_value += c->value;
+		}
+	}
+}
+
+size_t profile_tree_select(const profile_tree *t, size_t max_nodes, uint64_t min_value,
+			   unsigned char *keep, size_t *left_nodes, uint64_t *left_value)
+{
+	memset(keep, 0, t->n);
+	uint64_t thr = min_value, lv = 0;
+	if (t->n > max_nodes && max_nodes > 0) {
+		uint64_t *v = malloc(t->n * sizeof(uint64_t));
+		if (v) {
+			for (size_t i = 0; i < t->n; i++)
+				v[i] = node_at(t, i)->value;
+			qsort(v, t->n, sizeof(uint64_t), cmp_desc);
+			if (v[max_nodes - 1] > thr)
+				thr = v[max_nodes - 1];
+			free(v);
+		} /* else: the budget alone bounds what is shown */
+	}
+	size_t kept = 0;
+	if (max_nodes > 0) {
+		keep[0] = 1;
+		kept = 1;
+		select_under(node_at(t, 0), thr, max_nodes, keep, &kept, &lv);
+	}
+	if (left_nodes)
+		*left_nodes = t->n - kept;
+	if (left_value)
+		*left_value = lv;
+	return kept;
+}
+
+/* ---- matching two trees ---- */
+
+/* Frames at the same place of two runs' call paths (see profile_tree_match). */
+static int same_name(const sym_frame *a, const sym_frame *b)
+{
+	if (!a->inlined != !b->inlined)
+		return 0;
+	if (a->function || b->function)
+		return a->function && b->function && strcmp(a->function, b->function) == 0;
+	return a->module_offset == b->module_offset && a->module && b->module &&
+	       strcmp(util_base_name(a->module), util_base_name(b->module)) == 0;
+}
+
+static void match_node(const profile_node *n, const profile_node *b, uint64_t *base_value)
+{
+	base_value[n->id] = b ? b->value : 0;
+	for (size_t i = 0; i < n->nchildren; i++) {
+		const profile_node *c = n->children[i], *m = NULL;
+		for (size_t j = 0; b && !m && j < b->nchildren; j++)
+			if (same_name(c->frame, b->children[j]->frame))
+				m = b->children[j];
+		match_node(c, m, base_value);
+	}
+}
+
+void profile_tree_match(const profile_tree *t, const profile_tree *base, uint64_t *base_value)
+{
+	match_node(profile_tree_root(t), profile_tree_root(base), base_value);
+}
 
 size_t profile_node_depth(const profile_node *nd)
 {

@@ -84,6 +84,11 @@ typedef struct profile_tree profile_tree;
  * innermost frame (the allocating function) outwards (a bottom-up view).  Returns 0 and *out
  * (free with profile_tree_free), or PROFILE_ENOMEM. */
 int profile_tree_build(profile_tree **out, symstack_set *s, enum profile_kind k, int inverted);
+/* profile_tree_build leaving out, under PROFILE_LEAKED, every entry i whose leave_out[i] is set
+ * (the leaks that suppressions removed: report_suppressed_map); leave_out is borrowed, NULL
+ * leaves out nothing. */
+int profile_tree_build_except(profile_tree **out, symstack_set *s, enum profile_kind k,
+			      int inverted, const unsigned char *leave_out);
 /* The same with a weight of its own per entry: w[i] (0 leaves it out) for entry i
  * (symstack_entry_at), symstack_entry_count(s) values (borrowed, read during the call only). */
 int profile_tree_build_weights(profile_tree **out, symstack_set *s, const uint64_t *w, int inverted);
@@ -95,5 +100,21 @@ const profile_node *profile_tree_root(const profile_tree *t);
 size_t profile_tree_size(const profile_tree *t);
 /* The depth of the deepest node under nd (borrowed), nd's own depth when it has no children. */
 size_t profile_node_depth(const profile_node *nd);
+
+/* Chooses the nodes a picture of t shows: the widest ones, at most max_nodes (the root
+ * included), none below min_value (nor of value 0 but the root), each with its parent, so they
+ * form a tree; a subtree left out is left out whole.  keep (profile_tree_size(t) bytes, by node
+ * id) receives 1 for a node shown, 0 else.  Returns the nodes shown; *left_nodes and *left_value
+ * (may be NULL) receive how many nodes were left out and the value of the subtrees left out (the
+ * width missing under the nodes shown). */
+size_t profile_tree_select(const profile_tree *t, size_t max_nodes, uint64_t min_value,
+			   unsigned char *keep, size_t *left_nodes, uint64_t *left_value);
+
+/* For a differential view of two runs (the builds may differ): fills base_value[n->id] (an array
+ * of profile_tree_size(t) values) with the value, in tree base, of the node at the same call
+ * path as node n of t, 0 when base has none.  Paths are matched by names: frames with a
+ * function by function name and inlined flag (not module or line), frames without one by module
+ * base name and offset. */
+void profile_tree_match(const profile_tree *t, const profile_tree *base, uint64_t *base_value);
 
 #endif

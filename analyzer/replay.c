@@ -149,11 +149,6 @@ static void markset_release(markset *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int replay_summary_complete(const replay_summary *s)
-{
-	return s->have_end && !s->damaged && s->end.events == s->events_read && s->end.dropped == 0;
-}
-
 int replay_create(replay_ctx **out)
 {
 	*out = NULL;
@@ -228,6 +223,20 @@ static void warnf(replay_ctx *rp, const char *fmt, ...)
 	va_end(ap);
 	if (rp->warn)
 		rp->warn(rp->warn_ctx, buf);
+}
+
+/* Records why the trace is incomplete, unless a reason is known already. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void set_incomplete(replay_ctx *rp, const char *fmt, ...)
+{
+	if (rp->sum.incomplete[0])
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rp->sum.incomplete, sizeof(rp->sum.incomplete), fmt, ap);
+	va_end(ap);
 }
 
 void replay_format_read_error(char *buf, size_t n, int rc, uint64_t off, int after_header)
@@ -857,6 +866,7 @@ static int read_events(replay_ctx *rp, tf_record *rec)
 	if (rc < 0) {
 		warnf(rp, "corrupt events record at byte %" PRIu64 " (rest of the record skipped)",
 		      rec->offset);
+		set_incomplete(rp, "damaged at byte %" PRIu64, rec->offset);
 		rp->sum.damaged = 1;
 	}
 	return 0;
@@ -1003,16 +1013,30 @@ static void check_end(replay_ctx *rp)
 		sum->unmatched_frees += sum->end.unmatched_frees; /* the recorder drops those */
 	if (!sum->have_end) {
 		if (!sum->damaged)
-			warnf(rp, "no end record: the recording stopped early (program killed?); "
-				  "reporting what was recorded");
+			warnf(rp, "no end record: the recording stopped early (the process was killed, "
+				  "a write failed, or it is still running); reporting what was recorded");
+		set_incomplete(rp, "no END record: the recording stopped early (the process was "
+				   "killed, a write failed, or it is still running)");
 		return;
 	}
-	if (sum->end.events != sum->events_read)
+	if (sum->end.events != sum->events_read) {
 		warnf(rp, "the end record counts %" PRIu64 " events but %" PRIu64 " were read",
 		      sum->end.events, sum->events_read);
-	if (sum->end.dropped)
+		set_incomplete(rp, "the END record counts %" PRIu64 " events, %" PRIu64 " were read",
+			       sum->end.events, sum->events_read);
+	}
+	if (sum->end.dropped) {
 		warnf(rp, "the recorder dropped %" PRIu64 " events: figures are incomplete",
 		      sum->end.dropped);
+		set_incomplete(rp, "the recorder dropped %" PRIu64 " events", sum->end.dropped);
+	}
+	if (sum->end.have_calls && !sum->windowed &&
+	    (sum->end.calls_allocs != sum->allocations || sum->end.calls_frees != sum->frees)) {
+		warnf(rp, "the end record counts %" PRIu64 " allocations and %" PRIu64 " frees, the "
+			  "replay %" PRIu64 " and %" PRIu64, sum->end.calls_allocs, sum->end.calls_frees,
+		      sum->allocations, sum->frees);
+		set_incomplete(rp, "the END record's counts differ from the replay's");
+	}
 	if (sum->late_events)
 		warnf(rp, "%" PRIu64 " events are out of time order in the file", sum->late_events);
 }
@@ -1061,8 +1085,11 @@ static void run_error(void *ctx, int rc, uint64_t offset)
 	replay_format_read_error(msg, sizeof(msg), rc, offset, rp->sum.have_header);
 	if (rp->warn)
 		rp->warn(rp->warn_ctx, msg);
-	if (rc != TF_EEMPTY && rp->sum.have_header)
+	if (rc != TF_EEMPTY && rp->sum.have_header) {
 		rp->sum.damaged = 1;
+		set_incomplete(rp, "%s at byte %" PRIu64, rc == TF_ETRUNC ? "truncated" : "damaged",
+			       offset);
+	}
 }
 
 int replay_run(replay_ctx *rp, tf_reader *r)

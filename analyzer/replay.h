@@ -162,16 +162,15 @@ typedef struct replay_summary {
 	uint64_t late_events;      /* events whose time is before an earlier event's (0 in a sane trace) */
 	uint64_t undefined_stacks; /* stack ids referenced by events but never defined */
 	int damaged;               /* a truncation or corruption was reported */
+	/* Why the trace is incomplete (the first reason found), "" when it is complete: an END
+	 * record that agrees with what was read, no damage, nothing dropped. */
+	char incomplete[192];
 	/* The window the figures describe: [window_from_ns, window_to_ns), window_to_ns clamped to
 	 * duration_ns; without a window [0, duration_ns).  duration_ns stays the whole run's. */
 	int windowed;
 	uint64_t window_from_ns, window_to_ns;
 	replay_size_class sizes[REPLAY_SIZE_CLASSES]; /* the histogram of allocation sizes */
 } replay_summary;
-
-/* Returns 1 when the trace the summary describes is complete: it has an end record, no damage was
- * found, and the end record's counters match what was read (none dropped). */
-int replay_summary_complete(const replay_summary *s);
 
 /* Creates an empty replay.  Returns 0 and *out, or REPLAY_ENOMEM.  Free with replay_free. */
 int replay_create(replay_ctx **out);

@@ -15,6 +15,9 @@ struct report_ctx {
 	uint64_t leaked_bytes, leaked_allocs, runtime_bytes;
 	const growth_ctx *gr;
 	const char *win_from, *win_to;
+	suppress_use suppressed;
+	suppress_use *rules;       /* per rule of opt.sup */
+	unsigned char *sup_map;    /* per entry */
 };
 
 const char *report_strerror(int err)
@@ -36,14 +39,32 @@ int report_create(report_ctx **out, symstack_set *stacks, const report_options *
 	rc->rp = symstack_replay(stacks);
 	rc->stacks = stacks;
 	rc->opt = *opt;
-	if (symstack_merge(stacks)) {
+	size_t nent = 0;
+	if (!symstack_merge(stacks))
+		nent = symstack_entry_count(stacks);
+	size_t nrules = suppress_count(opt->sup);
+	rc->sup_map = calloc(nent ? nent : 1, 1);
+	rc->rules = calloc(nrules ? nrules : 1, sizeof(suppress_use));
+	if (!rc->sup_map || !rc->rules || symstack_merge(stacks)) {
 		report_free(rc);
 		return REPORT_ENOMEM;
 	}
-	for (size_t i = 0; i < symstack_entry_count(stacks); i++) {
+	for (size_t i = 0; i < nent; i++) {
 		const symstack_entry *e = symstack_entry_at(stacks, i);
+		long rule = -1;
+		if (!e->stack->runtime && (e->fig.live_bytes || e->fig.live_allocations))
+			rule = suppress_match_stack(opt->sup, e->stack->frames, e->stack->nframes);
 		if (e->stack->runtime) {
 			rc->runtime_bytes += e->fig.live_bytes;
+		} else if (rule >= 0) {
+			suppress_use *u = &rc->rules[rule];
+			u->bytes += e->fig.live_bytes;
+			u->allocations += e->fig.live_allocations;
+			u->stacks++;
+			rc->suppressed.bytes += e->fig.live_bytes;
+			rc->suppressed.allocations += e->fig.live_allocations;
+			rc->suppressed.stacks++;
+			rc->sup_map[i] = 1;
 		} else {
 			rc->leaked_bytes += e->fig.live_bytes;
 			rc->leaked_allocs += e->fig.live_allocations;
@@ -53,7 +74,16 @@ int report_create(report_ctx **out, symstack_set *stacks, const report_options *
 	return 0;
 }
 
-void report_free(report_ctx *rc) { free(rc); }
+void report_free(report_ctx *rc)
+{
+	if (!rc)
+		return;
+	free(rc->rules);
+	free(rc->sup_map);
+	free(rc);
+}
+
+void report_set_color(report_ctx *rc, int color) { rc->opt.color = color; }
 
 void report_set_growth(report_ctx *rc, const growth_ctx *gr) { rc->gr = gr; }
 
@@ -73,6 +103,9 @@ const char *report_window_to(const report_ctx *rc) { return rc->win_to; }
 uint64_t report_leaked_bytes(const report_ctx *rc) { return rc->leaked_bytes; }
 uint64_t report_leaked_allocations(const report_ctx *rc) { return rc->leaked_allocs; }
 uint64_t report_runtime_leaked_bytes(const report_ctx *rc) { return rc->runtime_bytes; }
+const suppress_use *report_suppressed(const report_ctx *rc) { return &rc->suppressed; }
+const suppress_use *report_rule_use(const report_ctx *rc, size_t i) { return &rc->rules[i]; }
+const unsigned char *report_suppressed_map(const report_ctx *rc) { return rc->sup_map; }
 
 /* ---- lists ---- */
 
@@ -115,7 +148,7 @@ long report_list(report_ctx *rc, enum report_list k, size_t **idx, size_t *total
 	for (size_t i = 0; i < cnt; i++) {
 		const symstack_entry *e = symstack_entry_at(rc->stacks, i);
 		uint64_t v = figure(&e->fig, k);
-		if (!v || (k == REPORT_LEAKS && e->stack->runtime))
+		if (!v || (k == REPORT_LEAKS && (e->stack->runtime || rc->sup_map[i])))
 			continue;
 		items[n++] = (sort_item){v, e->fig.id, i};
 	}

@@ -9,6 +9,9 @@
  * stack id; entries whose figure is zero are never listed, nor runtime-owned ones among the
  * leaks.
  *
+ * With suppressions (report_options.sup) an entry whose leak a rule matches (suppress.h) is
+ * left out of the leak figures and the leaks list, and counted as suppressed instead.
+ *
  * With a window (replay_set_window) every section describes the window (see replay.h); with a
  * growth analysis attached (report_set_growth) the reports gain the heap/RSS timeline and the
  * growth suspects.
@@ -21,6 +24,7 @@
 
 #include "growth.h"
 #include "replay.h"
+#include "suppress.h"
 #include "symstack.h"
 
 enum {
@@ -35,6 +39,9 @@ const char *report_strerror(int err);
 typedef struct report_options {
 	unsigned top; /* stacks per list; 0 = every stack with a non-zero figure */
 	int color;    /* ANSI colour in the text report */
+	long frames;  /* frames per stack in the text report (text_frames_shown: -1 up to the
+		       * program's own, 0 all, N at most N); JSON always has every frame */
+	const suppress_list *sup; /* leak suppressions (borrowed, must outlive the report), or NULL */
 } report_options;
 
 typedef struct report_ctx report_ctx;
@@ -45,6 +52,9 @@ typedef struct report_ctx report_ctx;
 int report_create(report_ctx **out, symstack_set *stacks, const report_options *opt);
 /* Frees the report state.  Accepts NULL. */
 void report_free(report_ctx *rc);
+
+/* Turns the text report's colour on or off. */
+void report_set_color(report_ctx *rc, int color);
 
 /* Attaches a finished growth analysis of the same replay (borrowed: it must outlive rc; NULL
  * detaches it): the reports then include the timeline and the suspects. */
@@ -61,10 +71,16 @@ const growth_ctx *report_growth(const report_ctx *rc); /* NULL when none is atta
 const char *report_window_from(const report_ctx *rc);  /* as given, or NULL */
 const char *report_window_to(const report_ctx *rc);
 
-/* Leaked figures, excluding runtime-owned stacks. */
+/* Leaked figures, excluding runtime-owned and suppressed entries. */
 uint64_t report_leaked_bytes(const report_ctx *rc);
 uint64_t report_leaked_allocations(const report_ctx *rc);
 uint64_t report_runtime_leaked_bytes(const report_ctx *rc);
+
+/* What the suppressions removed: in total, and rule i's share (i < suppress_count of opt.sup). */
+const suppress_use *report_suppressed(const report_ctx *rc);
+const suppress_use *report_rule_use(const report_ctx *rc, size_t i);
+/* Per entry (symstack_entry_at index): 1 when its leaked bytes are suppressed.  Owned by rc. */
+const unsigned char *report_suppressed_map(const report_ctx *rc);
 
 /* The lists, by the figure they are sorted by. */
 enum report_list {

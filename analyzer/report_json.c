@@ -65,6 +65,8 @@ static void json_entry_stack(report_ctx *rc, json_writer *w, size_t ei)
 		json_uint(w, replay_stack_at(report_replay(rc), e->members[i])->id);
 	json_end_array(w);
 	report_json_frames(w, e->stack->frames, e->stack->nframes);
+	json_key(w, "truncated");
+	json_bool(w, e->stack->truncated);
 }
 
 /* Writes two count members: "k1": v1, "k2": v2. */
@@ -116,17 +118,7 @@ static int json_growth(report_ctx *rc, json_writer *w)
 	const growth_ctx *g = report_growth(rc);
 	json_key(w, "growth");
 	json_begin_object(w, 0);
-	json_key(w, "timeline");
-	json_begin_array(w, 0);
-	for (size_t i = 0; g && i < growth_timeline_count(g); i++) {
-		const growth_point *p = growth_timeline_at(g, i);
-		json_begin_array(w, 1);
-		json_seconds(w, p->time_ns);
-		json_uint(w, p->heap_bytes);
-		json_uint(w, p->rss_bytes);
-		json_end_array(w);
-	}
-	json_end_array(w);
+	report_json_timeline(rc, w, "timeline");
 	json_key(w, "suspects");
 	json_begin_array(w, 0);
 	size_t total = g ? growth_suspect_count(g) : 0;
@@ -149,15 +141,37 @@ static int json_growth(report_ctx *rc, json_writer *w)
 		json_end_object(w);
 	}
 	json_end_array(w);
-	if (g) {
-		json_key_seconds(w, "timeline_step_s", growth_timeline_step_ns(g));
-		json_key_seconds(w, "series_step_s", growth_series_step_ns(g));
-	}
+	report_json_steps(rc, w);
 	json_end_object(w);
 	return 0;
 }
 
-static void json_window(report_ctx *rc, json_writer *w)
+void report_json_timeline(report_ctx *rc, json_writer *w, const char *key)
+{
+	const growth_ctx *g = report_growth(rc);
+	json_key(w, key);
+	json_begin_array(w, 0);
+	for (size_t i = 0; g && i < growth_timeline_count(g); i++) {
+		const growth_point *p = growth_timeline_at(g, i);
+		json_begin_array(w, 1);
+		json_seconds(w, p->time_ns);
+		json_uint(w, p->heap_bytes);
+		json_uint(w, p->rss_bytes);
+		json_end_array(w);
+	}
+	json_end_array(w);
+}
+
+void report_json_steps(report_ctx *rc, json_writer *w)
+{
+	const growth_ctx *g = report_growth(rc);
+	if (g) {
+		json_key_seconds(w, "timeline_step_s", growth_timeline_step_ns(g));
+		json_key_seconds(w, "series_step_s", growth_series_step_ns(g));
+	}
+}
+
+void report_json_window(report_ctx *rc, json_writer *w)
 {
 	const replay_summary *s = replay_get_summary(report_replay(rc));
 	json_key(w, "window");
@@ -170,7 +184,7 @@ static void json_window(report_ctx *rc, json_writer *w)
 	json_end_object(w);
 }
 
-static void json_histogram(report_ctx *rc, json_writer *w)
+void report_json_histogram(report_ctx *rc, json_writer *w)
 {
 	const replay_summary *s = replay_get_summary(report_replay(rc));
 	unsigned lo, hi;
@@ -192,19 +206,34 @@ static void json_histogram(report_ctx *rc, json_writer *w)
 	json_end_array(w);
 }
 
-int report_json_write(report_ctx *rc, FILE *f)
+void report_json_suppressed(const report_ctx *rc, json_writer *w)
 {
-	const replay_ctx *rp = report_replay(rc);
-	const replay_summary *s = replay_get_summary(rp);
-	const replay_header *h = replay_get_header(rp);
-	json_writer *w;
-	if (json_create(&w, f))
-		return REPORT_ENOMEM;
+	const suppress_list *sup = report_opts(rc)->sup;
+	const suppress_use *t = report_suppressed(rc);
+	json_key(w, "suppressed");
 	json_begin_object(w, 0);
-	json_key_uint(w, "format", 1);
+	json_key_uint(w, "bytes", t->bytes);
+	json_key_uint(w, "allocations", t->allocations);
+	json_key_uint(w, "stacks", t->stacks);
+	json_key(w, "rules");
+	json_begin_array(w, 0);
+	for (size_t i = 0; i < suppress_count(sup); i++) {
+		const suppress_use *u = report_rule_use(rc, i);
+		json_begin_object(w, 1);
+		json_key_str(w, "pattern", suppress_pattern(sup, i));
+		json_key_uint(w, "line", suppress_line(sup, i));
+		json_key_uint(w, "bytes", u->bytes);
+		json_key_uint(w, "allocations", u->allocations);
+		json_key_uint(w, "stacks", u->stacks);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_end_object(w);
+}
 
-	report_json_program(w, "program", h, NULL, 1);
-
+void report_json_summary(report_ctx *rc, json_writer *w)
+{
+	const replay_summary *s = replay_get_summary(report_replay(rc));
 	json_key(w, "summary");
 	json_begin_object(w, 0);
 	json_key_seconds(w, "duration_s",
@@ -220,6 +249,57 @@ int report_json_write(report_ctx *rc, FILE *f)
 	json_key_uint(w, "runtime_leaked_bytes", report_runtime_leaked_bytes(rc));
 	json_key_uint(w, "temporary_allocations", s->temporary);
 	json_end_object(w);
+}
+
+void report_json_marks(report_ctx *rc, json_writer *w)
+{
+	const replay_ctx *rp = report_replay(rc);
+	json_key(w, "marks");
+	json_begin_array(w, 0);
+	for (size_t i = 0; i < replay_mark_count(rp); i++) {
+		const replay_mark *m = replay_mark_at(rp, i);
+		json_begin_object(w, 1);
+		json_key_seconds(w, "t_s", m->time_ns);
+		json_key_uint(w, "tid", m->tid);
+		json_key_str(w, "label", m->label);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+void report_json_diagnostics(report_ctx *rc, json_writer *w)
+{
+	const replay_summary *s = replay_get_summary(report_replay(rc));
+	json_key(w, "diagnostics");
+	json_begin_object(w, 0);
+	json_key_uint(w, "events", s->events_read);
+	json_key(w, "complete");
+	json_bool(w, !s->incomplete[0]);
+	json_key(w, "incomplete_reason");
+	json_str(w, s->incomplete[0] ? s->incomplete : NULL);
+	json_key_uint(w, "dropped_events", s->have_end ? s->end.dropped : 0);
+	json_key_uint(w, "unmatched_frees", s->unmatched_frees);
+	json_key_uint(w, "fixups", s->fixups);
+	json_key_uint(w, "stale_frees", s->stale_frees);
+	json_key_uint(w, "invalid_events", s->invalid_events);
+	json_key_uint(w, "late_events", s->late_events);
+	json_key_uint(w, "undefined_stacks", s->undefined_stacks);
+	json_end_object(w);
+}
+
+int report_json_write(report_ctx *rc, FILE *f)
+{
+	const replay_header *h = replay_get_header(report_replay(rc));
+	json_writer *w;
+	if (json_create(&w, f))
+		return REPORT_ENOMEM;
+	json_begin_object(w, 0);
+	json_key_uint(w, "format", 1);
+
+	report_json_program(w, "program", h, NULL, 1);
+
+	report_json_summary(rc, w);
+	report_json_suppressed(rc, w);
 
 	int err = json_list(rc, w, REPORT_LEAKS, "leaks");
 	if (!err)
@@ -238,34 +318,10 @@ int report_json_write(report_ctx *rc, FILE *f)
 		json_free(w);
 		return err;
 	}
-	json_window(rc, w);
-	json_histogram(rc, w);
-	json_key(w, "marks");
-	json_begin_array(w, 0);
-	for (size_t i = 0; i < replay_mark_count(rp); i++) {
-		const replay_mark *m = replay_mark_at(rp, i);
-		json_begin_object(w, 1);
-		json_key_seconds(w, "t_s", m->time_ns);
-		json_key_uint(w, "tid", m->tid);
-		json_key_str(w, "label", m->label);
-		json_end_object(w);
-	}
-	json_end_array(w);
-
-	json_key(w, "diagnostics");
-	json_begin_object(w, 0);
-	json_key_uint(w, "events", s->events_read);
-	json_key(w, "complete");
-	json_bool(w, replay_summary_complete(s));
-	json_key_uint(w, "dropped_events", s->have_end ? s->end.dropped : 0);
-	json_key_uint(w, "unmatched_frees", s->unmatched_frees);
-	json_key_uint(w, "fixups", s->fixups);
-	json_key_uint(w, "stale_frees", s->stale_frees);
-	json_key_uint(w, "invalid_events", s->invalid_events);
-	json_key_uint(w, "late_events", s->late_events);
-	json_key_uint(w, "undefined_stacks", s->undefined_stacks);
-	json_end_object(w);
-
+	report_json_window(rc, w);
+	report_json_histogram(rc, w);
+	report_json_marks(rc, w);
+	report_json_diagnostics(rc, w);
 	json_end_object(w);
 	err = json_finish(w);
 	json_free(w);

@@ -18,6 +18,23 @@
 /* Writes the JSON object of the output contract to f.  Returns 0, REPORT_ENOMEM or REPORT_EIO. */
 int report_json_write(report_ctx *rc, FILE *f);
 
+/* The members of the contract's object, each as report_json_write writes it: the key and its
+ * value ("summary", "window", "histogram", "marks", "diagnostics"). */
+void report_json_summary(report_ctx *rc, json_writer *w);
+void report_json_window(report_ctx *rc, json_writer *w);
+void report_json_histogram(report_ctx *rc, json_writer *w);
+void report_json_marks(report_ctx *rc, json_writer *w);
+void report_json_diagnostics(report_ctx *rc, json_writer *w);
+/* The growth timeline as "growth" holds it: the key `key` and the array of [t_s, heap_bytes,
+ * rss_bytes]; then "timeline_step_s" and "series_step_s" (nothing without a growth analysis). */
+void report_json_timeline(report_ctx *rc, json_writer *w, const char *key);
+void report_json_steps(report_ctx *rc, json_writer *w);
+
+/* Writes the key "suppressed" and the object of what the report's suppressions removed: "bytes",
+ * "allocations", "stacks" (entries) and "rules" (per rule: "pattern", "line" and the same
+ * three); zeros and no rules without suppressions. */
+void report_json_suppressed(const report_ctx *rc, json_writer *w);
+
 /* Writes the key "stack" and the JSON array of the n frames (borrowed; frames may be NULL when n
  * is 0), as the contract defines a FRAME. */
 void report_json_frames(json_writer *w, const sym_frame *frames, size_t n);

@@ -41,10 +41,21 @@ static int put_stack_text(report_ctx *rc, FILE *f, size_t ei)
 		fprintf(f, "      [stack not recorded] (stack id %" PRIu64 ")\n", e->fig.id);
 		return 0;
 	}
-	if (s->nframes == 0)
+	if (s->nframes == 0) {
 		fputs("      [empty stack]\n", f);
-	else
-		text_write_frames(f, s->frames, s->nframes, "      ", report_opts(rc)->color);
+		return 0;
+	}
+	size_t shown = text_frames_shown(s->frames, s->nframes, report_opts(rc)->frames);
+	text_write_frames(f, s->frames, shown, "      ", report_opts(rc)->color);
+	int color = report_opts(rc)->color;
+	if (shown < s->nframes)
+		fprintf(f, "      %s... %zu more frame%s (--frames 0 shows all)%s\n",
+			text_color(color, TEXT_DIM), s->nframes - shown, text_plural(s->nframes - shown),
+			text_color(color, TEXT_OFF));
+	if (s->truncated)
+		fprintf(f, "      %s[more frames not recorded: leakrec --depth %u cut the stack]%s\n",
+			text_color(color, TEXT_DIM), replay_get_header(report_replay(rc))->max_depth,
+			text_color(color, TEXT_OFF));
 	return 0;
 }
 
@@ -192,6 +203,13 @@ int report_text_write(report_ctx *rc, FILE *f)
 		text_put(f, h->exe);
 	}
 	fputs(")\n", f);
+	if (s->incomplete[0]) {
+		fprintf(f, "%sINCOMPLETE    ", text_color(color, TEXT_BOLD));
+		text_put(f, s->incomplete);
+		fprintf(f, "%s\n              figures cover what was recorded; \"live\" is what was live "
+			   "when recording stopped\n",
+			text_color(color, TEXT_OFF));
+	}
 	fputs("duration      ", f);
 	text_put_time(f, s->duration_ns);
 	fputc('\n', f);
@@ -226,10 +244,21 @@ int report_text_write(report_ctx *rc, FILE *f)
 		fputs("peak RSS      not sampled\n", f);
 	}
 	text_format_size(a, sizeof(a), leaked_bytes);
-	fprintf(f, "%sleaked        %s in %" PRIu64 " allocation%s%s\n", text_color(color, TEXT_BOLD), a,
-		leaked_allocs, text_plural(leaked_allocs), text_color(color, TEXT_OFF));
+	fprintf(f, "%s%s%s in %" PRIu64 " allocation%s%s%s\n", text_color(color, TEXT_BOLD),
+		s->incomplete[0] ? "live          " : "leaked        ", a, leaked_allocs,
+		text_plural(leaked_allocs),
+		s->incomplete[0] ? " when recording stopped (not all leaks: the trace is incomplete)"
+				 : "",
+		text_color(color, TEXT_OFF));
 	text_format_size(b, sizeof(b), report_runtime_leaked_bytes(rc));
 	fprintf(f, "runtime-owned %s kept by the C/C++/Rust runtime (not counted as leaked)\n", b);
+	if (report_opts(rc)->sup) {
+		const suppress_use *u = report_suppressed(rc);
+		text_format_size(b, sizeof(b), u->bytes);
+		fprintf(f, "suppressed    %s in %" PRIu64 " allocation%s from %" PRIu64
+			   " stack%s (--suppressions; not counted as leaked)\n",
+			b, u->allocations, text_plural(u->allocations), u->stacks, text_plural(u->stacks));
+	}
 	fprintf(f, "temporary     %" PRIu64 " allocation%s", s->temporary, text_plural(s->temporary));
 	if (s->allocations)
 		fprintf(f, " (%.1f%%)", 100.0 * (double)s->temporary / (double)s->allocations);
@@ -244,7 +273,9 @@ int report_text_write(report_ctx *rc, FILE *f)
 	if (gr)
 		chart_timeline(f, gr, rp, color);
 	int err = text_section(rc, f, REPORT_LEAKS,
-				   s->windowed ? "Leaks: bytes allocated in the window still live at "
+				   s->incomplete[0] ? "Live when recording stopped (the trace is "
+						      "incomplete: not all of it leaked)"
+				   : s->windowed ? "Leaks: bytes allocated in the window still live at "
 						 "its end"
 					       : "Leaks: bytes still allocated at the end");
 	if (!err)

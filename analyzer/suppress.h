@@ -15,6 +15,7 @@
 #define LEAKREC_SUPPRESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sym.h"
 #include "util.h"
@@ -31,6 +32,13 @@ enum {
 const char *suppress_strerror(int err);
 
 typedef struct suppress_list suppress_list;
+
+/* What rules removed from the leak figures (counted by the caller): bytes and allocations, and
+ * the stacks (entries, keys) whose leak they matched. */
+typedef struct suppress_use {
+	uint64_t bytes, allocations;
+	uint64_t stacks;
+} suppress_use;
 
 /* Parses the suppressions in text[0..len) (need not be NUL-terminated; a NUL byte is a syntax
  * error).  Returns 0 and *out (free with suppress_free), or a negative SUPPRESS_E* code with *errline set

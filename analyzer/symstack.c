@@ -83,7 +83,12 @@ size_t symstack_count(const symstack_set *s) { return s->n; }
 static int resolve(symstack_set *s, entry *e, const replay_stack *st)
 {
 	size_t cap = 0, n = 0;
-	for (uint32_t i = 0; i < st->nframes; i++) {
+	uint32_t nrec = st->nframes;
+	if (nrec && st->frames[nrec - 1] == 0) { /* the recorder's mark of a stack cut at the depth */
+		e->pub.truncated = 1;
+		nrec--;
+	}
+	for (uint32_t i = 0; i < nrec; i++) {
 		const sym_frame *fr = NULL;
 		int k = s->res.resolve ? s->res.resolve(s->res.ctx, st->epoch, st->frames[i], &fr) : -1;
 		sym_frame unknown;
@@ -102,10 +107,9 @@ static int resolve(symstack_set *s, entry *e, const replay_stack *st)
 			*f = fr[j];
 			if (!f->module)
 				f->module = "[unknown]";
-			if (frameclass_is_runtime(f))
-				e->pub.runtime = 1;
 		}
 	}
+	e->pub.runtime = frameclass_stack_is_runtime(e->all, n);
 	size_t first = 0;
 	if (!s->show_alloc_frames) {
 		while (first < n && frameclass_is_alloc(&e->all[first]))
@@ -179,7 +183,7 @@ static int same_stack(const symstack *a, const symstack *b)
 {
 	if (!a->recorded || !b->recorded)
 		return a == b;
-	if (a->nframes != b->nframes)
+	if (a->nframes != b->nframes || a->truncated != b->truncated)
 		return 0;
 	for (size_t i = 0; i < a->nframes; i++)
 		if (!same_frame(&a->frames[i], &b->frames[i]))

@@ -24,7 +24,9 @@ typedef struct symstack {
 	const sym_frame *frames;  /* the frames shown, innermost first; NULL when nframes is 0 */
 	size_t nframes;
 	size_t folded;            /* allocator frames folded away just before frames[0] */
-	int runtime;              /* a frame belongs to the C, C++ or Rust runtime */
+	int runtime;              /* the memory it holds is the runtime's (frameclass.h) */
+	int truncated;            /* the recorder's depth limit cut the stack (its outer frames
+				   * were not recorded) */
 } symstack;
 
 /* How addresses become frames: resolve returns the number of frames (>= 1) of the call-site

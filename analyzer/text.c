@@ -13,6 +13,11 @@
 #include "util.h"
 
 const text_style text_plain = {.hex = "\\x"};
+const text_style text_markup = {
+	.subst = {['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;", ['\''] = "&#39;"},
+	.hex = "\\x",
+	.invalid = "\xef\xbf\xbd",
+};
 
 /* Markdown code spans: '|' is escaped even inside them in GFM tables. */
 static const text_style md_style = {.subst = {['|'] = "\\|"}, .hex = "\\x"};
@@ -74,6 +79,12 @@ void text_put_escaped(FILE *f, const text_style *st, const char *s, size_t n)
 }
 
 void text_put(FILE *f, const char *s) { text_put_escaped(f, &text_plain, s, strlen(s)); }
+
+void text_put_markup(FILE *f, const char *s)
+{
+	if (s)
+		text_put_escaped(f, &text_markup, s, strlen(s));
+}
 
 /* ---- numbers ---- */
 
@@ -246,6 +257,22 @@ static void write_frames_joined(FILE *f, const sym_frame *frames, size_t n, size
 	}
 	if (shown < n)
 		fputs(more, f);
+}
+
+size_t text_frames_shown(const sym_frame *frames, size_t n, long limit)
+{
+	if (limit > 0)
+		return (size_t)limit < n ? (size_t)limit : n;
+	if (limit == 0)
+		return n;
+	size_t i = 0;
+	while (i < n && !frameclass_is_program(&frames[i]))
+		i++;
+	if (i == n) /* nothing of the program's own: the first frames only */
+		return n < TEXT_FRAMES_NO_PROGRAM ? n : TEXT_FRAMES_NO_PROGRAM;
+	while (i < n && frameclass_is_program(&frames[i]))
+		i++;
+	return i;
 }
 
 void text_write_frames_md(FILE *f, const sym_frame *frames, size_t n, size_t max)

@@ -28,6 +28,10 @@ typedef struct text_style {
 
 /* Control bytes and bytes that are not UTF-8 as \xHH, everything else as it is. */
 extern const text_style text_plain;
+/* Markup (HTML and XML text and attribute values): < > & " ' as character references, control
+ * bytes as the visible text \xHH (XML allows no control characters at all), bytes that are not
+ * UTF-8 as U+FFFD, so untrusted text can neither open a tag nor break a well-formed document. */
+extern const text_style text_markup;
 
 /* Where escaped text goes: write(ctx, bytes, n), called with runs of bytes. */
 typedef struct text_sink {
@@ -41,6 +45,8 @@ void text_escape(const text_sink *out, const text_style *st, const char *s, size
 void text_put_escaped(FILE *f, const text_style *st, const char *s, size_t n);
 /* Writes the NUL-terminated untrusted text s in the text_plain style. */
 void text_put(FILE *f, const char *s);
+/* Writes the NUL-terminated untrusted text s in the text_markup style; NULL writes nothing. */
+void text_put_markup(FILE *f, const char *s);
 
 /* Formats a byte count for people ("512 B", "1.5 MiB") into buf. */
 void text_format_size(char *buf, size_t n, uint64_t bytes);
@@ -72,6 +78,12 @@ void text_put_md_code(FILE *f, const char *s);
  * file:line  (module)  [inlined]"; "[no frames]" when n is 0.  With color, the "[unknown]" and
  * "[inlined]" markers are dimmed. */
 void text_write_frames(FILE *f, const sym_frame *frames, size_t n, const char *indent, int color);
+/* How many of the n frames (innermost first) a text listing shows: with limit > 0 at most limit;
+ * with 0 all of them; with a negative limit (the default) the frames up to and with the first run
+ * of the program's own frames (frameclass_is_program), or the first TEXT_FRAMES_NO_PROGRAM when
+ * the stack has none. */
+#define TEXT_FRAMES_NO_PROGRAM 10
+size_t text_frames_shown(const sym_frame *frames, size_t n, long limit);
 /* Writes at most max (0: all) of the frames that frameclass_trim_startup leaves, as plain
  * function names joined by " <- " (untrusted bytes escaped), for one-line summaries; a frame
  * without a function reads "module+0xOFFSET"; "(no frames)" when n is 0. */

@@ -180,6 +180,10 @@ typedef struct tf_end {
 	uint64_t threads;
 	uint64_t unmatched_frees;   /* frees of pointers the recorder never saw allocated */
 	uint64_t implicit_frees;    /* TF_FN_IMPLICIT frees written */
+	int have_calls;             /* the two below were written (later builds of version 1) */
+	uint64_t calls_allocs;      /* allocations as leakanalyze counts them: ALLOC, and RALLOC when
+				     * the block moved or grew */
+	uint64_t calls_frees;       /* frees as leakanalyze counts them: FREE made by a call */
 } tf_end;
 
 

@@ -159,11 +159,17 @@ static int dec_end(tf_dec d, tf_end *e)
 	DU(e->modules);
 	DU(e->threads);
 	/* added in the same version; absent in traces of early builds */
-	e->unmatched_frees = e->implicit_frees = 0;
+	e->unmatched_frees = e->implicit_frees = e->calls_allocs = e->calls_frees = 0;
+	e->have_calls = 0;
 	if (d.p < d.end)
 		DU(e->unmatched_frees);
 	if (d.p < d.end)
 		DU(e->implicit_frees);
+	if (d.p < d.end) {
+		DU(e->calls_allocs);
+		DU(e->calls_frees);
+		e->have_calls = 1;
+	}
 	return 0;
 }
 

@@ -193,6 +193,10 @@ void tf_enc_end(tf_enc *e, const tf_end *end)
 	tf_enc_u(e, end->threads);
 	tf_enc_u(e, end->unmatched_frees);
 	tf_enc_u(e, end->implicit_frees);
+	if (end->have_calls) {
+		tf_enc_u(e, end->calls_allocs);
+		tf_enc_u(e, end->calls_frees);
+	}
 	tf_enc_end_record(e);
 }
 

@@ -365,7 +365,7 @@ static int next_frame(tf_reader *r)
 int tf_reader_next(tf_reader *r, tf_record *rec)
 {
 	for (;;) {
-		if (r->buf_pos < r->buf_len)
+		if (!r->dead && r->buf_pos < r->buf_len)
 			break;
 		if (r->dead || r->pos >= r->size) {
 			if (r->size == 0 && !r->dead) {

@@ -38,8 +38,10 @@ void capture_init(uint32_t max_depth, int mode)
 
 void capture_thread_start(ring *r) { unwind_thread_reset(SCRATCH_UW(r)); }
 
-/* ips[0..n) without the recorder's own frames, as call sites, at most `depth` of them. */
-static uint32_t keep_frames(void **ips, int n, uint64_t *frames)
+/* ips[0..n) (of a walk asked for at most max frames) without the recorder's own frames, as call
+ * sites, at most `depth` of them; when the depth limit cut the stack, a last frame 0 marks it
+ * (no call site is 0: see docs/trace-format.md). */
+static uint32_t keep_frames(void **ips, int n, int max, uint64_t *frames)
 {
 	int i = 0;
 	while (i < n && modmap_is_self((uint64_t)(uintptr_t)ips[i]))
@@ -47,6 +49,8 @@ static uint32_t keep_frames(void **ips, int n, uint64_t *frames)
 	uint32_t m = 0;
 	for (; i < n && m < depth; i++)
 		frames[m++] = (uint64_t)(uintptr_t)ips[i] - 1; /* return address -> call site */
+	if (m == depth && (i < n || n >= max))
+		frames[m++] = 0;
 	return m;
 }
 
@@ -58,13 +62,13 @@ static uint32_t check_unwinders(ring *r, const unwind_regs *start, void **ips, i
 	uint64_t *fast = r->scratch + 3 * SCRATCH_PART;
 	unwind_suffix sfx;
 	int fn = unwind_backtrace(SCRATCH_UW(r), start, fast_ips, (int)depth + SELF_FRAMES, epoch, &sfx);
-	uint32_t m = keep_frames(ips, n, frames);
+	uint32_t m = keep_frames(ips, n, (int)depth + SELF_FRAMES, frames);
 	atomic_fetch_add_explicit(&check_stacks, 1, memory_order_relaxed);
 	if (fn < 0) {
 		atomic_fetch_add_explicit(&check_declined, 1, memory_order_relaxed);
 		return m;
 	}
-	uint32_t fm = keep_frames(fast_ips, fn, fast);
+	uint32_t fm = keep_frames(fast_ips, fn, (int)depth + SELF_FRAMES, fast);
 	if (fm == m && memcmp(fast, frames, m * sizeof(*frames)) == 0)
 		return m;
 	if (atomic_fetch_add_explicit(&check_differ, 1, memory_order_relaxed) == 0) {
@@ -97,11 +101,11 @@ uint32_t capture_stack(ring *r, const unwind_regs *start)
 		sfx.from = -1;
 	}
 	uint32_t m = unwinder == CAPTURE_CHECK ? check_unwinders(r, start, ips, n, frames, epoch)
-					   : keep_frames(ips, n, frames);
+					   : keep_frames(ips, n, max, frames);
 	uint32_t id;
-	if (sfx.from >= 0 && m == (uint32_t)n) {
-		/* Every frame kept (no recorder frame, no depth cut): the walker knows the hash of the
-		 * outer part; only the inner frames are folded in. */
+	if (sfx.from >= 0 && m == (uint32_t)n && m > 0 && frames[m - 1] != 0) {
+		/* Every frame kept (no recorder frame, no depth cut, so no end marker): the walker
+		 * knows the hash of the outer part; only the inner frames are folded in. */
 		uint64_t h = sfx.hash;
 		for (int i = sfx.from; i-- > 0;)
 			h = stacktab_hash_fold(h, frames[i]);

@@ -11,6 +11,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,6 +26,47 @@
 extern char **environ;
 static int (*next_execve)(const char *, char *const[], char *const[]);
 static int (*next_execvpe)(const char *, char *const[], char *const[]);
+
+/* 1 when the file at path is setuid or setgid to someone else: the dynamic loader ignores
+ * LD_PRELOAD for it, and the program it runs goes unrecorded. */
+static int set_id(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return ((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+	       ((st.st_mode & S_ISGID) && st.st_gid != getegid());
+}
+
+/* Says once per exec that a setuid or setgid program cannot be recorded: file as given to exec,
+ * looked up in PATH when search and it holds no '/'. */
+static void tell_set_id(const char *file, int search)
+{
+	if (!file || !session_records_children())
+		return;
+	char buf[4096];
+	const char *found = file;
+	if (search && !strchr(file, '/')) {
+		const char *path = getenv("PATH");
+		found = NULL;
+		for (const char *p = path ? path : "/bin:/usr/bin"; p && !found;) {
+			const char *end = strchr(p, ':');
+			size_t n = end ? (size_t)(end - p) : strlen(p), f = strlen(file);
+			if (n + f + 2 <= sizeof(buf)) {
+				memcpy(buf, n ? p : ".", n ? n : 1);
+				size_t o = n ? n : 1;
+				buf[o++] = '/';
+				memcpy(buf + o, file, f + 1);
+				if (access(buf, X_OK) == 0)
+					found = buf;
+			}
+			p = end ? end + 1 : NULL;
+		}
+	}
+	if (found && set_id(found))
+		prim_log("not recording '", found, "': it is setuid or setgid, and the dynamic loader "
+			 "ignores LD_PRELOAD for such programs", NULL);
+}
 
 static int before_exec(void)
 {
@@ -43,6 +87,7 @@ static void after_failed_exec(int finished, const char *what)
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
+	tell_set_id(path, 0);
 	int fin = before_exec();
 	if (!next_execve)
 		next_execve = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execve");
@@ -55,6 +100,7 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
+	tell_set_id(file, 1);
 	int fin = before_exec();
 	if (!next_execvpe)
 		next_execvpe = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execvpe");

@@ -105,7 +105,7 @@ static inline int should_record(void)
 	int st = rec_state_relaxed();
 	if (__builtin_expect(st == REC_ON, 1))
 		return rec_self()->guard == 0;
-	return st == REC_CHILD && rec_self()->guard == 0 && session_start_child();
+	return st != REC_OFF && rec_self()->guard == 0 && session_start(st);
 }
 
 static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *start)

@@ -52,9 +52,13 @@ static const char usage_text[] =
 static pid_t child = -1;
 static time_t started; /* traces of this run are not older */
 
-static void forward(int sig)
+/* A signal sent to the launcher alone (kill, a supervisor, timeout) is passed on to the program;
+ * one the terminal sent (Ctrl-C: the kernel signals the whole foreground group, si_code
+ * SI_KERNEL) has reached the program already. */
+static void forward(int sig, siginfo_t *si, void *uc)
 {
-	if (child > 0)
+	(void)uc;
+	if (child > 0 && si->si_code <= 0 && si->si_pid != child)
 		kill(child, sig);
 }
 
@@ -87,9 +91,15 @@ static int find_library(char *out, size_t cap)
 static void trace_path(const char *pattern, const char *prog, pid_t pid, char *out, size_t cap)
 {
 	char tmp[PATH_MAX];
+	const char *base = strrchr(prog, '/');
+	base = base ? base + 1 : prog;
+	struct stat st;
 	if (!pattern) {
-		const char *base = strrchr(prog, '/');
-		snprintf(tmp, sizeof(tmp), "leakrec.%s.%d.zst", base ? base + 1 : prog, (int)pid);
+		snprintf(tmp, sizeof(tmp), "leakrec.%s.%d.zst", base, (int)pid);
+	} else if (stat(pattern, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* an existing folder: the default name inside it */
+		snprintf(tmp, sizeof(tmp), "%s%sleakrec.%s.%d.zst", pattern,
+			 pattern[strlen(pattern) - 1] == '/' ? "" : "/", base, (int)pid);
 	} else {
 		proto_expand_pid(pattern, (uint64_t)pid, tmp, sizeof(tmp));
 	}
@@ -103,14 +113,16 @@ static void trace_path(const char *pattern, const char *prog, pid_t pid, char *o
 		snprintf(out, cap, "%.*s", (int)cap - 1, tmp);
 }
 
-/* What summarize finds in a trace: it decodes every EVENTS record up to the END record and counts
- * the allocations (with their requested bytes) and frees itself (the END record's own counters are
- * not read); `complete` says whether the END record was reached (not when the program was killed);
- * first_rss and peak_rss are the first and the highest RSS samples.  A damaged record is skipped,
- * any other read error ends the count. */
+/* What summarize finds in a trace: the allocations and frees as leakanalyze counts them (the END
+ * record's calls_allocs and calls_frees), the allocation and free events it decodes itself (with
+ * the requested bytes), whether the END record was reached (`complete`), the pid of the process
+ * that wrote it, and the first and the highest RSS samples.  A damaged record is skipped, any
+ * other read error ends the count. */
 typedef struct trace_counts {
-	uint64_t allocs, frees, bytes, peak_rss, first_rss;
-	int complete;
+	uint64_t allocs, frees;           /* from the END record, when have_calls */
+	uint64_t alloc_events, free_events, bytes, peak_rss, first_rss;
+	int complete, have_calls;
+	uint32_t pid;
 } trace_counts;
 
 static int summarize(const char *path, trace_counts *tc)
@@ -128,8 +140,13 @@ static int summarize(const char *path, trace_counts *tc)
 				continue;
 			break;
 		}
+		if (rec.type == TF_REC_HEADER)
+			tc->pid = rec.u.header.pid;
 		if (rec.type == TF_REC_END) {
 			tc->complete = 1;
+			tc->have_calls = rec.u.end.have_calls;
+			tc->allocs = rec.u.end.calls_allocs;
+			tc->frees = rec.u.end.calls_frees;
 			break;
 		}
 		if (rec.type == TF_REC_RSS) {
@@ -151,22 +168,60 @@ static int summarize(const char *path, trace_counts *tc)
 		}
 	}
 	tf_reader_close(r);
-	tc->allocs = a;
-	tc->frees = f;
+	tc->alloc_events = a;
+	tc->free_events = f;
 	return 0;
 }
 
-/* Prints one trace's line (and a warning when the heap recorded cannot explain the RSS). */
-static void report_trace(const char *path)
+static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
+
+/* "SIGSEGV" for signal 11; "signal N" for one without a name. */
+static const char *signal_name(int sig, char *buf, size_t cap)
+{
+	const char *abbrev = sigabbrev_np(sig);
+	if (abbrev)
+		snprintf(buf, cap, "SIG%s", abbrev);
+	else
+		snprintf(buf, cap, "signal %d", sig);
+	return buf;
+}
+
+/* Prints one trace's line (and a warning when the heap recorded cannot explain the RSS).
+ * killed_by is the signal that ended the process that wrote it, when known (0: none or not
+ * known).  Returns 1 when the trace could be read. */
+static int report_trace(const char *path, int killed_by)
 {
 	trace_counts tc;
 	if (summarize(path, &tc) != 0) {
 		fprintf(stderr, "leakrec: cannot read %s\n", path);
-		return;
+		return 0;
 	}
-	fprintf(stderr, "leakrec: trace %s: %llu allocations, %llu frees%s\n", path,
-		(unsigned long long)tc.allocs, (unsigned long long)tc.frees,
-		tc.complete ? "" : " (the process ended before the recorder could finish)");
+	if (tc.complete) {
+		uint64_t a = tc.have_calls ? tc.allocs : tc.alloc_events;
+		uint64_t f = tc.have_calls ? tc.frees : tc.free_events;
+		fprintf(stderr, "leakrec: trace %s: %llu allocation%s, %llu free%s\n", path,
+			(unsigned long long)a, plural(a), (unsigned long long)f, plural(f));
+	} else {
+		char why[128], sig[32];
+		if (!tc.pid)
+			snprintf(why, sizeof(why), "its process has only just started writing it (a "
+				 "daemon?): read it once that process has ended");
+		else if ((pid_t)tc.pid != child && kill((pid_t)tc.pid, 0) == 0)
+			snprintf(why, sizeof(why), "still being written by process %u (a daemon?): "
+				 "read it once that process has ended", tc.pid);
+		else if (killed_by == SIGKILL)
+			snprintf(why, sizeof(why), "the program was killed by SIGKILL, which cannot be "
+				 "caught: its last moments are missing");
+		else if (killed_by)
+			snprintf(why, sizeof(why), "the program was killed by %s before the recorder "
+				 "could finish", signal_name(killed_by, sig, sizeof(sig)));
+		else
+			snprintf(why, sizeof(why), "the recording stopped early (a write error? see "
+				 "above)");
+		fprintf(stderr, "leakrec: trace %s: incomplete: %s; %llu allocation and %llu free "
+			"events written\n", path, why, (unsigned long long)tc.alloc_events,
+			(unsigned long long)tc.free_events);
+	}
 	/* A program with its own allocator (jemalloc or tcmalloc linked in, a static malloc) grows
 	 * its RSS without calling malloc: say so rather than show an empty profile. */
 	uint64_t grew = tc.peak_rss > tc.first_rss ? tc.peak_rss - tc.first_rss : 0;
@@ -175,6 +230,7 @@ static void report_trace(const char *path)
 			"leakrec: warning: %s: RSS grew by %llu MiB but only %llu KiB went through malloc: "
 			"the program may use its own allocator, which leakrec does not see\n",
 			path, (unsigned long long)(grew >> 20), (unsigned long long)(tc.bytes >> 10));
+	return 1;
 }
 
 /* Finds prog as execvp would; returns 0 with the path in out. */
@@ -228,15 +284,16 @@ static const char *cannot_preload(const char *prog)
 	return why;
 }
 
-/* Prints every trace of this run: the root one and the children's (same name + ".PID...zst"). */
-static void list_traces(const char *root)
+/* Prints every trace of this run: the root one and the children's (same name + ".PID...zst");
+ * killed_by is the signal that ended the program (0: none). */
+static void list_traces(const char *root, int killed_by)
 {
 	struct stat st;
-	if (stat(root, &st) != 0) {
+	int readable = 0;
+	if (stat(root, &st) != 0)
 		fprintf(stderr, "leakrec: no trace was written to %s\n", root);
-	} else {
-		report_trace(root);
-	}
+	else
+		readable = report_trace(root, killed_by);
 	char dir[PATH_MAX], prefix[PATH_MAX];
 	const char *slash = strrchr(root, '/');
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - root) : 1, slash ? root : ".");
@@ -248,7 +305,6 @@ static void list_traces(const char *root)
 	DIR *d = opendir(dir[0] ? dir : "/");
 	if (!d)
 		return;
-	int children = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name), pl = strlen(prefix);
@@ -260,12 +316,11 @@ static void list_traces(const char *root)
 		struct stat cs;
 		if (stat(cpath, &cs) != 0 || cs.st_mtime < started)
 			continue;
-		report_trace(cpath);
-		children++;
+		readable |= report_trace(cpath, 0);
 	}
 	closedir(d);
-	fprintf(stderr, "leakrec: next: leakanalyze %s\n", root);
-	(void)children;
+	if (readable)
+		fprintf(stderr, "leakrec: next: leakanalyze %s\n", root);
 }
 
 static void set_preload(const char *lib)
@@ -365,17 +420,15 @@ int main(int argc, char **argv)
 	}
 	close(errpipe[1]);
 	/* Signals a terminal sends go to the whole foreground group, the program included: the
-	 * launcher ignores them and waits.  Signals sent to the launcher alone are passed on. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
+	 * launcher waits.  Signals sent to the launcher alone are passed on (forward). */
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = forward;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGUSR2, &sa, NULL);
+	sa.sa_sigaction = forward;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	static const int passed_on[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < sizeof(passed_on) / sizeof(passed_on[0]); i++)
+		sigaction(passed_on[i], &sa, NULL);
 	int exec_errno = 0;
 	ssize_t got = read(errpipe[0], &exec_errno, sizeof(exec_errno));
 	close(errpipe[0]);
@@ -387,9 +440,17 @@ int main(int argc, char **argv)
 		return 127;
 	}
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	int killed_by = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	char path[PATH_MAX];
 	trace_path(output, prog[0], child, path, sizeof(path));
-	if (!quiet)
-		list_traces(path);
+	if (!quiet) {
+		if (killed_by) {
+			char sig[32];
+			fprintf(stderr, "leakrec: program killed by %s%s\n",
+				signal_name(killed_by, sig, sizeof(sig)),
+				WCOREDUMP(status) ? " (core dumped)" : "");
+		}
+		list_traces(path, killed_by);
+	}
 	return code;
 }

@@ -10,6 +10,7 @@
 typedef struct slot {
 	uint64_t ptr; /* 0: empty */
 	uint64_t id;
+	uint64_t size;
 } slot;
 
 static slot *tab;
@@ -55,7 +56,7 @@ static slot *find(uint64_t ptr)
 	}
 }
 
-int livemap_put(uint64_t ptr, uint64_t id)
+int livemap_put(uint64_t ptr, uint64_t id, uint64_t size)
 {
 	if ((count + 1) * 2 > cap && grow() != 0)
 		return -1;
@@ -66,17 +67,20 @@ int livemap_put(uint64_t ptr, uint64_t id)
 		count++;
 	tab[i].ptr = ptr;
 	tab[i].id = id;
+	tab[i].size = size;
 	return 0;
 }
 
 int livemap_has(uint64_t ptr) { return find(ptr) != NULL; }
 
-int livemap_take(uint64_t ptr, uint64_t *id)
+int livemap_take(uint64_t ptr, uint64_t *id, uint64_t *size)
 {
 	slot *s = find(ptr);
 	if (!s)
 		return 0;
 	*id = s->id;
+	if (size)
+		*size = s->size;
 	size_t i = (size_t)(s - tab), j = i;
 	for (;;) {
 		j = (j + 1) & (cap - 1);

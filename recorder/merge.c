@@ -101,7 +101,7 @@ static void write_event(merge_src *s, const ring_ev *e)
 	tf_event ev = {e->kind, e->func, 0, rel(e->time), s->tid, 0, e->size, e->stack};
 	uint64_t id;
 	if (e->kind == TF_EV_ALLOC || e->kind == TF_EV_RALLOC) {
-		if (livemap_take(e->ptr, &id)) {
+		if (livemap_take(e->ptr, &id, NULL)) {
 			/* The allocator reused an address whose free we never saw (a release inside
 			 * the C library): that block is gone, say so explicitly. */
 			tf_event f = {TF_EV_FREE, TF_FN_IMPLICIT, 0, ev.time_ns, ev.tid, id, 0, 0};
@@ -109,20 +109,29 @@ static void write_event(merge_src *s, const ring_ev *e)
 			C.implicit++;
 		}
 		ev.inplace = e->kind == TF_EV_RALLOC && s->rf_ptr == e->ptr;
-		if (livemap_put(e->ptr, C.next_id) != 0) {
+		if (livemap_put(e->ptr, C.next_id, e->size) != 0) {
 			failed = 1;
 			return;
 		}
+		/* counted as the analyzer counts allocations: a realloc when it moved or grew */
+		C.calls_allocs += e->kind == TF_EV_ALLOC || !ev.inplace || !s->rf_known ||
+				  e->size > s->rf_size;
 		ev.id = C.next_id;
 		emit(&ev); /* may open a record: its first number is this one */
 		C.next_id++;
 	} else {
-		if (e->kind == TF_EV_RFREE)
+		uint64_t size;
+		int known = livemap_take(e->ptr, &id, &size);
+		if (e->kind == TF_EV_RFREE) {
 			s->rf_ptr = e->ptr;
-		if (!livemap_take(e->ptr, &id)) {
+			s->rf_known = known;
+			s->rf_size = size;
+		}
+		if (!known) {
 			C.unmatched++; /* allocated before recording started, or by a C library internal */
 			return;
 		}
+		C.calls_frees += e->kind == TF_EV_FREE && e->func != TF_FN_IMPLICIT;
 		ev.id = id;
 		emit(&ev);
 	}

@@ -35,6 +35,8 @@ typedef struct merge_src {
 	uint64_t cur, end; /* the window: events cur .. end-1; merge_window advances cur to end */
 	uint64_t tid;      /* written as the events' thread */
 	uint64_t rf_ptr;   /* pointer of the thread's last RFREE: keep it from window to window */
+	uint64_t rf_size;  /* ... the size of the block it released, when rf_known */
+	int rf_known;
 } merge_src;
 
 /* Where the records go. */
@@ -55,6 +57,9 @@ typedef struct merge_counts {
 	uint64_t events;    /* events in complete EVENTS records */
 	uint64_t unmatched; /* frees of addresses that were not live: dropped */
 	uint64_t implicit;  /* implicit frees written */
+	uint64_t calls_allocs; /* allocations as the analyzer counts them: ALLOC, and RALLOC when the
+				* block moved or grew */
+	uint64_t calls_frees;  /* frees as the analyzer counts them: FREE events made by a call */
 } merge_counts;
 
 /* Makes the merge write to `out` (copied).  The counters and numbering are kept (merge_reset

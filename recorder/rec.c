@@ -8,7 +8,7 @@
 
 #include "ring.h"
 
-_Atomic int rec_status;
+_Atomic int rec_status = REC_START;
 __thread rec_thread rec_tls;
 
 static _Atomic int failed_once;

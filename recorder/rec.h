@@ -17,9 +17,10 @@
 
 struct ring;
 
-/* REC_ON while events are recorded; REC_CHILD in a forked child until its first event starts the
- * child's own trace (a child that only execs never writes one). */
-enum { REC_OFF = 0, REC_ON = 1, REC_CHILD = 2 };
+/* REC_START until the process's first allocation (or the recorder's constructor, whichever comes
+ * first) starts the recorder; REC_ON while events are recorded; REC_CHILD in a forked child until
+ * its first event starts the child's own trace (a child that only execs never writes one). */
+enum { REC_OFF = 0, REC_ON = 1, REC_CHILD = 2, REC_START = 3 };
 
 /* The calling thread's state. */
 typedef struct rec_thread {

@@ -74,6 +74,7 @@ static void config_read(config *c)
 static char trace_path[4096]; /* this process's trace */
 static pid_t main_pid;        /* the process that started it */
 static _Atomic int child_starting;
+static int daemon_finished;   /* daemon(3) finished the trace: its child is to record */
 
 static void append(char *out, size_t cap, size_t *o, const char *s)
 {
@@ -143,7 +144,7 @@ static int start_trace(const char *want, int exact)
 	return 0;
 }
 
-int session_start_child(void)
+static int start_child(void)
 {
 	if (atomic_exchange(&child_starting, 1))
 		return 0; /* another thread of the child is starting it; this event goes unrecorded */
@@ -162,6 +163,7 @@ static void atfork_child(void)
 	 * parent's pending events are dropped here (the parent writes them); the child's own trace
 	 * starts at its first event. */
 	int was = rec_state();
+	int armed = was == REC_ON || was == REC_CHILD || daemon_finished;
 	rec_set_state(REC_OFF);
 	rec_self()->tid = prim_gettid();
 	modmap_atfork_child();
@@ -170,11 +172,15 @@ static void atfork_child(void)
 	ring_atfork_child(rec_self()->ring);
 	stacktab_atfork_child();
 	atomic_store(&child_starting, 0);
-	if (was == REC_ON && cfg.children)
+	daemon_finished = 0;
+	/* A child of a child that never allocated (a daemon's middle process) is armed too. */
+	if (armed && cfg.children)
 		rec_set_state(REC_CHILD);
 }
 
 /* ---- the end ---- */
+
+int session_records_children(void) { return cfg.children; }
 
 int session_active(void) { return getpid() == main_pid && rec_state() == REC_ON; }
 
@@ -206,7 +212,7 @@ EXPORT int dlclose(void *h)
 {
 	if (!real_ready())
 		real_resolve();
-	if (rec_state() == REC_OFF)
+	if (rec_state() != REC_ON && rec_state() != REC_CHILD)
 		return real.dlclose(h);
 	rec_enter();
 	modmap_rescan(); /* record any module loaded since the last pass while it is still there */
@@ -216,11 +222,34 @@ EXPORT int dlclose(void *h)
 	return rc;
 }
 
+/* ---- daemon(3) ---- */
+
+/* glibc's daemon forks and leaves the parent with its internal _exit, which no hook sees: the
+ * parent's trace is finished first, and the child, armed as a forked child, records into its
+ * own.  When daemon fails, this process goes on unrecorded (said once). */
+EXPORT int daemon(int nochdir, int noclose)
+{
+	static int (*next_daemon)(int, int);
+	if (!real_ready())
+		real_resolve();
+	if (!next_daemon)
+		next_daemon = (int (*)(int, int))dlsym(RTLD_NEXT, "daemon");
+	int finished = session_active();
+	if (finished) {
+		session_finish();
+		daemon_finished = cfg.children;
+	}
+	int rc = next_daemon(nochdir, noclose);
+	if (rc != 0 && finished)
+		prim_log("daemon() failed: the rest of this process is not recorded", NULL);
+	return rc;
+}
+
 /* ---- marks ---- */
 
 EXPORT void leakrec_record_mark(const char *label)
 {
-	if (rec_state() == REC_OFF || !label)
+	if (rec_state() != REC_ON || !label)
 		return;
 	rec_enter();
 	pid_t tid = rec_tid();
@@ -236,26 +265,76 @@ EXPORT void leakrec_record_mark(const char *label)
 
 /* ---- start-up ---- */
 
-__attribute__((constructor(101))) static void leakrec_init(void)
+extern char **environ;
+static _Atomic int init_started;
+static int exit_handler_armed;
+
+/* Sets the recorder up and starts the trace, once.  Returns 1 when events are recorded now. */
+static int session_init(void)
 {
-	if (!real_ready())
-		return;
+	/* Before the C library has set up the environment (allocations of the dynamic loader
+	 * itself, very early): too soon to know what to record; a later event starts it. */
+	if (!environ)
+		return 0;
+	if (atomic_exchange(&init_started, 1))
+		return rec_state() == REC_ON;
 	rec_enter();
 	config_read(&cfg);
 	if (!cfg.is_root && !cfg.children) {
+		rec_set_state(REC_OFF);
 		rec_leave();
-		return;
+		return 0;
 	}
 	capture_init(cfg.depth, cfg.unwind);
 	modmap_init_self();
 	if (stacktab_init() != 0 || rec_init() != 0) {
 		rec_fail("cannot initialise");
 		rec_leave();
-		return;
+		return 0;
 	}
 	pthread_atfork(NULL, NULL, atfork_child);
-	start_trace(cfg.output, cfg.is_root);
+	if (start_trace(cfg.output, cfg.is_root) != 0)
+		rec_set_state(REC_OFF);
 	rec_leave();
+	return rec_state() == REC_ON;
 }
 
-__attribute__((destructor(101))) static void leakrec_fini(void) { session_finish(); }
+int session_start(int st)
+{
+	return st == REC_START ? session_init() : st == REC_CHILD ? start_child() : 0;
+}
+
+/* The exit handler. */
+static void at_exit(void *arg)
+{
+	(void)arg;
+	session_finish();
+}
+
+/* The C library's exit-handler registration.  atexit() would register the handler under this
+ * library's DSO handle, and the C library runs such handlers when it runs this library's
+ * destructors (__cxa_finalize), early; under no handle it runs only from exit(), in order. */
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+
+/* The recorder's constructor: starts it if no allocation did, and registers the exit handler
+ * that finishes the trace.  Constructors of preloaded libraries run before the C library's
+ * start-up registers the handler that runs every destructor, and exit handlers run in reverse
+ * order: this one runs after all destructors, whose frees are then still recorded.  (It is
+ * registered here rather than at the first allocation, which may come from inside atexit.) */
+__attribute__((constructor(101))) static void leakrec_init(void)
+{
+	if (!real_ready())
+		return;
+	if (rec_state() == REC_START)
+		session_init();
+	if (rec_state() != REC_OFF && __cxa_atexit(at_exit, NULL, NULL) == 0)
+		exit_handler_armed = 1;
+}
+
+/* Runs among the destructors: the trace is finished by the exit handler, after them, unless
+ * there is none. */
+__attribute__((destructor(101))) static void leakrec_fini(void)
+{
+	if (!exit_handler_armed)
+		session_finish();
+}

@@ -1,18 +1,27 @@
 /*
- * session: the recorder's life in one process.  At start-up (a constructor) it reads the
- * configuration once (the LEAKREC_* variables of proto.h), sets the modules up, names and creates
- * the trace file and starts the writer.  A forked child gets a trace of its own, started at its
- * first event; the trace is finished by the destructor, before an exec or _exit (exec.c), or on a
- * fatal signal (signals.h).  The file also interposes dlopen and dlclose (the module map follows
- * them) and defines leakrec_record_mark (leakrec.h).
+ * session: the recorder's life in one process.  At the process's first allocation, whatever the
+ * order in which libraries are initialized (shared-library constructors and static initializers
+ * run before the recorder's own constructor and allocate), or at the recorder's constructor if
+ * nothing allocated before, it reads the configuration once (the LEAKREC_* variables of
+ * proto.h), sets the modules up, names and creates the trace file and starts the writer.  A forked
+ * child (also one whose parent never allocated: the middle process of a daemon's double fork)
+ * gets a trace of its own, started at its first event.  The trace is finished at exit after every
+ * destructor has run (an exit handler registered before the C library registers the one that runs
+ * the destructors, so the frees they make are recorded), before an exec or _exit (exec.c), on a
+ * signal that ends the process (signals.h), or in daemon(3)'s parent before it leaves.  The file
+ * also interposes dlopen, dlclose and daemon and defines leakrec_record_mark (leakrec.h).
  */
 #ifndef LEAKREC_SESSION_H
 #define LEAKREC_SESSION_H
 
-/* In a forked child whose state is REC_CHILD: starts the child's own trace (named after the
- * parent's, with the child's pid).  Returns 1 when events are recorded now, 0 when this one is
- * not (another thread is starting the trace, or it could not be started: recording is off). */
-int session_start_child(void);
+/* Called by a hook whose state st is REC_START (the process's first event: starts the recorder)
+ * or REC_CHILD (a forked child's first event: starts the child's own trace, named after the
+ * parent's with the child's pid).  Returns 1 when events are recorded now, 0 when this one is not
+ * (another thread is starting, it is too early in the process's start-up to read the
+ * environment, or nothing is to be recorded). */
+int session_start(int st);
+/* 1 when processes this one starts are recorded (LEAKREC_CHILDREN is not 0). */
+int session_records_children(void);
 /* 1 when this process is the one that started the current trace and recording is on. */
 int session_active(void);
 /* Finishes the trace (recording off, the writer's last pass, END record, file closed) when called

@@ -1,24 +1,71 @@
 /*
- * signals.c: finishing the trace on a fatal signal (see signals.h).
+ * signals.c: finishing the trace when a signal ends the process (see signals.h).
+ *
+ * Every signal whose default action ends the process gets the recorder's handler while the
+ * program leaves it at its default: the handler finishes the trace, puts the default back and
+ * lets the signal take its course (sent again, or, for a fault, re-raised by the faulting
+ * instruction).  The program must not see the difference: a program such as Python installs its
+ * own SIGINT handler only when it finds SIG_DFL there.  So sigaction and signal are interposed:
+ * for a signal the recorder holds, they answer with what the program set (SIG_DFL to begin
+ * with); when the program sets a handler or SIG_IGN, that goes to the kernel and the recorder
+ * steps aside; when it sets SIG_DFL again, the recorder takes the signal back.
  */
 #include "signals.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "rec.h"
 #include "writer.h"
 
-/* Signals whose default action ends the process and that a program rarely inspects: on these
- * the trace is finished before the default action runs.  (SIGINT and the like are left alone:
- * programs such as Python install their own handler only when they find SIG_DFL.) */
-static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS,
-				    SIGTERM};
-static pid_t owner_pid;
+#define EXPORT __attribute__((visibility("default")))
+#define NSIGS 65 /* signal numbers 1..64 */
 
-static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
+static int (*next_sigaction)(int, const struct sigaction *, struct sigaction *);
+static pid_t owner_pid;
+static _Atomic int held[NSIGS];        /* the recorder's handler is installed */
+static struct sigaction view[NSIGS];   /* what the program believes is installed, when held */
+
+/* 1 when sig's default action ends the process (and it can be caught). */
+static int ends_process(int sig)
+{
+	switch (sig) {
+	case SIGHUP: case SIGINT: case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT:
+	case SIGBUS: case SIGFPE: case SIGUSR1: case SIGSEGV: case SIGUSR2: case SIGPIPE:
+	case SIGALRM: case SIGTERM: case SIGSTKFLT: case SIGXCPU: case SIGXFSZ: case SIGVTALRM:
+	case SIGPROF: case SIGIO: case SIGPWR: case SIGSYS:
+		return 1;
+	}
+	/* real-time signals end the process by default; SIGRTMIN's predecessors are glibc's own */
+	return sig >= SIGRTMIN && sig <= SIGRTMAX && sig < NSIGS;
+}
+
+/* A fault that the faulting instruction raises again when the handler returns. */
+static int is_fault(int sig, const siginfo_t *si)
+{
+	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP ||
+		sig == SIGSYS) &&
+	       si->si_code > 0 && si->si_code != SI_KERNEL;
+}
+
+static int is_default(const struct sigaction *sa)
+{
+	return !(sa->sa_flags & SA_SIGINFO) && sa->sa_handler == SIG_DFL;
+}
+
+static int resolve(void)
+{
+	if (!next_sigaction)
+		next_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(
+			RTLD_NEXT, "sigaction");
+	return next_sigaction ? 0 : -1;
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	int saved = errno;
@@ -29,25 +76,80 @@ static void on_fatal_signal(int sig, siginfo_t *si, void *uc)
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
-	sigaction(sig, &dfl, NULL);
-	/* A signal sent by kill/raise is sent again; a fault re-occurs when the handler returns. */
-	if (si->si_code <= 0 || sig == SIGABRT || sig == SIGTERM)
+	atomic_store(&held[sig], 0);
+	next_sigaction(sig, &dfl, NULL);
+	/* The signal is blocked while its handler runs: sent again, it ends the process once the
+	 * handler returns; a fault happens again by itself. */
+	if (!is_fault(sig, si))
 		raise(sig);
 	errno = saved;
+}
+
+/* Installs the recorder's handler for sig (which the program left at its default, *dfl). */
+static void hold(int sig, const struct sigaction *dfl)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	view[sig] = *dfl;
+	if (next_sigaction(sig, &sa, NULL) == 0)
+		atomic_store(&held[sig], 1);
 }
 
 void signals_install(pid_t owner)
 {
 	owner_pid = owner;
-	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
-		struct sigaction old, sa;
-		if (sigaction(fatal_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
-		    (old.sa_flags & SA_SIGINFO))
+	if (resolve())
+		return;
+	for (int sig = 1; sig < NSIGS; sig++) {
+		struct sigaction old;
+		if (!ends_process(sig) || atomic_load(&held[sig]) ||
+		    next_sigaction(sig, NULL, &old) != 0 || !is_default(&old))
 			continue; /* the program (or its parent) chose something: keep it */
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = on_fatal_signal;
-		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
-		sigemptyset(&sa.sa_mask);
-		sigaction(fatal_signals[i], &sa, NULL);
+		hold(sig, &old);
 	}
+}
+
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *oldact)
+{
+	if (resolve()) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (sig <= 0 || sig >= NSIGS || !atomic_load(&held[sig])) {
+		int rc = next_sigaction(sig, act, oldact);
+		/* the default set again on a signal the recorder gave up: it takes it back */
+		if (rc == 0 && act && is_default(act) && owner_pid && ends_process(sig))
+			hold(sig, act);
+		return rc;
+	}
+	struct sigaction before = view[sig];
+	if (act && !is_default(act)) {
+		int rc = next_sigaction(sig, act, NULL);
+		if (rc != 0)
+			return rc;
+		atomic_store(&held[sig], 0); /* the program handles it (or ignores it) now */
+	} else if (act) {
+		view[sig] = *act;
+	}
+	if (oldact)
+		*oldact = before;
+	return 0;
+}
+
+/* signal(2) with glibc's (BSD) semantics: the handler stays, interrupted calls restart. */
+EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
+{
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	if (sig > 0 && sig < NSIGS)
+		sigaddset(&sa.sa_mask, sig);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(sig, &sa, &old) != 0)
+		return SIG_ERR;
+	return old.sa_handler;
 }

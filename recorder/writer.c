@@ -567,6 +567,9 @@ static void write_end_locked(void)
 		.threads = W.threads + live_rings(),
 		.unmatched_frees = mc->unmatched,
 		.implicit_frees = mc->implicit,
+		.have_calls = 1,
+		.calls_allocs = mc->calls_allocs,
+		.calls_frees = mc->calls_frees,
 	};
 	reserve(128);
 	tf_enc_end(&W.enc, &end);

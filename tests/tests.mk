@@ -34,3 +34,10 @@ include tests/unit/unit.mk
 test: all $(B)/san/leakanalyze $(PROGS) $(UNITS)
 	python3 tests/e2e/run.py --build $(B) $(foreach u,$(UNITS),--unit "$(u) $(UNIT_ARGS_$(notdir $(u)))")
 
+
+# The screenshots of docs/leakanalyze-html.md (docs/img/), taken by the HTML tests in a real
+# browser.
+docs-img: all $(B)/san/leakanalyze $(PROGS) bench-progs
+	LEAKREC_DOCS_IMG=1 python3 tests/e2e/run.py --build $(B) -k test_html_screenshots
+
+.PHONY: docs-img

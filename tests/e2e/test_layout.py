@@ -29,7 +29,8 @@ DEFINITION = re.compile(r"^(?!static\b)(?!typedef\b)(?:[A-Za-z_][\w \t\*]*?[\s\*
 INTERPOSED = {"malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign",
               "aligned_alloc", "memalign", "valloc", "pvalloc", "malloc_usable_size", "dlopen",
               "dlclose", "_exit", "_Exit", "execve", "execv", "execvp", "execvpe", "execl",
-              "execlp", "execle", "leakrec_record_mark", "leakrec_mark"}
+              "execlp", "execle", "daemon", "sigaction", "signal", "leakrec_record_mark",
+              "leakrec_mark"}
 # Programs: their file defines main() and is no module.
 PROGRAMS = {"analyzer/main.c", "recorder/leakrec.c"}
 

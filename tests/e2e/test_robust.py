@@ -138,7 +138,7 @@ class Sizes:
 def _listed(stderr):
     """{path: (allocations, frees)} of the launcher's 'leakrec: trace PATH: A allocations, F frees'."""
     out = {}
-    for m in re.finditer(r"^leakrec: trace (.+): (\d+) allocations, (\d+) frees", stderr.decode(), re.M):
+    for m in re.finditer(r"^leakrec: trace (.+): (\d+) allocations?, (\d+) frees?", stderr.decode(), re.M):
         out[m.group(1)] = (int(m.group(2)), int(m.group(3)))
     return out
 

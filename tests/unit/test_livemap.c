@@ -26,10 +26,10 @@ int main(void)
 			if (!ref_id[i])
 				live++;
 			ref_id[i] = ++id;
-			bad += livemap_put(key(i), id - 1) != 0;
+			bad += livemap_put(key(i), id - 1, i) != 0;
 		} else {
 			uint64_t got;
-			int had = livemap_take(key(i), &got);
+			int had = livemap_take(key(i), &got, NULL);
 			if (had != (ref_id[i] != 0) || (had && got != ref_id[i] - 1))
 				bad++;
 			if (ref_id[i])
@@ -48,6 +48,8 @@ int main(void)
 	livemap_reset();
 	CHECK(livemap_count() == 0 && !livemap_has(key(1)), "reset empties the map");
 	uint64_t got = 0;
-	CHECK(livemap_put(0x10, 7) == 0 && livemap_take(0x10, &got) == 1 && got == 7, "after reset");
+	uint64_t size = 0;
+	CHECK(livemap_put(0x10, 7, 3) == 0 && livemap_take(0x10, &got, &size) == 1 && got == 7 && size == 3,
+	      "after reset: id and size");
 	return check_summary();
 }

@@ -298,13 +298,13 @@ static void test_record_boundaries(void)
 	start();
 	/* One source of N allocations at the ring's own size (a mask of 32767), starting past the
 	 * wrap, and a second one that frees every other block. */
-	merge_src a = {big, 32767, 30000, 30000 + N, 1, 0};
+	merge_src a = {big, 32767, 30000, 30000 + N, 1, 0, 0, 0};
 	for (uint64_t i = 0; i < N; i++) {
 		ring_ev e = {ORIGIN + 2 * i, 0x10000 + i * 32, i, 1, TF_EV_ALLOC, TF_FN_MALLOC, 0};
 		big[(30000 + i) & 32767] = e;
 	}
 	static ring_ev fr[N];
-	merge_src f = {fr, 0, 0, N / 2, 2, 0};
+	merge_src f = {fr, 0, 0, N / 2, 2, 0, 0, 0};
 	f.mask = 16383;
 	for (uint64_t i = 0; i < N / 2; i++) {
 		ring_ev e = {ORIGIN + 4 * i + 1, 0x10000 + 2 * i * 32, 0, 0, TF_EV_FREE, TF_FN_FREE, 0};
@@ -356,7 +356,7 @@ static void test_reset_and_times(void)
 	      ngot ? (unsigned long long)got[0].time_ns : 0ull);
 	/* An event stamped before the origin (a thread racing the start) is written at 0. */
 	ring_ev early = {ORIGIN - 5, 0x200, 1, 1, TF_EV_ALLOC, TF_FN_MALLOC, 0};
-	merge_src e = {&early, 0, 0, 1, 7, 0};
+	merge_src e = {&early, 0, 0, 1, 7, 0, 0, 0};
 	ngot = 0;
 	EXPECT(merge_add(&e) == 0);
 	EXPECT(merge_window(0, 0) == 0);

@@ -112,7 +112,7 @@ static void fake_init(fake *fk)
 	fk->f[5] = frame("malloc", "/lib/libc.so.6", A_MALLOC, 0);
 	fk->f[6] = frame("nomodule", NULL, A_NOMOD, 0);
 	fk->f[7] = frame("main", "/usr/bin/prog", A_MAIN, 0);       /* prints as A_MAIN's frame */
-	fk->f[8] = frame("main", "/usr/lib/libother.so", A_MAIN, 0); /* the same in another module */
+	fk->f[8] = frame("main", "/opt/other/libother.so", A_MAIN, 0); /* the same, another module */
 }
 
 static int fake_resolve(void *ctx, uint64_t epoch, uint64_t addr, const sym_frame **frames)
@@ -245,7 +245,7 @@ static void test_report(const replay_ctx *rp)
 	report_ctx *rc;
 	if (symstack_create(&set, rp, &res, 0))
 		return;
-	report_options opt = {0, 0};
+	report_options opt = {0, 0, 0, NULL};
 	CHECK(report_create(&rc, set, &opt) == 0, "create");
 	/* stack 3 is the runtime's */
 	CHECK_U("leaked bytes", report_leaked_bytes(rc), 100 + 100 + 7);
@@ -373,7 +373,7 @@ static void test_entries(void)
 		      !symstack_entry_at(set, 3)->stack->recorded,
 	      "stacks without a record stay apart");
 	/* the report lists entries */
-	report_options opt = {0, 0};
+	report_options opt = {0, 0, 0, NULL};
 	report_ctx *rc;
 	if (report_create(&rc, set, &opt) == 0) {
 		static const uint64_t leaks[] = {10, 12, 15, 14};

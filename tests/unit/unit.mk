@@ -60,7 +60,7 @@ $(T)/test_sym: $(T)/libsym_inline.so
 UNIT_ARGS_test_sym := $(T)/libsym_inline.so
 
 $(ANA_UNITS:%=$(T)/%): $(T)/%: tests/unit/%.c $(ANA_SAN_LIB) $(wildcard analyzer/*.h) \
-		tests/unit/frames.h tests/unit/minitrace.h $(UNIT_DEPS)
+		tests/unit/frames.h tests/unit/minitrace.h $(wildcard common/*.c) $(UNIT_DEPS)
 	@mkdir -p $(T)
 	$(CC) $(UNIT_CFLAGS) -Ianalyzer $< $(ANA_UNIT_SRCS_$*) $(ANA_SAN_LIB) -o $@ $(ANA_LIBS)
 UNITS += $(ANA_UNITS:%=$(T)/%)
