@@ -22,13 +22,15 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 DEPFLAGS = -MMD -MP
 
-PKGS        := libunwind libzstd libdw libelf
-DEB_PKGS    := libunwind-dev libzstd-dev libelf-dev libdw-dev libiberty-dev pkg-config zstd
-PKG_CFLAGS   = $(shell pkg-config --cflags libzstd libdw libelf 2>/dev/null)
+PKGS        := libunwind libzstd libdw libelf zlib libdebuginfod
+DEB_PKGS    := libunwind-dev libzstd-dev libelf-dev libdw-dev libiberty-dev pkg-config zstd \
+               zlib1g-dev libdebuginfod-dev
+PKG_CFLAGS   = $(shell pkg-config --cflags libzstd libdw libelf zlib libdebuginfod 2>/dev/null)
 UNW_CFLAGS   = $(shell pkg-config --cflags libunwind 2>/dev/null)
 ZSTD_LIBS    = $(shell pkg-config --libs libzstd 2>/dev/null)
 UNW_LIBS     = $(shell pkg-config --libs libunwind 2>/dev/null)
-DW_LIBS      = $(shell pkg-config --libs libdw libelf 2>/dev/null)
+DW_LIBS      = $(shell pkg-config --libs libdw libelf libdebuginfod 2>/dev/null)
+Z_LIBS       = $(shell pkg-config --libs zlib 2>/dev/null)
 
 SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all,)
 
@@ -44,7 +46,7 @@ ANA_LIB_SRCS := $(filter-out $(ANA_CMD_SRCS),$(wildcard analyzer/*.c)) $(COMMON_
 LIB_OBJS     := $(patsubst %.c,$(B)/lib/%.o,$(LIB_SRCS))
 ANA_LIB_OBJS := $(patsubst %.c,$(B)/ana/%.o,$(ANA_LIB_SRCS))
 ANA_CMD_OBJS := $(patsubst %.c,$(B)/ana/%.o,$(ANA_CMD_SRCS))
-ANA_LIBS      = $(DW_LIBS) $(ZSTD_LIBS) -liberty -lm
+ANA_LIBS      = $(DW_LIBS) $(ZSTD_LIBS) $(Z_LIBS) -liberty -lm
 
 all: $(B)/leakrec $(B)/libleakrec.so $(B)/leakanalyze
 

@@ -54,6 +54,7 @@ void cli_usage(FILE *f)
 	      "       leakanalyze check [OPTIONS] TRACE\n"
 	      "       leakanalyze html [OPTIONS] TRACE|BASE NEW [-o FILE]\n"
 	      "       leakanalyze flamegraph [--kind K] [OPTIONS] TRACE|BASE NEW [-o FILE.svg]\n"
+	      "       leakanalyze export --format FORMAT [OPTIONS] TRACE\n"
 	      "\n"
 	      "Analyze a heap trace recorded by leakrec.\n"
 	      "\n"
@@ -68,6 +69,8 @@ void cli_usage(FILE *f)
 	      "           tables; of two traces, the comparison (leakanalyze html --help)\n"
 	      "  flamegraph\n"
 	      "           one flamegraph as a standalone SVG file (leakanalyze flamegraph --help)\n"
+	      "  export   the trace for other tools: pprof, collapsed stacks, massif, speedscope\n"
+	      "           (leakanalyze export --help)\n"
 	      "\n"
 	      "Report options:\n"
 	      "  -n, --top N            show N stacks per list (default 10); 0 shows every stack\n"
@@ -95,7 +98,8 @@ void cli_usage(FILE *f)
 	      "\n"
 	      "Exit status: 0 success (problems in the trace are reported on stderr), 1 a diff or\n"
 	      "check gate was crossed, 2 usage error or nothing readable in the trace.\n"
-	      "See leakanalyze(1), leakanalyze-diff(1), leakanalyze-check(1), leakanalyze-html(1).\n",
+	      "See leakanalyze(1), leakanalyze-diff(1), leakanalyze-check(1), leakanalyze-html(1),\n"
+	      "leakanalyze-export(1).\n",
 	      f);
 }
 
@@ -547,6 +551,23 @@ int cli_report_one_trace_only(const cli_report_opts *o, const char **name)
 	return *name != NULL;
 }
 
+/* Two observers in turn (cli_report.obs). */
+static void both_event(void *ctx, const replay_event *ev)
+{
+	const replay_observer *o = ctx;
+	for (int i = 0; i < 2; i++)
+		if (o[i].event)
+			o[i].event(o[i].ctx, ev);
+}
+
+static void both_rss(void *ctx, uint64_t time_ns, uint64_t rss_bytes)
+{
+	const replay_observer *o = ctx;
+	for (int i = 0; i < 2; i++)
+		if (o[i].rss)
+			o[i].rss(o[i].ctx, time_ns, rss_bytes);
+}
+
 int cli_report_load(cli_report *r, const char *path, const cli_report_opts *o)
 {
 	memset(r, 0, sizeof(*r));
@@ -566,6 +587,11 @@ int cli_report_load(cli_report *r, const char *path, const cli_report_opts *o)
 	}
 	replay_observer obs;
 	growth_observer(r->gr, trace_replay(r->t), &obs);
+	if (o->observer) {
+		r->obs[0] = obs;
+		o->observer(o->observer_ctx, trace_replay(r->t), &r->obs[1]);
+		obs = (replay_observer){both_event, both_rss, r->obs};
+	}
 	trace_set_observer(r->t, &obs);
 	if (trace_run(r->t, &cli_log))
 		return CLI_EXIT_ERROR;

@@ -190,6 +190,11 @@ typedef struct cli_report_opts {
 	cli_tspec from, to;
 	const char *sup_path;  /* borrowed from argv, or NULL */
 	long frames;           /* frames per stack in text (report_options.frames) */
+	/* When set, called once the replay exists, before it runs: fills *obs with an observer that
+	 * sees the replay beside the growth analysis (export's massif snapshots); ctx is
+	 * observer_ctx. */
+	void (*observer)(void *ctx, const replay_ctx *rp, replay_observer *obs);
+	void *observer_ctx;
 } cli_report_opts;
 
 /* The getopt_long entries of those options, for a command's option table. */
@@ -220,6 +225,7 @@ typedef struct cli_report {
 	growth_ctx *gr;
 	report_ctx *rep;
 	suppress_list *sup;
+	replay_observer obs[2]; /* the growth analysis's and the options' observer, in turn */
 } cli_report;
 
 /* Loads the trace at path (borrowed: it must outlive *r) with the options o (borrowed too).
@@ -244,5 +250,6 @@ int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_html(int argc, char **argv);
 int cmd_flamegraph(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

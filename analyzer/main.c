@@ -27,6 +27,7 @@ static const command commands[] = {
 	{"check", cmd_check},
 	{"html", cmd_html},
 	{"flamegraph", cmd_flamegraph},
+	{"export", cmd_export},
 };
 
 /* Copies standard input into an anonymous file; returns its /dev/fd path (static), or NULL after

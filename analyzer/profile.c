@@ -71,6 +71,19 @@ uint64_t profile_value(const symstack_entry *e, enum profile_kind k)
 	return 0;
 }
 
+uint64_t profile_count(const symstack_entry *e, enum profile_kind k)
+{
+	switch (k) {
+	case PROFILE_LEAKED: return e->stack->runtime ? 0 : e->fig.live_allocations;
+	case PROFILE_PEAK: return e->fig.peak_allocations;
+	case PROFILE_ALLOCATIONS:
+	case PROFILE_ALLOCATED: return e->fig.allocations;
+	case PROFILE_TEMPORARY: return e->fig.temporary;
+	case PROFILE_KINDS: break;
+	}
+	return 0;
+}
+
 /* ---- the tree ---- */
 
 static profile_node *node_at(const profile_tree *t, size_t i)
@@ -104,8 +117,7 @@ static int same_str(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Frames that are one node (see profile.h). */
-static int same_node(const sym_frame *a, const sym_frame *b)
+int profile_same_frame(const sym_frame *a, const sym_frame *b)
 {
 	if (!same_str(a->module, b->module) || !a->inlined != !b->inlined)
 		return 0;
@@ -114,7 +126,7 @@ static int same_node(const sym_frame *a, const sym_frame *b)
 	return strcmp(a->function, b->function) == 0;
 }
 
-static uint64_t frame_hash(const sym_frame *f)
+uint64_t profile_frame_hash(const sym_frame *f)
 {
 	uint64_t h = util_hash64((f->module ? util_fnv1a(f->module) : 1) ^ (uint64_t)(f->inlined != 0));
 	return util_hash64(h ^ (f->function ? util_fnv1a(f->function) : util_hash64(f->module_offset)));
@@ -123,7 +135,7 @@ static uint64_t frame_hash(const sym_frame *f)
 /* The child of parent for frame f, made when new.  NULL when out of memory. */
 static profile_node *child(profile_tree *t, profile_node *parent, const sym_frame *f)
 {
-	uint64_t p = parent->id, h = frame_hash(f);
+	uint64_t p = parent->id, h = profile_frame_hash(f);
 	for (;;) {
 		profile_node *nd = util_pairmap_get(&t->children, p, h);
 		if (!nd) {
@@ -132,7 +144,7 @@ static profile_node *child(profile_tree *t, profile_node *parent, const sym_fram
 				return NULL;
 			return nd;
 		}
-		if (same_node(nd->frame, f)) {
+		if (profile_same_frame(nd->frame, f)) {
 			if (!same_str(nd->frame->file, f->file) || nd->frame->line != f->line)
 				nd->line_varies = 1;
 			return nd;
@@ -189,6 +201,22 @@ int profile_tree_build_except(profile_tree **out, symstack_set *s, enum profile_
 			      int inverted, const unsigned char *leave_out)
 {
 	*out = NULL;
+	size_t n = symstack_entry_count(s);
+	uint64_t *w = malloc((n ? n : 1) * sizeof(*w));
+	if (!w)
+		return PROFILE_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		w[i] = k == PROFILE_LEAKED && leave_out && leave_out[i]
+			       ? 0
+			       : profile_value(symstack_entry_at(s, i), k);
+	int rc = profile_tree_build_weights(out, s, w, inverted);
+	free(w);
+	return rc;
+}
+
+int profile_tree_build_weights(profile_tree **out, symstack_set *s, const uint64_t *w, int inverted)
+{
+	*out = NULL;
 	profile_tree *t = calloc(1, sizeof(*t));
 	if (!t)
 		return PROFILE_ENOMEM;
@@ -197,8 +225,8 @@ int profile_tree_build_except(profile_tree **out, symstack_set *s, enum profile_
 		goto nomem;
 	for (size_t i = 0; i < symstack_entry_count(s); i++) {
 		const symstack_entry *e = symstack_entry_at(s, i);
-		uint64_t v = profile_value(e, k);
-		if (!v || (k == PROFILE_LEAKED && leave_out && leave_out[i]))
+		uint64_t v = w[i];
+		if (!v)
 			continue;
 		const symstack *st = e->stack;
 		size_t nf = st->recorded ? st->nframes : 1;
@@ -323,4 +351,15 @@ static void match_node(const profile_node *n, const profile_node *b, uint64_t *b
 void profile_tree_match(const profile_tree *t, const profile_tree *base, uint64_t *base_value)
 {
 	match_node(profile_tree_root(t), profile_tree_root(base), base_value);
+}
+
+size_t profile_node_depth(const profile_node *nd)
+{
+	size_t d = nd->depth;
+	for (size_t i = 0; i < nd->nchildren; i++) {
+		size_t c = profile_node_depth(nd->children[i]);
+		if (c > d)
+			d = c;
+	}
+	return d;
 }

@@ -51,8 +51,18 @@ int profile_kind_parse(const char *name, enum profile_kind *k);
 
 /* The weight of entry e under kind k (0 for a runtime-owned entry under PROFILE_LEAKED). */
 uint64_t profile_value(const symstack_entry *e, enum profile_kind k);
+/* The allocations behind that weight: live at the end (PROFILE_LEAKED, 0 for a runtime-owned
+ * entry), live at the peak (PROFILE_PEAK), allocations (PROFILE_ALLOCATIONS, PROFILE_ALLOCATED),
+ * temporary allocations (PROFILE_TEMPORARY). */
+uint64_t profile_count(const symstack_entry *e, enum profile_kind k);
 
 /* ---- the call tree ---- */
+
+/* 1 when frames a and b (borrowed) are one node of the tree: the same function and module (a
+ * frame without a function: the same module and offset) and the same inlined flag.
+ * profile_frame_hash agrees with it: equal frames hash alike. */
+int profile_same_frame(const sym_frame *a, const sym_frame *b);
+uint64_t profile_frame_hash(const sym_frame *f);
 
 typedef struct profile_node {
 	const sym_frame *frame;   /* the frame (of the first entry through the node); NULL: root */
@@ -79,12 +89,17 @@ int profile_tree_build(profile_tree **out, symstack_set *s, enum profile_kind k,
  * leaves out nothing. */
 int profile_tree_build_except(profile_tree **out, symstack_set *s, enum profile_kind k,
 			      int inverted, const unsigned char *leave_out);
+/* The same with a weight of its own per entry: w[i] (0 leaves it out) for entry i
+ * (symstack_entry_at), symstack_entry_count(s) values (borrowed, read during the call only). */
+int profile_tree_build_weights(profile_tree **out, symstack_set *s, const uint64_t *w, int inverted);
 /* Frees the tree.  Accepts NULL. */
 void profile_tree_free(profile_tree *t);
 /* The root: a node without a frame whose value is the total weight.  Owned by the tree. */
 const profile_node *profile_tree_root(const profile_tree *t);
 /* Nodes in the tree, the root included. */
 size_t profile_tree_size(const profile_tree *t);
+/* The depth of the deepest node under nd (borrowed), nd's own depth when it has no children. */
+size_t profile_node_depth(const profile_node *nd);
 
 /* Chooses the nodes a picture of t shows: the widest ones, at most max_nodes (the root
  * included), none below min_value (nor of value 0 but the root), each with its parent, so they

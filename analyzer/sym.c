@@ -29,6 +29,7 @@
 
 #include "arena.h"
 #include "demangle.h"
+#include "symfetch.h"
 #include "util.h"
 
 /* ---- the context ---- */
@@ -91,6 +92,7 @@ struct sym_ctx {
 	size_t nfiles, capfiles;
 	util_pairmap by_addr; /* (epoch, address) -> sym_result */
 	util_pairmap by_off;  /* (file index, module offset) -> sym_syms */
+	symfetch *fetch;      /* watches debuginfod lookups, or NULL */
 };
 
 const char *sym_strerror(int err)
@@ -215,12 +217,14 @@ int sym_unload_module(sym_ctx *s, uint64_t id, uint64_t epoch)
 
 static const Dwfl_Callbacks dwfl_cb = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = symfetch_find_debuginfo, /* the standard lookup, debuginfod watched */
 	.section_address = dwfl_offline_section_address,
 	.debuginfo_path = NULL, /* the default: next to the file, .debug/, /usr/lib/debug */
 };
 
-static void file_open(struct sym_file *f)
+void sym_set_fetch(sym_ctx *s, struct symfetch *f) { s->fetch = f; }
+
+static void file_open(sym_ctx *s, struct sym_file *f)
 {
 	f->state = -1;
 	int fd = open(f->path, O_RDONLY | O_CLOEXEC);
@@ -231,11 +235,14 @@ static void file_open(struct sym_file *f)
 		close(fd);
 		return;
 	}
+	symfetch_attach(s->fetch, f->dwfl);
 	dwfl_report_begin(f->dwfl);
 	/* at bias 0: addresses in this session are module offsets */
 	f->mod = dwfl_report_elf(f->dwfl, f->path, f->path, fd, 0, true);
 	if (!f->mod)
 		close(fd); /* consumed only on success */
+	else
+		symfetch_watch(s->fetch, f->mod);
 	dwfl_report_end(f->dwfl, NULL, NULL);
 	if (f->mod && f->build_id_len) {
 		const unsigned char *bits = NULL;
@@ -621,7 +628,7 @@ int sym_resolve(sym_ctx *s, uint64_t epoch, uint64_t addr, const sym_frame **fra
 		base.module_offset = addr - m->bias;
 		struct sym_file *f = &s->files[m->file];
 		if (f->state == 0)
-			file_open(f);
+			file_open(s, f);
 		if (f->state < 0) {
 			base.module_missing = 1;
 		} else {

@@ -7,7 +7,8 @@
  * libelf): function, source file and line, and the chain of inlined functions at that address.
  * A module whose file is missing or whose build-id differs from the recorded one is never
  * symbolized: its frames read "[unknown]" with the module name and offset.  Names are demangled
- * (C++, Rust legacy and v0: demangle.h).  Results are cached per (epoch, address).  Which frames
+ * (C++, Rust legacy and v0: demangle.h).  Debug info missing on the machine may come from
+ * debuginfod servers (sym_set_fetch, symfetch.h).  Results are cached per (epoch, address).  Which frames
  * are allocator plumbing or runtime-owned is frameclass.h's business.
  */
 #ifndef LEAKREC_SYM_H
@@ -40,11 +41,17 @@ typedef struct sym_frame {
 } sym_frame;
 
 typedef struct sym_ctx sym_ctx;
+struct symfetch;
 
 /* Creates a symbolizer.  Returns 0 and *out, or SYM_ENOMEM.  Free with sym_free. */
 int sym_create(sym_ctx **out);
 /* Frees everything, including every string handed out. Accepts NULL. */
 void sym_free(sym_ctx *s);
+
+/* Lets debug info that is not on the machine come from debuginfod servers, the lookups watched by
+ * f (symfetch.h; borrowed, must outlive s; NULL: the default lookup).  Call before the first
+ * sym_resolve. */
+void sym_set_fetch(sym_ctx *s, struct symfetch *f);
 
 /* Registers a module from a MODULE_LOAD record; the record's strings are copied. */
 int sym_add_module(sym_ctx *s, const tf_module *m);

@@ -8,11 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "symfetch.h"
+
 struct trace {
 	const char *path;
 	const util_log *log; /* during trace_run, for the replay's warnings */
 	replay_ctx *rp;
 	sym_ctx *sym;
+	symfetch *fetch;
 	symstack_set *stacks;
 };
 
@@ -46,6 +49,7 @@ void trace_free(trace *t)
 		return;
 	symstack_free(t->stacks);
 	sym_free(t->sym);
+	symfetch_free(t->fetch);
 	replay_free(t->rp);
 	free(t);
 }
@@ -105,6 +109,12 @@ int trace_symbolize(trace *t, int show_alloc_frames, const util_log *log)
 		util_say(log, "%s", sym_strerror(rc));
 		return TRACE_EFAILED;
 	}
+	rc = symfetch_create(&t->fetch, log);
+	if (rc) {
+		util_say(log, "%s", symfetch_strerror(rc));
+		return TRACE_EFAILED;
+	}
+	sym_set_fetch(t->sym, t->fetch);
 	rc = load_modules(t->sym, t->rp);
 	if (rc)
 		util_say(log, "%s: module records: %s", t->path, sym_strerror(rc));

@@ -45,7 +45,9 @@ void trace_set_observer(trace *t, const replay_observer *obs);
 int trace_run(trace *t, const util_log *log);
 /* Symbolizes the replayed trace: feeds its module records to a symbolizer (a failure there is
  * only said: "PATH: module records: reason") and prepares the stack model (allocator frames
- * folded unless show_alloc_frames).  Returns 0 or TRACE_EFAILED. */
+ * folded unless show_alloc_frames).  Debug info that is not on the machine comes from the
+ * debuginfod servers of $DEBUGINFOD_URLS (symfetch.h), whose progress and failure go to log as
+ * stacks are symbolized, later: log must outlive the trace.  Returns 0 or TRACE_EFAILED. */
 int trace_symbolize(trace *t, int show_alloc_frames, const util_log *log);
 
 /* trace_create, trace_run and trace_symbolize with allocator frames folded.  Returns 0 and *out

@@ -17,6 +17,8 @@ class Skip(Exception):
 
 def setup(build):
     global BUILD, LEAKREC, ANALYZE, PROGS
+    # Debug info from debuginfod servers only where a test asks for it (test_debuginfod).
+    os.environ.pop("DEBUGINFOD_URLS", None)
     BUILD = build
     LEAKREC = os.path.join(build, "leakrec")
     ANALYZE = os.path.join(build, "san", "leakanalyze")

@@ -24,7 +24,8 @@ sys.path.insert(0, HERE)
 import lib  # noqa: E402  (tests/e2e/lib.py)
 
 TEST_MODULES = ["test_layout", "test_recorder", "test_analyzer", "test_diff", "test_growth",
-                "test_robust", "test_bench", "test_unwind", "test_programs", "test_html"]
+                "test_robust", "test_bench", "test_unwind", "test_programs", "test_html", "test_export",
+                "test_debuginfod"]
 
 
 def run_units(paths):

@@ -13,6 +13,9 @@ $(T)/%: tests/progs/%.cc
 	$(CXX) -std=c++17 -g -O0 -fno-omit-frame-pointer -pthread $< -o $@
 
 # Programs that need other flags than PROG_CFLAGS.
+$(T)/export_names: tests/progs/export_names.c
+	@mkdir -p $(T)
+	$(CC) -std=gnu11 -O0 -fno-omit-frame-pointer $< -o $@
 $(T)/inline: tests/progs/inline.c
 	@mkdir -p $(T)
 	$(CC) -std=gnu11 -g -O2 $< -o $@
