@@ -162,6 +162,7 @@ int cli_keyed_load(cli_keyed *k, const char *path, enum stackkey_match match,
 void cli_keyed_release(cli_keyed *k)
 {
 	keyset_free(k->set);
+	trace_say_hints(k->t, &cli_log);
 	trace_free(k->t);
 	memset(k, 0, sizeof(*k));
 }
@@ -609,6 +610,7 @@ int cli_report_load(cli_report *r, const char *path, const cli_report_opts *o)
 		cli_error("%s", report_strerror(rc));
 		return CLI_EXIT_ERROR;
 	}
+	report_set_modules(r->rep, trace_sym(r->t));
 	/* the growth suspects are entries, as every other list */
 	symstack_set *st = trace_stacks(r->t);
 	rc = growth_set_groups(r->gr, symstack_entry_map(st), symstack_count(st),
@@ -629,6 +631,7 @@ void cli_report_release(cli_report *r)
 {
 	report_free(r->rep);
 	growth_free(r->gr);
+	trace_say_hints(r->t, &cli_log);
 	trace_free(r->t);
 	suppress_free(r->sup);
 	memset(r, 0, sizeof(*r));

@@ -114,6 +114,8 @@ static int two_traces(const char *base, const char *new, const char *out, const 
 		cli_error("%s", report_strerror(rc));
 		goto out;
 	}
+	report_set_modules(rb, trace_sym(d->base.t));
+	report_set_modules(rn, trace_sym(d->new.t));
 	page p;
 	memset(&p, 0, sizeof(p));
 	p.kd = &d->kd;

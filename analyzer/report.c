@@ -14,6 +14,7 @@ struct report_ctx {
 	report_options opt;
 	uint64_t leaked_bytes, leaked_allocs, runtime_bytes;
 	const growth_ctx *gr;
+	const sym_ctx *sym;
 	const char *win_from, *win_to;
 	suppress_use suppressed;
 	suppress_use *rules;       /* per rule of opt.sup */
@@ -92,6 +93,9 @@ void report_set_window_args(report_ctx *rc, const char *from, const char *to)
 	rc->win_from = from;
 	rc->win_to = to;
 }
+
+void report_set_modules(report_ctx *rc, const sym_ctx *sym) { rc->sym = sym; }
+const sym_ctx *report_modules(const report_ctx *rc) { return rc->sym; }
 
 const replay_ctx *report_replay(const report_ctx *rc) { return rc->rp; }
 symstack_set *report_stacks(const report_ctx *rc) { return rc->stacks; }

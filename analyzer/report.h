@@ -59,6 +59,9 @@ void report_set_color(report_ctx *rc, int color);
 /* Attaches a finished growth analysis of the same replay (borrowed: it must outlive rc; NULL
  * detaches it): the reports then include the timeline and the suspects. */
 void report_set_growth(report_ctx *rc, const growth_ctx *gr);
+/* Attaches the symbolizer of the same trace (borrowed: it must outlive rc; NULL detaches it):
+ * JSON diagnostics then list its module notes (sym_note_at). */
+void report_set_modules(report_ctx *rc, const sym_ctx *sym);
 /* Names the window's bounds as the user gave them ("50%", "warmup done", "1.5"; NULL: not
  * given), shown with the window.  The strings are borrowed and must outlive rc. */
 void report_set_window_args(report_ctx *rc, const char *from, const char *to);
@@ -68,6 +71,7 @@ const replay_ctx *report_replay(const report_ctx *rc);
 symstack_set *report_stacks(const report_ctx *rc);
 const report_options *report_opts(const report_ctx *rc);
 const growth_ctx *report_growth(const report_ctx *rc); /* NULL when none is attached */
+const sym_ctx *report_modules(const report_ctx *rc);   /* NULL when none is attached */
 const char *report_window_from(const report_ctx *rc);  /* as given, or NULL */
 const char *report_window_to(const report_ctx *rc);
 

@@ -284,6 +284,21 @@ void report_json_diagnostics(report_ctx *rc, json_writer *w)
 	json_key_uint(w, "invalid_events", s->invalid_events);
 	json_key_uint(w, "late_events", s->late_events);
 	json_key_uint(w, "undefined_stacks", s->undefined_stacks);
+	/* module files that cannot be used as recorded, and those without debug info seen so far */
+	const sym_ctx *sym = report_modules(rc);
+	json_key(w, "modules");
+	json_begin_array(w, 0);
+	for (size_t i = 0; i < sym_note_count(sym); i++) {
+		const sym_note *n = sym_note_at(sym, i);
+		json_begin_object(w, 1);
+		json_key_str(w, "path", n->path);
+		json_key_str(w, "build_id", n->build_id);
+		json_key_str(w, "problem", sym_problem_name(n->problem));
+		if (n->problem == SYM_PROBLEM_REBUILT)
+			json_key_str(w, "found_build_id", n->found_build_id);
+		json_end_object(w);
+	}
+	json_end_array(w);
 	json_end_object(w);
 }
 

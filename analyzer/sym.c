@@ -7,7 +7,8 @@
  * up there at its module offset (address - recorded bias), so a library loaded at another place
  * after a dlclose/dlopen reuses the same debug information.  A file is opened on first use: a
  * missing file, a file that is not ELF or whose build-id differs from the recorded one marks
- * every frame of that module `module_missing` and is never symbolized.
+ * every frame of that module `module_missing` and is never symbolized; what was wrong is kept as
+ * the file's note (sym_note_at), as is a file found without DWARF at its first look-up.
  *
  * Two caches make a repeated look-up free: (epoch, address) -> frames handed out, and
  * (file, module offset) -> the symbolic part (function, file, line, inlined chain), which is the
@@ -19,6 +20,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <libelf.h>
 #include <stdbool.h>
@@ -50,6 +52,8 @@ struct sym_file {
 	struct cu_range *fns;
 	size_t nfns, capfns;
 	int fns_built;
+	sym_note note;      /* what is wrong with the file (note.problem 0: nothing known) */
+	int dwarf_checked;  /* note says whether it has DWARF */
 };
 
 struct cu_range {
@@ -224,12 +228,41 @@ static const Dwfl_Callbacks dwfl_cb = {
 
 void sym_set_fetch(sym_ctx *s, struct symfetch *f) { s->fetch = f; }
 
+static void hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Says what is wrong with f (a path that is not a file, like the vDSO's, is never noted). */
+static void file_note(struct sym_file *f, sym_problem problem, int err)
+{
+	if (f->path[0] != '/')
+		return;
+	f->note.problem = problem;
+	f->note.err = err;
+}
+
 static void file_open(sym_ctx *s, struct sym_file *f)
 {
+	char id[2 * TF_MAX_BUILD_ID + 1];
 	f->state = -1;
+	hex(f->build_id, f->build_id_len, id);
+	f->note.path = f->path;
+	f->note.build_id = arena_intern(&s->arena, id);
+	f->note.found_build_id = "";
+	if (!f->note.build_id)
+		f->note.build_id = "";
 	int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		file_note(f, errno == ENOENT || errno == ENOTDIR ? SYM_PROBLEM_MISSING
+								 : SYM_PROBLEM_UNREADABLE, errno);
 		return;
+	}
 	f->dwfl = dwfl_begin(&dwfl_cb);
 	if (!f->dwfl) {
 		close(fd);
@@ -239,17 +272,26 @@ static void file_open(sym_ctx *s, struct sym_file *f)
 	dwfl_report_begin(f->dwfl);
 	/* at bias 0: addresses in this session are module offsets */
 	f->mod = dwfl_report_elf(f->dwfl, f->path, f->path, fd, 0, true);
-	if (!f->mod)
+	if (!f->mod) {
 		close(fd); /* consumed only on success */
-	else
+		file_note(f, SYM_PROBLEM_NOT_ELF, 0);
+	} else {
 		symfetch_watch(s->fetch, f->mod);
+	}
 	dwfl_report_end(f->dwfl, NULL, NULL);
 	if (f->mod && f->build_id_len) {
 		const unsigned char *bits = NULL;
 		GElf_Addr vaddr;
 		int n = dwfl_module_build_id(f->mod, &bits, &vaddr);
-		if (n <= 0 || (size_t)n != f->build_id_len || memcmp(bits, f->build_id, (size_t)n) != 0)
+		if (n <= 0 || (size_t)n != f->build_id_len || memcmp(bits, f->build_id, (size_t)n) != 0) {
+			if (n > 0 && (size_t)n <= TF_MAX_BUILD_ID) {
+				hex(bits, (size_t)n, id);
+				const char *found = arena_intern(&s->arena, id);
+				f->note.found_build_id = found ? found : "";
+			}
+			file_note(f, SYM_PROBLEM_REBUILT, 0);
 			f->mod = NULL;
+		}
 	}
 	if (!f->mod) {
 		dwfl_end(f->dwfl);
@@ -257,6 +299,42 @@ static void file_open(sym_ctx *s, struct sym_file *f)
 		return;
 	}
 	f->state = 1;
+}
+
+void sym_check_files(sym_ctx *s)
+{
+	for (size_t i = 0; s && i < s->nfiles; i++)
+		if (s->files[i].state == 0)
+			file_open(s, &s->files[i]);
+}
+
+size_t sym_note_count(const sym_ctx *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; s && i < s->nfiles; i++)
+		n += s->files[i].note.problem != SYM_PROBLEM_NONE;
+	return n;
+}
+
+const sym_note *sym_note_at(const sym_ctx *s, size_t i)
+{
+	for (size_t k = 0; s && k < s->nfiles; k++)
+		if (s->files[k].note.problem != SYM_PROBLEM_NONE && i-- == 0)
+			return &s->files[k].note;
+	return NULL;
+}
+
+const char *sym_problem_name(sym_problem p)
+{
+	switch (p) {
+	case SYM_PROBLEM_NONE: return "none";
+	case SYM_PROBLEM_MISSING: return "missing";
+	case SYM_PROBLEM_UNREADABLE: return "unreadable";
+	case SYM_PROBLEM_NOT_ELF: return "not_elf";
+	case SYM_PROBLEM_REBUILT: return "rebuilt";
+	case SYM_PROBLEM_NO_DEBUG: return "no_debug_info";
+	}
+	return "unknown";
 }
 
 static int is_function_die(Dwarf_Die *d)
@@ -546,6 +624,12 @@ static struct sym_syms *symbolize(sym_ctx *s, size_t fi, uint64_t off)
 	const char *symname = dwfl_module_addrinfo(f->mod, off, &symoff, &elfsym, NULL, NULL, NULL);
 	Dwarf_Addr dbias = 0;
 	Dwarf_Die *cu = find_cu(f, off, &dbias);
+	if (!f->dwarf_checked) {
+		f->dwarf_checked = 1;
+		Dwarf_Addr b;
+		if (!dwfl_module_getdwarf(f->mod, &b))
+			file_note(f, SYM_PROBLEM_NO_DEBUG, 0);
+	}
 	const char *lfile = NULL;
 	unsigned lline = 0;
 	Dwarf_Line *dl = cu ? dwarf_getsrc_die(cu, off - dbias) : NULL;

@@ -58,6 +58,37 @@ int sym_add_module(sym_ctx *s, const tf_module *m);
 /* Marks module `id` unloaded from stack epoch `epoch` on. */
 int sym_unload_module(sym_ctx *s, uint64_t id, uint64_t epoch);
 
+/* What is wrong with a module's file on this machine. */
+typedef enum sym_problem {
+	SYM_PROBLEM_NONE = 0,
+	SYM_PROBLEM_MISSING,    /* no file at the recorded path: moved or deleted since recording */
+	SYM_PROBLEM_UNREADABLE, /* the file cannot be opened (sym_note.err) */
+	SYM_PROBLEM_NOT_ELF,    /* not an ELF file libdwfl reads */
+	SYM_PROBLEM_REBUILT,    /* its build-id differs from the recorded one */
+	SYM_PROBLEM_NO_DEBUG,   /* usable but without DWARF here or on the debuginfod servers:
+				 * functions from its symbol table, no file:line */
+} sym_problem;
+
+/* A module file with a problem.  Every string is owned by the context (valid until sym_free). */
+typedef struct sym_note {
+	const char *path;           /* as recorded */
+	const char *build_id;       /* the recorded build-id in hex, "" when none */
+	const char *found_build_id; /* SYM_PROBLEM_REBUILT: the file's build-id in hex, or "" */
+	sym_problem problem;
+	int err;                    /* SYM_PROBLEM_MISSING, _UNREADABLE: the errno of open */
+} sym_note;
+
+/* Opens every module file not opened yet (its ELF headers and build-id, not its debug info), so
+ * that the notes name every missing, unreadable, foreign or rebuilt file before any address is
+ * resolved.  A file's lack of DWARF is known once an address in it has been resolved. */
+void sym_check_files(sym_ctx *s);
+/* The number of files with a note, and note i of them (borrowed, valid until the next
+ * sym_add_module or sym_free; NULL when i is out of range), in the order the modules were added.  A path that is not a file (the vDSO) has none. */
+size_t sym_note_count(const sym_ctx *s);
+const sym_note *sym_note_at(const sym_ctx *s, size_t i);
+/* The JSON name of a problem: "missing", "unreadable", "not_elf", "rebuilt", "no_debug_info". */
+const char *sym_problem_name(sym_problem p);
+
 /* Resolves `addr` (a call-site address, already adjusted by -1) of a stack captured in `epoch`.
  * Returns the number of frames (>= 1) and points *frames at an array owned by the context, valid
  * until sym_free; or a negative SYM_E* code. */

@@ -137,6 +137,11 @@ const symstack *symstack_get(symstack_set *s, size_t idx)
 	return s->nomem ? NULL : &e->pub;
 }
 
+const symstack *symstack_peek(const symstack_set *s, size_t idx)
+{
+	return idx < s->n && s->v[idx].done && !s->nomem ? &s->v[idx].pub : NULL;
+}
+
 /* ---- entries ---- */
 
 static int same_str(const char *a, const char *b)

@@ -64,6 +64,9 @@ size_t symstack_count(const symstack_set *s);
 /* Returns stack idx (< symstack_count, the replay's index), symbolizing it on first use, or NULL
  * when memory ran out (then and on every later call). */
 const symstack *symstack_get(symstack_set *s, size_t idx);
+/* Returns stack idx when it has been symbolized already (by symstack_get), else NULL: what the
+ * outputs have looked at, without symbolizing the rest. */
+const symstack *symstack_peek(const symstack_set *s, size_t idx);
 
 /* ---- entries: the stacks as every output lists them ----
  *

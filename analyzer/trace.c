@@ -5,9 +5,11 @@
 #include "trace.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "frameclass.h"
 #include "symfetch.h"
 
 struct trace {
@@ -102,6 +104,37 @@ static int load_modules(sym_ctx *sym, const replay_ctx *rp)
 	return first;
 }
 
+/* One line per module file that cannot be used as recorded. */
+static void say_file_problems(const sym_ctx *sym, const util_log *log)
+{
+	for (size_t i = 0; i < sym_note_count(sym); i++) {
+		const sym_note *n = sym_note_at(sym, i);
+		const char *base = util_base_name(n->path);
+		switch (n->problem) {
+		case SYM_PROBLEM_MISSING:
+			util_say(log, "%s: not there any more (moved or deleted since it was recorded): its "
+				 "frames read [unknown] in %s+0x...", n->path, base);
+			break;
+		case SYM_PROBLEM_UNREADABLE:
+			util_say(log, "%s: cannot open: %s: its frames read [unknown] in %s+0x...", n->path,
+				 strerror(n->err), base);
+			break;
+		case SYM_PROBLEM_NOT_ELF:
+			util_say(log, "%s: not an ELF file any more (replaced since it was recorded?): its "
+				 "frames read [unknown] in %s+0x...", n->path, base);
+			break;
+		case SYM_PROBLEM_REBUILT:
+			util_say(log, "%s: rebuilt since it was recorded (build-id %s recorded, %s now): "
+				 "not symbolized, so that no frame gets a wrong name; analyze with the "
+				 "binary of the recorded run", n->path, n->build_id,
+				 n->found_build_id[0] ? n->found_build_id : "none");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 int trace_symbolize(trace *t, int show_alloc_frames, const util_log *log)
 {
 	int rc = sym_create(&t->sym);
@@ -118,6 +151,8 @@ int trace_symbolize(trace *t, int show_alloc_frames, const util_log *log)
 	rc = load_modules(t->sym, t->rp);
 	if (rc)
 		util_say(log, "%s: module records: %s", t->path, sym_strerror(rc));
+	sym_check_files(t->sym);
+	say_file_problems(t->sym, log);
 	symstack_resolver res = symstack_sym_resolver(t->sym);
 	if (symstack_create(&t->stacks, t->rp, &res, show_alloc_frames)) {
 		util_say(log, "out of memory");
@@ -138,6 +173,58 @@ int trace_load(trace **out, const char *path, const util_log *log)
 	return 0;
 }
 
+/* 1 when a symbolized stack shows a frame of path that is not start-up code. */
+static int shows_frame_of(const symstack_set *stacks, const char *path)
+{
+	for (size_t i = 0; i < symstack_count(stacks); i++) {
+		const symstack *st = symstack_peek(stacks, i);
+		for (size_t k = 0; st && k < st->nframes; k++)
+			if (st->frames[k].module && strcmp(st->frames[k].module, path) == 0 &&
+			    !frameclass_is_startup(&st->frames[k]))
+				return 1;
+	}
+	return 0;
+}
+
+void trace_say_hints(const trace *t, const util_log *log)
+{
+	if (!t || !t->sym || !t->stacks)
+		return;
+	char names[512];
+	size_t len = 0, n = 0, more = 0;
+	names[0] = '\0';
+	for (size_t i = 0; i < sym_note_count(t->sym); i++) {
+		const sym_note *note = sym_note_at(t->sym, i);
+		if (note->problem != SYM_PROBLEM_NO_DEBUG || !shows_frame_of(t->stacks, note->path))
+			continue;
+		int w = snprintf(names + len, sizeof(names) - len, "%s%s", n ? ", " : "", note->path);
+		if (w < 0 || (size_t)w >= sizeof(names) - len) {
+			names[len] = '\0';
+			more++;
+			continue;
+		}
+		len += (size_t)w;
+		n++;
+	}
+	if (!n)
+		return;
+	char rest[48] = "";
+	if (more)
+		snprintf(rest, sizeof(rest), " and %zu more", more);
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	if (urls && *urls)
+		util_say(log, "no debug info for %s%s (function names from the symbol table, no "
+			 "file:line), not even on the servers of DEBUGINFOD_URLS: install the "
+			 "distribution's debug symbols (Debian: the -dbgsym packages) or build with -g",
+			 names, rest);
+	else
+		util_say(log, "no debug info for %s%s (function names from the symbol table, no "
+			 "file:line): DEBUGINFOD_URLS=https://debuginfod.debian.net fetches Debian's, or "
+			 "install the distribution's debug symbols (the -dbgsym packages) or build with -g",
+			 names, rest);
+}
+
+const sym_ctx *trace_sym(const trace *t) { return t->sym; }
 const char *trace_path(const trace *t) { return t->path; }
 const replay_ctx *trace_replay(const trace *t) { return t->rp; }
 symstack_set *trace_stacks(const trace *t) { return t->stacks; }

@@ -4,7 +4,8 @@
  *
  * Every problem is said through a util_log, one line each, in the words the commands print:
  * "cannot open 'PATH': reason", "PATH: truncated at byte N ...", "PATH: module records: reason",
- * "out of memory".  Nothing here prints or exits.
+ * "MODULE: rebuilt since it was recorded ..." (one per module file that is missing, unreadable,
+ * not ELF or rebuilt), "out of memory".  Nothing here prints or exits.
  */
 #ifndef LEAKREC_TRACE_H
 #define LEAKREC_TRACE_H
@@ -54,8 +55,14 @@ int trace_symbolize(trace *t, int show_alloc_frames, const util_log *log);
  * (free with trace_free), or TRACE_EFAILED (*out is then NULL). */
 int trace_load(trace **out, const char *path, const util_log *log);
 
-/* Accessors; the pointers are owned by the trace.  trace_stacks is NULL before
- * trace_symbolize. */
+/* After the outputs are written: one hint line when stacks they showed have frames (other than
+ * start-up code) in modules without debug info, naming those modules and where debug symbols
+ * come from.  Nothing when there is none or before trace_symbolize. */
+void trace_say_hints(const trace *t, const util_log *log); /* t may be NULL */
+
+/* Accessors; the pointers are owned by the trace.  trace_stacks and trace_sym are NULL before
+ * trace_symbolize; trace_sym's notes (sym_note_at) say which module files cannot be used. */
+const sym_ctx *trace_sym(const trace *t);
 const char *trace_path(const trace *t);
 const replay_ctx *trace_replay(const trace *t);
 symstack_set *trace_stacks(const trace *t);

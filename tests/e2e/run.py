@@ -13,6 +13,7 @@ test is listed with its reason before the last line, so that no test vanishes si
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -56,7 +57,18 @@ def run_units(paths):
     return passed, failed
 
 
+def default_signals():
+    """A runner started in the background (`make test &`) inherits SIGINT and SIGQUIT ignored,
+    and so would every program it starts: the tests of signal endings need them at their
+    defaults, as a terminal's shell gives them."""
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM, signal.SIGUSR1,
+                signal.SIGUSR2, signal.SIGALRM):
+        if signal.getsignal(sig) == signal.SIG_IGN:
+            signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+
+
 def main():
+    default_signals()
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--unit", action="append", default=[])

@@ -170,4 +170,9 @@ def test_debuginfod_server_that_never_answers_is_bounded_by_the_timeout():
 def test_debuginfod_off_when_unset():
     s = _setup()
     p, took = _report(s, s["stripped"])
-    expect("debuginfod" not in p.stderr and took < 30, f"DEBUGINFOD_URLS unset: {p.stderr}")
+    lookups = [ln for ln in p.stderr.splitlines() if ln.startswith("leakanalyze: debuginfod:")]
+    expect(not lookups and took < 30, f"DEBUGINFOD_URLS unset: {p.stderr}")
+    # the stripped binary's frames are shown: one hint that says where debug info comes from
+    hints = [ln for ln in p.stderr.splitlines() if ln.startswith("leakanalyze: no debug info for ")]
+    expect(len(hints) == 1 and s["prog"] in hints[0] and "DEBUGINFOD_URLS=" in hints[0],
+           f"hint: {p.stderr}")

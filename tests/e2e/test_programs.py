@@ -588,3 +588,65 @@ def test_programs_wrapper_script_lists_and_points_at_the_program():
     # every listed line names a distinct file of this run
     names = [l.split()[2].rstrip(":") for l in listed]
     expect(len(set(names)) == len(names) and all(os.path.exists(n) for n in names), f"{names}")
+
+
+# ---- module files changed after recording ----
+
+def _frames_in(j, path):
+    return [f for sec in ("leaks", "peak", "allocators") for e in j[sec] for f in e["stack"]
+            if f.get("module") == path]
+
+
+def test_programs_module_rebuilt_moved_deleted():
+    d = _dir("modules")
+    exe = os.path.join(d, "mod")
+    shutil.copy(prog("samesite"), exe)
+    trace = os.path.join(d, "mod.zst")
+    p = subprocess.run([lib.LEAKREC, "-q", "-o", trace, exe], capture_output=True, timeout=TIMEOUT)
+    expect(p.returncode == 0, p.stderr)
+    ok = analyze("--json", trace)
+    expect(not ok.stderr, f"stderr with the binary in place: {ok.stderr}")
+    j = json.loads(ok.stdout)
+    expect(j["diagnostics"]["modules"] == [], f"modules {j['diagnostics']['modules']}")
+    expect(any(f.get("function") == "store_grow" for f in _frames_in(j, exe)), "symbolized")
+    bid = [m for m in lib.records(trace, "module") if m["path"].strip("\"") == exe][0]["build_id"]
+
+    def check(problem, words, extra=None):
+        p = analyze("--json", trace)
+        lines = p.stderr.splitlines()
+        mine = [l for l in lines if exe in l]
+        expect(len(mine) == 1 and words in mine[0], f"{problem}: stderr {lines}")
+        mods = json.loads(p.stdout)["diagnostics"]["modules"]
+        want = {"path": exe, "build_id": bid, "problem": problem, **(extra or {})}
+        expect(mods == [want], f"{problem}: modules {mods}, want {[want]}")
+        frames = _frames_in(json.loads(p.stdout), exe)
+        expect(frames and all(not f.get("function") for f in frames),
+               f"{problem}: frames of the changed binary symbolized: {frames[:3]}")
+        text = analyze("-n", "1", trace)
+        expect(text.stderr.count(exe) == 1 and "[unknown] in mod+0x" in text.stdout,
+               f"{problem}: text report {text.stderr} {text.stdout[-600:]}")
+
+    # rebuilt: another program at the same path
+    shutil.copy(prog("leaks"), exe)
+    other = [m for m in lib.records(lib.record([exe])[1], "module") if m["path"].strip("\"") == exe][0]["build_id"]
+    check("rebuilt", f"rebuilt since it was recorded (build-id {bid} recorded, {other} now)",
+          {"found_build_id": other})
+    # not ELF any more
+    with open(exe, "w") as f:
+        f.write("#!/bin/sh\n")
+    check("not_elf", "not an ELF file any more")
+    # moved or deleted
+    os.unlink(exe)
+    check("missing", "not there any more (moved or deleted since it was recorded)")
+    # the same binary without its debug info: symbol-table names and one hint
+    subprocess.run(["strip", "-g", "-o", exe, prog("samesite")], check=True)
+    p = analyze("--json", trace)
+    hints = [l for l in p.stderr.splitlines() if l.startswith("leakanalyze: no debug info for ")]
+    expect(len(hints) == 1 and exe in hints[0] and "DEBUGINFOD_URLS" in hints[0] and "-dbgsym" in hints[0],
+           f"stderr {p.stderr}")
+    j = json.loads(p.stdout)
+    expect(j["diagnostics"]["modules"] == [{"path": exe, "build_id": bid, "problem": "no_debug_info"}],
+           f"modules {j['diagnostics']['modules']}")
+    frames = _frames_in(j, exe)
+    expect(any(f.get("function") == "store_grow" and not f.get("file") for f in frames),
+           f"stripped: {frames[:3]}")
