@@ -293,6 +293,10 @@ static const char *const boundary_patterns[] = {
  *  - stdio buffers: _IO_file_doallocate, _IO_wfile_doallocate, _IO_doallocbuf, _IO_wdoallocbuf;
  *  - locale and time zone data: __libc_setlocale, setlocale, _nl_*, __tzfile_read, tzset_internal;
  *  - atexit lists: __new_exitfn; libc's own dlopen: __libc_dlopen_mode, __libc_unwind_link_get;
+ *  - name service caches: __nss_*, nss_* (the parsed nsswitch.conf, loaded modules) and the
+ *    static result buffers of getpwuid, getpwnam, getgrgid, getgrnam, getpwent, getgrent,
+ *    gethostbyname*, gethostbyaddr, getservbyname, getservbyport, getprotobyname (valgrind's
+ *    __libc_freeres releases these at exit);
  *  - C++: __cxa_get_globals, __cxa_get_globals_fast, the emergency exception pool
  *    ((anonymous namespace)::pool::pool, __gnu_cxx::__freeres), std::locale initialisation
  *    (std::locale::_S_initialize*, std::locale::classic, std::locale::locale,
@@ -314,6 +318,8 @@ static const char *const runtime_patterns[] = {
 	"_IO_file_doallocate", "_IO_wfile_doallocate", "_IO_doallocbuf", "_IO_wdoallocbuf",
 	"__libc_setlocale", "setlocale", "_nl_*", "__tzfile_read", "tzset_internal",
 	"__new_exitfn", "__libc_dlopen_mode", "__libc_unwind_link_get",
+	"__nss_*", "nss_*", "getpwuid", "getpwnam", "getgrgid", "getgrnam", "getpwent", "getgrent",
+	"gethostbyname*", "gethostbyaddr", "getservbyname", "getservbyport", "getprotobyname",
 	"__cxa_get_globals", "__cxa_get_globals_fast", "(anonymous namespace)::pool::pool",
 	"__gnu_cxx::__freeres", "std::locale::_S_initialize*", "std::locale::classic",
 	"std::locale::locale", "std::locale::_Impl::_Impl", "std::ios_base::Init::Init",

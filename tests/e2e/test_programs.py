@@ -112,6 +112,21 @@ def test_programs_startup_allocations_and_exit_frees():
            f"{s['frees']} (+1: valgrind frees the pool at exit), {s['allocated_bytes']}")
 
 
+
+def test_programs_name_service_caches_are_the_runtimes():
+    """getpwuid/getgrgid: libc keeps the parsed nsswitch.conf, the modules and the static results
+    (valgrind frees them with __libc_freeres and reports none); the program leaks 100 B."""
+    p, trace = lib.record([prog("nss")])
+    expect(p.returncode == 0, f"exit {p.returncode}: {p.stderr!r}")
+    d = report_json(trace, "-n", "0")
+    s = d["summary"]
+    expect(s["leaked_bytes"] == 100 and s["leaked_allocations"] == 1,
+           f"leaked {s['leaked_bytes']} in {s['leaked_allocations']}: {d['leaks']}")
+    expect([lib.stack_functions(e)[0] for e in d["leaks"] if not e.get("runtime")] == ["main"],
+           f"leaks {[lib.stack_functions(e)[:3] for e in d['leaks']]}")
+    expect(s["runtime_leaked_bytes"] > 0, "libc's name service caches are runtime-owned")
+
+
 # ---- daemons ----
 
 def _wait_for(path, timeout=20):
