@@ -71,7 +71,11 @@ static ring *ready_ring(void)
 		if (r->head_local + 2 - tail <= RING_CAP)
 			return r;
 		if (!writer_running()) {
-			writer_count_dropped();
+			/* Once the end is decided (exit, a fatal signal: recording off), a call that
+			 * raced with it belongs after the end; only a writer gone while recording is a
+			 * loss. */
+			if (rec_state() == REC_ON)
+				writer_count_dropped();
 			return NULL;
 		}
 		/* The program must never hang on the recorder: a writer that has not taken a single

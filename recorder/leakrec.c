@@ -52,14 +52,126 @@ static const char usage_text[] =
 static pid_t child = -1;
 static time_t started; /* traces of this run are not older */
 
-/* A signal sent to the launcher alone (kill, a supervisor, timeout) is passed on to the program;
- * one the terminal sent (Ctrl-C: the kernel signals the whole foreground group, si_code
- * SI_KERNEL) has reached the program already. */
+/* The signals passed on to the program (forward). */
+static const int passed_on[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
+#define NPASSED (sizeof(passed_on) / sizeof(passed_on[0]))
+
+/* The sentinel: a process of the launcher's group that keeps the passed-on signals blocked, so
+ * that a signal sent to the whole group stays pending there, where forward can see it; it takes
+ * one off its pending set when told (a signal number on sentinel_cmd) and ends when the
+ * launcher does (end of file). */
+static pid_t sentinel = -1;
+static int sentinel_cmd = -1;
+
+static void sentinel_main(int cmd)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < NPASSED; i++)
+		sigaddset(&set, passed_on[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3 && null >= 0; fd++)
+		dup2(null, fd); /* not holding the terminal or the caller's pipes */
+	unsigned char sig;
+	while (read(cmd, &sig, 1) == 1) {
+		sigset_t one;
+		sigemptyset(&one);
+		sigaddset(&one, sig);
+		struct timespec zero = {0, 0};
+		while (sigtimedwait(&one, NULL, &zero) > 0)
+			;
+	}
+	_exit(0);
+}
+
+static void start_sentinel(void)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return;
+	sentinel = fork();
+	if (sentinel == 0) {
+		close(p[1]);
+		sentinel_main(p[0]);
+	}
+	close(p[0]);
+	if (sentinel < 0) {
+		close(p[1]);
+		return;
+	}
+	sentinel_cmd = p[1];
+}
+
+static void stop_sentinel(void)
+{
+	if (sentinel <= 0)
+		return;
+	close(sentinel_cmd);
+	while (waitpid(sentinel, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* 1 when sig is pending in the sentinel (its ShdPnd line in /proc, read with async-signal-safe
+ * calls only). */
+static int sentinel_has(int sig)
+{
+	char path[64] = "/proc/", digits[16];
+	size_t n = 0, len = 6;
+	for (unsigned v = (unsigned)sentinel; v || !n; v /= 10)
+		digits[n++] = (char)('0' + v % 10);
+	while (n)
+		path[len++] = digits[--n];
+	memcpy(path + len, "/status", 8);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	static char buf[4096];
+	ssize_t got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got <= 0)
+		return 0;
+	buf[got] = '\0';
+	const char *p = strstr(buf, "ShdPnd:");
+	if (!p)
+		return 0;
+	p += 7;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	uint64_t mask = 0;
+	for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+		mask = mask << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	return (mask >> (sig - 1)) & 1;
+}
+
+/* A signal sent to the launcher alone (kill PID, docker stop, a supervisor that knows one pid) is
+ * passed on to the program.  One sent to the whole process group (kill -PGID, timeout, systemd's
+ * control-group kill) has reached the program already, as the sentinel's pending set shows;
+ * so has one the terminal sent (Ctrl-C: si_code SI_KERNEL).  Passing those on too would deliver
+ * them twice: a second Ctrl-C for Python, an immediate exit for a service that shuts down
+ * gracefully on the first SIGTERM. */
 static void forward(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	if (child > 0 && si->si_code <= 0 && si->si_pid != child)
+	int saved = errno;
+	int group = 0;
+	if (sentinel > 0) {
+		group = sentinel_has(sig);
+		if (!group) { /* a group's members are signalled one after another: look again */
+			struct timespec ms2 = {0, 2 * 1000 * 1000};
+			nanosleep(&ms2, NULL);
+			group = sentinel_has(sig);
+		}
+		if (group) { /* taken off, so that the next signal is seen afresh */
+			unsigned char b = (unsigned char)sig;
+			if (write(sentinel_cmd, &b, 1) < 0) {
+				/* the sentinel is gone: nothing to take off */
+			}
+		}
+	}
+	if (child > 0 && !group && si->si_code <= 0 && si->si_pid != child)
 		kill(child, sig);
+	errno = saved;
 }
 
 /* Finds libleakrec.so: next to our own executable, else the installed library directory. */
@@ -517,6 +629,18 @@ int main(int argc, char **argv)
 	}
 	fflush(NULL);
 	started = time(NULL) - 1;
+	start_sentinel();
+	/* Installed before the program starts, so that none is missed.  Signals a terminal sends go
+	 * to the whole foreground group, the program included: the launcher waits.  Signals sent to
+	 * the launcher alone are passed on (forward). */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = forward;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	struct sigaction old_action[NPASSED];
+	for (size_t i = 0; i < NPASSED; i++)
+		sigaction(passed_on[i], &sa, &old_action[i]);
 	int errpipe[2];
 	if (pipe2(errpipe, O_CLOEXEC) != 0) {
 		fprintf(stderr, "leakrec: pipe: %s\n", strerror(errno));
@@ -529,6 +653,8 @@ int main(int argc, char **argv)
 	}
 	if (child == 0) {
 		close(errpipe[0]);
+		for (size_t i = 0; i < NPASSED; i++) /* the program starts with them as given */
+			sigaction(passed_on[i], &old_action[i], NULL);
 		char path[PATH_MAX], pid[32];
 		trace_path(output, prog[0], getpid(), path, sizeof(path));
 		snprintf(pid, sizeof(pid), "%d", (int)getpid());
@@ -548,22 +674,13 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	close(errpipe[1]);
-	/* Signals a terminal sends go to the whole foreground group, the program included: the
-	 * launcher waits.  Signals sent to the launcher alone are passed on (forward). */
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = forward;
-	sa.sa_flags = SA_RESTART | SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	static const int passed_on[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
-	for (size_t i = 0; i < sizeof(passed_on) / sizeof(passed_on[0]); i++)
-		sigaction(passed_on[i], &sa, NULL);
 	int exec_errno = 0;
 	ssize_t got = read(errpipe[0], &exec_errno, sizeof(exec_errno));
 	close(errpipe[0]);
 	int status;
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
+	stop_sentinel();
 	if (got == (ssize_t)sizeof(exec_errno)) {
 		fprintf(stderr, "leakrec: cannot run '%s': %s\n", prog[0], strerror(exec_errno));
 		return 127;

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rec.h"
@@ -28,6 +29,7 @@
 static int (*next_sigaction)(int, const struct sigaction *, struct sigaction *);
 static pid_t owner_pid;
 static _Atomic int held[NSIGS];        /* the recorder's handler is installed */
+static _Atomic int finishing;          /* a handler is finishing the trace */
 static struct sigaction view[NSIGS];   /* what the program believes is installed, when held */
 
 /* 1 when sig's default action ends the process (and it can be caught). */
@@ -69,7 +71,15 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
 	int saved = errno;
-	if (getpid() == owner_pid && rec_state() == REC_ON) {
+	if (atomic_exchange(&finishing, 1)) {
+		/* Another thread is finishing the trace for a signal that ends the process (a signal
+		 * sent to the process group and by the launcher too, say): the handler stays in place
+		 * so that this one does not end the process half-way; that thread ends it when done.
+		 * Waits for it (bounded: the writer's own wait is 2 s), then takes this signal's course. */
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		for (int i = 0; i < 300; i++)
+			nanosleep(&ts, NULL);
+	} else if (getpid() == owner_pid && rec_state() == REC_ON) {
 		rec_set_state(REC_OFF);
 		writer_flush_from_signal();
 	}
@@ -91,8 +101,16 @@ static void hold(int sig, const struct sigaction *dfl)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_signal;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+	/* Not SA_RESETHAND: the default back on entry would let the same signal, delivered to
+	 * another thread meanwhile, end the process before the trace is finished.  The handler
+	 * puts the default back itself.  Other terminating signals wait on this thread (faults
+	 * cannot be held off). */
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
+	for (int s = 1; s < NSIGS; s++)
+		if (ends_process(s) && s != SIGSEGV && s != SIGBUS && s != SIGFPE && s != SIGILL &&
+		    s != SIGTRAP && s != SIGSYS)
+			sigaddset(&sa.sa_mask, s);
 	view[sig] = *dfl;
 	if (next_sigaction(sig, &sa, NULL) == 0)
 		atomic_store(&held[sig], 1);

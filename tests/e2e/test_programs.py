@@ -272,8 +272,8 @@ def test_programs_ctrl_c_at_a_terminal():
     expect(py, "python3 is not installed")
     code = ("import signal, time\n"
             "print(signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), flush=True)\n"
-            "print('ready', flush=True)\n"
-            "try:\n    time.sleep(20)\nexcept KeyboardInterrupt:\n    print('caught', flush=True)\n")
+            "try:\n    print('ready', flush=True)\n    time.sleep(20)\n"
+            "except KeyboardInterrupt:\n    print('caught', flush=True)\n")
     native_status, native_out = _pty_run([py, "-c", code], b"ready")
     trace = os.path.join(d, "py.zst")
     status, out = _pty_run([lib.LEAKREC, "-q", "-o", trace, py, "-c", code], b"ready")
@@ -410,12 +410,23 @@ def _children(pid):
     return kids
 
 
+def _program_pid(launcher):
+    """The program under a launcher: its child that is not the launcher's own sentinel."""
+    for _ in range(100):
+        for k in _children(launcher):
+            try:
+                if os.readlink(f"/proc/{k}/exe") != os.path.realpath(lib.LEAKREC):
+                    return int(k)
+            except OSError:
+                pass
+        time.sleep(0.02)
+    raise AssertionError(f"no program under the launcher {launcher}")
+
+
 def _killed_trace(d):
     trace = os.path.join(d, "killed.zst")
     p = _start_waiting([prog("sigend"), "wait", str(int(signal.SIGUSR1))], trace, d, quiet=False)
-    out = _children(p.pid)
-    expect(out, "no child under the launcher")
-    os.kill(int(out[0]), signal.SIGKILL)
+    os.kill(_program_pid(p.pid), signal.SIGKILL)
     p.wait(timeout=TIMEOUT)
     err = p.stderr.read().decode()
     expect(p.returncode == 137, f"status {p.returncode}")
@@ -665,3 +676,46 @@ def test_programs_module_rebuilt_moved_deleted():
     frames = _frames_in(j, exe)
     expect(any(f.get("function") == "store_grow" and not f.get("file") for f in frames),
            f"stripped: {frames[:3]}")
+
+
+def test_programs_signals_arrive_once():
+    """A signal sent to the whole process group reaches the program from its sender; the launcher
+    passes on only what was sent to it alone.  Each arrives exactly once, as without leakrec."""
+    d = _dir("sigonce")
+    for how in ("group", "launcher", "mixed"):
+        p = subprocess.Popen([lib.LEAKREC, "-q", "-o", os.path.join(d, f"{how}.zst"), prog("sigcount"), "1.5"],
+                             stdout=subprocess.PIPE, start_new_session=True)
+        expect(p.stdout.readline().strip() == b"ready", "no ready line")
+        for i, sig in enumerate((signal.SIGTERM, signal.SIGINT, signal.SIGHUP)):
+            group = how == "group" or (how == "mixed" and i != 1)
+            (os.killpg if group else os.kill)(p.pid, sig)
+            time.sleep(0.2)
+        out = p.stdout.read().decode().strip()
+        expect(p.wait(timeout=TIMEOUT) == 0 and out == "TERM=1 INT=1 HUP=1",
+               f"{how}: status {p.returncode}, program counted {out!r}")
+
+
+def test_programs_signal_twice_while_threads_allocate():
+    """SIGTERM sent twice at once to a program whose threads allocate: the second, delivered to
+    another thread while the first's handler finishes the trace, must not end it half-way."""
+    d = _dir("sigtwice")
+    for n in range(8):
+        trace = os.path.join(d, f"t{n}.zst")
+        p = subprocess.Popen([lib.LEAKREC, "-q", "-o", trace, prog("busy_threads")], stdout=subprocess.PIPE,
+                             start_new_session=True)
+        expect(p.stdout.readline().strip() == b"ready", "no ready line")
+        time.sleep(0.3)
+        kid = _program_pid(p.pid)
+        os.kill(kid, signal.SIGTERM)
+        try:
+            os.kill(kid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass  # the first one was quick
+        try:
+            status = p.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            raise
+        expect(status == 128 + signal.SIGTERM, f"status {p.returncode}")
+        j = report_json(trace, "-n", "1")
+        expect(j["diagnostics"]["complete"], f"run {n}: {j['diagnostics']}")
