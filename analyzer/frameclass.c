@@ -402,6 +402,16 @@ int frameclass_is_program(const sym_frame *f)
 	return !f->file || !library_source(f->file);
 }
 
+int frameclass_wants_lines(const sym_frame *f)
+{
+	if (frameclass_is_program(f))
+		return 1;
+	if (!f->module || strcmp(f->module, "[unknown]") == 0 || !f->function)
+		return 0; /* a system library's code without a name: its internals */
+	return !library_function(f->function) && !frameclass_is_alloc(f) &&
+	       !frameclass_is_startup(f) && !frameclass_is_runtime(f);
+}
+
 int frameclass_stack_is_runtime(const sym_frame *frames, size_t n)
 {
 	int system = 0;

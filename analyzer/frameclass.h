@@ -29,6 +29,11 @@ int frameclass_is_startup(const sym_frame *f);
  * headers, the Rust standard library, crates from a cargo registry).  A frame without a function
  * in such a module is the program's. */
 int frameclass_is_program(const sym_frame *f);
+/* 1 when the file and line of this frame would help a reader: the program's own frames and the
+ * named functions of other libraries (libjq's jv_parse, Python's PyList_New); not start-up,
+ * allocator plumbing, runtime-owned frames or a standard library's internals (std::, core::,
+ * __gnu_cxx:: ..., a system library's code without a name).  Decides the no-debug-info hint. */
+int frameclass_wants_lines(const sym_frame *f);
 /* 1 when a stack (n frames, innermost first, allocator frames included or not) holds memory the
  * runtime keeps for itself: a runtime frame (frameclass_is_runtime) comes before the first frame
  * of the program's own, or the stack has no frame of the program's own and runs through a system

@@ -304,7 +304,8 @@ static void file_open(sym_ctx *s, struct sym_file *f)
 void sym_check_files(sym_ctx *s)
 {
 	for (size_t i = 0; s && i < s->nfiles; i++)
-		if (s->files[i].state == 0)
+		if (s->files[i].state == 0 &&
+		    strcmp(util_base_name(s->files[i].path), "libleakrec.so") != 0)
 			file_open(s, &s->files[i]);
 }
 

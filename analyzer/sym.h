@@ -80,7 +80,9 @@ typedef struct sym_note {
 
 /* Opens every module file not opened yet (its ELF headers and build-id, not its debug info), so
  * that the notes name every missing, unreadable, foreign or rebuilt file before any address is
- * resolved.  A file's lack of DWARF is known once an address in it has been resolved. */
+ * resolved.  A file's lack of DWARF is known once an address in it has been resolved.  The
+ * recorder's own libleakrec.so, whose frames are never in a stack, is left alone (a trace read
+ * after leakrec was rebuilt or upgraded would warn about it). */
 void sym_check_files(sym_ctx *s);
 /* The number of files with a note, and note i of them (borrowed, valid until the next
  * sym_add_module or sym_free; NULL when i is out of range), in the order the modules were added.  A path that is not a file (the vDSO) has none. */

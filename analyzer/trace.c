@@ -173,14 +173,15 @@ int trace_load(trace **out, const char *path, const util_log *log)
 	return 0;
 }
 
-/* 1 when a symbolized stack shows a frame of path that is not start-up code. */
+/* 1 when a symbolized stack shows a frame of path whose file:line would help
+ * (frameclass_wants_lines). */
 static int shows_frame_of(const symstack_set *stacks, const char *path)
 {
 	for (size_t i = 0; i < symstack_count(stacks); i++) {
 		const symstack *st = symstack_peek(stacks, i);
 		for (size_t k = 0; st && k < st->nframes; k++)
 			if (st->frames[k].module && strcmp(st->frames[k].module, path) == 0 &&
-			    !frameclass_is_startup(&st->frames[k]))
+			    frameclass_wants_lines(&st->frames[k]))
 				return 1;
 	}
 	return 0;

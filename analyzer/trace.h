@@ -55,8 +55,8 @@ int trace_symbolize(trace *t, int show_alloc_frames, const util_log *log);
  * (free with trace_free), or TRACE_EFAILED (*out is then NULL). */
 int trace_load(trace **out, const char *path, const util_log *log);
 
-/* After the outputs are written: one hint line when stacks they showed have frames (other than
- * start-up code) in modules without debug info, naming those modules and where debug symbols
+/* After the outputs are written: one hint line when stacks they showed have frames whose
+ * file:line would help (frameclass_wants_lines) in modules without debug info, naming those modules and where debug symbols
  * come from.  Nothing when there is none or before trace_symbolize. */
 void trace_say_hints(const trace *t, const util_log *log); /* t may be NULL */
 

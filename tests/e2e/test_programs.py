@@ -719,3 +719,12 @@ def test_programs_signal_twice_while_threads_allocate():
         expect(status == 128 + signal.SIGTERM, f"status {p.returncode}")
         j = report_json(trace, "-n", "1")
         expect(j["diagnostics"]["complete"], f"run {n}: {j['diagnostics']}")
+
+
+def test_programs_no_debug_hint_only_for_frames_that_need_lines():
+    """libstdc++ has no debug info on Debian without its -dbgsym package; the std:: frames it
+    adds to C++ stacks need none: no hint for them.  A stripped program of one's own gets it."""
+    p, trace = lib.record([prog("plumbing_cpp_O2")])
+    expect(p.returncode == 0, f"exit {p.returncode}")
+    out = analyze("-n", "0", trace)
+    expect("no debug info" not in out.stderr, f"hint for library internals: {out.stderr}")
