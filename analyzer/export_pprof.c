@@ -322,6 +322,24 @@ static void value_type(pprof *p, unsigned field, const char *type, const char *u
 	pbenc_message(&p->out, field, &p->msg);
 }
 
+/* Writes the program's executable as mapping 1 (the trace's first module record): pprof takes
+ * the first mapping for the main binary and names it in its reports ("File: svc"). */
+static void main_mapping(pprof *p)
+{
+	const replay_ctx *rp = p->in->rp;
+	for (size_t i = 0; i < replay_modrec_count(rp); i++) {
+		const replay_modrec *m = replay_modrec_at(rp, i);
+		if (m->unload || !m->mod.path || m->mod.path[0] != '/')
+			continue;
+		sym_frame f;
+		memset(&f, 0, sizeof(f));
+		f.module = m->mod.path;
+		f.address = m->mod.bias;
+		mapping_of(p, &f);
+		return;
+	}
+}
+
 static int encode(pprof *p, int at_peak)
 {
 	const export_input *in = p->in;
@@ -330,6 +348,7 @@ static int encode(pprof *p, int at_peak)
 	value_type(p, P_SAMPLE_TYPE, "alloc_space", "bytes");
 	value_type(p, P_SAMPLE_TYPE, "inuse_objects", "count");
 	value_type(p, P_SAMPLE_TYPE, "inuse_space", "bytes");
+	main_mapping(p);
 
 	uint64_t *ids = NULL;
 	size_t nids = 0, capids = 0;

@@ -193,6 +193,9 @@ def _top(path, index):
     out = _pprof("-top", "-nodecount=100000", "-nodefraction=0", "-edgefraction=0",
                  "-unit=byte" if index.endswith("space") else "-unit=count",
                  f"-sample_index={index}", path).stdout
+    # the program's executable is the main mapping: pprof names it first
+    first = out.splitlines()[0] if out else ""
+    expect(first.startswith("File: ") and ".so" not in first, f"main binary: {first!r}")
     rows = {}
     for line in out.splitlines():
         m = re.match(r"\s*(\d+)B?\s+[\d.]+%\s+[\d.]+%\s+(\d+)B?\s+[\d.]+%\s+(.+)$", line)
