@@ -162,7 +162,7 @@ int cli_keyed_load(cli_keyed *k, const char *path, enum stackkey_match match,
 void cli_keyed_release(cli_keyed *k)
 {
 	keyset_free(k->set);
-	trace_say_hints(k->t, &cli_log);
+	trace_say_notes(k->t, &cli_log);
 	trace_free(k->t);
 	memset(k, 0, sizeof(*k));
 }
@@ -631,7 +631,7 @@ void cli_report_release(cli_report *r)
 {
 	report_free(r->rep);
 	growth_free(r->gr);
-	trace_say_hints(r->t, &cli_log);
+	trace_say_notes(r->t, &cli_log);
 	trace_free(r->t);
 	suppress_free(r->sup);
 	memset(r, 0, sizeof(*r));

@@ -151,16 +151,6 @@ static const tf_module *module_record(const replay_ctx *rp, const char *module, 
 	return NULL;
 }
 
-static void hex(char *buf, const uint8_t *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		buf[2 * i] = digits[b[i] >> 4];
-		buf[2 * i + 1] = digits[b[i] & 15];
-	}
-	buf[2 * n] = '\0';
-}
-
 /* The mapping id of frame f's module (0: none), the mapping written when new. */
 static uint64_t mapping_of(pprof *p, const sym_frame *f)
 {
@@ -198,7 +188,7 @@ static uint64_t mapping_of(pprof *p, const sym_frame *f)
 	if (lo > hi)
 		lo = hi = off = 0;
 	char bid[2 * TF_MAX_BUILD_ID + 1];
-	hex(bid, m->build_id, m->build_id_len);
+	util_hex(bid, m->build_id, m->build_id_len);
 	int symbolized = !f->module_missing;
 	pbenc_reset(&p->msg);
 	pbenc_uint(&p->msg, M_ID, id);

@@ -228,16 +228,6 @@ static const Dwfl_Callbacks dwfl_cb = {
 
 void sym_set_fetch(sym_ctx *s, struct symfetch *f) { s->fetch = f; }
 
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Says what is wrong with f (a path that is not a file, like the vDSO's, is never noted). */
 static void file_note(struct sym_file *f, sym_problem problem, int err)
 {
@@ -251,7 +241,7 @@ static void file_open(sym_ctx *s, struct sym_file *f)
 {
 	char id[2 * TF_MAX_BUILD_ID + 1];
 	f->state = -1;
-	hex(f->build_id, f->build_id_len, id);
+	util_hex(id, f->build_id, f->build_id_len);
 	f->note.path = f->path;
 	f->note.build_id = arena_intern(&s->arena, id);
 	f->note.found_build_id = "";
@@ -285,7 +275,7 @@ static void file_open(sym_ctx *s, struct sym_file *f)
 		int n = dwfl_module_build_id(f->mod, &bits, &vaddr);
 		if (n <= 0 || (size_t)n != f->build_id_len || memcmp(bits, f->build_id, (size_t)n) != 0) {
 			if (n > 0 && (size_t)n <= TF_MAX_BUILD_ID) {
-				hex(bits, (size_t)n, id);
+				util_hex(id, bits, (size_t)n);
 				const char *found = arena_intern(&s->arena, id);
 				f->note.found_build_id = found ? found : "";
 			}
@@ -299,14 +289,6 @@ static void file_open(sym_ctx *s, struct sym_file *f)
 		return;
 	}
 	f->state = 1;
-}
-
-void sym_check_files(sym_ctx *s)
-{
-	for (size_t i = 0; s && i < s->nfiles; i++)
-		if (s->files[i].state == 0 &&
-		    strcmp(util_base_name(s->files[i].path), "libleakrec.so") != 0)
-			file_open(s, &s->files[i]);
 }
 
 size_t sym_note_count(const sym_ctx *s)

@@ -78,14 +78,11 @@ typedef struct sym_note {
 	int err;                    /* SYM_PROBLEM_MISSING, _UNREADABLE: the errno of open */
 } sym_note;
 
-/* Opens every module file not opened yet (its ELF headers and build-id, not its debug info), so
- * that the notes name every missing, unreadable, foreign or rebuilt file before any address is
- * resolved.  A file's lack of DWARF is known once an address in it has been resolved.  The
- * recorder's own libleakrec.so, whose frames are never in a stack, is left alone (a trace read
- * after leakrec was rebuilt or upgraded would warn about it). */
-void sym_check_files(sym_ctx *s);
 /* The number of files with a note, and note i of them (borrowed, valid until the next
- * sym_add_module or sym_free; NULL when i is out of range), in the order the modules were added.  A path that is not a file (the vDSO) has none. */
+ * sym_add_module or sym_free; NULL when i is out of range), in the order the modules were added.
+ * A file is looked at when the first address in it is resolved: the notes name the files of the
+ * frames resolved so far, so a module no stack runs through (the recorder's own library and its
+ * dependencies) never has one.  A path that is not a file (the vDSO) has none. */
 size_t sym_note_count(const sym_ctx *s);
 const sym_note *sym_note_at(const sym_ctx *s, size_t i);
 /* The JSON name of a problem: "missing", "unreadable", "not_elf", "rebuilt", "no_debug_info". */

@@ -151,8 +151,6 @@ int trace_symbolize(trace *t, int show_alloc_frames, const util_log *log)
 	rc = load_modules(t->sym, t->rp);
 	if (rc)
 		util_say(log, "%s: module records: %s", t->path, sym_strerror(rc));
-	sym_check_files(t->sym);
-	say_file_problems(t->sym, log);
 	symstack_resolver res = symstack_sym_resolver(t->sym);
 	if (symstack_create(&t->stacks, t->rp, &res, show_alloc_frames)) {
 		util_say(log, "out of memory");
@@ -187,10 +185,11 @@ static int shows_frame_of(const symstack_set *stacks, const char *path)
 	return 0;
 }
 
-void trace_say_hints(const trace *t, const util_log *log)
+void trace_say_notes(const trace *t, const util_log *log)
 {
 	if (!t || !t->sym || !t->stacks)
 		return;
+	say_file_problems(t->sym, log);
 	char names[512];
 	size_t len = 0, n = 0, more = 0;
 	names[0] = '\0';

@@ -4,8 +4,7 @@
  *
  * Every problem is said through a util_log, one line each, in the words the commands print:
  * "cannot open 'PATH': reason", "PATH: truncated at byte N ...", "PATH: module records: reason",
- * "MODULE: rebuilt since it was recorded ..." (one per module file that is missing, unreadable,
- * not ELF or rebuilt), "out of memory".  Nothing here prints or exits.
+ * "out of memory".  Nothing here prints or exits.
  */
 #ifndef LEAKREC_TRACE_H
 #define LEAKREC_TRACE_H
@@ -55,10 +54,12 @@ int trace_symbolize(trace *t, int show_alloc_frames, const util_log *log);
  * (free with trace_free), or TRACE_EFAILED (*out is then NULL). */
 int trace_load(trace **out, const char *path, const util_log *log);
 
-/* After the outputs are written: one hint line when stacks they showed have frames whose
- * file:line would help (frameclass_wants_lines) in modules without debug info, naming those modules and where debug symbols
- * come from.  Nothing when there is none or before trace_symbolize. */
-void trace_say_hints(const trace *t, const util_log *log); /* t may be NULL */
+/* After the outputs are written: one line per module file of the frames they showed that cannot
+ * be used as recorded ("MODULE: rebuilt since it was recorded ...", also for a file missing,
+ * unreadable or not ELF), then one hint line when those frames include some whose file:line
+ * would help (frameclass_wants_lines) in modules without debug info, naming those modules and
+ * where debug symbols come from.  Nothing when there is none or before trace_symbolize. */
+void trace_say_notes(const trace *t, const util_log *log); /* t may be NULL */
 
 /* Accessors; the pointers are owned by the trace.  trace_stacks and trace_sym are NULL before
  * trace_symbolize; trace_sym's notes (sym_note_at) say which module files cannot be used. */

@@ -184,6 +184,16 @@ const char *util_base_name(const char *path)
 	return s && s[1] ? s + 1 : path;
 }
 
+void util_hex(char *out, const uint8_t *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 void util_say(const util_log *log, const char *fmt, ...)
 {
 	if (!log || !log->say)

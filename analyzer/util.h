@@ -65,6 +65,9 @@ int util_pairmap_put(util_pairmap *m, uint64_t a, uint64_t b, void *val);
  * no '/' or ends in one. */
 const char *util_base_name(const char *path);
 
+/* Writes the n bytes at b as lowercase hex into out (2n + 1 chars, '\0'-terminated): build-ids. */
+void util_hex(char *out, const uint8_t *b, size_t n);
+
 /* Where library code says what went wrong: one line of text per problem, without the tool's
  * name or a newline (the commands print "leakanalyze: LINE").  say may be NULL: dropped. */
 typedef struct util_log {

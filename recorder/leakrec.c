@@ -240,12 +240,12 @@ typedef struct trace_counts {
 static int summarize(const char *path, trace_counts *tc)
 {
 	tf_reader *r;
+	memset(tc, 0, sizeof(*tc));
 	if (tf_reader_open(&r, path) != 0)
 		return -1;
 	tf_record rec;
 	int rc;
 	uint64_t a = 0, f = 0;
-	memset(tc, 0, sizeof(*tc));
 	while ((rc = tf_reader_next(r, &rec)) != 0) {
 		if (rc < 0) {
 			if (rc == TF_ECORRUPT)
@@ -298,29 +298,34 @@ static const char *signal_name(int sig, char *buf, size_t cap)
 	return buf;
 }
 
-/* Prints one trace's line (and a warning when the heap recorded cannot explain the RSS).
- * killed_by is the signal that ended the process that wrote it, when known (0: none or not
- * known).  Returns 1 when the trace could be read. */
-static int report_trace(const char *path, int killed_by)
+static uint64_t trace_allocs(const trace_counts *tc)
 {
-	trace_counts tc;
-	if (summarize(path, &tc) != 0) {
+	return tc->have_calls ? tc->allocs : tc->alloc_events;
+}
+
+/* Prints one trace's line from what summarize found (tc; NULL: the trace could not be read),
+ * and a warning when the heap recorded cannot explain the RSS.  killed_by is the signal that
+ * ended the process that wrote it, when known (0: none or not known).  Returns 1 when the trace
+ * could be read. */
+static int report_trace(const char *path, const trace_counts *tc, int killed_by)
+{
+	if (!tc) {
 		fprintf(stderr, "leakrec: cannot read %s\n", path);
 		return 0;
 	}
-	if (tc.complete) {
-		uint64_t a = tc.have_calls ? tc.allocs : tc.alloc_events;
-		uint64_t f = tc.have_calls ? tc.frees : tc.free_events;
+	if (tc->complete) {
+		uint64_t a = trace_allocs(tc);
+		uint64_t f = tc->have_calls ? tc->frees : tc->free_events;
 		fprintf(stderr, "leakrec: trace %s: %llu allocation%s, %llu free%s\n", path,
 			(unsigned long long)a, plural(a), (unsigned long long)f, plural(f));
 	} else {
 		char why[128], sig[32];
-		if (!tc.pid)
+		if (!tc->pid)
 			snprintf(why, sizeof(why), "its process has only just started writing it (a "
 				 "daemon?): read it once that process has ended");
-		else if ((pid_t)tc.pid != child && kill((pid_t)tc.pid, 0) == 0)
+		else if ((pid_t)tc->pid != child && kill((pid_t)tc->pid, 0) == 0)
 			snprintf(why, sizeof(why), "still being written by process %u (a daemon?): "
-				 "read it once that process has ended", tc.pid);
+				 "read it once that process has ended", tc->pid);
 		else if (killed_by == SIGKILL)
 			snprintf(why, sizeof(why), "the program was killed by SIGKILL, which cannot be "
 				 "caught: its last moments are missing");
@@ -331,17 +336,17 @@ static int report_trace(const char *path, int killed_by)
 			snprintf(why, sizeof(why), "the recording stopped early (a write error? see "
 				 "above)");
 		fprintf(stderr, "leakrec: trace %s: incomplete: %s; %llu allocation and %llu free "
-			"events written\n", path, why, (unsigned long long)tc.alloc_events,
-			(unsigned long long)tc.free_events);
+			"events written\n", path, why, (unsigned long long)tc->alloc_events,
+			(unsigned long long)tc->free_events);
 	}
 	/* A program with its own allocator (jemalloc or tcmalloc linked in, a static malloc) grows
 	 * its RSS without calling malloc: say so rather than show an empty profile. */
-	uint64_t grew = tc.peak_rss > tc.first_rss ? tc.peak_rss - tc.first_rss : 0;
-	if (grew >= (64u << 20) && tc.bytes < grew / 20)
+	uint64_t grew = tc->peak_rss > tc->first_rss ? tc->peak_rss - tc->first_rss : 0;
+	if (grew >= (64u << 20) && tc->bytes < grew / 20)
 		fprintf(stderr,
 			"leakrec: warning: %s: RSS grew by %llu MiB but only %llu KiB went through malloc: "
 			"the program may use its own allocator, which leakrec does not see\n",
-			path, (unsigned long long)(grew >> 20), (unsigned long long)(tc.bytes >> 10));
+			path, (unsigned long long)(grew >> 20), (unsigned long long)(tc->bytes >> 10));
 	return 1;
 }
 
@@ -423,11 +428,6 @@ static int name_cmp(const void *pa, const void *pb)
 		b++;
 	}
 	return (unsigned char)*a - (unsigned char)*b;
-}
-
-static uint64_t trace_allocs(const trace_counts *tc)
-{
-	return tc->have_calls ? tc->allocs : tc->alloc_events;
 }
 
 /* The generation of an exec image of the root process in a child trace's name: "PID.zst" is 1,
@@ -517,11 +517,8 @@ static void list_traces(const char *root, int killed_by)
 		free(all);
 		return;
 	}
-	size_t nshown = 0;
-	shown[0] = 1;
-	if (!shown[final])
-		shown[final] = 1;
-	nshown = final ? 2 : 1;
+	shown[0] = shown[final] = 1;
+	size_t nshown = final ? 2 : 1;
 	for (size_t i = 1; i < total && total > LIST_MAX; i++)
 		if (!shown[i] && (!all[i].readable || !all[i].tc.complete) && nshown < LIST_MAX)
 			shown[i] = 1, nshown++;
@@ -548,7 +545,8 @@ static void list_traces(const char *root, int killed_by)
 			readable |= all[i].readable;
 			continue;
 		}
-		readable |= report_trace(all[i].path, i == final ? killed_by : 0);
+		readable |= report_trace(all[i].path, all[i].readable ? &all[i].tc : NULL,
+					 i == final ? killed_by : 0);
 	}
 	if (rest)
 		fprintf(stderr, "leakrec: ... and %zu more trace%s of child processes (%llu allocation%s "
