@@ -349,6 +349,15 @@ static int write_list(json_writer *w, frames *t, report_ctx *rc, enum report_lis
 		[REPORT_PEAK] = {"peak", "Peak consumers: bytes live at the heap peak", peak_cols},
 		[REPORT_ALLOCS] = {"allocators", "Most allocations", alloc_cols},
 		[REPORT_TEMP] = {"temporary", "Most temporary allocations", temp_cols},
+		[REPORT_DEFINITELY_LOST] = {"definitely_lost",
+					    "Definitely lost: no pointer to them is left", leak_cols},
+		[REPORT_INDIRECTLY_LOST] = {"indirectly_lost",
+					    "Indirectly lost: pointed to only by lost blocks", leak_cols},
+		[REPORT_POSSIBLY_LOST] = {"possibly_lost",
+					  "Possibly lost: only pointers into their interior are left",
+					  leak_cols},
+		[REPORT_REACHABLE] = {"reachable", "Still reachable: live at the end, and pointed to",
+				      leak_cols},
 	};
 	size_t *idx, total;
 	long n = report_list(rc, k, &idx, &total);
@@ -370,6 +379,13 @@ static int write_list(json_writer *w, frames *t, report_ctx *rc, enum report_lis
 		case REPORT_PEAK: v[0] = st->peak_bytes, v[1] = st->peak_allocations; break;
 		case REPORT_ALLOCS: v[0] = st->allocations, v[1] = st->allocated_bytes; break;
 		case REPORT_TEMP: v[0] = st->temporary, v[1] = st->allocations; break;
+		case REPORT_DEFINITELY_LOST:
+		case REPORT_INDIRECTLY_LOST:
+		case REPORT_POSSIBLY_LOST:
+		case REPORT_REACHABLE:
+			v[0] = st->kind_bytes[report_list_kind(k)];
+			v[1] = st->kind_allocations[report_list_kind(k)];
+			break;
 		}
 		json_begin_object(w, 0);
 		json_key(w, "values");
@@ -588,6 +604,8 @@ int html_write_report(FILE *f, report_ctx *rc, const html_source *src)
 	json_key(w, "tables");
 	json_begin_array(w, 0);
 	for (int k = REPORT_LEAKS; k <= REPORT_TEMP && !err; k++)
+		err = write_list(w, &t, rc, (enum report_list)k);
+	for (int k = REPORT_DEFINITELY_LOST; k <= REPORT_REACHABLE && !err && report_has_kinds(rc); k++)
 		err = write_list(w, &t, rc, (enum report_list)k);
 	if (!err)
 		write_suspects(w, &t, rc);

@@ -926,6 +926,38 @@ static int add_modrec(replay_ctx *rp, const tf_record *rec)
 	return 0;
 }
 
+/* Books the leak kinds of a REACH_BLOCKS record on the stacks of the blocks it names (which are
+ * the blocks live at the end: every event came before it).  With a window, only the blocks the
+ * window counts as live (allocated in it); a window closed before the end takes none. */
+static int read_reach_blocks(replay_ctx *rp, const tf_record *rec)
+{
+	tf_reach_blocks blocks = rec->u.reach_blocks, *it = &blocks;
+	if (!rp->sum.reach_applies)
+		return 0;
+	uint64_t id;
+	unsigned kind;
+	int rc;
+	while ((rc = tf_dec_reach_next(it, &id, &kind)) == 1) {
+		blk *b = id < UINT64_MAX ? live_find(rp, id + 1) : NULL;
+		if (!b) {
+			rp->sum.reach_unknown++;
+			continue;
+		}
+		if (rp->win_from && b->time < rp->win_from)
+			continue;
+		stk *s = &rp->stks[b->stack];
+		s->pub.kind_bytes[kind] += b->size;
+		s->pub.kind_allocations[kind]++;
+	}
+	if (rc < 0) {
+		warnf(rp, "corrupt leak-kind record at byte %" PRIu64 " (rest of the record skipped)",
+		      rec->offset);
+		set_incomplete(rp, "damaged at byte %" PRIu64, rec->offset);
+		rp->sum.damaged = 1;
+	}
+	return 0;
+}
+
 /* Handles one decoded record. */
 static int handle(replay_ctx *rp, tf_record *rec)
 {
@@ -963,6 +995,23 @@ static int handle(replay_ctx *rp, tf_record *rec)
 			rp->max_time = rec->u.mark.time_ns;
 		return markset_add(&rp->marks, rec->u.mark.time_ns, rec->u.mark.tid,
 				   rec->u.mark.label, rec->u.mark.label_len);
+	case TF_REC_REACH:
+		if (!rp->sum.have_reach) {
+			tf_reach *t = &rp->sum.reach;
+			*t = rec->u.reach;
+			size_t n = t->note_len < sizeof(rp->sum.reach_note) - 1
+					   ? t->note_len
+					   : sizeof(rp->sum.reach_note) - 1;
+			memcpy(rp->sum.reach_note, t->note, n);
+			rp->sum.reach_note[n] = '\0';
+			t->note = rp->sum.reach_note;
+			t->note_len = n;
+			rp->sum.have_reach = 1;
+			rp->sum.reach_applies = t->scanned && !rp->win_closed;
+		}
+		return 0;
+	case TF_REC_REACH_BLOCKS:
+		return read_reach_blocks(rp, rec);
 	case TF_REC_END:
 		if (!rp->sum.have_end) {
 			rp->sum.have_end = 1;
@@ -996,6 +1045,13 @@ static void finish(replay_ctx *rp)
 		if (rp->win_from) {
 			s->pub.live_bytes = s->win_bytes;
 			s->pub.live_allocations = s->win_allocs;
+		}
+		if (rp->sum.reach_applies) {
+			uint64_t named = 0;
+			for (int k = 0; k < TF_REACH_KINDS; k++)
+				named += s->pub.kind_allocations[k];
+			if (named < s->pub.live_allocations)
+				rp->sum.reach_unknown += s->pub.live_allocations - named;
 		}
 	}
 	replay_summary *sum = &rp->sum;

@@ -102,6 +102,10 @@ typedef struct replay_stack {
 	 * before the window opened; without a window equal to live_*. */
 	uint64_t heap_bytes;
 	uint64_t heap_allocations;
+	/* Of live_*: the blocks by leak kind (index TF_REACH_*; 0 unused), when the trace has the
+	 * scan's results and they apply (replay_summary.reach_applies). */
+	uint64_t kind_bytes[TF_REACH_KINDS];
+	uint64_t kind_allocations[TF_REACH_KINDS];
 } replay_stack;
 
 /* A mark recorded by leakrec_mark() (label owned by whoever handed out the replay_mark). */
@@ -170,6 +174,14 @@ typedef struct replay_summary {
 	int windowed;
 	uint64_t window_from_ns, window_to_ns;
 	replay_size_class sizes[REPLAY_SIZE_CLASSES]; /* the histogram of allocation sizes */
+	/* The reachability scan at the end (REACH records).  have_reach: its record was read
+	 * (reach.note points at reach_note); reach_applies: it scanned and its kinds were booked
+	 * (not with a window that ends before the trace does); reach_unknown: blocks it named that
+	 * were not live here, or live blocks it did not name (0 in a sane trace). */
+	int have_reach, reach_applies;
+	tf_reach reach;
+	char reach_note[192];
+	uint64_t reach_unknown;
 } replay_summary;
 
 /* Creates an empty replay.  Returns 0 and *out, or REPLAY_ENOMEM.  Free with replay_free. */

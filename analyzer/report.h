@@ -92,7 +92,22 @@ enum report_list {
 	REPORT_PEAK,   /* bytes live at the heap peak */
 	REPORT_ALLOCS, /* allocations */
 	REPORT_TEMP,   /* temporary allocations */
+	/* live bytes at the end by leak kind (report_has_kinds) */
+	REPORT_DEFINITELY_LOST,
+	REPORT_INDIRECTLY_LOST,
+	REPORT_POSSIBLY_LOST,
+	REPORT_REACHABLE,
 };
+
+/* 1 when the trace has the leak kinds of the blocks live at the end and they apply to the
+ * report (replay_summary.reach_applies). */
+int report_has_kinds(const report_ctx *rc);
+/* The list of a leak kind (TF_REACH_*), and the kind of such a list (0 for other lists). */
+enum report_list report_kind_list(unsigned kind);
+unsigned report_list_kind(enum report_list k);
+/* Leaked figures of one kind (TF_REACH_*), excluding runtime-owned and suppressed entries. */
+uint64_t report_kind_bytes(const report_ctx *rc, unsigned kind);
+uint64_t report_kind_allocations(const report_ctx *rc, unsigned kind);
 
 /* Builds list k: *idx (malloc'ed, the caller frees it, also after a failure) receives the entry
  * indices (symstack_entry_at) of the listed entries in order, *total how many the list has.

@@ -83,6 +83,17 @@ static void put_entry_line(FILE *f, const replay_stack *st, enum report_list k, 
 			text_color(color, TEXT_BOLD), st->temporary, text_color(color, TEXT_OFF), st->allocations,
 			text_plural(st->allocations));
 		break;
+	case REPORT_DEFINITELY_LOST:
+	case REPORT_INDIRECTLY_LOST:
+	case REPORT_POSSIBLY_LOST:
+	case REPORT_REACHABLE: {
+		unsigned kind = report_list_kind(k);
+		text_format_size(a, sizeof(a), st->kind_bytes[kind]);
+		fprintf(f, "  %s%s%s in %" PRIu64 " allocation%s\n", text_color(color, TEXT_BOLD), a,
+			text_color(color, TEXT_OFF), st->kind_allocations[kind],
+			text_plural(st->kind_allocations[kind]));
+		break;
+	}
 	}
 }
 
@@ -111,6 +122,72 @@ static int text_section(report_ctx *rc, FILE *f, enum report_list k, const char 
 	}
 	free(idx);
 	return err;
+}
+
+/* The leak sections by kind (report_has_kinds). */
+static int text_kind_sections(report_ctx *rc, FILE *f)
+{
+	static const char *const what[TF_REACH_KINDS] = {
+		"",
+		"Definitely lost: no pointer to them is left",
+		"Indirectly lost: pointed to only by lost blocks",
+		"Possibly lost: only pointers into their interior are left",
+		"Still reachable: live at the end, and pointed to",
+	};
+	int err = 0;
+	for (unsigned kind = TF_REACH_DEFINITELY_LOST; kind < TF_REACH_KINDS && !err; kind++) {
+		char a[32], title[192];
+		uint64_t n = report_kind_allocations(rc, kind);
+		text_format_size(a, sizeof(a), report_kind_bytes(rc, kind));
+		snprintf(title, sizeof(title), "%s (%s in %" PRIu64 " allocation%s)", what[kind], a, n,
+			 text_plural(n));
+		err = text_section(rc, f, report_kind_list(kind), title);
+	}
+	return err;
+}
+
+/* The summary lines of the reachability scan, when the trace has one. */
+static void text_reach_summary(report_ctx *rc, FILE *f)
+{
+	const replay_summary *s = replay_get_summary(report_replay(rc));
+	if (!s->have_reach)
+		return;
+	char a[32], b[32];
+	if (report_has_kinds(rc)) {
+		static const char *const names[TF_REACH_KINDS] = {
+			"", "definitely lost", "indirectly lost", "possibly lost", "still reachable",
+		};
+		fputs("leak kinds    ", f);
+		for (unsigned k = TF_REACH_DEFINITELY_LOST; k < TF_REACH_KINDS; k++) {
+			text_format_size(a, sizeof(a), report_kind_bytes(rc, k));
+			fprintf(f, "%s%s %s (%" PRIu64 ")", k > TF_REACH_DEFINITELY_LOST ? ", " : "",
+				names[k], a, report_kind_allocations(rc, k));
+		}
+		fputc('\n', f);
+	}
+	fputs("reachability  ", f);
+	if (!s->reach.scanned) {
+		fputs("not scanned: ", f);
+		text_put(f, s->reach_note[0] ? s->reach_note : "no reason given");
+		fputc('\n', f);
+		return;
+	}
+	text_format_size(a, sizeof(a), s->reach.root_bytes);
+	text_format_size(b, sizeof(b), s->reach.heap_bytes);
+	fputs("scanned at the end in ", f);
+	text_put_time(f, s->reach.scan_ns);
+	fprintf(f, ": %s of roots, %s of heap, %" PRIu32 " thread%s (%" PRIu32 " stopped)", a, b,
+		s->reach.threads, text_plural(s->reach.threads), s->reach.threads_stopped);
+	if (s->reach_note[0]) {
+		fputs("; ", f);
+		text_put(f, s->reach_note);
+	}
+	if (!s->reach_applies)
+		fputs("; the window ends before the trace, so no leak kinds", f);
+	if (s->reach_unknown)
+		fprintf(f, "; %" PRIu64 " block%s without a kind", s->reach_unknown,
+			text_plural(s->reach_unknown));
+	fputc('\n', f);
 }
 
 /* Formats a duration or a moment: "850 us", "12.345 ms", "3.210 s". */
@@ -250,6 +327,7 @@ int report_text_write(report_ctx *rc, FILE *f)
 		s->incomplete[0] ? " when recording stopped (not all leaks: the trace is incomplete)"
 				 : "",
 		text_color(color, TEXT_OFF));
+	text_reach_summary(rc, f);
 	text_format_size(b, sizeof(b), report_runtime_leaked_bytes(rc));
 	fprintf(f, "runtime-owned %s kept by the C/C++/Rust runtime (not counted as leaked)\n", b);
 	if (report_opts(rc)->sup) {
@@ -272,7 +350,7 @@ int report_text_write(report_ctx *rc, FILE *f)
 
 	if (gr)
 		chart_timeline(f, gr, rp, color);
-	int err = text_section(rc, f, REPORT_LEAKS,
+	int err = report_has_kinds(rc) ? text_kind_sections(rc, f) : text_section(rc, f, REPORT_LEAKS,
 				   s->incomplete[0] ? "Live when recording stopped (the trace is "
 						      "incomplete: not all of it leaked)"
 				   : s->windowed ? "Leaks: bytes allocated in the window still live at "

@@ -21,6 +21,7 @@
 #define PROTO_ENV_DEPTH "LEAKREC_DEPTH"       /* most frames recorded per stack */
 #define PROTO_ENV_UNWIND "LEAKREC_UNWIND"     /* "libunwind": libunwind walks every stack */
 #define PROTO_ENV_UNWIND_CHECK "LEAKREC_UNWIND_CHECK" /* "1": both walkers, compared */
+#define PROTO_ENV_REACH "LEAKREC_REACHABILITY" /* "0": no leak-kind scan at the end */
 
 /* The trace of a process the library starts on its own (no launcher). */
 #define PROTO_DEFAULT_OUTPUT "leakrec.%p.zst"

@@ -19,6 +19,7 @@
 #include "prim.h"
 #include "proto.h"
 #include "queue.h"
+#include "reach.h"
 #include "real.h"
 #include "rec.h"
 #include "ring.h"
@@ -38,9 +39,10 @@ typedef struct config {
 	int children;      /* forked and exec'd processes record too */
 	uint32_t depth;    /* frames per stack */
 	int unwind;        /* CAPTURE_* */
+	int reach;         /* the leak-kind scan at the end */
 } config;
 
-static config cfg = {.depth = CAPTURE_DEFAULT_DEPTH};
+static config cfg = {.depth = CAPTURE_DEFAULT_DEPTH, .reach = 1};
 
 static const char *env_or(const char *name, const char *dflt)
 {
@@ -64,6 +66,7 @@ static void config_read(config *c)
 		long v = strtol(d, NULL, 10);
 		c->depth = v < 1 ? 1 : v > CAPTURE_MAX_DEPTH ? CAPTURE_MAX_DEPTH : (uint32_t)v;
 	}
+	c->reach = strcmp(env_or(PROTO_ENV_REACH, "1"), "0") != 0;
 	c->unwind = strcmp(env_or(PROTO_ENV_UNWIND, ""), "libunwind") == 0 ? CAPTURE_LIBUNWIND
 		    : strcmp(env_or(PROTO_ENV_UNWIND_CHECK, "0"), "0") != 0 ? CAPTURE_CHECK
 									    : CAPTURE_FAST;
@@ -132,7 +135,7 @@ static int start_trace(const char *want, int exact)
 	}
 	main_pid = getpid();
 	rec_self()->tid = prim_gettid();
-	writer_config wc = {fd, trace_path, cfg.depth};
+	writer_config wc = {fd, trace_path, cfg.depth, cfg.reach};
 	int rc = writer_start(&wc);
 	if (rc) {
 		prim_log("cannot record to '", trace_path, "': ", strerror(-rc),
@@ -184,13 +187,23 @@ int session_records_children(void) { return cfg.children; }
 
 int session_active(void) { return getpid() == main_pid && rec_state() == REC_ON; }
 
-void session_finish(void)
+/* noinline: its frame marks where the program's frames end (reach_scan's self_sp) */
+__attribute__((noinline)) void session_finish(int ends)
 {
 	if (getpid() != main_pid)
 		return;
+	/* Every callee-saved register is stored in this frame from here on: a pointer the caller
+	 * kept in one is on the stack the scan reads. */
+	__builtin_unwind_init();
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+#if defined(__x86_64__)
+	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+	__asm__ volatile("mov %0, sp" : "=r"(sp));
+#endif
 	rec_enter();
 	rec_set_state(REC_OFF);
-	writer_stop();
+	writer_stop(ends, sp);
 	capture_report();
 	rec_leave();
 }
@@ -236,7 +249,7 @@ EXPORT int daemon(int nochdir, int noclose)
 		next_daemon = (int (*)(int, int))dlsym(RTLD_NEXT, "daemon");
 	int finished = session_active();
 	if (finished) {
-		session_finish();
+		session_finish(1);
 		daemon_finished = cfg.children;
 	}
 	int rc = next_daemon(nochdir, noclose);
@@ -286,6 +299,7 @@ static int session_init(void)
 		return 0;
 	}
 	capture_init(cfg.depth, cfg.unwind);
+	reach_init();
 	modmap_init_self();
 	if (stacktab_init() != 0 || rec_init() != 0) {
 		rec_fail("cannot initialise");
@@ -308,7 +322,7 @@ int session_start(int st)
 static void at_exit(void *arg)
 {
 	(void)arg;
-	session_finish();
+	session_finish(1);
 }
 
 /* The C library's exit-handler registration.  atexit() would register the handler under this
@@ -336,5 +350,5 @@ __attribute__((constructor(101))) static void leakrec_init(void)
 __attribute__((destructor(101))) static void leakrec_fini(void)
 {
 	if (!exit_handler_armed)
-		session_finish();
+		session_finish(1);
 }

@@ -19,10 +19,12 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "livemap.h"
 #include "merge.h"
 #include "modmap.h"
 #include "prim.h"
 #include "queue.h"
+#include "reach.h"
 #include "rec.h"
 #include "ring.h"
 #include "stacktab.h"
@@ -34,6 +36,7 @@
 #define WRITER_ENC_CAP (2u << 20)
 #define WRITER_ENC_FLUSH (1u << 20)
 #define WRITER_LEVEL 3
+#define WRITER_REACH_BLOCKS 65536 /* blocks per REACH_BLOCKS record (< WRITER_ENC_FLUSH / 11) */
 #define WRITER_TIME_SHIFT 16 /* times in 65.5 us ticks: the order is the file's, time is for charts */
 
 static struct {
@@ -66,6 +69,10 @@ static struct {
 	_Atomic int final_req;  /* a fatal signal asks for the last pass */
 	uint32_t final_done;    /* futex word: 1 once the END record is written */
 	pid_t writer_tid;
+	int reach;              /* scan at the end (writer_config.reach) */
+	int end_scan;           /* this end is the program's: scan */
+	uintptr_t end_sp;       /* the ending thread's program frames start here (0: none) */
+	uint32_t final_busy;    /* the last pass is scanning: a dying thread waits longer */
 } W = {.fd = -1, .rss_fd = -1, .stat_fd = -1};
 
 uint64_t writer_origin(void) { return W.origin; }
@@ -387,8 +394,11 @@ static void *writer_main(void *arg)
 			__atomic_store_n(&W.waiting, 0, __ATOMIC_RELAXED);
 		}
 		if (atomic_load(&W.final_req)) {
-			/* A thread is dying of a signal: finish the trace, then stop. */
+			/* A thread is dying of a signal: finish the trace, then stop.  The dying
+			 * thread is stopped and scanned like every other program thread. */
 			atomic_store(&W.running, 0);
+			W.end_scan = 1;
+			W.end_sp = 0;
 			write_end();
 			__atomic_store_n(&W.final_done, 1, __ATOMIC_RELEASE);
 			prim_futex_wake(&W.final_done, 1);
@@ -409,8 +419,12 @@ void writer_flush_from_signal(void)
 		return;
 	atomic_store(&W.final_req, 1);
 	writer_kick();
-	for (int i = 0; i < 20 && !__atomic_load_n(&W.final_done, __ATOMIC_ACQUIRE); i++)
+	/* About 2 s, and as long as the scan at the end takes (it ends itself in time). */
+	for (int i = 0; i < 20 && !__atomic_load_n(&W.final_done, __ATOMIC_ACQUIRE); i++) {
 		prim_futex_wait(&W.final_done, 0, 100u * 1000000u);
+		if (__atomic_load_n(&W.final_busy, __ATOMIC_ACQUIRE))
+			i = 0;
+	}
 }
 
 static void write_header(const writer_config *cfg)
@@ -453,6 +467,8 @@ int writer_start(const writer_config *cfg)
 {
 	W.path = cfg->path;
 	W.fd = cfg->fd;
+	W.reach = cfg->reach;
+	W.end_scan = 0;
 	W.origin = prim_now_ns();
 	W.failed = 0;
 	W.enc.len = 0;
@@ -511,10 +527,12 @@ static uint64_t live_rings(void)
 	return n;
 }
 
-void writer_stop(void)
+void writer_stop(int ends, uintptr_t self_sp)
 {
 	if (W.fd < 0)
 		return;
+	W.end_scan = ends;
+	W.end_sp = self_sp;
 	if (W.thread_started && !writer_is_current()) {
 		atomic_store(&W.stop, 1);
 		writer_kick();
@@ -552,9 +570,53 @@ static void write_end(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The REACH records: the scan of the blocks live now (every event has been taken). */
+static void write_reach(void)
+{
+	uint64_t n = livemap_count();
+	size_t bytes = (size_t)n * sizeof(reach_block);
+	reach_block *b = n ? prim_map(bytes) : NULL;
+	reach_result res;
+	size_t k = 0;
+	if (n && !b) {
+		memset(&res, 0, sizeof(res));
+		memcpy(res.note, "out of memory", 14);
+	} else {
+		for (size_t s = 0, slots = livemap_slots(); s < slots && k < n; s++) {
+			uint64_t p, id, size;
+			if (livemap_at(s, &p, &id, &size))
+				b[k++] = (reach_block){p, size, id, 0, 0};
+		}
+		__atomic_store_n(&W.final_busy, 1, __ATOMIC_RELEASE);
+		reach_scan(b, k, writer_is_current() ? 0 : W.end_sp, W.writer_tid, &res);
+		__atomic_store_n(&W.final_busy, 0, __ATOMIC_RELEASE);
+	}
+	tf_reach tr = {
+		.scanned = (uint32_t)res.scanned,
+		.scan_ns = res.scan_ns,
+		.root_bytes = res.root_bytes,
+		.heap_bytes = res.heap_bytes,
+		.threads = res.threads,
+		.threads_stopped = res.threads_stopped,
+		.note = res.note,
+		.note_len = strlen(res.note),
+	};
+	reserve(256);
+	tf_enc_reach(&W.enc, &tr);
+	for (size_t i = 0; res.scanned && i < k; i += WRITER_REACH_BLOCKS) {
+		size_t m = k - i < WRITER_REACH_BLOCKS ? k - i : WRITER_REACH_BLOCKS;
+		reserve(m * 11 + 32);
+		tf_enc_reach_blocks(&W.enc, &b[i].id, &b[i].kind, sizeof(*b), m);
+	}
+	if (b)
+		prim_unmap(b, bytes);
+}
+
 static void write_end_locked(void)
 {
 	pass(1); /* every event in the rings, whatever its stamp */
+	if (W.reach && W.end_scan)
+		write_reach();
 	const merge_counts *mc = merge_totals();
 	tf_end end = {
 		.time_ns = rel(prim_now_ns()),
