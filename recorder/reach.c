@@ -119,6 +119,9 @@ typedef struct job {
 	size_t chunk_cap;
 	uint64_t root_bytes, heap_bytes;
 	uint32_t stopped, unreadable;
+	uint32_t *tid_slot; /* open addressing: index + 1 into threads, by tid */
+	size_t tid_cap;
+	size_t pending;     /* attached threads not yet stopped */
 	int failed;
 	char note[192];
 	uint32_t go; /* futex: the caller has allowed the helper to trace it */
@@ -489,8 +492,13 @@ static void scan_tls(job *j, uint64_t tp)
 	const range *m = map_of(j, tp);
 	if (!m)
 		return;
-	uint64_t lo = tp > tls_static_size + 4096 ? tp - tls_static_size - 4096 : 0;
-	uint64_t hi = tp + tls_static_size + 4096;
+#if defined(__aarch64__)
+	/* TLS variant I: the thread's descriptor below tp, the TLS blocks above it */
+	uint64_t lo = tp > 4096 ? tp - 4096 : 0, hi = tp + tls_static_size;
+#else
+	/* TLS variant II: the TLS blocks below tp, the thread's descriptor from tp up */
+	uint64_t lo = tp > tls_static_size ? tp - tls_static_size : 0, hi = tp + 4096;
+#endif
 	scan_root(j, lo < m->lo ? m->lo : lo, hi > m->hi ? m->hi : hi);
 }
 
@@ -693,13 +701,46 @@ static int parse_int(const char *s, long *out)
 	return *s ? -1 : 0;
 }
 
+static size_t tid_home(const job *j, pid_t tid)
+{
+	return (size_t)(((uint64_t)(uint32_t)tid * 0x9e3779b97f4a7c15ull) >> 32) & (j->tid_cap - 1);
+}
+
 static thread *thread_of(job *j, pid_t tid)
 {
+	if (!j->tid_cap)
+		return NULL;
 	thread *t = j->threads.p;
-	for (size_t k = 0; k < j->threads.n; k++)
-		if (t[k].tid == tid)
-			return &t[k];
+	for (size_t h = tid_home(j, tid); j->tid_slot[h]; h = (h + 1) & (j->tid_cap - 1))
+		if (t[j->tid_slot[h] - 1].tid == tid)
+			return &t[j->tid_slot[h] - 1];
 	return NULL;
+}
+
+/* Indexes threads[k] by its tid; returns 0 or -1 (no memory). */
+static int tid_index(job *j, size_t k)
+{
+	if ((k + 1) * 2 > j->tid_cap) {
+		size_t ncap = j->tid_cap ? j->tid_cap * 2 : 1024;
+		uint32_t *ns = prim_map(ncap * sizeof(uint32_t));
+		if (!ns)
+			return -1;
+		if (j->tid_slot)
+			prim_unmap(j->tid_slot, j->tid_cap * sizeof(uint32_t));
+		j->tid_slot = ns;
+		j->tid_cap = ncap;
+		for (size_t i = 0; i < k; i++) {
+			size_t h = tid_home(j, ((thread *)j->threads.p)[i].tid);
+			while (j->tid_slot[h])
+				h = (h + 1) & (ncap - 1);
+			j->tid_slot[h] = (uint32_t)i + 1;
+		}
+	}
+	size_t h = tid_home(j, ((thread *)j->threads.p)[k].tid);
+	while (j->tid_slot[h])
+		h = (h + 1) & (j->tid_cap - 1);
+	j->tid_slot[h] = (uint32_t)k + 1;
+	return 0;
 }
 
 /* 1 when the task is a zombie or dead (it can never stop). */
@@ -748,6 +789,8 @@ static long seize_new(job *j, int dirfd)
 				return -1;
 			memset(t, 0, sizeof(*t));
 			t->tid = (pid_t)tid;
+			if (tid_index(j, j->threads.n - 1) != 0)
+				return -1;
 			added++;
 			if (task_dead(j, t->tid))
 				continue;
@@ -758,6 +801,7 @@ static long seize_new(job *j, int dirfd)
 				return -1;
 			}
 			t->attached = 1;
+			j->pending++;
 			if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) != 0)
 				continue;
 		}
@@ -765,40 +809,48 @@ static long seize_new(job *j, int dirfd)
 	return added;
 }
 
-/* Waits until every attached thread has stopped (at most about 2 s). */
+/* Takes the stop of thread th (status st from waitpid). */
+static void took_stop(job *j, thread *th, int st)
+{
+	if (WIFEXITED(st) || WIFSIGNALED(st)) {
+		j->pending--;
+		th->attached = 0;
+		return;
+	}
+	if (!WIFSTOPPED(st))
+		return;
+	j->pending--;
+	int event = st >> 16, sig = WSTOPSIG(st);
+	if (event == 0 && sig != SIGTRAP)
+		th->resig = sig; /* a signal-delivery stop: hand the signal back */
+	struct iovec iov = {&th->regs, sizeof(th->regs)};
+	th->stopped = ptrace(PTRACE_GETREGSET, th->tid, (void *)NT_PRSTATUS, &iov) == 0 ? 1 : -1;
+}
+
+/* Waits until every attached thread has stopped (at most about 2 s).  One waitpid per thread
+ * (waitpid(-1) walks every tracee: quadratic with 10,000 threads). */
 static void wait_stops(job *j)
 {
 	uint64_t deadline = prim_now_ns() + 2000000000ull;
-	for (;;) {
-		size_t pending = 0;
+	while (j->pending && prim_now_ns() <= deadline) {
+		size_t before = j->pending;
 		thread *t = j->threads.p;
-		for (size_t k = 0; k < j->threads.n; k++)
-			pending += t[k].attached && !t[k].stopped;
-		if (!pending || prim_now_ns() > deadline)
-			return;
-		int st;
-		pid_t w = waitpid(-1, &st, __WALL | WNOHANG);
-		if (w <= 0) {
+		for (size_t k = 0; k < j->threads.n && j->pending; k++) {
+			if (!t[k].attached || t[k].stopped)
+				continue;
+			int st;
+			pid_t w = waitpid(t[k].tid, &st, __WALL | WNOHANG);
+			if (w == t[k].tid)
+				took_stop(j, &t[k], st);
+			else if (w < 0 && errno == ECHILD) {
+				t[k].attached = 0; /* gone */
+				j->pending--;
+			}
+		}
+		if (j->pending == before) {
 			struct timespec d = {0, 20000};
 			nanosleep(&d, NULL);
-			continue;
 		}
-		thread *th = thread_of(j, w);
-		if (!th)
-			continue;
-		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			th->attached = 0;
-			continue;
-		}
-		if (!WIFSTOPPED(st))
-			continue;
-		int event = st >> 16, sig = WSTOPSIG(st);
-		if (event == 0 && sig != SIGTRAP)
-			th->resig = sig; /* a signal-delivery stop: hand the signal back */
-		struct iovec iov = {&th->regs, sizeof(th->regs)};
-		th->stopped = ptrace(PTRACE_GETREGSET, th->tid, (void *)NT_PRSTATUS, &iov) == 0;
-		if (!th->stopped)
-			th->stopped = -1; /* stopped, registers unknown: do not wait for it again */
 	}
 }
 
@@ -964,6 +1016,7 @@ done:
 	vec_free(&j->threads);
 	vec_free(&j->maps);
 	if (j->own) prim_unmap(j->own, j->own_bytes);
+	if (j->tid_slot) prim_unmap(j->tid_slot, j->tid_cap * sizeof(uint32_t));
 	if (j->starts) prim_unmap(j->starts, (n + 1) * sizeof(uint64_t));
 	if (j->ends) prim_unmap(j->ends, (n + 1) * sizeof(uint64_t));
 	if (j->state) prim_unmap(j->state, n + 1);

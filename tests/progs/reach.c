@@ -18,8 +18,11 @@
  *   1012 hidden_xor      definitely lost (the pointer is kept XORed)
  *   1013 forgotten       definitely lost
  *   1014 thread_tls      reachable (the __thread variable of the thread blocked at exit)
+ *
+ * With the argument "term" the program ends by SIGTERM instead of returning from main.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +117,7 @@ static NOINLINE void *thread_reg(void *arg)
 #endif
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	pthread_t t1, t2;
 	pthread_barrier_init(&ready, NULL, 3);
@@ -130,5 +133,11 @@ int main(void)
 	forgotten();
 	scrub();
 	pthread_barrier_wait(&ready);
+	if (argc > 1 && strcmp(argv[1], "term") == 0) {
+		/* the end by a signal: the trace is finished by the writer thread */
+		kill(getpid(), SIGTERM);
+		for (;;)
+			pause();
+	}
 	return 0;
 }
