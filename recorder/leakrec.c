@@ -39,6 +39,8 @@ static const char usage_text[] =
 	"  -o, --output FILE   trace file (default leakrec.PROGRAM.PID.zst; %p is replaced by the pid)\n"
 	"  -d, --depth N       record at most N frames per stack (default 128, at most 1024)\n"
 	"  -n, --no-children   record only PROGRAM, not the processes it starts (fork, exec)\n"
+	"      --no-reachability  do not scan the heap when the program ends (no leak kinds:\n"
+	"                      definitely/indirectly/possibly lost, still reachable)\n"
 	"  -q, --quiet         do not print the summary at the end\n"
 	"  -h, --help          show this help and exit\n"
 	"  -V, --version       show the version and exit\n"
@@ -584,11 +586,12 @@ int main(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'}, {"depth", required_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
 		{"no-children", no_argument, NULL, 'n'},
+		{"no-reachability", no_argument, NULL, 'R'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	const char *output = NULL;
 	const char *depth = NULL;
-	int quiet = 0, no_children = 0, c;
+	int quiet = 0, no_children = 0, no_reach = 0, c;
 	while ((c = getopt_long(argc, argv, "+o:d:nqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
@@ -604,6 +607,7 @@ int main(int argc, char **argv)
 		}
 		case 'q': quiet = 1; break;
 		case 'n': no_children = 1; break;
+		case 'R': no_reach = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("leakrec %s (trace format %d)\n", PROTO_VERSION, TF_VERSION); return 0;
 		default: fputs(usage_text, stderr); return 2;
@@ -664,6 +668,7 @@ int main(int argc, char **argv)
 		if (depth)
 			setenv(PROTO_ENV_DEPTH, depth, 1);
 		setenv(PROTO_ENV_CHILDREN, no_children ? "0" : "1", 1);
+		setenv(PROTO_ENV_REACH, no_reach ? "0" : "1", 1);
 		set_preload(lib);
 		execvp(prog[0], prog);
 		int e = errno;
