@@ -350,13 +350,13 @@ static int write_list(json_writer *w, frames *t, report_ctx *rc, enum report_lis
 		[REPORT_ALLOCS] = {"allocators", "Most allocations", alloc_cols},
 		[REPORT_TEMP] = {"temporary", "Most temporary allocations", temp_cols},
 		[REPORT_DEFINITELY_LOST] = {"definitely_lost",
-					    "Definitely lost: no pointer to them is left", leak_cols},
+					    "Leaks, definitely lost: no pointer to them is left", leak_cols},
 		[REPORT_INDIRECTLY_LOST] = {"indirectly_lost",
-					    "Indirectly lost: pointed to only by lost blocks", leak_cols},
+					    "Leaks, indirectly lost: pointed to only by lost blocks", leak_cols},
 		[REPORT_POSSIBLY_LOST] = {"possibly_lost",
-					  "Possibly lost: only pointers into their interior are left",
+					  "Leaks, possibly lost: only pointers into their interior are left",
 					  leak_cols},
-		[REPORT_REACHABLE] = {"reachable", "Still reachable: live at the end, and pointed to",
+		[REPORT_REACHABLE] = {"reachable", "Leaks, still reachable: live at the end, and pointed to",
 				      leak_cols},
 	};
 	size_t *idx, total;

@@ -1058,6 +1058,16 @@ static void finish(replay_ctx *rp)
 	sum->duration_ns = rp->max_time;
 	if (sum->have_end && sum->end.time_ns > sum->duration_ns)
 		sum->duration_ns = sum->end.time_ns;
+	if (sum->reach_applies && rp->win_to < sum->duration_ns) {
+		/* the kinds are the end's, and the window ends before it */
+		sum->reach_applies = 0;
+		for (size_t i = 0; i < rp->nstk; i++) {
+			memset(rp->stks[i].pub.kind_bytes, 0, sizeof(rp->stks[i].pub.kind_bytes));
+			memset(rp->stks[i].pub.kind_allocations, 0,
+			       sizeof(rp->stks[i].pub.kind_allocations));
+		}
+		sum->reach_unknown = 0;
+	}
 	sum->window_from_ns = rp->win_from < sum->duration_ns ? rp->win_from : sum->duration_ns;
 	sum->window_to_ns = rp->win_to < sum->duration_ns ? rp->win_to : sum->duration_ns;
 }

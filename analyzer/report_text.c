@@ -129,10 +129,10 @@ static int text_kind_sections(report_ctx *rc, FILE *f)
 {
 	static const char *const what[TF_REACH_KINDS] = {
 		"",
-		"Definitely lost: no pointer to them is left",
-		"Indirectly lost: pointed to only by lost blocks",
-		"Possibly lost: only pointers into their interior are left",
-		"Still reachable: live at the end, and pointed to",
+		"Leaks, definitely lost: no pointer to them is left",
+		"Leaks, indirectly lost: pointed to only by lost blocks",
+		"Leaks, possibly lost: only pointers into their interior are left",
+		"Leaks, still reachable: live at the end, and pointed to",
 	};
 	int err = 0;
 	for (unsigned kind = TF_REACH_DEFINITELY_LOST; kind < TF_REACH_KINDS && !err; kind++) {

@@ -92,10 +92,10 @@ def test_reach_every_kind_exact():
            f"summary line:\n{out[:1500]}")
     expect(re.search(r"reachability +scanned at the end in .*3 threads \(2 stopped\)", out),
            f"reachability line:\n{out[:1500]}")
-    for title in ("Definitely lost: no pointer to them is left (3.9 KiB in 4 allocations)",
-                  "Indirectly lost: pointed to only by lost blocks (3.0 KiB in 3 allocations)",
-                  "Possibly lost: only pointers into their interior are left (1006 B in 1 allocation)",
-                  "Still reachable: live at the end, and pointed to (5.9 KiB in 6 allocations)"):
+    for title in ("Leaks, definitely lost: no pointer to them is left (3.9 KiB in 4 allocations)",
+                  "Leaks, indirectly lost: pointed to only by lost blocks (3.0 KiB in 3 allocations)",
+                  "Leaks, possibly lost: only pointers into their interior are left (1006 B in 1 allocation)",
+                  "Leaks, still reachable: live at the end, and pointed to (5.9 KiB in 6 allocations)"):
         expect(title in out, f"no section {title!r}:\n{out}")
     # the dump shows the records
     reach = records(trace, "reach")
