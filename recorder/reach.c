@@ -283,27 +283,41 @@ static int readable(const job *j, uint64_t lo, uint64_t hi)
 
 /* ---- sorting (no qsort: glibc's may call malloc) ---- */
 
-/* LSD radix sort of blocks by ptr (key 0) or by id (key 1), 16 bits a pass, through tmp. */
+/* LSD radix sort of blocks by ptr (by_id 0) or by id (1), through tmp: 11-bit digits (the counts
+ * stay in the L1 cache), from the lowest bit that is not 0 in every key (pointers are 16-byte
+ * aligned). */
 static void sort_blocks(reach_block *b, reach_block *tmp, size_t n, int by_id)
 {
-	static uint32_t count[1 << 16];
-	uint64_t all = 0;
-	for (size_t i = 0; i < n; i++)
-		all |= by_id ? b[i].id : b[i].ptr;
-	for (unsigned shift = 0; shift < 64 && (all >> shift); shift += 16) {
+	static uint32_t count[1 << 11];
+	uint64_t any = 0, all = ~(uint64_t)0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = by_id ? b[i].id : b[i].ptr;
+		any |= k;
+		all &= k;
+	}
+	uint64_t differ = any & ~all; /* bits that are not the same in every key */
+	if (!differ)
+		return;
+	unsigned first = (unsigned)__builtin_ctzll(differ), last = 63u - (unsigned)__builtin_clzll(differ);
+	reach_block *src = b, *dst = tmp;
+	for (unsigned shift = first; shift <= last; shift += 11) {
 		memset(count, 0, sizeof(count));
 		for (size_t i = 0; i < n; i++)
-			count[((by_id ? b[i].id : b[i].ptr) >> shift) & 0xffff]++;
+			count[((by_id ? src[i].id : src[i].ptr) >> shift) & 2047]++;
 		uint32_t sum = 0;
-		for (size_t k = 0; k < (1 << 16); k++) {
+		for (size_t k = 0; k < 2048; k++) {
 			uint32_t c = count[k];
 			count[k] = sum;
 			sum += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			tmp[count[((by_id ? b[i].id : b[i].ptr) >> shift) & 0xffff]++] = b[i];
-		memcpy(b, tmp, n * sizeof(*b));
+			dst[count[((by_id ? src[i].id : src[i].ptr) >> shift) & 2047]++] = src[i];
+		reach_block *t = src;
+		src = dst;
+		dst = t;
 	}
+	if (src != b)
+		memcpy(b, src, n * sizeof(*b));
 }
 
 /* ---- the block index ---- */
@@ -633,6 +647,7 @@ static int classify(job *j)
 	}
 	sort_blocks(j->blocks, tmp, n, 0);
 	uint64_t lo = UINT64_MAX, hi = 0;
+	const range *m = NULL;
 	for (size_t i = 0; i < n; i++) {
 		reach_block *b = &j->blocks[i];
 		j->starts[i] = b->ptr;
@@ -641,7 +656,9 @@ static int classify(job *j)
 			lo = j->starts[i];
 		if (j->ends[i] > hi)
 			hi = j->ends[i];
-		if (!readable(j, b->ptr, b->ptr + b->size)) {
+		/* blocks come in address order: most lie in the mapping of the one before */
+		if (!(m && b->ptr >= m->lo && b->ptr + b->size <= m->hi) &&
+		    !((m = map_of(j, b->ptr)) && readable(j, b->ptr, b->ptr + b->size))) {
 			j->state[i] = ST_UNREADABLE; /* freed after recording stopped: not scanned */
 			j->unreadable++;
 		}

@@ -232,3 +232,9 @@ PROGRAMS_PROGS += $(T)/owned_rs $(T)/samesite_rs $(T)/plumbing_rs_O0 $(T)/plumbi
 endif
 PROGS += $(PROGRAMS_PROGS)
 
+
+# reach.c without debug info: a C main without a source file is still the program's.
+$(T)/reach_nog: tests/progs/reach.c
+	@mkdir -p $(T)
+	$(CC) -std=gnu11 -O0 -fno-omit-frame-pointer -pthread $< -o $@
+PROGS += $(T)/reach_nog
