@@ -36,6 +36,7 @@
 
 #define RED_ZONE 128
 #define HELPER_STACK (1u << 20)
+#define HEAP_ALIGN ((uint64_t)64 << 20) /* glibc's HEAP_MAX_SIZE on 64-bit */
 #define CHUNK_SHIFT 14 /* the lookup index: one entry per 16 KiB of address space a block covers */
 
 /* ---- memory ---- */
@@ -106,6 +107,9 @@ typedef struct job {
 	vec segs;      /* range: writable module segments */
 	vec threads;   /* thread */
 	vec maps;      /* range: readable mappings, merged, sorted */
+	vec anon;      /* range: anonymous writable mappings (not the heap, not [stack]) */
+	char *mapsbuf; /* the text of /proc/PID/maps, kept mapped: see read_maps */
+	size_t mapsbuf_cap;
 	reach_block *own; /* the recorder's own mappings (ptr, size), sorted: never roots */
 	size_t nown, own_bytes;
 	uint64_t *starts; /* block starts, sorted (blocks sorted alike) */
@@ -229,6 +233,18 @@ static int read_maps(job *j)
 	ssize_t len = read_file(path, &buf, &cap);
 	if (len < 0)
 		return -1;
+	/* Nothing the listing shows may be unmapped before the scan reads it: the text stays
+	 * mapped until the end, and the lists are sized once, after the reading. */
+	j->mapsbuf = buf;
+	j->mapsbuf_cap = cap;
+	size_t lines = 1;
+	for (ssize_t i = 0; i < len; i++)
+		lines += buf[i] == '\n';
+	j->maps.p = prim_map(lines * sizeof(range));
+	j->anon.p = prim_map(lines * sizeof(range));
+	if (!j->maps.p || !j->anon.p)
+		return -1;
+	j->maps.cap = j->anon.cap = lines;
 	for (const char *p = buf; *p;) {
 		uint64_t lo = hex(&p);
 		if (*p == '-')
@@ -240,21 +256,28 @@ static int read_maps(job *j)
 		if (!eol)
 			eol = p + strlen(p);
 		int vvar = memmem(p, (size_t)(eol - p), "[vvar", 5) != NULL;
+		/* fields after the range: perms offset dev inode [path] */
+		const char *f = p;
+		for (int k = 0; k < 4 && f < eol; k++) {
+			while (f < eol && *f == ' ')
+				f++;
+			while (f < eol && *f != ' ')
+				f++;
+		}
+		while (f < eol && *f == ' ')
+			f++;
+		int anon = readable && p[2] == 'w' && (f == eol || strncmp(f, "[anon", 5) == 0);
+		if (anon && hi > lo && j->anon.n < j->anon.cap)
+			((range *)j->anon.p)[j->anon.n++] = (range){lo, hi};
 		if (readable && !vvar && hi > lo) {
 			range *last = j->maps.n ? (range *)j->maps.p + j->maps.n - 1 : NULL;
 			if (last && last->hi == lo)
 				last->hi = hi;
-			else {
-				range *r = vec_push(&j->maps);
-				if (!r)
-					break;
-				r->lo = lo;
-				r->hi = hi;
-			}
+			else if (j->maps.n < j->maps.cap)
+				((range *)j->maps.p)[j->maps.n++] = (range){lo, hi};
 		}
 		p = *eol ? eol + 1 : eol;
 	}
-	prim_unmap(buf, cap);
 	return 0;
 }
 
@@ -481,6 +504,75 @@ static int own_maps(job *j)
 	return 0;
 }
 
+/* Scans [lo, hi) less the blocks in it (and the 16-byte chunk header before each): what lies
+ * between them is not malloc's (a large block has its own mapping, which may have merged with
+ * the program's next to it). */
+static void scan_between_blocks(job *j, uint64_t lo, uint64_t hi)
+{
+	size_t a = 0, b = j->n;
+	while (a < b) { /* the first block that starts at or after lo */
+		size_t mid = (a + b) / 2;
+		if (j->starts[mid] < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (a > 0 && j->ends[a - 1] > lo)
+		lo = j->ends[a - 1];
+	for (size_t i = a; i < j->n && j->starts[i] < hi && lo < hi; i++) {
+		uint64_t head = j->starts[i] >= 16 ? j->starts[i] - 16 : 0;
+		if (head > lo)
+			scan_root(j, lo, head);
+		if (j->ends[i] > lo)
+			lo = j->ends[i];
+	}
+	if (lo < hi)
+		scan_root(j, lo, hi);
+}
+
+/* 1 when the 64 MiB-aligned address h starts a heap of one of glibc malloc's thread arenas (its
+ * heap_info: the arena, the previous heap, the size in use, the size made writable). */
+static int arena_heap(const job *j, uint64_t h)
+{
+	if (!readable(j, h, h + 32))
+		return 0;
+	const uint64_t *w = (const uint64_t *)(uintptr_t)h;
+	uint64_t size = w[2], prot = w[3];
+	return w[0] && size && size <= HEAP_ALIGN && !(size & 4095) && prot >= size &&
+	       prot <= HEAP_ALIGN;
+}
+
+/* The program's other anonymous writable memory, as memcheck scans it: a language runtime's
+ * arenas (Python's obmalloc), a program's own pools.  Left out: malloc's memory (the brk heap,
+ * [heap], is no anonymous mapping here; thread arenas' heaps, 64 MiB-aligned, hold freed chunks'
+ * stale pointers; blocks are scanned only when reached), stacks a thread runs on (scanned from
+ * its stack pointer) and the recorder's (scan_root leaves those out). */
+static void scan_anon(job *j)
+{
+	const range *a = j->anon.p;
+	const thread *t = j->threads.p;
+	for (size_t k = 0; k < j->anon.n; k++) {
+		uint64_t lo = a[k].lo, hi = a[k].hi;
+		int stack = j->self_sp >= lo && j->self_sp < hi;
+		for (size_t i = 0; i < j->threads.n && !stack; i++) {
+			uint64_t sp = t[i].stopped ? regs_sp(&t[i].regs) : 0;
+			stack = sp >= lo && sp < hi;
+		}
+		if (stack)
+			continue;
+		uint64_t at = lo;
+		for (uint64_t h = (lo + HEAP_ALIGN - 1) & ~(HEAP_ALIGN - 1); h < hi; h += HEAP_ALIGN) {
+			if (!arena_heap(j, h))
+				continue;
+			if (h > at)
+				scan_between_blocks(j, at, h);
+			at = h + HEAP_ALIGN < hi ? h + HEAP_ALIGN : hi;
+		}
+		if (at < hi)
+			scan_between_blocks(j, at, hi);
+	}
+}
+
 /* Scans a thread's stack from sp: to the end of the block or mapping that holds it. */
 static void scan_stack(job *j, uint64_t sp)
 {
@@ -691,6 +783,8 @@ static int classify(job *j)
 			scan_tls(j, regs_tp(&t[k].regs));
 			drain(j);
 		}
+		scan_anon(j);
+		drain(j);
 	}
 	for (size_t i = 0; i < n; i++)
 		j->blocks[i].kind = j->state[i] == ST_INTERIOR ? TF_REACH_POSSIBLY_LOST
@@ -945,6 +1039,7 @@ int reach_scan(reach_block *blocks, size_t n, uintptr_t self_sp, pid_t skip_tid,
 	j->segs.elem = sizeof(range);
 	j->threads.elem = sizeof(thread);
 	j->maps.elem = sizeof(range);
+	j->anon.elem = sizeof(range);
 	j->pid = getpid();
 	j->self_tid = prim_gettid();
 	j->skip_tid = skip_tid;
@@ -1011,8 +1106,11 @@ int reach_scan(reach_block *blocks, size_t n, uintptr_t self_sp, pid_t skip_tid,
 	prim_unmap(stack, HELPER_STACK);
 	if (timed_out)
 		note(j, "the scan took too long and was stopped", NULL);
-	else if (!WIFEXITED(st))
-		note(j, "the scan failed (its helper process died of a signal)", NULL);
+	else if (!WIFEXITED(st)) {
+		char num[24];
+		note(j, "the scan failed: its helper process died of signal ",
+		     prim_utoa(WIFSIGNALED(st) ? (uint64_t)WTERMSIG(st) : 0, num));
+	}
 	else if (!j->failed)
 		res->scanned = 1;
 	if (!res->scanned)
@@ -1032,6 +1130,9 @@ done:
 	vec_free(&j->segs);
 	vec_free(&j->threads);
 	vec_free(&j->maps);
+	vec_free(&j->anon);
+	if (j->mapsbuf)
+		prim_unmap(j->mapsbuf, j->mapsbuf_cap);
 	if (j->own) prim_unmap(j->own, j->own_bytes);
 	if (j->tid_slot) prim_unmap(j->tid_slot, j->tid_cap * sizeof(uint32_t));
 	if (j->starts) prim_unmap(j->starts, (n + 1) * sizeof(uint64_t));

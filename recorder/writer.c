@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -36,6 +37,7 @@
 #define WRITER_ENC_CAP (2u << 20)
 #define WRITER_ENC_FLUSH (1u << 20)
 #define WRITER_LEVEL 3
+#define WRITER_STACK (1u << 20)  /* the writer's stack, from prim_map (so never a scan root) */
 #define WRITER_REACH_BLOCKS 65536 /* blocks per REACH_BLOCKS record (< WRITER_ENC_FLUSH / 11) */
 #define WRITER_TIME_SHIFT 16 /* times in 65.5 us ticks: the order is the file's, time is for charts */
 
@@ -73,6 +75,7 @@ static struct {
 	int end_scan;           /* this end is the program's: scan */
 	uintptr_t end_sp;       /* the ending thread's program frames start here (0: none) */
 	uint32_t final_busy;    /* the last pass is scanning: a dying thread waits longer */
+	char *stack;            /* the writer thread's stack: a guard page, then WRITER_STACK */
 } W = {.fd = -1, .rss_fd = -1, .stat_fd = -1};
 
 uint64_t writer_origin(void) { return W.origin; }
@@ -507,9 +510,18 @@ int writer_start(const writer_config *cfg)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* The writer's stack is the recorder's own memory (prim_map): the leak-kind scan never reads
+	 * it, though it held every block's address once.  A forked child reuses its copy. */
+	if (!W.stack && (W.stack = prim_map(WRITER_STACK + 4096)) != NULL)
+		mprotect(W.stack, 4096, PROT_NONE);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	if (W.stack)
+		pthread_attr_setstack(&attr, W.stack + 4096, WRITER_STACK);
 	rec_enter();
-	int rc = pthread_create(&W.thread, NULL, writer_main, NULL);
+	int rc = pthread_create(&W.thread, &attr, writer_main, NULL);
 	rec_leave();
+	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		atomic_store(&W.running, 0);
