@@ -265,3 +265,29 @@ def test_reach_without_debug_info():
     d = _json(trace)
     expect(d["summary"]["leaked_bytes"] == sum(TRUTH), f"leaked {d['summary']['leaked_bytes']}")
     _check_truth(d, "no -g", per_block=False)
+
+
+def test_reach_python_lost_as_memcheck():
+    """Debian's python3, a program we did not write: its objects point at malloc'd blocks from
+    obmalloc's own mmap'd arenas, which the scan reads as memcheck does.  What is lost (definitely
+    and indirectly) is what memcheck says (nothing)."""
+    vg = shutil.which("valgrind")
+    expect(vg, "valgrind is not installed (apt-get install valgrind): it is the reference here")
+    py = shutil.which("python3", path="/usr/bin")
+    expect(py, "/usr/bin/python3 is missing (apt-get install python3)")
+    code = "import json; d = [{'k': i, 's': str(i)} for i in range(3000)]; print(len(json.dumps(d)))"
+    v = subprocess.run([vg, "--leak-check=full", "--show-leak-kinds=all", py, "-c", code],
+                       capture_output=True, text=True, timeout=600)
+    mc = {}
+    for kind in ("definitely lost", "indirectly lost", "possibly lost", "still reachable"):
+        m = re.search(kind + r": ([\d,]+) bytes in ([\d,]+) blocks", v.stderr)
+        expect(m, f"no '{kind}' in valgrind's summary:\n{v.stderr[-1500:]}")
+        mc[kind] = int(m.group(1).replace(",", ""))
+    p, trace = record([py, "-c", code], trace=tmp("reach_py.zst"))
+    expect(p.returncode == 0, f"python3 exited {p.returncode}")
+    s = _json(trace)["summary"]
+    got = {"definitely lost": s["definitely_lost_bytes"], "indirectly lost": s["indirectly_lost_bytes"]}
+    print(f"python3: memcheck {mc}; leakrec {got}, possibly lost {s['possibly_lost_bytes']}, "
+          f"still reachable {s['reachable_bytes']} (+ {s['runtime_leaked_bytes']} runtime-owned)")
+    expect(got["definitely lost"] == mc["definitely lost"]
+           and got["indirectly lost"] == mc["indirectly lost"], f"memcheck {mc}, leakrec {got}")
