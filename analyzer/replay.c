@@ -840,6 +840,15 @@ static int apply_other(replay_ctx *rp, const tf_event *ev)
 /* Events are decoded REPLAY_BATCH at a time (tf_dec_events_read decodes column by column). */
 #define REPLAY_BATCH 256
 
+
+/* A record whose payload does not decode past some point: said once, the trace is damaged. */
+static void record_damaged(replay_ctx *rp, const char *what, uint64_t offset)
+{
+	warnf(rp, "corrupt %s record at byte %" PRIu64 " (rest of the record skipped)", what, offset);
+	set_incomplete(rp, "damaged at byte %" PRIu64, offset);
+	rp->sum.damaged = 1;
+}
+
 /* Applies the events of an EVENTS record: the recorder wrote them in one time order.  Returns 0
  * or REPLAY_ENOMEM. */
 static int read_events(replay_ctx *rp, tf_record *rec)
@@ -863,12 +872,8 @@ static int read_events(replay_ctx *rp, tf_record *rec)
 				return ret;
 		}
 	} while (rc == 0 && n);
-	if (rc < 0) {
-		warnf(rp, "corrupt events record at byte %" PRIu64 " (rest of the record skipped)",
-		      rec->offset);
-		set_incomplete(rp, "damaged at byte %" PRIu64, rec->offset);
-		rp->sum.damaged = 1;
-	}
+	if (rc < 0)
+		record_damaged(rp, "events", rec->offset);
 	return 0;
 }
 
@@ -949,12 +954,8 @@ static int read_reach_blocks(replay_ctx *rp, const tf_record *rec)
 		s->pub.kind_bytes[kind] += b->size;
 		s->pub.kind_allocations[kind]++;
 	}
-	if (rc < 0) {
-		warnf(rp, "corrupt leak-kind record at byte %" PRIu64 " (rest of the record skipped)",
-		      rec->offset);
-		set_incomplete(rp, "damaged at byte %" PRIu64, rec->offset);
-		rp->sum.damaged = 1;
-	}
+	if (rc < 0)
+		record_damaged(rp, "leak-kind", rec->offset);
 	return 0;
 }
 
