@@ -352,9 +352,20 @@ static size_t chunk_home(const job *j, uint64_t c)
 
 static int index_build(job *j)
 {
+	/* distinct chunks (blocks are in address order): a few per 16 KiB of heap, not per block */
 	size_t entries = 0;
-	for (size_t i = 0; i < j->n; i++)
-		entries += (size_t)(((j->ends[i] - 1) >> CHUNK_SHIFT) - (j->starts[i] >> CHUNK_SHIFT) + 1);
+	uint64_t last = 0;
+	int any = 0;
+	for (size_t i = 0; i < j->n; i++) {
+		uint64_t c0 = j->starts[i] >> CHUNK_SHIFT, c1 = (j->ends[i] - 1) >> CHUNK_SHIFT;
+		if (any && c0 <= last)
+			c0 = last + 1;
+		if (c1 >= c0)
+			entries += (size_t)(c1 - c0 + 1);
+		if (!any || c1 > last)
+			last = c1;
+		any = 1;
+	}
 	size_t cap = 1024;
 	while (cap < entries * 2)
 		cap *= 2;
@@ -435,9 +446,14 @@ static inline void reach_one(job *j, uint64_t v)
 
 static void scan_words(job *j, uint64_t lo, uint64_t hi)
 {
+	/* most words are no heap address: the range test first, in registers */
+	const uint64_t base = j->lo, span = j->span;
 	lo = (lo + 7) & ~(uint64_t)7;
-	for (const uint64_t *w = (const uint64_t *)(uintptr_t)lo; (uint64_t)(uintptr_t)(w + 1) <= hi; w++)
-		reach_one(j, *w);
+	for (const uint64_t *w = (const uint64_t *)(uintptr_t)lo; (uint64_t)(uintptr_t)(w + 1) <= hi; w++) {
+		uint64_t v = *w;
+		if (__builtin_expect(v - base < span, 0))
+			reach_one(j, v);
+	}
 }
 
 /* Scans a root range, clipped to the readable mappings. */
