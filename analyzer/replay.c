@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifetime.h"
 #include "util.h"
 
 /* Forces the inlining of a function of the per-event path. */
@@ -106,6 +107,8 @@ struct replay_ctx {
 	int win_open, win_closed;
 
 	uint64_t last_time, max_time;
+	uint64_t now;       /* time of the event being applied */
+	lifetime_tab *life; /* per-stack lifetimes and byte-seconds (lifetime.h) */
 	uint64_t peak_gen;
 	int ran;
 	int nomem;
@@ -158,6 +161,10 @@ int replay_create(replay_ctx **out)
 	util_map_init(&rp->stkmap);
 	util_map_init(&rp->thrmap);
 	rp->win_to = UINT64_MAX;
+	if (lifetime_create(&rp->life, LIFETIME_BUDGET_DEFAULT)) {
+		replay_free(rp);
+		return REPLAY_ENOMEM;
+	}
 	*out = rp;
 	return 0;
 }
@@ -182,6 +189,7 @@ void replay_free(replay_ctx *rp)
 	free(rp->argbuf);
 	free(rp->argv);
 	markset_release(&rp->marks);
+	lifetime_free(rp->life);
 	free(rp);
 }
 
@@ -206,6 +214,7 @@ int replay_set_window(replay_ctx *rp, uint64_t from_ns, uint64_t to_ns)
 	rp->win_from = from_ns;
 	rp->win_to = to_ns;
 	rp->sum.windowed = from_ns > 0 || to_ns != UINT64_MAX;
+	lifetime_set_window(rp->life, from_ns);
 	return 0;
 }
 
@@ -516,6 +525,8 @@ static inline void release_block(replay_ctx *rp, const blk *b)
 	}
 	rp->sum.heap_bytes -= b->size;
 	rp->sum.live_allocations--;
+	if (lifetime_end(rp->life, b->stack, b->size, b->time, rp->now))
+		rp->nomem = 1;
 }
 
 /* ---- applying events ----
@@ -707,6 +718,7 @@ static inline int event_apply(replay_ctx *rp, const tf_event *ev, uint32_t ti, r
 		return 1;
 	*out = (replay_event){.time_ns = time, .tid = rp->thrs[ti].tid, .kind = ev->kind,
 			  .func = ev->func, .id = ev->id, .in_window = (uint8_t)rp->win_open};
+	rp->now = time;
 	event_order(rp, time);
 	return 0;
 }
@@ -973,6 +985,19 @@ static int handle(replay_ctx *rp, tf_record *rec)
 	return 0; /* THREAD and unknown records carry nothing the figures need */
 }
 
+/* Hands every block live at the end (of the window) to the lifetimes. */
+static void hold_live(replay_ctx *rp, uint64_t end)
+{
+	for (size_t i = 0; rp->recent && i < REPLAY_RECENT; i++)
+		if (rp->recent[i].key &&
+		    lifetime_held(rp->life, rp->recent[i].stack, rp->recent[i].size, rp->recent[i].time, end))
+			rp->nomem = 1;
+	for (size_t i = 0; i < rp->livecap; i++)
+		if (rp->live[i].key &&
+		    lifetime_held(rp->life, rp->live[i].stack, rp->live[i].size, rp->live[i].time, end))
+			rp->nomem = 1;
+}
+
 static void finish(replay_ctx *rp)
 {
 	if (!rp->win_closed)
@@ -1004,6 +1029,7 @@ static void finish(replay_ctx *rp)
 		sum->duration_ns = sum->end.time_ns;
 	sum->window_from_ns = rp->win_from < sum->duration_ns ? rp->win_from : sum->duration_ns;
 	sum->window_to_ns = rp->win_to < sum->duration_ns ? rp->win_to : sum->duration_ns;
+	hold_live(rp, sum->window_to_ns);
 }
 
 static void check_end(replay_ctx *rp)
@@ -1112,6 +1138,7 @@ int replay_run(replay_ctx *rp, tf_reader *r)
 }
 
 const replay_summary *replay_get_summary(const replay_ctx *rp) { return &rp->sum; }
+const lifetime_tab *replay_get_lifetimes(const replay_ctx *rp) { return rp->life; }
 const replay_header *replay_get_header(const replay_ctx *rp) { return &rp->hdr; }
 size_t replay_stack_count(const replay_ctx *rp) { return rp->nstk; }
 const replay_stack *replay_stack_at(const replay_ctx *rp, size_t i) { return &rp->stks[i].pub; }

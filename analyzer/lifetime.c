@@ -1,0 +1,242 @@
+/*
+ * lifetime.c: per-stack lifetimes and byte-seconds (see lifetime.h).
+ *
+ * One small record per stack index, grown on demand; each holds its own array of lifetimes.  The
+ * path of a free is a bounds check, a multiply-add and an append; the arrays double until the
+ * budget is spent, then stay as they are and sample.  Percentiles are computed on demand, for the
+ * entries a report shows, on a sorted copy.
+ */
+#include "lifetime.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+typedef struct lt_stack {
+	uint64_t *v;      /* kept lifetimes (ns) */
+	uint32_t n, cap;  /* kept, allocated */
+	uint64_t seen;    /* lifetimes offered: the stack's freed blocks */
+	uint64_t max;
+	double byte_ns;   /* byte-nanoseconds */
+} lt_stack;
+
+struct lifetime_tab {
+	lt_stack *st;
+	size_t nst, capst;
+	size_t budget, used; /* lifetimes allowed, allocated over every stack */
+	uint64_t from;
+};
+
+const char *lifetime_strerror(int err)
+{
+	switch (err) {
+	case LIFETIME_OK: return "success";
+	case LIFETIME_ENOMEM: return "out of memory";
+	}
+	return "unknown error";
+}
+
+int lifetime_create(lifetime_tab **out, size_t budget)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return LIFETIME_ENOMEM;
+	(*out)->budget = budget;
+	return 0;
+}
+
+void lifetime_free(lifetime_tab *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nst; i++)
+		free(t->st[i].v);
+	free(t->st);
+	free(t);
+}
+
+void lifetime_set_window(lifetime_tab *t, uint64_t from_ns) { t->from = from_ns; }
+
+/* The record of stack index si, created (zeroed) with those below it when new; NULL when out of
+ * memory. */
+static lt_stack *stack_of(lifetime_tab *t, uint32_t si)
+{
+	if (si < t->nst)
+		return &t->st[si];
+	if (util_grow((void **)&t->st, &t->capst, (size_t)si + 1, sizeof(lt_stack)))
+		return NULL;
+	memset(t->st + t->nst, 0, ((size_t)si + 1 - t->nst) * sizeof(lt_stack));
+	t->nst = (size_t)si + 1;
+	return &t->st[si];
+}
+
+/* Adds size x the part of [birth, end) inside the window. */
+static void add_held(const lifetime_tab *t, lt_stack *s, uint64_t size, uint64_t birth, uint64_t end)
+{
+	uint64_t start = birth > t->from ? birth : t->from;
+	if (end > start)
+		s->byte_ns += (double)size * (double)(end - start);
+}
+
+/* Keeps lifetime `life` of a stack whose array is full: the array grows within the budget (or
+ * up to LIFETIME_RESERVOIR_MIN), else the lifetime is sampled into it.  s->seen counts it
+ * already. */
+static void keep_slow(lifetime_tab *t, lt_stack *s, uint32_t si, uint64_t life)
+{
+	size_t want = s->cap ? (size_t)s->cap * 2 : 4;
+	if (want > UINT32_MAX)
+		want = UINT32_MAX;
+	size_t room = t->budget > t->used ? t->budget - t->used : 0;
+	if (want - s->cap > room)
+		want = s->cap + room;
+	if (want < LIFETIME_RESERVOIR_MIN)
+		want = LIFETIME_RESERVOIR_MIN;
+	if (want > s->cap && s->seen == (uint64_t)s->n + 1) {
+		/* still exact: grow (a failed realloc leaves a sample of what was kept) */
+		uint64_t *v = realloc(s->v, want * sizeof(uint64_t));
+		if (v) {
+			t->used += want - s->cap;
+			s->v = v;
+			s->cap = (uint32_t)want;
+			s->v[s->n++] = life;
+			return;
+		}
+	}
+	if (!s->n)
+		return; /* nothing could be allocated: no sample (the counts stay exact) */
+	/* algorithm R: the k-th lifetime takes slot j, uniform in [0, k), when j < n */
+	uint64_t j = util_hash64(s->seen * 0x9e3779b97f4a7c15u ^ si) % s->seen;
+	if (j < s->n)
+		s->v[j] = life;
+}
+
+int lifetime_end(lifetime_tab *t, uint32_t stack, uint64_t size, uint64_t birth_ns, uint64_t death_ns)
+{
+	lt_stack *s = stack_of(t, stack);
+	if (!s)
+		return LIFETIME_ENOMEM;
+	add_held(t, s, size, birth_ns, death_ns);
+	if (birth_ns < t->from)
+		return 0; /* allocated before the window: byte-seconds only */
+	uint64_t life = death_ns > birth_ns ? death_ns - birth_ns : 0;
+	s->seen++;
+	if (life > s->max)
+		s->max = life;
+	if (s->n < s->cap && s->seen == (uint64_t)s->n + 1)
+		s->v[s->n++] = life;
+	else
+		keep_slow(t, s, stack, life);
+	return 0;
+}
+
+int lifetime_held(lifetime_tab *t, uint32_t stack, uint64_t size, uint64_t birth_ns, uint64_t end_ns)
+{
+	lt_stack *s = stack_of(t, stack);
+	if (!s)
+		return LIFETIME_ENOMEM;
+	add_held(t, s, size, birth_ns, end_ns);
+	return 0;
+}
+
+double lifetime_byte_seconds(const lifetime_tab *t, size_t stack)
+{
+	return stack < t->nst ? t->st[stack].byte_ns / 1e9 : 0.0;
+}
+
+/* A kept lifetime and what it stands for. */
+typedef struct weighted {
+	uint64_t v;
+	double w;
+} weighted;
+
+static int cmp_u64(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_weighted(const void *pa, const void *pb)
+{
+	return cmp_u64(&((const weighted *)pa)->v, &((const weighted *)pb)->v);
+}
+
+/* The nearest-rank p-th percentile (p in percent) of n sorted exact lifetimes (n > 0). */
+static uint64_t rank_exact(const uint64_t *v, size_t n, unsigned p)
+{
+	size_t k = (n / 100) * p + ((n % 100) * p + 99) / 100; /* ceil(n * p / 100) without overflow */
+	return v[k ? k - 1 : 0];
+}
+
+/* The same over n sorted weighted lifetimes of total weight tw: the first whose cumulated weight
+ * reaches p% of tw. */
+static uint64_t rank_weighted(const weighted *v, size_t n, double tw, unsigned p)
+{
+	double goal = tw * p / 100.0, cum = 0;
+	for (size_t i = 0; i < n; i++) {
+		cum += v[i].w;
+		if (cum >= goal * (1 - 1e-12))
+			return v[i].v;
+	}
+	return v[n - 1].v;
+}
+
+int lifetime_figures_of(const lifetime_tab *t, const size_t *stacks, size_t n, lifetime_figures *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t kept = 0;
+	int exact = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (stacks[i] >= t->nst)
+			continue;
+		const lt_stack *s = &t->st[stacks[i]];
+		out->freed += s->seen;
+		out->byte_seconds += s->byte_ns / 1e9;
+		if (s->max > out->max_ns)
+			out->max_ns = s->max;
+		kept += s->n;
+		if (s->seen != s->n)
+			exact = 0;
+	}
+	out->kept = kept;
+	if (!kept)
+		return 0;
+	if (exact) {
+		uint64_t *v = malloc(kept * sizeof(uint64_t));
+		if (!v)
+			return LIFETIME_ENOMEM;
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (stacks[i] < t->nst) {
+				const lt_stack *s = &t->st[stacks[i]];
+				if (s->n)
+					memcpy(v + k, s->v, s->n * sizeof(uint64_t));
+				k += s->n;
+			}
+		qsort(v, kept, sizeof(uint64_t), cmp_u64);
+		out->p50_ns = rank_exact(v, kept, 50);
+		out->p90_ns = rank_exact(v, kept, 90);
+		free(v);
+		return 0;
+	}
+	weighted *v = malloc(kept * sizeof(weighted));
+	if (!v)
+		return LIFETIME_ENOMEM;
+	size_t k = 0;
+	double tw = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (stacks[i] >= t->nst)
+			continue;
+		const lt_stack *s = &t->st[stacks[i]];
+		double w = s->n ? (double)s->seen / s->n : 0;
+		for (uint32_t j = 0; j < s->n; j++)
+			v[k++] = (weighted){s->v[j], w};
+		if (s->n)
+			tw += (double)s->seen;
+	}
+	qsort(v, kept, sizeof(weighted), cmp_weighted);
+	out->p50_ns = rank_weighted(v, kept, tw, 50);
+	out->p90_ns = rank_weighted(v, kept, tw, 90);
+	free(v);
+	return 0;
+}
