@@ -88,10 +88,12 @@ static void keep_slow(lifetime_tab *t, lt_stack *s, uint32_t si, uint64_t life)
 	if (want > UINT32_MAX)
 		want = UINT32_MAX;
 	size_t room = t->budget > t->used ? t->budget - t->used : 0;
-	if (want - s->cap > room)
+	/* beyond the budget a stack still doubles up to LIFETIME_RESERVOIR_MIN */
+	if (want - s->cap > room && want > LIFETIME_RESERVOIR_MIN) {
 		want = s->cap + room;
-	if (want < LIFETIME_RESERVOIR_MIN)
-		want = LIFETIME_RESERVOIR_MIN;
+		if (want < LIFETIME_RESERVOIR_MIN)
+			want = LIFETIME_RESERVOIR_MIN;
+	}
 	if (want > s->cap && s->seen == (uint64_t)s->n + 1) {
 		/* still exact: grow (a failed realloc leaves a sample of what was kept) */
 		uint64_t *v = realloc(s->v, want * sizeof(uint64_t));
