@@ -9,6 +9,7 @@ latter a lifetime may differ by less than one tick (the recorder rounds both end
 plus the time the hooks take between the recorder's clock read and the program's (a few us;
 SLACK_NS allows for the process being preempted there while `make -j2 test` loads the machine)."""
 import json
+import re
 from decimal import Decimal
 
 from lib import analyze, events, expect, find_stack, prog, record, tmp
@@ -158,6 +159,20 @@ def test_lifetimes_whole_run():
            "the cache is not listed before the requests")
     expect("10 allocations, 10 freed, 0 live at the end; lived p50 " in section,
            "the request line is missing")
+    # the HTML page has the table, in the same order
+    page = tmp("lifetimes.html")
+    analyze("html", "-o", page, trace)
+    with open(page, encoding="utf-8") as f:
+        html = f.read()
+    expect('"id": "held"' in html, "no 'held' table in the HTML report")
+    rows = re.findall(r'"values": \[([-0-9.e]+), (\d+), (\d+), (\d+),',
+                      html[html.index('"id": "held"'):].split('"id": "suspects"')[0])
+    got = [(Decimal(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+    want = [(Decimal(e["byte_seconds"]), e["allocations"], e["freed"], e["live_at_end"])
+            for e in d["lifetimes"]]
+    expect(len(got) == len(want) and all(abs(g[0] - w[0]) <= w[0] * Decimal("1e-12") and g[1:] == w[1:]
+                                         for g, w in zip(got, want)),
+           f"the HTML table {got} is not the JSON's {want}")
 
 
 def test_lifetimes_window():
