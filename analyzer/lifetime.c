@@ -5,6 +5,11 @@
  * path of a free is a bounds check, a multiply-add and an append; the arrays double until the
  * budget is spent, then stay as they are and sample.  Percentiles are computed on demand, for the
  * entries a report shows, on a sorted copy.
+ *
+ * The recorder's times are whole ticks of 2^16 ns, and so are its lifetimes: an array holds them
+ * as 32-bit tick counts (78 hours) while they fit, half the memory (and the page faults) of
+ * nanoseconds; the first lifetime that does not (a longer one, or a trace with finer times)
+ * widens the stack's array to 64-bit nanoseconds.
  */
 #include "lifetime.h"
 
@@ -13,9 +18,12 @@
 
 #include "util.h"
 
+#define TICK_SHIFT 16
+
 typedef struct lt_stack {
-	uint64_t *v;      /* kept lifetimes (ns) */
+	void *v;          /* kept lifetimes: uint32_t ticks, or uint64_t ns when wide */
 	uint32_t n, cap;  /* kept, allocated */
+	int wide;
 	uint64_t seen;    /* lifetimes offered: the stack's freed blocks */
 	uint64_t max;
 	double byte_ns;   /* byte-nanoseconds */
@@ -24,7 +32,7 @@ typedef struct lt_stack {
 struct lifetime_tab {
 	lt_stack *st;
 	size_t nst, capst;
-	size_t budget, used; /* lifetimes allowed, allocated over every stack */
+	size_t budget, used; /* bytes of lifetimes allowed, allocated over every stack */
 	uint64_t from;
 };
 
@@ -79,29 +87,73 @@ static void add_held(const lifetime_tab *t, lt_stack *s, uint64_t size, uint64_t
 		s->byte_ns += (double)size * (double)(end - start);
 }
 
-/* Keeps lifetime `life` of a stack whose array is full: the array grows within the budget (or
- * up to LIFETIME_RESERVOIR_MIN), else the lifetime is sampled into it.  s->seen counts it
- * already. */
+/* A lifetime a narrow array can hold: whole ticks, at most 2^32 of them. */
+static inline int narrow_fits(uint64_t life)
+{
+	return (life & ((1u << TICK_SHIFT) - 1)) == 0 && (life >> TICK_SHIFT) <= UINT32_MAX;
+}
+
+static inline void put(lt_stack *s, uint32_t j, uint64_t life)
+{
+	if (s->wide)
+		((uint64_t *)s->v)[j] = life;
+	else
+		((uint32_t *)s->v)[j] = (uint32_t)(life >> TICK_SHIFT);
+}
+
+static inline uint64_t get(const lt_stack *s, uint32_t j)
+{
+	return s->wide ? ((const uint64_t *)s->v)[j] : (uint64_t)((const uint32_t *)s->v)[j] << TICK_SHIFT;
+}
+
+/* Makes the array of s hold nanoseconds.  Returns 0, or -1 when out of memory (s unchanged). */
+static int widen(lifetime_tab *t, lt_stack *s)
+{
+	if (s->cap) {
+		uint64_t *v = realloc(s->v, (size_t)s->cap * sizeof(uint64_t));
+		if (!v)
+			return -1;
+		const uint32_t *ticks = (const uint32_t *)v;
+		for (uint32_t j = s->n; j-- > 0;) /* from the top: each 8-byte slot covers its 4 */
+			v[j] = (uint64_t)ticks[j] << TICK_SHIFT;
+		t->used += (size_t)s->cap * (sizeof(uint64_t) - sizeof(uint32_t));
+		s->v = v;
+	}
+	s->wide = 1;
+	return 0;
+}
+
+/* Keeps lifetime `life` where the fast path cannot: the array widens when life needs it, grows
+ * within the budget (or up to LIFETIME_RESERVOIR_MIN) when it is full, else the lifetime is
+ * sampled into it.  s->seen counts it already. */
 static void keep_slow(lifetime_tab *t, lt_stack *s, uint32_t si, uint64_t life)
 {
+	if (!s->wide && !narrow_fits(life) && widen(t, s))
+		return; /* out of memory: the lifetime is left out of the sample */
+	int exact = s->seen == (uint64_t)s->n + 1;
+	if (exact && s->n < s->cap) {
+		put(s, s->n++, life);
+		return;
+	}
+	size_t elem = s->wide ? sizeof(uint64_t) : sizeof(uint32_t);
 	size_t want = s->cap ? (size_t)s->cap * 2 : 4;
 	if (want > UINT32_MAX)
 		want = UINT32_MAX;
-	size_t room = t->budget > t->used ? t->budget - t->used : 0;
+	size_t room = (t->budget > t->used ? t->budget - t->used : 0) / elem;
 	/* beyond the budget a stack still doubles up to LIFETIME_RESERVOIR_MIN */
 	if (want - s->cap > room && want > LIFETIME_RESERVOIR_MIN) {
 		want = s->cap + room;
 		if (want < LIFETIME_RESERVOIR_MIN)
 			want = LIFETIME_RESERVOIR_MIN;
 	}
-	if (want > s->cap && s->seen == (uint64_t)s->n + 1) {
+	if (want > s->cap && exact) {
 		/* still exact: grow (a failed realloc leaves a sample of what was kept) */
-		uint64_t *v = realloc(s->v, want * sizeof(uint64_t));
+		void *v = realloc(s->v, want * elem);
 		if (v) {
-			t->used += want - s->cap;
+			t->used += (want - s->cap) * elem;
 			s->v = v;
 			s->cap = (uint32_t)want;
-			s->v[s->n++] = life;
+			put(s, s->n++, life);
 			return;
 		}
 	}
@@ -110,7 +162,7 @@ static void keep_slow(lifetime_tab *t, lt_stack *s, uint32_t si, uint64_t life)
 	/* algorithm R: the k-th lifetime takes slot j, uniform in [0, k), when j < n */
 	uint64_t j = util_hash64(s->seen * 0x9e3779b97f4a7c15u ^ si) % s->seen;
 	if (j < s->n)
-		s->v[j] = life;
+		put(s, (uint32_t)j, life);
 }
 
 int lifetime_end(lifetime_tab *t, uint32_t stack, uint64_t size, uint64_t birth_ns, uint64_t death_ns)
@@ -125,19 +177,23 @@ int lifetime_end(lifetime_tab *t, uint32_t stack, uint64_t size, uint64_t birth_
 	s->seen++;
 	if (life > s->max)
 		s->max = life;
-	if (s->n < s->cap && s->seen == (uint64_t)s->n + 1)
-		s->v[s->n++] = life;
+	if (s->n < s->cap && s->seen == (uint64_t)s->n + 1 && (s->wide || narrow_fits(life)))
+		put(s, s->n++, life);
 	else
 		keep_slow(t, s, stack, life);
 	return 0;
 }
 
-int lifetime_held(lifetime_tab *t, uint32_t stack, uint64_t size, uint64_t birth_ns, uint64_t end_ns)
+int lifetime_held_total(lifetime_tab *t, uint32_t stack, uint64_t live_bytes, lifetime_acc acc,
+			uint64_t end_ns)
 {
+	if (!live_bytes || end_ns <= t->from)
+		return 0;
 	lt_stack *s = stack_of(t, stack);
 	if (!s)
 		return LIFETIME_ENOMEM;
-	add_held(t, s, size, birth_ns, end_ns);
+	/* every live block has birth <= end, so each term size x (end - max(birth, from)) >= 0 */
+	s->byte_ns += (double)((lifetime_acc)live_bytes * end_ns - acc);
 	return 0;
 }
 
@@ -211,9 +267,8 @@ int lifetime_figures_of(const lifetime_tab *t, const size_t *stacks, size_t n, l
 		for (size_t i = 0; i < n; i++)
 			if (stacks[i] < t->nst) {
 				const lt_stack *s = &t->st[stacks[i]];
-				if (s->n)
-					memcpy(v + k, s->v, s->n * sizeof(uint64_t));
-				k += s->n;
+				for (uint32_t j = 0; j < s->n; j++)
+					v[k++] = get(s, j);
 			}
 		qsort(v, kept, sizeof(uint64_t), cmp_u64);
 		out->p50_ns = rank_exact(v, kept, 50);
@@ -232,7 +287,7 @@ int lifetime_figures_of(const lifetime_tab *t, const size_t *stacks, size_t n, l
 		const lt_stack *s = &t->st[stacks[i]];
 		double w = s->n ? (double)s->seen / s->n : 0;
 		for (uint32_t j = 0; j < s->n; j++)
-			v[k++] = (weighted){s->v[j], w};
+			v[k++] = (weighted){get(s, j), w};
 		if (s->n)
 			tw += (double)s->seen;
 	}

@@ -14,8 +14,8 @@
  *   their p50 and p90 by nearest rank: the smallest lifetime with at least ceil(p x n) of the n
  *   lifetimes at or below it (the median of an even count is the lower middle one).
  *
- * Percentiles are exact up to a memory budget: every lifetime is kept (8 bytes each) until the
- * stacks together hold `budget` of them; a stack that needs room beyond it (or whose array cannot
+ * Percentiles are exact up to a memory budget: every lifetime is kept (4 bytes each in the
+ * recorder's ticks, else 8) until the stacks together hold `budget` bytes of them; a stack that needs room beyond it (or whose array cannot
  * grow) keeps what it has, at least LIFETIME_RESERVOIR_MIN, as a reservoir sample: the k-th
  * lifetime (k > capacity c) replaces slot j = hash(stack, k) mod k when j < c (Vitter's algorithm
  * R with a hash instead of a random generator: the same trace gives the same figures).  Counts,
@@ -36,15 +36,17 @@ enum {
 /* Returns a static description of a LIFETIME_E* code. */
 const char *lifetime_strerror(int err);
 
-/* Lifetimes kept exactly over all stacks by default (64 MiB). */
-#define LIFETIME_BUDGET_DEFAULT ((size_t)8 << 20)
+/* Bytes of lifetimes kept exactly over all stacks by default: 64 MiB, 16 Mi lifetimes in the
+ * recorder's ticks (4 bytes each), 8 Mi in nanoseconds (8 bytes, see lifetime.c). */
+#define LIFETIME_BUDGET_DEFAULT ((size_t)64 << 20)
 /* Lifetimes a stack may always keep, whatever the budget. */
 #define LIFETIME_RESERVOIR_MIN 256
 
 typedef struct lifetime_tab lifetime_tab;
 
-/* Creates an empty table that keeps at most `budget` lifetimes exactly (beyond it, reservoir
- * samples; see above).  Returns 0 and *out (free with lifetime_free), or LIFETIME_ENOMEM. */
+/* Creates an empty table that keeps at most `budget` bytes of lifetimes exactly (beyond it,
+ * reservoir samples; see above; an array that widens from ticks to nanoseconds beyond the budget
+ * may take up to twice it).  Returns 0 and *out (free with lifetime_free), or LIFETIME_ENOMEM. */
 int lifetime_create(lifetime_tab **out, size_t budget);
 /* Frees the table.  Accepts NULL. */
 void lifetime_free(lifetime_tab *t);
@@ -57,9 +59,26 @@ void lifetime_set_window(lifetime_tab *t, uint64_t from_ns);
  * lifetime of 0).  Returns 0, or LIFETIME_ENOMEM when the per-stack table cannot grow (a full
  * lifetime array is not an error: it becomes a sample). */
 int lifetime_end(lifetime_tab *t, uint32_t stack, uint64_t size, uint64_t birth_ns, uint64_t death_ns);
-/* A block still live at end_ns, the end of the trace or window: its byte-seconds only.  Returns 0
- * or LIFETIME_ENOMEM. */
-int lifetime_held(lifetime_tab *t, uint32_t stack, uint64_t size, uint64_t birth_ns, uint64_t end_ns);
+/* The blocks still live at the end are not handed over one by one (a pass over every live block
+ * at the end costs more than keeping a sum): the replay keeps, per stack, the sum over its live
+ * blocks of lifetime_term(size, birth, from), adding each block's term when it is allocated and
+ * subtracting it when it is released.  Exact: unsigned 128-bit arithmetic modulo 2^128 (double
+ * where the compiler has no 128-bit integers). */
+#if defined(__SIZEOF_INT128__)
+typedef unsigned __int128 lifetime_acc;
+#else
+typedef double lifetime_acc;
+#endif
+/* A block's term: size x max(birth, from); from is the window's start (0 without a window). */
+static inline lifetime_acc lifetime_term(uint64_t size, uint64_t birth_ns, uint64_t from_ns)
+{
+	return (lifetime_acc)size * (birth_ns > from_ns ? birth_ns : from_ns);
+}
+/* The live blocks of a stack at end_ns, the end of the trace or window: live_bytes in all, acc
+ * the sum of their terms.  Adds their byte-seconds (each held from max(birth, from) to the end).
+ * Returns 0 or LIFETIME_ENOMEM. */
+int lifetime_held_total(lifetime_tab *t, uint32_t stack, uint64_t live_bytes, lifetime_acc acc,
+			uint64_t end_ns);
 
 /* The byte-seconds of one stack (0 for a stack the table never saw). */
 double lifetime_byte_seconds(const lifetime_tab *t, size_t stack);

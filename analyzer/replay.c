@@ -42,6 +42,7 @@ typedef struct stk {
 	uint64_t gen; /* peak generation at which saved_* were taken */
 	uint64_t saved_bytes, saved_allocs;
 	uint64_t win_bytes, win_allocs; /* live blocks allocated in the window (win_from > 0 only) */
+	lifetime_acc held; /* lifetime_term summed over its live blocks (lifetime.h) */
 } stk;
 
 /* A live block.  32 bytes, two to a cache line: the hash table below is the replay's largest
@@ -525,6 +526,7 @@ static inline void release_block(replay_ctx *rp, const blk *b)
 	}
 	rp->sum.heap_bytes -= b->size;
 	rp->sum.live_allocations--;
+	s->held -= lifetime_term(b->size, b->time, rp->win_from);
 	if (lifetime_end(rp->life, b->stack, b->size, b->time, rp->now))
 		rp->nomem = 1;
 }
@@ -579,6 +581,7 @@ static REPLAY_INLINE void do_alloc(replay_ctx *rp, uint32_t ti, uint64_t key, ui
 	touch(rp, s);
 	s->pub.live_bytes += size;
 	s->pub.live_allocations++;
+	s->held += lifetime_term(size, time, rp->win_from);
 	out->stack_live_bytes = s->pub.live_bytes;
 	out->stack_index = si;
 	rp->sum.heap_bytes += size;
@@ -985,19 +988,6 @@ static int handle(replay_ctx *rp, tf_record *rec)
 	return 0; /* THREAD and unknown records carry nothing the figures need */
 }
 
-/* Hands every block live at the end (of the window) to the lifetimes. */
-static void hold_live(replay_ctx *rp, uint64_t end)
-{
-	for (size_t i = 0; rp->recent && i < REPLAY_RECENT; i++)
-		if (rp->recent[i].key &&
-		    lifetime_held(rp->life, rp->recent[i].stack, rp->recent[i].size, rp->recent[i].time, end))
-			rp->nomem = 1;
-	for (size_t i = 0; i < rp->livecap; i++)
-		if (rp->live[i].key &&
-		    lifetime_held(rp->life, rp->live[i].stack, rp->live[i].size, rp->live[i].time, end))
-			rp->nomem = 1;
-}
-
 static void finish(replay_ctx *rp)
 {
 	if (!rp->win_closed)
@@ -1029,7 +1019,10 @@ static void finish(replay_ctx *rp)
 		sum->duration_ns = sum->end.time_ns;
 	sum->window_from_ns = rp->win_from < sum->duration_ns ? rp->win_from : sum->duration_ns;
 	sum->window_to_ns = rp->win_to < sum->duration_ns ? rp->win_to : sum->duration_ns;
-	hold_live(rp, sum->window_to_ns);
+	for (size_t i = 0; i < rp->nstk; i++) /* the blocks live at the end, held until then */
+		if (lifetime_held_total(rp->life, (uint32_t)i, rp->stks[i].pub.heap_bytes,
+					rp->stks[i].held, sum->window_to_ns))
+			rp->nomem = 1;
 }
 
 static void check_end(replay_ctx *rp)

@@ -79,8 +79,11 @@ static void test_window(void)
 	EXPECT(lifetime_end(t, 0, 3, 100, 200) == 0); /* dead before the window: nothing */
 	EXPECT(lifetime_end(t, 0, 3, 100, 400) == 0); /* allocated before: 150 ns held, no lifetime */
 	EXPECT(lifetime_end(t, 0, 3, 300, 500) == 0); /* inside: 200 ns */
-	EXPECT(lifetime_held(t, 0, 3, 100, 1000) == 0); /* live at the end: 750 ns */
-	EXPECT(lifetime_held(t, 0, 3, 600, 1000) == 0); /* live, allocated inside: 400 ns */
+	/* live at the end: allocated before (750 ns held), inside (400 ns) */
+	lifetime_acc acc = lifetime_term(3, 100, 250) + lifetime_term(3, 600, 250);
+	EXPECT(lifetime_held_total(t, 0, 6, acc, 1000) == 0);
+	EXPECT(lifetime_held_total(t, 0, 6, acc, 250) == 0); /* an empty window: nothing */
+	EXPECT(lifetime_held_total(t, 0, 0, 0, 1000) == 0);  /* nothing live */
 	size_t s0 = 0;
 	lifetime_figures f = figures(t, &s0, 1);
 	CHECK_U("window freed", f.freed, 1);
@@ -103,8 +106,8 @@ static void feed(lifetime_tab *t, uint32_t si, uint64_t n)
 static void test_reservoir(void)
 {
 	lifetime_tab *a, *b;
-	EXPECT(lifetime_create(&a, 1000) == 0);
-	EXPECT(lifetime_create(&b, 1000) == 0);
+	EXPECT(lifetime_create(&a, 1000 * 8) == 0); /* 1000 lifetimes in ns */
+	EXPECT(lifetime_create(&b, 1000 * 8) == 0);
 	feed(a, 0, 800);   /* within the budget: exact */
 	feed(a, 1, 10000); /* what is left (at least LIFETIME_RESERVOIR_MIN): a sample */
 	feed(b, 0, 800);
@@ -133,8 +136,38 @@ static void test_reservoir(void)
 	lifetime_free(b);
 }
 
+/* Tick lifetimes are kept in 32 bits until one does not fit: the array widens, values kept. */
+static void test_widen(void)
+{
+	lifetime_tab *t;
+	EXPECT(lifetime_create(&t, LIFETIME_BUDGET_DEFAULT) == 0);
+	const uint64_t tick = 1u << 16;
+	for (uint64_t k = 1; k <= 9; k++)
+		EXPECT(lifetime_end(t, 0, 1, 0, k * tick) == 0);
+	size_t s0 = 0;
+	lifetime_figures f = figures(t, &s0, 1);
+	CHECK_U("ticks p50", f.p50_ns, 5 * tick);
+	CHECK_U("ticks p90", f.p90_ns, 9 * tick);
+	EXPECT(lifetime_end(t, 0, 1, 0, 12345) == 0);              /* not a whole tick */
+	EXPECT(lifetime_end(t, 0, 1, 0, (tick << 32) + tick) == 0); /* 2^32 + 1 ticks */
+	f = figures(t, &s0, 1);
+	CHECK_U("widened kept", f.kept, 11);
+	CHECK_U("widened p50 (6th of 11)", f.p50_ns, 5 * tick);
+	CHECK_U("widened p90 (10th of 11)", f.p90_ns, 9 * tick);
+	CHECK_U("widened max", f.max_ns, (tick << 32) + tick);
+	/* a long lifetime first: wide from the start */
+	EXPECT(lifetime_end(t, 1, 1, 0, (uint64_t)1 << 60) == 0);
+	EXPECT(lifetime_end(t, 1, 1, 0, tick) == 0);
+	size_t s1 = 1;
+	f = figures(t, &s1, 1);
+	CHECK_U("wide p50", f.p50_ns, tick);
+	CHECK_U("wide max", f.max_ns, (uint64_t)1 << 60);
+	lifetime_free(t);
+}
+
 int main(void)
 {
+	test_widen();
 	test_exact();
 	test_window();
 	test_reservoir();
