@@ -6,10 +6,10 @@
  * budget is spent, then stay as they are and sample.  Percentiles are computed on demand, for the
  * entries a report shows, on a sorted copy.
  *
- * The recorder's times are whole ticks of 2^16 ns, and so are its lifetimes: an array holds them
- * as 32-bit tick counts (78 hours) while they fit, half the memory (and the page faults) of
- * nanoseconds; the first lifetime that does not (a longer one, or a trace with finer times)
- * widens the stack's array to 64-bit nanoseconds.
+ * Most lifetimes are short: an array holds them in 32 bits while they fit (below 2^32 ns, 4.29 s),
+ * half the memory (and the page faults) of 64 bits; the first longer one widens the stack's array
+ * to 64 bits.  (Ticks would reach further, but a lifetime is a whole number of ticks only when
+ * both ends fall in one EVENTS record: each record has its own base time.)
  */
 #include "lifetime.h"
 
@@ -18,10 +18,8 @@
 
 #include "util.h"
 
-#define TICK_SHIFT 16
-
 typedef struct lt_stack {
-	void *v;          /* kept lifetimes: uint32_t ticks, or uint64_t ns when wide */
+	void *v;          /* kept lifetimes (ns): uint32_t, or uint64_t when wide */
 	uint32_t n, cap;  /* kept, allocated */
 	int wide;
 	uint64_t seen;    /* lifetimes offered: the stack's freed blocks */
@@ -87,35 +85,32 @@ static void add_held(const lifetime_tab *t, lt_stack *s, uint64_t size, uint64_t
 		s->byte_ns += (double)size * (double)(end - start);
 }
 
-/* A lifetime a narrow array can hold: whole ticks, at most 2^32 of them. */
-static inline int narrow_fits(uint64_t life)
-{
-	return (life & ((1u << TICK_SHIFT) - 1)) == 0 && (life >> TICK_SHIFT) <= UINT32_MAX;
-}
+/* A lifetime a narrow array can hold. */
+static inline int narrow_fits(uint64_t life) { return life <= UINT32_MAX; }
 
 static inline void put(lt_stack *s, uint32_t j, uint64_t life)
 {
 	if (s->wide)
 		((uint64_t *)s->v)[j] = life;
 	else
-		((uint32_t *)s->v)[j] = (uint32_t)(life >> TICK_SHIFT);
+		((uint32_t *)s->v)[j] = (uint32_t)life;
 }
 
 static inline uint64_t get(const lt_stack *s, uint32_t j)
 {
-	return s->wide ? ((const uint64_t *)s->v)[j] : (uint64_t)((const uint32_t *)s->v)[j] << TICK_SHIFT;
+	return s->wide ? ((const uint64_t *)s->v)[j] : ((const uint32_t *)s->v)[j];
 }
 
-/* Makes the array of s hold nanoseconds.  Returns 0, or -1 when out of memory (s unchanged). */
+/* Makes the array of s hold 64-bit lifetimes.  Returns 0, or -1 when out of memory (s unchanged). */
 static int widen(lifetime_tab *t, lt_stack *s)
 {
 	if (s->cap) {
 		uint64_t *v = realloc(s->v, (size_t)s->cap * sizeof(uint64_t));
 		if (!v)
 			return -1;
-		const uint32_t *ticks = (const uint32_t *)v;
+		const uint32_t *narrow = (const uint32_t *)v;
 		for (uint32_t j = s->n; j-- > 0;) /* from the top: each 8-byte slot covers its 4 */
-			v[j] = (uint64_t)ticks[j] << TICK_SHIFT;
+			v[j] = narrow[j];
 		t->used += (size_t)s->cap * (sizeof(uint64_t) - sizeof(uint32_t));
 		s->v = v;
 	}

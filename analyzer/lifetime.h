@@ -14,8 +14,8 @@
  *   their p50 and p90 by nearest rank: the smallest lifetime with at least ceil(p x n) of the n
  *   lifetimes at or below it (the median of an even count is the lower middle one).
  *
- * Percentiles are exact up to a memory budget: every lifetime is kept (4 bytes each in the
- * recorder's ticks, else 8) until the stacks together hold `budget` bytes of them; a stack that needs room beyond it (or whose array cannot
+ * Percentiles are exact up to a memory budget: every lifetime is kept (4 bytes each while a
+ * stack's are below 4.29 s, else 8) until the stacks together hold `budget` bytes of them; a stack that needs room beyond it (or whose array cannot
  * grow) keeps what it has, at least LIFETIME_RESERVOIR_MIN, as a reservoir sample: the k-th
  * lifetime (k > capacity c) replaces slot j = hash(stack, k) mod k when j < c (Vitter's algorithm
  * R with a hash instead of a random generator: the same trace gives the same figures).  Counts,
@@ -36,8 +36,8 @@ enum {
 /* Returns a static description of a LIFETIME_E* code. */
 const char *lifetime_strerror(int err);
 
-/* Bytes of lifetimes kept exactly over all stacks by default: 64 MiB, 16 Mi lifetimes in the
- * recorder's ticks (4 bytes each), 8 Mi in nanoseconds (8 bytes, see lifetime.c). */
+/* Bytes of lifetimes kept exactly over all stacks by default: 64 MiB, 16 Mi lifetimes of 4 bytes
+ * (below 4.29 s), 8 Mi of 8 bytes (a stack with a longer one, see lifetime.c). */
 #define LIFETIME_BUDGET_DEFAULT ((size_t)64 << 20)
 /* Lifetimes a stack may always keep, whatever the budget. */
 #define LIFETIME_RESERVOIR_MIN 256
@@ -45,7 +45,7 @@ const char *lifetime_strerror(int err);
 typedef struct lifetime_tab lifetime_tab;
 
 /* Creates an empty table that keeps at most `budget` bytes of lifetimes exactly (beyond it,
- * reservoir samples; see above; an array that widens from ticks to nanoseconds beyond the budget
+ * reservoir samples; see above; arrays that widen from 4 to 8 bytes a lifetime beyond the budget
  * may take up to twice it).  Returns 0 and *out (free with lifetime_free), or LIFETIME_ENOMEM. */
 int lifetime_create(lifetime_tab **out, size_t budget);
 /* Frees the table.  Accepts NULL. */

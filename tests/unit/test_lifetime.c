@@ -106,8 +106,8 @@ static void feed(lifetime_tab *t, uint32_t si, uint64_t n)
 static void test_reservoir(void)
 {
 	lifetime_tab *a, *b;
-	EXPECT(lifetime_create(&a, 1000 * 8) == 0); /* 1000 lifetimes in ns */
-	EXPECT(lifetime_create(&b, 1000 * 8) == 0);
+	EXPECT(lifetime_create(&a, 1000 * 4) == 0); /* 1000 lifetimes below 4.29 s */
+	EXPECT(lifetime_create(&b, 1000 * 4) == 0);
 	feed(a, 0, 800);   /* within the budget: exact */
 	feed(a, 1, 10000); /* what is left (at least LIFETIME_RESERVOIR_MIN): a sample */
 	feed(b, 0, 800);
@@ -136,7 +136,7 @@ static void test_reservoir(void)
 	lifetime_free(b);
 }
 
-/* Tick lifetimes are kept in 32 bits until one does not fit: the array widens, values kept. */
+/* Lifetimes are kept in 32 bits until one does not fit: the array widens, values kept. */
 static void test_widen(void)
 {
 	lifetime_tab *t;
@@ -146,10 +146,10 @@ static void test_widen(void)
 		EXPECT(lifetime_end(t, 0, 1, 0, k * tick) == 0);
 	size_t s0 = 0;
 	lifetime_figures f = figures(t, &s0, 1);
-	CHECK_U("ticks p50", f.p50_ns, 5 * tick);
-	CHECK_U("ticks p90", f.p90_ns, 9 * tick);
-	EXPECT(lifetime_end(t, 0, 1, 0, 12345) == 0);              /* not a whole tick */
-	EXPECT(lifetime_end(t, 0, 1, 0, (tick << 32) + tick) == 0); /* 2^32 + 1 ticks */
+	CHECK_U("narrow p50", f.p50_ns, 5 * tick);
+	CHECK_U("narrow p90", f.p90_ns, 9 * tick);
+	EXPECT(lifetime_end(t, 0, 1, 0, 12345) == 0);
+	EXPECT(lifetime_end(t, 0, 1, 0, (tick << 32) + tick) == 0); /* past 2^32 ns: widens */
 	f = figures(t, &s0, 1);
 	CHECK_U("widened kept", f.kept, 11);
 	CHECK_U("widened p50 (6th of 11)", f.p50_ns, 5 * tick);
