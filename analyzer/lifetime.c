@@ -18,13 +18,20 @@
 
 #include "util.h"
 
+/* Keeps a slow path out of line: the path of a free then saves no registers. */
+#if defined(__GNUC__)
+#define LT_NOINLINE __attribute__((noinline))
+#else
+#define LT_NOINLINE
+#endif
+
 typedef struct lt_stack {
 	void *v;          /* kept lifetimes (ns): uint32_t, or uint64_t when wide */
 	uint32_t n, cap;  /* kept, allocated */
 	int wide;
 	uint64_t seen;    /* lifetimes offered: the stack's freed blocks */
 	uint64_t max;
-	double byte_ns;   /* byte-nanoseconds */
+	lifetime_acc held; /* byte-nanoseconds, exact (modulo 2^128: beyond 2^64 live bytes x 2^64 ns) */
 } lt_stack;
 
 struct lifetime_tab {
@@ -64,12 +71,9 @@ void lifetime_free(lifetime_tab *t)
 
 void lifetime_set_window(lifetime_tab *t, uint64_t from_ns) { t->from = from_ns; }
 
-/* The record of stack index si, created (zeroed) with those below it when new; NULL when out of
- * memory. */
-static lt_stack *stack_of(lifetime_tab *t, uint32_t si)
+/* The record of stack index si, created (zeroed) with those below it; NULL when out of memory. */
+static lt_stack *stack_new(lifetime_tab *t, uint32_t si)
 {
-	if (si < t->nst)
-		return &t->st[si];
 	if (util_grow((void **)&t->st, &t->capst, (size_t)si + 1, sizeof(lt_stack)))
 		return NULL;
 	memset(t->st + t->nst, 0, ((size_t)si + 1 - t->nst) * sizeof(lt_stack));
@@ -77,12 +81,10 @@ static lt_stack *stack_of(lifetime_tab *t, uint32_t si)
 	return &t->st[si];
 }
 
-/* Adds size x the part of [birth, end) inside the window. */
-static void add_held(const lifetime_tab *t, lt_stack *s, uint64_t size, uint64_t birth, uint64_t end)
+/* The record of stack index si (see stack_new). */
+static inline lt_stack *stack_of(lifetime_tab *t, uint32_t si)
 {
-	uint64_t start = birth > t->from ? birth : t->from;
-	if (end > start)
-		s->byte_ns += (double)size * (double)(end - start);
+	return si < t->nst ? &t->st[si] : stack_new(t, si);
 }
 
 /* A lifetime a narrow array can hold. */
@@ -120,15 +122,16 @@ static int widen(lifetime_tab *t, lt_stack *s)
 
 /* Keeps lifetime `life` where the fast path cannot: the array widens when life needs it, grows
  * within the budget (or up to LIFETIME_RESERVOIR_MIN) when it is full, else the lifetime is
- * sampled into it.  s->seen counts it already. */
-static void keep_slow(lifetime_tab *t, lt_stack *s, uint32_t si, uint64_t life)
+ * sampled into it.  s->seen counts it already.  Returns 0 (lifetime_end tail-calls it: its own
+ * path then calls nothing and saves no registers). */
+static LT_NOINLINE int keep_slow(lifetime_tab *t, lt_stack *s, uint32_t si, uint64_t life)
 {
 	if (!s->wide && !narrow_fits(life) && widen(t, s))
-		return; /* out of memory: the lifetime is left out of the sample */
+		return 0; /* out of memory: the lifetime is left out of the sample */
 	int exact = s->seen == (uint64_t)s->n + 1;
 	if (exact && s->n < s->cap) {
 		put(s, s->n++, life);
-		return;
+		return 0;
 	}
 	size_t elem = s->wide ? sizeof(uint64_t) : sizeof(uint32_t);
 	size_t want = s->cap ? (size_t)s->cap * 2 : 4;
@@ -149,33 +152,45 @@ static void keep_slow(lifetime_tab *t, lt_stack *s, uint32_t si, uint64_t life)
 			s->v = v;
 			s->cap = (uint32_t)want;
 			put(s, s->n++, life);
-			return;
+			return 0;
 		}
 	}
 	if (!s->n)
-		return; /* nothing could be allocated: no sample (the counts stay exact) */
+		return 0; /* nothing could be allocated: no sample (the counts stay exact) */
 	/* algorithm R: the k-th lifetime takes slot j, uniform in [0, k), when j < n */
 	uint64_t j = util_hash64(s->seen * 0x9e3779b97f4a7c15u ^ si) % s->seen;
 	if (j < s->n)
 		put(s, (uint32_t)j, life);
+	return 0;
+}
+
+/* lifetime_end for a stack index the table does not have yet. */
+static LT_NOINLINE int end_new(lifetime_tab *t, uint32_t stack, uint64_t size, uint64_t birth_ns, uint64_t death_ns)
+{
+	if (!stack_new(t, stack))
+		return LIFETIME_ENOMEM;
+	return lifetime_end(t, stack, size, birth_ns, death_ns);
 }
 
 int lifetime_end(lifetime_tab *t, uint32_t stack, uint64_t size, uint64_t birth_ns, uint64_t death_ns)
 {
-	lt_stack *s = stack_of(t, stack);
-	if (!s)
-		return LIFETIME_ENOMEM;
-	add_held(t, s, size, birth_ns, death_ns);
+	if (__builtin_expect(stack >= t->nst, 0))
+		return end_new(t, stack, size, birth_ns, death_ns);
+	lt_stack *s = &t->st[stack];
+	/* size x the part of [birth, death) inside the window */
+	uint64_t start = birth_ns > t->from ? birth_ns : t->from;
+	if (death_ns > start)
+		s->held += (lifetime_acc)size * (death_ns - start);
 	if (birth_ns < t->from)
 		return 0; /* allocated before the window: byte-seconds only */
 	uint64_t life = death_ns > birth_ns ? death_ns - birth_ns : 0;
 	s->seen++;
 	if (life > s->max)
 		s->max = life;
-	if (s->n < s->cap && s->seen == (uint64_t)s->n + 1 && (s->wide || narrow_fits(life)))
-		put(s, s->n++, life);
-	else
-		keep_slow(t, s, stack, life);
+	/* a sampling array is full (n == cap): the fast path only appends to an exact one */
+	if (!(s->n < s->cap && (s->wide || narrow_fits(life))))
+		return keep_slow(t, s, stack, life);
+	put(s, s->n++, life);
 	return 0;
 }
 
@@ -188,13 +203,13 @@ int lifetime_held_total(lifetime_tab *t, uint32_t stack, uint64_t live_bytes, li
 	if (!s)
 		return LIFETIME_ENOMEM;
 	/* every live block has birth <= end, so each term size x (end - max(birth, from)) >= 0 */
-	s->byte_ns += (double)((lifetime_acc)live_bytes * end_ns - acc);
+	s->held += (lifetime_acc)live_bytes * end_ns - acc;
 	return 0;
 }
 
 double lifetime_byte_seconds(const lifetime_tab *t, size_t stack)
 {
-	return stack < t->nst ? t->st[stack].byte_ns / 1e9 : 0.0;
+	return stack < t->nst ? (double)t->st[stack].held / 1e9 : 0.0;
 }
 
 /* A kept lifetime and what it stands for. */
@@ -244,7 +259,7 @@ int lifetime_figures_of(const lifetime_tab *t, const size_t *stacks, size_t n, l
 			continue;
 		const lt_stack *s = &t->st[stacks[i]];
 		out->freed += s->seen;
-		out->byte_seconds += s->byte_ns / 1e9;
+		out->byte_seconds += (double)s->held / 1e9;
 		if (s->max > out->max_ns)
 			out->max_ns = s->max;
 		kept += s->n;

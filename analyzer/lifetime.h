@@ -8,7 +8,8 @@
  * - byte-seconds: size x time held, summed over every block of the stack, a block still live at
  *   the end counting until the end; with a window [from, end) each block's interval is clipped
  *   to it, blocks allocated before the window included (the integral of the stack's live bytes
- *   over the window).  A double: the sum can pass 2^64 byte-nanoseconds.
+ *   over the window).  Summed exactly in 128 bits (where the compiler has them, else in a
+ *   double), handed out as a double: the sum can pass 2^64 byte-nanoseconds.
  * - the lifetimes (death - birth, in the trace's time unit: nanoseconds, exact to the recorder's
  *   tick) of the blocks allocated in the window and freed in it ("freed"), their maximum, and
  *   their p50 and p90 by nearest rank: the smallest lifetime with at least ceil(p x n) of the n
