@@ -218,35 +218,113 @@ typedef struct weighted {
 	double w;
 } weighted;
 
-static int cmp_u64(const void *pa, const void *pb)
-{
-	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
-	return a < b ? -1 : a > b;
-}
+/* Percentiles select, they do not sort: a most-significant-byte-first radix selection makes at
+ * most 8 passes over shrinking candidates, whatever the input (a quickselect has inputs that
+ * make it quadratic, and the trace is untrusted; a sort of millions of lifetimes took longer
+ * than the replay).  Each selection reorders its array. */
 
-static int cmp_weighted(const void *pa, const void *pb)
-{
-	return cmp_u64(&((const weighted *)pa)->v, &((const weighted *)pb)->v);
-}
+/* The position (a multiple of `bits`) of the digit holding the highest set bit of `any`, 0 when
+ * any is 0: digits above it are zero in every value. */
+static int top_shift(uint64_t any, int bits) { return any ? (63 - __builtin_clzll(any)) / bits * bits : 0; }
 
-/* The nearest-rank p-th percentile (p in percent) of n sorted exact lifetimes (n > 0). */
-static uint64_t rank_exact(const uint64_t *v, size_t n, unsigned p)
+/* The k-th smallest (1 <= k <= n) of v[0..n); any: the OR of the values.  Digits of 16 bits for
+ * large arrays (two passes for lifetimes below 4.29 s), else of 8. */
+static uint64_t select_u64(uint64_t *v, size_t n, size_t k, uint64_t any)
 {
-	size_t k = (n / 100) * p + ((n % 100) * p + 99) / 100; /* ceil(n * p / 100) without overflow */
-	return v[k ? k - 1 : 0];
-}
-
-/* The same over n sorted weighted lifetimes of total weight tw: the first whose cumulated weight
- * reaches p% of tw. */
-static uint64_t rank_weighted(const weighted *v, size_t n, double tw, unsigned p)
-{
-	double goal = tw * p / 100.0, cum = 0;
-	for (size_t i = 0; i < n; i++) {
-		cum += v[i].w;
-		if (cum >= goal * (1 - 1e-12))
-			return v[i].v;
+	size_t small[256], *cnt = small;
+	int bits = 8;
+	if (n >= (1u << 16) && (cnt = malloc(sizeof(size_t) << 16)) != NULL)
+		bits = 16;
+	else
+		cnt = small;
+	size_t nb = (size_t)1 << bits;
+	for (int shift = top_shift(any, bits); shift >= 0 && n > 1; shift -= bits) {
+		memset(cnt, 0, nb * sizeof(size_t));
+		for (size_t i = 0; i < n; i++)
+			cnt[(v[i] >> shift) & (nb - 1)]++;
+		size_t b = 0;
+		while (b < nb - 1 && k > cnt[b])
+			k -= cnt[b++];
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (((v[i] >> shift) & (nb - 1)) == b)
+				v[m++] = v[i];
+		n = m;
 	}
-	return v[n - 1].v;
+	if (cnt != small)
+		free(cnt);
+	return v[0]; /* the candidates left are equal */
+}
+
+/* The smallest of v[0..n) (n > 0) whose cumulated weight, with every smaller value's, reaches
+ * goal (a relative 1e-12 short of it counts: the weights are rounded). */
+static uint64_t select_weighted(weighted *v, size_t n, double goal, uint64_t any)
+{
+	goal *= 1 - 1e-12;
+	for (int shift = top_shift(any, 8); shift >= 0 && n > 1; shift -= 8) {
+		double sum[256] = {0};
+		unsigned last = 0; /* the last non-empty bucket: the goal's when rounding overshoots */
+		for (size_t i = 0; i < n; i++) {
+			unsigned c = (v[i].v >> shift) & 255;
+			sum[c] += v[i].w;
+			if (c > last)
+				last = c;
+		}
+		unsigned b = 0;
+		while (b < last && (goal > sum[b] || sum[b] == 0))
+			goal -= sum[b++];
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (((v[i].v >> shift) & 255) == b)
+				v[m++] = v[i];
+		n = m;
+	}
+	return v[0].v;
+}
+
+/* ceil(n * p / 100) without overflow, at least 1: the nearest rank of the p-th percentile. */
+static size_t nearest_rank(size_t n, unsigned p)
+{
+	size_t k = (n / 100) * p + ((n % 100) * p + 99) / 100;
+	return k ? k : 1;
+}
+
+/* Copies the kept lifetimes of the n stacks into v (exact: all of them); returns their OR. */
+static uint64_t gather_u64(const lifetime_tab *t, const size_t *stacks, size_t n, uint64_t *v)
+{
+	uint64_t any = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (stacks[i] >= t->nst)
+			continue;
+		const lt_stack *s = &t->st[stacks[i]];
+		for (uint32_t j = 0; j < s->n; j++)
+			any |= v[k++] = get(s, j);
+	}
+	return any;
+}
+
+/* The same with each lifetime's weight, seen / kept of its stack; *tw: the total weight. */
+static uint64_t gather_weighted(const lifetime_tab *t, const size_t *stacks, size_t n, weighted *v,
+				double *tw)
+{
+	uint64_t any = 0;
+	size_t k = 0;
+	*tw = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (stacks[i] >= t->nst)
+			continue;
+		const lt_stack *s = &t->st[stacks[i]];
+		if (!s->n)
+			continue;
+		double w = (double)s->seen / s->n;
+		for (uint32_t j = 0; j < s->n; j++) {
+			v[k] = (weighted){get(s, j), w};
+			any |= v[k++].v;
+		}
+		*tw += (double)s->seen;
+	}
+	return any;
 }
 
 int lifetime_figures_of(const lifetime_tab *t, const size_t *stacks, size_t n, lifetime_figures *out)
@@ -273,37 +351,21 @@ int lifetime_figures_of(const lifetime_tab *t, const size_t *stacks, size_t n, l
 		uint64_t *v = malloc(kept * sizeof(uint64_t));
 		if (!v)
 			return LIFETIME_ENOMEM;
-		size_t k = 0;
-		for (size_t i = 0; i < n; i++)
-			if (stacks[i] < t->nst) {
-				const lt_stack *s = &t->st[stacks[i]];
-				for (uint32_t j = 0; j < s->n; j++)
-					v[k++] = get(s, j);
-			}
-		qsort(v, kept, sizeof(uint64_t), cmp_u64);
-		out->p50_ns = rank_exact(v, kept, 50);
-		out->p90_ns = rank_exact(v, kept, 90);
+		uint64_t any = gather_u64(t, stacks, n, v);
+		out->p50_ns = select_u64(v, kept, nearest_rank(kept, 50), any);
+		gather_u64(t, stacks, n, v);
+		out->p90_ns = select_u64(v, kept, nearest_rank(kept, 90), any);
 		free(v);
 		return 0;
 	}
 	weighted *v = malloc(kept * sizeof(weighted));
 	if (!v)
 		return LIFETIME_ENOMEM;
-	size_t k = 0;
-	double tw = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (stacks[i] >= t->nst)
-			continue;
-		const lt_stack *s = &t->st[stacks[i]];
-		double w = s->n ? (double)s->seen / s->n : 0;
-		for (uint32_t j = 0; j < s->n; j++)
-			v[k++] = (weighted){get(s, j), w};
-		if (s->n)
-			tw += (double)s->seen;
-	}
-	qsort(v, kept, sizeof(weighted), cmp_weighted);
-	out->p50_ns = rank_weighted(v, kept, tw, 50);
-	out->p90_ns = rank_weighted(v, kept, tw, 90);
+	double tw;
+	uint64_t any = gather_weighted(t, stacks, n, v, &tw);
+	out->p50_ns = select_weighted(v, kept, tw * 0.5, any);
+	gather_weighted(t, stacks, n, v, &tw);
+	out->p90_ns = select_weighted(v, kept, tw * 0.9, any);
 	free(v);
 	return 0;
 }
