@@ -165,8 +165,34 @@ static void test_widen(void)
 	lifetime_free(t);
 }
 
+/* Large arrays select with 16-bit digits: exact ranks over 100000 lifetimes, below and above 2^32,
+ * with many equal ones. */
+static void test_large(void)
+{
+	lifetime_tab *t;
+	EXPECT(lifetime_create(&t, LIFETIME_BUDGET_DEFAULT) == 0);
+	const uint64_t n = 100000, mult = 65537;
+	int ok = 1;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t k = (i * 7919) % n + 1;
+		ok &= lifetime_end(t, 0, 1, 0, k * mult) == 0;            /* up to 6.6e9 ns */
+		ok &= lifetime_end(t, 1, 1, 0, k <= 60000 ? 5 : k) == 0;   /* 60% equal */
+	}
+	EXPECT(ok);
+	size_t s0 = 0, s1 = 1;
+	lifetime_figures f = figures(t, &s0, 1);
+	CHECK_U("large p50", f.p50_ns, 50000 * mult);
+	CHECK_U("large p90", f.p90_ns, 90000 * mult);
+	CHECK_U("large max", f.max_ns, n * mult);
+	f = figures(t, &s1, 1);
+	CHECK_U("equal p50", f.p50_ns, 5);
+	CHECK_U("equal p90", f.p90_ns, 90000);
+	lifetime_free(t);
+}
+
 int main(void)
 {
+	test_large();
 	test_widen();
 	test_exact();
 	test_window();
