@@ -218,43 +218,42 @@ typedef struct weighted {
 	double w;
 } weighted;
 
-/* Percentiles select, they do not sort: a most-significant-byte-first radix selection makes at
- * most 8 passes over shrinking candidates, whatever the input (a quickselect has inputs that
- * make it quadratic, and the trace is untrusted; a sort of millions of lifetimes took longer
- * than the replay).  Each selection reorders its array. */
+/* Percentiles select, they do not sort: a most-significant-digit-first radix selection makes a
+ * few passes over shrinking candidates, whatever the input (a quickselect has inputs that make it
+ * quadratic, and the trace is untrusted; a sort of millions of lifetimes took longer than the
+ * replay).  The candidates are moved to the front by swaps, so the values stay: a stack's own
+ * array is selected in place (no copy: millions of lifetimes cost page faults), twice. */
 
 /* The position (a multiple of `bits`) of the digit holding the highest set bit of `any`, 0 when
  * any is 0: digits above it are zero in every value. */
 static int top_shift(uint64_t any, int bits) { return any ? (63 - __builtin_clzll(any)) / bits * bits : 0; }
 
-/* The k-th smallest (1 <= k <= n) of v[0..n); any: the OR of the values.  Digits of 16 bits for
- * large arrays (two passes for lifetimes below 4.29 s), else of 8. */
-static uint64_t select_u64(uint64_t *v, size_t n, size_t k, uint64_t any)
-{
-	size_t small[256], *cnt = small;
-	int bits = 8;
-	if (n >= (1u << 16) && (cnt = malloc(sizeof(size_t) << 16)) != NULL)
-		bits = 16;
-	else
-		cnt = small;
-	size_t nb = (size_t)1 << bits;
-	for (int shift = top_shift(any, bits); shift >= 0 && n > 1; shift -= bits) {
-		memset(cnt, 0, nb * sizeof(size_t));
-		for (size_t i = 0; i < n; i++)
-			cnt[(v[i] >> shift) & (nb - 1)]++;
-		size_t b = 0;
-		while (b < nb - 1 && k > cnt[b])
-			k -= cnt[b++];
-		size_t m = 0;
-		for (size_t i = 0; i < n; i++)
-			if (((v[i] >> shift) & (nb - 1)) == b)
-				v[m++] = v[i];
-		n = m;
+/* select_T(v, n, k, any, cnt, bits): the k-th smallest (1 <= k <= n) of v[0..n), reordering
+ * v; any: the OR of the values; cnt: 2^bits counters of scratch. */
+#define LT_SELECT(name, T)                                                                  \
+	static uint64_t name(T *v, size_t n, size_t k, uint64_t any, size_t *cnt, int bits) \
+	{                                                                                   \
+		size_t nb = (size_t)1 << bits;                                              \
+		for (int shift = top_shift(any, bits); shift >= 0 && n > 1; shift -= bits) { \
+			memset(cnt, 0, nb * sizeof(size_t));                                \
+			for (size_t i = 0; i < n; i++)                                      \
+				cnt[(v[i] >> shift) & (nb - 1)]++;                          \
+			size_t b = 0;                                                       \
+			while (b < nb - 1 && k > cnt[b])                                    \
+				k -= cnt[b++];                                              \
+			size_t m = 0;                                                       \
+			for (size_t i = 0; i < n; i++)                                      \
+				if (((v[i] >> shift) & (nb - 1)) == b) {                    \
+					T x = v[m];                                         \
+					v[m++] = v[i];                                      \
+					v[i] = x;                                           \
+				}                                                           \
+			n = m;                                                              \
+		}                                                                           \
+		return v[0]; /* the candidates left are equal */                           \
 	}
-	if (cnt != small)
-		free(cnt);
-	return v[0]; /* the candidates left are equal */
-}
+LT_SELECT(select_u32, uint32_t)
+LT_SELECT(select_u64, uint64_t)
 
 /* The smallest of v[0..n) (n > 0) whose cumulated weight, with every smaller value's, reaches
  * goal (a relative 1e-12 short of it counts: the weights are rounded). */
@@ -289,22 +288,61 @@ static size_t nearest_rank(size_t n, unsigned p)
 	return k ? k : 1;
 }
 
-/* Copies the kept lifetimes of the n stacks into v (exact: all of them); returns their OR. */
-static uint64_t gather_u64(const lifetime_tab *t, const size_t *stacks, size_t n, uint64_t *v)
+/* The OR of the kept lifetimes of s. */
+static uint64_t or_of(const lt_stack *s)
 {
 	uint64_t any = 0;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (stacks[i] >= t->nst)
-			continue;
-		const lt_stack *s = &t->st[stacks[i]];
-		for (uint32_t j = 0; j < s->n; j++)
-			any |= v[k++] = get(s, j);
-	}
+	for (uint32_t j = 0; j < s->n; j++)
+		any |= get(s, j);
 	return any;
 }
 
-/* The same with each lifetime's weight, seen / kept of its stack; *tw: the total weight. */
+/* p50 and p90 of `kept` exact lifetimes held by one stack (in place) or, when `one` is NULL, by
+ * the n stacks listed (copied).  Returns 0 or LIFETIME_ENOMEM. */
+static int exact_ranks(lifetime_tab *t, lt_stack *one, const size_t *stacks, size_t n, size_t kept,
+		       lifetime_figures *out)
+{
+	size_t small[256], *cnt = small;
+	int bits = 8;
+	if (kept >= (1u << 16) && (cnt = malloc(sizeof(size_t) << 16)) != NULL)
+		bits = 16; /* two passes for lifetimes below 4.29 s */
+	else
+		cnt = small;
+	size_t k50 = nearest_rank(kept, 50), k90 = nearest_rank(kept, 90);
+	int rc = 0;
+	if (one && !one->wide) {
+		uint64_t any = or_of(one);
+		out->p50_ns = select_u32(one->v, kept, k50, any, cnt, bits);
+		out->p90_ns = select_u32(one->v, kept, k90, any, cnt, bits);
+	} else if (one) {
+		uint64_t any = or_of(one);
+		out->p50_ns = select_u64(one->v, kept, k50, any, cnt, bits);
+		out->p90_ns = select_u64(one->v, kept, k90, any, cnt, bits);
+	} else {
+		uint64_t *v = malloc(kept * sizeof(uint64_t)), any = 0;
+		if (v) {
+			size_t k = 0;
+			for (size_t i = 0; i < n; i++) {
+				if (stacks[i] >= t->nst)
+					continue;
+				const lt_stack *s = &t->st[stacks[i]];
+				for (uint32_t j = 0; j < s->n; j++)
+					any |= v[k++] = get(s, j);
+			}
+			out->p50_ns = select_u64(v, kept, k50, any, cnt, bits);
+			out->p90_ns = select_u64(v, kept, k90, any, cnt, bits);
+			free(v);
+		} else {
+			rc = LIFETIME_ENOMEM;
+		}
+	}
+	if (cnt != small)
+		free(cnt);
+	return rc;
+}
+
+/* Copies the kept lifetimes of the n stacks into v, each with its weight, seen / kept of its
+ * stack; *tw: the total weight.  Returns the OR of the lifetimes. */
 static uint64_t gather_weighted(const lifetime_tab *t, const size_t *stacks, size_t n, weighted *v,
 				double *tw)
 {
@@ -327,37 +365,33 @@ static uint64_t gather_weighted(const lifetime_tab *t, const size_t *stacks, siz
 	return any;
 }
 
-int lifetime_figures_of(const lifetime_tab *t, const size_t *stacks, size_t n, lifetime_figures *out)
+int lifetime_figures_of(lifetime_tab *t, const size_t *stacks, size_t n, lifetime_figures *out)
 {
 	memset(out, 0, sizeof(*out));
-	size_t kept = 0;
+	size_t kept = 0, holders = 0;
+	lt_stack *one = NULL;
 	int exact = 1;
 	for (size_t i = 0; i < n; i++) {
 		if (stacks[i] >= t->nst)
 			continue;
-		const lt_stack *s = &t->st[stacks[i]];
+		lt_stack *s = &t->st[stacks[i]];
 		out->freed += s->seen;
 		out->byte_seconds += (double)s->held / 1e9;
 		if (s->max > out->max_ns)
 			out->max_ns = s->max;
 		kept += s->n;
+		if (s->n) {
+			holders++;
+			one = s;
+		}
 		if (s->seen != s->n)
 			exact = 0;
 	}
 	out->kept = kept;
 	if (!kept)
 		return 0;
-	if (exact) {
-		uint64_t *v = malloc(kept * sizeof(uint64_t));
-		if (!v)
-			return LIFETIME_ENOMEM;
-		uint64_t any = gather_u64(t, stacks, n, v);
-		out->p50_ns = select_u64(v, kept, nearest_rank(kept, 50), any);
-		gather_u64(t, stacks, n, v);
-		out->p90_ns = select_u64(v, kept, nearest_rank(kept, 90), any);
-		free(v);
-		return 0;
-	}
+	if (exact)
+		return exact_ranks(t, holders == 1 ? one : NULL, stacks, n, kept, out);
 	weighted *v = malloc(kept * sizeof(weighted));
 	if (!v)
 		return LIFETIME_ENOMEM;

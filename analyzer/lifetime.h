@@ -94,7 +94,9 @@ typedef struct lifetime_figures {
 } lifetime_figures;
 
 /* Computes the figures of the n stacks (indices, borrowed; each counted once as listed) into
- * *out.  Returns 0 or LIFETIME_ENOMEM (a temporary copy of the lifetimes is sorted). */
-int lifetime_figures_of(const lifetime_tab *t, const size_t *stacks, size_t n, lifetime_figures *out);
+ * *out.  The kept lifetimes of a single stack are reordered in place (their order means
+ * nothing, for the sample too), those of several stacks are copied.  Returns 0 or
+ * LIFETIME_ENOMEM. */
+int lifetime_figures_of(lifetime_tab *t, const size_t *stacks, size_t n, lifetime_figures *out);
 
 #endif

@@ -1131,7 +1131,7 @@ int replay_run(replay_ctx *rp, tf_reader *r)
 }
 
 const replay_summary *replay_get_summary(const replay_ctx *rp) { return &rp->sum; }
-const lifetime_tab *replay_get_lifetimes(const replay_ctx *rp) { return rp->life; }
+lifetime_tab *replay_get_lifetimes(const replay_ctx *rp) { return rp->life; }
 const replay_header *replay_get_header(const replay_ctx *rp) { return &rp->hdr; }
 size_t replay_stack_count(const replay_ctx *rp) { return rp->nstk; }
 const replay_stack *replay_stack_at(const replay_ctx *rp, size_t i) { return &rp->stks[i].pub; }

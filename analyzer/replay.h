@@ -212,8 +212,10 @@ void replay_format_read_error(char *buf, size_t n, int rc, uint64_t off, int aft
  * (the stack table may grow) and peak_* are not yet computed. */
 const replay_summary *replay_get_summary(const replay_ctx *rp);
 /* The lifetimes and byte-seconds per stack index (lifetime.h): every block the replay released
- * or held at the end (of the window), each by the stack index of its ALLOC or RALLOC. */
-const lifetime_tab *replay_get_lifetimes(const replay_ctx *rp);
+ * or held at the end (of the window), each by the stack index of its ALLOC or RALLOC.  Owned by
+ * the replay; not const although the replay is, since lifetime_figures_of reorders the kept
+ * lifetimes (the figures stay the same). */
+lifetime_tab *replay_get_lifetimes(const replay_ctx *rp);
 const replay_header *replay_get_header(const replay_ctx *rp);
 size_t replay_stack_count(const replay_ctx *rp);
 const replay_stack *replay_stack_at(const replay_ctx *rp, size_t i); /* i < replay_stack_count */

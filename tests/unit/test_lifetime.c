@@ -9,7 +9,7 @@
 #include "check.h"
 #include "lifetime.h"
 
-static lifetime_figures figures(const lifetime_tab *t, const size_t *stacks, size_t n)
+static lifetime_figures figures(lifetime_tab *t, const size_t *stacks, size_t n)
 {
 	lifetime_figures f;
 	int rc = lifetime_figures_of(t, stacks, n, &f);
