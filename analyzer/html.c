@@ -402,6 +402,55 @@ static int write_list(json_writer *w, frames *t, report_ctx *rc, enum report_lis
 	return 0;
 }
 
+/* The "Held longest" table: entries by byte-seconds with their lifetimes (report_held_list). */
+static int write_held(json_writer *w, frames *t, report_ctx *rc)
+{
+	static const column cols[] = {
+		{"byte_seconds", "Byte-seconds", "byte_seconds"}, {"allocations", "Allocations", "count"},
+		{"freed", "Freed", "count"},   {"live_at_end", "Live at end", "count"},
+		{"p50_s", "Lifetime p50", "seconds"}, {"p90_s", "p90", "seconds"},
+		{"max_s", "Max", "seconds"}};
+	size_t *idx, total;
+	long n = report_held_list(rc, &idx, &total);
+	if (n < 0) {
+		free(idx);
+		return HTML_ENOMEM;
+	}
+	size_t held = rows_held((size_t)n);
+	begin_table(w, "held", "Held longest: byte-seconds (bytes \u00d7 time held)", cols,
+		    sizeof(cols) / sizeof(cols[0]), total, (size_t)n);
+	int err = 0;
+	for (size_t i = 0; i < held && !err; i++) {
+		const symstack_entry *e = symstack_entry_at(report_stacks(rc), idx[i]);
+		report_lifetime lt;
+		if (report_entry_lifetime(rc, idx[i], &lt)) {
+			err = HTML_ENOMEM;
+			break;
+		}
+		json_begin_object(w, 0);
+		json_key(w, "values");
+		json_begin_array(w, 1);
+		json_double(w, lt.fig.byte_seconds);
+		json_uint(w, lt.allocations);
+		json_uint(w, lt.fig.freed);
+		json_uint(w, lt.live_at_end);
+		uint64_t v[3] = {lt.fig.p50_ns, lt.fig.p90_ns, lt.fig.max_ns};
+		for (int k = 0; k < 3; k++) {
+			if (lt.fig.freed)
+				json_seconds(w, v[k]);
+			else
+				json_null(w);
+		}
+		json_end_array(w);
+		write_stack_ids(w, report_replay(rc), e);
+		write_stack(w, t, e->stack);
+		json_end_object(w);
+	}
+	end_table(w);
+	free(idx);
+	return err;
+}
+
 static void write_suspects(json_writer *w, frames *t, report_ctx *rc)
 {
 	static const column cols[] = {
@@ -607,6 +656,8 @@ int html_write_report(FILE *f, report_ctx *rc, const html_source *src)
 		err = write_list(w, &t, rc, (enum report_list)k);
 	for (int k = REPORT_DEFINITELY_LOST; k <= REPORT_REACHABLE && !err && report_has_kinds(rc); k++)
 		err = write_list(w, &t, rc, (enum report_list)k);
+	if (!err)
+		err = write_held(w, &t, rc);
 	if (!err)
 		write_suspects(w, &t, rc);
 	json_end_array(w);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lifetime.h"
 #include "util.h"
 
 /* Forces the inlining of a function of the per-event path. */
@@ -41,6 +42,7 @@ typedef struct stk {
 	uint64_t gen; /* peak generation at which saved_* were taken */
 	uint64_t saved_bytes, saved_allocs;
 	uint64_t win_bytes, win_allocs; /* live blocks allocated in the window (win_from > 0 only) */
+	lifetime_acc held; /* lifetime_term summed over its live blocks (lifetime.h) */
 } stk;
 
 /* A live block.  32 bytes, two to a cache line: the hash table below is the replay's largest
@@ -106,6 +108,8 @@ struct replay_ctx {
 	int win_open, win_closed;
 
 	uint64_t last_time, max_time;
+	uint64_t now;       /* time of the event being applied */
+	lifetime_tab *life; /* per-stack lifetimes and byte-seconds (lifetime.h) */
 	uint64_t peak_gen;
 	int ran;
 	int nomem;
@@ -158,6 +162,10 @@ int replay_create(replay_ctx **out)
 	util_map_init(&rp->stkmap);
 	util_map_init(&rp->thrmap);
 	rp->win_to = UINT64_MAX;
+	if (lifetime_create(&rp->life, LIFETIME_BUDGET_DEFAULT)) {
+		replay_free(rp);
+		return REPLAY_ENOMEM;
+	}
 	*out = rp;
 	return 0;
 }
@@ -182,6 +190,7 @@ void replay_free(replay_ctx *rp)
 	free(rp->argbuf);
 	free(rp->argv);
 	markset_release(&rp->marks);
+	lifetime_free(rp->life);
 	free(rp);
 }
 
@@ -206,6 +215,7 @@ int replay_set_window(replay_ctx *rp, uint64_t from_ns, uint64_t to_ns)
 	rp->win_from = from_ns;
 	rp->win_to = to_ns;
 	rp->sum.windowed = from_ns > 0 || to_ns != UINT64_MAX;
+	lifetime_set_window(rp->life, from_ns);
 	return 0;
 }
 
@@ -516,6 +526,9 @@ static inline void release_block(replay_ctx *rp, const blk *b)
 	}
 	rp->sum.heap_bytes -= b->size;
 	rp->sum.live_allocations--;
+	s->held -= lifetime_term(b->size, b->time, rp->win_from);
+	if (lifetime_end(rp->life, b->stack, b->size, b->time, rp->now))
+		rp->nomem = 1;
 }
 
 /* ---- applying events ----
@@ -568,6 +581,7 @@ static REPLAY_INLINE void do_alloc(replay_ctx *rp, uint32_t ti, uint64_t key, ui
 	touch(rp, s);
 	s->pub.live_bytes += size;
 	s->pub.live_allocations++;
+	s->held += lifetime_term(size, time, rp->win_from);
 	out->stack_live_bytes = s->pub.live_bytes;
 	out->stack_index = si;
 	rp->sum.heap_bytes += size;
@@ -707,6 +721,7 @@ static inline int event_apply(replay_ctx *rp, const tf_event *ev, uint32_t ti, r
 		return 1;
 	*out = (replay_event){.time_ns = time, .tid = rp->thrs[ti].tid, .kind = ev->kind,
 			  .func = ev->func, .id = ev->id, .in_window = (uint8_t)rp->win_open};
+	rp->now = time;
 	event_order(rp, time);
 	return 0;
 }
@@ -1071,6 +1086,10 @@ static void finish(replay_ctx *rp)
 	}
 	sum->window_from_ns = rp->win_from < sum->duration_ns ? rp->win_from : sum->duration_ns;
 	sum->window_to_ns = rp->win_to < sum->duration_ns ? rp->win_to : sum->duration_ns;
+	for (size_t i = 0; i < rp->nstk; i++) /* the blocks live at the end, held until then */
+		if (lifetime_held_total(rp->life, (uint32_t)i, rp->stks[i].pub.heap_bytes,
+					rp->stks[i].held, sum->window_to_ns))
+			rp->nomem = 1;
 }
 
 static void check_end(replay_ctx *rp)
@@ -1179,6 +1198,7 @@ int replay_run(replay_ctx *rp, tf_reader *r)
 }
 
 const replay_summary *replay_get_summary(const replay_ctx *rp) { return &rp->sum; }
+lifetime_tab *replay_get_lifetimes(const replay_ctx *rp) { return rp->life; }
 const replay_header *replay_get_header(const replay_ctx *rp) { return &rp->hdr; }
 size_t replay_stack_count(const replay_ctx *rp) { return rp->nstk; }
 const replay_stack *replay_stack_at(const replay_ctx *rp, size_t i) { return &rp->stks[i].pub; }

@@ -9,7 +9,8 @@
  *
  * The result: a live map allocation -> (size, stack, time, thread); per-stack figures (allocations,
  * bytes, live, temporary, live at the global peak, exactly); global figures with a histogram of
- * allocation sizes; the header, module records, marks and stacks.  Observers see every processed
+ * allocation sizes; the lifetimes and byte-seconds per stack (lifetime.h); the header, module
+ * records, marks and stacks.  Observers see every processed
  * event in merged order (growth, dump --merged).  Symbolization is not done here: the module
  * records are kept for the reports.
  *
@@ -28,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lifetime.h"
 #include "tf_reader.h"
 
 enum {
@@ -221,6 +223,11 @@ void replay_format_read_error(char *buf, size_t n, int rc, uint64_t off, int aft
  * observer callback during replay_run, stack pointers are valid only until the callback returns
  * (the stack table may grow) and peak_* are not yet computed. */
 const replay_summary *replay_get_summary(const replay_ctx *rp);
+/* The lifetimes and byte-seconds per stack index (lifetime.h): every block the replay released
+ * or held at the end (of the window), each by the stack index of its ALLOC or RALLOC.  Owned by
+ * the replay; not const although the replay is, since lifetime_figures_of reorders the kept
+ * lifetimes (the figures stay the same). */
+lifetime_tab *replay_get_lifetimes(const replay_ctx *rp);
 const replay_header *replay_get_header(const replay_ctx *rp);
 size_t replay_stack_count(const replay_ctx *rp);
 const replay_stack *replay_stack_at(const replay_ctx *rp, size_t i); /* i < replay_stack_count */

@@ -201,6 +201,67 @@ long report_list(report_ctx *rc, enum report_list k, size_t **idx, size_t *total
 	return (long)util_shown(n, rc->opt.top);
 }
 
+/* ---- held longest ---- */
+
+/* The byte-seconds of entry e: its members' summed. */
+static double entry_byte_seconds(const lifetime_tab *t, const symstack_entry *e)
+{
+	double v = 0;
+	for (size_t i = 0; i < e->nmembers; i++)
+		v += lifetime_byte_seconds(t, e->members[i]);
+	return v;
+}
+
+typedef struct held_item {
+	double key;
+	uint64_t id;
+	size_t idx;
+} held_item;
+
+static int cmp_held(const void *pa, const void *pb)
+{
+	const held_item *a = pa, *b = pb;
+	if (a->key != b->key)
+		return a->key > b->key ? -1 : 1;
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return 0;
+}
+
+long report_held_list(report_ctx *rc, size_t **idx, size_t *total)
+{
+	const lifetime_tab *t = replay_get_lifetimes(rc->rp);
+	size_t cnt = symstack_entry_count(rc->stacks), n = 0;
+	held_item *items = malloc((cnt ? cnt : 1) * sizeof(held_item));
+	*idx = malloc((cnt ? cnt : 1) * sizeof(size_t));
+	if (!items || !*idx) {
+		free(items);
+		return -1;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		const symstack_entry *e = symstack_entry_at(rc->stacks, i);
+		double v = entry_byte_seconds(t, e);
+		if (v > 0)
+			items[n++] = (held_item){v, e->fig.id, i};
+	}
+	qsort(items, n, sizeof(held_item), cmp_held);
+	for (size_t i = 0; i < n; i++)
+		(*idx)[i] = items[i].idx;
+	free(items);
+	*total = n;
+	return (long)util_shown(n, rc->opt.top);
+}
+
+int report_entry_lifetime(report_ctx *rc, size_t ei, report_lifetime *out)
+{
+	const symstack_entry *e = symstack_entry_at(rc->stacks, ei);
+	if (lifetime_figures_of(replay_get_lifetimes(rc->rp), e->members, e->nmembers, &out->fig))
+		return REPORT_ENOMEM;
+	out->live_at_end = e->fig.live_allocations;
+	out->allocations = out->fig.freed + out->live_at_end;
+	return 0;
+}
+
 void report_histogram_range(const replay_summary *s, unsigned *lo, unsigned *hi)
 {
 	*lo = 1;

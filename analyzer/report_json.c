@@ -141,6 +141,46 @@ static int json_list(report_ctx *rc, json_writer *w, enum report_list k, const c
 	return err;
 }
 
+/* "lifetimes": the entries by byte-seconds (report_held_list) with their lifetime figures. */
+static int json_lifetimes(report_ctx *rc, json_writer *w)
+{
+	size_t *idx, total;
+	long n = report_held_list(rc, &idx, &total);
+	if (n < 0) {
+		free(idx);
+		return REPORT_ENOMEM;
+	}
+	json_key(w, "lifetimes");
+	json_begin_array(w, 0);
+	for (long i = 0; i < n; i++) {
+		report_lifetime lt;
+		if (report_entry_lifetime(rc, idx[i], &lt)) {
+			free(idx);
+			return REPORT_ENOMEM;
+		}
+		json_begin_object(w, 0);
+		json_key_uint(w, "allocations", lt.allocations);
+		json_key_uint(w, "freed", lt.fig.freed);
+		json_key_uint(w, "live_at_end", lt.live_at_end);
+		const char *keys[3] = {"p50_s", "p90_s", "max_s"};
+		uint64_t vals[3] = {lt.fig.p50_ns, lt.fig.p90_ns, lt.fig.max_ns};
+		for (int k = 0; k < 3; k++) {
+			json_key(w, keys[k]);
+			if (lt.fig.freed)
+				json_seconds(w, vals[k]);
+			else
+				json_null(w);
+		}
+		json_key_uint(w, "lifetimes_kept", lt.fig.kept);
+		json_key_double(w, "byte_seconds", lt.fig.byte_seconds);
+		json_entry_stack(rc, w, idx[i]);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	free(idx);
+	return 0;
+}
+
 static int json_growth(report_ctx *rc, json_writer *w)
 {
 	const growth_ctx *g = report_growth(rc);
@@ -391,6 +431,8 @@ int report_json_write(report_ctx *rc, FILE *f)
 		err = json_list(rc, w, REPORT_ALLOCS, "allocators");
 	if (!err)
 		err = json_list(rc, w, REPORT_TEMP, "temporary");
+	if (!err)
+		err = json_lifetimes(rc, w);
 	if (err) {
 		json_free(w);
 		return err;

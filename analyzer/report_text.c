@@ -190,6 +190,69 @@ static void text_reach_summary(report_ctx *rc, FILE *f)
 	fputc('\n', f);
 }
 
+/* Formats byte-seconds in the units of sizes: "512 B·s", "1.2 GiB·s". */
+static void format_byte_seconds(char *buf, size_t n, double v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"};
+	size_t u = 0;
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0 && v < 10)
+		snprintf(buf, n, "%.2f B\u00b7s", v);
+	else if (u == 0)
+		snprintf(buf, n, "%.0f B\u00b7s", v);
+	else
+		snprintf(buf, n, "%.1f %s\u00b7s", v, units[u]);
+}
+
+/* The "Held longest" section: entries by byte-seconds, with their lifetimes. */
+static int text_held(report_ctx *rc, FILE *f)
+{
+	int color = report_opts(rc)->color;
+	size_t *idx, total;
+	long n = report_held_list(rc, &idx, &total);
+	if (n < 0) {
+		free(idx);
+		return REPORT_ENOMEM;
+	}
+	fprintf(f, "\n%sHeld longest: byte-seconds (bytes x time held%s)%s", text_color(color, TEXT_BOLD),
+		replay_get_summary(report_replay(rc))->windowed ? " in the window" : "",
+		text_color(color, TEXT_OFF));
+	if (total == 0)
+		fputs(": none\n", f);
+	else if ((size_t)n < total)
+		fprintf(f, " (top %ld of %zu stacks)\n", n, total);
+	else
+		fprintf(f, " (%zu stack%s)\n", total, text_plural(total));
+	int err = 0;
+	for (long i = 0; i < n && !err; i++) {
+		report_lifetime lt;
+		char a[48], p50[32], p90[32], mx[32];
+		err = report_entry_lifetime(rc, idx[i], &lt);
+		if (err)
+			break;
+		format_byte_seconds(a, sizeof(a), lt.fig.byte_seconds);
+		fprintf(f, "\n  %s%s%s  %" PRIu64 " allocation%s, %" PRIu64 " freed, %" PRIu64
+			   " live at the end",
+			text_color(color, TEXT_BOLD), a, text_color(color, TEXT_OFF), lt.allocations,
+			text_plural(lt.allocations), lt.fig.freed, lt.live_at_end);
+		if (lt.fig.freed) {
+			text_format_time(p50, sizeof(p50), lt.fig.p50_ns);
+			text_format_time(p90, sizeof(p90), lt.fig.p90_ns);
+			text_format_time(mx, sizeof(mx), lt.fig.max_ns);
+			fprintf(f, "; lived p50 %s, p90 %s, max %s", p50, p90, mx);
+			if (lt.fig.kept < lt.fig.freed)
+				fprintf(f, " (percentiles of a sample of %" PRIu64 ")", lt.fig.kept);
+		}
+		fputc('\n', f);
+		err = put_stack_text(rc, f, idx[i]);
+	}
+	free(idx);
+	return err;
+}
+
 /* Formats a duration or a moment: "850 us", "12.345 ms", "3.210 s". */
 static int text_suspects(report_ctx *rc, FILE *f)
 {
@@ -362,6 +425,8 @@ int report_text_write(report_ctx *rc, FILE *f)
 		err = text_section(rc, f, REPORT_ALLOCS, "Most allocations");
 	if (!err)
 		err = text_section(rc, f, REPORT_TEMP, "Most temporary allocations");
+	if (!err)
+		err = text_held(rc, f);
 	if (!err && gr)
 		err = text_suspects(rc, f);
 	if (err)
