@@ -507,7 +507,7 @@ static void scan_root(job *j, uint64_t lo, uint64_t hi)
 static int own_maps(job *j)
 {
 	size_t slots = prim_map_slots();
-	j->own_bytes = (slots + 1) * sizeof(reach_block) * 2;
+	j->own_bytes = (slots + 2) * sizeof(reach_block) * 2;
 	j->own = prim_map(j->own_bytes);
 	if (!j->own)
 		return -1;
@@ -516,7 +516,12 @@ static int own_maps(job *j)
 		if (prim_map_at(i, &lo, &hi))
 			j->own[j->nown++] = (reach_block){lo, hi - lo, 0, 0, 0};
 	}
-	sort_blocks(j->own, j->own + slots + 1, j->nown, 0);
+	/* the recorder library itself: its .bss (an anonymous mapping) holds its own tables */
+	uint64_t slo, shi;
+	modmap_self_range(&slo, &shi);
+	if (shi > slo)
+		j->own[j->nown++] = (reach_block){slo, shi - slo, 0, 0, 0};
+	sort_blocks(j->own, j->own + slots + 2, j->nown, 0);
 	return 0;
 }
 
@@ -574,6 +579,10 @@ static void scan_anon(job *j)
 			uint64_t sp = t[i].stopped ? regs_sp(&t[i].regs) : 0;
 			stack = sp >= lo && sp < hi;
 		}
+		/* a module's .bss: scanned with its segment */
+		const range *seg = j->segs.p;
+		for (size_t i = 0; i < j->segs.n && !stack; i++)
+			stack = lo >= seg[i].lo && hi <= ((seg[i].hi + 4095) & ~(uint64_t)4095);
 		if (stack)
 			continue;
 		uint64_t at = lo;
