@@ -291,3 +291,28 @@ def test_reach_python_lost_as_memcheck():
           f"still reachable {s['reachable_bytes']} (+ {s['runtime_leaked_bytes']} runtime-owned)")
     expect(got["definitely lost"] == mc["definitely lost"]
            and got["indirectly lost"] == mc["indirectly lost"], f"memcheck {mc}, leakrec {got}")
+
+
+def test_reach_ptrace_refused():
+    """A non-dumpable program run by a user without CAP_SYS_PTRACE: its other thread cannot be
+    stopped.  The trace says why it has no kinds; the program ends as without leakrec."""
+    import lib
+    if os.geteuid() != 0:
+        raise lib.Skip("not root: cannot run the program as another user")
+    setpriv = shutil.which("setpriv")
+    expect(setpriv, "setpriv is missing (util-linux)")
+    import tempfile
+    d = tempfile.mkdtemp(prefix="leakrec-nodump-")  # the tests' own folder is root's alone
+    os.chmod(d, 0o777)
+    trace = os.path.join(d, "nd.zst")
+    p = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", lib.LEAKREC,
+                        "-q", "-o", trace, prog("reach_nodump")], capture_output=True, timeout=120)
+    expect(p.returncode == 3 and p.stdout == b"done\n", f"exit {p.returncode}, {p.stdout!r} {p.stderr!r}")
+    s = _json(trace)["summary"]
+    r = s["reachability"]
+    expect(r["scanned"] is False and "ptrace: Operation not permitted" in (r["note"] or ""),
+           f"reachability: {r}")
+    expect(s["definitely_lost_bytes"] is None and s["leaked_bytes"] == 321, f"summary: {s}")
+    out = analyze(trace).stdout
+    expect("reachability  not scanned: cannot stop the program's other threads: ptrace: "
+           "Operation not permitted" in out, out[:800])
