@@ -316,3 +316,4 @@ def test_reach_ptrace_refused():
     out = analyze(trace).stdout
     expect("reachability  not scanned: cannot stop the program's other threads: ptrace: "
            "Operation not permitted" in out, out[:800])
+    shutil.rmtree(d, ignore_errors=True)
