@@ -317,3 +317,17 @@ def test_reach_ptrace_refused():
     expect("reachability  not scanned: cannot stop the program's other threads: ptrace: "
            "Operation not permitted" in out, out[:800])
     shutil.rmtree(d, ignore_errors=True)
+
+
+def test_reach_threads_still_running():
+    """Four threads allocate and free without pause while main returns: they are stopped for the
+    scan, the process ends, and the kinds of main's blocks are exact."""
+    for run in range(3):
+        p, trace = record([prog("reach_busy")], trace=tmp(f"reach_busy{run}.zst"))
+        expect(p.returncode == 0, f"run {run}: exit {p.returncode}")
+        d = _json(trace)
+        r = d["summary"]["reachability"]
+        expect(d["diagnostics"]["complete"] and r["scanned"] and r["threads_stopped"] == 4,
+               f"run {run}: {r} {d['diagnostics']['incomplete_reason']}")
+        kinds = {e["bytes"]: e["kind"] for e in d["leaks"] if e["bytes"] in (2001, 2002)}
+        expect(kinds == {2001: "reachable", 2002: "definitely_lost"}, f"run {run}: {kinds}")
