@@ -11,6 +11,13 @@
  * returns.  A realloc takes one stamp before the call (release of the old block) and one after
  * (the new block).
  *
+ * Sampling (sample.h, leakrec --sample): an allocation is recorded only when it is sampled (the
+ * check comes before the stack capture and the ring, so an unsampled one costs a countdown), a
+ * recorded block goes into the set of sampled blocks before it is handed out, and a free is
+ * recorded only for a block of the set (removed from it before the real free).  A realloc of a
+ * sampled block is recorded as without sampling and the new block stays in the set; the new
+ * block of an unsampled one is a fresh allocation, sampled or not by the bytes it adds.
+ *
  * Start-up: dlsym, used to find the real functions (real.h), itself calls calloc; until the real
  * functions are known, requests are served from a small static pool that free() recognises
  * (pool.h).
@@ -29,6 +36,7 @@
 #include "real.h"
 #include "rec.h"
 #include "ring.h"
+#include "sample.h"
 #include "session.h"
 #include "tf.h"
 #include "unwind.h"
@@ -112,6 +120,27 @@ static inline int should_record(void)
 	return st != REC_OFF && rec_self()->guard == 0 && session_start(st);
 }
 
+/* 1 when an allocation of n bytes is to be recorded: recording is on and, when sampling, the
+ * allocation is sampled. */
+static inline int should_record_alloc(size_t n)
+{
+	return should_record() && (__builtin_expect(!sample_on(), 1) || sample_take(n));
+}
+
+/* 1 when a free of p is to be recorded: recording is on and, when sampling, p is a sampled block
+ * (taken out of the set here, before the real free). */
+static inline int should_record_free(const void *p)
+{
+	return should_record() && (__builtin_expect(!sample_on(), 1) || sample_forget(p));
+}
+
+/* A recorded block goes into the set of sampled blocks (when sampling). */
+static void sampled_block(const void *p)
+{
+	if (sample_on() && sample_add(p) != 0)
+		rec_fail("cannot map memory for the set of sampled blocks");
+}
+
 static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *start)
 {
 	rec_enter();
@@ -122,6 +151,7 @@ static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *
 		ring_begin(r);
 		push(r, TF_EV_ALLOC, func, p, size, stack, prim_now_ns()); /* after the real allocator */
 		ring_end(r);
+		sampled_block(p);
 	}
 	rec_leave();
 }
@@ -145,7 +175,7 @@ EXPORT void *malloc(size_t n)
 	if (!real_ready())
 		return pool_alloc(n);
 	void *p = real.malloc(n);
-	if (p && should_record()) {
+	if (p && should_record_alloc(n)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_MALLOC, p, n, &o);
 	}
@@ -156,7 +186,7 @@ EXPORT void free(void *p)
 {
 	if (!p || pool_has(p))
 		return;
-	if (should_record())
+	if (should_record_free(p))
 		record_free(TF_FN_FREE, p);
 	real.free(p);
 }
@@ -168,7 +198,7 @@ EXPORT void *calloc(size_t a, size_t b)
 		return __builtin_mul_overflow(a, b, &n) ? NULL : pool_alloc(n);
 	}
 	void *p = real.calloc(a, b);
-	if (p && should_record()) {
+	if (p && should_record_alloc(a * b)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_CALLOC, p, a * b, &o);
 	}
@@ -182,7 +212,17 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 		return real.realloc(p, n);
 	if (!p) {
 		void *q = real.malloc(n);
-		if (q)
+		if (q && (!sample_on() || sample_take(n)))
+			record_alloc(func, q, n, start);
+		return q;
+	}
+	if (sample_on() && !sample_forget(p)) {
+		/* An unsampled block: the new one is a fresh allocation, subject to sampling for
+		 * the bytes it adds (a block grown step by step to n is then sampled with the
+		 * probability of one allocation of n, which the analyzer's weight assumes). */
+		size_t old = real.malloc_usable_size(p);
+		void *q = real.realloc(p, n);
+		if (q && sample_take(n > old ? n - old : 0))
 			record_alloc(func, q, n, start);
 		return q;
 	}
@@ -195,16 +235,22 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 	ring_begin(r); /* both stamps stay in flight until both events are published */
 	uint64_t t0 = prim_now_ns();
 	void *q = real.realloc(p, n);
+	void *keep = NULL; /* the sampled block live after the call */
 	if (q) {
 		uint32_t stack = capture_stack(r, start);
 		if (stack) {
 			push(r, TF_EV_RFREE, func, p, 0, 0, t0);
 			push(r, TF_EV_RALLOC, func, q, n, stack, prim_now_ns());
+			keep = q;
 		}
 	} else if (n == 0) {
 		push(r, TF_EV_FREE, func, p, 0, 0, t0); /* glibc's realloc(p, 0) frees p */
+	} else {
+		keep = p; /* the call failed: p is still live */
 	}
 	ring_end(r);
+	if (keep)
+		sampled_block(keep);
 	rec_leave();
 	return q;
 }
@@ -251,7 +297,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	if (!real_ready())
 		return ENOMEM;
 	int rc = real.posix_memalign(out, align, n);
-	if (rc == 0 && should_record()) {
+	if (rc == 0 && should_record_alloc(n)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_POSIX_MEMALIGN, *out, n, &o);
 	}
@@ -263,7 +309,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 	if (!real_ready())
 		return NULL;
 	void *p = real.aligned_alloc(align, n);
-	if (p && should_record()) {
+	if (p && should_record_alloc(n)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_ALIGNED_ALLOC, p, n, &o);
 	}
@@ -275,7 +321,7 @@ EXPORT void *memalign(size_t align, size_t n)
 	if (!real_ready())
 		return NULL;
 	void *p = real.memalign(align, n);
-	if (p && should_record()) {
+	if (p && should_record_alloc(n)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_MEMALIGN, p, n, &o);
 	}
@@ -287,7 +333,7 @@ EXPORT void *valloc(size_t n)
 	if (!real_ready())
 		return NULL;
 	void *p = real.valloc(n);
-	if (p && should_record()) {
+	if (p && should_record_alloc(n)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_VALLOC, p, n, &o);
 	}
@@ -299,7 +345,7 @@ EXPORT void *pvalloc(size_t n)
 	if (!real_ready())
 		return NULL;
 	void *p = real.pvalloc(n);
-	if (p && should_record()) {
+	if (p && should_record_alloc(n)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_PVALLOC, p, n, &o);
 	}

@@ -16,6 +16,9 @@ typedef struct writer_config {
 	int fd;           /* the trace file, open for writing; the writer owns it from now on */
 	const char *path; /* its name, for messages; must stay valid */
 	uint32_t depth;
+	uint64_t sample_rate; /* written into the header (0: every allocation is recorded) */
+	uint64_t duration_ns; /* recording stops this long after the start (0: never) */
+	uint64_t max_bytes;   /* ... or once the file holds this many bytes (0: never) */
 } writer_config;
 
 /* Writes the header and module map to cfg->fd and starts the writer thread (with every signal
@@ -36,7 +39,9 @@ void writer_kick(void);
 void writer_nudge(void);
 /* 1 while the writer accepts events. */
 int writer_running(void);
-/* Stops the writer thread, writes every pending event and the END record, closes the file. */
+/* Stops the writer thread, writes every pending event and the END record, closes the file.
+ * (The writer does the same on its own, recording off for good, when the configured duration or
+ * size is reached: the program runs on unrecorded.) */
 void writer_stop(void);
 /* Counts an event that could not be recorded. */
 void writer_count_dropped(void);
