@@ -38,17 +38,21 @@ WORKLOADS = [
     ("cxx", "cxx", [], ["5000"], True, "C++ map/string/vector/shared_ptr"),
 ]
 
-TOOLS = ("native", "leakrec", "heaptrack")
+TOOLS = ("native", "leakrec", "sampled", "heaptrack")
+# The sampled mode (issue 16): `leakrec --sample SAMPLE_RATE`.
+SAMPLE_RATE = "512K"
 
 
 # ---------------------------------------------------------------- running and measuring
 
 class Result:
-    """One child process: wall time, peak RSS (KiB, the child and its waited-for descendants),
-    exit code (negative: killed by that signal), whether it timed out, and its output files."""
+    """One child process: wall time, CPU time (user + system of every thread of the child and its
+    waited-for descendants), peak RSS (KiB, the same processes), exit code (negative: killed by
+    that signal), whether it timed out, and its output files."""
 
-    def __init__(self, wall, rss_kb, code, timed_out, out, err):
+    def __init__(self, wall, rss_kb, code, timed_out, out, err, cpu=None):
         self.wall, self.rss_kb, self.code, self.timed_out = wall, rss_kb, code, timed_out
+        self.cpu = cpu
         self.out, self.err = out, err
 
     @property
@@ -103,7 +107,8 @@ def run(cmd, out, err, timeout):
             os.killpg(p.pid, signal.SIGKILL)
         except OSError:
             pass
-    return Result(wall, ru.ru_maxrss, code, timed_out.is_set(), out, err)
+    return Result(wall, ru.ru_maxrss, code, timed_out.is_set(), out, err,
+                  ru.ru_utime + ru.ru_stime)
 
 
 def read_text(path, limit=1 << 20):
@@ -290,6 +295,9 @@ class Bench:
         elif tool == "leakrec":
             trace = self.path(f"{wl}.{tag}.leakrec.zst")
             cmd = [self.leakrec, "-q", "-o", trace, "--"] + argv
+        elif tool == "sampled":
+            trace = self.path(f"{wl}.{tag}.sampled.zst")
+            cmd = [self.leakrec, "-q", "--sample", SAMPLE_RATE, "-o", trace, "--"] + argv
         else:
             base = self.path(f"{wl}.{tag}.heaptrack")
             cmd = [self.heaptrack, "-o", base] + argv
@@ -318,7 +326,7 @@ class Bench:
             tag = f"run{i + 1}"
             for tool in tools:
                 r, trace = self.record(name, tool, tag, argv)
-                entry = {"wall_s": r.wall, "rss_kb": r.rss_kb, "exit": r.code,
+                entry = {"wall_s": r.wall, "cpu_s": r.cpu, "rss_kb": r.rss_kb, "exit": r.code,
                          "timed_out": r.timed_out}
                 runs[tool].append(entry)
                 line = checksum_line(r.out)
@@ -329,7 +337,7 @@ class Bench:
                 elif line is None:
                     msg = f"{name} {tool} {tag}: no checksum line on stdout"
                     (self.note if tool == "heaptrack" else self.fail)(msg)
-                if tool == "leakrec":
+                if tool in ("leakrec", "sampled"):
                     self.analyze_leakrec(name, tag, trace, entry, dump=(i == 0 or self.args.dump_all
                                                                       or self.args.smoke))
                 elif tool == "heaptrack":
@@ -343,9 +351,10 @@ class Bench:
         for line, who in sums.items():
             for w in who:
                 by_tool.setdefault(w.split()[0], set()).add(line)
-        ours = by_tool.get("native", set()) | by_tool.get("leakrec", set())
+        ours = (by_tool.get("native", set()) | by_tool.get("leakrec", set())
+                | by_tool.get("sampled", set()))
         if len(ours) > 1:
-            self.fail(f"{name}: the output differs between native and leakrec runs: "
+            self.fail(f"{name}: the output differs between native and leakrec runs (full or sampled): "
                       + "; ".join(f"{k!r} from {', '.join(v)}" for k, v in sums.items()))
         elif len(ours | by_tool.get("heaptrack", set())) > 1:
             self.note(f"{name}: the output differs under heaptrack: "
@@ -435,25 +444,33 @@ def summarize(res):
     events = med(ends) or med(reads)
     s = {"events": events}
     native = [e["wall_s"] if e["exit"] == 0 else None for e in runs["native"]]
+    native_cpu = [e.get("cpu_s") if e["exit"] == 0 else None for e in runs["native"]]
     for tool in TOOLS:
         rr = runs[tool]
         if not rr:
             continue
         walls = [e["wall_s"] if e["exit"] == 0 and not e["timed_out"] else None for e in rr]
         slow = [w / n if w is not None and n else None for w, n in zip(walls, native)]
+        cpus = [e.get("cpu_s") if e["exit"] == 0 and not e["timed_out"] else None for e in rr]
+        cpu_x = [c / n if c is not None and n else None for c, n in zip(cpus, native_cpu)]
         size = [e.get("trace_bytes") for e in rr]
         bpe = [b / events if b is not None and events else None for b in size]
-        s[tool] = {"wall": walls, "slowdown": slow, "bytes": size, "bytes_per_event": bpe,
+        s[tool] = {"wall": walls, "slowdown": slow, "cpu": cpus, "cpu_x": cpu_x,
+                   "bytes": size, "bytes_per_event": bpe,
                    "analyze_s": [e.get("analyze_s") for e in rr],
                    "analyze_rss": [e.get("analyze_rss_kb") for e in rr],
                    "rss": [e.get("rss_kb") for e in rr]}
         s[tool]["median"] = {k: med(v) for k, v in s[tool].items() if isinstance(v, list)}
+    if "sampled" in s and runs["sampled"]:
+        s["size_ratio"] = [b / f if b is not None and f else None
+                           for b, f in zip(s["sampled"]["bytes"], s["leakrec"]["bytes"])]
     lost = []
-    for i, e in enumerate(lr):
+    for i, e in enumerate(lr + runs.get("sampled", [])):
         if e["exit"] != 0:
             continue
         if e.get("complete") is not True:
-            lost.append(f"run {i + 1}: analyzer says incomplete")
+            lost.append(f"run {i % len(lr) + 1}{' sampled' if i >= len(lr) else ''}: analyzer "
+                        f"says incomplete")
         if e.get("dropped"):
             lost.append(f"run {i + 1}: {e['dropped']} dropped")
         if e.get("events_end") is not None and e.get("events_end") != e.get("events_read"):
@@ -473,19 +490,32 @@ def print_tables(results, sums, have_ht):
             t = s[tool]
             rows.append([name if tool == "native" else "", tool, cell(t["wall"]),
                          cell(t["slowdown"]) if tool != "native" else "1",
+                         cell(t["cpu_x"]) if tool != "native" else "1",
                          cell(t["bytes"], 1 << 20) if tool != "native" else "",
                          fnum(med(t["bytes_per_event"])) if tool != "native" else "",
-                         fnum(ev / med(t["wall"]) / 1e6) if ev and med(t["wall"]) else "n/a"])
+                         (fnum(ev / med(t["wall"]) / 1e6) if ev and med(t["wall"]) else "n/a")
+                         if tool != "sampled" else ""])
         if have_ht and "heaptrack" in s:
             lm, hm = s["leakrec"]["median"], s["heaptrack"]["median"]
             rows.append(["", "leakrec/heaptrack", fnum(ratio(lm["wall"], hm["wall"])),
-                         fnum(ratio(lm["slowdown"], hm["slowdown"])),
+                         fnum(ratio(lm["slowdown"], hm["slowdown"])), "",
                          fnum(ratio(lm["bytes"], hm["bytes"])),
                          fnum(ratio(lm["bytes_per_event"], hm["bytes_per_event"])), ""])
     print("\nRecording: medians [min-max] over the measured runs; slowdown = wall / native wall "
-          "of the same round")
-    print(table(["workload", "tool", "wall s", "slowdown x", "trace MiB", "B/event",
+          "of the same round, CPU x = (user + system time of every thread) / native's of the same "
+          f"round; sampled = leakrec --sample {SAMPLE_RATE}")
+    print(table(["workload", "tool", "wall s", "slowdown x", "CPU x", "trace MiB", "B/event",
                  "Mevents/s"], rows))
+    rows = []
+    for name, s in sums.items():
+        if "size_ratio" in s:
+            rows.append([name, "sampled/full", cell(s["size_ratio"], digits=4),
+                         fnum(ratio(s["sampled"]["median"]["bytes"],
+                                    s["leakrec"]["median"]["bytes"]), 4)])
+    if rows:
+        print(f"\nTrace size of leakrec --sample {SAMPLE_RATE} against the full trace of the same "
+              f"round: median [min-max] of the per-round ratios, ratio of the medians")
+        print(table(["workload", "ratio", "per round", "of medians"], rows))
 
     rows = []
     for name, s in sums.items():
@@ -564,6 +594,17 @@ def targets(sums, have_ht):
         add(None if r is None else r <= 1.0,
             f"analyzer peak RSS {name}: leakanalyze/heaptrack_print {fnum(r)} <= 1")
     for name, s in sums.items():
+        if "sampled" not in s:
+            continue
+        m = s["sampled"]["median"]
+        add(None if m["slowdown"] is None else m["slowdown"] <= 1.03,
+            f"sampled {name}: wall {fnum(m['slowdown'], 3)}x native <= 1.03 (issue 16)")
+        add(None if m["cpu_x"] is None else m["cpu_x"] <= 1.05,
+            f"sampled {name}: CPU time {fnum(m['cpu_x'], 3)}x native <= 1.05 (issue 16)")
+        r = med(s.get("size_ratio", []))
+        add(None if r is None else r <= 0.01,
+            f"sampled {name}: trace {fnum(r, 4)} of the full trace <= 1/100 (issue 16)")
+    for name, s in sums.items():
         n = sum(1 for e in s["reads"] if e is not None)
         if n == 0:
             add(None, f"nothing lost {name}: no leakrec run could be read")
@@ -627,9 +668,10 @@ def main():
     elif not b.heaptrack_print:
         print("heaptrack_print: not found on PATH; skipping the analyzer comparison")
     warm = "no warm-up" if args.smoke else "1 warm-up round"
-    print(f"rounds: {warm}, then {args.runs} measured, each native, leakrec"
+    print(f"rounds: {warm}, then {args.runs} measured, each native, leakrec, sampled"
           f"{', heaptrack' if b.heaptrack else ''} in turn; "
-          f"leakrec runs `leakrec -q -o T.zst`{', heaptrack `heaptrack -o H`' if b.heaptrack else ''}")
+          f"leakrec runs `leakrec -q -o T.zst`, sampled `leakrec -q --sample {SAMPLE_RATE} -o T.zst`"
+          f"{', heaptrack `heaptrack -o H`' if b.heaptrack else ''}")
 
     results = {}
     b.tmp = tempfile.mkdtemp(prefix="leakrec-bench-")
@@ -651,7 +693,7 @@ def main():
     print_tables(results, sums, have_ht)
 
     tg = targets(sums, have_ht)
-    hdr = "Targets of issue 4" + (" (smoke run: informative only, not enforced)"
+    hdr = "Targets of issues 4 and 16" + (" (smoke run: informative only, not enforced)"
                                   if args.smoke else "")
     print(f"\n{hdr}")
     for ok, text in tg:
