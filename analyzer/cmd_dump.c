@@ -218,7 +218,7 @@ static const char *status_name(unsigned st)
 static void merged_event(void *ctx, const replay_event *ev)
 {
 	FILE *f = ctx;
-	put_event(f, ev->tid, ev->kind, ev->func, ev->time_ns, ev->id, ev->size, ev->stack, -1);
+	put_event(f, ev->tid, ev->kind, ev->func, ev->time_ns, ev->id, ev->recorded_size, ev->stack, -1);
 	if (ev->status != REPLAY_ST_OK)
 		fprintf(f, " status=%s", status_name(ev->status));
 	fputc('\n', f);
