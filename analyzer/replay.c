@@ -1021,6 +1021,8 @@ static void finish(replay_ctx *rp)
 			s->pub.peak_bytes = s->pub.live_bytes;
 			s->pub.peak_allocations = s->pub.live_allocations;
 		}
+		if (rp->rate)
+			s->pub.temporary = 0; /* not estimated (estimate.h): no figure at all */
 		if (!s->pub.defined)
 			rp->sum.undefined_stacks++;
 		s->pub.heap_bytes = s->pub.live_bytes;
@@ -1031,6 +1033,8 @@ static void finish(replay_ctx *rp)
 		}
 	}
 	replay_summary *sum = &rp->sum;
+	if (rp->rate)
+		sum->temporary = 0;
 	sum->duration_ns = rp->max_time;
 	if (sum->have_end && sum->end.time_ns > sum->duration_ns)
 		sum->duration_ns = sum->end.time_ns;

@@ -97,7 +97,8 @@ typedef struct replay_stack {
 	uint64_t allocated_bytes; /* sum of requested sizes of those allocations */
 	uint64_t live_bytes;      /* still allocated (at the end of the trace after replay_run) */
 	uint64_t live_allocations;
-	uint64_t temporary;       /* freed by the same thread before it allocated anything else */
+	uint64_t temporary;       /* freed by the same thread before it allocated anything else
+				   * (0 in a sampled trace: not estimated) */
 	uint64_t peak_bytes;      /* live at the moment of the global heap peak */
 	uint64_t peak_allocations;
 	/* Every block of this stack live at the end (of the window), including blocks allocated
