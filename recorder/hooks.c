@@ -170,16 +170,32 @@ static void record_free(uint8_t func, void *p)
 
 /* ---- the malloc family ---- */
 
+/* When sampling, an allocation that is not sampled goes straight to the real allocator (a tail
+ * call): the decision needs only the size, and it is made before the call. */
+static inline int unsampled(size_t n)
+{
+	return __builtin_expect(sample_on(), 0) && !(should_record() && sample_take(n));
+}
+
 EXPORT void *malloc(size_t n)
 {
 	if (!real_ready())
 		return pool_alloc(n);
+	if (unsampled(n))
+		return real.malloc(n);
 	void *p = real.malloc(n);
-	if (p && should_record_alloc(n)) {
+	if (p && (sample_on() || should_record())) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_MALLOC, p, n, &o);
 	}
 	return p;
+}
+
+/* A recorded free: the event, then the real free. */
+static __attribute__((noinline)) void free_recorded(void *p)
+{
+	record_free(TF_FN_FREE, p);
+	real.free(p);
 }
 
 EXPORT void free(void *p)
@@ -187,8 +203,9 @@ EXPORT void free(void *p)
 	if (!p || pool_has(p))
 		return;
 	if (should_record_free(p))
-		record_free(TF_FN_FREE, p);
-	real.free(p);
+		free_recorded(p);
+	else
+		real.free(p); /* a tail call */
 }
 
 EXPORT void *calloc(size_t a, size_t b)
@@ -197,8 +214,10 @@ EXPORT void *calloc(size_t a, size_t b)
 		size_t n;
 		return __builtin_mul_overflow(a, b, &n) ? NULL : pool_alloc(n);
 	}
+	if (unsampled(a * b))
+		return real.calloc(a, b);
 	void *p = real.calloc(a, b);
-	if (p && should_record_alloc(a * b)) {
+	if (p && (sample_on() || should_record())) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_CALLOC, p, a * b, &o);
 	}

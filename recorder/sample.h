@@ -55,12 +55,11 @@ int sample_cross(sample_thread *t, uint64_t n);
  * sampled (to be recorded, then added with sample_add), 0 when not.  Only with sample_on(). */
 static inline int sample_take(uint64_t n)
 {
-	sample_thread *t = &sample_tls;
-	if (__builtin_expect(t->left > n, 1)) {
-		t->left -= n;
+	if (__builtin_expect(sample_tls.left > n, 1)) {
+		sample_tls.left -= n;
 		return 0;
 	}
-	return sample_cross(t, n);
+	return sample_cross(&sample_tls, n);
 }
 
 /* The next interval of the thread state t (for the unit test: state owned by the caller, seeded
