@@ -114,7 +114,7 @@ void chart_timeline(FILE *f, const growth_ctx *g, const replay_ctx *rp, int colo
 	text_format_size(a, sizeof(a), top);
 	text_format_time(b, sizeof(b), s->peak_time_ns);
 	fprintf(f, "\n%sHeap over time%s: peak %s%s at %s%s\n\n", text_color(color, TEXT_BOLD),
-		text_color(color, TEXT_OFF), est_mark(replay_get_header(rp)->sample_rate), a, b,
+		text_color(color, TEXT_OFF), estimate_mark(replay_get_header(rp)->sample_rate), a, b,
 		replay_get_header(rp)->sample_rate ? " (estimated from a sampled trace)" : "");
 	put_chart(f, heap, w, CHART_H, top, a);
 	if (have_rss) {

@@ -210,7 +210,7 @@ int cmd_export(int argc, char **argv)
 		job jb = {&o, &in, ms};
 		if (replay_get_header(in.rp)->sample_rate && o.format == F_COLLAPSED &&
 		    o.kind == PROFILE_TEMPORARY) {
-			cli_error("%s: temporary allocations are %s", path, EST_WHY_NO_TEMPORARY);
+			cli_error("%s: temporary allocations are %s", path, ESTIMATE_WHY_NO_TEMPORARY);
 			status = CLI_EXIT_ERROR;
 		} else {
 			status = cli_write_output(o.output, write_format, &jb, export_strerror);

@@ -131,7 +131,7 @@ int cmd_flamegraph(int argc, char **argv)
 			goto out;
 		if (kind == PROFILE_TEMPORARY && replay_get_header(report_replay(r[i].rep))->sample_rate) {
 			cli_error("%s: temporary allocations are %s", argv[optind + i],
-				  EST_WHY_NO_TEMPORARY);
+				  ESTIMATE_WHY_NO_TEMPORARY);
 			goto out;
 		}
 		rc = profile_tree_build_except(&t[i], report_stacks(r[i].rep), kind, inverted,

@@ -6,26 +6,26 @@
 
 #include <math.h>
 
-#define EST_MAX_BYTES ((uint64_t)1 << 62)
+#define ESTIMATE_MAX_BYTES ((uint64_t)1 << 62)
 
-double est_weight(uint64_t size, uint64_t rate)
+double estimate_weight(uint64_t size, uint64_t rate)
 {
 	if (!rate || !size)
 		return 1.0;
 	double p = -expm1(-(double)size / (double)rate);
 	if (!(p > 0.0)) /* a size so small against the rate that p underflows */
-		return (double)EST_MAX_BYTES;
+		return (double)ESTIMATE_MAX_BYTES;
 	double w = 1.0 / p;
 	return w < 1.0 ? 1.0 : w;
 }
 
-uint64_t est_bytes(uint64_t size, uint64_t rate)
+uint64_t estimate_bytes(uint64_t size, uint64_t rate)
 {
 	if (!rate)
 		return size;
-	double b = (double)size * est_weight(size, rate) + 0.5;
-	if (!(b < (double)EST_MAX_BYTES))
-		return EST_MAX_BYTES;
+	double b = (double)size * estimate_weight(size, rate) + 0.5;
+	if (!(b < (double)ESTIMATE_MAX_BYTES))
+		return ESTIMATE_MAX_BYTES;
 	return (uint64_t)b;
 }
 
@@ -37,19 +37,19 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-uint64_t est_count(uint64_t size, uint64_t rate, uint64_t id)
+uint64_t estimate_count(uint64_t size, uint64_t rate, uint64_t id)
 {
 	if (!rate)
 		return 1;
-	double w = est_weight(size, rate);
-	if (!(w < (double)EST_MAX_BYTES))
-		return EST_MAX_BYTES;
+	double w = estimate_weight(size, rate);
+	if (!(w < (double)ESTIMATE_MAX_BYTES))
+		return ESTIMATE_MAX_BYTES;
 	double u = (double)(mix(id) >> 11) * (1.0 / 9007199254740992.0); /* [0, 1) */
 	uint64_t c = (uint64_t)(w + u);
 	return c ? c : 1;
 }
 
-double est_bytes_sd(uint64_t size, uint64_t rate)
+double estimate_bytes_sd(uint64_t size, uint64_t rate)
 {
 	if (!rate || !size)
 		return 0.0;
@@ -60,4 +60,4 @@ double est_bytes_sd(uint64_t size, uint64_t rate)
 	return (double)size * sqrt(exp(-x) / p);
 }
 
-const char *est_mark(uint64_t rate) { return rate ? "~" : ""; }
+const char *estimate_mark(uint64_t rate) { return rate ? "~" : ""; }

@@ -1,5 +1,5 @@
 /*
- * estimate: the figures of a sampled trace (leakrec --sample R), prefix est_.
+ * estimate: the figures of a sampled trace (leakrec --sample R), prefix estimate_.
  *
  * The recorder samples allocations by bytes, as a Poisson process of mean R bytes over each
  * thread's allocations (docs/trace-format.md, "Sampled traces"): an allocation of s bytes is in
@@ -20,32 +20,33 @@
 
 /* Returns 1/(1 - exp(-size/rate)), the number of allocations of `size` bytes one sampled
  * allocation stands for (at least 1); 1 when rate is 0 (a full trace) or size is 0. */
-double est_weight(uint64_t size, uint64_t rate);
+double estimate_weight(uint64_t size, uint64_t rate);
 
-/* Returns the bytes one sampled allocation of `size` bytes stands for: size * est_weight, rounded
- * (saturating below 2^62, so that sums of them cannot wrap); `size` when rate is 0. */
-uint64_t est_bytes(uint64_t size, uint64_t rate);
+/* Returns the bytes one sampled allocation of `size` bytes stands for: size * estimate_weight,
+ * rounded (saturating below 2^62, so that sums of them cannot wrap); `size` when rate is 0. */
+uint64_t estimate_bytes(uint64_t size, uint64_t rate);
 
 /* Returns the allocations one sampled allocation of `size` bytes, numbered `id`, stands for: the
- * floor or the ceiling of est_weight (at least 1), chosen by a dither keyed on id so that its
- * mean is est_weight; 1 when rate is 0. */
-uint64_t est_count(uint64_t size, uint64_t rate, uint64_t id);
+ * floor or the ceiling of estimate_weight (at least 1), chosen by a dither keyed on id so that its
+ * mean is estimate_weight; 1 when rate is 0. */
+uint64_t estimate_count(uint64_t size, uint64_t rate, uint64_t id);
 
-/* The standard deviation of est_bytes as an estimate of the bytes of one allocation of `size`
- * bytes: size * sqrt(exp(-size/rate) / (1 - exp(-size/rate))); 0 when rate is 0.  The variance
+/* The standard deviation of estimate_bytes as an estimate of the bytes of one allocation of
+ * `size` bytes: size * sqrt(exp(-size/rate) / (1 - exp(-size/rate))); 0 when rate is 0.  The variance
  * of a sum over independent allocations is the sum of the squares. */
-double est_bytes_sd(uint64_t size, uint64_t rate);
+double estimate_bytes_sd(uint64_t size, uint64_t rate);
 
 /* Why a sampled trace has no figure of temporary allocations (shown where the figure would be). */
-#define EST_WHY_NO_TEMPORARY                                                                       \
-	"not estimated: a sampled trace holds few of the short-lived blocks, and not the "          \
+#define ESTIMATE_WHY_NO_TEMPORARY                                                          \
+	"not estimated: a sampled trace holds few of the short-lived blocks, and not the "     \
 	"allocations in between that decide which block is temporary"
 
 /* The note every output of a sampled trace carries (text, exports). */
-#define EST_NOTE "estimated from a trace sampled by bytes (leakrec --sample): each recorded " \
-		 "allocation of s bytes counts as 1/(1-exp(-s/R)) allocations"
+#define ESTIMATE_NOTE                                                                      \
+	"estimated from a trace sampled by bytes (leakrec --sample): each recorded "           \
+	"allocation of s bytes counts as 1/(1-exp(-s/R)) allocations"
 
 /* Formats the mark of an estimate into a static string: "~" when rate > 0, else "". */
-const char *est_mark(uint64_t rate);
+const char *estimate_mark(uint64_t rate);
 
 #endif

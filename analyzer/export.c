@@ -117,7 +117,7 @@ char *export_describe(const export_input *in)
 		fprintf(f, ", incomplete trace (%s): the figures cover what was recorded",
 			replay_get_summary(in->rp)->incomplete);
 	if (h->sample_rate)
-		fprintf(f, ", every figure " EST_NOTE " (R = %" PRIu64 " bytes); temporary allocations "
+		fprintf(f, ", every figure " ESTIMATE_NOTE " (R = %" PRIu64 " bytes); temporary allocations "
 			   "are not estimated", h->sample_rate);
 	if (fclose(f) != 0) {
 		free(buf);

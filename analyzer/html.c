@@ -362,7 +362,7 @@ static int write_list(json_writer *w, frames *t, report_ctx *rc, enum report_lis
 		title = "Leaks: bytes allocated in the window still live at its end";
 	if (k == REPORT_TEMP && replay_get_header(report_replay(rc))->sample_rate) {
 		/* a sampled trace: not estimated, an empty table that says why */
-		title = "Most temporary allocations: " EST_WHY_NO_TEMPORARY;
+		title = "Most temporary allocations: " ESTIMATE_WHY_NO_TEMPORARY;
 		total = n = 0;
 	}
 	size_t held = rows_held((size_t)n);

@@ -124,11 +124,11 @@ struct replay_ctx {
  * full trace. */
 static inline uint64_t blk_bytes(const replay_ctx *rp, uint64_t size)
 {
-	return __builtin_expect(rp->rate == 0, 1) ? size : est_bytes(size, rp->rate);
+	return __builtin_expect(rp->rate == 0, 1) ? size : estimate_bytes(size, rp->rate);
 }
 static inline uint64_t blk_count(const replay_ctx *rp, uint64_t size, uint64_t key)
 {
-	return __builtin_expect(rp->rate == 0, 1) ? 1 : est_count(size, rp->rate, key);
+	return __builtin_expect(rp->rate == 0, 1) ? 1 : estimate_count(size, rp->rate, key);
 }
 
 const char *replay_strerror(int err)

@@ -254,7 +254,7 @@ void report_json_summary(report_ctx *rc, json_writer *w)
 	} else { /* estimates: what sampling cannot estimate is left out and named */
 		json_key(w, "not_estimated");
 		json_begin_object(w, 0);
-		json_key_str(w, "temporary_allocations", EST_WHY_NO_TEMPORARY);
+		json_key_str(w, "temporary_allocations", ESTIMATE_WHY_NO_TEMPORARY);
 		json_end_object(w);
 	}
 	json_key_uint(w, "sample_rate_bytes", rate);

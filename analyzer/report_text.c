@@ -64,7 +64,7 @@ static int put_stack_text(report_ctx *rc, FILE *f, size_t ei)
 /* "~" before the figures of a sampled trace (estimates), "" for a full one. */
 static const char *est(const report_ctx *rc)
 {
-	return est_mark(replay_get_header(report_replay(rc))->sample_rate);
+	return estimate_mark(replay_get_header(report_replay(rc))->sample_rate);
 }
 
 static void put_entry_line(FILE *f, const replay_stack *st, enum report_list k, int color,
@@ -101,7 +101,7 @@ static int text_section(report_ctx *rc, FILE *f, enum report_list k, const char 
 	int color = report_opts(rc)->color;
 	if (k == REPORT_TEMP && *est(rc)) {
 		fprintf(f, "\n%s%s%s: %s\n", text_color(color, TEXT_BOLD), title,
-			text_color(color, TEXT_OFF), EST_WHY_NO_TEMPORARY);
+			text_color(color, TEXT_OFF), ESTIMATE_WHY_NO_TEMPORARY);
 		return 0;
 	}
 	size_t *idx, total;
@@ -285,7 +285,7 @@ int report_text_write(report_ctx *rc, FILE *f)
 			m, b, m, u->allocations, text_plural(u->allocations), u->stacks, text_plural(u->stacks));
 	}
 	if (*m)
-		fputs("temporary     " EST_WHY_NO_TEMPORARY, f);
+		fputs("temporary     " ESTIMATE_WHY_NO_TEMPORARY, f);
 	else
 		fprintf(f, "temporary     %" PRIu64 " allocation%s", s->temporary, text_plural(s->temporary));
 	if (s->allocations && !*m)

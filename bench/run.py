@@ -10,6 +10,11 @@ leakrec/heaptrack, and one line per target (docs/bench.md) saying met / NOT met.
 
     python3 bench/run.py --build build [--runs 5] [--only churn1,cxx] [--json FILE] [--keep DIR]
     python3 bench/run.py --build build --smoke     # 1 round, tiny sizes, no warm-up
+    python3 bench/run.py --build build --svc /work/play/svc/target/release/svc --only none
+
+With --svc SERVER (an HTTP service taking `PORT LIMIT` arguments, e.g. the tokio service of issue
+16) it also measures the throughput `wrk` gets from it natively, under leakrec and under leakrec
+--sample, interleaved, and prints the ratios of the medians.
 
 The exit status is 0 unless something failed: a workload crashed or timed out natively or under
 leakrec, its output changed under leakrec, or leakanalyze could not read a trace.  Targets not met
@@ -616,6 +621,91 @@ def targets(sums, have_ht):
     return out
 
 
+# ---------------------------------------------------------------- a service under load
+
+def wait_port(port, timeout=10.0):
+    import socket
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def svc_bench(b, args):
+    """Throughput (wrk requests/s) of args.svc natively, under leakrec and leakrec --sample,
+    interleaved over args.svc_runs rounds; returns {tool: [req/s]} and {tool: [trace bytes]}."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        print("svc: wrk is not installed (apt-get install wrk); skipped")
+        return None
+    port = 18500 + os.getpid() % 400
+    tools = ("native", "leakrec", "sampled")
+    rps = {t: [] for t in tools}
+    size = {t: [] for t in tools}
+    for i in range(args.svc_runs + 1):  # round 0 warms up
+        for tool in tools:
+            port += 1
+            trace = b.path(f"svc.{i}.{tool}.zst")
+            cmd = [args.svc, str(port), "1000000000000"]
+            if tool == "leakrec":
+                cmd = [b.leakrec, "-q", "-o", trace, "--"] + cmd
+            elif tool == "sampled":
+                cmd = [b.leakrec, "-q", "--sample", SAMPLE_RATE, "-o", trace, "--"] + cmd
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
+            if not wait_port(port):
+                b.fail(f"svc {tool}: the service did not listen on {port}")
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                continue
+            w = subprocess.run([wrk, f"-t{args.svc_threads}", f"-c{args.svc_conns}",
+                                f"-d{args.svc_seconds}s", f"http://127.0.0.1:{port}/"],
+                               capture_output=True, text=True)
+            os.killpg(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                b.fail(f"svc {tool}: did not end on SIGTERM")
+            m = re.search(r"Requests/sec:\s+([\d.]+)", w.stdout)
+            if not m:
+                b.fail(f"svc {tool}: no throughput from wrk: {w.stdout[-300:]} {w.stderr[-300:]}")
+                continue
+            if i == 0:
+                b.remove(trace)
+                continue
+            rps[tool].append(float(m.group(1)))
+            if os.path.exists(trace):
+                size[tool].append(os.path.getsize(trace))
+                b.remove(trace)
+        if i:
+            print(f"  svc round {i}: " + ", ".join(f"{t} {rps[t][-1]:.0f} req/s"
+                                                   for t in tools if rps[t]), flush=True)
+    return rps, size
+
+
+def print_svc(res, args):
+    rps, size = res
+    print(f"\nService under load: {os.path.basename(args.svc)}, wrk -t{args.svc_threads} "
+          f"-c{args.svc_conns} -d{args.svc_seconds}s, {args.svc_runs} rounds interleaved; "
+          f"throughput / native throughput of the same round")
+    rows = []
+    for t in ("native", "leakrec", "sampled"):
+        per = [x / n for x, n in zip(rps[t], rps["native"]) if n]
+        rows.append([t, cell(rps[t], digits=0), cell(per, digits=3) if t != "native" else "1",
+                     cell(size[t], 1 << 20) if size[t] else ""])
+    print(table(["tool", "req/s", "throughput x", "trace MiB"], rows))
+    s = [x / n for x, n in zip(rps["sampled"], rps["native"]) if n]
+    r = med(s)
+    print(f"  {'n/a    ' if r is None else 'met    ' if r >= 0.97 else 'NOT met'}  sampled service: "
+          f"throughput {fnum(r, 3)} of native >= 0.97 (issue 16)")
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -631,6 +721,11 @@ def main():
     ap.add_argument("--dump-all", action="store_true",
                     help="read the END record of every leakrec trace (default: first round only)")
     ap.add_argument("--enforce", action="store_true", help="exit 1 when a target is not met")
+    ap.add_argument("--svc", metavar="SERVER", help="also measure this HTTP service under wrk")
+    ap.add_argument("--svc-runs", type=int, default=5, help="measured rounds of --svc (default 5)")
+    ap.add_argument("--svc-seconds", type=int, default=10, help="wrk's duration (default 10)")
+    ap.add_argument("--svc-threads", type=int, default=2, help="wrk's threads (default 2)")
+    ap.add_argument("--svc-conns", type=int, default=32, help="wrk's connections (default 32)")
     args = ap.parse_args()
     if args.smoke:
         args.runs = 1
@@ -639,7 +734,7 @@ def main():
     names = [w[0] for w in WORKLOADS]
     only = [x for x in args.only.split(",") if x]
     for x in only:
-        if x not in names:
+        if x not in names and x != "none":
             ap.error(f"unknown workload {x!r} (known: {', '.join(names)})")
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
@@ -674,8 +769,12 @@ def main():
           f"{', heaptrack `heaptrack -o H`' if b.heaptrack else ''}")
 
     results = {}
+    svc = None
     b.tmp = tempfile.mkdtemp(prefix="leakrec-bench-")
     try:
+        if args.svc:
+            print(f"\nsvc: {args.svc} under wrk", flush=True)
+            svc = svc_bench(b, args)
         for name, binary, full_args, smoke_args, _, what in WORKLOADS:
             if only and name not in only:
                 continue
@@ -690,7 +789,10 @@ def main():
           f"the figures noisier)")
     have_ht = b.heaptrack is not None
     sums = {name: summarize(r) for name, r in results.items()}
-    print_tables(results, sums, have_ht)
+    if sums:
+        print_tables(results, sums, have_ht)
+    if svc:
+        print_svc(svc, args)
 
     tg = targets(sums, have_ht)
     hdr = "Targets of issues 4 and 16" + (" (smoke run: informative only, not enforced)"

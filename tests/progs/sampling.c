@@ -2,12 +2,12 @@
  * sampling.c: a deterministic program with known bytes at known call sites, for the accuracy of
  * sampled traces (leakrec --sample, tests/e2e/test_sample.py).  With the tests' rate R = 32 KiB:
  *
- *   big_block:   40 x 256 KiB (8 R each), allocated at start, freed at the end     10 MiB
- *   near_rate:   300 x 32 KiB (R each), allocated at start, freed at the end       9.4 MiB
- *   cache_small: 400 x 512 bytes per step, 50 steps, freed at the end              10,240,000 (steady growth)
- *   cache_slow:  25 x 2000 bytes per step, freed at the end                        2,500,000 (slower growth)
- *   grow_buf:    64 buffers grown by realloc from 1 KiB to 64 KiB, freed at the end 4 MiB
- *   leak_small:  16,384 x 100 bytes at step 25, never freed                        1,638,400 (50 R)
+ *   big_block:   40 x 256 KiB (8 R each), at start, freed at the end      10 MiB
+ *   near_rate:   300 x 32 KiB (R each), at start, freed at the end        9.4 MiB
+ *   cache_small: 400 x 512 bytes per step, freed at the end               10,240,000 (grows steadily)
+ *   cache_slow:  25 x 2000 bytes per step, freed at the end               2,500,000 (grows slower)
+ *   grow_buf:    64 buffers grown by realloc 1 -> 64 KiB, freed at the end 4 MiB
+ *   leak_small:  16,384 x 100 bytes at the middle step, never freed       1,638,400 (50 R)
  *   churn:       4,000 temporary blocks of 64..2063 bytes per step
  *
  * A step sleeps 2 ms (the growth figures need time).  The heap peaks before the frees at the end.

@@ -1,10 +1,10 @@
 /*
  * test_estimate.c: the estimator of sampled traces is unbiased (analyzer/estimate.c) with the
  * recorder's own sampler (recorder/sample.c): 10,000 simulated runs of known allocation streams,
- * each sampled with the real countdown (sample_take) at R = 64 KiB and estimated with est_bytes /
- * est_count.  Per stream: the mean of the estimates is the true figure within 4 standard errors
+ * each sampled with the real countdown (sample_take) at R = 64 KiB and estimated with estimate_bytes /
+ * estimate_count.  Per stream: the mean of the estimates is the true figure within 4 standard errors
  * (a standard error is the spread over sqrt(runs)), and the spread over the runs is the spread
- * est_bytes_sd predicts, within 5 %.  Streams: sizes far below R (64 bytes), near it (R/2, R,
+ * estimate_bytes_sd predicts, within 5 %.  Streams: sizes far below R (64 bytes), near it (R/2, R,
  * 2R) and far above (64 R), and a mixed one.  Also the weights' exact values, the interval's mean
  * and the page filter of sampled blocks.
  */
@@ -32,7 +32,7 @@ static void run_stream(const stream *st)
 	for (unsigned i = 0; i < st->count; i++) {
 		uint64_t s = st->sizes[i % st->nsizes];
 		true_bytes += (double)s;
-		double sd = est_bytes_sd(s, RATE);
+		double sd = estimate_bytes_sd(s, RATE);
 		var_pred += sd * sd;
 	}
 	double sum_b = 0, sum_b2 = 0, sum_c = 0, sum_c2 = 0;
@@ -44,8 +44,8 @@ static void run_stream(const stream *st)
 		for (unsigned i = 0; i < st->count; i++) {
 			uint64_t s = st->sizes[i % st->nsizes];
 			if (sample_take(s)) {
-				b += (double)est_bytes(s, RATE);
-				c += (double)est_count(s, RATE, id);
+				b += (double)estimate_bytes(s, RATE);
+				c += (double)estimate_count(s, RATE, id);
 			}
 			id++;
 		}
@@ -74,22 +74,22 @@ static void run_stream(const stream *st)
 int main(void)
 {
 	/* the weights */
-	CHECK(fabs(est_weight(RATE, RATE) - 1.0 / (1.0 - exp(-1.0))) < 1e-12, "w(R) = %.15f",
-	      est_weight(RATE, RATE));
-	CHECK(fabs(est_weight(64, RATE) - 1024.5) < 0.01, "w(64) = %.4f (R/s + 1/2)",
-	      est_weight(64, RATE));
-	CHECK_U("w(64 R) in whole allocations", (uint64_t)(est_weight(64ull * RATE, RATE) * 1e9),
+	CHECK(fabs(estimate_weight(RATE, RATE) - 1.0 / (1.0 - exp(-1.0))) < 1e-12, "w(R) = %.15f",
+	      estimate_weight(RATE, RATE));
+	CHECK(fabs(estimate_weight(64, RATE) - 1024.5) < 0.01, "w(64) = %.4f (R/s + 1/2)",
+	      estimate_weight(64, RATE));
+	CHECK_U("w(64 R) in whole allocations", (uint64_t)(estimate_weight(64ull * RATE, RATE) * 1e9),
 		1000000000u);
-	CHECK_U("est_bytes(R)", est_bytes(RATE, RATE), (uint64_t)(RATE / (1.0 - exp(-1.0)) + 0.5));
-	CHECK_U("est_bytes(0)", est_bytes(0, RATE), 0);
-	CHECK_U("full trace: bytes", est_bytes(1234, 0), 1234);
-	CHECK_U("full trace: count", est_count(1234, 0, 7), 1);
-	CHECK_U("est_count of a huge size", est_count(UINT64_MAX, RATE, 3), 1);
-	CHECK(est_bytes(1, UINT64_MAX) <= (uint64_t)1 << 62, "a hostile rate saturates: %" PRIu64,
-	      est_bytes(1, UINT64_MAX));
-	CHECK_U("est_count is the same for the same allocation", est_count(100, RATE, 42),
-		est_count(100, RATE, 42));
-	EXPECT(strcmp(est_mark(RATE), "~") == 0 && strcmp(est_mark(0), "") == 0);
+	CHECK_U("estimate_bytes(R)", estimate_bytes(RATE, RATE), (uint64_t)(RATE / (1.0 - exp(-1.0)) + 0.5));
+	CHECK_U("estimate_bytes(0)", estimate_bytes(0, RATE), 0);
+	CHECK_U("full trace: bytes", estimate_bytes(1234, 0), 1234);
+	CHECK_U("full trace: count", estimate_count(1234, 0, 7), 1);
+	CHECK_U("estimate_count of a huge size", estimate_count(UINT64_MAX, RATE, 3), 1);
+	CHECK(estimate_bytes(1, UINT64_MAX) <= (uint64_t)1 << 62, "a hostile rate saturates: %" PRIu64,
+	      estimate_bytes(1, UINT64_MAX));
+	CHECK_U("estimate_count is the same for the same allocation", estimate_count(100, RATE, 42),
+		estimate_count(100, RATE, 42));
+	EXPECT(strcmp(estimate_mark(RATE), "~") == 0 && strcmp(estimate_mark(0), "") == 0);
 
 	CHECK(sample_init(RATE, 12345, 1) == 0, "sample_init");
 	/* the intervals: exponential of mean R */
