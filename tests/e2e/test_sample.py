@@ -201,6 +201,7 @@ def test_check_gates_estimates():
     p = analyze("check", "--json", "--max-leaked", "0", _sample_trace(), check=False)
     d = json.loads(p.stdout)
     expect(d["sample_rate_bytes"] == R, f"check --json: {list(d)}")
+    expect("temporary_allocations" not in d["summary"], "check --json gives temporaries")
 
 
 def test_diff_gates_estimates():
@@ -211,6 +212,10 @@ def test_diff_gates_estimates():
     d = json.loads(p.stdout)
     expect(d["base_sample_rate_bytes"] == 0 and d["new_sample_rate_bytes"] == R,
            "diff --json sample rates")
+    expect("temporary_allocations" not in d["summary"], "diff --json compares temporaries")
+    p = analyze("diff", _full(), _sample_trace(), check=False)
+    expect("temporary allocations    not estimated in a sampled trace" in p.stdout,
+           f"diff text:\n{p.stdout[:900]}")
 
 
 def test_exports_say_estimates():
