@@ -171,10 +171,13 @@ static void record_free(uint8_t func, void *p)
 /* ---- the malloc family ---- */
 
 /* When sampling, an allocation that is not sampled goes straight to the real allocator (a tail
- * call): the decision needs only the size, and it is made before the call. */
+ * call): the decision needs only the size, and it is made before the call.  The countdown comes
+ * first, so an unsampled call reads nothing else; the recorder's own allocations (the guard) are
+ * counted down too, and a crossing on one of them is not recorded: the sampling of the program's
+ * bytes stays a Poisson process. */
 static inline int unsampled(size_t n)
 {
-	return __builtin_expect(sample_on(), 0) && !(should_record() && sample_take(n));
+	return __builtin_expect(sample_on(), 0) && !(sample_take(n) && should_record());
 }
 
 EXPORT void *malloc(size_t n)
@@ -202,6 +205,10 @@ EXPORT void free(void *p)
 {
 	if (!p || pool_has(p))
 		return;
+	if (__builtin_expect(sample_on(), 0) && __builtin_expect(!sample_maybe(p), 1)) {
+		real.free(p); /* no sampled block in p's page: nothing else to read (a tail call) */
+		return;
+	}
 	if (should_record_free(p))
 		free_recorded(p);
 	else

@@ -73,14 +73,15 @@ int sample_add(const void *p);
 /* Removes p from the set when it is there.  Returns 1 when p is a live sampled block (its free is
  * to be recorded), 0 when not.  The common case (a page without sampled blocks) is inline. */
 int sample_forget_slow(const void *p);
+/* 0 when p is certainly no sampled block (no sampled block starts in its page): one load. */
+static inline int sample_maybe(const void *p)
+{
+	return __atomic_load_n(&sample_filter[((uintptr_t)p >> 12) & ((1u << SAMPLE_FILTER_BITS) - 1)],
+			       __ATOMIC_RELAXED) != 0;
+}
 static inline int sample_forget(const void *p)
 {
-	uint32_t c = __atomic_load_n(&sample_filter[((uintptr_t)p >> 12) &
-						    ((1u << SAMPLE_FILTER_BITS) - 1)],
-				     __ATOMIC_RELAXED);
-	if (__builtin_expect(c == 0, 1))
-		return 0;
-	return sample_forget_slow(p);
+	return __builtin_expect(sample_maybe(p), 0) && sample_forget_slow(p);
 }
 
 /* Live sampled blocks in the set, and frees that took the set's lock (for the unit test). */
