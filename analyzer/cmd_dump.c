@@ -63,7 +63,10 @@ static void put_header(FILE *f, const tf_header *h)
 		put_quoted(f, h->argv + pos, len);
 		pos += len + 1;
 	}
-	fputs("]\n", f);
+	fputc(']', f);
+	if (h->sample_rate) /* a sampled trace (written only then) */
+		fprintf(f, " sample_rate=%" PRIu64, h->sample_rate);
+	fputc('\n', f);
 }
 
 static void put_module(FILE *f, const tf_module *m)

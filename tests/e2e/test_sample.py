@@ -307,3 +307,10 @@ def test_bad_options():
                  ["--max-size", "-1"]):
         p, _ = record([prog("sampling")], extra=args)
         expect(p.returncode == 2 and b"invalid" in p.stderr, f"{args}: {p.returncode} {p.stderr}")
+
+
+def test_header_holds_the_rate():
+    hdr = [ln for ln in analyze("dump", _sampled(1)).stdout.splitlines() if ln.startswith("header ")]
+    expect(len(hdr) == 1 and hdr[0].endswith(" sample_rate=32768"), f"dump header: {hdr}")
+    hdr = [ln for ln in analyze("dump", _full()).stdout.splitlines() if ln.startswith("header ")]
+    expect(len(hdr) == 1 and "sample_rate" not in hdr[0], f"full trace's dump header: {hdr}")
