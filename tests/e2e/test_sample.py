@@ -275,16 +275,16 @@ def _end(trace):
 
 
 def test_duration():
-    """Recording stops after the duration: the END record at 150 ms (+ at most a pass of 20 ms
-    and the last pass), the program goes on (its 400 steps take a second or more), output and
-    exit status unchanged."""
+    """Recording stops after the duration: the END record at 150 ms (+ a pass of 20 ms and the
+    last pass; up to 0.4 s on a loaded machine), the program goes on (its 400 steps take a second
+    or more: the allocations of the whole run are far more), output and exit status unchanged."""
     for extra in ((), ("--sample", "32K")):
         t = _run("dur" + "".join(extra), "--duration", "150ms", *extra, args=("400",), seed=5)
         d = report_json(t)
         expect(d["diagnostics"]["complete"], f"--duration {extra}: incomplete trace")
         end_s = int(_end(t)["t"]) / 1e9
-        expect(0.150 <= end_s <= 0.250, f"--duration 150ms {extra}: END at {end_s:.3f} s")
-        expect(d["summary"]["duration_s"] <= 0.250, f"duration {d['summary']['duration_s']}")
+        expect(0.150 <= end_s <= 0.400, f"--duration 150ms {extra}: END at {end_s:.3f} s")
+        expect(d["summary"]["duration_s"] <= 0.400, f"duration {d['summary']['duration_s']}")
         # the run went on unrecorded: far fewer allocations than its ~1.4 million
         expect(d["summary"]["allocations"] < 1000000, f"allocations {d['summary']['allocations']}")
 
