@@ -170,28 +170,50 @@ static void record_free(uint8_t func, void *p)
 
 /* ---- the malloc family ---- */
 
-/* When sampling, an allocation that is not sampled goes straight to the real allocator (a tail
- * call): the decision needs only the size, and it is made before the call.  The countdown comes
- * first, so an unsampled call reads nothing else; the recorder's own allocations (the guard) are
- * counted down too, and a crossing on one of them is not recorded: the sampling of the program's
- * bytes stays a Poisson process. */
-static inline int unsampled(size_t n)
-{
-	return __builtin_expect(sample_on(), 0) && !(sample_take(n) && should_record());
-}
+/* When sampling, an allocation that is not sampled goes straight to the real allocator by a tail
+ * call, and malloc and calloc keep no frame: the decision needs only the size and is made before
+ * the call, from the countdown alone.  The recorder's own allocations (the guard) are counted
+ * down too; a crossing on one of them is not recorded, and the sampling of the program's bytes
+ * stays a Poisson process.  Before the sampler starts (the process's first allocation), they
+ * take the slow path, which starts it. */
 
-EXPORT void *malloc(size_t n)
+/* malloc but for an unsampled allocation.  malloc reaches it by a tail call (it is not inlined
+ * and malloc keeps no frame), so that its caller, the frame UNWIND_CALLER_REGS reads, is
+ * malloc's: the unwind tests check that the first frame is the program's. */
+static __attribute__((noinline)) void *malloc_slow(size_t n)
 {
 	if (!real_ready())
 		return pool_alloc(n);
-	if (unsampled(n))
-		return real.malloc(n);
 	void *p = real.malloc(n);
-	if (p && (sample_on() || should_record())) {
+	if (p && should_record_alloc(n)) { /* the first one starts the recorder (and the sampler) */
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_MALLOC, p, n, &o);
 	}
 	return p;
+}
+
+/* malloc when the countdown reaches zero, reached the same way: sampled, or the recorder's own. */
+static __attribute__((noinline)) void *malloc_crossed(size_t n)
+{
+	if (!(sample_cross(&sample_tls, n) && should_record()))
+		return real.malloc(n);
+	void *p = real.malloc(n);
+	if (p) {
+		unwind_regs o = UNWIND_CALLER_REGS();
+		record_alloc(TF_FN_MALLOC, p, n, &o);
+	}
+	return p;
+}
+
+EXPORT void *malloc(size_t n)
+{
+	/* Sampling (the real functions are known by then): no frame, only tail calls. */
+	if (__builtin_expect(sample_on(), 0)) {
+		if (__builtin_expect(sample_skip(n), 1))
+			return real.malloc(n);
+		return malloc_crossed(n);
+	}
+	return malloc_slow(n);
 }
 
 /* A recorded free: the event, then the real free. */
@@ -199,6 +221,14 @@ static __attribute__((noinline)) void free_recorded(void *p)
 {
 	record_free(TF_FN_FREE, p);
 	real.free(p);
+}
+
+static __attribute__((noinline)) void free_slow(void *p)
+{
+	if (should_record_free(p))
+		free_recorded(p);
+	else
+		real.free(p);
 }
 
 EXPORT void free(void *p)
@@ -209,26 +239,45 @@ EXPORT void free(void *p)
 		real.free(p); /* no sampled block in p's page: nothing else to read (a tail call) */
 		return;
 	}
-	if (should_record_free(p))
-		free_recorded(p);
-	else
-		real.free(p); /* a tail call */
+	free_slow(p);
 }
 
-EXPORT void *calloc(size_t a, size_t b)
+/* calloc but for an unsampled allocation, tail-called as malloc_slow is. */
+static __attribute__((noinline)) void *calloc_slow(size_t a, size_t b)
 {
 	if (!real_ready()) {
 		size_t n;
 		return __builtin_mul_overflow(a, b, &n) ? NULL : pool_alloc(n);
 	}
-	if (unsampled(a * b))
-		return real.calloc(a, b);
 	void *p = real.calloc(a, b);
-	if (p && (sample_on() || should_record())) {
+	if (p && should_record_alloc(a * b)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_CALLOC, p, a * b, &o);
 	}
 	return p;
+}
+
+/* calloc when the countdown reaches zero (malloc_crossed). */
+static __attribute__((noinline)) void *calloc_crossed(size_t a, size_t b)
+{
+	if (!(sample_cross(&sample_tls, a * b) && should_record()))
+		return real.calloc(a, b);
+	void *p = real.calloc(a, b);
+	if (p) {
+		unwind_regs o = UNWIND_CALLER_REGS();
+		record_alloc(TF_FN_CALLOC, p, a * b, &o);
+	}
+	return p;
+}
+
+EXPORT void *calloc(size_t a, size_t b)
+{
+	if (__builtin_expect(sample_on(), 0)) {
+		if (__builtin_expect(sample_skip(a * b), 1))
+			return real.calloc(a, b);
+		return calloc_crossed(a, b);
+	}
+	return calloc_slow(a, b);
 }
 
 /* realloc and reallocarray (whose size is already checked for overflow). */

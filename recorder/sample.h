@@ -62,6 +62,18 @@ static inline int sample_take(uint64_t n)
 	return sample_cross(&sample_tls, n);
 }
 
+/* The common case of sample_take alone: returns 1 (and charges n) when the countdown stays above
+ * zero, 0 when it would not (charging nothing: call sample_cross(&sample_tls, n) then).  For a
+ * hook that keeps no frame in the common case. */
+static inline int sample_skip(uint64_t n)
+{
+	if (__builtin_expect(sample_tls.left > n, 1)) {
+		sample_tls.left -= n;
+		return 1;
+	}
+	return 0;
+}
+
 /* The next interval of the thread state t (for the unit test: state owned by the caller, seeded
  * with a non-zero rng): an exponentially distributed number of bytes of mean `rate`, at least 1. */
 uint64_t sample_draw(sample_thread *t, uint64_t rate);

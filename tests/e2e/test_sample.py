@@ -81,7 +81,7 @@ def test_full_trace_figures():
     peak = _by_function(d["peak"])
     want = {"big_block": 40 * 256 * 1024, "near_rate": 300 * 32 * 1024,
             "cache_small": 20000 * 512, "cache_slow": 1250 * 2000, "grow_buf": 64 * 65536,
-            "leak_small": LEAK_BYTES}
+            "zeroed": 8 * 65536, "leak_small": LEAK_BYTES}
     for fn, b in want.items():
         expect(peak.get(fn) == b, f"full trace: {fn} held {peak.get(fn)} at the peak, not {b}")
     leaks = _by_function(d["leaks"])
@@ -314,3 +314,27 @@ def test_header_holds_the_rate():
     expect(len(hdr) == 1 and hdr[0].endswith(" sample_rate=32768"), f"dump header: {hdr}")
     hdr = [ln for ln in analyze("dump", _full()).stdout.splitlines() if ln.startswith("header ")]
     expect(len(hdr) == 1 and "sample_rate" not in hdr[0], f"full trace's dump header: {hdr}")
+
+
+def test_stacks_start_in_the_program():
+    """Sampled malloc and calloc reach their recording path by a tail call (no frame of their
+    own): every recorded stack's first frame is the program's call site, never the library's."""
+    t = _sampled(7)
+    lines = analyze("dump", t).stdout.splitlines()
+    lib_ranges = []
+    for ln in lines:
+        if ln.startswith("module ") and "libleakrec.so" in ln:
+            _, d = lib.parse_kv(ln)
+            bias = int(d["bias"], 16)
+            for seg in d["segments"].split(","):
+                va, rest = seg.split("+")
+                memsz = rest.split("@")[0]
+                lib_ranges.append((bias + int(va, 16), bias + int(va, 16) + int(memsz, 16)))
+    expect(lib_ranges, "no module record of libleakrec.so")
+    firsts = [int(d["frames"].split(",")[0], 16) for k, d in map(lib.parse_kv, lines)
+              if k == "stack" and d.get("frames")]
+    expect(len(firsts) >= 7, f"{len(firsts)} stacks")
+    inlib = [hex(a) for a in firsts if any(lo <= a < hi for lo, hi in lib_ranges)]
+    expect(not inlib, f"stacks starting in libleakrec.so: {inlib[:5]}")
+    fns = {lib.stack_functions(e)[0] for e in report_json(t, "-n", "0")["allocators"]}
+    expect({"zeroed", "big_block", "grow_buf"} <= fns, f"first frames: {sorted(fns)}")

@@ -7,6 +7,7 @@
  *   cache_small: 400 x 512 bytes per step, freed at the end               10,240,000 (grows steadily)
  *   cache_slow:  25 x 2000 bytes per step, freed at the end               2,500,000 (grows slower)
  *   grow_buf:    64 buffers grown by realloc 1 -> 64 KiB, freed at the end 4 MiB
+ *   zeroed:      8 x calloc(1, 64 KiB) at start, freed at the end              512 KiB
  *   leak_small:  16,384 x 100 bytes at the middle step, never freed       1,638,400 (50 R)
  *   churn:       4,000 temporary blocks of 64..2063 bytes per step
  *
@@ -23,7 +24,7 @@
 #define NOINLINE __attribute__((noinline))
 #define MAX_STEPS 400
 
-static void *bigs[40], *nears[300], *bufs[64];
+static void *bigs[40], *nears[300], *bufs[64], *zeros[8];
 static void *smalls[MAX_STEPS * 400], *slows[MAX_STEPS * 25];
 static void *volatile sink;
 
@@ -31,6 +32,7 @@ NOINLINE static void *big_block(void) { return malloc(256 * 1024); }
 NOINLINE static void *near_rate(void) { return malloc(32 * 1024); }
 NOINLINE static void *cache_small(void) { return malloc(512); }
 NOINLINE static void *cache_slow(void) { return malloc(2000); }
+NOINLINE static void *zeroed(void) { return calloc(1, 64 * 1024); }
 
 NOINLINE static void *grow_buf(void)
 {
@@ -67,6 +69,8 @@ int main(int argc, char **argv)
 		nears[i] = near_rate();
 	for (int i = 0; i < 64; i++)
 		bufs[i] = grow_buf();
+	for (int i = 0; i < 8; i++)
+		zeros[i] = zeroed();
 	int ns = 0, nl = 0;
 	for (int s = 0; s < steps; s++) {
 		churn(s);
@@ -89,6 +93,8 @@ int main(int argc, char **argv)
 		free(nears[i]);
 	for (int i = 0; i < 64; i++)
 		free(bufs[i]);
+	for (int i = 0; i < 8; i++)
+		free(zeros[i]);
 	printf("sampling done\n");
 	return 3;
 }
