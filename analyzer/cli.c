@@ -204,6 +204,20 @@ int cli_gate_complete(const trace *t, int allow)
 	return CLI_EXIT_ERROR;
 }
 
+int cli_gate_kinds(const trace *t, const char *option)
+{
+	const replay_summary *s = replay_get_summary(trace_replay(t));
+	if (s->reach_applies)
+		return 0;
+	const char *why = !s->have_reach ? "it was recorded with --no-reachability or by an older leakrec"
+			  : !s->reach.scanned ? s->reach_note
+					      : "the window ends before the trace does";
+	cli_error("%s: %s needs the leak kinds of the blocks live at the end, and this trace has none "
+		  "(%s)",
+		  trace_path(t), option, why[0] ? why : "the scan did not run");
+	return CLI_EXIT_ERROR;
+}
+
 void cli_json_complete(json_writer *w, const char *prefix, const trace *t)
 {
 	const char *why = replay_get_summary(trace_replay(t))->incomplete;
@@ -256,6 +270,9 @@ int cli_diff_option(keydiff *d, enum stackkey_match *match, int opt)
 		return 0;
 	case CLI_OPT_NEW_LEAKS:
 		d->gates[KEYDIFF_G_NEW_LEAKS].on = 1;
+		return 0;
+	case CLI_OPT_NEW_LOST:
+		d->gates[KEYDIFF_G_NEW_LOST].on = 1;
 		return 0;
 	case CLI_OPT_LEAK_INC:
 		gt = &d->gates[KEYDIFF_G_LEAK_INC];

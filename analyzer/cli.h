@@ -77,6 +77,7 @@ enum {
 	CLI_OPT_POINTS,
 	CLI_OPT_MATCH,
 	CLI_OPT_NEW_LEAKS,
+	CLI_OPT_NEW_LOST,
 	CLI_OPT_LEAK_INC,
 	CLI_OPT_PEAK_INC,
 	CLI_OPT_ALLOCS_INC,
@@ -104,6 +105,9 @@ typedef struct cli_gate_opts {
  * "PATH: incomplete trace (reason) ..." (returns CLI_EXIT_ERROR) unless allow, when it says it
  * gates it anyway (returns 0). */
 int cli_gate_complete(const trace *t, int allow);
+/* For a gate on leak kinds (named by option, "--max-lost"): returns 0 when the trace has its
+ * leak kinds, else says why not and returns CLI_EXIT_ERROR. */
+int cli_gate_kinds(const trace *t, const char *option);
 /* The completeness of a loaded trace as JSON members "<prefix>complete" and
  * "<prefix>incomplete_reason" (prefix "" or "base_", "new_"), and its "<prefix>sample_rate_bytes"
  * (0 for a full trace: a sampled one's figures and gates are estimates). */
@@ -137,6 +141,7 @@ void cli_keyed_release(cli_keyed *k);
 #define CLI_DIFF_LONGOPTS                                                                          \
 	{"match", required_argument, NULL, CLI_OPT_MATCH},                                         \
 	{"fail-on-new-leaks", no_argument, NULL, CLI_OPT_NEW_LEAKS},                               \
+	{"fail-on-new-lost", no_argument, NULL, CLI_OPT_NEW_LOST},                                 \
 	{"max-leak-increase", required_argument, NULL, CLI_OPT_LEAK_INC},                          \
 	{"max-peak-increase", required_argument, NULL, CLI_OPT_PEAK_INC},                          \
 	{"max-allocations-increase", required_argument, NULL, CLI_OPT_ALLOCS_INC}

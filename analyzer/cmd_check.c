@@ -23,14 +23,23 @@
 #include "text.h"
 #include "trace.h"
 
-enum { OPT_MAX_LEAKED = CLI_OPT_OWN, OPT_MAX_PEAK };
+enum { OPT_MAX_LEAKED = CLI_OPT_OWN, OPT_MAX_PEAK, OPT_MAX_DEF_LOST, OPT_MAX_LOST };
 
-enum gate_id { G_LEAKED, G_PEAK, G_COUNT };
+enum gate_id { G_LEAKED, G_PEAK, G_DEF_LOST, G_LOST, G_COUNT };
 
 static const gate_spec gate_specs[G_COUNT] = {
 	{"max-leaked", "leaked", "bytes", GATE_TOTAL, 1},
 	{"max-peak", "peak heap", "bytes", GATE_TOTAL, 1},
+	{"max-definitely-lost", "definitely lost", "bytes", GATE_TOTAL, 1},
+	{"max-lost", "lost (definitely + indirectly)", "bytes", GATE_TOTAL, 1},
 };
+
+/* The bytes of a group that gate g on leak kinds counts. */
+static uint64_t lost_of(const keyset_figures *f, int g)
+{
+	return f->kind_bytes[TF_REACH_DEFINITELY_LOST] +
+	       (g == G_LOST ? f->kind_bytes[TF_REACH_INDIRECTLY_LOST] : 0);
+}
 
 typedef struct check {
 	cli_keyed k;
@@ -86,6 +95,16 @@ static int evaluate(check *c)
 			return KEYSET_ENOMEM;
 	}
 	gate_sort_culprits(gp);
+	for (int g = G_DEF_LOST; g <= G_LOST; g++) {
+		gate *gt = &c->gates[g];
+		for (size_t i = 0; gt->on && i < c->nleaks; i++) {
+			uint64_t v = lost_of(&c->leaks[i]->fig, g);
+			if (v && gate_add_culprit(gt, c->leaks[i], v, v))
+				return KEYSET_ENOMEM;
+		}
+		gate_sort_culprits(gt);
+		gate_decide(gt, 0, lost_of(keyset_totals(s), g));
+	}
 	gate_decide(gl, 0, keyset_totals(s)->leaked_bytes);
 	gate_decide(gp, 0, replay_get_summary(trace_replay(c->k.t))->peak_heap_bytes);
 	return 0;
@@ -112,6 +131,16 @@ static void write_text(const check *c, FILE *f)
 	text_format_size(a, sizeof(a), t->leaked_bytes);
 	fprintf(f, "leaked        %s in %" PRIu64 " allocation%s\n", a, t->leaked_allocations,
 		text_plural(t->leaked_allocations));
+	if (sum->reach_applies) {
+		char b[32], d[32], e[32];
+		text_format_size(a, sizeof(a), t->kind_bytes[TF_REACH_DEFINITELY_LOST]);
+		text_format_size(b, sizeof(b), t->kind_bytes[TF_REACH_INDIRECTLY_LOST]);
+		text_format_size(d, sizeof(d), t->kind_bytes[TF_REACH_POSSIBLY_LOST]);
+		text_format_size(e, sizeof(e), t->kind_bytes[TF_REACH_REACHABLE]);
+		fprintf(f, "leak kinds    definitely lost %s, indirectly lost %s, possibly lost %s, "
+			   "still reachable %s\n",
+			a, b, d, e);
+	}
 	text_format_size(a, sizeof(a), t->runtime_bytes);
 	fprintf(f, "runtime-owned %s (not counted as leaked)\n", a);
 	text_format_size(a, sizeof(a), sum->allocated_bytes);
@@ -220,6 +249,17 @@ static int write_json(const check *c, FILE *out, int status)
 	if (!replay_get_header(trace_replay(c->k.t))->sample_rate) /* else not estimated */
 		json_key_uint(w, "temporary_allocations", sum->temporary);
 	json_key_uint(w, "peak_rss_bytes", sum->peak_rss_bytes);
+	static const char *const kind_keys[TF_REACH_KINDS] = {
+		"", "definitely_lost_bytes", "indirectly_lost_bytes", "possibly_lost_bytes",
+		"reachable_bytes",
+	};
+	for (unsigned k = TF_REACH_DEFINITELY_LOST; k < TF_REACH_KINDS; k++) {
+		json_key(w, kind_keys[k]);
+		if (sum->reach_applies)
+			json_uint(w, t->kind_bytes[k]);
+		else
+			json_str(w, NULL);
+	}
 	json_end_object(w);
 
 	json_key(w, "suppressed");
@@ -268,6 +308,10 @@ static void usage(FILE *f)
 	      "      --max-leaked BYTES fail when more than BYTES leaked (0: any leak fails);\n"
 	      "                         sizes take K, KiB, M, MiB, G, GiB (1024) or KB, MB, GB (1000)\n"
 	      "      --max-peak BYTES   fail when the peak heap is above BYTES\n"
+	      "      --max-definitely-lost BYTES\n"
+	      "                         fail when more than BYTES are definitely lost (no pointer\n"
+	      "                         to them left at the end; needs the leak kinds of leakrec)\n"
+	      "      --max-lost BYTES   fail when more than BYTES are definitely or indirectly lost\n"
 	      "      --suppressions FILE\n"
 	      "                         leave out leaks matched by FILE (LeakSanitizer format,\n"
 	      "                         leak:PATTERN lines) from leak figures and gates\n"
@@ -290,6 +334,8 @@ int cmd_check(int argc, char **argv)
 		CLI_GATE_LONGOPTS,
 		{"max-leaked", required_argument, NULL, OPT_MAX_LEAKED},
 		{"max-peak", required_argument, NULL, OPT_MAX_PEAK},
+		{"max-definitely-lost", required_argument, NULL, OPT_MAX_DEF_LOST},
+		{"max-lost", required_argument, NULL, OPT_MAX_LOST},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -307,7 +353,12 @@ int cmd_check(int argc, char **argv)
 		switch (opt) {
 		case OPT_MAX_LEAKED:
 		case OPT_MAX_PEAK:
-			gt = &c.gates[opt == OPT_MAX_LEAKED ? G_LEAKED : G_PEAK];
+		case OPT_MAX_DEF_LOST:
+		case OPT_MAX_LOST:
+			gt = &c.gates[opt == OPT_MAX_LEAKED	? G_LEAKED
+				      : opt == OPT_MAX_PEAK	? G_PEAK
+				      : opt == OPT_MAX_DEF_LOST ? G_DEF_LOST
+								: G_LOST];
 			if (limit_parse_size(optarg, &gt->lim.amount))
 				return cli_usage_error("invalid size for --%s: '%s'", gt->spec->name,
 						       optarg);
@@ -334,6 +385,10 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	if ((rc = cli_gate_complete(c.k.t, o.allow_incomplete)))
 		goto out;
+	for (int g = G_DEF_LOST; g <= G_LOST; g++)
+		if (c.gates[g].on && (rc = cli_gate_kinds(c.k.t, g == G_LOST ? "--max-lost"
+									 : "--max-definitely-lost")))
+			goto out;
 	if ((rc = evaluate(&c)))
 		goto out;
 	status = gate_count_crossed(c.gates, G_COUNT) ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;

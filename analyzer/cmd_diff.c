@@ -342,6 +342,8 @@ static void usage(FILE *f)
 	      "Gates (exit status 1 when one is crossed):\n"
 	      "      --fail-on-new-leaks\n"
 	      "                         a stack leaks in NEW that leaked nothing in BASE\n"
+	      "      --fail-on-new-lost a stack has definitely or indirectly lost blocks in NEW and\n"
+	      "                         none in BASE (needs the leak kinds of leakrec)\n"
 	      "      --max-leak-increase BYTES\n"
 	      "                         leaked bytes grew by more than BYTES (10K, 5MiB, 1MB ...)\n"
 	      "      --max-peak-increase N%|BYTES\n"
@@ -397,6 +399,10 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	if (cli_gate_complete(d.x.base.t, o.allow_incomplete) ||
 	    cli_gate_complete(d.x.new.t, o.allow_incomplete))
+		goto out;
+	if (d.x.kd.gates[KEYDIFF_G_NEW_LOST].on &&
+	    (cli_gate_kinds(d.x.base.t, "--fail-on-new-lost") ||
+	     cli_gate_kinds(d.x.new.t, "--fail-on-new-lost")))
 		goto out;
 	status = gate_count_crossed(d.x.kd.gates, KEYDIFF_GATES) ? CLI_EXIT_THRESHOLD : CLI_EXIT_OK;
 	int jrc = 0;

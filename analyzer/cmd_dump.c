@@ -156,6 +156,28 @@ static int put_record(FILE *f, tf_record *rec)
 		fputc('\n', f);
 		break;
 	}
+	case TF_REC_REACH: {
+		const tf_reach *r = &rec->u.reach;
+		fprintf(f, "reach scanned=%" PRIu32 " scan_ns=%" PRIu64 " root_bytes=%" PRIu64
+			   " heap_bytes=%" PRIu64 " threads=%" PRIu32 " threads_stopped=%" PRIu32 " note=",
+			r->scanned, r->scan_ns, r->root_bytes, r->heap_bytes, r->threads,
+			r->threads_stopped);
+		put_quoted(f, r->note, r->note_len);
+		fputc('\n', f);
+		break;
+	}
+	case TF_REC_REACH_BLOCKS: {
+		tf_reach_blocks it = rec->u.reach_blocks;
+		uint64_t id;
+		unsigned kind;
+		int rc;
+		fprintf(f, "reach_blocks count=%" PRIu64 "\n", it.count);
+		while ((rc = tf_dec_reach_next(&it, &id, &kind)) == 1)
+			fprintf(f, "  #%" PRIu64 " %s\n", id, tf_reach_kind_name(kind));
+		if (rc < 0)
+			return -1;
+		break;
+	}
 	default:
 		fprintf(f, "unknown type=%u len=%zu\n", rec->type, rec->len);
 		break;

@@ -106,6 +106,10 @@ static int two_traces(const char *base, const char *new, const char *out, const 
 		goto out; /* said */
 	if (cli_diff_load(d, base, new, match, sup))
 		goto out;
+	if (d->kd.gates[KEYDIFF_G_NEW_LOST].on &&
+	    (cli_gate_kinds(d->base.t, "--fail-on-new-lost") ||
+	     cli_gate_kinds(d->new.t, "--fail-on-new-lost")))
+		goto out;
 	report_options ro = {o->top, 0, o->frames, sup};
 	int rc = report_create(&rb, trace_stacks(d->base.t), &ro);
 	if (!rc)

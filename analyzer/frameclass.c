@@ -412,15 +412,36 @@ int frameclass_wants_lines(const sym_frame *f)
 	       !frameclass_is_startup(f) && !frameclass_is_runtime(f);
 }
 
+/* The Rust runtime's start-up and thread start, and the closure shims between it and the
+ * program's main or a thread's closure (skeletons): debug builds show them as calls, optimized
+ * ones inline them; either way they are no part of what the program did. */
+static const char *const rust_startup_patterns[] = {
+	"std::rt::lang_start*", "std::rt::lang_start_internal*", "std::panicking::*catch_unwind*",
+	"std::panicking::try*", "std::panic::catch_unwind*", "std::panicking::*do_call*",
+	"core::ops::function::FnOnce::call_once*", "core::ops::function::impls::*",
+	"<* as core::ops::function::FnOnce>::call_once*", "<* as core::ops::function::Fn>::call*",
+	"std::sys::*__rust_begin_short_backtrace*", "std::sys_common::backtrace::*",
+	"std::sys::*thread_start*", "std::thread::*spawn_unchecked*", "std::thread::Builder::*",
+	"core::panic::unwind_safe::*", "<core::panic::unwind_safe::AssertUnwindSafe as *>::*",
+	"std::thread::lifecycle::*",
+};
+
 int frameclass_stack_is_runtime(const sym_frame *frames, size_t n)
 {
-	int system = 0;
+	int system = 0, rust_start = 0;
 	for (size_t i = 0; i < n; i++) {
 		const sym_frame *f = &frames[i];
 		if (frameclass_is_alloc(f))
 			continue;
 		if (frameclass_is_program(f))
 			return 0; /* the program's own code asked for it */
+		/* A main without a source file is the C main a Rust compiler makes only when Rust's
+		 * start-up runs under it; otherwise it is a C program's main built without -g. */
+		if (f->function && !f->file && strcmp(f->function, "main") == 0 && !rust_start &&
+		    f->module && !in_system_folder(f->module))
+			return 0;
+		rust_start |= f->function &&
+			      match_any(f->function, rust_startup_patterns, COUNT(rust_startup_patterns));
 		if (frameclass_is_runtime(f))
 			return 1;
 		system |= f->module && in_system_folder(f->module);
@@ -437,19 +458,6 @@ static const char *const startup_names[] = {
 	"__clone3", "__clone_internal", "libc_start_main_stage2", "__libc_start_main_stage2",
 };
 
-/* The Rust runtime's start-up and thread start, and the closure shims between it and the
- * program's main or a thread's closure (skeletons): debug builds show them as calls, optimized
- * ones inline them; either way they are no part of what the program did. */
-static const char *const rust_startup_patterns[] = {
-	"std::rt::lang_start*", "std::rt::lang_start_internal*", "std::panicking::*catch_unwind*",
-	"std::panicking::try*", "std::panic::catch_unwind*", "std::panicking::*do_call*",
-	"core::ops::function::FnOnce::call_once*", "core::ops::function::impls::*",
-	"<* as core::ops::function::FnOnce>::call_once*", "<* as core::ops::function::Fn>::call*",
-	"std::sys::*__rust_begin_short_backtrace*", "std::sys_common::backtrace::*",
-	"std::sys::*thread_start*", "std::thread::*spawn_unchecked*", "std::thread::Builder::*",
-	"core::panic::unwind_safe::*", "<core::panic::unwind_safe::AssertUnwindSafe as *>::*",
-	"std::thread::lifecycle::*",
-};
 
 int frameclass_is_startup(const sym_frame *f)
 {

@@ -350,6 +350,15 @@ static int write_list(json_writer *w, frames *t, report_ctx *rc, enum report_lis
 		[REPORT_PEAK] = {"peak", "Peak consumers: bytes live at the heap peak", peak_cols},
 		[REPORT_ALLOCS] = {"allocators", "Most allocations", alloc_cols},
 		[REPORT_TEMP] = {"temporary", "Most temporary allocations", temp_cols},
+		[REPORT_DEFINITELY_LOST] = {"definitely_lost",
+					    "Leaks, definitely lost: no pointer to them is left", leak_cols},
+		[REPORT_INDIRECTLY_LOST] = {"indirectly_lost",
+					    "Leaks, indirectly lost: pointed to only by lost blocks", leak_cols},
+		[REPORT_POSSIBLY_LOST] = {"possibly_lost",
+					  "Leaks, possibly lost: only pointers into their interior are left",
+					  leak_cols},
+		[REPORT_REACHABLE] = {"reachable", "Leaks, still reachable: live at the end, and pointed to",
+				      leak_cols},
 	};
 	size_t *idx, total;
 	long n = report_list(rc, k, &idx, &total);
@@ -376,6 +385,13 @@ static int write_list(json_writer *w, frames *t, report_ctx *rc, enum report_lis
 		case REPORT_PEAK: v[0] = st->peak_bytes, v[1] = st->peak_allocations; break;
 		case REPORT_ALLOCS: v[0] = st->allocations, v[1] = st->allocated_bytes; break;
 		case REPORT_TEMP: v[0] = st->temporary, v[1] = st->allocations; break;
+		case REPORT_DEFINITELY_LOST:
+		case REPORT_INDIRECTLY_LOST:
+		case REPORT_POSSIBLY_LOST:
+		case REPORT_REACHABLE:
+			v[0] = st->kind_bytes[report_list_kind(k)];
+			v[1] = st->kind_allocations[report_list_kind(k)];
+			break;
 		}
 		json_begin_object(w, 0);
 		json_key(w, "values");
@@ -390,6 +406,55 @@ static int write_list(json_writer *w, frames *t, report_ctx *rc, enum report_lis
 	end_table(w);
 	free(idx);
 	return 0;
+}
+
+/* The "Held longest" table: entries by byte-seconds with their lifetimes (report_held_list). */
+static int write_held(json_writer *w, frames *t, report_ctx *rc)
+{
+	static const column cols[] = {
+		{"byte_seconds", "Byte-seconds", "byte_seconds"}, {"allocations", "Allocations", "count"},
+		{"freed", "Freed", "count"},   {"live_at_end", "Live at end", "count"},
+		{"p50_s", "Lifetime p50", "seconds"}, {"p90_s", "p90", "seconds"},
+		{"max_s", "Max", "seconds"}};
+	size_t *idx, total;
+	long n = report_held_list(rc, &idx, &total);
+	if (n < 0) {
+		free(idx);
+		return HTML_ENOMEM;
+	}
+	size_t held = rows_held((size_t)n);
+	begin_table(w, "held", "Held longest: byte-seconds (bytes \u00d7 time held)", cols,
+		    sizeof(cols) / sizeof(cols[0]), total, (size_t)n);
+	int err = 0;
+	for (size_t i = 0; i < held && !err; i++) {
+		const symstack_entry *e = symstack_entry_at(report_stacks(rc), idx[i]);
+		report_lifetime lt;
+		if (report_entry_lifetime(rc, idx[i], &lt)) {
+			err = HTML_ENOMEM;
+			break;
+		}
+		json_begin_object(w, 0);
+		json_key(w, "values");
+		json_begin_array(w, 1);
+		json_double(w, lt.fig.byte_seconds);
+		json_uint(w, lt.allocations);
+		json_uint(w, lt.fig.freed);
+		json_uint(w, lt.live_at_end);
+		uint64_t v[3] = {lt.fig.p50_ns, lt.fig.p90_ns, lt.fig.max_ns};
+		for (int k = 0; k < 3; k++) {
+			if (lt.fig.freed)
+				json_seconds(w, v[k]);
+			else
+				json_null(w);
+		}
+		json_end_array(w);
+		write_stack_ids(w, report_replay(rc), e);
+		write_stack(w, t, e->stack);
+		json_end_object(w);
+	}
+	end_table(w);
+	free(idx);
+	return err;
 }
 
 static void write_suspects(json_writer *w, frames *t, report_ctx *rc)
@@ -595,6 +660,10 @@ int html_write_report(FILE *f, report_ctx *rc, const html_source *src)
 	json_begin_array(w, 0);
 	for (int k = REPORT_LEAKS; k <= REPORT_TEMP && !err; k++)
 		err = write_list(w, &t, rc, (enum report_list)k);
+	for (int k = REPORT_DEFINITELY_LOST; k <= REPORT_REACHABLE && !err && report_has_kinds(rc); k++)
+		err = write_list(w, &t, rc, (enum report_list)k);
+	if (!err)
+		err = write_held(w, &t, rc);
 	if (!err)
 		write_suspects(w, &t, rc);
 	json_end_array(w);

@@ -15,7 +15,16 @@ static const gate_spec gate_specs[KEYDIFF_GATES] = {
 	{"max-leak-increase", "leaked bytes", "bytes", GATE_INCREASE, 1},
 	{"max-peak-increase", "peak heap", "bytes", GATE_INCREASE, 1},
 	{"max-allocations-increase", "allocations", "allocations", GATE_INCREASE, 0},
+	{"fail-on-new-lost", "new stacks with lost bytes", "stacks", GATE_ANY, 0},
 };
+
+/* Definitely and indirectly lost bytes and allocations of an entry's side. */
+static uint64_t lost(const keyset_figures *f)
+{
+	return f->kind_bytes[TF_REACH_DEFINITELY_LOST] + f->kind_bytes[TF_REACH_INDIRECTLY_LOST] +
+	       f->kind_allocations[TF_REACH_DEFINITELY_LOST] +
+	       f->kind_allocations[TF_REACH_INDIRECTLY_LOST];
+}
 
 const char *keydiff_status_name(enum keydiff_status st)
 {
@@ -176,6 +185,13 @@ static uint64_t culprit_amount(enum keydiff_gate g, const keydiff_entry *e)
 	case KEYDIFF_G_ALLOCS_INC:
 		return e->fn.allocations > e->fb.allocations ? e->fn.allocations - e->fb.allocations
 							     : 0;
+	case KEYDIFF_G_NEW_LOST:
+		if (lost(&e->fn) && !lost(&e->fb)) {
+			uint64_t b = e->fn.kind_bytes[TF_REACH_DEFINITELY_LOST] +
+				     e->fn.kind_bytes[TF_REACH_INDIRECTLY_LOST];
+			return b ? b : 1;
+		}
+		return 0;
 	case KEYDIFF_GATES:
 		break;
 	}
@@ -188,7 +204,7 @@ static int eval_gates(keydiff *d)
 	keydiff_figures(d, f);
 	/* the figure each gate compares */
 	static const int fig_of[KEYDIFF_GATES] = {-1, KEYDIFF_F_LEAKED, KEYDIFF_F_PEAK,
-						  KEYDIFF_F_ALLOCS};
+						  KEYDIFF_F_ALLOCS, -1};
 	for (int g = 0; g < KEYDIFF_GATES; g++) {
 		gate *gt = &d->gates[g];
 		if (!gt->on)

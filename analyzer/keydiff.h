@@ -45,6 +45,7 @@ enum keydiff_gate {
 	KEYDIFF_G_LEAK_INC,     /* --max-leak-increase BYTES */
 	KEYDIFF_G_PEAK_INC,     /* --max-peak-increase N%|BYTES */
 	KEYDIFF_G_ALLOCS_INC,   /* --max-allocations-increase N%|COUNT */
+	KEYDIFF_G_NEW_LOST,     /* --fail-on-new-lost */
 	KEYDIFF_GATES
 };
 

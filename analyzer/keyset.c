@@ -68,6 +68,10 @@ static void add_figures(keyset_figures *a, const keyset_figures *b)
 	a->suppressed_allocations += b->suppressed_allocations;
 	a->peak_bytes += b->peak_bytes;
 	a->peak_allocations += b->peak_allocations;
+	for (int k = 0; k < TF_REACH_KINDS; k++) {
+		a->kind_bytes[k] += b->kind_bytes[k];
+		a->kind_allocations[k] += b->kind_allocations[k];
+	}
 }
 
 /* 1 when stack a should represent its group rather than stack b. */
@@ -137,6 +141,9 @@ int keyset_build(keyset **out, symstack_set *stacks, enum stackkey_match match,
 			} else {
 				f.leaked_bytes = st->live_bytes;
 				f.leaked_allocations = st->live_allocations;
+				memcpy(f.kind_bytes, st->kind_bytes, sizeof(f.kind_bytes));
+				memcpy(f.kind_allocations, st->kind_allocations,
+				       sizeof(f.kind_allocations));
 			}
 		}
 		uint32_t gi;

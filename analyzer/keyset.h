@@ -30,6 +30,8 @@ typedef struct keyset_figures {
 	uint64_t runtime_bytes, runtime_allocations;
 	uint64_t suppressed_bytes, suppressed_allocations;
 	uint64_t peak_bytes, peak_allocations; /* live at the global heap peak */
+	/* Of leaked_*: by leak kind (index TF_REACH_*), when the trace has them. */
+	uint64_t kind_bytes[TF_REACH_KINDS], kind_allocations[TF_REACH_KINDS];
 } keyset_figures;
 
 /* The stacks of one trace that share a key. */

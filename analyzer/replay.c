@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "estimate.h"
+#include "lifetime.h"
 #include "util.h"
 
 /* Forces the inlining of a function of the per-event path. */
@@ -47,6 +48,7 @@ typedef struct stk {
 	uint64_t gen; /* peak generation at which saved_* were taken */
 	uint64_t saved_bytes, saved_allocs;
 	uint64_t win_bytes, win_allocs; /* live blocks allocated in the window (win_from > 0 only) */
+	lifetime_acc held; /* lifetime_term summed over its live blocks (lifetime.h) */
 } stk;
 
 /* A live block.  32 bytes, two to a cache line: the hash table below is the replay's largest
@@ -113,6 +115,8 @@ struct replay_ctx {
 	int win_open, win_closed;
 
 	uint64_t last_time, max_time;
+	uint64_t now;       /* time of the event being applied */
+	lifetime_tab *life; /* per-stack lifetimes and byte-seconds (lifetime.h) */
 	uint64_t peak_gen;
 	int ran;
 	int nomem;
@@ -178,6 +182,10 @@ int replay_create(replay_ctx **out)
 	util_map_init(&rp->stkmap);
 	util_map_init(&rp->thrmap);
 	rp->win_to = UINT64_MAX;
+	if (lifetime_create(&rp->life, LIFETIME_BUDGET_DEFAULT)) {
+		replay_free(rp);
+		return REPLAY_ENOMEM;
+	}
 	*out = rp;
 	return 0;
 }
@@ -202,6 +210,7 @@ void replay_free(replay_ctx *rp)
 	free(rp->argbuf);
 	free(rp->argv);
 	markset_release(&rp->marks);
+	lifetime_free(rp->life);
 	free(rp);
 }
 
@@ -226,6 +235,7 @@ int replay_set_window(replay_ctx *rp, uint64_t from_ns, uint64_t to_ns)
 	rp->win_from = from_ns;
 	rp->win_to = to_ns;
 	rp->sum.windowed = from_ns > 0 || to_ns != UINT64_MAX;
+	lifetime_set_window(rp->life, from_ns);
 	return 0;
 }
 
@@ -537,6 +547,9 @@ static inline void release_block(replay_ctx *rp, const blk *b)
 	}
 	rp->sum.heap_bytes -= bytes;
 	rp->sum.live_allocations -= n;
+	s->held -= lifetime_term(bytes, b->time, rp->win_from);
+	if (lifetime_end(rp->life, b->stack, bytes, b->time, rp->now))
+		rp->nomem = 1;
 }
 
 /* ---- applying events ----
@@ -593,6 +606,7 @@ static REPLAY_INLINE void do_alloc(replay_ctx *rp, uint32_t ti, uint64_t key, ui
 	out->size = bytes;
 	s->pub.live_bytes += bytes;
 	s->pub.live_allocations += n;
+	s->held += lifetime_term(bytes, time, rp->win_from);
 	out->stack_live_bytes = s->pub.live_bytes;
 	out->stack_index = si;
 	rp->sum.heap_bytes += bytes;
@@ -734,6 +748,7 @@ static inline int event_apply(replay_ctx *rp, const tf_event *ev, uint32_t ti, r
 		return 1;
 	*out = (replay_event){.time_ns = time, .tid = rp->thrs[ti].tid, .kind = ev->kind,
 			  .func = ev->func, .id = ev->id, .in_window = (uint8_t)rp->win_open};
+	rp->now = time;
 	event_order(rp, time);
 	return 0;
 }
@@ -870,6 +885,15 @@ static int apply_other(replay_ctx *rp, const tf_event *ev)
 /* Events are decoded REPLAY_BATCH at a time (tf_dec_events_read decodes column by column). */
 #define REPLAY_BATCH 256
 
+
+/* A record whose payload does not decode past some point: said once, the trace is damaged. */
+static void record_damaged(replay_ctx *rp, const char *what, uint64_t offset)
+{
+	warnf(rp, "corrupt %s record at byte %" PRIu64 " (rest of the record skipped)", what, offset);
+	set_incomplete(rp, "damaged at byte %" PRIu64, offset);
+	rp->sum.damaged = 1;
+}
+
 /* Applies the events of an EVENTS record: the recorder wrote them in one time order.  Returns 0
  * or REPLAY_ENOMEM. */
 static int read_events(replay_ctx *rp, tf_record *rec)
@@ -893,12 +917,8 @@ static int read_events(replay_ctx *rp, tf_record *rec)
 				return ret;
 		}
 	} while (rc == 0 && n);
-	if (rc < 0) {
-		warnf(rp, "corrupt events record at byte %" PRIu64 " (rest of the record skipped)",
-		      rec->offset);
-		set_incomplete(rp, "damaged at byte %" PRIu64, rec->offset);
-		rp->sum.damaged = 1;
-	}
+	if (rc < 0)
+		record_damaged(rp, "events", rec->offset);
 	return 0;
 }
 
@@ -958,6 +978,34 @@ static int add_modrec(replay_ctx *rp, const tf_record *rec)
 	return 0;
 }
 
+/* Books the leak kinds of a REACH_BLOCKS record on the stacks of the blocks it names (which are
+ * the blocks live at the end: every event came before it).  With a window, only the blocks the
+ * window counts as live (allocated in it); a window closed before the end takes none. */
+static int read_reach_blocks(replay_ctx *rp, const tf_record *rec)
+{
+	tf_reach_blocks blocks = rec->u.reach_blocks, *it = &blocks;
+	if (!rp->sum.reach_applies)
+		return 0;
+	uint64_t id;
+	unsigned kind;
+	int rc;
+	while ((rc = tf_dec_reach_next(it, &id, &kind)) == 1) {
+		blk *b = id < UINT64_MAX ? live_find(rp, id + 1) : NULL;
+		if (!b) {
+			rp->sum.reach_unknown++;
+			continue;
+		}
+		if (rp->win_from && b->time < rp->win_from)
+			continue;
+		stk *s = &rp->stks[b->stack];
+		s->pub.kind_bytes[kind] += blk_bytes(rp, b->size);
+		s->pub.kind_allocations[kind] += blk_count(rp, b->size, b->key);
+	}
+	if (rc < 0)
+		record_damaged(rp, "leak-kind", rec->offset);
+	return 0;
+}
+
 /* Handles one decoded record. */
 static int handle(replay_ctx *rp, tf_record *rec)
 {
@@ -995,6 +1043,23 @@ static int handle(replay_ctx *rp, tf_record *rec)
 			rp->max_time = rec->u.mark.time_ns;
 		return markset_add(&rp->marks, rec->u.mark.time_ns, rec->u.mark.tid,
 				   rec->u.mark.label, rec->u.mark.label_len);
+	case TF_REC_REACH:
+		if (!rp->sum.have_reach) {
+			tf_reach *t = &rp->sum.reach;
+			*t = rec->u.reach;
+			size_t n = t->note_len < sizeof(rp->sum.reach_note) - 1
+					   ? t->note_len
+					   : sizeof(rp->sum.reach_note) - 1;
+			memcpy(rp->sum.reach_note, t->note, n);
+			rp->sum.reach_note[n] = '\0';
+			t->note = rp->sum.reach_note;
+			t->note_len = n;
+			rp->sum.have_reach = 1;
+			rp->sum.reach_applies = t->scanned && !rp->win_closed;
+		}
+		return 0;
+	case TF_REC_REACH_BLOCKS:
+		return read_reach_blocks(rp, rec);
 	case TF_REC_END:
 		if (!rp->sum.have_end) {
 			rp->sum.have_end = 1;
@@ -1031,6 +1096,13 @@ static void finish(replay_ctx *rp)
 			s->pub.live_bytes = s->win_bytes;
 			s->pub.live_allocations = s->win_allocs;
 		}
+		if (rp->sum.reach_applies) {
+			uint64_t named = 0;
+			for (int k = 0; k < TF_REACH_KINDS; k++)
+				named += s->pub.kind_allocations[k];
+			if (named < s->pub.live_allocations)
+				rp->sum.reach_unknown += s->pub.live_allocations - named;
+		}
 	}
 	replay_summary *sum = &rp->sum;
 	if (rp->rate)
@@ -1038,8 +1110,22 @@ static void finish(replay_ctx *rp)
 	sum->duration_ns = rp->max_time;
 	if (sum->have_end && sum->end.time_ns > sum->duration_ns)
 		sum->duration_ns = sum->end.time_ns;
+	if (sum->reach_applies && rp->win_to < sum->duration_ns) {
+		/* the kinds are the end's, and the window ends before it */
+		sum->reach_applies = 0;
+		for (size_t i = 0; i < rp->nstk; i++) {
+			memset(rp->stks[i].pub.kind_bytes, 0, sizeof(rp->stks[i].pub.kind_bytes));
+			memset(rp->stks[i].pub.kind_allocations, 0,
+			       sizeof(rp->stks[i].pub.kind_allocations));
+		}
+		sum->reach_unknown = 0;
+	}
 	sum->window_from_ns = rp->win_from < sum->duration_ns ? rp->win_from : sum->duration_ns;
 	sum->window_to_ns = rp->win_to < sum->duration_ns ? rp->win_to : sum->duration_ns;
+	for (size_t i = 0; i < rp->nstk; i++) /* the blocks live at the end, held until then */
+		if (lifetime_held_total(rp->life, (uint32_t)i, rp->stks[i].pub.heap_bytes,
+					rp->stks[i].held, sum->window_to_ns))
+			rp->nomem = 1;
 }
 
 static void check_end(replay_ctx *rp)
@@ -1148,6 +1234,7 @@ int replay_run(replay_ctx *rp, tf_reader *r)
 }
 
 const replay_summary *replay_get_summary(const replay_ctx *rp) { return &rp->sum; }
+lifetime_tab *replay_get_lifetimes(const replay_ctx *rp) { return rp->life; }
 const replay_header *replay_get_header(const replay_ctx *rp) { return &rp->hdr; }
 size_t replay_stack_count(const replay_ctx *rp) { return rp->nstk; }
 const replay_stack *replay_stack_at(const replay_ctx *rp, size_t i) { return &rp->stks[i].pub; }

@@ -9,7 +9,8 @@
  *
  * The result: a live map allocation -> (size, stack, time, thread); per-stack figures (allocations,
  * bytes, live, temporary, live at the global peak, exactly); global figures with a histogram of
- * allocation sizes; the header, module records, marks and stacks.  Observers see every processed
+ * allocation sizes; the lifetimes and byte-seconds per stack (lifetime.h); the header, module
+ * records, marks and stacks.  Observers see every processed
  * event in merged order (growth, dump --merged).  Symbolization is not done here: the module
  * records are kept for the reports.
  *
@@ -28,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lifetime.h"
 #include "tf_reader.h"
 
 enum {
@@ -105,6 +107,10 @@ typedef struct replay_stack {
 	 * before the window opened; without a window equal to live_*. */
 	uint64_t heap_bytes;
 	uint64_t heap_allocations;
+	/* Of live_*: the blocks by leak kind (index TF_REACH_*; 0 unused), when the trace has the
+	 * scan's results and they apply (replay_summary.reach_applies). */
+	uint64_t kind_bytes[TF_REACH_KINDS];
+	uint64_t kind_allocations[TF_REACH_KINDS];
 } replay_stack;
 
 /* A mark recorded by leakrec_mark() (label owned by whoever handed out the replay_mark). */
@@ -174,6 +180,14 @@ typedef struct replay_summary {
 	int windowed;
 	uint64_t window_from_ns, window_to_ns;
 	replay_size_class sizes[REPLAY_SIZE_CLASSES]; /* the histogram of allocation sizes */
+	/* The reachability scan at the end (REACH records).  have_reach: its record was read
+	 * (reach.note points at reach_note); reach_applies: it scanned and its kinds were booked
+	 * (not with a window that ends before the trace does); reach_unknown: blocks it named that
+	 * were not live here, or live blocks it did not name (0 in a sane trace). */
+	int have_reach, reach_applies;
+	tf_reach reach;
+	char reach_note[192];
+	uint64_t reach_unknown;
 } replay_summary;
 
 /* Creates an empty replay.  Returns 0 and *out, or REPLAY_ENOMEM.  Free with replay_free. */
@@ -213,6 +227,11 @@ void replay_format_read_error(char *buf, size_t n, int rc, uint64_t off, int aft
  * observer callback during replay_run, stack pointers are valid only until the callback returns
  * (the stack table may grow) and peak_* are not yet computed. */
 const replay_summary *replay_get_summary(const replay_ctx *rp);
+/* The lifetimes and byte-seconds per stack index (lifetime.h): every block the replay released
+ * or held at the end (of the window), each by the stack index of its ALLOC or RALLOC.  Owned by
+ * the replay; not const although the replay is, since lifetime_figures_of reorders the kept
+ * lifetimes (the figures stay the same). */
+lifetime_tab *replay_get_lifetimes(const replay_ctx *rp);
 const replay_header *replay_get_header(const replay_ctx *rp);
 size_t replay_stack_count(const replay_ctx *rp);
 const replay_stack *replay_stack_at(const replay_ctx *rp, size_t i); /* i < replay_stack_count */

@@ -12,6 +12,8 @@
  * With suppressions (report_options.sup) an entry whose leak a rule matches (suppress.h) is
  * left out of the leak figures and the leaks list, and counted as suppressed instead.
  *
+ * The "Held longest" list ranks the entries by byte-seconds (lifetime.h), over the same entries.
+ *
  * With a window (replay_set_window) every section describes the window (see replay.h); with a
  * growth analysis attached (report_set_growth) the reports gain the heap/RSS timeline and the
  * growth suspects.
@@ -23,6 +25,7 @@
 #include <stdint.h>
 
 #include "growth.h"
+#include "lifetime.h"
 #include "replay.h"
 #include "suppress.h"
 #include "symstack.h"
@@ -92,12 +95,46 @@ enum report_list {
 	REPORT_PEAK,   /* bytes live at the heap peak */
 	REPORT_ALLOCS, /* allocations */
 	REPORT_TEMP,   /* temporary allocations */
+	/* live bytes at the end by leak kind (report_has_kinds) */
+	REPORT_DEFINITELY_LOST,
+	REPORT_INDIRECTLY_LOST,
+	REPORT_POSSIBLY_LOST,
+	REPORT_REACHABLE,
 };
+
+/* 1 when the trace has the leak kinds of the blocks live at the end and they apply to the
+ * report (replay_summary.reach_applies). */
+int report_has_kinds(const report_ctx *rc);
+/* The list of a leak kind (TF_REACH_*), and the kind of such a list (0 for other lists). */
+enum report_list report_kind_list(unsigned kind);
+unsigned report_list_kind(enum report_list k);
+/* Leaked figures of one kind (TF_REACH_*), excluding runtime-owned and suppressed entries. */
+uint64_t report_kind_bytes(const report_ctx *rc, unsigned kind);
+uint64_t report_kind_allocations(const report_ctx *rc, unsigned kind);
 
 /* Builds list k: *idx (malloc'ed, the caller frees it, also after a failure) receives the entry
  * indices (symstack_entry_at) of the listed entries in order, *total how many the list has.
  * Returns how many of them to show (at most opt.top), or -1 when out of memory. */
 long report_list(report_ctx *rc, enum report_list k, size_t **idx, size_t *total);
+
+/* ---- "Held longest": lifetimes and byte-seconds per entry (lifetime.h) ---- */
+
+/* The lifetime figures of an entry, its members taken together. */
+typedef struct report_lifetime {
+	uint64_t allocations; /* blocks allocated (in the window): freed + live_at_end; every
+			       * realloc result is a block, so this can exceed the entry's
+			       * allocations (a realloc that shrinks in place is no allocation) */
+	uint64_t live_at_end; /* of those, live at the end (of the window): the leak list's figure */
+	lifetime_figures fig; /* freed, percentiles, max, byte-seconds (every block, clipped to
+			       * the window) */
+} report_lifetime;
+
+/* Builds the "Held longest" list: the entries with non-zero byte-seconds, by byte-seconds
+ * descending, ties by stack id; runtime-owned entries included.  Same contract as report_list. */
+long report_held_list(report_ctx *rc, size_t **idx, size_t *total);
+/* Computes the lifetime figures of entry ei (symstack_entry_at index) into *out.  Returns 0 or
+ * REPORT_ENOMEM. */
+int report_entry_lifetime(report_ctx *rc, size_t ei, report_lifetime *out);
 
 /* The size classes the histogram shows: from the smallest to the largest non-empty one of the
  * replay summary s; *lo > *hi when every class is empty. */

@@ -79,7 +79,8 @@ static void json_counts(json_writer *w, const char *k1, uint64_t v1, const char 
 	json_uint(w, v2);
 }
 
-static int json_list(report_ctx *rc, json_writer *w, enum report_list k, const char *key)
+/* The entries of list k, into the open array. */
+static int json_entries(report_ctx *rc, json_writer *w, enum report_list k)
 {
 	size_t *idx, total;
 	long n = report_list(rc, k, &idx, &total);
@@ -87,8 +88,6 @@ static int json_list(report_ctx *rc, json_writer *w, enum report_list k, const c
 		free(idx);
 		return REPORT_ENOMEM;
 	}
-	json_key(w, key);
-	json_begin_array(w, 0);
 	for (long i = 0; i < n; i++) {
 		const replay_stack *st = &symstack_entry_at(report_stacks(rc), idx[i])->fig;
 		json_begin_object(w, 0);
@@ -105,7 +104,76 @@ static int json_list(report_ctx *rc, json_writer *w, enum report_list k, const c
 		case REPORT_TEMP:
 			json_key_uint(w, "allocations", st->temporary);
 			break;
+		case REPORT_DEFINITELY_LOST:
+		case REPORT_INDIRECTLY_LOST:
+		case REPORT_POSSIBLY_LOST:
+		case REPORT_REACHABLE: {
+			unsigned kind = report_list_kind(k);
+			json_counts(w, "bytes", st->kind_bytes[kind], "allocations",
+				    st->kind_allocations[kind]);
+			json_key_str(w, "kind", tf_reach_kind_name(kind));
+			break;
 		}
+		}
+		if (k == REPORT_LEAKS) {
+			json_key(w, "kind");
+			json_str(w, NULL);
+		}
+		json_entry_stack(rc, w, idx[i]);
+		json_end_object(w);
+	}
+	free(idx);
+	return 0;
+}
+
+/* List k under key; the leaks, when the trace has leak kinds: one entry per (stack, kind), by
+ * kind (definitely lost first), then by bytes. */
+static int json_list(report_ctx *rc, json_writer *w, enum report_list k, const char *key)
+{
+	json_key(w, key);
+	json_begin_array(w, 0);
+	int err = 0;
+	if (k == REPORT_LEAKS && report_has_kinds(rc))
+		for (unsigned kind = TF_REACH_DEFINITELY_LOST; kind < TF_REACH_KINDS && !err; kind++)
+			err = json_entries(rc, w, report_kind_list(kind));
+	else
+		err = json_entries(rc, w, k);
+	json_end_array(w);
+	return err;
+}
+
+/* "lifetimes": the entries by byte-seconds (report_held_list) with their lifetime figures. */
+static int json_lifetimes(report_ctx *rc, json_writer *w)
+{
+	size_t *idx, total;
+	long n = report_held_list(rc, &idx, &total);
+	if (n < 0) {
+		free(idx);
+		return REPORT_ENOMEM;
+	}
+	json_key(w, "lifetimes");
+	json_begin_array(w, 0);
+	for (long i = 0; i < n; i++) {
+		report_lifetime lt;
+		if (report_entry_lifetime(rc, idx[i], &lt)) {
+			free(idx);
+			return REPORT_ENOMEM;
+		}
+		json_begin_object(w, 0);
+		json_key_uint(w, "allocations", lt.allocations);
+		json_key_uint(w, "freed", lt.fig.freed);
+		json_key_uint(w, "live_at_end", lt.live_at_end);
+		const char *keys[3] = {"p50_s", "p90_s", "max_s"};
+		uint64_t vals[3] = {lt.fig.p50_ns, lt.fig.p90_ns, lt.fig.max_ns};
+		for (int k = 0; k < 3; k++) {
+			json_key(w, keys[k]);
+			if (lt.fig.freed)
+				json_seconds(w, vals[k]);
+			else
+				json_null(w);
+		}
+		json_key_uint(w, "lifetimes_kept", lt.fig.kept);
+		json_key_double(w, "byte_seconds", lt.fig.byte_seconds);
 		json_entry_stack(rc, w, idx[i]);
 		json_end_object(w);
 	}
@@ -258,6 +326,46 @@ void report_json_summary(report_ctx *rc, json_writer *w)
 		json_end_object(w);
 	}
 	json_key_uint(w, "sample_rate_bytes", rate);
+	static const char *const keys[TF_REACH_KINDS][2] = {
+		{"", ""},
+		{"definitely_lost_bytes", "definitely_lost_allocations"},
+		{"indirectly_lost_bytes", "indirectly_lost_allocations"},
+		{"possibly_lost_bytes", "possibly_lost_allocations"},
+		{"reachable_bytes", "reachable_allocations"},
+	};
+	int kinds = report_has_kinds(rc);
+	for (unsigned k = TF_REACH_DEFINITELY_LOST; k < TF_REACH_KINDS; k++) {
+		for (int c = 0; c < 2; c++) {
+			json_key(w, keys[k][c]);
+			if (kinds)
+				json_uint(w, c ? report_kind_allocations(rc, k) : report_kind_bytes(rc, k));
+			else
+				json_str(w, NULL);
+		}
+	}
+	json_key(w, "reachability");
+	json_begin_object(w, 1);
+	json_key(w, "scanned");
+	json_bool(w, s->have_reach && s->reach.scanned);
+	if (s->have_reach) {
+		json_key_seconds(w, "scan_s", s->reach.scan_ns);
+		json_key_uint(w, "root_bytes", s->reach.root_bytes);
+		json_key_uint(w, "heap_bytes", s->reach.heap_bytes);
+		json_key_uint(w, "threads", s->reach.threads);
+		json_key_uint(w, "threads_stopped", s->reach.threads_stopped);
+		json_key_uint(w, "unknown_blocks", s->reach_unknown);
+	} else {
+		json_key(w, "scan_s");
+		json_str(w, NULL);
+		json_key(w, "root_bytes");
+		json_str(w, NULL);
+	}
+	json_key(w, "note");
+	json_str(w, s->have_reach && s->reach_note[0] ? s->reach_note
+			: s->have_reach ? NULL
+					: "the trace has no scan (leakrec --no-reachability, a sampled "
+					  "trace, or an older leakrec)");
+	json_end_object(w);
 	json_end_object(w);
 }
 
@@ -338,6 +446,8 @@ int report_json_write(report_ctx *rc, FILE *f)
 		json_begin_array(w, 0);
 		json_end_array(w);
 	}
+	if (!err)
+		err = json_lifetimes(rc, w);
 	if (err) {
 		json_free(w);
 		return err;

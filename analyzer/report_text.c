@@ -93,6 +93,17 @@ static void put_entry_line(FILE *f, const replay_stack *st, enum report_list k, 
 			text_color(color, TEXT_BOLD), st->temporary, text_color(color, TEXT_OFF), st->allocations,
 			text_plural(st->allocations));
 		break;
+	case REPORT_DEFINITELY_LOST:
+	case REPORT_INDIRECTLY_LOST:
+	case REPORT_POSSIBLY_LOST:
+	case REPORT_REACHABLE: {
+		unsigned kind = report_list_kind(k);
+		text_format_size(a, sizeof(a), st->kind_bytes[kind]);
+		fprintf(f, "  %s%s%s in %" PRIu64 " allocation%s\n", text_color(color, TEXT_BOLD), a,
+			text_color(color, TEXT_OFF), st->kind_allocations[kind],
+			text_plural(st->kind_allocations[kind]));
+		break;
+	}
 	}
 }
 
@@ -122,6 +133,135 @@ static int text_section(report_ctx *rc, FILE *f, enum report_list k, const char 
 		const replay_stack *st = &symstack_entry_at(report_stacks(rc), idx[i])->fig;
 		fputc('\n', f);
 		put_entry_line(f, st, k, color, est(rc));
+		err = put_stack_text(rc, f, idx[i]);
+	}
+	free(idx);
+	return err;
+}
+
+/* The leak sections by kind (report_has_kinds). */
+static int text_kind_sections(report_ctx *rc, FILE *f)
+{
+	static const char *const what[TF_REACH_KINDS] = {
+		"",
+		"Leaks, definitely lost: no pointer to them is left",
+		"Leaks, indirectly lost: pointed to only by lost blocks",
+		"Leaks, possibly lost: only pointers into their interior are left",
+		"Leaks, still reachable: live at the end, and pointed to",
+	};
+	int err = 0;
+	for (unsigned kind = TF_REACH_DEFINITELY_LOST; kind < TF_REACH_KINDS && !err; kind++) {
+		char a[32], title[192];
+		uint64_t n = report_kind_allocations(rc, kind);
+		text_format_size(a, sizeof(a), report_kind_bytes(rc, kind));
+		snprintf(title, sizeof(title), "%s (%s in %" PRIu64 " allocation%s)", what[kind], a, n,
+			 text_plural(n));
+		err = text_section(rc, f, report_kind_list(kind), title);
+	}
+	return err;
+}
+
+/* The summary lines of the reachability scan, when the trace has one. */
+static void text_reach_summary(report_ctx *rc, FILE *f)
+{
+	const replay_summary *s = replay_get_summary(report_replay(rc));
+	if (!s->have_reach)
+		return;
+	char a[32], b[32];
+	if (report_has_kinds(rc)) {
+		static const char *const names[TF_REACH_KINDS] = {
+			"", "definitely lost", "indirectly lost", "possibly lost", "still reachable",
+		};
+		fputs("leak kinds    ", f);
+		for (unsigned k = TF_REACH_DEFINITELY_LOST; k < TF_REACH_KINDS; k++) {
+			text_format_size(a, sizeof(a), report_kind_bytes(rc, k));
+			fprintf(f, "%s%s %s (%" PRIu64 ")", k > TF_REACH_DEFINITELY_LOST ? ", " : "",
+				names[k], a, report_kind_allocations(rc, k));
+		}
+		fputc('\n', f);
+	}
+	fputs("reachability  ", f);
+	if (!s->reach.scanned) {
+		fputs("not scanned: ", f);
+		text_put(f, s->reach_note[0] ? s->reach_note : "no reason given");
+		fputc('\n', f);
+		return;
+	}
+	text_format_size(a, sizeof(a), s->reach.root_bytes);
+	text_format_size(b, sizeof(b), s->reach.heap_bytes);
+	fputs("scanned at the end in ", f);
+	text_put_time(f, s->reach.scan_ns);
+	fprintf(f, ": %s of roots, %s of heap, %" PRIu32 " thread%s (%" PRIu32 " stopped)", a, b,
+		s->reach.threads, text_plural(s->reach.threads), s->reach.threads_stopped);
+	if (s->reach_note[0]) {
+		fputs("; ", f);
+		text_put(f, s->reach_note);
+	}
+	if (!s->reach_applies)
+		fputs("; the window ends before the trace, so no leak kinds", f);
+	if (s->reach_unknown)
+		fprintf(f, "; %" PRIu64 " block%s without a kind", s->reach_unknown,
+			text_plural(s->reach_unknown));
+	fputc('\n', f);
+}
+
+/* Formats byte-seconds in the units of sizes: "512 B·s", "1.2 GiB·s". */
+static void format_byte_seconds(char *buf, size_t n, double v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"};
+	size_t u = 0;
+	while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0 && v < 10)
+		snprintf(buf, n, "%.2f B\u00b7s", v);
+	else if (u == 0)
+		snprintf(buf, n, "%.0f B\u00b7s", v);
+	else
+		snprintf(buf, n, "%.1f %s\u00b7s", v, units[u]);
+}
+
+/* The "Held longest" section: entries by byte-seconds, with their lifetimes. */
+static int text_held(report_ctx *rc, FILE *f)
+{
+	int color = report_opts(rc)->color;
+	size_t *idx, total;
+	long n = report_held_list(rc, &idx, &total);
+	if (n < 0) {
+		free(idx);
+		return REPORT_ENOMEM;
+	}
+	fprintf(f, "\n%sHeld longest: byte-seconds (bytes x time held%s)%s", text_color(color, TEXT_BOLD),
+		replay_get_summary(report_replay(rc))->windowed ? " in the window" : "",
+		text_color(color, TEXT_OFF));
+	if (total == 0)
+		fputs(": none\n", f);
+	else if ((size_t)n < total)
+		fprintf(f, " (top %ld of %zu stacks)\n", n, total);
+	else
+		fprintf(f, " (%zu stack%s)\n", total, text_plural(total));
+	int err = 0;
+	for (long i = 0; i < n && !err; i++) {
+		report_lifetime lt;
+		char a[48], p50[32], p90[32], mx[32];
+		err = report_entry_lifetime(rc, idx[i], &lt);
+		if (err)
+			break;
+		format_byte_seconds(a, sizeof(a), lt.fig.byte_seconds);
+		fprintf(f, "\n  %s%s%s  %" PRIu64 " allocation%s, %" PRIu64 " freed, %" PRIu64
+			   " live at the end",
+			text_color(color, TEXT_BOLD), a, text_color(color, TEXT_OFF), lt.allocations,
+			text_plural(lt.allocations), lt.fig.freed, lt.live_at_end);
+		if (lt.fig.freed) {
+			text_format_time(p50, sizeof(p50), lt.fig.p50_ns);
+			text_format_time(p90, sizeof(p90), lt.fig.p90_ns);
+			text_format_time(mx, sizeof(mx), lt.fig.max_ns);
+			fprintf(f, "; lived p50 %s, p90 %s, max %s", p50, p90, mx);
+			if (lt.fig.kept < lt.fig.freed)
+				fprintf(f, " (percentiles of a sample of %" PRIu64 ")", lt.fig.kept);
+		}
+		fputc('\n', f);
 		err = put_stack_text(rc, f, idx[i]);
 	}
 	free(idx);
@@ -275,6 +415,7 @@ int report_text_write(report_ctx *rc, FILE *f)
 		s->incomplete[0] ? " when recording stopped (not all leaks: the trace is incomplete)"
 				 : "",
 		text_color(color, TEXT_OFF));
+	text_reach_summary(rc, f);
 	text_format_size(b, sizeof(b), report_runtime_leaked_bytes(rc));
 	fprintf(f, "runtime-owned %s%s kept by the C/C++/Rust runtime (not counted as leaked)\n", m, b);
 	if (report_opts(rc)->sup) {
@@ -300,7 +441,7 @@ int report_text_write(report_ctx *rc, FILE *f)
 
 	if (gr)
 		chart_timeline(f, gr, rp, color);
-	int err = text_section(rc, f, REPORT_LEAKS,
+	int err = report_has_kinds(rc) ? text_kind_sections(rc, f) : text_section(rc, f, REPORT_LEAKS,
 				   s->incomplete[0] ? "Live when recording stopped (the trace is "
 						      "incomplete: not all of it leaked)"
 				   : s->windowed ? "Leaks: bytes allocated in the window still live at "
@@ -312,6 +453,8 @@ int report_text_write(report_ctx *rc, FILE *f)
 		err = text_section(rc, f, REPORT_ALLOCS, "Most allocations");
 	if (!err)
 		err = text_section(rc, f, REPORT_TEMP, "Most temporary allocations");
+	if (!err)
+		err = text_held(rc, f);
 	if (!err && gr)
 		err = text_suspects(rc, f);
 	if (err)

@@ -207,6 +207,10 @@ static void add_figures(replay_stack *a, const replay_stack *b)
 	a->peak_allocations += b->peak_allocations;
 	a->heap_bytes += b->heap_bytes;
 	a->heap_allocations += b->heap_allocations;
+	for (int k = 0; k < TF_REACH_KINDS; k++) {
+		a->kind_bytes[k] += b->kind_bytes[k];
+		a->kind_allocations[k] += b->kind_allocations[k];
+	}
 }
 
 /* A replay stack in id order. */

@@ -21,6 +21,7 @@
 #define PROTO_ENV_DEPTH "LEAKREC_DEPTH"       /* most frames recorded per stack */
 #define PROTO_ENV_UNWIND "LEAKREC_UNWIND"     /* "libunwind": libunwind walks every stack */
 #define PROTO_ENV_UNWIND_CHECK "LEAKREC_UNWIND_CHECK" /* "1": both walkers, compared */
+#define PROTO_ENV_REACH "LEAKREC_REACHABILITY" /* "0": no leak-kind scan at the end */
 #define PROTO_ENV_SAMPLE "LEAKREC_SAMPLE"     /* mean bytes between sampled allocations */
 #define PROTO_ENV_SAMPLE_SEED "LEAKREC_SAMPLE_SEED" /* the sampler's seed (reproducible runs) */
 #define PROTO_ENV_DURATION "LEAKREC_DURATION" /* recording stops this long after it started */

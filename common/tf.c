@@ -42,3 +42,11 @@ size_t tf_put_uvarint(uint8_t *p, uint64_t v)
 	p[n++] = (uint8_t)v;
 	return n;
 }
+
+const char *tf_reach_kind_name(unsigned kind)
+{
+	static const char *const names[TF_REACH_KINDS] = {
+		"?", "definitely_lost", "indirectly_lost", "possibly_lost", "reachable",
+	};
+	return kind < TF_REACH_KINDS ? names[kind] : "?";
+}

@@ -55,7 +55,21 @@ enum tf_rec_type {
 	TF_REC_MARK = 8,          /* a moment labelled by the program (leakrec_mark) */
 	TF_REC_THREAD = 9,        /* a thread's name */
 	TF_REC_END = 10,          /* last record: the recorder's counters */
+	TF_REC_REACH = 11,        /* the reachability scan at the end: what it did */
+	TF_REC_REACH_BLOCKS = 12, /* the leak kinds of blocks live at the end */
 };
+
+/* Leak kinds of a block live at the end (REACH_BLOCKS). */
+enum tf_reach_kind {
+	TF_REACH_DEFINITELY_LOST = 1, /* no pointer to it anywhere, nor from another lost block */
+	TF_REACH_INDIRECTLY_LOST = 2, /* pointed to only by lost blocks */
+	TF_REACH_POSSIBLY_LOST = 3,   /* reached only through pointers into its interior */
+	TF_REACH_REACHABLE = 4,       /* a pointer to its start in scanned memory */
+	TF_REACH_KINDS = 5
+};
+
+/* Returns "definitely_lost", "indirectly_lost", "possibly_lost", "reachable", or "?". */
+const char *tf_reach_kind_name(unsigned kind);
 
 /* Event op byte: kind in bits 0-1, func in bits 2-5, thread slot in bits 6-7 (see tf_enc.c, tf_dec.c). */
 #define TF_TID_SLOTS 3  /* slots 0-2 name the most recently used threads; 3: the tid follows */
@@ -186,6 +200,27 @@ typedef struct tf_end {
 				     * the block moved or grew */
 	uint64_t calls_frees;       /* frees as leakanalyze counts them: FREE made by a call */
 } tf_end;
+
+/* The REACH record: what the scan at the end did. */
+typedef struct tf_reach {
+	uint32_t scanned;         /* 1: REACH_BLOCKS records follow with every live block's kind */
+	uint64_t scan_ns;         /* how long the scan took */
+	uint64_t root_bytes;      /* root memory scanned: segments, stacks, TLS, registers */
+	uint64_t heap_bytes;      /* heap block bytes scanned */
+	uint32_t threads;         /* program threads found */
+	uint32_t threads_stopped; /* threads other than the ending one stopped and scanned */
+	const char *note;         /* why there was no scan, or what it could not see */
+	size_t note_len;
+} tf_reach;
+
+/* A REACH_BLOCKS record: count blocks, their kinds (count bytes) and their allocation numbers
+ * (ascending, delta-coded varints), read with tf_dec_reach_next. */
+typedef struct tf_reach_blocks {
+	uint64_t count, done;
+	const uint8_t *kinds;
+	uint64_t prev;
+	const uint8_t *p, *end; /* the numbers */
+} tf_reach_blocks;
 
 
 #endif

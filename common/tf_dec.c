@@ -228,8 +228,51 @@ int tf_dec_record(tf_record *rec)
 		return 0;
 	case TF_REC_END:
 		return dec_end(d, &rec->u.end);
+	case TF_REC_REACH: {
+		tf_reach *r = &rec->u.reach;
+		DU32(r->scanned);
+		DU(r->scan_ns);
+		DU(r->root_bytes);
+		DU(r->heap_bytes);
+		DU32(r->threads);
+		DU32(r->threads_stopped);
+		DSTR(r->note, r->note_len);
+		return r->scanned > 1 ? TF_ECORRUPT : 0;
+	}
+	case TF_REC_REACH_BLOCKS: {
+		tf_reach_blocks *b = &rec->u.reach_blocks;
+		DU(b->count);
+		if (b->count > (uint64_t)(d.end - d.p))
+			return TF_ECORRUPT;
+		b->kinds = d.p;
+		b->p = d.p + b->count;
+		b->end = d.end;
+		b->done = b->prev = 0;
+		return 0;
+	}
 	}
 	return 0; /* unknown record types are skipped by readers */
+}
+
+int tf_dec_reach_next(tf_reach_blocks *it, uint64_t *id, unsigned *kind)
+{
+	if (it->done >= it->count)
+		return 0;
+	tf_dec d = {it->p, it->end};
+	uint64_t delta;
+	int rc = tf_dec_u(&d, &delta);
+	if (rc)
+		return TF_ECORRUPT;
+	unsigned k = it->kinds[it->done];
+	if (k < TF_REACH_DEFINITELY_LOST || k >= TF_REACH_KINDS || (it->done && !delta) ||
+	    delta > UINT64_MAX - it->prev)
+		return TF_ECORRUPT;
+	it->p = d.p;
+	it->prev += delta;
+	it->done++;
+	*id = it->prev;
+	*kind = k;
+	return 1;
 }
 
 /* The varint at *pp (column end `end`), the one- and two-byte cases inline (sizes of 128 bytes

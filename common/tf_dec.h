@@ -52,6 +52,8 @@ typedef struct tf_record {
 		struct { uint64_t time_ns, tid; const char *label; size_t label_len; } mark;
 		struct { uint64_t tid; const char *name; size_t name_len; } thread;
 		tf_end end;
+		tf_reach reach;
+		tf_reach_blocks reach_blocks; /* iterate with tf_dec_reach_next */
 	} u;
 } tf_record;
 
@@ -67,5 +69,9 @@ int tf_dec_events_next(tf_dec_events *it, tf_event *ev);
  * the valid events before it.  After an error every later call (and tf_dec_events_next) fails
  * again. */
 int tf_dec_events_read(tf_dec_events *it, tf_event *ev, size_t max, size_t *n);
+
+/* The next block of a REACH_BLOCKS record: returns 1 with its allocation number and kind, 0
+ * after the last, or TF_ECORRUPT (numbers not ascending, a kind out of range, a damaged varint). */
+int tf_dec_reach_next(tf_reach_blocks *it, uint64_t *id, unsigned *kind);
 
 #endif

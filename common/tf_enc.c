@@ -202,6 +202,39 @@ void tf_enc_end(tf_enc *e, const tf_end *end)
 	tf_enc_end_record(e);
 }
 
+void tf_enc_reach(tf_enc *e, const tf_reach *r)
+{
+	tf_enc_begin_record(e, TF_REC_REACH);
+	tf_enc_u(e, r->scanned);
+	tf_enc_u(e, r->scan_ns);
+	tf_enc_u(e, r->root_bytes);
+	tf_enc_u(e, r->heap_bytes);
+	tf_enc_u(e, r->threads);
+	tf_enc_u(e, r->threads_stopped);
+	tf_enc_str(e, r->note, r->note_len);
+	tf_enc_end_record(e);
+}
+
+void tf_enc_reach_blocks(tf_enc *e, const void *ids, const void *kinds, size_t stride, size_t n)
+{
+	const uint8_t *pi = ids, *pk = kinds;
+	tf_enc_begin_record(e, TF_REC_REACH_BLOCKS);
+	tf_enc_u(e, n);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k;
+		memcpy(&k, pk + i * stride, sizeof(k));
+		tf_enc_byte(e, (uint8_t)k);
+	}
+	uint64_t prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t id;
+		memcpy(&id, pi + i * stride, sizeof(id));
+		tf_enc_u(e, id - prev);
+		prev = id;
+	}
+	tf_enc_end_record(e);
+}
+
 void tf_enc_events_begin(tf_enc_events *w, tf_enc *e, uint64_t base_time, uint32_t shift, uint64_t first_id)
 {
 	w->e = e;

@@ -42,6 +42,10 @@ void tf_enc_rss(tf_enc *e, uint64_t time_ns, uint64_t rss_bytes);
 void tf_enc_mark(tf_enc *e, uint64_t time_ns, uint64_t tid, const char *label, size_t n);
 void tf_enc_thread(tf_enc *e, uint64_t tid, const char *name, size_t n);
 void tf_enc_end(tf_enc *e, const tf_end *end);
+void tf_enc_reach(tf_enc *e, const tf_reach *r);
+/* A REACH_BLOCKS record of n blocks: the i-th allocation number is the uint64_t at
+ * ids + i * stride bytes, its kind the uint32_t at kinds + i * stride (numbers ascending). */
+void tf_enc_reach_blocks(tf_enc *e, const void *ids, const void *kinds, size_t stride, size_t n);
 
 /* Streaming EVENTS encoder: begin, add events in order (at most TF_EVENTS_MAX), finish.  The
  * state and the column buffers live in the tf_enc_events (about 450 KiB: keep it off small stacks), so

@@ -74,7 +74,7 @@ static int before_exec(void)
 		real_resolve();
 	if (!session_active())
 		return 0;
-	session_finish();
+	session_finish(0);
 	return 1;
 }
 
@@ -171,7 +171,7 @@ static void (*next_exit)(int);
  * not this one, after the destructor below has run.) */
 EXPORT __attribute__((noreturn)) void _exit(int status)
 {
-	session_finish();
+	session_finish(1);
 	if (!next_exit)
 		next_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
 	if (next_exit)

@@ -44,6 +44,8 @@ static const char usage_text[] =
 	"                      production, whose figures leakanalyze estimates\n"
 	"      --duration DUR  stop recording after DUR (10s, 1.5m, 250ms, 2h); the program runs on\n"
 	"      --max-size SIZE stop recording when the trace file reaches SIZE (100M, 1G)\n"
+	"      --no-reachability  do not scan the heap when the program ends (no leak kinds:\n"
+	"                      definitely/indirectly/possibly lost, still reachable)\n"
 	"  -q, --quiet         do not print the summary at the end\n"
 	"  -h, --help          show this help and exit\n"
 	"  -V, --version       show the version and exit\n"
@@ -601,13 +603,14 @@ int main(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
 		{"no-children", no_argument, NULL, 'n'},  {"sample", required_argument, NULL, 's'},
 		{"duration", required_argument, NULL, 'D'}, {"max-size", required_argument, NULL, 'M'},
+		{"no-reachability", no_argument, NULL, 'R'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	const char *output = NULL;
 	const char *depth = NULL;
 	char sample[24] = "", duration[24] = "", max_size[24] = "";
 	uint64_t v64;
-	int quiet = 0, no_children = 0, c;
+	int quiet = 0, no_children = 0, no_reach = 0, c;
 	while ((c = getopt_long(argc, argv, "+o:d:s:nqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
@@ -648,6 +651,7 @@ int main(int argc, char **argv)
 			break;
 		case 'q': quiet = 1; break;
 		case 'n': no_children = 1; break;
+		case 'R': no_reach = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("leakrec %s (trace format %d)\n", PROTO_VERSION, TF_VERSION); return 0;
 		default: fputs(usage_text, stderr); return 2;
@@ -714,6 +718,7 @@ int main(int argc, char **argv)
 			setenv(PROTO_ENV_DURATION, duration, 1);
 		if (*max_size)
 			setenv(PROTO_ENV_MAX_SIZE, max_size, 1);
+		setenv(PROTO_ENV_REACH, no_reach ? "0" : "1", 1);
 		set_preload(lib);
 		execvp(prog[0], prog);
 		int e = errno;

@@ -107,3 +107,15 @@ void livemap_reset(void)
 }
 
 uint64_t livemap_count(void) { return count; }
+
+size_t livemap_slots(void) { return cap; }
+
+int livemap_at(size_t i, uint64_t *ptr, uint64_t *id, uint64_t *size)
+{
+	if (i >= cap || !tab[i].ptr)
+		return 0;
+	*ptr = tab[i].ptr;
+	*id = tab[i].id;
+	*size = tab[i].size;
+	return 1;
+}

@@ -8,6 +8,7 @@
 #ifndef LEAKREC_LIVEMAP_H
 #define LEAKREC_LIVEMAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Adds ptr (not 0) -> (id, size).  Returns 0, or -1 when out of memory. */
@@ -19,6 +20,10 @@ int livemap_take(uint64_t ptr, uint64_t *id, uint64_t *size);
 int livemap_has(uint64_t ptr);
 /* Forgets every block (a forked child starts its own trace). */
 void livemap_reset(void);
+/* Slots of the table (live or empty), for livemap_at. */
+size_t livemap_slots(void);
+/* Slot i (i < livemap_slots()): returns 1 with its block when it holds one, else 0. */
+int livemap_at(size_t i, uint64_t *ptr, uint64_t *id, uint64_t *size);
 /* Live blocks in the map. */
 uint64_t livemap_count(void);
 

@@ -51,6 +51,12 @@ void modmap_atfork_child(void)
 
 int modmap_is_self(uint64_t addr) { return addr >= self_lo && addr < self_hi; }
 
+void modmap_self_range(uint64_t *lo, uint64_t *hi)
+{
+	*lo = self_lo;
+	*hi = self_hi;
+}
+
 static int self_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;

@@ -24,6 +24,8 @@ uint64_t modmap_count(void);
 void modmap_atfork_child(void);
 /* 1 when addr lies in the recorder library itself. */
 int modmap_is_self(uint64_t addr);
+/* The recorder library's address range, from its lowest to its highest PT_LOAD (its .bss too). */
+void modmap_self_range(uint64_t *lo, uint64_t *hi);
 /* Records the recorder library's own text range (call once at start-up). */
 void modmap_init_self(void);
 

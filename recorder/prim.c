@@ -33,16 +33,71 @@ uint64_t prim_realtime_ns(void)
 
 pid_t prim_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
+/* Every mapping prim_map made and prim_unmap did not release, for the leak-kind scan: slots are
+ * claimed with an atomic counter, a released one has lo == hi and is claimed again by CAS once
+ * the counter reached the end (a mapping made when all are taken is not listed). */
+#define PRIM_MAPS 65536
+static struct {
+	_Atomic uint64_t lo, hi;
+} maps[PRIM_MAPS];
+static _Atomic size_t nmaps;
+
+static void map_note(uint64_t lo, uint64_t hi)
+{
+	size_t i = atomic_fetch_add(&nmaps, 1);
+	if (i < PRIM_MAPS) {
+		/* lo first: a reader never sees a range whose hi is set and lo is not */
+		atomic_store(&maps[i].lo, lo);
+		atomic_store(&maps[i].hi, hi);
+		return;
+	}
+	atomic_store(&nmaps, PRIM_MAPS);
+	for (i = 0; i < PRIM_MAPS; i++) {
+		uint64_t l = atomic_load(&maps[i].lo);
+		/* claimed by moving lo to the top: [UINT64_MAX, hi) reads as empty meanwhile */
+		if (l == atomic_load(&maps[i].hi) &&
+		    atomic_compare_exchange_strong(&maps[i].lo, &l, UINT64_MAX)) {
+			atomic_store(&maps[i].hi, hi);
+			atomic_store(&maps[i].lo, lo);
+			return;
+		}
+	}
+}
+
 void *prim_map(size_t n)
 {
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	map_note((uint64_t)(uintptr_t)p, (uint64_t)(uintptr_t)p + n);
+	return p;
 }
 
 void prim_unmap(void *p, size_t n)
 {
-	if (p)
-		munmap(p, n);
+	if (!p)
+		return;
+	uint64_t lo = (uint64_t)(uintptr_t)p;
+	size_t k = atomic_load(&nmaps);
+	for (size_t i = 0; i < k && i < PRIM_MAPS; i++)
+		if (atomic_load(&maps[i].lo) == lo) {
+			atomic_store(&maps[i].hi, lo);
+			break;
+		}
+	munmap(p, n);
+}
+
+size_t prim_map_slots(void)
+{
+	size_t k = atomic_load(&nmaps);
+	return k < PRIM_MAPS ? k : PRIM_MAPS;
+}
+
+int prim_map_at(size_t i, uint64_t *lo, uint64_t *hi)
+{
+	*lo = atomic_load(&maps[i].lo);
+	*hi = atomic_load(&maps[i].hi);
+	return *hi > *lo;
 }
 
 void *prim_grow(void *p, size_t old_n, size_t new_n)

@@ -20,6 +20,10 @@ pid_t prim_gettid(void);
 /* Anonymous private mapping of n bytes (zeroed), or NULL.  Release with prim_unmap. */
 void *prim_map(size_t n);
 void prim_unmap(void *p, size_t n);
+/* The recorder's own mappings (prim_map's): slot i < prim_map_slots() returns 1 with its range
+ * [*lo, *hi) while it is mapped, else 0.  Lock-free; a slot may change while it is read. */
+size_t prim_map_slots(void);
+int prim_map_at(size_t i, uint64_t *lo, uint64_t *hi);
 /* Grows the mapping of old_n bytes at p (NULL when old_n is 0) to a new zeroed mapping of new_n
  * bytes that starts with the old bytes, and unmaps p.  Returns the new mapping, or NULL (p is then
  * left as it was). */

@@ -19,6 +19,7 @@
 #include "prim.h"
 #include "proto.h"
 #include "queue.h"
+#include "reach.h"
 #include "real.h"
 #include "rec.h"
 #include "ring.h"
@@ -39,6 +40,7 @@ typedef struct config {
 	int children;      /* forked and exec'd processes record too */
 	uint32_t depth;    /* frames per stack */
 	int unwind;        /* CAPTURE_* */
+	int reach;         /* the leak-kind scan at the end */
 	uint64_t sample;   /* mean bytes between sampled allocations, 0: all (LEAKREC_SAMPLE) */
 	uint64_t seed;     /* LEAKREC_SAMPLE_SEED, when have_seed */
 	int have_seed;
@@ -46,7 +48,7 @@ typedef struct config {
 	uint64_t max_bytes;   /* ... or when the trace reaches this size, 0: never */
 } config;
 
-static config cfg = {.depth = CAPTURE_DEFAULT_DEPTH};
+static config cfg = {.depth = CAPTURE_DEFAULT_DEPTH, .reach = 1};
 
 static const char *env_or(const char *name, const char *dflt)
 {
@@ -70,6 +72,7 @@ static void config_read(config *c)
 		long v = strtol(d, NULL, 10);
 		c->depth = v < 1 ? 1 : v > CAPTURE_MAX_DEPTH ? CAPTURE_MAX_DEPTH : (uint32_t)v;
 	}
+	c->reach = strcmp(env_or(PROTO_ENV_REACH, "1"), "0") != 0;
 	/* Values the launcher checked; one set by hand that does not parse is ignored. */
 	if (proto_parse_size(getenv(PROTO_ENV_SAMPLE), &c->sample) != 0)
 		c->sample = 0;
@@ -146,7 +149,10 @@ static int start_trace(const char *want, int exact)
 	}
 	main_pid = getpid();
 	rec_self()->tid = prim_gettid();
-	writer_config wc = {fd, trace_path, cfg.depth, cfg.sample, cfg.duration_ns, cfg.max_bytes};
+	/* A sampled trace has no leak-kind scan: the blocks it does not hold are not scanned, so a
+	 * block they point to would look lost. */
+	writer_config wc = {fd,         trace_path,      cfg.depth,    cfg.reach && !cfg.sample,
+			    cfg.sample, cfg.duration_ns, cfg.max_bytes};
 	int rc = writer_start(&wc);
 	if (rc) {
 		prim_log("cannot record to '", trace_path, "': ", strerror(-rc),
@@ -199,13 +205,23 @@ int session_records_children(void) { return cfg.children; }
 
 int session_active(void) { return getpid() == main_pid && rec_state() == REC_ON; }
 
-void session_finish(void)
+/* noinline: its frame marks where the program's frames end (reach_scan's self_sp) */
+__attribute__((noinline)) void session_finish(int ends)
 {
 	if (getpid() != main_pid)
 		return;
+	/* Every callee-saved register is stored in this frame from here on: a pointer the caller
+	 * kept in one is on the stack the scan reads. */
+	__builtin_unwind_init();
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+#if defined(__x86_64__)
+	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+#elif defined(__aarch64__)
+	__asm__ volatile("mov %0, sp" : "=r"(sp));
+#endif
 	rec_enter();
 	rec_set_state(REC_OFF);
-	writer_stop();
+	writer_stop(ends, sp);
 	capture_report();
 	rec_leave();
 }
@@ -251,7 +267,7 @@ EXPORT int daemon(int nochdir, int noclose)
 		next_daemon = (int (*)(int, int))dlsym(RTLD_NEXT, "daemon");
 	int finished = session_active();
 	if (finished) {
-		session_finish();
+		session_finish(1);
 		daemon_finished = cfg.children;
 	}
 	int rc = next_daemon(nochdir, noclose);
@@ -301,6 +317,7 @@ static int session_init(void)
 		return 0;
 	}
 	capture_init(cfg.depth, cfg.unwind);
+	reach_init();
 	modmap_init_self();
 	if (stacktab_init() != 0 || rec_init() != 0 ||
 	    sample_init(cfg.sample, cfg.seed, cfg.have_seed) != 0) {
@@ -324,7 +341,7 @@ int session_start(int st)
 static void at_exit(void *arg)
 {
 	(void)arg;
-	session_finish();
+	session_finish(1);
 }
 
 /* The C library's exit-handler registration.  atexit() would register the handler under this
@@ -352,5 +369,5 @@ __attribute__((constructor(101))) static void leakrec_init(void)
 __attribute__((destructor(101))) static void leakrec_fini(void)
 {
 	if (!exit_handler_armed)
-		session_finish();
+		session_finish(1);
 }

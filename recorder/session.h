@@ -25,7 +25,9 @@ int session_records_children(void);
 /* 1 when this process is the one that started the current trace and recording is on. */
 int session_active(void);
 /* Finishes the trace (recording off, the writer's last pass, END record, file closed) when called
- * in the process that started it; does nothing in another one. */
-void session_finish(void);
+ * in the process that started it; does nothing in another one.  `ends`: the program ends here
+ * (exit, _exit, daemon's parent), so the blocks still live get their leak kinds (reach.h); 0 for
+ * an exec. */
+void session_finish(int ends);
 
 #endif

@@ -21,13 +21,16 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include "livemap.h"
 #include "merge.h"
 #include "modmap.h"
 #include "prim.h"
 #include "queue.h"
+#include "reach.h"
 #include "rec.h"
 #include "ring.h"
 #include "stacktab.h"
@@ -39,6 +42,8 @@
 #define WRITER_ENC_CAP (2u << 20)
 #define WRITER_ENC_FLUSH (1u << 20)
 #define WRITER_LEVEL 3
+#define WRITER_STACK (1u << 20)  /* the writer's stack, from prim_map (so never a scan root) */
+#define WRITER_REACH_BLOCKS 65536 /* blocks per REACH_BLOCKS record (< WRITER_ENC_FLUSH / 11) */
 #define WRITER_TIME_SHIFT 16 /* times in 65.5 us ticks: the order is the file's, time is for charts */
 
 static struct {
@@ -73,6 +78,11 @@ static struct {
 	_Atomic int final_req;  /* a fatal signal asks for the last pass */
 	uint32_t final_done;    /* futex word: 1 once the END record is written */
 	pid_t writer_tid;
+	int reach;              /* scan at the end (writer_config.reach) */
+	int end_scan;           /* this end is the program's: scan */
+	uintptr_t end_sp;       /* the ending thread's program frames start here (0: none) */
+	uint32_t final_busy;    /* the last pass is scanning: a dying thread waits longer */
+	char *stack;            /* the writer thread's stack: a guard page, then WRITER_STACK */
 } W = {.fd = -1, .rss_fd = -1, .stat_fd = -1};
 
 uint64_t writer_origin(void) { return W.origin; }
@@ -410,8 +420,11 @@ static void *writer_main(void *arg)
 			__atomic_store_n(&W.waiting, 0, __ATOMIC_RELAXED);
 		}
 		if (atomic_load(&W.final_req)) {
-			/* A thread is dying of a signal: finish the trace, then stop. */
+			/* A thread is dying of a signal: finish the trace, then stop.  The dying
+			 * thread is stopped and scanned like every other program thread. */
 			atomic_store(&W.running, 0);
+			W.end_scan = 1;
+			W.end_sp = 0;
 			write_end();
 			__atomic_store_n(&W.final_done, 1, __ATOMIC_RELEASE);
 			prim_futex_wake(&W.final_done, 1);
@@ -440,8 +453,12 @@ void writer_flush_from_signal(void)
 		return;
 	atomic_store(&W.final_req, 1);
 	writer_kick();
-	for (int i = 0; i < 20 && !__atomic_load_n(&W.final_done, __ATOMIC_ACQUIRE); i++)
+	/* About 2 s, and as long as the scan at the end takes (it ends itself in time). */
+	for (int i = 0; i < 20 && !__atomic_load_n(&W.final_done, __ATOMIC_ACQUIRE); i++) {
 		prim_futex_wait(&W.final_done, 0, 100u * 1000000u);
+		if (__atomic_load_n(&W.final_busy, __ATOMIC_ACQUIRE))
+			i = 0;
+	}
 }
 
 static void write_header(const writer_config *cfg)
@@ -485,6 +502,8 @@ int writer_start(const writer_config *cfg)
 {
 	W.path = cfg->path;
 	W.fd = cfg->fd;
+	W.reach = cfg->reach;
+	W.end_scan = 0;
 	W.origin = prim_now_ns();
 	W.failed = 0;
 	W.enc.len = 0;
@@ -526,9 +545,18 @@ int writer_start(const writer_config *cfg)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* The writer's stack is the recorder's own memory (prim_map): the leak-kind scan never reads
+	 * it, though it held every block's address once.  A forked child reuses its copy. */
+	if (!W.stack && (W.stack = prim_map(WRITER_STACK + 4096)) != NULL)
+		mprotect(W.stack, 4096, PROT_NONE);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	if (W.stack)
+		pthread_attr_setstack(&attr, W.stack + 4096, WRITER_STACK);
 	rec_enter();
-	int rc = pthread_create(&W.thread, NULL, writer_main, NULL);
+	int rc = pthread_create(&W.thread, &attr, writer_main, NULL);
 	rec_leave();
+	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		atomic_store(&W.running, 0);
@@ -546,10 +574,12 @@ static uint64_t live_rings(void)
 	return n;
 }
 
-void writer_stop(void)
+void writer_stop(int ends, uintptr_t self_sp)
 {
 	if (W.fd < 0)
 		return;
+	W.end_scan = ends;
+	W.end_sp = self_sp;
 	if (W.thread_started && !writer_is_current()) {
 		atomic_store(&W.stop, 1);
 		writer_kick();
@@ -587,9 +617,53 @@ static void write_end(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The REACH records: the scan of the blocks live now (every event has been taken). */
+static void write_reach(void)
+{
+	uint64_t n = livemap_count();
+	size_t bytes = (size_t)n * sizeof(reach_block);
+	reach_block *b = n ? prim_map(bytes) : NULL;
+	reach_result res;
+	size_t k = 0;
+	if (n && !b) {
+		memset(&res, 0, sizeof(res));
+		memcpy(res.note, "out of memory", 14);
+	} else {
+		for (size_t s = 0, slots = livemap_slots(); s < slots && k < n; s++) {
+			uint64_t p, id, size;
+			if (livemap_at(s, &p, &id, &size))
+				b[k++] = (reach_block){p, size, id, 0, 0};
+		}
+		__atomic_store_n(&W.final_busy, 1, __ATOMIC_RELEASE);
+		reach_scan(b, k, writer_is_current() ? 0 : W.end_sp, W.writer_tid, &res);
+		__atomic_store_n(&W.final_busy, 0, __ATOMIC_RELEASE);
+	}
+	tf_reach tr = {
+		.scanned = (uint32_t)res.scanned,
+		.scan_ns = res.scan_ns,
+		.root_bytes = res.root_bytes,
+		.heap_bytes = res.heap_bytes,
+		.threads = res.threads,
+		.threads_stopped = res.threads_stopped,
+		.note = res.note,
+		.note_len = strlen(res.note),
+	};
+	reserve(256);
+	tf_enc_reach(&W.enc, &tr);
+	for (size_t i = 0; res.scanned && i < k; i += WRITER_REACH_BLOCKS) {
+		size_t m = k - i < WRITER_REACH_BLOCKS ? k - i : WRITER_REACH_BLOCKS;
+		reserve(m * 11 + 32);
+		tf_enc_reach_blocks(&W.enc, &b[i].id, &b[i].kind, sizeof(*b), m);
+	}
+	if (b)
+		prim_unmap(b, bytes);
+}
+
 static void write_end_locked(void)
 {
 	pass(1); /* every event in the rings, whatever its stamp */
+	if (W.reach && W.end_scan)
+		write_reach();
 	const merge_counts *mc = merge_totals();
 	tf_end end = {
 		.time_ns = rel(prim_now_ns()),

@@ -11,11 +11,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef struct writer_config {
 	int fd;           /* the trace file, open for writing; the writer owns it from now on */
 	const char *path; /* its name, for messages; must stay valid */
 	uint32_t depth;
+	int reach;        /* classify the blocks live at the end (reach.h) when the program ends */
 	uint64_t sample_rate; /* written into the header (0: every allocation is recorded) */
 	uint64_t duration_ns; /* recording stops this long after the start (0: never) */
 	uint64_t max_bytes;   /* ... or once the file holds this many bytes (0: never) */
@@ -39,10 +41,13 @@ void writer_kick(void);
 void writer_nudge(void);
 /* 1 while the writer accepts events. */
 int writer_running(void);
-/* Stops the writer thread, writes every pending event and the END record, closes the file.
- * (The writer does the same on its own, recording off for good, when the configured duration or
- * size is reached: the program runs on unrecorded.) */
-void writer_stop(void);
+/* Stops the writer thread, writes every pending event, then (when `ends`: the program ends here,
+ * and the configuration asks for it) the leak kinds of the blocks still live (REACH records), and
+ * the END record; closes the file.  self_sp: the lowest address of the calling thread's stack that
+ * holds the program's frames (reach_scan).  (The writer does the same on its own, without the
+ * leak kinds and with recording off for good, when the configured duration or size is reached:
+ * the program runs on unrecorded.) */
+void writer_stop(int ends, uintptr_t self_sp);
 /* Counts an event that could not be recorded. */
 void writer_count_dropped(void);
 /* Clock origin of the trace (prim_now_ns() at start). */

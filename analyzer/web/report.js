@@ -649,7 +649,9 @@
 		case "ratio":
 			return el("td", { "class": "n", "data-value": v, text: Number(v).toFixed(2) });
 		case "seconds":
-			return el("td", { "class": "n", "data-value": v, text: seconds(v) });
+			return el("td", { "class": "n", "data-value": v === null ? -1 : v, text: v === null ? "\u2013" : seconds(v) });
+		case "byte_seconds":
+			return el("td", { "class": "n", "data-value": v, text: (v < 1024 ? Number(v).toFixed(v < 10 ? 2 : 0) + " B" : human(v)) + "\u00b7s" });
 		case "series":
 			return el("td", {}, [sparkline(v)]);
 		case "change_bytes":

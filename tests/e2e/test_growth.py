@@ -100,9 +100,12 @@ def test_growth_suspects_and_leak():
     for fn in ("pool_init", "handle_request", "leak_once"):
         expect(not find_stack(sus, fn), f"{fn} is a growth suspect")
     nallocs, nbytes = facts["leak"]
+    # one entry per leak kind of the stack (a copy of a pointer left on the stack makes one of
+    # the three still reachable): together the leak, exactly
     leaks = find_stack(d["leaks"], "leak_once")
-    expect(len(leaks) == 1 and leaks[0]["bytes"] == nbytes and leaks[0]["allocations"] == nallocs,
-           f"leak_once leaks {leaks}")
+    expect(len({e["kind"] for e in leaks}) == len(leaks)
+           and sum(e["bytes"] for e in leaks) == nbytes
+           and sum(e["allocations"] for e in leaks) == nallocs, f"leak_once leaks {leaks}")
     expect(d["summary"]["leaked_bytes"] == nbytes, f"leaked_bytes {d['summary']['leaked_bytes']}")
     one = _json(trace, "-n", "1")["growth"]["suspects"]
     expect(len(one) == 1 and one[0]["stack_id"] == sus[0]["stack_id"], "-n 1 keeps the top suspect")

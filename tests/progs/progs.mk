@@ -25,6 +25,10 @@ $(T)/leaks_rs: tests/progs/leaks_rs.rs
 	@mkdir -p $(T)
 	$(RUSTC) -g -C opt-level=0 -o $@ $<
 PROGS += $(T)/leaks_rs
+$(T)/reach_rs: tests/progs/reach_rs.rs
+	@mkdir -p $(T)
+	$(RUSTC) -g -C opt-level=0 -o $@ $<
+PROGS += $(T)/reach_rs $(T)/reach_cpp
 
 # ---- the builds of diffprog ----
 
@@ -227,3 +231,10 @@ $(T)/plumbing_rs_O3: tests/progs/plumbing_rs.rs | $(T)/plumbing_rs_O0
 PROGRAMS_PROGS += $(T)/owned_rs $(T)/samesite_rs $(T)/plumbing_rs_O0 $(T)/plumbing_rs_O3
 endif
 PROGS += $(PROGRAMS_PROGS)
+
+
+# reach.c without debug info: a C main without a source file is still the program's.
+$(T)/reach_nog: tests/progs/reach.c
+	@mkdir -p $(T)
+	$(CC) -std=gnu11 -O0 -fno-omit-frame-pointer -pthread $< -o $@
+PROGS += $(T)/reach_nog

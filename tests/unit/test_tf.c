@@ -316,8 +316,77 @@ static void test_ticks_threads_ids(void)
 	CHECK(tf_dec_record(&r2) == 0 && tf_dec_events_next(&r2.u.events, &out) == TF_ECORRUPT, "back 0");
 }
 
+/* REACH and REACH_BLOCKS: a round trip, then the checks on numbers and kinds. */
+static void test_reach_records(void)
+{
+	static uint8_t buf[4096];
+	struct blk {
+		uint64_t ptr, size, id;
+		uint32_t kind, pad;
+	} b[4] = {{0, 0, 3, TF_REACH_DEFINITELY_LOST, 0},
+		  {0, 0, 7, TF_REACH_REACHABLE, 0},
+		  {0, 0, 8, TF_REACH_POSSIBLY_LOST, 0},
+		  {0, 0, 1000000, TF_REACH_INDIRECTLY_LOST, 0}};
+	tf_enc e;
+	tf_enc_init(&e, buf, sizeof(buf));
+	tf_reach r = {1, 5000, 4096, 2048, 3, 2, "x", 1};
+	tf_enc_reach(&e, &r);
+	size_t first = e.len;
+	tf_enc_reach_blocks(&e, &b[0].id, &b[0].kind, sizeof(b[0]), 4);
+	CHECK(!e.overflow, "encoded");
+	tf_record rec;
+	memset(&rec, 0, sizeof(rec));
+	tf_dec d = {buf, buf + first};
+	uint64_t type, len;
+	CHECK(tf_dec_u(&d, &type) == 0 && tf_dec_u(&d, &len) == 0 && type == TF_REC_REACH, "type");
+	rec.type = (unsigned)type;
+	rec.payload = d.p;
+	rec.len = (size_t)len;
+	CHECK(tf_dec_record(&rec) == 0 && rec.u.reach.scanned == 1 && rec.u.reach.scan_ns == 5000 &&
+		      rec.u.reach.threads_stopped == 2 && rec.u.reach.note_len == 1,
+	      "reach");
+	d = (tf_dec){buf + first, buf + e.len};
+	CHECK(tf_dec_u(&d, &type) == 0 && tf_dec_u(&d, &len) == 0 && type == TF_REC_REACH_BLOCKS,
+	      "type 12");
+	rec.type = (unsigned)type;
+	rec.payload = d.p;
+	rec.len = (size_t)len;
+	CHECK(tf_dec_record(&rec) == 0 && rec.u.reach_blocks.count == 4, "reach_blocks");
+	tf_reach_blocks it = rec.u.reach_blocks;
+	uint64_t id;
+	unsigned kind;
+	for (int i = 0; i < 4; i++)
+		CHECK(tf_dec_reach_next(&it, &id, &kind) == 1 && id == b[i].id && kind == b[i].kind,
+		      "block %d", i);
+	CHECK(tf_dec_reach_next(&it, &id, &kind) == 0, "end");
+	/* a kind out of range, a repeated number, a count beyond the payload */
+	uint8_t *kinds = buf + (rec.payload - buf) + 1; /* the record's kind bytes, in buf */
+	kinds[1] = 9;
+	it = rec.u.reach_blocks;
+	CHECK(tf_dec_reach_next(&it, &id, &kind) == 1 && tf_dec_reach_next(&it, &id, &kind) ==
+							      TF_ECORRUPT,
+	      "bad kind");
+	kinds[1] = TF_REACH_REACHABLE;
+	b[1].id = 3;
+	tf_enc_init(&e, buf, sizeof(buf));
+	tf_enc_reach_blocks(&e, &b[0].id, &b[0].kind, sizeof(b[0]), 2);
+	d = (tf_dec){buf, buf + e.len};
+	CHECK(tf_dec_u(&d, &type) == 0 && tf_dec_u(&d, &len) == 0, "header 2");
+	rec.type = (unsigned)type;
+	rec.payload = d.p;
+	rec.len = (size_t)len;
+	CHECK(tf_dec_record(&rec) == 0, "decoded 2");
+	it = rec.u.reach_blocks;
+	CHECK(tf_dec_reach_next(&it, &id, &kind) == 1 && tf_dec_reach_next(&it, &id, &kind) ==
+							      TF_ECORRUPT,
+	      "repeated number");
+	rec.len = 2; /* count 2, one kind byte */
+	CHECK(tf_dec_record(&rec) == TF_ECORRUPT, "count beyond the payload");
+}
+
 int main(void)
 {
+	test_reach_records();
 	test_ticks_threads_ids();
 	test_varints();
 	test_round_trip();

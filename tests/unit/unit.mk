@@ -56,7 +56,7 @@ UNITS += $(T)/test_estimate
 # out), plus the sources in ANA_UNIT_SRCS_<name>.
 
 ANA_UNITS := test_sym test_replay test_growth test_suppress test_stackkey test_limit test_text \
-             test_gate test_json test_symstack test_profile test_export
+             test_gate test_json test_symstack test_profile test_export test_lifetime
 ANA_UNIT_SRCS_test_replay := common/tf_enc.c
 ANA_UNIT_SRCS_test_symstack := common/tf_enc.c
 ANA_UNIT_SRCS_test_profile := common/tf_enc.c
