@@ -177,6 +177,18 @@ def test_json_marks_estimates():
     expect("temporary_allocations" not in s and "temporary_allocations" in s["not_estimated"],
            f"summary: {s}")
     expect(d["temporary"] == [], "a sampled trace lists temporaries")
+    r = s["reachability"]
+    expect(r["scanned"] is False and "sampled" in (r["note"] or ""),
+           f"a sampled recording has no leak-kind scan: {r}")
+    expect(s["definitely_lost_bytes"] is None, "leak kinds of a sampled trace")
+    full = _full_report()
+    expect(full["summary"]["reachability"]["scanned"] is True, "the full trace was scanned")
+    # byte-seconds are estimated like the bytes: big_block's 10 MiB held from the start to
+    # nearly the end, against the full trace's
+    bs = {lib.stack_functions(e)[0]: e["byte_seconds"] for e in d["lifetimes"]}
+    fbs = {lib.stack_functions(e)[0]: e["byte_seconds"] for e in full["lifetimes"]}
+    expect("big_block" in bs and 0.5 < bs["big_block"] / fbs["big_block"] < 2.0,
+           f"byte-seconds of big_block: {bs.get('big_block')} against {fbs.get('big_block')}")
 
 
 def test_window():
