@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "estimate.h"
 #include "text.h"
 
 #define CHART_W 64 /* columns of the timeline chart */
@@ -112,8 +113,9 @@ void chart_timeline(FILE *f, const growth_ctx *g, const replay_ctx *rp, int colo
 	char a[32], b[48];
 	text_format_size(a, sizeof(a), top);
 	text_format_time(b, sizeof(b), s->peak_time_ns);
-	fprintf(f, "\n%sHeap over time%s: peak %s at %s\n\n", text_color(color, TEXT_BOLD),
-		text_color(color, TEXT_OFF), a, b);
+	fprintf(f, "\n%sHeap over time%s: peak %s%s at %s%s\n\n", text_color(color, TEXT_BOLD),
+		text_color(color, TEXT_OFF), estimate_mark(replay_get_header(rp)->sample_rate), a, b,
+		replay_get_header(rp)->sample_rate ? " (estimated from a sampled trace)" : "");
 	put_chart(f, heap, w, CHART_H, top, a);
 	if (have_rss) {
 		text_format_size(a, sizeof(a), rss_top);

@@ -228,10 +228,19 @@ void cli_json_complete(json_writer *w, const char *prefix, const trace *t)
 	snprintf(key, sizeof(key), "%sincomplete_reason", prefix);
 	json_key(w, key);
 	json_str(w, why[0] ? why : NULL);
+	snprintf(key, sizeof(key), "%ssample_rate_bytes", prefix);
+	json_key_uint(w, key, replay_get_header(trace_replay(t))->sample_rate);
 }
 
 void cli_put_incomplete(FILE *f, const char *label, const trace *t, int markdown)
 {
+	uint64_t rate = replay_get_header(trace_replay(t))->sample_rate;
+	if (rate)
+		fprintf(f, markdown ? "> **Sampled trace** (%s, `leakrec --sample %" PRIu64 "`): every "
+				      "figure is an estimate, and the gates compare estimates.\n\n"
+				    : "SAMPLED       %s: leakrec --sample %" PRIu64 ": every figure is an "
+				      "estimate, and the gates compare estimates\n",
+			label, rate);
 	const char *why = replay_get_summary(trace_replay(t))->incomplete;
 	if (!why[0])
 		return;

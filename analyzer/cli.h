@@ -109,10 +109,12 @@ int cli_gate_complete(const trace *t, int allow);
  * leak kinds, else says why not and returns CLI_EXIT_ERROR. */
 int cli_gate_kinds(const trace *t, const char *option);
 /* The completeness of a loaded trace as JSON members "<prefix>complete" and
- * "<prefix>incomplete_reason" (prefix "" or "base_", "new_"). */
+ * "<prefix>incomplete_reason" (prefix "" or "base_", "new_"), and its "<prefix>sample_rate_bytes"
+ * (0 for a full trace: a sampled one's figures and gates are estimates). */
 void cli_json_complete(json_writer *w, const char *prefix, const trace *t);
-/* A text or markdown line saying that the trace (its label: "trace", "base", "new") is
- * incomplete and why; nothing when it is complete. */
+/* A text or markdown line saying that the trace (its label: "trace", "base", "new") is sampled
+ * (its figures and the gates on them are estimates), and one saying that it is incomplete and
+ * why; nothing for a full, complete trace. */
 void cli_put_incomplete(FILE *f, const char *label, const trace *t, int markdown);
 
 /* Handles what getopt_long returned (opt, with optarg) when it is none of the command's own

@@ -246,7 +246,8 @@ static int write_json(const check *c, FILE *out, int status)
 	json_key_uint(w, "runtime_leaked_bytes", t->runtime_bytes);
 	json_key_uint(w, "allocations", sum->allocations);
 	json_key_uint(w, "allocated_bytes", sum->allocated_bytes);
-	json_key_uint(w, "temporary_allocations", sum->temporary);
+	if (!replay_get_header(trace_replay(c->k.t))->sample_rate) /* else not estimated */
+		json_key_uint(w, "temporary_allocations", sum->temporary);
 	json_key_uint(w, "peak_rss_bytes", sum->peak_rss_bytes);
 	static const char *const kind_keys[TF_REACH_KINDS] = {
 		"", "definitely_lost_bytes", "indirectly_lost_bytes", "possibly_lost_bytes",

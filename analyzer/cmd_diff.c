@@ -51,11 +51,25 @@ static void put_value_cell(char *buf, size_t n, const keydiff_figure *f, uint64_
 		snprintf(buf, n, "%" PRIu64, v);
 }
 
-/* The summary figures, a row each: base, new and change, as a text table or markdown rows. */
-static void put_figure_rows(FILE *f, const keydiff_figure *fig, int markdown)
+/* 1 when either trace is sampled: its temporary allocations are not estimated. */
+static int any_sampled(const diff *d)
+{
+	return replay_get_header(trace_replay(d->x.base.t))->sample_rate ||
+	       replay_get_header(trace_replay(d->x.new.t))->sample_rate;
+}
+
+/* The summary figures, a row each: base, new and change, as a text table or markdown rows
+ * (with a sampled trace, the temporary allocations say why they are not compared). */
+static void put_figure_rows(FILE *f, const keydiff_figure *fig, int markdown, int sampled)
 {
 	for (int i = 0; i < KEYDIFF_FIGURES; i++) {
 		char b[40], n[40], c[64];
+		if (sampled && i == KEYDIFF_F_TEMP) {
+			fprintf(f, markdown ? "| %s | | | not estimated in a sampled trace |\n"
+					    : "%-22s   not estimated in a sampled trace\n",
+				fig[i].label);
+			continue;
+		}
 		put_value_cell(b, sizeof(b), &fig[i], fig[i].b);
 		put_value_cell(n, sizeof(n), &fig[i], fig[i].n);
 		text_format_change(c, sizeof(c), fig[i].b, fig[i].n, fig[i].bytes);
@@ -135,7 +149,7 @@ static void write_text(const diff *d, FILE *f)
 	fprintf(f, "stacks matched by %s\n\n",
 		d->match == STACKKEY_MATCH_LINES ? "function, file and line" : "function names");
 	fprintf(f, "%-22s %12s %12s   %s\n", "", "base", "new", "change");
-	put_figure_rows(f, fig, 0);
+	put_figure_rows(f, fig, 0, any_sampled(d));
 	if (d->sup) {
 		fputs("\nSuppressed leaks (not counted above)\n", f);
 		put_suppressed_text(f, "base", d->x.base.set);
@@ -183,7 +197,7 @@ static void write_markdown(const diff *d, FILE *f)
 	cli_put_incomplete(f, "new", d->x.new.t, 1);
 
 	fputs("| | base | new | change |\n|:--|--:|--:|--:|\n", f);
-	put_figure_rows(f, fig, 1);
+	put_figure_rows(f, fig, 1, any_sampled(d));
 	if (d->sup) {
 		const keyset_figures *tb = keyset_totals(d->x.base.set);
 		const keyset_figures *tn = keyset_totals(d->x.new.set);
@@ -254,7 +268,8 @@ static int write_json(const diff *d, FILE *out, int status)
 	json_key(w, "summary");
 	json_begin_object(w, 0);
 	for (int i = 0; i < KEYDIFF_FIGURES; i++)
-		json_change(w, fig[i].key, fig[i].b, fig[i].n);
+		if (!(i == KEYDIFF_F_TEMP && any_sampled(d))) /* not estimated: left out */
+			json_change(w, fig[i].key, fig[i].b, fig[i].n);
 	json_end_object(w);
 
 	json_key(w, "suppressed");

@@ -63,7 +63,10 @@ static void put_header(FILE *f, const tf_header *h)
 		put_quoted(f, h->argv + pos, len);
 		pos += len + 1;
 	}
-	fputs("]\n", f);
+	fputc(']', f);
+	if (h->sample_rate) /* a sampled trace (written only then) */
+		fprintf(f, " sample_rate=%" PRIu64, h->sample_rate);
+	fputc('\n', f);
 }
 
 static void put_module(FILE *f, const tf_module *m)
@@ -240,7 +243,7 @@ static const char *status_name(unsigned st)
 static void merged_event(void *ctx, const replay_event *ev)
 {
 	FILE *f = ctx;
-	put_event(f, ev->tid, ev->kind, ev->func, ev->time_ns, ev->id, ev->size, ev->stack, -1);
+	put_event(f, ev->tid, ev->kind, ev->func, ev->time_ns, ev->id, ev->recorded_size, ev->stack, -1);
 	if (ev->status != REPLAY_ST_OK)
 		fprintf(f, " status=%s", status_name(ev->status));
 	fputc('\n', f);

@@ -10,11 +10,13 @@
  * window and folding).
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "estimate.h"
 #include "export.h"
 #include "export_collapsed.h"
 #include "export_massif.h"
@@ -201,8 +203,18 @@ int cmd_export(int argc, char **argv)
 			cli_error("%s: incomplete trace (%s): the export covers what was recorded, and "
 				  "says so",
 				  path, replay_get_summary(in.rp)->incomplete);
+		if (replay_get_header(in.rp)->sample_rate)
+			cli_error("%s: a sampled trace (leakrec --sample %" PRIu64 "): the exported "
+				  "figures are estimates%s", path, replay_get_header(in.rp)->sample_rate,
+				  o.format == F_COLLAPSED ? "" : ", and the export says so");
 		job jb = {&o, &in, ms};
-		status = cli_write_output(o.output, write_format, &jb, export_strerror);
+		if (replay_get_header(in.rp)->sample_rate && o.format == F_COLLAPSED &&
+		    o.kind == PROFILE_TEMPORARY) {
+			cli_error("%s: temporary allocations are %s", path, ESTIMATE_WHY_NO_TEMPORARY);
+			status = CLI_EXIT_ERROR;
+		} else {
+			status = cli_write_output(o.output, write_format, &jb, export_strerror);
+		}
 	}
 	cli_report_release(&r);
 	export_massif_free(ms);

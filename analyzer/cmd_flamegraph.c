@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "estimate.h"
 #include "profile.h"
 #include "svg.h"
 #include "text.h"
@@ -128,6 +129,11 @@ int cmd_flamegraph(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		if (cli_report_load(&r[i], argv[optind + i], &o))
 			goto out;
+		if (kind == PROFILE_TEMPORARY && replay_get_header(report_replay(r[i].rep))->sample_rate) {
+			cli_error("%s: temporary allocations are %s", argv[optind + i],
+				  ESTIMATE_WHY_NO_TEMPORARY);
+			goto out;
+		}
 		rc = profile_tree_build_except(&t[i], report_stacks(r[i].rep), kind, inverted,
 					       report_suppressed_map(r[i].rep));
 		if (rc) {
@@ -149,6 +155,13 @@ int cmd_flamegraph(int argc, char **argv)
 		snprintf(sub + len, sizeof(sub) - (size_t)len,
 			 "; %" PRIu64 " bytes in %" PRIu64 " allocations suppressed", sup->bytes,
 			 sup->allocations);
+	uint64_t rate = replay_get_header(report_replay(shown->rep))->sample_rate;
+	if (n == 2 && !rate)
+		rate = replay_get_header(report_replay(r[0].rep))->sample_rate;
+	len = (int)strlen(sub);
+	if (rate && len < (int)sizeof(sub))
+		snprintf(sub + len, sizeof(sub) - (size_t)len, "; sampled (leakrec --sample %" PRIu64
+			 "): every figure is an estimate", rate);
 	graph g = {t[n - 1], n == 2 ? t[0] : NULL, {title, sub, kind, inverted}};
 	status = cli_write_output(out, write_graph, &g, describe);
 out:

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estimate.h"
 #include "util.h"
 
 const char *export_strerror(int err)
@@ -115,6 +116,9 @@ char *export_describe(const export_input *in)
 	if (!export_complete(in))
 		fprintf(f, ", incomplete trace (%s): the figures cover what was recorded",
 			replay_get_summary(in->rp)->incomplete);
+	if (h->sample_rate)
+		fprintf(f, ", every figure " ESTIMATE_NOTE " (R = %" PRIu64 " bytes); temporary allocations "
+			   "are not estimated", h->sample_rate);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

@@ -62,7 +62,8 @@ int export_complete(const export_input *in);
 
 /* A one-line description of the trace as raw text from the trace (escape it for the format):
  * "leakrec trace 'PATH' of EXE (pid N)", the window when one was given, what suppressions
- * removed, and "incomplete trace (REASON)" when the trace is not complete.  Returns a string to free(),
+ * removed, "incomplete trace (REASON)" when the trace is not complete, and that the figures are
+ * estimates when the trace is sampled.  Returns a string to free(),
  * or NULL when out of memory. */
 char *export_describe(const export_input *in);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estimate.h"
 #include "assets.h"
 #include "json.h"
 #include "profile.h"
@@ -368,6 +369,11 @@ static int write_list(json_writer *w, frames *t, report_ctx *rc, enum report_lis
 	const char *title = lists[k].title;
 	if (k == REPORT_LEAKS && replay_get_summary(report_replay(rc))->windowed)
 		title = "Leaks: bytes allocated in the window still live at its end";
+	if (k == REPORT_TEMP && replay_get_header(report_replay(rc))->sample_rate) {
+		/* a sampled trace: not estimated, an empty table that says why */
+		title = "Most temporary allocations: " ESTIMATE_WHY_NO_TEMPORARY;
+		total = n = 0;
+	}
 	size_t held = rows_held((size_t)n);
 	begin_table(w, lists[k].id, title, lists[k].cols, 2, total, (size_t)n);
 	for (size_t i = 0; i < held; i++) {
@@ -676,6 +682,7 @@ static void write_run(json_writer *w, const char *key, const html_run *r)
 	json_begin_object(w, 0);
 	json_key_str(w, "trace", r->trace);
 	report_json_program(w, "program", replay_get_header(report_replay(r->rep)), NULL, 1);
+	report_json_summary(r->rep, w); /* the page marks a sampled run's estimates */
 	report_json_suppressed(r->rep, w);
 	report_json_diagnostics(r->rep, w);
 	json_end_object(w);

@@ -16,6 +16,11 @@
  * window; at the end win_* become live_* and the full figures heap_*.  Opening the window makes
  * the heap at that moment the first peak candidate.  Once closed nothing is applied or observed:
  * the figures are those at the window's end.
+ *
+ * Sampled traces (a header with a sample rate): a block keeps its recorded size, and every figure
+ * takes the bytes and the count it stands for (estimate.h) where a full trace takes its size and
+ * 1; observers see the estimated bytes in replay_event.size.  The END record's counts are those
+ * of the recorded events, checked against raw counts kept beside the estimates.
  */
 #include "replay.h"
 
@@ -25,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estimate.h"
 #include "lifetime.h"
 #include "util.h"
 
@@ -71,6 +77,7 @@ typedef struct thr {
 	int rf_active, rf_known; /* an RFREE waits for its RALLOC */
 	int rf_in;               /* that RFREE was processed in the window */
 	uint64_t rf_size;        /* the size of the block it released (rf_known) */
+	uint64_t rf_count;       /* the allocations that block stands for (sampled traces) */
 } thr;
 
 struct replay_ctx {
@@ -113,7 +120,20 @@ struct replay_ctx {
 	uint64_t peak_gen;
 	int ran;
 	int nomem;
+	uint64_t rate;                  /* the header's sample rate (0: full trace) */
+	uint64_t raw_allocs, raw_frees; /* as summary.allocations, frees, unweighted (END check) */
 };
+
+/* The bytes and the allocations a recorded block stands for (estimate.h): its size and 1 in a
+ * full trace. */
+static inline uint64_t blk_bytes(const replay_ctx *rp, uint64_t size)
+{
+	return __builtin_expect(rp->rate == 0, 1) ? size : estimate_bytes(size, rp->rate);
+}
+static inline uint64_t blk_count(const replay_ctx *rp, uint64_t size, uint64_t key)
+{
+	return __builtin_expect(rp->rate == 0, 1) ? 1 : estimate_count(size, rp->rate, key);
+}
 
 const char *replay_strerror(int err)
 {
@@ -518,16 +538,17 @@ static inline void release_block(replay_ctx *rp, const blk *b)
 {
 	stk *s = &rp->stks[b->stack];
 	touch(rp, s);
-	s->pub.live_bytes -= b->size;
-	s->pub.live_allocations--;
+	uint64_t bytes = blk_bytes(rp, b->size), n = blk_count(rp, b->size, b->key);
+	s->pub.live_bytes -= bytes;
+	s->pub.live_allocations -= n;
 	if (rp->win_from && b->time >= rp->win_from) {
-		s->win_bytes -= b->size;
-		s->win_allocs--;
+		s->win_bytes -= bytes;
+		s->win_allocs -= n;
 	}
-	rp->sum.heap_bytes -= b->size;
-	rp->sum.live_allocations--;
-	s->held -= lifetime_term(b->size, b->time, rp->win_from);
-	if (lifetime_end(rp->life, b->stack, b->size, b->time, rp->now))
+	rp->sum.heap_bytes -= bytes;
+	rp->sum.live_allocations -= n;
+	s->held -= lifetime_term(bytes, b->time, rp->win_from);
+	if (lifetime_end(rp->life, b->stack, bytes, b->time, rp->now))
 		rp->nomem = 1;
 }
 
@@ -544,8 +565,10 @@ static inline void release_block(replay_ctx *rp, const blk *b)
 /* A thread's RFREE not followed by its RALLOC: the realloc released the block (size 0). */
 static inline void end_rfree(replay_ctx *rp, thr *t)
 {
-	if (t->rf_active && t->rf_known && t->rf_in)
-		rp->sum.frees++;
+	if (t->rf_active && t->rf_known && t->rf_in) {
+		rp->sum.frees += t->rf_count;
+		rp->raw_frees++;
+	}
 	t->rf_active = 0;
 }
 
@@ -579,27 +602,30 @@ static REPLAY_INLINE void do_alloc(replay_ctx *rp, uint32_t ti, uint64_t key, ui
 	}
 	stk *s = &rp->stks[si];
 	touch(rp, s);
-	s->pub.live_bytes += size;
-	s->pub.live_allocations++;
-	s->held += lifetime_term(size, time, rp->win_from);
+	uint64_t bytes = blk_bytes(rp, size), n = blk_count(rp, size, key);
+	out->size = bytes;
+	s->pub.live_bytes += bytes;
+	s->pub.live_allocations += n;
+	s->held += lifetime_term(bytes, time, rp->win_from);
 	out->stack_live_bytes = s->pub.live_bytes;
 	out->stack_index = si;
-	rp->sum.heap_bytes += size;
-	rp->sum.live_allocations++;
+	rp->sum.heap_bytes += bytes;
+	rp->sum.live_allocations += n;
 	if (!rp->win_open)
 		return; /* before the window: only the live figures */
 	if (rp->win_from && time >= rp->win_from) {
-		s->win_bytes += size;
-		s->win_allocs++;
+		s->win_bytes += bytes;
+		s->win_allocs += n;
 	}
 	if (counted) {
-		s->pub.allocations++;
-		s->pub.allocated_bytes += size;
-		rp->sum.allocations++;
-		rp->sum.allocated_bytes += size;
+		s->pub.allocations += n;
+		s->pub.allocated_bytes += bytes;
+		rp->sum.allocations += n;
+		rp->sum.allocated_bytes += bytes;
+		rp->raw_allocs++;
 		replay_size_class *c = &rp->sum.sizes[replay_size_class_of(size)];
-		c->allocations++;
-		c->bytes += size;
+		c->allocations += n;
+		c->bytes += bytes;
 		out->counted = 1;
 	}
 	if (rp->sum.heap_bytes > rp->sum.peak_heap_bytes) {
@@ -625,7 +651,8 @@ static inline blk *free_target(replay_ctx *rp, uint64_t key, uint64_t time, repl
 		out->status = REPLAY_ST_STALE;
 		return NULL;
 	}
-	out->size = b->size;
+	out->recorded_size = b->size;
+	out->size = blk_bytes(rp, b->size);
 	out->stack = rp->stks[b->stack].pub.id;
 	out->stack_index = b->stack;
 	return b;
@@ -748,7 +775,7 @@ static inline int apply_alloc(replay_ctx *rp, const tf_event *ev)
 		return 0;
 	uint64_t time = ev->time_ns, key = ev->id + 1;
 	thr *t = &rp->thrs[ti];
-	out.size = ev->size;
+	out.size = out.recorded_size = ev->size;
 	out.stack = rp->stks[si].pub.id;
 	end_rfree(rp, t);
 	do_alloc(rp, ti, key, ev->size, time, (uint32_t)si, 1, &out);
@@ -778,8 +805,10 @@ static inline int apply_free(replay_ctx *rp, const tf_event *ev)
 			rp->sum.temporary++;
 			out.temporary = 1;
 		}
-		if (rp->win_open)
-			rp->sum.frees++;
+		if (rp->win_open) {
+			rp->sum.frees += blk_count(rp, b->size, b->key);
+			rp->raw_frees++;
+		}
 		release_block(rp, b);
 		out.stack_live_bytes = rp->stks[b->stack].pub.live_bytes;
 		live_delete(rp, b);
@@ -807,7 +836,7 @@ static int apply_other(replay_ctx *rp, const tf_event *ev)
 	uint64_t time = ev->time_ns, key = ev->id + 1;
 	thr *t = &rp->thrs[ti];
 	if (ev->kind == TF_EV_RALLOC) {
-		out.size = ev->size;
+		out.size = out.recorded_size = ev->size;
 		out.stack = rp->stks[si].pub.id;
 	}
 	switch (ev->kind) {
@@ -841,6 +870,7 @@ static int apply_other(replay_ctx *rp, const tf_event *ev)
 		t->rf_in = rp->win_open;
 		if (b) {
 			t->rf_size = b->size;
+			t->rf_count = blk_count(rp, b->size, b->key);
 			release_block(rp, b);
 			out.stack_live_bytes = rp->stks[b->stack].pub.live_bytes;
 			live_delete(rp, b);
@@ -918,6 +948,8 @@ static int read_header(replay_ctx *rp, const tf_header *h)
 	rp->hdr.exe = rp->exe;
 	rp->hdr.argc = h->argc;
 	rp->hdr.argv = (const char *const *)rp->argv;
+	rp->hdr.sample_rate = h->sample_rate;
+	rp->rate = h->sample_rate;
 	rp->sum.have_header = 1;
 	return 0;
 }
@@ -966,8 +998,8 @@ static int read_reach_blocks(replay_ctx *rp, const tf_record *rec)
 		if (rp->win_from && b->time < rp->win_from)
 			continue;
 		stk *s = &rp->stks[b->stack];
-		s->pub.kind_bytes[kind] += b->size;
-		s->pub.kind_allocations[kind]++;
+		s->pub.kind_bytes[kind] += blk_bytes(rp, b->size);
+		s->pub.kind_allocations[kind] += blk_count(rp, b->size, b->key);
 	}
 	if (rc < 0)
 		record_damaged(rp, "leak-kind", rec->offset);
@@ -1054,6 +1086,8 @@ static void finish(replay_ctx *rp)
 			s->pub.peak_bytes = s->pub.live_bytes;
 			s->pub.peak_allocations = s->pub.live_allocations;
 		}
+		if (rp->rate)
+			s->pub.temporary = 0; /* not estimated (estimate.h): no figure at all */
 		if (!s->pub.defined)
 			rp->sum.undefined_stacks++;
 		s->pub.heap_bytes = s->pub.live_bytes;
@@ -1071,6 +1105,8 @@ static void finish(replay_ctx *rp)
 		}
 	}
 	replay_summary *sum = &rp->sum;
+	if (rp->rate)
+		sum->temporary = 0;
 	sum->duration_ns = rp->max_time;
 	if (sum->have_end && sum->end.time_ns > sum->duration_ns)
 		sum->duration_ns = sum->end.time_ns;
@@ -1117,10 +1153,10 @@ static void check_end(replay_ctx *rp)
 		set_incomplete(rp, "the recorder dropped %" PRIu64 " events", sum->end.dropped);
 	}
 	if (sum->end.have_calls && !sum->windowed &&
-	    (sum->end.calls_allocs != sum->allocations || sum->end.calls_frees != sum->frees)) {
+	    (sum->end.calls_allocs != rp->raw_allocs || sum->end.calls_frees != rp->raw_frees)) {
 		warnf(rp, "the end record counts %" PRIu64 " allocations and %" PRIu64 " frees, the "
 			  "replay %" PRIu64 " and %" PRIu64, sum->end.calls_allocs, sum->end.calls_frees,
-		      sum->allocations, sum->frees);
+		      rp->raw_allocs, rp->raw_frees);
 		set_incomplete(rp, "the END record's counts differ from the replay's");
 	}
 	if (sum->late_events)

@@ -65,13 +65,15 @@ typedef struct replay_event {
 	uint8_t temporary; /* FREE of a temporary allocation */
 	uint8_t counted;  /* ALLOC/RALLOC counted as an allocation */
 	uint64_t id;      /* the allocation's number; FREE/RFREE: the number of the one released */
-	uint64_t size;    /* ALLOC/RALLOC: requested size; FREE/RFREE: size of the freed block */
+	uint64_t size;    /* ALLOC/RALLOC: requested size; FREE/RFREE: size of the freed block (in a
+			   * sampled trace: the bytes it stands for, estimate.h) */
 	uint64_t stack;   /* ALLOC/RALLOC: stack id; FREE/RFREE: stack id of the freed block */
 	uint64_t heap_bytes; /* live heap bytes after the event */
 	uint64_t stack_live_bytes; /* ALLOC/RALLOC, FREE/RFREE applied: live bytes of `stack` after
 				    * the event (every block of it, wherever the window starts) */
 	uint32_t stack_index;  /* index of `stack` for replay_stack_at (valid with stack_live_bytes) */
 	uint8_t in_window;     /* processed while the window is open (always, without a window) */
+	uint64_t recorded_size; /* the size as recorded (= size in a full trace) */
 } replay_event;
 
 /* Observer of processed events (merged order) and RSS samples (file order).  Either function may
@@ -97,7 +99,8 @@ typedef struct replay_stack {
 	uint64_t allocated_bytes; /* sum of requested sizes of those allocations */
 	uint64_t live_bytes;      /* still allocated (at the end of the trace after replay_run) */
 	uint64_t live_allocations;
-	uint64_t temporary;       /* freed by the same thread before it allocated anything else */
+	uint64_t temporary;       /* freed by the same thread before it allocated anything else
+				   * (0 in a sampled trace: not estimated) */
 	uint64_t peak_bytes;      /* live at the moment of the global heap peak */
 	uint64_t peak_allocations;
 	/* Every block of this stack live at the end (of the window), including blocks allocated
@@ -141,6 +144,7 @@ typedef struct replay_header {
 	const char *exe;
 	uint32_t argc;
 	const char *const *argv;
+	uint64_t sample_rate; /* mean bytes between sampled allocations; 0: a full trace */
 } replay_header;
 
 /* A module load or unload record, in file order (strings owned by the replay_ctx). */

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "estimate.h"
 #include "util.h"
 
 void report_json_frames(json_writer *w, const sym_frame *frames, size_t n)
@@ -315,7 +316,16 @@ void report_json_summary(report_ctx *rc, json_writer *w)
 	json_key_uint(w, "leaked_bytes", report_leaked_bytes(rc));
 	json_key_uint(w, "leaked_allocations", report_leaked_allocations(rc));
 	json_key_uint(w, "runtime_leaked_bytes", report_runtime_leaked_bytes(rc));
-	json_key_uint(w, "temporary_allocations", s->temporary);
+	uint64_t rate = replay_get_header(report_replay(rc))->sample_rate;
+	if (!rate) {
+		json_key_uint(w, "temporary_allocations", s->temporary);
+	} else { /* estimates: what sampling cannot estimate is left out and named */
+		json_key(w, "not_estimated");
+		json_begin_object(w, 0);
+		json_key_str(w, "temporary_allocations", ESTIMATE_WHY_NO_TEMPORARY);
+		json_end_object(w);
+	}
+	json_key_uint(w, "sample_rate_bytes", rate);
 	static const char *const keys[TF_REACH_KINDS][2] = {
 		{"", ""},
 		{"definitely_lost_bytes", "definitely_lost_allocations"},
@@ -353,8 +363,8 @@ void report_json_summary(report_ctx *rc, json_writer *w)
 	json_key(w, "note");
 	json_str(w, s->have_reach && s->reach_note[0] ? s->reach_note
 			: s->have_reach ? NULL
-					: "the trace has no scan (leakrec --no-reachability, or an "
-					  "older leakrec)");
+					: "the trace has no scan (leakrec --no-reachability, a sampled "
+					  "trace, or an older leakrec)");
 	json_end_object(w);
 	json_end_object(w);
 }
@@ -429,8 +439,13 @@ int report_json_write(report_ctx *rc, FILE *f)
 		err = json_list(rc, w, REPORT_PEAK, "peak");
 	if (!err)
 		err = json_list(rc, w, REPORT_ALLOCS, "allocators");
-	if (!err)
+	if (!err && !h->sample_rate) {
 		err = json_list(rc, w, REPORT_TEMP, "temporary");
+	} else if (!err) {
+		json_key(w, "temporary"); /* not estimated (summary.not_estimated) */
+		json_begin_array(w, 0);
+		json_end_array(w);
+	}
 	if (!err)
 		err = json_lifetimes(rc, w);
 	if (err) {

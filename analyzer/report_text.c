@@ -1,6 +1,7 @@
 /*
  * report_text.c: the text report (see report_text.h): the summary, the timeline chart (with a
  * growth analysis), the four lists, the growth suspects and the allocation size histogram.
+ * A sampled trace's figures are estimates, marked "~"; its temporary allocations are left out.
  */
 #include "report_text.h"
 
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "chart.h"
+#include "estimate.h"
 #include "text.h"
 #include "util.h"
 
@@ -59,24 +61,32 @@ static int put_stack_text(report_ctx *rc, FILE *f, size_t ei)
 	return 0;
 }
 
-static void put_entry_line(FILE *f, const replay_stack *st, enum report_list k, int color)
+/* "~" before the figures of a sampled trace (estimates), "" for a full one. */
+static const char *est(const report_ctx *rc)
+{
+	return estimate_mark(replay_get_header(report_replay(rc))->sample_rate);
+}
+
+static void put_entry_line(FILE *f, const replay_stack *st, enum report_list k, int color,
+			   const char *m)
 {
 	char a[32], b[32];
 	switch (k) {
 	case REPORT_LEAKS:
 		text_format_size(a, sizeof(a), st->live_bytes);
-		fprintf(f, "  %s%s%s in %" PRIu64 " allocation%s\n", text_color(color, TEXT_BOLD), a,
-			text_color(color, TEXT_OFF), st->live_allocations, text_plural(st->live_allocations));
+		fprintf(f, "  %s%s%s%s in %s%" PRIu64 " allocation%s\n", text_color(color, TEXT_BOLD), m, a,
+			text_color(color, TEXT_OFF), m, st->live_allocations, text_plural(st->live_allocations));
 		break;
 	case REPORT_PEAK:
 		text_format_size(a, sizeof(a), st->peak_bytes);
-		fprintf(f, "  %s%s%s in %" PRIu64 " allocation%s at the peak\n", text_color(color, TEXT_BOLD), a,
-			text_color(color, TEXT_OFF), st->peak_allocations, text_plural(st->peak_allocations));
+		fprintf(f, "  %s%s%s%s in %s%" PRIu64 " allocation%s at the peak\n", text_color(color, TEXT_BOLD),
+			m, a, text_color(color, TEXT_OFF), m, st->peak_allocations,
+			text_plural(st->peak_allocations));
 		break;
 	case REPORT_ALLOCS:
 		text_format_size(b, sizeof(b), st->allocated_bytes);
-		fprintf(f, "  %s%" PRIu64 "%s allocation%s, %s in total\n", text_color(color, TEXT_BOLD),
-			st->allocations, text_color(color, TEXT_OFF), text_plural(st->allocations), b);
+		fprintf(f, "  %s%s%" PRIu64 "%s allocation%s, %s%s in total\n", text_color(color, TEXT_BOLD),
+			m, st->allocations, text_color(color, TEXT_OFF), text_plural(st->allocations), m, b);
 		break;
 	case REPORT_TEMP:
 		fprintf(f, "  %s%" PRIu64 "%s temporary of %" PRIu64 " allocation%s\n",
@@ -100,6 +110,11 @@ static void put_entry_line(FILE *f, const replay_stack *st, enum report_list k, 
 static int text_section(report_ctx *rc, FILE *f, enum report_list k, const char *title)
 {
 	int color = report_opts(rc)->color;
+	if (k == REPORT_TEMP && *est(rc)) {
+		fprintf(f, "\n%s%s%s: %s\n", text_color(color, TEXT_BOLD), title,
+			text_color(color, TEXT_OFF), ESTIMATE_WHY_NO_TEMPORARY);
+		return 0;
+	}
 	size_t *idx, total;
 	long n = report_list(rc, k, &idx, &total);
 	if (n < 0) {
@@ -117,7 +132,7 @@ static int text_section(report_ctx *rc, FILE *f, enum report_list k, const char 
 	for (long i = 0; i < n && !err; i++) {
 		const replay_stack *st = &symstack_entry_at(report_stacks(rc), idx[i])->fig;
 		fputc('\n', f);
-		put_entry_line(f, st, k, color);
+		put_entry_line(f, st, k, color, est(rc));
 		err = put_stack_text(rc, f, idx[i]);
 	}
 	free(idx);
@@ -275,8 +290,10 @@ static int text_suspects(report_ctx *rc, FILE *f)
 		text_format_size(a, sizeof(a), sp->start_bytes);
 		text_format_size(b, sizeof(b), sp->end_bytes);
 		text_format_size(c, sizeof(c), sp->max_bytes);
-		fprintf(f, "\n  %s+%s/s%s (fit R\u00b2 %.2f)  %s -> %s, max %s  ", text_color(color, TEXT_BOLD), r,
-			text_color(color, TEXT_OFF), sp->r2, a, b, c);
+		const char *m = est(rc);
+		fprintf(f, "\n  %s+%s%s/s%s (fit R\u00b2 %.2f)  %s%s -> %s%s, max %s%s  ",
+			text_color(color, TEXT_BOLD), m, r, text_color(color, TEXT_OFF), sp->r2, m, a, m, b,
+			m, c);
 		chart_sparkline(f, sp->series, sp->nseries);
 		fputc('\n', f);
 		if (put_stack_text(rc, f, sp->stack_index))
@@ -297,7 +314,9 @@ static void text_histogram(report_ctx *rc, FILE *f)
 		fputs(": none\n", f);
 		return;
 	}
-	fputs(" (requested bytes: allocations per size class, bytes)\n\n", f);
+	fputs(*est(rc) ? " (requested bytes: estimated allocations per size class, bytes)\n\n"
+		       : " (requested bytes: allocations per size class, bytes)\n\n",
+	      f);
 	uint64_t top = 0;
 	for (unsigned k = lo; k <= hi; k++)
 		if (s->sizes[k].allocations > top)
@@ -369,11 +388,17 @@ int report_text_write(report_ctx *rc, FILE *f)
 		}
 		fputs("; figures below are for the window\n", f);
 	}
+	const char *m = est(rc);
+	if (*m) {
+		text_format_size(a, sizeof(a), h->sample_rate);
+		fprintf(f, "sampled       one allocation per %s allocated on average (leakrec --sample): "
+			   "figures marked ~ are estimates\n", a);
+	}
 	text_format_size(a, sizeof(a), s->allocated_bytes);
-	fprintf(f, "allocations   %" PRIu64 " (%s allocated)\n", s->allocations, a);
-	fprintf(f, "frees         %" PRIu64 "\n", s->frees);
+	fprintf(f, "allocations   %s%" PRIu64 " (%s%s allocated)\n", m, s->allocations, m, a);
+	fprintf(f, "frees         %s%" PRIu64 "\n", m, s->frees);
 	text_format_size(a, sizeof(a), s->peak_heap_bytes);
-	fprintf(f, "peak heap     %s in %" PRIu64 " allocation%s at ", a, s->peak_allocations,
+	fprintf(f, "peak heap     %s%s in %s%" PRIu64 " allocation%s at ", m, a, m, s->peak_allocations,
 		text_plural(s->peak_allocations));
 	text_put_time(f, s->peak_time_ns);
 	fputc('\n', f);
@@ -384,24 +409,27 @@ int report_text_write(report_ctx *rc, FILE *f)
 		fputs("peak RSS      not sampled\n", f);
 	}
 	text_format_size(a, sizeof(a), leaked_bytes);
-	fprintf(f, "%s%s%s in %" PRIu64 " allocation%s%s%s\n", text_color(color, TEXT_BOLD),
-		s->incomplete[0] ? "live          " : "leaked        ", a, leaked_allocs,
+	fprintf(f, "%s%s%s%s in %s%" PRIu64 " allocation%s%s%s\n", text_color(color, TEXT_BOLD),
+		s->incomplete[0] ? "live          " : "leaked        ", m, a, m, leaked_allocs,
 		text_plural(leaked_allocs),
 		s->incomplete[0] ? " when recording stopped (not all leaks: the trace is incomplete)"
 				 : "",
 		text_color(color, TEXT_OFF));
 	text_reach_summary(rc, f);
 	text_format_size(b, sizeof(b), report_runtime_leaked_bytes(rc));
-	fprintf(f, "runtime-owned %s kept by the C/C++/Rust runtime (not counted as leaked)\n", b);
+	fprintf(f, "runtime-owned %s%s kept by the C/C++/Rust runtime (not counted as leaked)\n", m, b);
 	if (report_opts(rc)->sup) {
 		const suppress_use *u = report_suppressed(rc);
 		text_format_size(b, sizeof(b), u->bytes);
-		fprintf(f, "suppressed    %s in %" PRIu64 " allocation%s from %" PRIu64
+		fprintf(f, "suppressed    %s%s in %s%" PRIu64 " allocation%s from %" PRIu64
 			   " stack%s (--suppressions; not counted as leaked)\n",
-			b, u->allocations, text_plural(u->allocations), u->stacks, text_plural(u->stacks));
+			m, b, m, u->allocations, text_plural(u->allocations), u->stacks, text_plural(u->stacks));
 	}
-	fprintf(f, "temporary     %" PRIu64 " allocation%s", s->temporary, text_plural(s->temporary));
-	if (s->allocations)
+	if (*m)
+		fputs("temporary     " ESTIMATE_WHY_NO_TEMPORARY, f);
+	else
+		fprintf(f, "temporary     %" PRIu64 " allocation%s", s->temporary, text_plural(s->temporary));
+	if (s->allocations && !*m)
 		fprintf(f, " (%.1f%%)", 100.0 * (double)s->temporary / (double)s->allocations);
 	fputc('\n', f);
 	if (s->unmatched_frees || s->fixups || s->stale_frees || s->invalid_events)

@@ -10,6 +10,11 @@ leakrec/heaptrack, and one line per target (docs/bench.md) saying met / NOT met.
 
     python3 bench/run.py --build build [--runs 5] [--only churn1,cxx] [--json FILE] [--keep DIR]
     python3 bench/run.py --build build --smoke     # 1 round, tiny sizes, no warm-up
+    python3 bench/run.py --build build --svc /work/play/svc/target/release/svc --only none
+
+With --svc SERVER (an HTTP service taking `PORT LIMIT` arguments, e.g. the tokio service of issue
+16) it also measures the throughput `wrk` gets from it natively, under leakrec and under leakrec
+--sample, interleaved, and prints the ratios of the medians.
 
 The exit status is 0 unless something failed: a workload crashed or timed out natively or under
 leakrec, its output changed under leakrec, or leakanalyze could not read a trace.  Targets not met
@@ -38,17 +43,21 @@ WORKLOADS = [
     ("cxx", "cxx", [], ["5000"], True, "C++ map/string/vector/shared_ptr"),
 ]
 
-TOOLS = ("native", "leakrec", "heaptrack")
+TOOLS = ("native", "leakrec", "sampled", "heaptrack")
+# The sampled mode (issue 16): `leakrec --sample SAMPLE_RATE`.
+SAMPLE_RATE = "512K"
 
 
 # ---------------------------------------------------------------- running and measuring
 
 class Result:
-    """One child process: wall time, peak RSS (KiB, the child and its waited-for descendants),
-    exit code (negative: killed by that signal), whether it timed out, and its output files."""
+    """One child process: wall time, CPU time (user + system of every thread of the child and its
+    waited-for descendants), peak RSS (KiB, the same processes), exit code (negative: killed by
+    that signal), whether it timed out, and its output files."""
 
-    def __init__(self, wall, rss_kb, code, timed_out, out, err):
+    def __init__(self, wall, rss_kb, code, timed_out, out, err, cpu=None):
         self.wall, self.rss_kb, self.code, self.timed_out = wall, rss_kb, code, timed_out
+        self.cpu = cpu
         self.out, self.err = out, err
 
     @property
@@ -103,7 +112,8 @@ def run(cmd, out, err, timeout):
             os.killpg(p.pid, signal.SIGKILL)
         except OSError:
             pass
-    return Result(wall, ru.ru_maxrss, code, timed_out.is_set(), out, err)
+    return Result(wall, ru.ru_maxrss, code, timed_out.is_set(), out, err,
+                  ru.ru_utime + ru.ru_stime)
 
 
 def read_text(path, limit=1 << 20):
@@ -290,6 +300,9 @@ class Bench:
         elif tool == "leakrec":
             trace = self.path(f"{wl}.{tag}.leakrec.zst")
             cmd = [self.leakrec, "-q", "-o", trace, "--"] + argv
+        elif tool == "sampled":
+            trace = self.path(f"{wl}.{tag}.sampled.zst")
+            cmd = [self.leakrec, "-q", "--sample", SAMPLE_RATE, "-o", trace, "--"] + argv
         else:
             base = self.path(f"{wl}.{tag}.heaptrack")
             cmd = [self.heaptrack, "-o", base] + argv
@@ -318,7 +331,7 @@ class Bench:
             tag = f"run{i + 1}"
             for tool in tools:
                 r, trace = self.record(name, tool, tag, argv)
-                entry = {"wall_s": r.wall, "rss_kb": r.rss_kb, "exit": r.code,
+                entry = {"wall_s": r.wall, "cpu_s": r.cpu, "rss_kb": r.rss_kb, "exit": r.code,
                          "timed_out": r.timed_out}
                 runs[tool].append(entry)
                 line = checksum_line(r.out)
@@ -329,7 +342,7 @@ class Bench:
                 elif line is None:
                     msg = f"{name} {tool} {tag}: no checksum line on stdout"
                     (self.note if tool == "heaptrack" else self.fail)(msg)
-                if tool == "leakrec":
+                if tool in ("leakrec", "sampled"):
                     self.analyze_leakrec(name, tag, trace, entry, dump=(i == 0 or self.args.dump_all
                                                                       or self.args.smoke))
                 elif tool == "heaptrack":
@@ -343,9 +356,10 @@ class Bench:
         for line, who in sums.items():
             for w in who:
                 by_tool.setdefault(w.split()[0], set()).add(line)
-        ours = by_tool.get("native", set()) | by_tool.get("leakrec", set())
+        ours = (by_tool.get("native", set()) | by_tool.get("leakrec", set())
+                | by_tool.get("sampled", set()))
         if len(ours) > 1:
-            self.fail(f"{name}: the output differs between native and leakrec runs: "
+            self.fail(f"{name}: the output differs between native and leakrec runs (full or sampled): "
                       + "; ".join(f"{k!r} from {', '.join(v)}" for k, v in sums.items()))
         elif len(ours | by_tool.get("heaptrack", set())) > 1:
             self.note(f"{name}: the output differs under heaptrack: "
@@ -435,25 +449,33 @@ def summarize(res):
     events = med(ends) or med(reads)
     s = {"events": events}
     native = [e["wall_s"] if e["exit"] == 0 else None for e in runs["native"]]
+    native_cpu = [e.get("cpu_s") if e["exit"] == 0 else None for e in runs["native"]]
     for tool in TOOLS:
         rr = runs[tool]
         if not rr:
             continue
         walls = [e["wall_s"] if e["exit"] == 0 and not e["timed_out"] else None for e in rr]
         slow = [w / n if w is not None and n else None for w, n in zip(walls, native)]
+        cpus = [e.get("cpu_s") if e["exit"] == 0 and not e["timed_out"] else None for e in rr]
+        cpu_x = [c / n if c is not None and n else None for c, n in zip(cpus, native_cpu)]
         size = [e.get("trace_bytes") for e in rr]
         bpe = [b / events if b is not None and events else None for b in size]
-        s[tool] = {"wall": walls, "slowdown": slow, "bytes": size, "bytes_per_event": bpe,
+        s[tool] = {"wall": walls, "slowdown": slow, "cpu": cpus, "cpu_x": cpu_x,
+                   "bytes": size, "bytes_per_event": bpe,
                    "analyze_s": [e.get("analyze_s") for e in rr],
                    "analyze_rss": [e.get("analyze_rss_kb") for e in rr],
                    "rss": [e.get("rss_kb") for e in rr]}
         s[tool]["median"] = {k: med(v) for k, v in s[tool].items() if isinstance(v, list)}
+    if "sampled" in s and runs["sampled"]:
+        s["size_ratio"] = [b / f if b is not None and f else None
+                           for b, f in zip(s["sampled"]["bytes"], s["leakrec"]["bytes"])]
     lost = []
-    for i, e in enumerate(lr):
+    for i, e in enumerate(lr + runs.get("sampled", [])):
         if e["exit"] != 0:
             continue
         if e.get("complete") is not True:
-            lost.append(f"run {i + 1}: analyzer says incomplete")
+            lost.append(f"run {i % len(lr) + 1}{' sampled' if i >= len(lr) else ''}: analyzer "
+                        f"says incomplete")
         if e.get("dropped"):
             lost.append(f"run {i + 1}: {e['dropped']} dropped")
         if e.get("events_end") is not None and e.get("events_end") != e.get("events_read"):
@@ -473,19 +495,32 @@ def print_tables(results, sums, have_ht):
             t = s[tool]
             rows.append([name if tool == "native" else "", tool, cell(t["wall"]),
                          cell(t["slowdown"]) if tool != "native" else "1",
+                         cell(t["cpu_x"]) if tool != "native" else "1",
                          cell(t["bytes"], 1 << 20) if tool != "native" else "",
                          fnum(med(t["bytes_per_event"])) if tool != "native" else "",
-                         fnum(ev / med(t["wall"]) / 1e6) if ev and med(t["wall"]) else "n/a"])
+                         (fnum(ev / med(t["wall"]) / 1e6) if ev and med(t["wall"]) else "n/a")
+                         if tool != "sampled" else ""])
         if have_ht and "heaptrack" in s:
             lm, hm = s["leakrec"]["median"], s["heaptrack"]["median"]
             rows.append(["", "leakrec/heaptrack", fnum(ratio(lm["wall"], hm["wall"])),
-                         fnum(ratio(lm["slowdown"], hm["slowdown"])),
+                         fnum(ratio(lm["slowdown"], hm["slowdown"])), "",
                          fnum(ratio(lm["bytes"], hm["bytes"])),
                          fnum(ratio(lm["bytes_per_event"], hm["bytes_per_event"])), ""])
     print("\nRecording: medians [min-max] over the measured runs; slowdown = wall / native wall "
-          "of the same round")
-    print(table(["workload", "tool", "wall s", "slowdown x", "trace MiB", "B/event",
+          "of the same round, CPU x = (user + system time of every thread) / native's of the same "
+          f"round; sampled = leakrec --sample {SAMPLE_RATE}")
+    print(table(["workload", "tool", "wall s", "slowdown x", "CPU x", "trace MiB", "B/event",
                  "Mevents/s"], rows))
+    rows = []
+    for name, s in sums.items():
+        if "size_ratio" in s:
+            rows.append([name, "sampled/full", cell(s["size_ratio"], digits=4),
+                         fnum(ratio(s["sampled"]["median"]["bytes"],
+                                    s["leakrec"]["median"]["bytes"]), 4)])
+    if rows:
+        print(f"\nTrace size of leakrec --sample {SAMPLE_RATE} against the full trace of the same "
+              f"round: median [min-max] of the per-round ratios, ratio of the medians")
+        print(table(["workload", "ratio", "per round", "of medians"], rows))
 
     rows = []
     for name, s in sums.items():
@@ -564,6 +599,17 @@ def targets(sums, have_ht):
         add(None if r is None else r <= 1.0,
             f"analyzer peak RSS {name}: leakanalyze/heaptrack_print {fnum(r)} <= 1")
     for name, s in sums.items():
+        if "sampled" not in s:
+            continue
+        m = s["sampled"]["median"]
+        add(None if m["slowdown"] is None else m["slowdown"] <= 1.03,
+            f"sampled {name}: wall {fnum(m['slowdown'], 3)}x native <= 1.03 (issue 16)")
+        add(None if m["cpu_x"] is None else m["cpu_x"] <= 1.05,
+            f"sampled {name}: CPU time {fnum(m['cpu_x'], 3)}x native <= 1.05 (issue 16)")
+        r = med(s.get("size_ratio", []))
+        add(None if r is None else r <= 0.01,
+            f"sampled {name}: trace {fnum(r, 4)} of the full trace <= 1/100 (issue 16)")
+    for name, s in sums.items():
         n = sum(1 for e in s["reads"] if e is not None)
         if n == 0:
             add(None, f"nothing lost {name}: no leakrec run could be read")
@@ -573,6 +619,91 @@ def targets(sums, have_ht):
             add(True, f"nothing lost {name}: {n} of {len(s['reads'])} runs complete, END events "
                       f"== events read, 0 dropped")
     return out
+
+
+# ---------------------------------------------------------------- a service under load
+
+def wait_port(port, timeout=10.0):
+    import socket
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def svc_bench(b, args):
+    """Throughput (wrk requests/s) of args.svc natively, under leakrec and leakrec --sample,
+    interleaved over args.svc_runs rounds; returns {tool: [req/s]} and {tool: [trace bytes]}."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        print("svc: wrk is not installed (apt-get install wrk); skipped")
+        return None
+    port = 18500 + os.getpid() % 400
+    tools = ("native", "leakrec", "sampled")
+    rps = {t: [] for t in tools}
+    size = {t: [] for t in tools}
+    for i in range(args.svc_runs + 1):  # round 0 warms up
+        for tool in tools:
+            port += 1
+            trace = b.path(f"svc.{i}.{tool}.zst")
+            cmd = [args.svc, str(port), "1000000000000"]
+            if tool == "leakrec":
+                cmd = [b.leakrec, "-q", "-o", trace, "--"] + cmd
+            elif tool == "sampled":
+                cmd = [b.leakrec, "-q", "--sample", SAMPLE_RATE, "-o", trace, "--"] + cmd
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 start_new_session=True)
+            if not wait_port(port):
+                b.fail(f"svc {tool}: the service did not listen on {port}")
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                continue
+            w = subprocess.run([wrk, f"-t{args.svc_threads}", f"-c{args.svc_conns}",
+                                f"-d{args.svc_seconds}s", f"http://127.0.0.1:{port}/"],
+                               capture_output=True, text=True)
+            os.killpg(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                b.fail(f"svc {tool}: did not end on SIGTERM")
+            m = re.search(r"Requests/sec:\s+([\d.]+)", w.stdout)
+            if not m:
+                b.fail(f"svc {tool}: no throughput from wrk: {w.stdout[-300:]} {w.stderr[-300:]}")
+                continue
+            if i == 0:
+                b.remove(trace)
+                continue
+            rps[tool].append(float(m.group(1)))
+            if os.path.exists(trace):
+                size[tool].append(os.path.getsize(trace))
+                b.remove(trace)
+        if i:
+            print(f"  svc round {i}: " + ", ".join(f"{t} {rps[t][-1]:.0f} req/s"
+                                                   for t in tools if rps[t]), flush=True)
+    return rps, size
+
+
+def print_svc(res, args):
+    rps, size = res
+    print(f"\nService under load: {os.path.basename(args.svc)}, wrk -t{args.svc_threads} "
+          f"-c{args.svc_conns} -d{args.svc_seconds}s, {args.svc_runs} rounds interleaved; "
+          f"throughput / native throughput of the same round")
+    rows = []
+    for t in ("native", "leakrec", "sampled"):
+        per = [x / n for x, n in zip(rps[t], rps["native"]) if n]
+        rows.append([t, cell(rps[t], digits=0), cell(per, digits=3) if t != "native" else "1",
+                     cell(size[t], 1 << 20) if size[t] else ""])
+    print(table(["tool", "req/s", "throughput x", "trace MiB"], rows))
+    s = [x / n for x, n in zip(rps["sampled"], rps["native"]) if n]
+    r = med(s)
+    print(f"  {'n/a    ' if r is None else 'met    ' if r >= 0.97 else 'NOT met'}  sampled service: "
+          f"throughput {fnum(r, 3)} of native >= 0.97 (issue 16)")
 
 
 # ---------------------------------------------------------------- main
@@ -590,6 +721,11 @@ def main():
     ap.add_argument("--dump-all", action="store_true",
                     help="read the END record of every leakrec trace (default: first round only)")
     ap.add_argument("--enforce", action="store_true", help="exit 1 when a target is not met")
+    ap.add_argument("--svc", metavar="SERVER", help="also measure this HTTP service under wrk")
+    ap.add_argument("--svc-runs", type=int, default=5, help="measured rounds of --svc (default 5)")
+    ap.add_argument("--svc-seconds", type=int, default=10, help="wrk's duration (default 10)")
+    ap.add_argument("--svc-threads", type=int, default=2, help="wrk's threads (default 2)")
+    ap.add_argument("--svc-conns", type=int, default=32, help="wrk's connections (default 32)")
     args = ap.parse_args()
     if args.smoke:
         args.runs = 1
@@ -598,7 +734,7 @@ def main():
     names = [w[0] for w in WORKLOADS]
     only = [x for x in args.only.split(",") if x]
     for x in only:
-        if x not in names:
+        if x not in names and x != "none":
             ap.error(f"unknown workload {x!r} (known: {', '.join(names)})")
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
@@ -627,13 +763,18 @@ def main():
     elif not b.heaptrack_print:
         print("heaptrack_print: not found on PATH; skipping the analyzer comparison")
     warm = "no warm-up" if args.smoke else "1 warm-up round"
-    print(f"rounds: {warm}, then {args.runs} measured, each native, leakrec"
+    print(f"rounds: {warm}, then {args.runs} measured, each native, leakrec, sampled"
           f"{', heaptrack' if b.heaptrack else ''} in turn; "
-          f"leakrec runs `leakrec -q -o T.zst`{', heaptrack `heaptrack -o H`' if b.heaptrack else ''}")
+          f"leakrec runs `leakrec -q -o T.zst`, sampled `leakrec -q --sample {SAMPLE_RATE} -o T.zst`"
+          f"{', heaptrack `heaptrack -o H`' if b.heaptrack else ''}")
 
     results = {}
+    svc = None
     b.tmp = tempfile.mkdtemp(prefix="leakrec-bench-")
     try:
+        if args.svc:
+            print(f"\nsvc: {args.svc} under wrk", flush=True)
+            svc = svc_bench(b, args)
         for name, binary, full_args, smoke_args, _, what in WORKLOADS:
             if only and name not in only:
                 continue
@@ -648,10 +789,13 @@ def main():
           f"the figures noisier)")
     have_ht = b.heaptrack is not None
     sums = {name: summarize(r) for name, r in results.items()}
-    print_tables(results, sums, have_ht)
+    if sums:
+        print_tables(results, sums, have_ht)
+    if svc:
+        print_svc(svc, args)
 
     tg = targets(sums, have_ht)
-    hdr = "Targets of issue 4" + (" (smoke run: informative only, not enforced)"
+    hdr = "Targets of issues 4 and 16" + (" (smoke run: informative only, not enforced)"
                                   if args.smoke else "")
     print(f"\n{hdr}")
     for ok, text in tg:

@@ -22,6 +22,10 @@
 #define PROTO_ENV_UNWIND "LEAKREC_UNWIND"     /* "libunwind": libunwind walks every stack */
 #define PROTO_ENV_UNWIND_CHECK "LEAKREC_UNWIND_CHECK" /* "1": both walkers, compared */
 #define PROTO_ENV_REACH "LEAKREC_REACHABILITY" /* "0": no leak-kind scan at the end */
+#define PROTO_ENV_SAMPLE "LEAKREC_SAMPLE"     /* mean bytes between sampled allocations */
+#define PROTO_ENV_SAMPLE_SEED "LEAKREC_SAMPLE_SEED" /* the sampler's seed (reproducible runs) */
+#define PROTO_ENV_DURATION "LEAKREC_DURATION" /* recording stops this long after it started */
+#define PROTO_ENV_MAX_SIZE "LEAKREC_MAX_SIZE" /* recording stops when the trace reaches this */
 
 /* The trace of a process the library starts on its own (no launcher). */
 #define PROTO_DEFAULT_OUTPUT "leakrec.%p.zst"
@@ -29,5 +33,13 @@
 /* Writes pattern to out (cap bytes, cap >= 1) with every "%p" replaced by pid, cut to fit and
  * always NUL-terminated.  Returns the length written. */
 size_t proto_expand_pid(const char *pattern, uint64_t pid, char *out, size_t cap);
+
+/* Parses a size: a whole number with an optional binary suffix K, M, G, T (1024-based; "KB",
+ * "KiB", "k" too), e.g. "512K", "1M", "4096".  Returns 0 and *out, or -1 when s is not one (or
+ * overflows). */
+int proto_parse_size(const char *s, uint64_t *out);
+/* Parses a duration: a number (fractions allowed) with an optional unit ms, s, m, h (default s),
+ * e.g. "10s", "1.5m", "250ms", "30".  Returns 0 and *out in nanoseconds, or -1. */
+int proto_parse_duration(const char *s, uint64_t *out_ns);
 
 #endif

@@ -122,6 +122,7 @@ typedef struct tf_header {
 	const char *argv; /* argc strings, each terminated by '\0' */
 	size_t argv_len;
 	uint32_t argc;
+	uint64_t sample_rate;     /* mean bytes between sampled allocations; 0: every allocation */
 } tf_header;
 
 typedef struct tf_segment {

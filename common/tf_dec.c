@@ -101,6 +101,9 @@ static int dec_header(tf_dec d, tf_header *h)
 		nul += h->argv[i] == '\0';
 	if (nul != h->argc || (h->argv_len && h->argv[h->argv_len - 1] != '\0'))
 		return TF_ECORRUPT;
+	h->sample_rate = 0; /* an addition within version 1: absent in full traces */
+	if (d.p < d.end)
+		DU(h->sample_rate);
 	return 0;
 }
 

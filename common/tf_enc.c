@@ -105,6 +105,8 @@ void tf_enc_header(tf_enc *e, const tf_header *h)
 	tf_enc_str(e, h->exe, h->exe_len);
 	tf_enc_u(e, h->argc);
 	tf_enc_str(e, h->argv, h->argv_len);
+	if (h->sample_rate) /* an addition within version 1: absent means 0 */
+		tf_enc_u(e, h->sample_rate);
 	tf_enc_end_record(e);
 }
 

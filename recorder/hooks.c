@@ -11,6 +11,13 @@
  * returns.  A realloc takes one stamp before the call (release of the old block) and one after
  * (the new block).
  *
+ * Sampling (sample.h, leakrec --sample): an allocation is recorded only when it is sampled (the
+ * check comes before the stack capture and the ring, so an unsampled one costs a countdown), a
+ * recorded block goes into the set of sampled blocks before it is handed out, and a free is
+ * recorded only for a block of the set (removed from it before the real free).  A realloc of a
+ * sampled block is recorded as without sampling and the new block stays in the set; the new
+ * block of an unsampled one is a fresh allocation, sampled or not by the bytes it adds.
+ *
  * Start-up: dlsym, used to find the real functions (real.h), itself calls calloc; until the real
  * functions are known, requests are served from a small static pool that free() recognises
  * (pool.h).
@@ -29,6 +36,7 @@
 #include "real.h"
 #include "rec.h"
 #include "ring.h"
+#include "sample.h"
 #include "session.h"
 #include "tf.h"
 #include "unwind.h"
@@ -112,6 +120,27 @@ static inline int should_record(void)
 	return st != REC_OFF && rec_self()->guard == 0 && session_start(st);
 }
 
+/* 1 when an allocation of n bytes is to be recorded: recording is on and, when sampling, the
+ * allocation is sampled. */
+static inline int should_record_alloc(size_t n)
+{
+	return should_record() && (__builtin_expect(!sample_on(), 1) || sample_take(n));
+}
+
+/* 1 when a free of p is to be recorded: recording is on and, when sampling, p is a sampled block
+ * (taken out of the set here, before the real free). */
+static inline int should_record_free(const void *p)
+{
+	return should_record() && (__builtin_expect(!sample_on(), 1) || sample_forget(p));
+}
+
+/* A recorded block goes into the set of sampled blocks (when sampling). */
+static void sampled_block(const void *p)
+{
+	if (sample_on() && sample_add(p) != 0)
+		rec_fail("cannot map memory for the set of sampled blocks");
+}
+
 static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *start)
 {
 	rec_enter();
@@ -122,6 +151,7 @@ static void record_alloc(uint8_t func, void *p, size_t size, const unwind_regs *
 		ring_begin(r);
 		push(r, TF_EV_ALLOC, func, p, size, stack, prim_now_ns()); /* after the real allocator */
 		ring_end(r);
+		sampled_block(p);
 	}
 	rec_leave();
 }
@@ -140,39 +170,114 @@ static void record_free(uint8_t func, void *p)
 
 /* ---- the malloc family ---- */
 
-EXPORT void *malloc(size_t n)
+/* When sampling, an allocation that is not sampled goes straight to the real allocator by a tail
+ * call, and malloc and calloc keep no frame: the decision needs only the size and is made before
+ * the call, from the countdown alone.  The recorder's own allocations (the guard) are counted
+ * down too; a crossing on one of them is not recorded, and the sampling of the program's bytes
+ * stays a Poisson process.  Before the sampler starts (the process's first allocation), they
+ * take the slow path, which starts it. */
+
+/* malloc but for an unsampled allocation.  malloc reaches it by a tail call (it is not inlined
+ * and malloc keeps no frame), so that its caller, the frame UNWIND_CALLER_REGS reads, is
+ * malloc's: the unwind tests check that the first frame is the program's. */
+static __attribute__((noinline)) void *malloc_slow(size_t n)
 {
 	if (!real_ready())
 		return pool_alloc(n);
 	void *p = real.malloc(n);
-	if (p && should_record()) {
+	if (p && should_record_alloc(n)) { /* the first one starts the recorder (and the sampler) */
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_MALLOC, p, n, &o);
 	}
 	return p;
 }
 
+/* malloc when the countdown reaches zero, reached the same way: sampled, or the recorder's own. */
+static __attribute__((noinline)) void *malloc_crossed(size_t n)
+{
+	if (!(sample_cross(&sample_tls, n) && should_record()))
+		return real.malloc(n);
+	void *p = real.malloc(n);
+	if (p) {
+		unwind_regs o = UNWIND_CALLER_REGS();
+		record_alloc(TF_FN_MALLOC, p, n, &o);
+	}
+	return p;
+}
+
+EXPORT void *malloc(size_t n)
+{
+	/* Sampling (the real functions are known by then): no frame, only tail calls. */
+	if (__builtin_expect(sample_on(), 0)) {
+		if (__builtin_expect(sample_skip(n), 1))
+			return real.malloc(n);
+		return malloc_crossed(n);
+	}
+	return malloc_slow(n);
+}
+
+/* A recorded free: the event, then the real free. */
+static __attribute__((noinline)) void free_recorded(void *p)
+{
+	record_free(TF_FN_FREE, p);
+	real.free(p);
+}
+
+static __attribute__((noinline)) void free_slow(void *p)
+{
+	if (should_record_free(p))
+		free_recorded(p);
+	else
+		real.free(p);
+}
+
 EXPORT void free(void *p)
 {
 	if (!p || pool_has(p))
 		return;
-	if (should_record())
-		record_free(TF_FN_FREE, p);
-	real.free(p);
+	if (__builtin_expect(sample_on(), 0) && __builtin_expect(!sample_maybe(p), 1)) {
+		real.free(p); /* no sampled block in p's page: nothing else to read (a tail call) */
+		return;
+	}
+	free_slow(p);
 }
 
-EXPORT void *calloc(size_t a, size_t b)
+/* calloc but for an unsampled allocation, tail-called as malloc_slow is. */
+static __attribute__((noinline)) void *calloc_slow(size_t a, size_t b)
 {
 	if (!real_ready()) {
 		size_t n;
 		return __builtin_mul_overflow(a, b, &n) ? NULL : pool_alloc(n);
 	}
 	void *p = real.calloc(a, b);
-	if (p && should_record()) {
+	if (p && should_record_alloc(a * b)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_CALLOC, p, a * b, &o);
 	}
 	return p;
+}
+
+/* calloc when the countdown reaches zero (malloc_crossed). */
+static __attribute__((noinline)) void *calloc_crossed(size_t a, size_t b)
+{
+	if (!(sample_cross(&sample_tls, a * b) && should_record()))
+		return real.calloc(a, b);
+	void *p = real.calloc(a, b);
+	if (p) {
+		unwind_regs o = UNWIND_CALLER_REGS();
+		record_alloc(TF_FN_CALLOC, p, a * b, &o);
+	}
+	return p;
+}
+
+EXPORT void *calloc(size_t a, size_t b)
+{
+	if (__builtin_expect(sample_on(), 0)) {
+		if (__builtin_expect(sample_skip(a * b), 1))
+			return real.calloc(a, b);
+		return calloc_crossed(a, b);
+	}
+	return calloc_slow(a, b);
 }
 
 /* realloc and reallocarray (whose size is already checked for overflow). */
@@ -182,7 +287,17 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 		return real.realloc(p, n);
 	if (!p) {
 		void *q = real.malloc(n);
-		if (q)
+		if (q && (!sample_on() || sample_take(n)))
+			record_alloc(func, q, n, start);
+		return q;
+	}
+	if (sample_on() && !sample_forget(p)) {
+		/* An unsampled block: the new one is a fresh allocation, subject to sampling for
+		 * the bytes it adds (a block grown step by step to n is then sampled with the
+		 * probability of one allocation of n, which the analyzer's weight assumes). */
+		size_t old = real.malloc_usable_size(p);
+		void *q = real.realloc(p, n);
+		if (q && sample_take(n > old ? n - old : 0))
 			record_alloc(func, q, n, start);
 		return q;
 	}
@@ -195,16 +310,22 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 	ring_begin(r); /* both stamps stay in flight until both events are published */
 	uint64_t t0 = prim_now_ns();
 	void *q = real.realloc(p, n);
+	void *keep = NULL; /* the sampled block live after the call */
 	if (q) {
 		uint32_t stack = capture_stack(r, start);
 		if (stack) {
 			push(r, TF_EV_RFREE, func, p, 0, 0, t0);
 			push(r, TF_EV_RALLOC, func, q, n, stack, prim_now_ns());
+			keep = q;
 		}
 	} else if (n == 0) {
 		push(r, TF_EV_FREE, func, p, 0, 0, t0); /* glibc's realloc(p, 0) frees p */
+	} else {
+		keep = p; /* the call failed: p is still live */
 	}
 	ring_end(r);
+	if (keep)
+		sampled_block(keep);
 	rec_leave();
 	return q;
 }
@@ -251,7 +372,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	if (!real_ready())
 		return ENOMEM;
 	int rc = real.posix_memalign(out, align, n);
-	if (rc == 0 && should_record()) {
+	if (rc == 0 && should_record_alloc(n)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_POSIX_MEMALIGN, *out, n, &o);
 	}
@@ -263,7 +384,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 	if (!real_ready())
 		return NULL;
 	void *p = real.aligned_alloc(align, n);
-	if (p && should_record()) {
+	if (p && should_record_alloc(n)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_ALIGNED_ALLOC, p, n, &o);
 	}
@@ -275,7 +396,7 @@ EXPORT void *memalign(size_t align, size_t n)
 	if (!real_ready())
 		return NULL;
 	void *p = real.memalign(align, n);
-	if (p && should_record()) {
+	if (p && should_record_alloc(n)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_MEMALIGN, p, n, &o);
 	}
@@ -287,7 +408,7 @@ EXPORT void *valloc(size_t n)
 	if (!real_ready())
 		return NULL;
 	void *p = real.valloc(n);
-	if (p && should_record()) {
+	if (p && should_record_alloc(n)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_VALLOC, p, n, &o);
 	}
@@ -299,7 +420,7 @@ EXPORT void *pvalloc(size_t n)
 	if (!real_ready())
 		return NULL;
 	void *p = real.pvalloc(n);
-	if (p && should_record()) {
+	if (p && should_record_alloc(n)) {
 		unwind_regs o = UNWIND_CALLER_REGS();
 		record_alloc(TF_FN_PVALLOC, p, n, &o);
 	}

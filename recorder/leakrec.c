@@ -39,6 +39,11 @@ static const char usage_text[] =
 	"  -o, --output FILE   trace file (default leakrec.PROGRAM.PID.zst; %p is replaced by the pid)\n"
 	"  -d, --depth N       record at most N frames per stack (default 128, at most 1024)\n"
 	"  -n, --no-children   record only PROGRAM, not the processes it starts (fork, exec)\n"
+	"  -s, --sample SIZE   record one allocation per SIZE bytes allocated on average (512K, 1M,\n"
+	"                      4096), chosen at random: a trace small and cheap enough for\n"
+	"                      production, whose figures leakanalyze estimates\n"
+	"      --duration DUR  stop recording after DUR (10s, 1.5m, 250ms, 2h); the program runs on\n"
+	"      --max-size SIZE stop recording when the trace file reaches SIZE (100M, 1G)\n"
 	"      --no-reachability  do not scan the heap when the program ends (no leak kinds:\n"
 	"                      definitely/indirectly/possibly lost, still reachable)\n"
 	"  -q, --quiet         do not print the summary at the end\n"
@@ -237,6 +242,7 @@ typedef struct trace_counts {
 	uint64_t alloc_events, free_events, bytes, peak_rss, first_rss;
 	int complete, have_calls;
 	uint32_t pid;
+	uint64_t sample_rate; /* from the header: 0 for a full trace */
 } trace_counts;
 
 static int summarize(const char *path, trace_counts *tc)
@@ -254,8 +260,10 @@ static int summarize(const char *path, trace_counts *tc)
 				continue;
 			break;
 		}
-		if (rec.type == TF_REC_HEADER)
+		if (rec.type == TF_REC_HEADER) {
 			tc->pid = rec.u.header.pid;
+			tc->sample_rate = rec.u.header.sample_rate;
+		}
 		if (rec.type == TF_REC_END) {
 			tc->complete = 1;
 			tc->have_calls = rec.u.end.have_calls;
@@ -318,8 +326,14 @@ static int report_trace(const char *path, const trace_counts *tc, int killed_by)
 	if (tc->complete) {
 		uint64_t a = trace_allocs(tc);
 		uint64_t f = tc->have_calls ? tc->frees : tc->free_events;
-		fprintf(stderr, "leakrec: trace %s: %llu allocation%s, %llu free%s\n", path,
-			(unsigned long long)a, plural(a), (unsigned long long)f, plural(f));
+		if (tc->sample_rate)
+			fprintf(stderr, "leakrec: trace %s: %llu sampled allocation%s, %llu free%s "
+				"(one per %llu bytes allocated on average; leakanalyze estimates the "
+				"whole)\n", path, (unsigned long long)a, plural(a), (unsigned long long)f,
+				plural(f), (unsigned long long)tc->sample_rate);
+		else
+			fprintf(stderr, "leakrec: trace %s: %llu allocation%s, %llu free%s\n", path,
+				(unsigned long long)a, plural(a), (unsigned long long)f, plural(f));
 	} else {
 		char why[128], sig[32];
 		if (!tc->pid)
@@ -344,11 +358,13 @@ static int report_trace(const char *path, const trace_counts *tc, int killed_by)
 	/* A program with its own allocator (jemalloc or tcmalloc linked in, a static malloc) grows
 	 * its RSS without calling malloc: say so rather than show an empty profile. */
 	uint64_t grew = tc->peak_rss > tc->first_rss ? tc->peak_rss - tc->first_rss : 0;
-	if (grew >= (64u << 20) && tc->bytes < grew / 20)
+	/* A sampled allocation of s bytes stands for s / (1 - exp(-s/R)) < s + R bytes. */
+	uint64_t bytes = tc->bytes + tc->alloc_events * tc->sample_rate;
+	if (grew >= (64u << 20) && bytes < grew / 20)
 		fprintf(stderr,
 			"leakrec: warning: %s: RSS grew by %llu MiB but only %llu KiB went through malloc: "
 			"the program may use its own allocator, which leakrec does not see\n",
-			path, (unsigned long long)(grew >> 20), (unsigned long long)(tc->bytes >> 10));
+			path, (unsigned long long)(grew >> 20), (unsigned long long)(bytes >> 10));
 	return 1;
 }
 
@@ -585,14 +601,17 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'}, {"depth", required_argument, NULL, 'd'},
 		{"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-		{"no-children", no_argument, NULL, 'n'},
+		{"no-children", no_argument, NULL, 'n'},  {"sample", required_argument, NULL, 's'},
+		{"duration", required_argument, NULL, 'D'}, {"max-size", required_argument, NULL, 'M'},
 		{"no-reachability", no_argument, NULL, 'R'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	const char *output = NULL;
 	const char *depth = NULL;
+	char sample[24] = "", duration[24] = "", max_size[24] = "";
+	uint64_t v64;
 	int quiet = 0, no_children = 0, no_reach = 0, c;
-	while ((c = getopt_long(argc, argv, "+o:d:nqhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:d:s:nqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'd': {
@@ -605,6 +624,31 @@ int main(int argc, char **argv)
 			depth = optarg;
 			break;
 		}
+		case 's':
+			if (proto_parse_size(optarg, &v64) != 0 || v64 == 0) {
+				fprintf(stderr, "leakrec: invalid sample size '%s' (bytes, e.g. 512K, 1M, "
+					"4096)\n", optarg);
+				return 2;
+			}
+			snprintf(sample, sizeof(sample), "%llu", (unsigned long long)v64);
+			break;
+		case 'D':
+			if (proto_parse_duration(optarg, &v64) != 0 || v64 == 0) {
+				fprintf(stderr, "leakrec: invalid duration '%s' (e.g. 10s, 1.5m, 250ms)\n",
+					optarg);
+				return 2;
+			}
+			snprintf(duration, sizeof(duration), "%llums",
+				 (unsigned long long)((v64 + 999999) / 1000000));
+			break;
+		case 'M':
+			if (proto_parse_size(optarg, &v64) != 0 || v64 == 0) {
+				fprintf(stderr, "leakrec: invalid size '%s' (bytes, e.g. 100M, 1G)\n",
+					optarg);
+				return 2;
+			}
+			snprintf(max_size, sizeof(max_size), "%llu", (unsigned long long)v64);
+			break;
 		case 'q': quiet = 1; break;
 		case 'n': no_children = 1; break;
 		case 'R': no_reach = 1; break;
@@ -668,6 +712,12 @@ int main(int argc, char **argv)
 		if (depth)
 			setenv(PROTO_ENV_DEPTH, depth, 1);
 		setenv(PROTO_ENV_CHILDREN, no_children ? "0" : "1", 1);
+		if (*sample)
+			setenv(PROTO_ENV_SAMPLE, sample, 1);
+		if (*duration)
+			setenv(PROTO_ENV_DURATION, duration, 1);
+		if (*max_size)
+			setenv(PROTO_ENV_MAX_SIZE, max_size, 1);
 		setenv(PROTO_ENV_REACH, no_reach ? "0" : "1", 1);
 		set_preload(lib);
 		execvp(prog[0], prog);

@@ -23,6 +23,7 @@
 #include "real.h"
 #include "rec.h"
 #include "ring.h"
+#include "sample.h"
 #include "signals.h"
 #include "stacktab.h"
 #include "tf_enc.h"
@@ -40,6 +41,11 @@ typedef struct config {
 	uint32_t depth;    /* frames per stack */
 	int unwind;        /* CAPTURE_* */
 	int reach;         /* the leak-kind scan at the end */
+	uint64_t sample;   /* mean bytes between sampled allocations, 0: all (LEAKREC_SAMPLE) */
+	uint64_t seed;     /* LEAKREC_SAMPLE_SEED, when have_seed */
+	int have_seed;
+	uint64_t duration_ns; /* recording stops after this long, 0: never (LEAKREC_DURATION) */
+	uint64_t max_bytes;   /* ... or when the trace reaches this size, 0: never */
 } config;
 
 static config cfg = {.depth = CAPTURE_DEFAULT_DEPTH, .reach = 1};
@@ -67,6 +73,14 @@ static void config_read(config *c)
 		c->depth = v < 1 ? 1 : v > CAPTURE_MAX_DEPTH ? CAPTURE_MAX_DEPTH : (uint32_t)v;
 	}
 	c->reach = strcmp(env_or(PROTO_ENV_REACH, "1"), "0") != 0;
+	/* Values the launcher checked; one set by hand that does not parse is ignored. */
+	if (proto_parse_size(getenv(PROTO_ENV_SAMPLE), &c->sample) != 0)
+		c->sample = 0;
+	c->have_seed = proto_parse_size(getenv(PROTO_ENV_SAMPLE_SEED), &c->seed) == 0;
+	if (proto_parse_duration(getenv(PROTO_ENV_DURATION), &c->duration_ns) != 0)
+		c->duration_ns = 0;
+	if (proto_parse_size(getenv(PROTO_ENV_MAX_SIZE), &c->max_bytes) != 0)
+		c->max_bytes = 0;
 	c->unwind = strcmp(env_or(PROTO_ENV_UNWIND, ""), "libunwind") == 0 ? CAPTURE_LIBUNWIND
 		    : strcmp(env_or(PROTO_ENV_UNWIND_CHECK, "0"), "0") != 0 ? CAPTURE_CHECK
 									    : CAPTURE_FAST;
@@ -135,7 +149,10 @@ static int start_trace(const char *want, int exact)
 	}
 	main_pid = getpid();
 	rec_self()->tid = prim_gettid();
-	writer_config wc = {fd, trace_path, cfg.depth, cfg.reach};
+	/* A sampled trace has no leak-kind scan: the blocks it does not hold are not scanned, so a
+	 * block they point to would look lost. */
+	writer_config wc = {fd,         trace_path,      cfg.depth,    cfg.reach && !cfg.sample,
+			    cfg.sample, cfg.duration_ns, cfg.max_bytes};
 	int rc = writer_start(&wc);
 	if (rc) {
 		prim_log("cannot record to '", trace_path, "': ", strerror(-rc),
@@ -174,6 +191,7 @@ static void atfork_child(void)
 	queue_atfork_child();
 	ring_atfork_child(rec_self()->ring);
 	stacktab_atfork_child();
+	sample_atfork_child();
 	atomic_store(&child_starting, 0);
 	daemon_finished = 0;
 	/* A child of a child that never allocated (a daemon's middle process) is armed too. */
@@ -301,7 +319,8 @@ static int session_init(void)
 	capture_init(cfg.depth, cfg.unwind);
 	reach_init();
 	modmap_init_self();
-	if (stacktab_init() != 0 || rec_init() != 0) {
+	if (stacktab_init() != 0 || rec_init() != 0 ||
+	    sample_init(cfg.sample, cfg.seed, cfg.have_seed) != 0) {
 		rec_fail("cannot initialise");
 		rec_leave();
 		return 0;

@@ -5,6 +5,11 @@
  * zstd streaming compression into `out` -> write(2).  A SYNC record after each pass tells the
  * analyzer that every event stamped before the pass began has been written.  All buffers and the
  * zstd context are mmap'd once at start, so the writer never calls malloc either.
+ *
+ * Limits (leakrec --duration, --max-size): after a pass that finds the trace old enough, or its
+ * file big enough, the writer turns recording off for good, writes the last pass and the END
+ * record as at exit, closes the file and ends; the program runs on unrecorded.  With a size limit
+ * every pass flushes the compressor, so that the bytes written are the trace so far.
  */
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_initStaticCStream: the context lives in our mmap */
 #include "writer.h"
@@ -52,6 +57,8 @@ static struct {
 	uint64_t origin;
 	uint64_t frame_start_ns;
 	uint64_t frame_in;
+	uint64_t written;     /* bytes written to the file */
+	uint64_t duration_ns, max_bytes; /* limits, 0: none */
 	pthread_t thread;
 	int thread_started;
 	_Atomic int running;
@@ -108,16 +115,21 @@ static void write_fail(int err)
 	rec_disable();
 }
 
-/* Compresses what is in the encoder; ends the frame when `end_frame`. */
-static void compress_out(int end_frame)
+enum { OUT_CONTINUE, OUT_END_FRAME, OUT_FLUSH };
+
+/* Compresses what is in the encoder; ends the frame (OUT_END_FRAME) or flushes the compressor's
+ * buffered input to the file (OUT_FLUSH) or neither (OUT_CONTINUE). */
+static void compress_out(int how)
 {
+	int end_frame = how == OUT_END_FRAME;
 	if (W.failed) {
 		W.enc.len = 0;
 		return;
 	}
 	ZSTD_inBuffer in = {W.enc_buf, W.enc.len, 0};
 	W.frame_in += W.enc.len;
-	ZSTD_EndDirective mode = end_frame ? ZSTD_e_end : ZSTD_e_continue;
+	ZSTD_EndDirective mode = end_frame ? ZSTD_e_end : how == OUT_FLUSH ? ZSTD_e_flush
+									     : ZSTD_e_continue;
 	for (;;) {
 		ZSTD_outBuffer out = {W.out_buf, W.out_cap, 0};
 		size_t rem = ZSTD_compressStream2(W.zs, &out, &in, mode);
@@ -132,8 +144,9 @@ static void compress_out(int end_frame)
 				write_fail(-rc);
 				break;
 			}
+			W.written += out.pos;
 		}
-		if (end_frame ? rem == 0 : in.pos == in.size)
+		if (how != OUT_CONTINUE ? rem == 0 : in.pos == in.size)
 			break;
 	}
 	W.enc.len = 0;
@@ -147,7 +160,7 @@ static void compress_out(int end_frame)
 static void reserve(size_t need)
 {
 	if (W.enc.len + need > WRITER_ENC_FLUSH)
-		compress_out(0);
+		compress_out(OUT_CONTINUE);
 }
 
 static uint64_t rel(uint64_t t) { return t > W.origin ? t - W.origin : 0; }
@@ -352,9 +365,19 @@ static void pass(int final)
 	tf_enc_sync(&W.enc, rel(sync));
 	sample_rss(now);
 	if (final || now - W.frame_start_ns >= WRITER_FRAME_NS || W.frame_in >= WRITER_FRAME_BYTES)
-		compress_out(1);
+		compress_out(OUT_END_FRAME);
+	else if (W.max_bytes)
+		compress_out(OUT_FLUSH); /* the file size is then the trace's */
 	else if (W.enc.len >= WRITER_ENC_FLUSH / 2)
-		compress_out(0);
+		compress_out(OUT_CONTINUE);
+}
+
+/* 1 when a limit of the recording is reached (after a pass). */
+static int limit_reached(void)
+{
+	if (W.duration_ns && prim_now_ns() - W.origin >= W.duration_ns)
+		return 1;
+	return W.max_bytes && W.written >= W.max_bytes;
 }
 
 static void write_end(void);
@@ -408,6 +431,14 @@ static void *writer_main(void *arg)
 			return NULL;
 		}
 		pass(0);
+		if (limit_reached() && !W.failed) {
+			/* As at exit: recording off first, so that no new event starts, then the
+			 * last pass; a call racing with it belongs after the end. */
+			rec_set_state(REC_OFF);
+			atomic_store(&W.running, 0);
+			write_end();
+			return NULL;
+		}
 		if (++W.passes % 8 == 0 && writer_alone())
 			exit(0); /* as glibc would: atexit handlers, destructors (our END record) */
 	}
@@ -462,6 +493,7 @@ static void write_header(const writer_config *cfg)
 		.argv = args,
 		.argv_len = alen,
 		.argc = argc,
+		.sample_rate = cfg->sample_rate,
 	};
 	tf_enc_header(&W.enc, &h);
 }
@@ -476,6 +508,9 @@ int writer_start(const writer_config *cfg)
 	W.failed = 0;
 	W.enc.len = 0;
 	W.frame_in = 0;
+	W.written = 0;
+	W.duration_ns = cfg->duration_ns;
+	W.max_bytes = cfg->max_bytes;
 	W.frame_start_ns = W.origin;
 	if (!W.zmem) {
 		W.zsize = ZSTD_estimateCStreamSize(WRITER_LEVEL);
@@ -503,7 +538,7 @@ int writer_start(const writer_config *cfg)
 	write_header(cfg);
 	modmap_rescan();
 	drain_queue();
-	compress_out(1); /* the header goes out at once: even a trace killed now is readable */
+	compress_out(OUT_END_FRAME); /* the header goes out at once: even a trace killed now is readable */
 	if (W.failed)
 		return -EIO;
 	atomic_store(&W.running, 1);
@@ -647,7 +682,7 @@ static void write_end_locked(void)
 	};
 	reserve(128);
 	tf_enc_end(&W.enc, &end);
-	compress_out(1);
+	compress_out(OUT_END_FRAME);
 	close(W.fd);
 	W.fd = -1;
 }

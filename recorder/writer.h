@@ -18,6 +18,9 @@ typedef struct writer_config {
 	const char *path; /* its name, for messages; must stay valid */
 	uint32_t depth;
 	int reach;        /* classify the blocks live at the end (reach.h) when the program ends */
+	uint64_t sample_rate; /* written into the header (0: every allocation is recorded) */
+	uint64_t duration_ns; /* recording stops this long after the start (0: never) */
+	uint64_t max_bytes;   /* ... or once the file holds this many bytes (0: never) */
 } writer_config;
 
 /* Writes the header and module map to cfg->fd and starts the writer thread (with every signal
@@ -41,7 +44,9 @@ int writer_running(void);
 /* Stops the writer thread, writes every pending event, then (when `ends`: the program ends here,
  * and the configuration asks for it) the leak kinds of the blocks still live (REACH records), and
  * the END record; closes the file.  self_sp: the lowest address of the calling thread's stack that
- * holds the program's frames (reach_scan). */
+ * holds the program's frames (reach_scan).  (The writer does the same on its own, without the
+ * leak kinds and with recording off for good, when the configured duration or size is reached:
+ * the program runs on unrecorded.) */
 void writer_stop(int ends, uintptr_t self_sp);
 /* Counts an event that could not be recorded. */
 void writer_count_dropped(void);

@@ -152,8 +152,13 @@
 		return p && p.argv && p.argv.length ? p.argv.join(" ") : (p ? p.exe : "?");
 	}
 
-	function warnings(diag, label) {
+	function warnings(diag, label, summary) {
 		var out = [];
+		if (summary && summary.sample_rate_bytes)
+			out.push(el("div", { "class": "banner", role: "note", id: "sampled" },
+				["Sampled trace" + (label ? " (" + label + ")" : "") + " (leakrec --sample " + exact(summary.sample_rate_bytes) +
+				"): one allocation per " + human(summary.sample_rate_bytes) + " allocated was recorded on average. Every figure (~) is an estimate: " +
+				"each recorded allocation of s bytes counts as 1/(1-exp(-s/R)) allocations. Temporary allocations are not estimated."]));
 		if (diag && !diag.complete)
 			out.push(el("div", { "class": "banner warn", role: "alert", id: "incomplete" },
 				["Incomplete trace" + (label ? " (" + label + ")" : "") + ": the recording did not end normally " +
@@ -170,20 +175,21 @@
 	}
 
 	function summaryCards() {
-		var s = D.summary, w = D.window, sup = D.suppressed;
+		var s = D.summary, w = D.window, sup = D.suppressed, m = s.sample_rate_bytes ? "~" : "";
 		var cards = [
 			card("duration_s", w && (D.options.from || D.options.to) ? "window" : "duration", seconds(s.duration_s),
 			     D.options.from || D.options.to ? "from " + seconds(w.from_s) + " to " + seconds(w.to_s) + " of a " +
 			     seconds(w.run_duration_s) + " run" : null),
-			card("allocations", "allocations", exact(s.allocations), human(s.allocated_bytes) + " allocated (" + exact(s.allocated_bytes) + " bytes)"),
-			card("frees", "frees", exact(s.frees)),
-			card("peak_heap_bytes", "peak heap", human(s.peak_heap_bytes),
-			     exact(s.peak_heap_bytes) + " bytes in " + plural(D.peak_allocations, "allocation") + " at " + seconds(s.peak_time_s)),
+			card("allocations", "allocations", m + exact(s.allocations), m + human(s.allocated_bytes) + " allocated (" + m + exact(s.allocated_bytes) + " bytes)"),
+			card("frees", "frees", m + exact(s.frees)),
+			card("peak_heap_bytes", "peak heap", m + human(s.peak_heap_bytes),
+			     m + exact(s.peak_heap_bytes) + " bytes in " + m + plural(D.peak_allocations, "allocation") + " at " + seconds(s.peak_time_s)),
 			card("peak_rss_bytes", "peak RSS", s.peak_rss_bytes ? human(s.peak_rss_bytes) : "not sampled",
 			     s.peak_rss_bytes ? exact(s.peak_rss_bytes) + " bytes" : null),
-			card("leaked_bytes", "leaked", human(s.leaked_bytes), exact(s.leaked_bytes) + " bytes in " + plural(s.leaked_allocations, "allocation")),
-			card("runtime_leaked_bytes", "runtime-owned", human(s.runtime_leaked_bytes), "kept by the C/C++/Rust runtime, not counted as leaked"),
-			card("temporary_allocations", "temporary", exact(s.temporary_allocations),
+			card("leaked_bytes", "leaked", m + human(s.leaked_bytes), m + exact(s.leaked_bytes) + " bytes in " + m + plural(s.leaked_allocations, "allocation")),
+			card("runtime_leaked_bytes", "runtime-owned", m + human(s.runtime_leaked_bytes), "kept by the C/C++/Rust runtime, not counted as leaked"),
+			m ? card("temporary_allocations", "temporary", "not estimated", "a sampled trace holds few short-lived blocks")
+			  : card("temporary_allocations", "temporary", exact(s.temporary_allocations),
 			     s.allocations ? (100 * s.temporary_allocations / s.allocations).toFixed(1) + "% of allocations" : null)
 		];
 		if (D.options.suppressions)
@@ -755,7 +761,7 @@
 		if (D.mode === "diff") {
 			kids.push(el("h1", { text: "leakrec comparison: " + argvText(D.base.program) + " \u2192 " + argvText(D["new"].program) }));
 			kids.push(el("p", { "class": "muted" }, ["base ", el("code", { text: D.base.trace }), ", new ", el("code", { text: D["new"].trace })]));
-			kids = kids.concat(warnings(D.base.diagnostics, "base"), warnings(D["new"].diagnostics, "new"));
+			kids = kids.concat(warnings(D.base.diagnostics, "base", D.base.summary), warnings(D["new"].diagnostics, "new", D["new"].summary));
 			if (D.options.suppressions)
 				kids.push(el("p", { id: "suppressed-note" }, ["Suppressions ", el("code", { text: D.options.suppressions }),
 					" removed " + figure(D.base.suppressed.bytes, "bytes") + " from the base run's leaks and " + figure(D["new"].suppressed.bytes, "bytes") + " from the new run's."]));
@@ -767,7 +773,7 @@
 		} else {
 			kids.push(el("h1", { text: "leakrec report: " + argvText(D.program) }));
 			kids.push(el("p", { "class": "muted" }, ["trace ", el("code", { text: D.trace }), ", pid " + D.program.pid]));
-			kids = kids.concat(warnings(D.diagnostics));
+			kids = kids.concat(warnings(D.diagnostics, null, D.summary));
 			if (D.options.suppressions)
 				kids.push(el("p", { id: "suppressed-note" }, ["Suppressions ", el("code", { text: D.options.suppressions }),
 					" removed " + figure(D.suppressed.bytes, "bytes") + " in " + plural(D.suppressed.allocations, "allocation") +

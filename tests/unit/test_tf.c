@@ -230,6 +230,31 @@ static void test_header_checks(void)
 	tf_enc_u(&e, TF_VERSION + 1);
 	tf_enc_end_record(&e);
 	CHECK(walk(buf, e.len, 0) == TF_EVERSION, "newer version");
+	/* the sample rate: an addition at the end of the payload, absent when 0 */
+	uint64_t full_len = 0;
+	for (int sampled = 0; sampled < 2; sampled++) {
+		static const char av[] = "a";
+		tf_header hs = {.pid = 1, .exe = "x", .exe_len = 1, .argv = av, .argv_len = 2,
+				.argc = 1, .sample_rate = sampled ? 524288 : 0};
+		tf_enc_init(&e, buf, sizeof(buf));
+		tf_enc_header(&e, &hs);
+		tf_dec d = {buf, buf + e.len};
+		uint64_t type, len;
+		CHECK(tf_dec_u(&d, &type) == 0 && tf_dec_u(&d, &len) == 0, "header framing");
+		tf_record rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.type = (unsigned)type;
+		rec.payload = d.p;
+		rec.len = (size_t)len;
+		rec.u.header.sample_rate = 77; /* the decoder must set it either way */
+		CHECK(tf_dec_record(&rec) == 0 && rec.u.header.sample_rate == hs.sample_rate,
+		      "sample_rate %d: decoded %" PRIu64, sampled, rec.u.header.sample_rate);
+		if (!sampled)
+			full_len = len;
+		else /* 524288 is a 3-byte varint; a full trace's header holds none */
+			CHECK(len == full_len + 3, "header of %" PRIu64 " bytes, full %" PRIu64, len,
+			      full_len);
+	}
 	CHECK(strcmp(tf_func_name(TF_FN_POSIX_MEMALIGN), "posix_memalign") == 0, "func names");
 	CHECK(strcmp(tf_func_name(99), "?") == 0, "func out of range");
 }

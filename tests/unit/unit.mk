@@ -43,6 +43,14 @@ $(T)/test_merge: tests/unit/test_merge.c recorder/merge.c recorder/livemap.c rec
 	$(REC_UNIT)
 UNITS += $(T)/test_merge
 
+# The estimator of sampled traces (analyzer/estimate.c) against the recorder's sampler
+# (recorder/sample.c): both sides of the sampling in one test.
+$(T)/test_estimate: tests/unit/test_estimate.c analyzer/estimate.c recorder/sample.c recorder/prim.c \
+		analyzer/estimate.h recorder/sample.h $(UNIT_DEPS)
+	@mkdir -p $(T)
+	$(CC) $(UNIT_CFLAGS) -Ianalyzer -Irecorder $(filter %.c,$^) -o $@ -lm
+UNITS += $(T)/test_estimate
+
 # ---- analyzer/ ----
 # Each test links the sanitized analyzer library (build/san/libleakanalyze.a, the commands left
 # out), plus the sources in ANA_UNIT_SRCS_<name>.
