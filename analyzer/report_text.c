@@ -107,6 +107,17 @@ static void put_entry_line(FILE *f, const replay_stack *st, enum report_list k, 
 	}
 }
 
+
+/* The end of a section's title: ": none", " (top N of M stacks)" or " (M stacks)". */
+static void put_shown(FILE *f, size_t n, size_t total)
+{
+	if (total == 0)
+		fputs(": none\n", f);
+	else if (n < total)
+		fprintf(f, " (top %zu of %zu stacks)\n", n, total);
+	else
+		fprintf(f, " (%zu stack%s)\n", total, text_plural(total));
+}
 static int text_section(report_ctx *rc, FILE *f, enum report_list k, const char *title)
 {
 	int color = report_opts(rc)->color;
@@ -122,12 +133,7 @@ static int text_section(report_ctx *rc, FILE *f, enum report_list k, const char 
 		return REPORT_ENOMEM;
 	}
 	fprintf(f, "\n%s%s%s", text_color(color, TEXT_BOLD), title, text_color(color, TEXT_OFF));
-	if (total == 0)
-		fputs(": none\n", f);
-	else if ((size_t)n < total)
-		fprintf(f, " (top %ld of %zu stacks)\n", n, total);
-	else
-		fprintf(f, " (%zu stack%s)\n", total, text_plural(total));
+	put_shown(f, (size_t)n, total);
 	int err = 0;
 	for (long i = 0; i < n && !err; i++) {
 		const replay_stack *st = &symstack_entry_at(report_stacks(rc), idx[i])->fig;
@@ -235,12 +241,7 @@ static int text_held(report_ctx *rc, FILE *f)
 	fprintf(f, "\n%sHeld longest: byte-seconds (bytes x time held%s)%s", text_color(color, TEXT_BOLD),
 		replay_get_summary(report_replay(rc))->windowed ? " in the window" : "",
 		text_color(color, TEXT_OFF));
-	if (total == 0)
-		fputs(": none\n", f);
-	else if ((size_t)n < total)
-		fprintf(f, " (top %ld of %zu stacks)\n", n, total);
-	else
-		fprintf(f, " (%zu stack%s)\n", total, text_plural(total));
+	put_shown(f, (size_t)n, total);
 	int err = 0;
 	for (long i = 0; i < n && !err; i++) {
 		report_lifetime lt;
@@ -277,12 +278,7 @@ static int text_suspects(report_ctx *rc, FILE *f)
 	size_t n = util_shown(total, report_opts(rc)->top);
 	fprintf(f, "\n%sGrowth suspects: live bytes that grew steadily%s", text_color(color, TEXT_BOLD),
 		text_color(color, TEXT_OFF));
-	if (total == 0)
-		fputs(": none\n", f);
-	else if (n < total)
-		fprintf(f, " (top %zu of %zu stacks)\n", n, total);
-	else
-		fprintf(f, " (%zu stack%s)\n", total, text_plural(total));
+	put_shown(f, n, total);
 	for (size_t i = 0; i < n; i++) {
 		const growth_suspect *sp = growth_suspect_at(g, i);
 		char a[32], b[32], c[32], r[32];
