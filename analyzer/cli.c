@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -605,6 +606,8 @@ int cli_report_load(cli_report *r, const char *path, const cli_report_opts *o)
 		return CLI_EXIT_ERROR; /* said */
 	if (trace_create(&r->t, path, &cli_log))
 		return CLI_EXIT_ERROR;
+	if (!o->lifetimes)
+		trace_skip_lifetimes(r->t);
 	int rc = trace_set_window(r->t, from, to);
 	if (!rc)
 		rc = growth_create(&r->gr, from, to, o->points);
@@ -670,7 +673,16 @@ int cli_write_output(const char *path, int (*write)(void *ctx, FILE *f), void *c
 	char *tmp = NULL;
 	FILE *f = stdout;
 	int status = CLI_EXIT_ERROR;
-	if (!to_stdout) {
+	struct stat st;
+	if (!to_stdout && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a device, a FIFO (/dev/null, /dev/stdout): written in place; renaming a file over
+		 * it would replace the device node */
+		f = fopen(path, "w");
+		if (!f) {
+			cli_error("cannot open '%s': %s", path, strerror(errno));
+			return CLI_EXIT_ERROR;
+		}
+	} else if (!to_stdout) {
 		size_t n = strlen(path) + 5;
 		tmp = malloc(n);
 		if (!tmp) {
@@ -696,7 +708,7 @@ int cli_write_output(const char *path, int (*write)(void *ctx, FILE *f), void *c
 	if (failed || rc) {
 		cli_error("writing '%s': %s", to_stdout ? "standard output" : path,
 			  failed ? strerror(saved) : describe(rc));
-	} else if (!to_stdout && rename(tmp, path) != 0) {
+	} else if (tmp && rename(tmp, path) != 0) {
 		cli_error("cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
 	} else {
 		status = 0;

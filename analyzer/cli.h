@@ -197,6 +197,7 @@ typedef struct cli_report_opts {
 	cli_tspec from, to;
 	const char *sup_path;  /* borrowed from argv, or NULL */
 	long frames;           /* frames per stack in text (report_options.frames) */
+	int lifetimes;         /* keep lifetimes: the output shows "Held longest" (report, html) */
 	/* When set, called once the replay exists, before it runs: fills *obs with an observer that
 	 * sees the replay beside the growth analysis (export's massif snapshots); ctx is
 	 * observer_ctx. */
@@ -243,7 +244,8 @@ void cli_report_release(cli_report *r);
 
 /* Writes the output of a command to the file at path ("-": standard output) through write(ctx,
  * f), which returns 0 or a negative code that describe(code) names.  The file is created at
- * path.tmp and renamed when complete.  Returns 0, or CLI_EXIT_ERROR after saying why. */
+ * path.tmp and renamed when complete; a path that exists and is no regular file (a device, a
+ * FIFO) is written in place.  Returns 0, or CLI_EXIT_ERROR after saying why. */
 int cli_write_output(const char *path, int (*write)(void *ctx, FILE *f), void *ctx,
 		     const char *(*describe)(int code));
 /* The output path for a trace when -o is not given: the trace's path with its ".zst" (if any)

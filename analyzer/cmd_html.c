@@ -150,6 +150,7 @@ int cmd_html(int argc, char **argv)
 	};
 	cli_report_opts o;
 	cli_report_opts_init(&o);
+	o.lifetimes = 1; /* the page's "Held longest" table */
 	cli_diff d;
 	memset(&d, 0, sizeof(d));
 	keydiff_init(&d.kd);

@@ -31,6 +31,7 @@ int cmd_report(int argc, char **argv)
 	};
 	cli_report_opts o;
 	cli_report_opts_init(&o);
+	o.lifetimes = 1; /* "Held longest", JSON lifetimes */
 	int json = 0;
 	int color = -1; /* auto */
 	int c, rc;

@@ -209,7 +209,7 @@ int lifetime_held_total(lifetime_tab *t, uint32_t stack, uint64_t live_bytes, li
 
 double lifetime_byte_seconds(const lifetime_tab *t, size_t stack)
 {
-	return stack < t->nst ? (double)t->st[stack].held / 1e9 : 0.0;
+	return t && stack < t->nst ? (double)t->st[stack].held / 1e9 : 0.0;
 }
 
 /* A kept lifetime and what it stands for. */
@@ -368,6 +368,8 @@ static uint64_t gather_weighted(const lifetime_tab *t, const size_t *stacks, siz
 int lifetime_figures_of(lifetime_tab *t, const size_t *stacks, size_t n, lifetime_figures *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (!t)
+		return 0;
 	size_t kept = 0, holders = 0;
 	lt_stack *one = NULL;
 	int exact = 1;

@@ -235,7 +235,8 @@ int replay_set_window(replay_ctx *rp, uint64_t from_ns, uint64_t to_ns)
 	rp->win_from = from_ns;
 	rp->win_to = to_ns;
 	rp->sum.windowed = from_ns > 0 || to_ns != UINT64_MAX;
-	lifetime_set_window(rp->life, from_ns);
+	if (rp->life)
+		lifetime_set_window(rp->life, from_ns);
 	return 0;
 }
 
@@ -548,7 +549,7 @@ static inline void release_block(replay_ctx *rp, const blk *b)
 	rp->sum.heap_bytes -= bytes;
 	rp->sum.live_allocations -= n;
 	s->held -= lifetime_term(bytes, b->time, rp->win_from);
-	if (lifetime_end(rp->life, b->stack, bytes, b->time, rp->now))
+	if (rp->life && lifetime_end(rp->life, b->stack, bytes, b->time, rp->now))
 		rp->nomem = 1;
 }
 
@@ -1123,7 +1124,7 @@ static void finish(replay_ctx *rp)
 	sum->window_from_ns = rp->win_from < sum->duration_ns ? rp->win_from : sum->duration_ns;
 	sum->window_to_ns = rp->win_to < sum->duration_ns ? rp->win_to : sum->duration_ns;
 	for (size_t i = 0; i < rp->nstk; i++) /* the blocks live at the end, held until then */
-		if (lifetime_held_total(rp->life, (uint32_t)i, rp->stks[i].pub.heap_bytes,
+		if (rp->life && lifetime_held_total(rp->life, (uint32_t)i, rp->stks[i].pub.heap_bytes,
 					rp->stks[i].held, sum->window_to_ns))
 			rp->nomem = 1;
 }
@@ -1235,6 +1236,12 @@ int replay_run(replay_ctx *rp, tf_reader *r)
 
 const replay_summary *replay_get_summary(const replay_ctx *rp) { return &rp->sum; }
 lifetime_tab *replay_get_lifetimes(const replay_ctx *rp) { return rp->life; }
+
+void replay_skip_lifetimes(replay_ctx *rp)
+{
+	lifetime_free(rp->life);
+	rp->life = NULL;
+}
 const replay_header *replay_get_header(const replay_ctx *rp) { return &rp->hdr; }
 size_t replay_stack_count(const replay_ctx *rp) { return rp->nstk; }
 const replay_stack *replay_stack_at(const replay_ctx *rp, size_t i) { return &rp->stks[i].pub; }

@@ -197,6 +197,9 @@ void replay_free(replay_ctx *rp);
 
 /* Installs an observer (copied); call before replay_run.  NULL removes it. */
 void replay_set_observer(replay_ctx *rp, const replay_observer *obs);
+/* Keeps no lifetimes (replay_get_lifetimes then returns NULL): for the outputs that show none,
+ * which then save the per-free work.  Call before replay_run. */
+void replay_skip_lifetimes(replay_ctx *rp);
 /* Installs the diagnostics callback; without one, diagnostics are dropped. */
 void replay_set_warn(replay_ctx *rp, replay_warn_fn fn, void *ctx);
 /* Restricts the figures to the window [from_ns, to_ns) (see above); call before replay_run.

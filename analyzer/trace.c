@@ -159,10 +159,13 @@ int trace_symbolize(trace *t, int show_alloc_frames, const util_log *log)
 	return 0;
 }
 
+void trace_skip_lifetimes(trace *t) { replay_skip_lifetimes(t->rp); }
+
 int trace_load(trace **out, const char *path, const util_log *log)
 {
 	if (trace_create(out, path, log))
 		return TRACE_EFAILED;
+	trace_skip_lifetimes(*out);
 	if (trace_run(*out, log) || trace_symbolize(*out, 0, log)) {
 		trace_free(*out);
 		*out = NULL;

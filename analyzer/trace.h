@@ -38,6 +38,8 @@ void trace_free(trace *t);
 /* Restrict the replay to a window, as replay_set_window, or install an observer (copied; NULL
  * removes it), as replay_set_observer; before trace_run. */
 int trace_set_window(trace *t, uint64_t from_ns, uint64_t to_ns);
+/* Keeps no lifetimes (replay_skip_lifetimes), before trace_run. */
+void trace_skip_lifetimes(trace *t);
 void trace_set_observer(trace *t, const replay_observer *obs);
 
 /* Replays the file (problems said as "PATH: ...").  Returns 0 when a header was read, else
@@ -50,7 +52,8 @@ int trace_run(trace *t, const util_log *log);
  * stacks are symbolized, later: log must outlive the trace.  Returns 0 or TRACE_EFAILED. */
 int trace_symbolize(trace *t, int show_alloc_frames, const util_log *log);
 
-/* trace_create, trace_run and trace_symbolize with allocator frames folded.  Returns 0 and *out
+/* trace_create, trace_run and trace_symbolize with allocator frames folded, keeping no lifetimes
+ * (the commands that compare stacks by key show none).  Returns 0 and *out
  * (free with trace_free), or TRACE_EFAILED (*out is then NULL). */
 int trace_load(trace **out, const char *path, const util_log *log);
 

@@ -661,6 +661,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leakrec: no program given\n%s", usage_text);
 		return 2;
 	}
+	struct stat ost;
+	if (output && !strstr(output, "%p") && stat(output, &ost) == 0 && !S_ISREG(ost.st_mode) &&
+	    !S_ISDIR(ost.st_mode)) {
+		/* the trace replaces the file at that path: never a device such as /dev/null */
+		fprintf(stderr, "leakrec: '%s' is no regular file: -o takes a trace file or a folder\n",
+			output);
+		return 2;
+	}
 	char lib[PATH_MAX];
 	if (find_library(lib, sizeof(lib)) != 0) {
 		fprintf(stderr, "leakrec: cannot find libleakrec.so next to leakrec or in %s\n",

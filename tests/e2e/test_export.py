@@ -500,3 +500,29 @@ def test_export_usage():
     expect(p.returncode == 2 and "cannot create" in p.stderr, p.stderr)
     p = analyze("--help")
     expect("export" in p.stdout, "leakanalyze --help does not list export")
+
+
+def test_outputs_never_replace_a_device():
+    """-o naming a FIFO or a device (/dev/null): leakanalyze writes into it in place (its
+    FILE.tmp-and-rename would replace the node; as root, `-o /dev/null` replaced /dev/null with
+    a regular file), and leakrec refuses it as a trace path.  A FIFO stands in for the device."""
+    import stat
+    import threading
+    import lib
+    trace = tmp("fifo_src.zst")
+    p, _ = record([prog("leaks")], trace=trace)
+    fifo = tmp("out.fifo")
+    if os.path.exists(fifo):
+        os.unlink(fifo)
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    reader.start()
+    analyze("export", "-f", "collapsed", "-o", fifo, trace)
+    reader.join(timeout=60)
+    expect(got and b";" in got[0], f"nothing came through the FIFO: {got!r}")
+    expect(stat.S_ISFIFO(os.stat(fifo).st_mode), "the FIFO was replaced")
+    r = subprocess.run([lib.LEAKREC, "-q", "-o", fifo, prog("leaks")], capture_output=True,
+                       timeout=60)
+    expect(r.returncode == 2 and b"no regular file" in r.stderr, f"leakrec -o FIFO: {r}")
+    expect(stat.S_ISFIFO(os.stat(fifo).st_mode), "leakrec replaced the FIFO")
