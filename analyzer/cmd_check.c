@@ -249,12 +249,10 @@ static int write_json(const check *c, FILE *out, int status)
 	if (!replay_get_header(trace_replay(c->k.t))->sample_rate) /* else not estimated */
 		json_key_uint(w, "temporary_allocations", sum->temporary);
 	json_key_uint(w, "peak_rss_bytes", sum->peak_rss_bytes);
-	static const char *const kind_keys[TF_REACH_KINDS] = {
-		"", "definitely_lost_bytes", "indirectly_lost_bytes", "possibly_lost_bytes",
-		"reachable_bytes",
-	};
 	for (unsigned k = TF_REACH_DEFINITELY_LOST; k < TF_REACH_KINDS; k++) {
-		json_key(w, kind_keys[k]);
+		char key[48]; /* "definitely_lost_bytes" ...: the kind's trace-format name */
+		snprintf(key, sizeof(key), "%s_bytes", tf_reach_kind_name(k));
+		json_key(w, key);
 		if (sum->reach_applies)
 			json_uint(w, t->kind_bytes[k]);
 		else

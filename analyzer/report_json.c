@@ -326,17 +326,14 @@ void report_json_summary(report_ctx *rc, json_writer *w)
 		json_end_object(w);
 	}
 	json_key_uint(w, "sample_rate_bytes", rate);
-	static const char *const keys[TF_REACH_KINDS][2] = {
-		{"", ""},
-		{"definitely_lost_bytes", "definitely_lost_allocations"},
-		{"indirectly_lost_bytes", "indirectly_lost_allocations"},
-		{"possibly_lost_bytes", "possibly_lost_allocations"},
-		{"reachable_bytes", "reachable_allocations"},
-	};
+	/* "definitely_lost_bytes" ... "reachable_allocations": the kind's trace-format name */
 	int kinds = report_has_kinds(rc);
 	for (unsigned k = TF_REACH_DEFINITELY_LOST; k < TF_REACH_KINDS; k++) {
 		for (int c = 0; c < 2; c++) {
-			json_key(w, keys[k][c]);
+			char key[48];
+			snprintf(key, sizeof(key), "%s_%s", tf_reach_kind_name(k),
+				 c ? "allocations" : "bytes");
+			json_key(w, key);
 			if (kinds)
 				json_uint(w, c ? report_kind_allocations(rc, k) : report_kind_bytes(rc, k));
 			else
