@@ -16,6 +16,7 @@
 #include "json.h"
 #include "limit.h"
 #include "proto.h"
+#include "report_text.h"
 #include "text.h"
 
 void cli_error(const char *fmt, ...)
@@ -242,6 +243,14 @@ void cli_put_incomplete(FILE *f, const char *label, const trace *t, int markdown
 				    : "SAMPLED       %s: leakrec --sample %" PRIu64 ": every figure is an "
 				      "estimate, and the gates compare estimates\n",
 			label, rate);
+	char att[512];
+	if (report_text_attached(att, sizeof(att), trace_replay(t)) == 0) {
+		fputs(markdown ? "> **Attached trace** (" : "ATTACHED      ", f);
+		fputs(label, f);
+		fputs(markdown ? "): " : ": ", f);
+		text_put(f, att);
+		fputs(markdown ? ".\n\n" : "\n", f);
+	}
 	const char *why = replay_get_summary(trace_replay(t))->incomplete;
 	if (!why[0])
 		return;

@@ -113,8 +113,9 @@ int cli_gate_kinds(const trace *t, const char *option);
  * (0 for a full trace: a sampled one's figures and gates are estimates). */
 void cli_json_complete(json_writer *w, const char *prefix, const trace *t);
 /* A text or markdown line saying that the trace (its label: "trace", "base", "new") is sampled
- * (its figures and the gates on them are estimates), and one saying that it is incomplete and
- * why; nothing for a full, complete trace. */
+ * (its figures and the gates on them are estimates), one saying that it was recorded by
+ * attaching to a running process (report_text_attached: what it covers), and one saying that it
+ * is incomplete and why; nothing for a full, complete trace recorded from the start. */
 void cli_put_incomplete(FILE *f, const char *label, const trace *t, int markdown);
 
 /* Handles what getopt_long returned (opt, with optarg) when it is none of the command's own

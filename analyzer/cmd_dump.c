@@ -66,6 +66,8 @@ static void put_header(FILE *f, const tf_header *h)
 	fputc(']', f);
 	if (h->sample_rate) /* a sampled trace (written only then) */
 		fprintf(f, " sample_rate=%" PRIu64, h->sample_rate);
+	if (h->attached) /* recorded by attaching to a running process (written only then) */
+		fprintf(f, " attached=%u", h->attached);
 	fputc('\n', f);
 }
 

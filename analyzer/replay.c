@@ -950,6 +950,7 @@ static int read_header(replay_ctx *rp, const tf_header *h)
 	rp->hdr.argc = h->argc;
 	rp->hdr.argv = (const char *const *)rp->argv;
 	rp->hdr.sample_rate = h->sample_rate;
+	rp->hdr.attached = h->attached != 0;
 	rp->rate = h->sample_rate;
 	rp->sum.have_header = 1;
 	return 0;

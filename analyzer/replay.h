@@ -145,6 +145,9 @@ typedef struct replay_header {
 	uint32_t argc;
 	const char *const *argv;
 	uint64_t sample_rate; /* mean bytes between sampled allocations; 0: a full trace */
+	int attached;         /* 1: recorded by attaching to a running process (leakrec -p): blocks
+			       * allocated before are unknown, and summary.unmatched_frees counts
+			       * their frees (expected, no anomaly) */
 } replay_header;
 
 /* A module load or unload record, in file order (strings owned by the replay_ctx). */

@@ -326,6 +326,11 @@ void report_json_summary(report_ctx *rc, json_writer *w)
 		json_end_object(w);
 	}
 	json_key_uint(w, "sample_rate_bytes", rate);
+	/* an attached trace (leakrec -p): its unmatched frees are those of blocks from before */
+	int attached = replay_get_header(report_replay(rc))->attached;
+	json_key_bool(w, "attached", attached);
+	if (attached)
+		json_key_uint(w, "frees_before_attach", s->unmatched_frees);
 	/* "definitely_lost_bytes" ... "reachable_allocations": the kind's trace-format name */
 	int kinds = report_has_kinds(rc);
 	for (unsigned k = TF_REACH_DEFINITELY_LOST; k < TF_REACH_KINDS; k++) {

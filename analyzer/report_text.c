@@ -2,12 +2,15 @@
  * report_text.c: the text report (see report_text.h): the summary, the timeline chart (with a
  * growth analysis), the four lists, the growth suspects and the allocation size histogram.
  * A sampled trace's figures are estimates, marked "~"; its temporary allocations are left out.
+ * An attached trace (leakrec -p) says what it covers: its frees of blocks from before the
+ * recorder attached are expected, not an anomaly, and its leaks are those of the attached period.
  */
 #include "report_text.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chart.h"
 #include "estimate.h"
@@ -150,18 +153,23 @@ static int text_kind_sections(report_ctx *rc, FILE *f)
 {
 	static const char *const what[TF_REACH_KINDS] = {
 		"",
-		"Leaks, definitely lost: no pointer to them is left",
-		"Leaks, indirectly lost: pointed to only by lost blocks",
-		"Leaks, possibly lost: only pointers into their interior are left",
-		"Leaks, still reachable: live at the end, and pointed to",
+		", definitely lost: no pointer to them is left",
+		", indirectly lost: pointed to only by lost blocks",
+		", possibly lost: only pointers into their interior are left",
+		", still reachable: live at the end, and pointed to",
 	};
+	/* an attached trace's leaks are the blocks allocated while attached */
+	const char *leaks = replay_get_header(report_replay(rc))->attached &&
+					    !replay_get_summary(report_replay(rc))->windowed
+				    ? "Leaks allocated while attached"
+				    : "Leaks";
 	int err = 0;
 	for (unsigned kind = TF_REACH_DEFINITELY_LOST; kind < TF_REACH_KINDS && !err; kind++) {
-		char a[32], title[192];
+		char a[32], title[224];
 		uint64_t n = report_kind_allocations(rc, kind);
 		text_format_size(a, sizeof(a), report_kind_bytes(rc, kind));
-		snprintf(title, sizeof(title), "%s (%s in %" PRIu64 " allocation%s)", what[kind], a, n,
-			 text_plural(n));
+		snprintf(title, sizeof(title), "%s%s (%s in %" PRIu64 " allocation%s)", leaks, what[kind],
+			 a, n, text_plural(n));
 		err = text_section(rc, f, report_kind_list(kind), title);
 	}
 	return err;
@@ -331,6 +339,27 @@ static void text_histogram(report_ctx *rc, FILE *f)
 	}
 }
 
+int report_text_attached(char *buf, size_t n, const replay_ctx *rp)
+{
+	const replay_header *h = replay_get_header(rp);
+	const replay_summary *s = replay_get_summary(rp);
+	if (n)
+		buf[0] = '\0';
+	if (!h->attached)
+		return -1;
+	char from[64] = "", dur[48];
+	time_t secs = (time_t)(h->realtime_ns / 1000000000u);
+	struct tm tm;
+	if (h->realtime_ns && gmtime_r(&secs, &tm))
+		strftime(from, sizeof(from), "from %Y-%m-%d %H:%M:%S UTC ", &tm);
+	text_format_time(dur, sizeof(dur), s->duration_ns);
+	snprintf(buf, n, "recorded %sfor %s after attaching to a running process (leakrec -p); "
+			 "blocks allocated before are unknown (%" PRIu64 " free%s of them not counted); "
+			 "leaks are blocks allocated while attached and still live at detach",
+		 from, dur, s->unmatched_frees, text_plural(s->unmatched_frees));
+	return 0;
+}
+
 int report_text_write(report_ctx *rc, FILE *f)
 {
 	const replay_ctx *rp = report_replay(rc);
@@ -364,6 +393,12 @@ int report_text_write(report_ctx *rc, FILE *f)
 		fprintf(f, "%s\n              figures cover what was recorded; \"live\" is what was live "
 			   "when recording stopped\n",
 			text_color(color, TEXT_OFF));
+	}
+	char att[512];
+	if (report_text_attached(att, sizeof(att), rp) == 0) {
+		fputs("attached      ", f);
+		text_put(f, att);
+		fputc('\n', f);
 	}
 	fputs("duration      ", f);
 	text_put_time(f, s->duration_ns);
@@ -428,12 +463,19 @@ int report_text_write(report_ctx *rc, FILE *f)
 	if (s->allocations && !*m)
 		fprintf(f, " (%.1f%%)", 100.0 * (double)s->temporary / (double)s->allocations);
 	fputc('\n', f);
-	if (s->unmatched_frees || s->fixups || s->stale_frees || s->invalid_events)
+	if (h->attached) { /* its unmatched frees are those of blocks from before: the attached line */
+		if (s->fixups || s->stale_frees || s->invalid_events)
+			fprintf(f, "%snotes         %" PRIu64 " implicit frees, %" PRIu64
+				   " stale frees, %" PRIu64 " invalid events%s\n",
+				text_color(color, TEXT_DIM), s->fixups, s->stale_frees, s->invalid_events,
+				text_color(color, TEXT_OFF));
+	} else if (s->unmatched_frees || s->fixups || s->stale_frees || s->invalid_events) {
 		fprintf(f, "%snotes         %" PRIu64 " frees of unknown pointers, %" PRIu64
 			   " implicit frees, %" PRIu64 " stale frees, %" PRIu64
 			   " invalid events%s\n",
 			text_color(color, TEXT_DIM), s->unmatched_frees, s->fixups, s->stale_frees,
 			s->invalid_events, text_color(color, TEXT_OFF));
+	}
 
 	if (gr)
 		chart_timeline(f, gr, rp, color);
@@ -442,6 +484,8 @@ int report_text_write(report_ctx *rc, FILE *f)
 						      "incomplete: not all of it leaked)"
 				   : s->windowed ? "Leaks: bytes allocated in the window still live at "
 						 "its end"
+				   : h->attached ? "Leaks: bytes allocated while attached still live at "
+						   "detach"
 					       : "Leaks: bytes still allocated at the end");
 	if (!err)
 		err = text_section(rc, f, REPORT_PEAK, "Peak consumers: bytes live at the heap peak");

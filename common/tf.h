@@ -123,6 +123,10 @@ typedef struct tf_header {
 	size_t argv_len;
 	uint32_t argc;
 	uint64_t sample_rate;     /* mean bytes between sampled allocations; 0: every allocation */
+	uint32_t attached;        /* 1: recorded by attaching to a running process (leakrec -p):
+				   * blocks allocated before the recorder attached are unknown to the
+				   * trace, and their frees are expected (END unmatched_frees); 0: the
+				   * recorder ran from the program's start */
 } tf_header;
 
 typedef struct tf_segment {

@@ -101,9 +101,13 @@ static int dec_header(tf_dec d, tf_header *h)
 		nul += h->argv[i] == '\0';
 	if (nul != h->argc || (h->argv_len && h->argv[h->argv_len - 1] != '\0'))
 		return TF_ECORRUPT;
-	h->sample_rate = 0; /* an addition within version 1: absent in full traces */
+	/* Additions within version 1: absent in older traces, and when 0 (and no later one) */
+	h->sample_rate = 0;
+	h->attached = 0;
 	if (d.p < d.end)
 		DU(h->sample_rate);
+	if (d.p < d.end)
+		DU32(h->attached);
 	return 0;
 }
 

@@ -105,8 +105,11 @@ void tf_enc_header(tf_enc *e, const tf_header *h)
 	tf_enc_str(e, h->exe, h->exe_len);
 	tf_enc_u(e, h->argc);
 	tf_enc_str(e, h->argv, h->argv_len);
-	if (h->sample_rate) /* an addition within version 1: absent means 0 */
+	/* Additions within version 1, each absent when it and every later one are 0. */
+	if (h->sample_rate || h->attached)
 		tf_enc_u(e, h->sample_rate);
+	if (h->attached)
+		tf_enc_u(e, h->attached);
 	tf_enc_end_record(e);
 }
 

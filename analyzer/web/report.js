@@ -159,6 +159,12 @@
 				["Sampled trace" + (label ? " (" + label + ")" : "") + " (leakrec --sample " + exact(summary.sample_rate_bytes) +
 				"): one allocation per " + human(summary.sample_rate_bytes) + " allocated was recorded on average. Every figure (~) is an estimate: " +
 				"each recorded allocation of s bytes counts as 1/(1-exp(-s/R)) allocations. Temporary allocations are not estimated."]));
+		if (summary && summary.attached) /* leakrec -p: what the trace covers, as the text report's attached line */
+			out.push(el("div", { "class": "banner", role: "note", id: label ? "attached-" + label : "attached" },
+				["Attached trace" + (label ? " (" + label + ")" : "") + ": recorded for " +
+				seconds(!label && D.window ? D.window.run_duration_s : summary.duration_s) +
+				" after attaching to a running process (leakrec -p); blocks allocated before are unknown (" +
+				plural(summary.frees_before_attach, "free") + " of them not counted); leaks are blocks allocated while attached and still live at detach."]));
 		if (diag && !diag.complete)
 			out.push(el("div", { "class": "banner warn", role: "alert", id: "incomplete" },
 				["Incomplete trace" + (label ? " (" + label + ")" : "") + ": the recording did not end normally " +

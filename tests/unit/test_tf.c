@@ -230,30 +230,57 @@ static void test_header_checks(void)
 	tf_enc_u(&e, TF_VERSION + 1);
 	tf_enc_end_record(&e);
 	CHECK(walk(buf, e.len, 0) == TF_EVERSION, "newer version");
-	/* the sample rate: an addition at the end of the payload, absent when 0 */
+	/* the sample rate and the attached flag: additions at the end of the payload, each absent
+	 * when it and every later one are 0 (an attached full trace writes sample_rate 0) */
+	static const struct {
+		uint64_t rate;
+		uint32_t attached;
+		uint64_t extra; /* payload bytes beyond a header with neither */
+	} hcases[] = {{0, 0, 0}, {524288, 0, 3}, {0, 1, 2}, {524288, 1, 4}};
 	uint64_t full_len = 0;
-	for (int sampled = 0; sampled < 2; sampled++) {
+	for (size_t c = 0; c < sizeof(hcases) / sizeof(hcases[0]); c++) {
 		static const char av[] = "a";
 		tf_header hs = {.pid = 1, .exe = "x", .exe_len = 1, .argv = av, .argv_len = 2,
-				.argc = 1, .sample_rate = sampled ? 524288 : 0};
+				.argc = 1, .sample_rate = hcases[c].rate, .attached = hcases[c].attached};
 		tf_enc_init(&e, buf, sizeof(buf));
 		tf_enc_header(&e, &hs);
 		tf_dec d = {buf, buf + e.len};
-		uint64_t type, len;
+		uint64_t type = 0, len = 0;
 		CHECK(tf_dec_u(&d, &type) == 0 && tf_dec_u(&d, &len) == 0, "header framing");
 		tf_record rec;
 		memset(&rec, 0, sizeof(rec));
 		rec.type = (unsigned)type;
 		rec.payload = d.p;
 		rec.len = (size_t)len;
-		rec.u.header.sample_rate = 77; /* the decoder must set it either way */
-		CHECK(tf_dec_record(&rec) == 0 && rec.u.header.sample_rate == hs.sample_rate,
-		      "sample_rate %d: decoded %" PRIu64, sampled, rec.u.header.sample_rate);
-		if (!sampled)
-			full_len = len;
-		else /* 524288 is a 3-byte varint; a full trace's header holds none */
-			CHECK(len == full_len + 3, "header of %" PRIu64 " bytes, full %" PRIu64, len,
-			      full_len);
+		rec.u.header.sample_rate = 77; /* the decoder must set them either way */
+		rec.u.header.attached = 77;
+		CHECK(tf_dec_record(&rec) == 0 && rec.u.header.sample_rate == hs.sample_rate &&
+			      rec.u.header.attached == hs.attached,
+		      "case %zu: decoded sample_rate %" PRIu64 ", attached %u", c,
+		      rec.u.header.sample_rate, rec.u.header.attached);
+		if (c == 0)
+			full_len = len; /* a header of neither, as older traces have */
+		else /* 524288 is a 3-byte varint, 0 and 1 one byte each */
+			CHECK(len == full_len + hcases[c].extra, "case %zu: header of %" PRIu64
+			      " bytes, plain %" PRIu64, c, len, full_len);
+	}
+	/* a field after attached (a later addition) is ignored; an attached value beyond 32 bits
+	 * is corrupt */
+	for (int later = 0; later < 2; later++) {
+		tf_enc_init(&e, buf, sizeof(buf));
+		tf_enc_begin_record(&e, TF_REC_HEADER);
+		tf_enc_bytes(&e, TF_MAGIC, TF_MAGIC_LEN);
+		tf_enc_u(&e, TF_VERSION);
+		for (int k = 0; k < 6; k++) /* pid, ppid, clock_origin_ns, realtime_ns, max_depth */
+			tf_enc_u(&e, k == 5 ? 0 : 1); /* ... and an empty exe */
+		tf_enc_u(&e, 0);                 /* argc */
+		tf_enc_u(&e, 0);                 /* argv: none */
+		tf_enc_u(&e, 0);                 /* sample_rate */
+		tf_enc_u(&e, later ? 1 : (uint64_t)1 << 32);
+		if (later)
+			tf_enc_u(&e, 12345);
+		tf_enc_end_record(&e);
+		CHECK(walk(buf, e.len, 0) == (later ? 1 : TF_ECORRUPT), "attached, later %d", later);
 	}
 	CHECK(strcmp(tf_func_name(TF_FN_POSIX_MEMALIGN), "posix_memalign") == 0, "func names");
 	CHECK(strcmp(tf_func_name(99), "?") == 0, "func out of range");
@@ -337,7 +364,7 @@ static void test_reach_records(void)
 	tf_record rec;
 	memset(&rec, 0, sizeof(rec));
 	tf_dec d = {buf, buf + first};
-	uint64_t type, len;
+	uint64_t type = 0, len = 0;
 	CHECK(tf_dec_u(&d, &type) == 0 && tf_dec_u(&d, &len) == 0 && type == TF_REC_REACH, "type");
 	rec.type = (unsigned)type;
 	rec.payload = d.p;
