@@ -22,13 +22,14 @@ CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 DEPFLAGS = -MMD -MP
 
-PKGS        := libunwind libzstd libdw libelf zlib libdebuginfod
+PKGS        := libunwind libunwind-ptrace libzstd libdw libelf zlib libdebuginfod
 DEB_PKGS    := libunwind-dev libzstd-dev libelf-dev libdw-dev libiberty-dev pkg-config zstd \
                zlib1g-dev libdebuginfod-dev
 PKG_CFLAGS   = $(shell pkg-config --cflags libzstd libdw libelf zlib libdebuginfod 2>/dev/null)
 UNW_CFLAGS   = $(shell pkg-config --cflags libunwind 2>/dev/null)
 ZSTD_LIBS    = $(shell pkg-config --libs libzstd 2>/dev/null)
 UNW_LIBS     = $(shell pkg-config --libs libunwind 2>/dev/null)
+UPT_LIBS     = $(shell pkg-config --libs libunwind-ptrace libelf 2>/dev/null)
 DW_LIBS      = $(shell pkg-config --libs libdw libelf libdebuginfod 2>/dev/null)
 Z_LIBS       = $(shell pkg-config --libs zlib 2>/dev/null)
 
@@ -37,7 +38,10 @@ SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fn
 # common/: the trace format.  The recorder encodes, the launcher and the analyzer decode.
 ENC_SRCS    := common/tf.c common/tf_enc.c common/proto.c
 COMMON_SRCS := common/tf.c common/tf_dec.c common/tf_reader.c common/proto.c
-LIB_SRCS    := $(filter-out recorder/leakrec.c,$(wildcard recorder/*.c)) $(ENC_SRCS)
+# recorder/: the launcher (leakrec.c, with attach.c and inject.c for leakrec -p) and the preload
+# library (everything else).
+LAUNCHER_SRCS := recorder/leakrec.c recorder/attach.c recorder/inject.c
+LIB_SRCS    := $(filter-out $(LAUNCHER_SRCS),$(wildcard recorder/*.c)) $(ENC_SRCS)
 # analyzer/: a library (libleakanalyze.a: everything but the commands) and the commands on top
 # (main.c, cli.c, cmd_*.c), which the unit tests do not link.
 ANA_CMD_SRCS := analyzer/main.c analyzer/cli.c $(wildcard analyzer/cmd_*.c)
@@ -82,10 +86,10 @@ $(B)/libleakrec.so: $(LIB_OBJS) recorder/exports.map
 
 # The launcher reads the trace at the end to report its counts; it is not sanitized either: it
 # only forks and waits, and a sanitizer runtime would have to come first in LD_PRELOAD.
-$(B)/leakrec: recorder/leakrec.c $(COMMON_SRCS) $(wildcard common/*.h) $(B)/.deps-ok
+$(B)/leakrec: $(LAUNCHER_SRCS) recorder/attach.h recorder/inject.h $(COMMON_SRCS) $(wildcard common/*.h) $(B)/.deps-ok
 	@mkdir -p $(B)
-	$(CC) $(CSTD) $(WARN) $(OPT) -pthread $(PKG_CFLAGS) -Icommon -DLEAKREC_LIBDIR='"$(PREFIX)/lib/leakrec"' \
-	  recorder/leakrec.c $(COMMON_SRCS) -o $@ $(ZSTD_LIBS)
+	$(CC) $(CSTD) $(WARN) $(OPT) -pthread $(PKG_CFLAGS) $(UNW_CFLAGS) -Icommon -DLEAKREC_LIBDIR='"$(PREFIX)/lib/leakrec"' \
+	  $(LAUNCHER_SRCS) $(COMMON_SRCS) -o $@ $(ZSTD_LIBS) $(UPT_LIBS)
 
 # ---- analyzer ----
 ANA_BASE   := $(CSTD) $(WARN) $(OPT) $(SAN_FLAGS) -pthread $(PKG_CFLAGS) -Icommon

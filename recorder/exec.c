@@ -90,7 +90,7 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	tell_set_id(path, 0);
 	int fin = before_exec();
 	if (!next_execve)
-		next_execve = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execve");
+		next_execve = (int (*)(const char *, char *const[], char *const[]))real_next("execve");
 	int rc = next_execve(path, argv, envp);
 	int e = errno;
 	after_failed_exec(fin, path);
@@ -103,7 +103,7 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 	tell_set_id(file, 1);
 	int fin = before_exec();
 	if (!next_execvpe)
-		next_execvpe = (int (*)(const char *, char *const[], char *const[]))dlsym(RTLD_NEXT, "execvpe");
+		next_execvpe = (int (*)(const char *, char *const[], char *const[]))real_next("execvpe");
 	int rc = next_execvpe(file, argv, envp);
 	int e = errno;
 	after_failed_exec(fin, file);
@@ -173,7 +173,7 @@ EXPORT __attribute__((noreturn)) void _exit(int status)
 {
 	session_finish(1);
 	if (!next_exit)
-		next_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit");
+		next_exit = (void (*)(int))real_next("_exit");
 	if (next_exit)
 		next_exit(status);
 	for (;;)

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "proto.h"
 #include "tf_reader.h"
 
@@ -32,10 +33,15 @@
 
 static const char usage_text[] =
 	"usage: leakrec [OPTIONS] [--] PROGRAM [ARGS...]\n"
+	"       leakrec -p PID [-o FILE] [--duration DUR] [--sample SIZE] [--max-size SIZE]\n"
 	"\n"
 	"Runs PROGRAM and records every heap allocation and free with its call stack into a trace\n"
-	"file for leakanalyze.\n"
+	"file for leakanalyze.  With -p, records the running process PID instead, from now until\n"
+	"the duration is over or leakrec gets Ctrl-C (SIGINT, SIGTERM, SIGHUP), then detaches: the\n"
+	"process runs on as before.\n"
 	"\n"
+	"  -p, --pid PID       attach to the running process PID (default trace leakrec.PID.zst);\n"
+	"                      blocks it allocated before are unknown to the trace\n"
 	"  -o, --output FILE   trace file (default leakrec.PROGRAM.PID.zst; %p is replaced by the pid)\n"
 	"  -d, --depth N       record at most N frames per stack (default 128, at most 1024)\n"
 	"  -n, --no-children   record only PROGRAM, not the processes it starts (fork, exec)\n"
@@ -596,6 +602,32 @@ static void set_preload(const char *lib)
 	}
 }
 
+/* leakrec -p: attach (attach.h), then the trace's line as after a run. */
+static int attach_main(pid_t pid, const char *output, const char *lib, const char *depth,
+		       const char *sample, const char *duration, const char *max_size, int quiet)
+{
+	char abs_lib[PATH_MAX];
+	if (!realpath(lib, abs_lib))
+		snprintf(abs_lib, sizeof(abs_lib), "%s", lib);
+	attach_opts o = {pid, output, abs_lib, 0, 0, 0, 0, quiet};
+	if (duration[0])
+		proto_parse_duration(duration, &o.duration_ns);
+	if (sample[0])
+		proto_parse_size(sample, &o.sample);
+	if (max_size[0])
+		proto_parse_size(max_size, &o.max_bytes);
+	if (depth)
+		o.depth = (uint32_t)strtoul(depth, NULL, 10);
+	char trace[PATH_MAX];
+	int rc = attach_run(&o, trace, sizeof(trace));
+	if (trace[0] && !quiet) {
+		trace_counts tc;
+		child = pid; /* report_trace: the process that wrote it */
+		report_trace(trace, summarize(trace, &tc) == 0 ? &tc : NULL, 0);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -603,7 +635,7 @@ int main(int argc, char **argv)
 		{"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
 		{"no-children", no_argument, NULL, 'n'},  {"sample", required_argument, NULL, 's'},
 		{"duration", required_argument, NULL, 'D'}, {"max-size", required_argument, NULL, 'M'},
-		{"no-reachability", no_argument, NULL, 'R'},
+		{"no-reachability", no_argument, NULL, 'R'}, {"pid", required_argument, NULL, 'p'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	const char *output = NULL;
@@ -611,7 +643,8 @@ int main(int argc, char **argv)
 	char sample[24] = "", duration[24] = "", max_size[24] = "";
 	uint64_t v64;
 	int quiet = 0, no_children = 0, no_reach = 0, c;
-	while ((c = getopt_long(argc, argv, "+o:d:s:nqhV", opts, NULL)) != -1) {
+	pid_t attach_pid = 0;
+	while ((c = getopt_long(argc, argv, "+o:d:s:p:nqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'd': {
@@ -649,6 +682,16 @@ int main(int argc, char **argv)
 			}
 			snprintf(max_size, sizeof(max_size), "%llu", (unsigned long long)v64);
 			break;
+		case 'p': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > INT_MAX) {
+				fprintf(stderr, "leakrec: invalid pid '%s'\n", optarg);
+				return 2;
+			}
+			attach_pid = (pid_t)v;
+			break;
+		}
 		case 'q': quiet = 1; break;
 		case 'n': no_children = 1; break;
 		case 'R': no_reach = 1; break;
@@ -657,7 +700,17 @@ int main(int argc, char **argv)
 		default: fputs(usage_text, stderr); return 2;
 		}
 	}
-	if (optind >= argc) {
+	if (attach_pid && optind < argc) {
+		fprintf(stderr, "leakrec: -p attaches to a running process: no program is given with "
+			"it\n%s", usage_text);
+		return 2;
+	}
+	if (attach_pid && (no_children || no_reach)) {
+		fprintf(stderr, "leakrec: --%s does not apply to -p (an attached process's children "
+			"and leak kinds are not recorded)\n", no_children ? "no-children" : "no-reachability");
+		return 2;
+	}
+	if (!attach_pid && optind >= argc) {
 		fprintf(stderr, "leakrec: no program given\n%s", usage_text);
 		return 2;
 	}
@@ -675,6 +728,8 @@ int main(int argc, char **argv)
 			LEAKREC_LIBDIR);
 		return 127;
 	}
+	if (attach_pid)
+		return attach_main(attach_pid, output, lib, depth, sample, duration, max_size, quiet);
 	char **prog = argv + optind;
 	const char *why = cannot_preload(prog[0]);
 	if (why) {

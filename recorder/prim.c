@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,11 +112,11 @@ void *prim_grow(void *p, size_t old_n, size_t new_n)
 	return q;
 }
 
-int prim_write_all(int fd, const void *p, size_t n)
+static int write_or_send(int fd, const void *p, size_t n, int sock)
 {
 	const char *c = p;
 	while (n > 0) {
-		ssize_t w = write(fd, c, n);
+		ssize_t w = sock ? send(fd, c, n, MSG_NOSIGNAL) : write(fd, c, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -128,6 +129,10 @@ int prim_write_all(int fd, const void *p, size_t n)
 	}
 	return 0;
 }
+
+int prim_write_all(int fd, const void *p, size_t n) { return write_or_send(fd, p, n, 0); }
+
+int prim_send_all(int fd, const void *p, size_t n) { return write_or_send(fd, p, n, 1); }
 
 char *prim_utoa(uint64_t v, char *buf)
 {

@@ -31,6 +31,8 @@ void *prim_grow(void *p, size_t old_n, size_t new_n);
 
 /* Writes all n bytes to fd, retrying on EINTR and short writes.  Returns 0 or -errno. */
 int prim_write_all(int fd, const void *p, size_t n);
+/* The same on a connected socket, without SIGPIPE when the peer has gone (EPIPE instead). */
+int prim_send_all(int fd, const void *p, size_t n);
 
 /* Writes "leakrec: " + the strings (NULL-terminated list) + "\n" to stderr in one write. */
 void prim_log(const char *first, ...);

@@ -1,6 +1,7 @@
 /*
  * real: the C library's own malloc family and dlopen/dlclose, which the hooks call after (or
- * instead of) recording.  They are found with dlsym(RTLD_NEXT) at the first call of any hook.
+ * instead of) recording.  They are found with dlsym(RTLD_NEXT) at the first call of any hook
+ * (dlsym(RTLD_DEFAULT) when the library was loaded into a running process: real_set_attached).
  * dlsym itself allocates: while it runs, real_ready() answers 0 and the hooks serve those
  * requests from the bootstrap pool (pool.h) instead.
  */
@@ -33,6 +34,15 @@ extern _Atomic int real_state __attribute__((visibility("hidden")));
 
 /* Looks the real functions up (once; a second caller waits for the first). */
 void real_resolve(void);
+
+/* The library was loaded into a running process (leakrec -p): the next definitions are the
+ * global scope's.  Call before the first real_resolve. */
+void real_set_attached(void);
+/* 0 when the real malloc, free, calloc and realloc are functions of another library (not this
+ * one's, not a PLT entry that could lead back to it), else -1. */
+int real_check(void);
+/* The next definition of the function `name` after this library's own (dlsym; NULL if none). */
+void *real_next(const char *name);
 
 /* 1 when the real functions can be called (looking them up first if nobody has), 0 while dlsym
  * is looking them up (maybe on this very thread: then use the pool). */

@@ -95,6 +95,7 @@ uint64_t sample_draw(sample_thread *t, uint64_t rate)
 
 int sample_init(uint64_t rate, uint64_t seed, int have_seed)
 {
+	sample_rate = rate; /* 0: every allocation (a process attached again may change its mind) */
 	if (!rate)
 		return 0;
 	if (!sample_filter) {
@@ -104,7 +105,6 @@ int sample_init(uint64_t rate, uint64_t seed, int have_seed)
 	}
 	seed_base = seed;
 	seeded = have_seed;
-	sample_rate = rate;
 	return 0;
 }
 

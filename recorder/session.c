@@ -11,9 +11,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "capture.h"
+#include "got.h"
 #include "leakrec.h"
 #include "modmap.h"
 #include "prim.h"
@@ -152,7 +155,7 @@ static int start_trace(const char *want, int exact)
 	/* A sampled trace has no leak-kind scan: the blocks it does not hold are not scanned, so a
 	 * block they point to would look lost. */
 	writer_config wc = {fd,         trace_path,      cfg.depth,    cfg.reach && !cfg.sample,
-			    cfg.sample, cfg.duration_ns, cfg.max_bytes};
+			    cfg.sample, cfg.duration_ns, cfg.max_bytes, 0, NULL, NULL};
 	int rc = writer_start(&wc);
 	if (rc) {
 		prim_log("cannot record to '", trace_path, "': ", strerror(-rc),
@@ -264,7 +267,7 @@ EXPORT int daemon(int nochdir, int noclose)
 	if (!real_ready())
 		real_resolve();
 	if (!next_daemon)
-		next_daemon = (int (*)(int, int))dlsym(RTLD_NEXT, "daemon");
+		next_daemon = (int (*)(int, int))real_next("daemon");
 	int finished = session_active();
 	if (finished) {
 		session_finish(1);
@@ -299,6 +302,7 @@ EXPORT void leakrec_record_mark(const char *label)
 extern char **environ;
 static _Atomic int init_started;
 static int exit_handler_armed;
+static int loaded_late; /* dlopen'ed into a running process: only leakrec_attach records */
 
 /* Sets the recorder up and starts the trace, once.  Returns 1 when events are recorded now. */
 static int session_init(void)
@@ -356,6 +360,18 @@ extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
  * registered here rather than at the first allocation, which may come from inside atexit.) */
 __attribute__((constructor(101))) static void leakrec_init(void)
 {
+	/* Loaded into a running process (leakrec -p: dlopen, after every symbol was bound): it
+	 * does nothing until leakrec_attach.  Preloaded, LD_PRELOAD names it, or (preloaded some
+	 * other way) the global scope's malloc is this library's.  (Only as a second test: a
+	 * non-PIE executable that takes malloc's address defines malloc as its own PLT entry.) */
+	modmap_init_self();
+	const char *pre = getenv("LD_PRELOAD");
+	void *m = pre && strstr(pre, "libleakrec") ? NULL : dlsym(RTLD_DEFAULT, "malloc");
+	if (m && !modmap_is_self((uint64_t)(uintptr_t)m)) {
+		loaded_late = 1;
+		rec_set_state(REC_OFF);
+		return;
+	}
 	if (!real_ready())
 		return;
 	if (rec_state() == REC_START)
@@ -370,4 +386,192 @@ __attribute__((destructor(101))) static void leakrec_fini(void)
 {
 	if (!exit_handler_armed)
 		session_finish(1);
+}
+
+/* ---- attaching to a running process (leakrec -p) ---- */
+
+/* The functions whose GOT slots are sent to the recorder (got.h): what exports.map interposes,
+ * but for the signal functions (the recorder installs no handlers in a process it attaches to). */
+static const char *const hooked[] = {
+	"malloc",  "free",   "calloc",  "realloc", "reallocarray", "posix_memalign", "aligned_alloc",
+	"memalign", "valloc", "pvalloc", "dlopen", "dlclose", "daemon", "_exit", "_Exit", "execve",
+	"execv",   "execvp", "execvpe", "execl",   "execlp",       "execle"};
+#define NHOOKED (sizeof(hooked) / sizeof(hooked[0]))
+static got_hook hooks[NHOOKED];
+static size_t nhooks;
+static int attach_ready;         /* the modules are set up (first attach) */
+static _Atomic int attach_busy;  /* from leakrec_attach until the detach has written the END */
+
+/* This library's own definitions of the hooked names (dlsym on its own handle: a lookup from
+ * here by name would find the C library's first). */
+static int find_hooks(void)
+{
+	Dl_info di;
+	if (!dladdr((void *)(uintptr_t)find_hooks, &di) || !di.dli_fname)
+		return -1;
+	void *self = dlopen(di.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+	if (!self)
+		return -1;
+	nhooks = 0;
+	for (size_t i = 0; i < NHOOKED; i++) {
+		void *f = dlsym(self, hooked[i]);
+		int first = strcmp(hooked[i], "free") == 0 || strncmp(hooked[i], "realloc", 7) == 0;
+		if (f && modmap_is_self((uint64_t)(uintptr_t)f))
+			hooks[nhooks++] = (got_hook){hooked[i], (uintptr_t)f, first};
+	}
+	dlclose(self);
+	return nhooks ? 0 : -1;
+}
+
+/* Writer thread, every pass: modules loaded since the last pass are patched. */
+static void attach_tick(void)
+{
+	if (got_modules_changed()) {
+		modmap_rescan();
+		if (got_patch(hooks, nhooks) < 0)
+			prim_log("too many modules to patch: allocations in the newest go unrecorded", NULL);
+	}
+}
+
+/* Writer thread, on the launcher's word: the program's calls go back to the C library, then the
+ * last pass and the END are written (writer.c), then another attach may come. */
+static void attach_detach(int done)
+{
+	if (!done) {
+		got_unpatch();
+		rec_set_state(REC_OFF);
+	} else {
+		atomic_store(&attach_busy, 0);
+	}
+}
+
+/* Copies the value of `key=` from conf (lines of key=value) into out; returns 0, or -1. */
+static int conf_get(const char *conf, const char *key, char *out, size_t cap)
+{
+	size_t k = strlen(key);
+	for (const char *p = conf; p && *p;) {
+		const char *end = strchr(p, '\n');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n > k && p[k] == '=' && memcmp(p, key, k) == 0 && n - k - 1 < cap) {
+			memcpy(out, p + k + 1, n - k - 1);
+			out[n - k - 1] = '\0';
+			return 0;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return -1;
+}
+
+/* Connects to the launcher's abstract unix socket `name`: the trace goes there. */
+static int connect_launcher(const char *name)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_un a;
+	memset(&a, 0, sizeof(a));
+	a.sun_family = AF_UNIX;
+	size_t n = strlen(name);
+	if (n + 1 > sizeof(a.sun_path)) {
+		close(fd);
+		return -ENAMETOOLONG;
+	}
+	memcpy(a.sun_path + 1, name, n); /* sun_path[0] == 0: the abstract namespace */
+	if (connect(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) != 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+EXPORT int leakrec_attach(const char *conf)
+{
+	if (!loaded_late)
+		return -EALREADY;
+	if (atomic_exchange(&attach_busy, 1))
+		return -EBUSY;
+	rec_enter();
+	char v[256];
+	int rc = 0;
+	if (!attach_ready) {
+		uint64_t depth = CAPTURE_DEFAULT_DEPTH;
+		if (conf_get(conf, "depth", v, sizeof(v)) == 0 && proto_parse_size(v, &depth) == 0)
+			depth = depth < 1 ? 1 : depth > CAPTURE_MAX_DEPTH ? CAPTURE_MAX_DEPTH : depth;
+		int unwind = conf_get(conf, "unwind", v, sizeof(v)) == 0 && strcmp(v, "libunwind") == 0
+				     ? CAPTURE_LIBUNWIND
+				     : CAPTURE_FAST;
+		cfg.depth = (uint32_t)depth;
+		real_set_attached();
+		real_resolve();
+		if (real_check() != 0) {
+			rc = -ENOSYS; /* the C library's allocator was not found */
+			goto fail;
+		}
+		capture_init(cfg.depth, unwind);
+		if (stacktab_init() != 0 || rec_init() != 0 || find_hooks() != 0) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		pthread_atfork(NULL, NULL, atfork_child);
+		if (__cxa_atexit(at_exit, NULL, NULL) == 0)
+			exit_handler_armed = 1;
+		attach_ready = 1;
+	} else {
+		/* Attached again: a new trace, with stacks, modules and sampled blocks of its own. */
+		writer_reset();
+		queue_atfork_child();
+		stacktab_atfork_child();
+		modmap_atfork_child();
+	}
+	cfg.sample = 0;
+	cfg.have_seed = 0;
+	if (conf_get(conf, "sample", v, sizeof(v)) == 0 && proto_parse_size(v, &cfg.sample) != 0)
+		cfg.sample = 0;
+	if (conf_get(conf, "seed", v, sizeof(v)) == 0)
+		cfg.have_seed = proto_parse_size(v, &cfg.seed) == 0;
+	sample_atfork_child();
+	if (sample_init(cfg.sample, cfg.seed, cfg.have_seed) != 0) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	cfg.is_root = 1;
+	cfg.children = 0;
+	cfg.reach = 0;
+	if (conf_get(conf, "socket", v, sizeof(v)) != 0) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	int fd = connect_launcher(v);
+	if (fd < 0) {
+		rc = fd;
+		goto fail;
+	}
+	main_pid = getpid();
+	rec_self()->tid = prim_gettid();
+	size_t o = 0;
+	trace_path[0] = '\0';
+	append(trace_path, sizeof(trace_path), &o, "the socket of leakrec -p");
+	writer_config wc = {fd, trace_path, cfg.depth, 0, cfg.sample, 0, 0, 1, attach_tick, attach_detach};
+	rc = writer_start(&wc);
+	if (rc) {
+		close(fd);
+		goto fail;
+	}
+	rec_set_state(REC_ON);
+	rc = got_patch(hooks, nhooks);
+	if (rc < 0) {
+		/* The launcher sees the stream end before any END: the writer stops on its word. */
+		got_unpatch();
+		rec_set_state(REC_OFF);
+		rec_leave();
+		return rc;
+	}
+	rec_leave();
+	return 0;
+fail:
+	rec_set_state(REC_OFF);
+	atomic_store(&attach_busy, 0);
+	rec_leave();
+	return rc;
 }

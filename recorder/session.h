@@ -10,6 +10,11 @@
  * the destructors, so the frees they make are recorded), before an exec or _exit (exec.c), on a
  * signal that ends the process (signals.h), or in daemon(3)'s parent before it leaves.  The file
  * also interposes dlopen, dlclose and daemon and defines leakrec_record_mark (leakrec.h).
+ *
+ * Attached to a running process (leakrec -p loads the library with dlopen and calls
+ * leakrec_attach), the trace goes to the launcher's socket, the modules' GOT slots are patched
+ * (got.h), and the writer detaches when the launcher says so; the library stays loaded, inert,
+ * and may be attached again.
  */
 #ifndef LEAKREC_SESSION_H
 #define LEAKREC_SESSION_H
@@ -29,5 +34,14 @@ int session_active(void);
  * (exit, _exit, daemon's parent), so the blocks still live get their leak kinds (reach.h); 0 for
  * an exec. */
 void session_finish(int ends);
+
+/* Exported for leakrec -p, which calls it by its address in one of the program's threads that it
+ * stopped outside the allocator and the dynamic loader, right after loading this library there
+ * (dlopen: the library then does nothing on its own).  conf: lines of key=value (socket: the
+ * launcher's abstract unix socket, which receives the trace and says when to detach; depth,
+ * sample, seed, unwind), owned by the caller.  Returns 0 once recording is on and every module is
+ * patched (got.h), or a negative errno: -EALREADY when the library was preloaded (the program is
+ * recorded already), -EBUSY when attached already, else why it failed (nothing left patched). */
+int leakrec_attach(const char *conf);
 
 #endif

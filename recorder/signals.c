@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "rec.h"
 #include "writer.h"
 
@@ -62,8 +63,7 @@ static int is_default(const struct sigaction *sa)
 static int resolve(void)
 {
 	if (!next_sigaction)
-		next_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(
-			RTLD_NEXT, "sigaction");
+		next_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))real_next("sigaction");
 	return next_sigaction ? 0 : -1;
 }
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -83,6 +84,12 @@ static struct {
 	uintptr_t end_sp;       /* the ending thread's program frames start here (0: none) */
 	uint32_t final_busy;    /* the last pass is scanning: a dying thread waits longer */
 	char *stack;            /* the writer thread's stack: a guard page, then WRITER_STACK */
+	int attached;           /* writer_config.attached: fd is the launcher's socket */
+	void (*tick)(void);
+	void (*detach)(int done);
+	_Atomic int end_claimed; /* attached: the end is being written (by writer_stop or a detach) */
+	uint32_t end_done;      /* futex word: 1 once that end is written */
+	int need_join;          /* a detach ended the last thread, which nobody has joined */
 } W = {.fd = -1, .rss_fd = -1, .stat_fd = -1};
 
 uint64_t writer_origin(void) { return W.origin; }
@@ -139,7 +146,8 @@ static void compress_out(int how)
 			break;
 		}
 		if (out.pos) {
-			int rc = prim_write_all(W.fd, W.out_buf, out.pos);
+			int rc = W.attached ? prim_send_all(W.fd, W.out_buf, out.pos)
+					    : prim_write_all(W.fd, W.out_buf, out.pos);
 			if (rc) {
 				write_fail(-rc);
 				break;
@@ -407,6 +415,37 @@ static int writer_alone(void)
 	return threads == 2; /* the zombie main thread and the writer */
 }
 
+/* Attached: 1 when the launcher asked to stop (a byte on the socket) or has gone (its end). */
+static int launcher_says_stop(void)
+{
+	char b;
+	ssize_t n = recv(W.fd, &b, 1, MSG_DONTWAIT);
+	return n > 0 || n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Attached, on the writer thread: the detach.  The session puts the program's calls back and
+ * turns recording off, then the last pass and the END go out, and the thread ends on its own. */
+static void detach_end(void)
+{
+	if (atomic_exchange(&W.end_claimed, 1))
+		return; /* writer_stop is writing the end (the program exits): it joins this thread */
+	if (W.detach)
+		W.detach(0);
+	atomic_store(&W.running, 0);
+	if (!W.failed) {
+		write_end();
+	} else if (W.fd >= 0) {
+		close(W.fd);
+		W.fd = -1;
+	}
+	W.thread_started = 0;
+	W.need_join = 1; /* by the next writer_start, before its thread takes over this stack */
+	__atomic_store_n(&W.end_done, 1, __ATOMIC_RELEASE);
+	prim_futex_wake(&W.end_done, INT32_MAX);
+	if (W.detach)
+		W.detach(1);
+}
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
@@ -431,6 +470,14 @@ static void *writer_main(void *arg)
 			return NULL;
 		}
 		pass(0);
+		if (W.attached) {
+			if (W.tick && !W.failed)
+				W.tick();
+			if (W.failed || launcher_says_stop()) {
+				detach_end();
+				return NULL;
+			}
+		}
 		if (limit_reached() && !W.failed) {
 			/* As at exit: recording off first, so that no new event starts, then the
 			 * last pass; a call racing with it belongs after the end. */
@@ -494,6 +541,7 @@ static void write_header(const writer_config *cfg)
 		.argv_len = alen,
 		.argc = argc,
 		.sample_rate = cfg->sample_rate,
+		.attached = (uint32_t)cfg->attached,
 	};
 	tf_enc_header(&W.enc, &h);
 }
@@ -512,6 +560,15 @@ int writer_start(const writer_config *cfg)
 	W.duration_ns = cfg->duration_ns;
 	W.max_bytes = cfg->max_bytes;
 	W.frame_start_ns = W.origin;
+	if (W.need_join) {
+		pthread_join(W.thread, NULL);
+		W.need_join = 0;
+	}
+	W.attached = cfg->attached;
+	W.tick = cfg->tick;
+	W.detach = cfg->detach;
+	atomic_store(&W.end_claimed, 0);
+	W.end_done = 0;
 	if (!W.zmem) {
 		W.zsize = ZSTD_estimateCStreamSize(WRITER_LEVEL);
 		W.zmem = prim_map(W.zsize);
@@ -576,6 +633,12 @@ static uint64_t live_rings(void)
 
 void writer_stop(int ends, uintptr_t self_sp)
 {
+	if (W.attached && atomic_exchange(&W.end_claimed, 1)) {
+		/* the writer is detaching: wait for its END (it ends the file on its own) */
+		while (!__atomic_load_n(&W.end_done, __ATOMIC_ACQUIRE))
+			prim_futex_wait(&W.end_done, 0, 100u * 1000000u);
+		return;
+	}
 	if (W.fd < 0)
 		return;
 	W.end_scan = ends;
@@ -683,8 +746,32 @@ static void write_end_locked(void)
 	reserve(128);
 	tf_enc_end(&W.enc, &end);
 	compress_out(OUT_END_FRAME);
+	if (W.attached)
+		shutdown(W.fd, SHUT_RDWR); /* the end of the stream, even if a child holds a copy */
 	close(W.fd);
 	W.fd = -1;
+}
+
+void writer_reset(void)
+{
+	atomic_store(&W.stop, 0);
+	atomic_store(&W.final_req, 0);
+	W.final_done = 0;
+	W.writer_tid = 0;
+	W.stacks = W.threads = 0;
+	W.passes = 0;
+	merge_reset();
+	/* What a thread stamped after the last pass of the previous trace belongs to none. */
+	for (ring *r = ring_list(); r; r = r->next) {
+		uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+		atomic_store_explicit(&r->tail, head, memory_order_release);
+		if (r->index < ncons) {
+			cons[r->index].snap = head;
+			cons[r->index].win = 0;
+			cons[r->index].idle_passes = 0;
+		}
+	}
+	atomic_store(&W.dropped, 0);
 }
 
 void writer_atfork_child(void)

@@ -21,6 +21,12 @@ typedef struct writer_config {
 	uint64_t sample_rate; /* written into the header (0: every allocation is recorded) */
 	uint64_t duration_ns; /* recording stops this long after the start (0: never) */
 	uint64_t max_bytes;   /* ... or once the file holds this many bytes (0: never) */
+	/* Attached to a running process (leakrec -p): fd is a connected socket to the launcher,
+	 * which says when to stop (a byte, or the end of the stream); the header says so. */
+	int attached;
+	void (*tick)(void);       /* attached: called on the writer thread after every pass */
+	void (*detach)(int done); /* attached: called on the writer thread when the launcher says
+				   * stop, before the last pass (done 0) and after the END (done 1) */
 } writer_config;
 
 /* Writes the header and module map to cfg->fd and starts the writer thread (with every signal
@@ -41,7 +47,7 @@ void writer_kick(void);
 void writer_nudge(void);
 /* 1 while the writer accepts events. */
 int writer_running(void);
-/* Stops the writer thread, writes every pending event, then (when `ends`: the program ends here,
+/* Stops the writer thread (or, attached, waits for the detach it is doing), writes every pending event, then (when `ends`: the program ends here,
  * and the configuration asks for it) the leak kinds of the blocks still live (REACH records), and
  * the END record; closes the file.  self_sp: the lowest address of the calling thread's stack that
  * holds the program's frames (reach_scan).  (The writer does the same on its own, without the
@@ -52,6 +58,9 @@ void writer_stop(int ends, uintptr_t self_sp);
 void writer_count_dropped(void);
 /* Clock origin of the trace (prim_now_ns() at start). */
 uint64_t writer_origin(void);
+/* Before a new trace of the same process (attached again after a detach, the thread of the last
+ * one ended): forget the last one's counters and the events left in the rings. */
+void writer_reset(void);
 /* In a forked child: forget the parent's writer (its thread does not exist here), its file and
  * its pending records; writer_start may then start a new trace. */
 void writer_atfork_child(void);

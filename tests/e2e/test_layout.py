@@ -30,6 +30,7 @@ INTERPOSED = {"malloc", "free", "calloc", "realloc", "reallocarray", "posix_mema
               "aligned_alloc", "memalign", "valloc", "pvalloc", "malloc_usable_size", "dlopen",
               "dlclose", "_exit", "_Exit", "execve", "execv", "execvp", "execvpe", "execl",
               "execlp", "execle", "daemon", "sigaction", "signal", "leakrec_record_mark",
+              "leakrec_attach",
               "leakrec_mark"}
 # Programs: their file defines main() and is no module.
 PROGRAMS = {"analyzer/main.c", "recorder/leakrec.c"}
