@@ -391,7 +391,7 @@ int attach_run(const attach_opts *o, char *trace, size_t cap)
 	uint64_t start = mono_ms();
 	uint64_t deadline = o->duration_ns ? start + (o->duration_ns + 999999) / 1000000 : 0;
 	uint64_t asked = 0; /* when the detach was asked for */
-	int status = 0, write_err = 0;
+	int status = 0, write_err = 0, ended = 0;
 	uint64_t written = 0;
 	static char buf[1 << 16];
 	for (;;) {
@@ -479,15 +479,18 @@ int attach_run(const attach_opts *o, char *trace, size_t cap)
 		if (!asked && alive && strcmp(exe_now, exe_then) != 0) {
 			fprintf(stderr, "leakrec: %d exec'd %s while attached: the trace ends there; "
 					"trace %s\n", (int)pid, exe_now, trace);
+			ended = 1;
 		} else if (!asked && alive) {
 			fprintf(stderr, "leakrec: the recorder in %d stopped early (see the process's "
 					"stderr); trace %s\n", (int)pid, trace);
 			status = 1;
-		} else if (!asked)
+		} else if (!asked) {
 			fprintf(stderr, "leakrec: %d ended while attached; trace %s\n", (int)pid, trace);
+			ended = 1;
+		}
 		else
 			fprintf(stderr, "leakrec: detached from %d after %.1f s; trace %s\n", (int)pid,
 				(double)(mono_ms() - start) / 1000.0, trace);
 	}
-	return status || write_err ? 1 : 0;
+	return status || write_err ? 1 : ended ? ATTACH_ENDED : 0;
 }

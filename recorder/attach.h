@@ -26,8 +26,10 @@ typedef struct attach_opts {
 } attach_opts;
 
 /* Runs the attach.  Returns 0 with the trace's path in trace (cap bytes) once the recorder has
- * detached (or the process ended while attached); 1 after printing why it could not attach (or
- * why the trace is incomplete: the path is filled then too when a file was written). */
+ * detached, ATTACH_ENDED when the process ended (or exec'd) while attached; 1 after printing why
+ * it could not attach (or why the trace is incomplete: the path is filled then too when a file
+ * was written). */
+#define ATTACH_ENDED 3
 int attach_run(const attach_opts *o, char *trace, size_t cap);
 
 #endif

@@ -11,6 +11,7 @@
 #include "inject.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -42,6 +43,12 @@ struct inject {
 	pid_t pid, tid;
 #if defined(__x86_64__)
 	struct user_regs_struct saved;
+	/* The FPU/SSE/AVX state (XSAVE area; the legacy FXSAVE area where the kernel offers no
+	 * XSTATE regset): the injected calls use xmm registers, the thread's must come back. */
+	unsigned char xstate[16384] __attribute__((aligned(64)));
+	size_t xstate_len; /* 0: fpregs holds it */
+	struct user_fpregs_struct fpregs;
+	int have_fp;
 #endif
 	uint64_t scratch; /* the next push goes below this */
 	int held[INJECT_MAX_HELD];
@@ -541,7 +548,14 @@ int inject_create(pid_t pid, unsigned timeout_ms, inject **out)
 		sleep_ms(round < 10 ? 1 : 10);
 	}
 	if (rc == 0) {
-		if (ptrace(PTRACE_GETREGS, in->tid, NULL, &in->saved) != 0) {
+		struct iovec xv = {in->xstate, sizeof(in->xstate)};
+		if (ptrace(PTRACE_GETREGSET, in->tid, (void *)(uintptr_t)NT_X86_XSTATE, &xv) == 0) {
+			in->xstate_len = xv.iov_len;
+			in->have_fp = 1;
+		} else if (ptrace(PTRACE_GETFPREGS, in->tid, NULL, &in->fpregs) == 0) {
+			in->have_fp = 1;
+		}
+		if (!in->have_fp || ptrace(PTRACE_GETREGS, in->tid, NULL, &in->saved) != 0) {
 			release_thread(in);
 			rc = INJECT_ESYS;
 		} else {
@@ -656,6 +670,12 @@ void inject_free(inject *in)
 	if (!in)
 		return;
 	if (!in->dead) {
+		if (in->xstate_len) {
+			struct iovec xv = {in->xstate, in->xstate_len};
+			ptrace(PTRACE_SETREGSET, in->tid, (void *)(uintptr_t)NT_X86_XSTATE, &xv);
+		} else {
+			ptrace(PTRACE_SETFPREGS, in->tid, NULL, &in->fpregs);
+		}
 		ptrace(PTRACE_SETREGS, in->tid, NULL, &in->saved);
 		release_thread(in);
 	}

@@ -623,9 +623,16 @@ static int attach_main(pid_t pid, const char *output, const char *lib, const cha
 	if (trace[0] && !quiet) {
 		trace_counts tc;
 		child = pid; /* report_trace: the process that wrote it */
-		report_trace(trace, summarize(trace, &tc) == 0 ? &tc : NULL, 0);
+		int ok = summarize(trace, &tc) == 0;
+		if (ok && !tc.complete && rc == ATTACH_ENDED)
+			fprintf(stderr, "leakrec: trace %s: incomplete: the process ended without "
+				"exiting (killed by a signal?) before the recorder could finish; %llu "
+				"allocation and %llu free events written\n", trace,
+				(unsigned long long)tc.alloc_events, (unsigned long long)tc.free_events);
+		else
+			report_trace(trace, ok ? &tc : NULL, 0);
 	}
-	return rc;
+	return rc == ATTACH_ENDED ? 0 : rc;
 }
 
 int main(int argc, char **argv)

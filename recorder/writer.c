@@ -438,6 +438,12 @@ static void detach_end(void)
 		close(W.fd);
 		W.fd = -1;
 	}
+	/* Nothing of the recorder stays open in the process (writer_start opens them again). */
+	if (W.rss_fd >= 0)
+		close(W.rss_fd);
+	if (W.stat_fd >= 0)
+		close(W.stat_fd);
+	W.rss_fd = W.stat_fd = -1;
 	W.thread_started = 0;
 	W.need_join = 1; /* by the next writer_start, before its thread takes over this stack */
 	__atomic_store_n(&W.end_done, 1, __ATOMIC_RELEASE);
