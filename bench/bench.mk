@@ -9,7 +9,8 @@
 # The workloads are plain -O2 -g builds (never sanitized) in $(B)/bench.
 
 BENCH_DIR      := $(B)/bench
-BENCH_PROGS    := $(addprefix $(BENCH_DIR)/,churn1 churn4 deep cxx)
+# attach_speed: the attach benchmark's target (its speed before and after `leakrec -p`).
+BENCH_PROGS    := $(addprefix $(BENCH_DIR)/,churn1 churn4 deep cxx attach_speed)
 BENCH_CFLAGS   := $(CSTD) $(WARN) -O2 -g -pthread
 BENCH_CXXFLAGS := -std=c++17 $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(WARN)) \
                   -O2 -g -pthread

@@ -16,6 +16,10 @@ With --svc SERVER (an HTTP service taking `PORT LIMIT` arguments, e.g. the tokio
 16) it also measures the throughput `wrk` gets from it natively, under leakrec and under leakrec
 --sample, interleaved, and prints the ratios of the medians.
 
+It also measures the speed of bench/attach_speed before `leakrec -p PID` attached and after it
+detached, against a control run left alone as long (`--only attach` runs only that; see
+docs/bench.md).
+
 The exit status is 0 unless something failed: a workload crashed or timed out natively or under
 leakrec, its output changed under leakrec, or leakanalyze could not read a trace.  Targets not met
 do not change the status (pass --enforce for that).  heaptrack's own failures are reported but do
@@ -621,6 +625,226 @@ def targets(sums, have_ht):
     return out
 
 
+# ---------------------------------------------------------------- attach and detach (issue 17)
+
+# `--only attach` runs only this part (bench/attach_speed.c, docs/bench.md).
+ATTACH = "attach"
+ATTACH_PROG = "attach_speed"
+ATTACH_TOL = 0.02  # the target: after/before at least 1 - ATTACH_TOL
+
+
+class RateReader:
+    """attach_speed's `rate N WALL CPU` lines as (arrival time, steps per CPU second, steps per
+    wall second), read by a thread; its other lines (the checksum) kept apart."""
+
+    def __init__(self, f):
+        self.cv = threading.Condition()
+        self.rates, self.other, self.done = [], [], False
+        self.thread = threading.Thread(target=self._read, args=(f,), daemon=True)
+        self.thread.start()
+
+    def _read(self, f):
+        for line in iter(f.readline, b""):
+            parts = line.split()
+            with self.cv:
+                if len(parts) == 4 and parts[0] == b"rate":
+                    self.rates.append((time.monotonic(), float(parts[3]), float(parts[2])))
+                else:
+                    self.other.append(line.decode("utf-8", "replace").strip())
+                self.cv.notify_all()
+        with self.cv:
+            self.done = True
+            self.cv.notify_all()
+
+    def wait(self, pred, timeout):
+        """True once pred(rates) holds; False when the program ended or the time ran out."""
+        end = time.monotonic() + timeout
+        with self.cv:
+            while not pred(self.rates):
+                left = end - time.monotonic()
+                if self.done or left <= 0:
+                    return False
+                self.cv.wait(min(left, 0.5))
+            return True
+
+
+# The variants of attach_speed: single-threaded, and after a thread came and went (glibc's malloc
+# then never again takes its single-thread path, with or without leakrec).
+ATTACH_VARIANTS = (("1 thread", []), ("after a thread", ["thread"]))
+
+
+def attach_round(b, args, mode, tag, hold_s=None, variant=()):
+    """One run of attach_speed: its rate over `before` periods, then `leakrec -p PID --duration D`
+    (mode "attach") or an idle wait of hold_s seconds (mode "control"), `settle` periods, then
+    `after` periods.  Returns a dict with the medians and the ratio after/before, or None."""
+    smoke = args.smoke
+    period = 0.05 if smoke else 0.1
+    skip, before, settle, after = (2, 3, 2, 3) if smoke else (3, 10, 6, 10)
+    duration = "200ms" if smoke else "1s"
+    prog = os.path.join(b.bindir, ATTACH_PROG)
+    tag = tag + "".join("-" + v for v in variant)
+    err = b.path(f"attach-{tag}-{mode}.stderr")
+    limit = min(args.timeout, 120)
+    with open(err, "wb") as fe:
+        p = subprocess.Popen([prog, str(int(period * 1000)), *variant], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=fe, start_new_session=True)
+    rr = RateReader(p.stdout)
+    res = None
+    try:
+        if not rr.wait(lambda r: len(r) >= skip + before, limit):
+            b.fail(f"attach {mode} {tag}: {ATTACH_PROG} printed {len(rr.rates)} rates, "
+                   f"not {skip + before}: {read_text(err)[-300:]}")
+            return None
+        t_a = time.monotonic()
+        entry = {"mode": mode}
+        if mode == "attach":
+            trace = b.path(f"attach.{tag}.zst")
+            out, lerr = b.path(f"attach-{tag}-leakrec.stdout"), b.path(f"attach-{tag}-leakrec.stderr")
+            r = run([b.leakrec, "-p", str(p.pid), "--duration", duration, "-o", trace], out, lerr,
+                    limit)
+            text = read_text(lerr)
+            entry["leakrec_s"] = r.wall
+            if not r.ok:
+                b.fail(f"attach {tag}: leakrec -p {r.why()}: {text[-400:]}")
+                return None
+            for want in (f"leakrec: attached to {p.pid}", f"leakrec: detached from {p.pid}"):
+                if want not in text:
+                    b.fail(f"attach {tag}: leakrec -p did not say '{want}': {text[-400:]}")
+                    return None
+            entry.update(attach_trace(b, tag, trace))
+            b.remove(trace)
+        else:
+            time.sleep(hold_s)
+        t_d = time.monotonic()
+        # a period whose line came at t covers (t - period, t]: after ones start settle periods
+        # after the end of the attach
+        first = t_d + settle * period
+
+        def after_ones(rates):
+            return [r for r in rates if r[0] - period >= first]
+
+        if not rr.wait(lambda r: len(after_ones(r)) >= after, limit):
+            b.fail(f"attach {mode} {tag}: {ATTACH_PROG} stopped reporting after "
+                   f"{'the detach' if mode == 'attach' else 'the wait'}: {read_text(err)[-300:]}")
+            return None
+        with rr.cv:
+            pre = [r for r in rr.rates if r[0] <= t_a][skip:][-before:]
+            post = after_ones(rr.rates)[:after]
+        entry["before"], entry["after"] = med([r[1] for r in pre]), med([r[1] for r in post])
+        entry["ratio"] = ratio(entry["after"], entry["before"])
+        entry["wall_ratio"] = ratio(med([r[2] for r in post]), med([r[2] for r in pre]))
+        res = entry
+    finally:
+        try:
+            p.stdin.close()
+        except OSError:
+            pass
+        try:
+            p.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+            b.fail(f"attach {mode} {tag}: {ATTACH_PROG} did not end at EOF on stdin")
+            res = None
+        rr.thread.join(timeout=10)
+    if p.returncode != 0:
+        b.fail(f"attach {mode} {tag}: {ATTACH_PROG} exit status {p.returncode}: "
+               f"{read_text(err)[-300:]}")
+        return None
+    sums = [ln for ln in rr.other if " checksum " in ln]
+    if len(sums) != 1 or not sums[0].endswith(" errors 0"):
+        b.fail(f"attach {mode} {tag}: {ATTACH_PROG} output {rr.other[-3:]}")
+        return None
+    if res is not None:
+        res["checksum"] = sums[0]
+    return res
+
+
+def attach_trace(b, tag, trace):
+    """The attached trace read back: complete, nothing lost."""
+    out, err = b.path(f"attach.{tag}.json"), b.path(f"attach.{tag}.json.err")
+    a = run([b.analyze, "--json", trace], out, err, b.args.timeout)
+    got = {}
+    try:
+        with open(out, encoding="utf-8") as f:
+            d = json.load(f)
+        got = {"events_read": d["diagnostics"]["events"], "complete": d["diagnostics"]["complete"],
+               "attached": d["summary"].get("attached")}
+    except (OSError, ValueError, KeyError) as e:
+        b.fail(f"attach {tag}: leakanalyze --json: {a.why()}: {e}: {a.tail()}")
+        return got
+    finally:
+        b.remove(out)
+    if not got["complete"]:
+        b.fail(f"attach {tag}: the attached trace is incomplete: "
+               f"{d['diagnostics'].get('incomplete_reason')}")
+    if got["attached"] is not True:
+        b.fail(f"attach {tag}: the trace does not say it was attached (summary.attached "
+               f"{got['attached']!r})")
+    return got
+
+
+def attach_bench(b, args):
+    """Rounds of attach_speed attached and detached (mode attach) and left alone for as long (mode
+    control), interleaved after a warm-up round, for each variant; returns
+    {variant: {mode: [entries]}}."""
+    res = {name: {"attach": [], "control": []} for name, _ in ATTACH_VARIANTS}
+    rounds = args.runs + (0 if args.smoke else 1)
+    for i in range(rounds):
+        tag = "warmup" if i == 0 and not args.smoke else f"run{i + (1 if args.smoke else 0)}"
+        for name, variant in ATTACH_VARIANTS:
+            a = attach_round(b, args, "attach", tag, variant=variant)
+            hold = a["leakrec_s"] if a else (0.2 if args.smoke else 1.0)
+            c = attach_round(b, args, "control", tag, hold, variant=variant)
+            if tag == "warmup":
+                continue
+            for mode, e in (("attach", a), ("control", c)):
+                if e:
+                    res[name][mode].append(e)
+            print(f"  {tag} {name}: " + ", ".join(f"{m} after/before {fnum(e['ratio'], 3)}"
+                                                  for m, e in (("attach", a), ("control", c)) if e)
+                  + (f", leakrec -p {a['leakrec_s']:.2f} s" if a else ""), flush=True)
+    sums = {e["checksum"] for v in res.values() for m in v.values() for e in m}
+    if len(sums) > 1:
+        b.fail(f"attach: {ATTACH_PROG}'s checksum differs between runs: {sorted(sums)}")
+    return res
+
+
+def print_attach(res):
+    print(f"\nAttach and detach: {ATTACH_PROG} (churn1's work, 1 thread) reports its steps per "
+          f"second of its thread's CPU time every period; rate before (median of the periods "
+          f"before), `leakrec -p PID --duration D` (attach) or an idle wait as long (control), rate "
+          f"after (median of the periods after, once settled); wall x = the same ratio of steps "
+          f"per wall second; medians [min-max] over the rounds")
+    rows = []
+    for (name, _), mode in ((v, m) for v in ATTACH_VARIANTS for m in ("attach", "control")):
+        es = res[name][mode]
+        rows.append([name if mode == "attach" else "", mode, cell([e["before"] for e in es], 1e6),
+                     cell([e["after"] for e in es], 1e6),
+                     cell([e["ratio"] for e in es], digits=3),
+                     cell([e["wall_ratio"] for e in es], digits=3),
+                     cell([e.get("leakrec_s") for e in es]) if mode == "attach" else ""])
+    print(table(["variant", "mode", "before Msteps/s", "after Msteps/s", "after/before", "wall x",
+                 "leakrec -p s"], rows))
+
+
+def attach_targets(res):
+    """[(met or None, text)] per variant: the speed after detach is the speed before (at least
+    1 - ATTACH_TOL of it); the control (the same program left alone as long) is shown next to it:
+    how much the ratio moves by itself."""
+    out = []
+    for name, _ in ATTACH_VARIANTS:
+        ra = med([e["ratio"] for e in res[name]["attach"]])
+        rc = med([e["ratio"] for e in res[name]["control"]])
+        if ra is None or rc is None:
+            out.append((None, f"attach ({name}): speed after detach / before: not measured"))
+            continue
+        out.append((ra >= 1 - ATTACH_TOL,
+                    f"attach ({name}): speed after detach / before {fnum(ra, 3)} >= "
+                    f"{1 - ATTACH_TOL:.2f} (control, left alone: {fnum(rc, 3)}) (issue 17)"))
+    return out
+
+
 # ---------------------------------------------------------------- a service under load
 
 def wait_port(port, timeout=10.0):
@@ -734,14 +958,15 @@ def main():
     names = [w[0] for w in WORKLOADS]
     only = [x for x in args.only.split(",") if x]
     for x in only:
-        if x not in names and x != "none":
-            ap.error(f"unknown workload {x!r} (known: {', '.join(names)})")
+        if x not in names and x not in ("none", ATTACH):
+            ap.error(f"unknown workload {x!r} (known: {', '.join(names + [ATTACH])})")
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
 
     b = Bench(args)
     missing = [p for p in [b.leakrec, b.analyze] +
-               [os.path.join(b.bindir, w[1]) for w in WORKLOADS if not only or w[0] in only]
+               [os.path.join(b.bindir, w[1]) for w in WORKLOADS if not only or w[0] in only] +
+               ([os.path.join(b.bindir, ATTACH_PROG)] if not only or ATTACH in only else [])
                if not os.access(p, os.X_OK)]
     if missing:
         print(f"run.py: missing {', '.join(missing)}: run `make bench` (or make -f ... "
@@ -770,6 +995,7 @@ def main():
 
     results = {}
     svc = None
+    att = None
     b.tmp = tempfile.mkdtemp(prefix="leakrec-bench-")
     try:
         if args.svc:
@@ -781,6 +1007,10 @@ def main():
             argv = smoke_args if args.smoke else full_args
             print(f"\n{name}: {what}; {binary} {' '.join(argv) or '(default size)'}", flush=True)
             results[name] = b.workload(name, binary, full_args, smoke_args)
+        if not only or ATTACH in only:
+            print(f"\n{ATTACH}: {ATTACH_PROG}'s speed before and after leakrec -p attached "
+                  f"and detached, against a control left alone", flush=True)
+            att = attach_bench(b, args)
     finally:
         shutil.rmtree(b.tmp, ignore_errors=True)
 
@@ -793,9 +1023,13 @@ def main():
         print_tables(results, sums, have_ht)
     if svc:
         print_svc(svc, args)
+    if att:
+        print_attach(att)
 
     tg = targets(sums, have_ht)
-    hdr = "Targets of issues 4 and 16" + (" (smoke run: informative only, not enforced)"
+    if att:
+        tg += attach_targets(att)
+    hdr = "Targets of issues 4, 16 and 17" + (" (smoke run: informative only, not enforced)"
                                   if args.smoke else "")
     print(f"\n{hdr}")
     for ok, text in tg:
@@ -819,6 +1053,7 @@ def main():
                "workloads": {n: {**results[n], "medians": {
                    t: sums[n][t]["median"] for t in TOOLS if t in sums[n]},
                    "events": sums[n]["events"]} for n in results},
+               "attach": att,
                "targets": [{"met": ok, "text": text} for ok, text in tg],
                "notes": b.notes, "failures": b.failures}
         with open(args.json, "w", encoding="utf-8") as f:

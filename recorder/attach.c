@@ -135,19 +135,23 @@ static void read_string(pid_t pid, uint64_t addr, char *out, size_t cap)
 	out[cap - 1] = '\0';
 }
 
-/* Creates the trace file: `want` or leakrec.PID.zst (inside `want` when it is a folder), never
- * over an existing file (.2.zst, .3.zst, ... then).  Returns the fd, with the path in out. */
+/* Creates the trace file: `want` (replaced when it exists) or leakrec.PID.zst (inside `want` when
+ * it is a folder), that one never over an existing file (.2.zst, .3.zst, ... then).  Returns the
+ * fd, with the path in out. */
 static int create_trace(const char *want, pid_t pid, char *out, size_t cap)
 {
 	char base[PATH_MAX];
 	struct stat st;
+	int explicit = 0;
 	if (!want)
 		snprintf(base, sizeof(base), "leakrec.%d.zst", (int)pid);
 	else if (stat(want, &st) == 0 && S_ISDIR(st.st_mode))
 		snprintf(base, sizeof(base), "%s%sleakrec.%d.zst", want,
 			 want[strlen(want) - 1] == '/' ? "" : "/", (int)pid);
-	else
+	else {
 		snprintf(base, sizeof(base), "%s", want);
+		explicit = 1;
+	}
 	size_t blen = strlen(base);
 	int zst = blen > 4 && strcmp(base + blen - 4, ".zst") == 0;
 	for (unsigned k = 1; k < 1000; k++) {
@@ -155,7 +159,8 @@ static int create_trace(const char *want, pid_t pid, char *out, size_t cap)
 			snprintf(out, cap, "%s", base);
 		else
 			snprintf(out, cap, "%.*s.%u.zst", (int)(zst ? blen - 4 : blen), base, k);
-		int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		/* A file named with -o is replaced, as by the launcher; the default name is not. */
+		int fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC | (explicit ? O_TRUNC : O_EXCL), 0644);
 		if (fd >= 0 || errno != EEXIST)
 			return fd >= 0 ? fd : -errno;
 	}
@@ -294,6 +299,10 @@ int attach_run(const attach_opts *o, char *trace, size_t cap)
 		return 1;
 	}
 	int libc = has_libc(pid);
+	if (libc < 0 && (errno == EACCES || errno == EPERM)) {
+		explain_eperm(pid, &pi); /* its maps are readable by whoever may trace it */
+		return 1;
+	}
 	if (libc < 0) {
 		fail(pid, "cannot read its memory map: %s", strerror(errno));
 		return 1;

@@ -314,8 +314,11 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 	if (q) {
 		uint32_t stack = capture_stack(r, start);
 		if (stack) {
-			push(r, TF_EV_RFREE, func, p, 0, 0, t0);
-			push(r, TF_EV_RALLOC, func, q, n, stack, prim_now_ns());
+			ring_ev rf = {t0, (uint64_t)(uintptr_t)p, 0, 0, TF_EV_RFREE, func, 0};
+			ring_ev ra = {prim_now_ns(), (uint64_t)(uintptr_t)q, n, stack, TF_EV_RALLOC, func, 0};
+			ring_push2(r, &rf, &ra);
+			if ((r->head_local & (RING_CAP / 4 - 1)) < 2)
+				writer_nudge();
 			keep = q;
 		}
 	} else if (n == 0) {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -231,6 +232,9 @@ __attribute__((noinline)) void session_finish(int ends)
 
 /* ---- dynamic loading ---- */
 
+static int loaded_late; /* dlopen'ed into a running process: only leakrec_attach records */
+static void attach_patch_new(void);
+
 /* The call to the real dlopen must stay a tail call: glibc takes the caller's address to choose
  * the search path (RUNPATH of the calling object), and a tail call leaves the program's own
  * return address in place.  The new module is picked up by the writer's next pass. */
@@ -239,6 +243,15 @@ EXPORT void *dlopen(const char *file, int flags)
 	if (!real_ready())
 		real_resolve();
 	modmap_mark_dirty();
+	if (loaded_late && file && strchr(file, '/') && rec_state() == REC_ON) {
+		/* Attached: the new module is patched before its first call.  A path needs no
+		 * search, so the caller's address does not matter here (a bare name keeps the tail
+		 * call and is patched at the writer's next pass). */
+		void *h = real.dlopen(file, flags);
+		if (h)
+			attach_patch_new();
+		return h;
+	}
 	return real.dlopen(file, flags);
 }
 
@@ -302,7 +315,7 @@ EXPORT void leakrec_record_mark(const char *label)
 extern char **environ;
 static _Atomic int init_started;
 static int exit_handler_armed;
-static int loaded_late; /* dlopen'ed into a running process: only leakrec_attach records */
+
 
 /* Sets the recorder up and starts the trace, once.  Returns 1 when events are recorded now. */
 static int session_init(void)
@@ -423,13 +436,27 @@ static int find_hooks(void)
 	return nhooks ? 0 : -1;
 }
 
+/* got_patch and got_unpatch run one at a time: the writer's pass, a dlopen of the program's,
+ * the detach.  The first two only try (the other one is patching the same modules). */
+static _Atomic int got_busy;
+
+static void attach_patch_new(void)
+{
+	if (atomic_exchange(&got_busy, 1))
+		return;
+	rec_enter();
+	if (got_modules_changed() && got_patch(hooks, nhooks) < 0)
+		prim_log("too many modules to patch: allocations in the newest go unrecorded", NULL);
+	rec_leave();
+	atomic_store(&got_busy, 0);
+}
+
 /* Writer thread, every pass: modules loaded since the last pass are patched. */
 static void attach_tick(void)
 {
 	if (got_modules_changed()) {
 		modmap_rescan();
-		if (got_patch(hooks, nhooks) < 0)
-			prim_log("too many modules to patch: allocations in the newest go unrecorded", NULL);
+		attach_patch_new();
 	}
 }
 
@@ -438,7 +465,10 @@ static void attach_tick(void)
 static void attach_detach(int done)
 {
 	if (!done) {
+		while (atomic_exchange(&got_busy, 1))
+			sched_yield();
 		got_unpatch();
+		atomic_store(&got_busy, 0);
 		rec_set_state(REC_OFF);
 	} else {
 		atomic_store(&attach_busy, 0);
@@ -559,10 +589,14 @@ EXPORT int leakrec_attach(const char *conf)
 		goto fail;
 	}
 	rec_set_state(REC_ON);
+	while (atomic_exchange(&got_busy, 1))
+		sched_yield(); /* the writer's first pass may be patching already */
 	rc = got_patch(hooks, nhooks);
+	if (rc < 0)
+		got_unpatch();
+	atomic_store(&got_busy, 0);
 	if (rc < 0) {
 		/* The launcher sees the stream end before any END: the writer stops on its word. */
-		got_unpatch();
 		rec_set_state(REC_OFF);
 		rec_leave();
 		return rc;

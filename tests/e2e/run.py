@@ -26,7 +26,8 @@ import lib  # noqa: E402  (tests/e2e/lib.py)
 
 TEST_MODULES = ["test_layout", "test_recorder", "test_analyzer", "test_diff", "test_growth",
                 "test_robust", "test_bench", "test_unwind", "test_programs", "test_html", "test_export",
-                "test_debuginfod", "test_reach", "test_lifetimes", "test_sample"]
+                "test_debuginfod", "test_reach", "test_lifetimes", "test_sample", "test_attached_trace",
+                "test_attach"]
 
 
 def run_units(paths):

@@ -238,3 +238,28 @@ $(T)/reach_nog: tests/progs/reach.c
 	@mkdir -p $(T)
 	$(CC) -std=gnu11 -O0 -fno-omit-frame-pointer -pthread $< -o $@
 PROGS += $(T)/reach_nog
+
+# ---- attaching to running processes (tests/e2e/test_attach.py) ----
+
+# The plain tests/progs/attach_*.c programs are built by the pattern rule above; here the library
+# attach_dl dlopens (found next to it), the static build of attach_sleep (only where the C
+# library's static archive is installed: the test fails, saying so, otherwise) and the Rust service
+# (only where rustc is installed: the same).
+$(T)/libattach_dl.so: tests/progs/attach_dl.c
+	@mkdir -p $(T)
+	$(CC) -std=gnu11 -g -O0 -fno-omit-frame-pointer -fPIC -shared -DATTACH_DL_LIB $< -o $@
+$(T)/attach_dl: $(T)/libattach_dl.so
+ATTACH_PROGS := $(T)/libattach_dl.so
+ifneq ($(ROBUST_LIBC_A),libc.a)
+$(T)/attach_sleep.static: tests/progs/attach_sleep.c
+	@mkdir -p $(T)
+	$(CC) -std=gnu11 -g -O0 -static $< -o $@
+ATTACH_PROGS += $(T)/attach_sleep.static
+endif
+ifneq ($(shell command -v $(RUSTC) 2>/dev/null),)
+$(T)/attach_svc_rs: tests/progs/attach_svc_rs.rs
+	@mkdir -p $(T)
+	env -u MAKEFLAGS -u MFLAGS $(RUSTC) -g -C opt-level=0 -o $@ $<
+ATTACH_PROGS += $(T)/attach_svc_rs
+endif
+PROGS += $(ATTACH_PROGS)
