@@ -182,6 +182,47 @@ static uint64_t mono_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
+/* Threads of pid now (the Threads: line of its status), or -1. */
+static int count_threads(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	int n = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "Threads:", 8) == 0)
+			n = atoi(line + 8);
+	fclose(f);
+	return n;
+}
+
+/* glibc marks a process multi-threaded at its first pthread_create and never back, and its malloc
+ * takes the locking path from then on: a process that had one thread before the attach is given
+ * its flag back (__libc_single_threaded, the byte libc's malloc reads) once the recorder's thread
+ * is gone, with its only thread stopped outside the allocator (inject.h) so that no call sees the
+ * flag change half-way and no thread can start meanwhile.  Any failure leaves it as it is. */
+static void restore_single_threaded(pid_t pid, uint64_t flag)
+{
+	for (int i = 0; i < 200 && count_threads(pid) != 1; i++) {
+		struct timespec d = {0, 10000000};
+		nanosleep(&d, NULL);
+	}
+	if (count_threads(pid) != 1)
+		return;
+	inject *in;
+	if (inject_create(pid, 1000, &in) != 0)
+		return;
+	char v = 0, one = 1;
+	struct iovec l = {&v, 1}, r = {(void *)(uintptr_t)flag, 1};
+	if (count_threads(pid) == 1 && process_vm_readv(pid, &l, 1, &r, 1, 0) == 1 && v == 0) {
+		struct iovec w = {&one, 1};
+		process_vm_writev(pid, &w, 1, &r, 1, 0);
+	}
+	inject_free(in);
+}
+
 /* Loads the library into the process and calls leakrec_attach(conf) there.  Returns 0, or 1 after
  * saying why not. */
 static int inject_recorder(const attach_opts *o, const proc_info *pi, const char *conf)
@@ -358,6 +399,14 @@ int attach_run(const attach_opts *o, char *trace, size_t cap)
 	if (o->sample)
 		snprintf(conf + cl, sizeof(conf) - (size_t)cl, "sample=%llu\n",
 			 (unsigned long long)o->sample);
+	/* Single-threaded now? (restore_single_threaded) */
+	uint64_t st_flag = inject_symbol(pid, "libc.so", "__libc_single_threaded");
+	char st_before = 0;
+	if (st_flag && count_threads(pid) == 1) {
+		struct iovec l = {&st_before, 1}, r = {(void *)(uintptr_t)st_flag, 1};
+		if (process_vm_readv(pid, &l, 1, &r, 1, 0) != 1)
+			st_before = 0;
+	}
 	if (inject_recorder(o, &pi, conf) != 0) {
 		close(out);
 		unlink(trace);
@@ -465,6 +514,8 @@ int attach_run(const attach_opts *o, char *trace, size_t cap)
 	}
 	close(cs);
 	close(ls);
+	if (status == 0 && asked && st_before == 1)
+		restore_single_threaded(pid, st_flag);
 	if (close(out) != 0 && !write_err)
 		write_err = errno;
 	if (sfd >= 0)
