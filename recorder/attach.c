@@ -308,6 +308,19 @@ static int inject_recorder(const attach_opts *o, const proc_info *pi, const char
 	return err ? 1 : 0;
 }
 
+/* Undoes attach_run's set-up when it could not attach: no trace file is left.  Returns 1. */
+static int give_up(int out, char *trace, int ls, int sfd, const sigset_t *old)
+{
+	close(out);
+	unlink(trace);
+	trace[0] = '\0';
+	close(ls);
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, old, NULL);
+	return 1;
+}
+
 int attach_run(const attach_opts *o, char *trace, size_t cap)
 {
 	pid_t pid = o->pid;
@@ -408,14 +421,7 @@ int attach_run(const attach_opts *o, char *trace, size_t cap)
 			st_before = 0;
 	}
 	if (inject_recorder(o, &pi, conf) != 0) {
-		close(out);
-		unlink(trace);
-		trace[0] = '\0';
-		close(ls);
-		if (sfd >= 0)
-			close(sfd);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return 1;
+		return give_up(out, trace, ls, sfd, &old);
 	}
 	/* The recorder connected from inside leakrec_attach: the connection is in the backlog. */
 	int cs = -1;
@@ -431,14 +437,7 @@ int attach_run(const attach_opts *o, char *trace, size_t cap)
 	}
 	if (cs < 0) {
 		fail(pid, "the recorder did not connect to leakrec");
-		close(out);
-		unlink(trace);
-		trace[0] = '\0';
-		close(ls);
-		if (sfd >= 0)
-			close(sfd);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return 1;
+		return give_up(out, trace, ls, sfd, &old);
 	}
 	if (!o->quiet)
 		fprintf(stderr, "leakrec: attached to %d (%s); recording to %s; %s\n", (int)pid,
