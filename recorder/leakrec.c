@@ -60,7 +60,9 @@ static const char usage_text[] =
 	"with the child's pid (leakrec.app.1234.zst -> leakrec.app.1234.1240.zst).\n"
 	"\n"
 	"The exit status is the program's own (128+N when it was killed by signal N), 126 when it\n"
-	"cannot be recorded (static or setuid), 127 when it cannot be started, 2 on a usage error.\n";
+	"cannot be recorded (static or setuid), 127 when it cannot be started, 2 on a usage error.\n"
+	"With -p: 0 once detached (or when the process ended while attached), 1 when it cannot\n"
+	"attach (the reason is said in one line) or the trace is incomplete.\n";
 
 static pid_t child = -1;
 static time_t started; /* traces of this run are not older */
