@@ -33,6 +33,7 @@ typedef struct proc_info {
 	long uid, euid;
 	long tracer;
 	char state;
+	int threads;
 } proc_info;
 
 static int read_status(pid_t pid, proc_info *pi)
@@ -53,6 +54,8 @@ static int read_status(pid_t pid, proc_info *pi)
 			sscanf(line + 10, "%ld", &pi->tracer);
 		else if (strncmp(line, "State:", 6) == 0)
 			sscanf(line + 6, " %c", &pi->state);
+		else if (strncmp(line, "Threads:", 8) == 0)
+			pi->threads = atoi(line + 8);
 	}
 	fclose(f);
 	return 0;
@@ -182,20 +185,19 @@ static uint64_t mono_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
-/* Threads of pid now (the Threads: line of its status), or -1. */
+/* Threads of pid now, or -1. */
 static int count_threads(pid_t pid)
 {
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "re");
-	int n = -1;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "Threads:", 8) == 0)
-			n = atoi(line + 8);
-	fclose(f);
-	return n;
+	proc_info pi;
+	return read_status(pid, &pi) == 0 ? pi.threads : -1;
+}
+
+/* One byte of pid's memory at addr (process_vm_readv, or writev when `write`): 0, or -1. */
+static int peek_byte(pid_t pid, uint64_t addr, char *v, int write)
+{
+	struct iovec l = {v, 1}, r = {(void *)(uintptr_t)addr, 1};
+	ssize_t n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0) : process_vm_readv(pid, &l, 1, &r, 1, 0);
+	return n == 1 ? 0 : -1;
 }
 
 /* glibc marks a process multi-threaded at its first pthread_create and never back, and its malloc
@@ -214,12 +216,9 @@ static void restore_single_threaded(pid_t pid, uint64_t flag)
 	inject *in;
 	if (inject_create(pid, 1000, &in) != 0)
 		return;
-	char v = 0, one = 1;
-	struct iovec l = {&v, 1}, r = {(void *)(uintptr_t)flag, 1};
-	if (count_threads(pid) == 1 && process_vm_readv(pid, &l, 1, &r, 1, 0) == 1 && v == 0) {
-		struct iovec w = {&one, 1};
-		process_vm_writev(pid, &w, 1, &r, 1, 0);
-	}
+	char v = 1, one = 1;
+	if (count_threads(pid) == 1 && peek_byte(pid, flag, &v, 0) == 0 && v == 0)
+		peek_byte(pid, flag, &one, 1);
 	inject_free(in);
 }
 
@@ -415,11 +414,8 @@ int attach_run(const attach_opts *o, char *trace, size_t cap)
 	/* Single-threaded now? (restore_single_threaded) */
 	uint64_t st_flag = inject_symbol(pid, "libc.so", "__libc_single_threaded");
 	char st_before = 0;
-	if (st_flag && count_threads(pid) == 1) {
-		struct iovec l = {&st_before, 1}, r = {(void *)(uintptr_t)st_flag, 1};
-		if (process_vm_readv(pid, &l, 1, &r, 1, 0) != 1)
-			st_before = 0;
-	}
+	if (st_flag && count_threads(pid) == 1 && peek_byte(pid, st_flag, &st_before, 0) != 0)
+		st_before = 0;
 	if (inject_recorder(o, &pi, conf) != 0) {
 		return give_up(out, trace, ls, sfd, &old);
 	}

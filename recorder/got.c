@@ -16,6 +16,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -43,6 +45,7 @@ typedef struct slot_rec {
 #define GOT_TABLE (1u << GOT_TABLE_BITS)
 
 static slot_rec *table;
+static _Atomic int busy; /* one walk at a time: the attach, the writer's pass, a dlopen, the detach */
 static size_t npatched;
 static unsigned long long seen_adds = ~0ull, seen_subs = ~0ull;
 
@@ -202,8 +205,17 @@ int got_modules_changed(void)
 	return c[0] != seen_adds || c[1] != seen_subs;
 }
 
+static void lock(void)
+{
+	while (atomic_exchange(&busy, 1))
+		sched_yield(); /* another walk takes a few milliseconds at most */
+}
+
+static void unlock(void) { atomic_store(&busy, 0); }
+
 int got_patch(const got_hook *hooks, size_t n)
 {
+	lock();
 	unsigned long long c[2] = {0, 0};
 	dl_iterate_phdr(counts_cb, c);
 	walk w = {hooks, n, 0, 0, 0, 0};
@@ -213,11 +225,13 @@ int got_patch(const got_hook *hooks, size_t n)
 		dl_iterate_phdr(module_cb, &w);
 	seen_adds = c[0];
 	seen_subs = c[1];
+	unlock();
 	return w.full ? -ENOMEM : w.count;
 }
 
 int got_unpatch(void)
 {
+	lock();
 	walk w = {NULL, 0, 1, 0, 0, 0};
 	if (table) {
 		/* the allocating functions first: a block allocated before this and freed meanwhile
@@ -229,6 +243,7 @@ int got_unpatch(void)
 	}
 	npatched = 0;
 	seen_adds = seen_subs = ~0ull;
+	unlock();
 	return w.count;
 }
 

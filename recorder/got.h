@@ -11,8 +11,9 @@
  * Modules loaded later are patched by the next got_patch (the writer calls it at every pass when
  * the loader's count of loaded objects has changed).  got_unpatch walks the modules loaded now
  * and restores each slot that still holds the recorder's function: a module unloaded meanwhile is
- * never written to.  None of this is for the malloc hook path; got_patch and got_unpatch are
- * called by one thread at a time (the attaching thread, then the writer).
+ * never written to.  None of this is for the malloc hook path.  got_patch and got_unpatch may be
+ * called from any thread (the attaching thread, the writer, a dlopen of the program's): each walk
+ * waits for the one under way, which takes a few milliseconds at most.
  */
 #ifndef LEAKREC_GOT_H
 #define LEAKREC_GOT_H

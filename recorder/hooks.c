@@ -103,13 +103,19 @@ static ring *ready_ring(void)
 	}
 }
 
+/* Publishes n events (1 or 2); the writer is nudged each time a quarter of the ring is crossed. */
+static void publish(ring *r, const ring_ev *e, unsigned n)
+{
+	ring_push(r, e, n);
+	if ((r->head_local & (RING_CAP / 4 - 1)) < n)
+		writer_nudge();
+}
+
 static void push(ring *r, uint8_t kind, uint8_t func, void *p, size_t size, uint32_t stack,
 		 uint64_t t)
 {
 	ring_ev e = {t, (uint64_t)(uintptr_t)p, size, stack, kind, func, 0};
-	ring_push(r, &e);
-	if ((r->head_local & (RING_CAP / 4 - 1)) == 0)
-		writer_nudge();
+	publish(r, &e, 1);
 }
 
 static inline int should_record(void)
@@ -314,11 +320,9 @@ static void *realloc_common(uint8_t func, void *p, size_t n, const unwind_regs *
 	if (q) {
 		uint32_t stack = capture_stack(r, start);
 		if (stack) {
-			ring_ev rf = {t0, (uint64_t)(uintptr_t)p, 0, 0, TF_EV_RFREE, func, 0};
-			ring_ev ra = {prim_now_ns(), (uint64_t)(uintptr_t)q, n, stack, TF_EV_RALLOC, func, 0};
-			ring_push2(r, &rf, &ra);
-			if ((r->head_local & (RING_CAP / 4 - 1)) < 2)
-				writer_nudge();
+			ring_ev ev[2] = {{t0, (uint64_t)(uintptr_t)p, 0, 0, TF_EV_RFREE, func, 0},
+					 {prim_now_ns(), (uint64_t)(uintptr_t)q, n, stack, TF_EV_RALLOC, func, 0}};
+			publish(r, ev, 2);
 			keep = q;
 		}
 	} else if (n == 0) {

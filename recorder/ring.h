@@ -77,21 +77,13 @@ static inline void ring_end(ring *r)
 	atomic_store_explicit(&r->inflight, 0, memory_order_release);
 }
 
-/* Appends two events and publishes them together (a realloc's release and new block: a pass
- * never takes one without the other). */
-static inline void ring_push2(ring *r, const ring_ev *a, const ring_ev *b)
+/* Appends n events and publishes them together (a realloc's release and new block: a pass never
+ * takes one without the other). */
+static inline void ring_push(ring *r, const ring_ev *e, unsigned n)
 {
-	r->ev[r->head_local & RING_MASK] = *a;
-	r->ev[(r->head_local + 1) & RING_MASK] = *b;
-	r->head_local += 2;
-	atomic_store_explicit(&r->head, r->head_local, memory_order_release);
-}
-
-/* Appends an event and publishes it. */
-static inline void ring_push(ring *r, const ring_ev *e)
-{
-	r->ev[r->head_local & RING_MASK] = *e;
-	r->head_local++;
+	for (unsigned i = 0; i < n; i++)
+		r->ev[(r->head_local + i) & RING_MASK] = e[i];
+	r->head_local += n;
 	atomic_store_explicit(&r->head, r->head_local, memory_order_release);
 }
 

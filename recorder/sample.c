@@ -233,6 +233,17 @@ int sample_forget_slow(const void *p)
 uint64_t sample_live(void) { return S.live; }
 uint64_t sample_slow_frees(void) { return S.slow_frees; }
 
+void sample_reset(void)
+{
+	lock();
+	if (sample_filter)
+		memset(sample_filter, 0, FILTER_N * sizeof(uint32_t));
+	if (S.slot)
+		memset(S.slot, 0, S.cap * sizeof(uintptr_t));
+	S.used = S.live = 0;
+	unlock();
+}
+
 void sample_atfork_child(void)
 {
 	atomic_store(&S.lock, 0);

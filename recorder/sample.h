@@ -100,6 +100,9 @@ static inline int sample_forget(const void *p)
 uint64_t sample_live(void);
 uint64_t sample_slow_frees(void);
 
+/* Before another trace of this process (attached again): the set is emptied in place, its memory
+ * kept (a thread may still read the filter through a hook it reached by a stale pointer). */
+void sample_reset(void);
 /* In a forked child: the lock is released (its holder is gone) and the set emptied (the child's
  * trace starts afresh: blocks of the parent are unknown to it). */
 void sample_atfork_child(void);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -181,6 +180,20 @@ static int start_child(void)
 	return rec_state() == REC_ON;
 }
 
+/* A new trace in this process (a forked child's, an attach after a detach): the modules, the
+ * stacks, the queued records and the sampled blocks of the last one are forgotten.  forked: only
+ * this thread exists (the sampled set is then remapped rather than cleared). */
+static void forget_trace(int forked)
+{
+	modmap_atfork_child();
+	queue_atfork_child();
+	stacktab_atfork_child();
+	if (forked)
+		sample_atfork_child();
+	else
+		sample_reset();
+}
+
 static void atfork_child(void)
 {
 	/* Only the forking thread exists in the child, and the parent's writer does not.  The
@@ -190,12 +203,9 @@ static void atfork_child(void)
 	int armed = was == REC_ON || was == REC_CHILD || daemon_finished;
 	rec_set_state(REC_OFF);
 	rec_self()->tid = prim_gettid();
-	modmap_atfork_child();
 	writer_atfork_child();
-	queue_atfork_child();
 	ring_atfork_child(rec_self()->ring);
-	stacktab_atfork_child();
-	sample_atfork_child();
+	forget_trace(1);
 	atomic_store(&child_starting, 0);
 	daemon_finished = 0;
 	/* A child of a child that never allocated (a daemon's middle process) is armed too. */
@@ -436,19 +446,13 @@ static int find_hooks(void)
 	return nhooks ? 0 : -1;
 }
 
-/* got_patch and got_unpatch run one at a time: the writer's pass, a dlopen of the program's,
- * the detach.  The first two only try (the other one is patching the same modules). */
-static _Atomic int got_busy;
-
+/* Patches the modules loaded since the last patch (the writer's pass, a dlopen of a path). */
 static void attach_patch_new(void)
 {
-	if (atomic_exchange(&got_busy, 1))
-		return;
 	rec_enter();
 	if (got_modules_changed() && got_patch(hooks, nhooks) < 0)
 		prim_log("too many modules to patch: allocations in the newest go unrecorded", NULL);
 	rec_leave();
-	atomic_store(&got_busy, 0);
 }
 
 /* Writer thread, every pass: modules loaded since the last pass are patched. */
@@ -465,10 +469,7 @@ static void attach_tick(void)
 static void attach_detach(int done)
 {
 	if (!done) {
-		while (atomic_exchange(&got_busy, 1))
-			sched_yield();
 		got_unpatch();
-		atomic_store(&got_busy, 0);
 		rec_set_state(REC_OFF);
 	} else {
 		atomic_store(&attach_busy, 0);
@@ -550,9 +551,7 @@ EXPORT int leakrec_attach(const char *conf)
 	} else {
 		/* Attached again: a new trace, with stacks, modules and sampled blocks of its own. */
 		writer_reset();
-		queue_atfork_child();
-		stacktab_atfork_child();
-		modmap_atfork_child();
+		forget_trace(0);
 	}
 	cfg.sample = 0;
 	cfg.have_seed = 0;
@@ -560,7 +559,6 @@ EXPORT int leakrec_attach(const char *conf)
 		cfg.sample = 0;
 	if (conf_get(conf, "seed", v, sizeof(v)) == 0)
 		cfg.have_seed = proto_parse_size(v, &cfg.seed) == 0;
-	sample_atfork_child();
 	if (sample_init(cfg.sample, cfg.seed, cfg.have_seed) != 0) {
 		rc = -ENOMEM;
 		goto fail;
@@ -589,13 +587,9 @@ EXPORT int leakrec_attach(const char *conf)
 		goto fail;
 	}
 	rec_set_state(REC_ON);
-	while (atomic_exchange(&got_busy, 1))
-		sched_yield(); /* the writer's first pass may be patching already */
 	rc = got_patch(hooks, nhooks);
-	if (rc < 0)
-		got_unpatch();
-	atomic_store(&got_busy, 0);
 	if (rc < 0) {
+		got_unpatch();
 		/* The launcher sees the stream end before any END: the writer stops on its word. */
 		rec_set_state(REC_OFF);
 		rec_leave();

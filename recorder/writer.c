@@ -758,15 +758,22 @@ static void write_end_locked(void)
 	W.fd = -1;
 }
 
-void writer_reset(void)
+/* Forgets the last trace's writer thread and counters (writer_reset, writer_atfork_child). */
+static void forget_last(void)
 {
 	atomic_store(&W.stop, 0);
 	atomic_store(&W.final_req, 0);
 	W.final_done = 0;
 	W.writer_tid = 0;
 	W.stacks = W.threads = 0;
-	W.passes = 0;
 	merge_reset();
+	atomic_store(&W.dropped, 0);
+}
+
+void writer_reset(void)
+{
+	forget_last();
+	W.passes = 0;
 	/* What a thread stamped after the last pass of the previous trace belongs to none. */
 	for (ring *r = ring_list(); r; r = r->next) {
 		uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
@@ -777,7 +784,6 @@ void writer_reset(void)
 			cons[r->index].idle_passes = 0;
 		}
 	}
-	atomic_store(&W.dropped, 0);
 }
 
 void writer_atfork_child(void)
@@ -788,13 +794,7 @@ void writer_atfork_child(void)
 	if (W.fd >= 0)
 		close(W.fd); /* the parent's file description stays open in the parent */
 	W.fd = -1;
-	atomic_store(&W.stop, 0);
-	atomic_store(&W.final_req, 0);
-	W.final_done = 0;
-	W.writer_tid = 0;
-	W.stacks = W.threads = 0;
-	merge_reset();
+	forget_last();
 	for (size_t i = 0; i < ncons; i++)
 		cons[i].idle_passes = 0; /* ring_atfork_child freed the parent's other rings */
-	atomic_store(&W.dropped, 0);
 }
