@@ -62,7 +62,7 @@ static void test_push_and_wrap(ring *r)
 	/* Fill the ring exactly: RING_CAP events between tail and head. */
 	for (uint64_t i = 0; i < RING_CAP; i++) {
 		ring_ev e = ev_n(i);
-		ring_push(r, &e);
+		ring_push(r, &e, 1);
 	}
 	CHECK_U("head after a full ring", atomic_load(&r->head), RING_CAP);
 	CHECK_U("head_local follows", r->head_local, RING_CAP);
@@ -76,7 +76,7 @@ static void test_push_and_wrap(ring *r)
 	atomic_store(&r->tail, RING_CAP / 2);
 	for (uint64_t i = RING_CAP; i < RING_CAP + RING_CAP / 2; i++) {
 		ring_ev e = ev_n(i);
-		ring_push(r, &e);
+		ring_push(r, &e, 1);
 	}
 	bad = 0;
 	for (uint64_t i = RING_CAP / 2; i < RING_CAP + RING_CAP / 2; i++) {
@@ -109,7 +109,7 @@ static void test_release_and_reuse(ring *a)
 		CHECK_U("index kept", d->index, 0);
 		ring_ev e = ev_n(7);
 		uint64_t h = atomic_load(&d->head);
-		ring_push(d, &e);
+		ring_push(d, &e, 1);
 		CHECK(same_ev(&d->ev[h & RING_MASK], &e), "and pushes after it");
 	}
 	ring_release(NULL); /* accepted, nothing happens */
@@ -120,7 +120,7 @@ static void test_atfork(ring *mine)
 	for (ring *r = ring_list(); r; r = r->next) {
 		ring_ev e = ev_n(1);
 		if (atomic_load(&r->state) == RING_OWNED)
-			ring_push(r, &e);
+			ring_push(r, &e, 1);
 		atomic_store(&r->inflight, 1);
 	}
 	ring_atfork_child(mine);
